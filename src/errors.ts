@@ -1,0 +1,54 @@
+/**
+ * Two kinds of error leave layerfs:
+ * - `ArchiveError`: bad input (an archive, layout or layer that cannot be read as claimed). It names
+ *   the file and the problem, and carries a stable `code` for scripts.
+ * - `FsError`: what a syscall on the view returns, shaped like Node's own (code, errno, syscall, path).
+ */
+import { constants } from 'node:os';
+
+export type ArchiveErrorCode =
+  | 'TRUNCATED'          // the archive ends inside a header or a member's data
+  | 'BAD_CHECKSUM'       // a tar header's checksum does not match its bytes
+  | 'BAD_HEADER'         // a header field cannot be parsed
+  | 'DIGEST_MISMATCH'    // a blob's sha256 or a layer's diff_id differs from the manifest/config
+  | 'UNKNOWN_COMPRESSION'// a layer blob is neither tar, gzip nor zstd
+  | 'MISSING_BLOB'       // the manifest points at a blob the archive does not hold
+  | 'UNSAFE_PATH'        // an entry climbs out of the root with '..'
+  | 'BAD_LINK'           // a hard link to nothing, or to a directory
+  | 'BAD_WHITEOUT'       // a bare '.wh.' or a whiteout of the root
+  | 'BAD_MANIFEST'       // manifest/index/config JSON malformed or inconsistent
+  | 'NOT_AN_IMAGE'       // the format could not be recognised
+  | 'AMBIGUOUS_IMAGE'    // several images and none picked; the message lists the tags
+  | 'NO_SUCH_IMAGE'      // the asked-for tag/ref is not in the archive
+  | 'LIMIT';             // a configured limit was exceeded
+
+export class ArchiveError extends Error {
+  override readonly name = 'ArchiveError';
+  constructor(readonly code: ArchiveErrorCode, readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+const errnos = constants.errno as Record<string, number>;
+const messages: Record<string, string> = {
+  ENOENT: 'no such file or directory', EEXIST: 'file already exists', ENOTDIR: 'not a directory',
+  EISDIR: 'illegal operation on a directory', ENOTEMPTY: 'directory not empty', EXDEV:
+  'cross-device link not permitted', EROFS: 'read-only file system', ELOOP:
+  'too many symbolic links encountered', EINVAL: 'invalid argument', EBADF: 'bad file descriptor',
+  EPERM: 'operation not permitted', EACCES: 'permission denied', EBUSY: 'resource busy or locked',
+  ENAMETOOLONG: 'name too long', EMLINK: 'too many links', ENOTSUP: 'operation not supported',
+  ENODATA: 'no data available', EFBIG: 'file too large', EMFILE: 'too many open files',
+};
+
+export class FsError extends Error {
+  readonly errno: number;
+  constructor(readonly code: string, readonly syscall: string, readonly path?: string, readonly dest?: string) {
+    const text = messages[code] ?? code.toLowerCase();
+    super(`${code}: ${text}, ${syscall}${path !== undefined ? ` '${path}'` : ''}${dest !== undefined ? ` -> '${dest}'` : ''}`);
+    this.errno = -(errnos[code] ?? 0);
+  }
+}
+
+export function fsError(code: string, syscall: string, path?: string, dest?: string): FsError {
+  return new FsError(code, syscall, path, dest);
+}

@@ -1,0 +1,66 @@
+/**
+ * The syscall layer under the Node-compatible `fs` object. A union view (and later a container's
+ * mount table) implements `Core`; `createFs(core)` turns it into `fs`, `fs.promises` and streams.
+ *
+ * Every path given to a Core method is absolute inside the view ('/' is the view's root) and not
+ * normalised: the core resolves '.', '..' and symlinks component by component, as the kernel does.
+ * Every failure is thrown as an `FsError` with the syscall name Node would use.
+ */
+import type { FileType } from '../entry.js';
+
+export interface StatInfo {
+  dev: number;
+  ino: number;
+  /** Full st_mode: file-type bits | permission bits. */
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  birthtimeMs: number;
+}
+
+export interface DirEntryInfo {
+  name: string;
+  type: FileType;
+}
+
+export interface Core {
+  stat(path: string, follow: boolean): StatInfo;
+  /** Returns undefined instead of throwing ENOENT/ENOTDIR (for exists and throwIfNoEntry:false). */
+  tryStat(path: string, follow: boolean): StatInfo | undefined;
+  access(path: string, mode: number): void;
+  /** syscall 'scandir'. Merged and de-duplicated; never lists whiteouts. */
+  readdir(path: string): DirEntryInfo[];
+  mkdir(path: string, mode: number): void;
+  rmdir(path: string): void;
+  unlink(path: string): void;
+  rename(from: string, to: string): void;
+  symlink(target: string, path: string): void;
+  readlink(path: string): string;
+  link(existing: string, newPath: string): void;
+  chmod(path: string, mode: number, follow: boolean): void;
+  chown(path: string, uid: number, gid: number, follow: boolean): void;
+  utimes(path: string, atimeMs: number, mtimeMs: number, follow: boolean): void;
+  truncate(path: string, length: number): void;
+  realpath(path: string): string;
+
+  /** flags are Node's numeric O_* flags (fs.constants). Returns a descriptor number. */
+  open(path: string, flags: number, mode: number): number;
+  close(fd: number): void;
+  /** position null means the descriptor's current position (and advances it). */
+  read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+  fstat(fd: number): StatInfo;
+  ftruncate(fd: number, length: number): void;
+  fchmod(fd: number, mode: number): void;
+  fchown(fd: number, uid: number, gid: number): void;
+  futimes(fd: number, atimeMs: number, mtimeMs: number): void;
+  fsync(fd: number): void;
+}
