@@ -1,0 +1,42 @@
+/**
+ * layerfs: container image layers under a writable layer, with the kernel's overlayfs rules,
+ * through a Node-compatible `fs`.
+ *
+ *   const view = await openImage('image.tar');
+ *   view.fs.writeFileSync('/etc/motd', 'hi');   // copy-up
+ *   view.diff();                                 // [{ kind: 'C', path: '/etc' }, ...]
+ */
+import { loadImage, loadLayers, type LoadOptions } from './image/index.js';
+import type { UnionOptions } from './union/state.js';
+import { View } from './view.js';
+
+export interface OpenOptions extends UnionOptions, LoadOptions {}
+
+/** Opens a docker-archive, oci-archive or OCI layout directory (format told by content). */
+export async function openImage(path: string, opts: OpenOptions = {}): Promise<View> {
+  const image = await loadImage(path, opts);
+  try {
+    return View.fromImage(image, opts);
+  } catch (e) {
+    image.close();
+    throw e;
+  }
+}
+
+/** Opens plain layer tarballs (tar, tar+gzip, tar+zstd; paths or Buffers), bottom layer first. */
+export async function openLayers(layers: Array<string | Uint8Array>, opts: OpenOptions = {}): Promise<View> {
+  const image = await loadLayers(layers, opts);
+  try {
+    return View.fromImage(image, opts);
+  } catch (e) {
+    image.close();
+    throw e;
+  }
+}
+
+export { View } from './view.js';
+export { ArchiveError, FsError } from './errors.js';
+export type { Entry, EntryType, FileType } from './entry.js';
+export type { Change } from './out/diff.js';
+export type { CopyUpStrategy, CopyUpStats, UnionOptions } from './union/state.js';
+export type { LoadOptions, LoadedImage } from './image/index.js';

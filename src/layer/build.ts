@@ -1,0 +1,131 @@
+/**
+ * One layer's changes as a tree: directories with name tables that may hold whiteouts, opaque
+ * flags, and inodes shared between hard-linked names. This is what overlayfs would see as one
+ * lowerdir. Entries come in archive order; the rules below make the result order-independent.
+ */
+import type { Entry } from '../entry.js';
+import { ArchiveError } from '../errors.js';
+import { LowerData } from './data.js';
+import { Inode, WHITEOUT, isWhiteout } from './inode.js';
+
+export interface LayerTree {
+  index: number;
+  /** Where the layer came from, for error messages. */
+  file: string;
+  root: Inode;
+  /** Hard links whose target is not in this layer: bound to the lower inode when stacked. */
+  pendingLinks: Array<{ dir: Inode; name: string; target: string }>;
+}
+
+/** OCI-14: parents missing from the archive are created as 0755 root-owned directories. */
+function implicitDir(index: number): Inode {
+  return new Inode('dir', 0o755, 0, 0, 0, index);
+}
+
+function split(path: string): string[] {
+  return path === '' ? [] : path.split('/');
+}
+
+/** Walks to the directory holding `path`, creating implicit parents. A non-dir parent is replaced. */
+function parentOf(root: Inode, parts: string[], index: number): Inode {
+  let dir = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const c = dir.children!.get(parts[i]);
+    if (c && !isWhiteout(c) && c.isDir) {
+      dir = c;
+      continue;
+    }
+    const d = implicitDir(index);
+    // A whiteout beside a directory of the same layer means "lower copy deleted": opaque (OCI-6).
+    if (isWhiteout(c)) d.opaque = true;
+    dir.children!.set(parts[i], d);
+    dir = d;
+  }
+  return dir;
+}
+
+/** Finds a non-directory by its plain path (no symlinks: hard-link targets are literal paths). */
+export function findPlain(root: Inode, path: string): Inode | undefined {
+  let node: Inode | undefined = root;
+  for (const part of split(path)) {
+    const c: Inode | typeof WHITEOUT | undefined = node?.children?.get(part);
+    if (!c || isWhiteout(c)) return undefined;
+    node = c;
+  }
+  return node;
+}
+
+function inodeFor(e: Entry, index: number): Inode {
+  const type = e.type === 'hardlink' || e.type === 'whiteout' || e.type === 'opaque' ? 'file' : e.type;
+  const ino = new Inode(type, e.mode & 0o7777, e.uid, e.gid, e.mtime, index);
+  if (type === 'file') ino.data = new LowerData(e.content ?? { size: 0, read: () => 0 });
+  if (type === 'symlink') ino.target = e.linkname ?? '';
+  if (type === 'char' || type === 'block') ino.rdev = ((e.devmajor ?? 0) << 8) | (e.devminor ?? 0);
+  if (e.xattrs) ino.xattrs = new Map(Object.entries(e.xattrs));
+  return ino;
+}
+
+export function buildLayer(entries: Entry[], index: number, file: string): LayerTree {
+  const root = implicitDir(index);
+  const tree: LayerTree = { index, file, root, pendingLinks: [] };
+  for (const e of entries) {
+    const parts = split(e.path);
+    if (parts.length === 0) {
+      if (e.type === 'dir') setAttrs(root, e);
+      else if (e.type === 'opaque') root.opaque = true;
+      // Anything else at the root is refused by the reader (OCI-12); ignore it here.
+      continue;
+    }
+    const dir = parentOf(root, parts, index);
+    const name = parts[parts.length - 1];
+    const existing = dir.children!.get(name);
+    switch (e.type) {
+      case 'opaque': {
+        const d = existing && !isWhiteout(existing) && existing.isDir ? existing : implicitDir(index);
+        d.opaque = true;
+        dir.children!.set(name, d);
+        break;
+      }
+      case 'whiteout':
+        // OCI-6: a whiteout never hides an entry of its own layer. Beside a directory of this
+        // layer it still deletes the lower copy: that directory becomes opaque.
+        if (!existing) dir.children!.set(name, WHITEOUT);
+        else if (!isWhiteout(existing) && existing.isDir) existing.opaque = true;
+        break;
+      case 'dir':
+        if (existing && !isWhiteout(existing) && existing.isDir) setAttrs(existing, e);
+        else {
+          const d = inodeFor(e, index);
+          if (isWhiteout(existing)) d.opaque = true;
+          dir.children!.set(name, d);
+        }
+        break;
+      case 'hardlink': {
+        const target = findPlain(root, e.linkname ?? '');
+        if (target && target.isDir) {
+          throw new ArchiveError('BAD_LINK', file, `layer ${index + 1}: hard link ${e.path} points at directory ${e.linkname}`);
+        }
+        if (target) {
+          target.nlink++;
+          dir.children!.set(name, target);
+        } else {
+          dir.children!.delete(name);
+          tree.pendingLinks.push({ dir, name, target: e.linkname ?? '' });
+        }
+        break;
+      }
+      default:
+        // OCI-10: a duplicate path replaces the earlier entry (last wins, as tar extracts it).
+        dir.children!.set(name, inodeFor(e, index));
+    }
+  }
+  return tree;
+}
+
+function setAttrs(d: Inode, e: Entry): void {
+  d.mode = e.mode & 0o7777;
+  d.uid = e.uid;
+  d.gid = e.gid;
+  d.mtimeMs = d.atimeMs = d.ctimeMs = e.mtime;
+  d.xattrs = e.xattrs ? new Map(Object.entries(e.xattrs)) : undefined;
+}

@@ -1,0 +1,74 @@
+/**
+ * commit: the writable layer becomes a new layer on top of the image's own layers (DKR-12), written
+ * as a docker-archive, an oci-archive or an OCI layout directory that podman, skopeo and umoci load.
+ */
+import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WHITEOUT_PREFIX, type Entry } from '../entry.js';
+import { ArchiveError } from '../errors.js';
+import { FileRegion } from '../source.js';
+import { writeImage, type ImageFormat, type LayerBlob, type WrittenImage } from './image-write.js';
+import { writeTar } from './tar-write.js';
+
+export interface CommitOptions {
+  format?: ImageFormat;
+  /** Full reference for the new image, e.g. `localhost/app:v2`. */
+  tag?: string;
+  /** The history entry's created_by (default `layerfs commit`). */
+  createdBy?: string;
+  comment?: string;
+}
+
+export interface CommitResult extends WrittenImage {
+  /** The new layer: blob digest (= diff_id, it is written uncompressed) and size. */
+  layer: { digest: string; diffId: string; size: number };
+}
+
+/**
+ * OCI-8: no real file may be called `.wh.*`. The kernel lets such a name be created through the
+ * overlay (§8), but a layer holding it would mean a whiteout: refuse to commit it.
+ */
+function refuseReservedNames(entries: Entry[], dest: string): void {
+  for (const e of entries) {
+    if (e.type === 'whiteout' || e.type === 'opaque') continue;
+    const base = e.path.slice(e.path.lastIndexOf('/') + 1);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      throw new ArchiveError('BAD_WHITEOUT', dest, `cannot commit /${e.path}: names starting with ${WHITEOUT_PREFIX} are reserved for whiteouts (OCI-8)`);
+    }
+  }
+}
+
+export async function commitLayers(
+  entries: Entry[],
+  base: { config: Record<string, unknown>; layers: LayerBlob[] },
+  dest: string,
+  opts: CommitOptions = {},
+): Promise<CommitResult> {
+  refuseReservedNames(entries, dest);
+  const tmp = mkdtempSync(join(tmpdir(), 'layerfs-commit-'));
+  try {
+    const layerPath = join(tmp, 'layer.tar');
+    const w = await writeTar(entries, layerPath);
+    const fd = openSync(layerPath, 'r');
+    try {
+      const src = new FileRegion(fd, 0, w.size);
+      const layer: LayerBlob = {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: w.digest, size: w.size, blob: src, diffId: w.diffId, tar: src,
+      };
+      const created = new Date().toISOString();
+      const config = structuredClone(base.config) as { rootfs?: { diff_ids?: string[] }; history?: unknown[]; created?: string };
+      config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), w.diffId] } as never;
+      const entry: Record<string, string> = { created, created_by: opts.createdBy ?? 'layerfs commit' };
+      if (opts.comment) entry.comment = opts.comment;
+      config.history = [...(config.history ?? []), entry];
+      config.created = created;
+      const out = await writeImage({ config, layers: [...base.layers, layer], tag: opts.tag }, dest, opts.format ?? 'docker-archive');
+      return { ...out, layer: { digest: w.digest, diffId: w.diffId, size: w.size } };
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

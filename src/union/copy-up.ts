@@ -1,0 +1,112 @@
+/**
+ * Copy-up (OVL-6, OVL-7): before an object of a lower layer is modified, its ancestors are created
+ * in the writable layer top-down with the lower directories' metadata, then the object itself with
+ * the same metadata, then (depending on the strategy) its data.
+ */
+import { BufferData, ChunkedData, type FileData } from '../layer/data.js';
+import { Inode, UPPER } from '../layer/inode.js';
+import type { Obj, UnionState } from './state.js';
+import type { Loc } from './walk.js';
+
+function copyMeta(from: Inode, keepIno: boolean): Inode {
+  const up = new Inode(from.type, from.mode, from.uid, from.gid, from.mtimeMs, UPPER);
+  if (keepIno) up.ino = from.ino;
+  up.atimeMs = from.atimeMs;
+  up.ctimeMs = from.ctimeMs;
+  up.birthtimeMs = from.birthtimeMs;
+  up.rdev = from.rdev;
+  up.target = from.target;
+  if (from.xattrs) up.xattrs = new Map(from.xattrs);
+  return up;
+}
+
+/** OVL-7: ancestors first. Directory copies keep the lower inode number (stable, xino-like). */
+export function copyUpParents(s: UnionState, loc: Loc): void {
+  for (let i = 1; i < loc.dirs.length; i++) {
+    const d = loc.dirs[i];
+    if (d.upper) continue;
+    // Another path may have copied this directory up since `loc` was resolved: use that copy.
+    const live = loc.dirs[i - 1].upper!.children!.get(loc.names[i - 1]);
+    if (live instanceof Inode && live.isDir) {
+      d.upper = live;
+      continue;
+    }
+    const up = copyMeta(d.lower!, true);
+    loc.dirs[i - 1].upper!.children!.set(loc.names[i - 1], up);
+    d.upper = up;
+    s.stats.copyUps++;
+  }
+}
+
+/**
+ * Makes the object at `loc` live in the writable layer. `needData` is false for metadata-only
+ * changes (chmod, chown, utimes, link, rename): with the `metadata` strategy those copy no data
+ * (OVL-16). `truncating` skips copying data that O_TRUNC is about to drop.
+ */
+export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolean, truncating = false): Inode {
+  copyUpParents(s, loc);
+  const obj = loc.node;
+  const parent = loc.dirs[loc.dirs.length - 1].upper!;
+  const name = loc.names[loc.names.length - 1];
+  if (obj.upper) {
+    // index=on: the inode is already up under another name; bind this name to it too.
+    if (parent.children!.get(name) !== obj.upper) parent.children!.set(name, obj.upper);
+    if (needData) copyUpData(s, obj.upper, truncating);
+    return obj.upper;
+  }
+  const lower = obj.lower!;
+  // The kernel keeps the inode number across copy-up, except for a hard-linked lower file
+  // copied up without index=on, which becomes a new inode (observed on 6.18, OVL-17).
+  const up = copyMeta(lower, lower.isDir || lower.nlink === 1 || s.index);
+  if (lower.type === 'file') {
+    up.data = lower.data;
+    up.metacopyOf = lower;
+    if (s.strategy !== 'metadata' || needData) copyUpData(s, up, truncating);
+  }
+  if (s.index && !lower.isDir) {
+    up.nlink = lower.nlink;
+    s.indexed.set(lower, up);
+  }
+  parent.children!.set(name, up);
+  obj.upper = up;
+  s.stats.copyUps++;
+  repointRefs(s, lower, up, '/' + loc.names.join('/'));
+  return up;
+}
+
+/** Gives a metacopy upper file its own data: a full copy, or chunked extents over the lower bytes. */
+export function copyUpData(s: UnionState, up: Inode, truncating: boolean): void {
+  const lower = up.metacopyOf;
+  if (!lower) return;
+  up.metacopyOf = undefined;
+  const src = lower.data!;
+  if (truncating) {
+    up.data = new BufferData();
+  } else if (s.strategy === 'chunked') {
+    up.data = new ChunkedData(src);
+  } else {
+    up.data = BufferData.copyOf(src);
+    s.stats.copyUpBytes += src.size;
+  }
+}
+
+/** OVL-8 (as this kernel does it): descriptors opened on the lower object now see the upper one. */
+function repointRefs(s: UnionState, lower: Inode, up: Inode, path: string): void {
+  for (const ref of s.lowerRefs) {
+    if (ref.lower === lower && (s.index || ref.path === path)) {
+      ref.upper = up;
+      s.lowerRefs.delete(ref);
+    }
+  }
+}
+
+/** Writes through a descriptor, counting what chunked copy-up reads from the lower file. */
+export function writeData(s: UnionState, data: FileData, buf: Uint8Array, off: number, len: number, pos: number): void {
+  if (data instanceof ChunkedData) {
+    const before = data.copied;
+    data.write(buf, off, len, pos);
+    s.stats.copyUpBytes += data.copied - before;
+  } else {
+    data.write(buf, off, len, pos);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Open files. A descriptor holds a reference to the object, not its name: copy-up of the object
+ * re-points it, so a read-only descriptor opened before copy-up reads the new data (OVL-8, as
+ * kernel 6.18 behaves). Opening for write or with O_TRUNC copies up even if nothing is written;
+ * read-only opens never do; special files are never copied up (OVL-6).
+ */
+import { constants as C } from 'node:fs';
+import { fsError } from '../errors.js';
+import { BufferData } from '../layer/data.js';
+import { copyUp, writeData } from './copy-up.js';
+import { createAt, newUpper } from './namespace.js';
+import type { Obj, Ref, UnionState } from './state.js';
+import { inodeOf, lookup, resolve, type Loc } from './walk.js';
+
+interface OpenFile {
+  ref: Ref;
+  flags: number;
+  pos: number;
+}
+
+export class FileTable {
+  private files = new Map<number, OpenFile>();
+  private next = 3;
+
+  constructor(private readonly s: UnionState) {}
+
+  get openCount(): number {
+    return this.files.size;
+  }
+
+  open(path: string, flags: number, mode: number): number {
+    const s = this.s;
+    const acc = flags & 3;
+    const writing = acc !== C.O_RDONLY;
+    const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
+    const loc = resolve(s, path, !(excl || flags & C.O_NOFOLLOW), 'open');
+    let ref: Ref;
+    if (!loc.node) {
+      if (!(flags & C.O_CREAT)) throw fsError('ENOENT', 'open', path);
+      if (loc.slash) throw fsError('EISDIR', 'open', path);
+      if (s.readOnly) throw fsError('EROFS', 'open', path);
+      const ino = newUpper(s, 'file', mode);
+      ino.data = new BufferData();
+      createAt(s, loc, ino);
+      ref = { upper: ino, path: '/' + loc.names.join('/') };
+    } else {
+      if (excl) throw fsError('EEXIST', 'open', path);
+      const ino = inodeOf(loc.node);
+      if (loc.slash && !ino.isDir) throw fsError('ENOTDIR', 'open', path);
+      if (ino.type === 'symlink') throw fsError('ELOOP', 'open', path);
+      if (ino.isDir && (writing || flags & C.O_CREAT)) throw fsError('EISDIR', 'open', path);
+      if (flags & C.O_DIRECTORY && !ino.isDir) throw fsError('ENOTDIR', 'open', path);
+      const trunc = (flags & C.O_TRUNC) !== 0;
+      if ((writing || trunc) && s.readOnly) throw fsError('EROFS', 'open', path);
+      if ((writing || trunc) && ino.type === 'file') {
+        const up = copyUp(s, loc as Loc & { node: Obj }, true, trunc);
+        if (trunc && up.data!.size > 0) {
+          up.data!.truncate(0);
+          const now = Date.now();
+          up.mtimeMs = up.ctimeMs = now;
+        }
+      }
+      ref = { upper: loc.node.upper, lower: loc.node.lower, path: '/' + loc.names.join('/') };
+      if (!ref.upper && ino.type === 'file') s.lowerRefs.add(ref);
+    }
+    const fd = this.next++;
+    this.files.set(fd, { ref, flags, pos: 0 });
+    return fd;
+  }
+
+  private get(fd: number, syscall: string): OpenFile {
+    const f = this.files.get(fd);
+    if (!f) throw fsError('EBADF', syscall);
+    return f;
+  }
+
+  close(fd: number): void {
+    const f = this.get(fd, 'close');
+    this.files.delete(fd);
+    this.s.lowerRefs.delete(f.ref);
+  }
+
+  ref(fd: number, syscall: string): Ref {
+    return this.get(fd, syscall).ref;
+  }
+
+  read(fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number {
+    const f = this.get(fd, 'read');
+    if ((f.flags & 3) === C.O_WRONLY) throw fsError('EBADF', 'read');
+    const ino = inodeOf(f.ref);
+    if (ino.isDir) throw fsError('EISDIR', 'read');
+    if (!ino.data) return 0;
+    const pos = position ?? f.pos;
+    const n = ino.data.read(buf, off, len, pos);
+    if (position === null) f.pos = pos + n;
+    return n;
+  }
+
+  write(fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number {
+    const f = this.get(fd, 'write');
+    if ((f.flags & 3) === C.O_RDONLY) throw fsError('EBADF', 'write');
+    const ino = f.ref.upper!;
+    if (!ino.data) throw fsError('EINVAL', 'write');
+    // An O_APPEND write goes to the end whatever the position (observed on 6.18, as POSIX says).
+    const pos = f.flags & C.O_APPEND ? ino.data.size : position ?? f.pos;
+    writeData(this.s, ino.data, buf, off, len, pos);
+    if (position === null || f.flags & C.O_APPEND) f.pos = pos + len;
+    const now = Date.now();
+    ino.mtimeMs = ino.ctimeMs = now;
+    return len;
+  }
+
+  /** ftruncate on a descriptor not open for writing is EINVAL (observed on 6.18). */
+  ftruncate(fd: number, length: number): void {
+    const f = this.get(fd, 'ftruncate');
+    if ((f.flags & 3) === C.O_RDONLY) throw fsError('EINVAL', 'ftruncate');
+    if (length < 0) throw fsError('EINVAL', 'ftruncate');
+    const ino = f.ref.upper!;
+    if (!ino.data) throw fsError('EINVAL', 'ftruncate');
+    ino.data.truncate(length);
+    ino.mtimeMs = ino.ctimeMs = Date.now();
+  }
+
+  /** fchmod/fchown/futimes on an object still in a lower layer copy it up through its path. */
+  upperOf(fd: number, syscall: string): Obj {
+    const ref = this.ref(fd, syscall);
+    if (this.s.readOnly) throw fsError('EROFS', syscall);
+    if (!ref.upper) {
+      const loc = lookup(this.s, ref.path, false, syscall);
+      if (loc.node.lower === ref.lower) copyUp(this.s, loc, false);
+      ref.upper = loc.node.upper;
+      this.s.lowerRefs.delete(ref);
+    }
+    return ref;
+  }
+}
+

@@ -1,0 +1,160 @@
+/**
+ * Calls that change names: mkdir, rmdir, unlink, rename, symlink, link.
+ * On a read-only view they fail with EROFS (OVL-18) once the parent path has been resolved; mkdir,
+ * symlink and link report EEXIST first, as the kernel does (it looks the name up before asking
+ * for write access).
+ */
+import { fsError } from '../errors.js';
+import { Inode, UPPER, WHITEOUT, isWhiteout } from '../layer/inode.js';
+import { copyUp, copyUpParents } from './copy-up.js';
+import { isEmptyDir } from './readdir.js';
+import type { Obj, UnionState } from './state.js';
+import { inodeOf, isRootLoc, lookup, nameOf, parentOf, resolve, type Loc } from './walk.js';
+
+export function touch(ino: Inode, now = Date.now()): void {
+  ino.mtimeMs = now;
+  ino.ctimeMs = now;
+}
+
+function denyReadOnly(s: UnionState, syscall: string, path: string): void {
+  if (s.readOnly) throw fsError('EROFS', syscall, path);
+}
+
+/** Does a lower layer hold something at this name? Then removing it needs a whiteout (OVL-9). */
+function lowerHas(loc: Loc): boolean {
+  return parentOf(loc).lower?.children!.has(nameOf(loc)) ?? false;
+}
+
+/** The parent's upper directory, copied up if needed, ready to take a new name. */
+function upperParent(s: UnionState, loc: Loc): Inode {
+  copyUpParents(s, loc);
+  return parentOf(loc).upper!;
+}
+
+/** OVL-9: remove a name; leave a whiteout where a lower copy would otherwise show again. */
+function removeName(s: UnionState, loc: Loc & { node: Obj }): void {
+  const parent = upperParent(s, loc);
+  const name = nameOf(loc);
+  const up = loc.node.upper;
+  if (up && !up.isDir) {
+    up.nlink--;
+    up.ctimeMs = Date.now();
+  }
+  if (lowerHas(loc)) parent.children!.set(name, WHITEOUT);
+  else parent.children!.delete(name);
+  touch(parent);
+  const path = '/' + loc.names.join('/');
+  for (const ref of s.lowerRefs) if (ref.path === path) s.lowerRefs.delete(ref);
+}
+
+/** A new object in the writable layer, owned by root (the view acts as uid 0). */
+export function newUpper(s: UnionState, type: Inode['type'], mode: number): Inode {
+  return new Inode(type, mode & ~s.umask & 0o7777, 0, 0, Date.now(), UPPER);
+}
+
+/** Binds a new upper object at `loc`, replacing a whiteout if one is there (OVL-10). */
+export function createAt(s: UnionState, loc: Loc, ino: Inode): void {
+  const parent = upperParent(s, loc);
+  const name = nameOf(loc);
+  // OVL-10 / observed on 6.18: a directory made over any deleted name is opaque.
+  if (ino.isDir && isWhiteout(parent.children!.get(name))) ino.opaque = true;
+  parent.children!.set(name, ino);
+  touch(parent, ino.mtimeMs);
+}
+
+export function mkdir(s: UnionState, path: string, mode: number): void {
+  const loc = resolve(s, path, 'never', 'mkdir');
+  if (loc.node) throw fsError('EEXIST', 'mkdir', path);
+  denyReadOnly(s, 'mkdir', path);
+  createAt(s, loc, newUpper(s, 'dir', mode));
+}
+
+export function rmdir(s: UnionState, path: string): void {
+  const loc = resolve(s, path, 'never', 'rmdir');
+  if (isRootLoc(loc)) throw fsError('EBUSY', 'rmdir', path);
+  denyReadOnly(s, 'rmdir', path);
+  if (!loc.node) throw fsError('ENOENT', 'rmdir', path);
+  if (!inodeOf(loc.node).isDir) throw fsError('ENOTDIR', 'rmdir', path);
+  if (!isEmptyDir(s, loc.node)) throw fsError('ENOTEMPTY', 'rmdir', path);
+  removeName(s, loc as Loc & { node: Obj });
+}
+
+export function unlink(s: UnionState, path: string): void {
+  const loc = resolve(s, path, 'never', 'unlink');
+  denyReadOnly(s, 'unlink', path);
+  if (!loc.node) throw fsError('ENOENT', 'unlink', path);
+  if (inodeOf(loc.node).isDir) throw fsError(isRootLoc(loc) ? 'EBUSY' : 'EISDIR', 'unlink', path);
+  if (loc.slash) throw fsError('ENOTDIR', 'unlink', path);
+  removeName(s, loc as Loc & { node: Obj });
+}
+
+export function symlink(s: UnionState, target: string, path: string): void {
+  const loc = resolve(s, path, 'never', 'symlink');
+  if (loc.node) throw fsError('EEXIST', 'symlink', target, path);
+  denyReadOnly(s, 'symlink', path);
+  const ino = newUpper(s, 'symlink', 0o777);
+  ino.mode = 0o777;
+  ino.target = target;
+  createAt(s, loc, ino);
+}
+
+/** OVL-6: linking copies the source up; with index=off the new name shares only the upper copy. */
+export function link(s: UnionState, existing: string, newPath: string): void {
+  const src = lookup(s, existing, false, 'link');
+  const dst = resolve(s, newPath, 'never', 'link');
+  if (dst.node) throw fsError('EEXIST', 'link', existing, newPath);
+  denyReadOnly(s, 'link', existing);
+  if (inodeOf(src.node).isDir) throw fsError('EPERM', 'link', existing, newPath);
+  const up = copyUp(s, src, false);
+  up.nlink++;
+  up.ctimeMs = Date.now();
+  const parent = upperParent(s, dst);
+  parent.children!.set(nameOf(dst), up);
+  touch(parent);
+}
+
+function sameObject(s: UnionState, a: Obj, b: Obj): boolean {
+  if (a.upper || b.upper) return a.upper === b.upper;
+  // Two names of one lower file are two objects to overlayfs without index=on: §8 observed that
+  // rename(h1, h2) then removes h1.
+  return a.lower === b.lower && (s.index || a.lower!.isDir);
+}
+
+export function rename(s: UnionState, from: string, to: string): void {
+  const src = resolve(s, from, 'never', 'rename');
+  const dst = resolve(s, to, 'never', 'rename');
+  denyReadOnly(s, 'rename', from);
+  if (!src.node) throw fsError('ENOENT', 'rename', from, to);
+  if (isRootLoc(src) || isRootLoc(dst)) throw fsError('EBUSY', 'rename', from, to);
+  const moving = inodeOf(src.node);
+  if ((src.slash || dst.slash) && !moving.isDir) throw fsError('ENOTDIR', 'rename', from, to);
+  if (dst.node) {
+    if (sameObject(s, src.node, dst.node)) return;
+    const over = inodeOf(dst.node);
+    if (moving.isDir && !over.isDir) throw fsError('ENOTDIR', 'rename', from, to);
+    if (!moving.isDir && over.isDir) throw fsError('EISDIR', 'rename', from, to);
+  }
+  if (moving.isDir && dst.names.length > src.names.length && src.names.every((n, i) => dst.names[i] === n)) {
+    throw fsError('EINVAL', 'rename', from, to);
+  }
+  if (dst.node && moving.isDir && !isEmptyDir(s, dst.node)) throw fsError('ENOTEMPTY', 'rename', from, to);
+  const hasLower = moving.isDir && src.node.lower !== undefined;
+  // OVL-12: a directory with a lower part cannot move without redirect_dir; OVL-13 with it.
+  if (hasLower && !s.redirectDir) throw fsError('EXDEV', 'rename', from, to);
+  const wasUpperOnly = src.node.upper !== undefined && src.node.lower === undefined;
+  const up = copyUp(s, src as Loc & { node: Obj }, false);
+  if (hasLower) up.redirect ??= src.node.lower;
+  const srcParent = upperParent(s, src);
+  const dstParent = upperParent(s, dst);
+  if (lowerHas(src)) srcParent.children!.set(nameOf(src), WHITEOUT);
+  else srcParent.children!.delete(nameOf(src));
+  const replaced = dst.node?.upper;
+  if (replaced && !replaced.isDir) replaced.nlink--;
+  // OVL-14: a directory of the writable layer moved into a merged directory becomes opaque.
+  if (up.isDir && wasUpperOnly && !up.opaque && parentOf(dst).lower !== undefined) up.opaque = true;
+  dstParent.children!.set(nameOf(dst), up);
+  const now = Date.now();
+  touch(srcParent, now);
+  touch(dstParent, now);
+  up.ctimeMs = now;
+}

@@ -1,0 +1,72 @@
+/**
+ * The state of one union view: the flattened lower tree, the writable layer, options and counters.
+ * The syscalls live in the files beside this one and all work on a `UnionState`.
+ */
+import { Inode, UPPER } from '../layer/inode.js';
+
+export type CopyUpStrategy = 'full' | 'metadata' | 'chunked';
+
+export interface UnionOptions {
+  /** No writable layer: every mutation is EROFS (OVL-18). */
+  readOnly?: boolean;
+  /** full (overlayfs default), metadata (metacopy=on), chunked (only written extents). */
+  copyUp?: CopyUpStrategy;
+  /** redirect_dir=on: lower directories can be renamed (OVL-13). Default off: EXDEV (OVL-12). */
+  redirectDir?: boolean;
+  /** index=on: copy-up keeps hard links together (OVL-15). Default off: copy-up breaks them. */
+  index?: boolean;
+  /** Applied to the mode of every object created through the view, like a process umask. */
+  umask?: number;
+}
+
+export interface CopyUpStats {
+  /** Objects copied up (directories included). */
+  copyUps: number;
+  /** Bytes of file data copied from lower layers to the writable layer. */
+  copyUpBytes: number;
+}
+
+/** A name as the union sees it: the upper copy, the lower copy, or both (a merged directory). */
+export interface Obj {
+  upper?: Inode;
+  lower?: Inode;
+}
+
+/** What an open descriptor refers to. Copy-up of the same object re-points it (OVL-8). */
+export interface Ref extends Obj {
+  path: string;
+}
+
+export class UnionState {
+  readonly upperRoot?: Inode;
+  readonly strategy: CopyUpStrategy;
+  readonly redirectDir: boolean;
+  readonly index: boolean;
+  readonly umask: number;
+  readonly stats: CopyUpStats = { copyUps: 0, copyUpBytes: 0 };
+  /** index=on: lower inode → its upper copy, shared by every name of it (OVL-15). */
+  readonly indexed = new Map<Inode, Inode>();
+  /** Descriptors still reading a lower inode: re-pointed when that object is copied up. */
+  readonly lowerRefs = new Set<Ref>();
+  readonly dev = 0x4c46; // "LF": one device number for the whole view
+
+  constructor(readonly lowerRoot: Inode, opts: UnionOptions = {}) {
+    this.strategy = opts.copyUp ?? 'full';
+    this.redirectDir = opts.redirectDir ?? false;
+    this.index = opts.index ?? false;
+    this.umask = opts.umask ?? 0o022;
+    if (!opts.readOnly) {
+      const root = new Inode('dir', lowerRoot.mode, lowerRoot.uid, lowerRoot.gid, lowerRoot.mtimeMs, UPPER);
+      root.ino = lowerRoot.ino;
+      this.upperRoot = root;
+    }
+  }
+
+  get readOnly(): boolean {
+    return this.upperRoot === undefined;
+  }
+
+  get root(): Obj {
+    return { upper: this.upperRoot, lower: this.lowerRoot };
+  }
+}

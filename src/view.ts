@@ -1,0 +1,92 @@
+/**
+ * A View: an image's read-only layers under one writable layer, seen through a Node-compatible
+ * `fs`. It is the library's main object: open one with openImage() or openLayers().
+ */
+import type { Entry } from './entry.js';
+import { createFs, type LayerFs } from './fs/node-fs.js';
+import type { LoadedImage } from './image/index.js';
+import { buildLayer, type LayerTree } from './layer/build.js';
+import { flatten } from './layer/flatten.js';
+import { changes, type Change } from './out/diff.js';
+import { manifest } from './out/manifest.js';
+import { writeTar, type Written } from './out/tar-write.js';
+import { UnionCore } from './union/core.js';
+import type { CopyUpStats, UnionOptions } from './union/state.js';
+import { mergedEntries } from './union/tree.js';
+import { upperEntries } from './union/upper.js';
+
+export class View {
+  readonly core: UnionCore;
+  readonly fs: LayerFs;
+
+  /** @internal use openImage() or openLayers() */
+  constructor(
+    readonly image: LoadedImage,
+    private readonly trees: LayerTree[],
+    private readonly opts: UnionOptions,
+    depth = trees.length,
+  ) {
+    this.core = new UnionCore(flatten(trees.slice(0, depth)), opts);
+    this.fs = createFs(this.core);
+  }
+
+  static fromImage(image: LoadedImage, opts: UnionOptions = {}): View {
+    const trees = image.layers.map((l, i) => buildLayer(l.entries, i, image.file));
+    return new View(image, trees, opts);
+  }
+
+  /** Copy-up counters of this view (objects and bytes), for benchmarks and teaching. */
+  get stats(): CopyUpStats {
+    return this.core.s.stats;
+  }
+
+  get layerCount(): number {
+    return this.trees.length;
+  }
+
+  /** A read-only view of the first `n` layers (what the image looked like after layer n). */
+  atLayer(n: number): View {
+    if (!Number.isInteger(n) || n < 0 || n > this.trees.length) {
+      throw new RangeError(`layer must be 0..${this.trees.length}, got ${n}`);
+    }
+    return new View(this.image, this.trees, { ...this.opts, readOnly: true }, n);
+  }
+
+  /** The writable layer as entries: whiteouts, opaque markers, new and copied-up objects. */
+  upperEntries(): Entry[] {
+    return upperEntries(this.core.s);
+  }
+
+  /** The merged filesystem as entries, parents first, names in byte order. */
+  entries(): Entry[] {
+    return [...mergedEntries(this.core.s)];
+  }
+
+  /** A/C/D changes of the writable layer, by podman's rules (`podman diff`). */
+  diff(): Change[] {
+    const root = this.core.s.upperRoot;
+    return root ? changes(root, this.core.s.lowerRoot) : [];
+  }
+
+  /** A/C/D changes that layer `n` (1-based) made to the layers below it, by podman's rules. */
+  layerDiff(n: number): Change[] {
+    if (!Number.isInteger(n) || n < 1 || n > this.trees.length) {
+      throw new RangeError(`layer must be 1..${this.trees.length}, got ${n}`);
+    }
+    return changes(this.trees[n - 1].root, flatten(this.trees.slice(0, n - 1)));
+  }
+
+  /** The merged tree in the fixtures' manifest format (see out/manifest.ts). */
+  manifest(): string {
+    return manifest(mergedEntries(this.core.s));
+  }
+
+  /** The flattened filesystem as one tar (`docker export`). */
+  export(dest: string | NodeJS.WritableStream): Promise<Written> {
+    return writeTar(mergedEntries(this.core.s), dest as string);
+  }
+
+  close(): void {
+    this.image.close();
+  }
+}
