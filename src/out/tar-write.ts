@@ -50,13 +50,19 @@ export function headerOf(e: Entry): TarHeader {
 }
 
 const CHUNK = 1 << 20;
+const EMPTY = Buffer.alloc(0);
 
 /** Feeds entries into a packer, reading file data chunk by chunk from each entry's source. */
 async function feed(pack: Pack, entries: Iterable<Entry>): Promise<void> {
   for (const e of entries) {
     const header = headerOf(e);
-    if (e.type !== 'file' || e.size === 0) {
-      await new Promise<void>((res, rej) => pack.entry(header, (err) => (err ? rej(err) : res())));
+    if (header.type !== 'file' || e.size === 0) {
+      // A 'file' header (also whiteouts and opaque markers) waits for its body: give it an empty one.
+      await new Promise<void>((res, rej) => {
+        const done = (err?: Error | null) => (err ? rej(err) : res());
+        if (header.type === 'file') pack.entry(header, EMPTY, done);
+        else pack.entry(header, done);
+      });
       continue;
     }
     await new Promise<void>((res, rej) => {
