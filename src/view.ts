@@ -7,6 +7,7 @@ import { createFs, type LayerFs } from './fs/node-fs.js';
 import type { LoadedImage } from './image/index.js';
 import { buildLayer, type LayerTree } from './layer/build.js';
 import { flatten } from './layer/flatten.js';
+import { commitLayers, type CommitOptions, type CommitResult } from './out/commit.js';
 import { changes, type Change } from './out/diff.js';
 import { manifest } from './out/manifest.js';
 import { writeTar, type Written } from './out/tar-write.js';
@@ -84,6 +85,18 @@ export class View {
   /** The flattened filesystem as one tar (`docker export`). */
   export(dest: string | NodeJS.WritableStream): Promise<Written> {
     return writeTar(mergedEntries(this.core.s), dest as string);
+  }
+
+  /**
+   * Writes the image's layers plus the writable layer as a new image (DKR-12). Base layers are
+   * written uncompressed, so their diff_ids stay and their digests are those of the tar.
+   */
+  commit(dest: string, opts: CommitOptions = {}): Promise<CommitResult> {
+    const layers = this.image.layers.map((l) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.tar.size, blob: l.tar, diffId: l.diffId, tar: l.tar,
+    }));
+    const config = structuredClone(this.image.config) as unknown as Record<string, unknown>;
+    return commitLayers(upperEntries(this.core.s, true), { config, layers }, dest, opts);
   }
 
   close(): void {

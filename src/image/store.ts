@@ -1,0 +1,160 @@
+/**
+ * Where an image's files live: a directory, or a tar archive indexed once (never loaded whole).
+ * Both answer `get(path)` with a `ByteSource`, so the format readers do not care which it is.
+ */
+import { closeSync, openSync, fstatSync, realpathSync, statSync } from 'node:fs';
+import { join, posix, sep } from 'node:path';
+import { FileRegion, readAll, type ByteSource } from '../source.js';
+import { ArchiveError } from '../errors.js';
+import { indexTar, sliceSource, type TarMember } from '../archive/tar-index.js';
+
+/** File descriptors opened while loading an image; `closeAll` closes each once. */
+export class Resources {
+  private fds: number[] = [];
+  track(fd: number): number {
+    this.fds.push(fd);
+    return fd;
+  }
+  closeAll(): void {
+    const fds = this.fds;
+    this.fds = [];
+    for (const fd of fds) {
+      try { closeSync(fd); } catch { /* already closed */ }
+    }
+  }
+}
+
+export interface Blob {
+  source: ByteSource;
+  /** The path the data was found at, after following links. */
+  path: string;
+}
+
+export interface BlobStore {
+  /** The image file or directory, for messages. */
+  readonly file: string;
+  has(path: string): boolean;
+  /** The regular file at `path` (links followed), or undefined. */
+  get(path: string): Blob | undefined;
+}
+
+/** Archive member names and manifest paths in one form: no './', leading or trailing '/'. */
+export function cleanPath(p: string): string | undefined {
+  const parts: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+      continue;
+    }
+    parts.push(part);
+  }
+  return parts.join('/');
+}
+
+/**
+ * An image laid out in a directory (OCI layout, or an extracted docker save). Symlinks inside it
+ * are followed only while they stay inside the directory.
+ */
+export class DirStore implements BlobStore {
+  private cache = new Map<string, Blob | undefined>();
+  private readonly root: string;
+  constructor(readonly file: string, private readonly res: Resources) {
+    this.root = realpathSync(file);
+  }
+  has(path: string): boolean {
+    const p = cleanPath(path);
+    if (p === undefined) return false;
+    try { return statSync(join(this.file, p)).isFile(); } catch { return false; }
+  }
+  get(path: string): Blob | undefined {
+    const p = cleanPath(path);
+    if (p === undefined) return undefined; // '..' above the image directory: not part of the image
+    if (this.cache.has(p)) return this.cache.get(p);
+    let real: string;
+    try {
+      real = realpathSync(join(this.root, p));
+    } catch {
+      this.cache.set(p, undefined);
+      return undefined;
+    }
+    if (!real.startsWith(this.root + sep)) {
+      throw new ArchiveError('UNSAFE_PATH', this.file, `${p} leads to ${real}, outside the image directory`);
+    }
+    let blob: Blob | undefined;
+    try {
+      const fd = openSync(real, 'r');
+      this.res.track(fd);
+      const st = fstatSync(fd);
+      blob = st.isFile() ? { source: new FileRegion(fd, 0, st.size), path: real.slice(this.root.length + 1).split(sep).join('/') } : undefined;
+    } catch {
+      blob = undefined;
+    }
+    this.cache.set(p, blob);
+    return blob;
+  }
+}
+
+const MAX_LINK_HOPS = 40;
+
+/**
+ * An image inside a tar. Members are found by cleaned name (the last of a repeated name wins).
+ * Symlinks and hard links inside the archive are followed, as go-containerregistry's
+ * `tarball` reader does for legacy `<id>/layer.tar` links, with a hop limit against cycles.
+ */
+export class TarStore implements BlobStore {
+  private members = new Map<string, TarMember>();
+  constructor(readonly file: string, private readonly src: ByteSource, onWarning?: (m: string) => void) {
+    for (const m of indexTar(src, { file, onWarning })) {
+      const p = cleanPath(m.name);
+      if (p !== undefined && p !== '') this.members.set(p, m);
+    }
+  }
+  names(): string[] {
+    return [...this.members.keys()];
+  }
+  has(path: string): boolean {
+    const p = cleanPath(path);
+    return p !== undefined && this.members.has(p);
+  }
+  get(path: string): Blob | undefined {
+    let p = cleanPath(path);
+    const chain: string[] = [];
+    while (p !== undefined) {
+      const m = this.members.get(p);
+      if (!m) return undefined;
+      if (m.type === 'file') return { source: sliceSource(this.src, m.dataOffset, m.size), path: p };
+      if (m.type !== 'symlink' && m.type !== 'hardlink') return undefined;
+      if (chain.includes(p) || chain.length >= MAX_LINK_HOPS) {
+        throw new ArchiveError('BAD_MANIFEST', this.file, `links inside the archive form a cycle: ${[...chain, p].join(' -> ')}`);
+      }
+      chain.push(p);
+      p = this.next(p, m);
+    }
+    return undefined;
+  }
+  /** A symlink target is relative to the link's directory; a hard link names a member. */
+  private next(p: string, m: TarMember): string | undefined {
+    if (m.type === 'hardlink') return cleanPath(m.linkname);
+    return cleanPath(m.linkname.startsWith('/') ? m.linkname : posix.join(posix.dirname(p), m.linkname));
+  }
+}
+
+/** Small JSON documents (manifests, indexes, configs) are read whole, up to this size. */
+const MAX_JSON = 64 * 1024 * 1024;
+
+export function readBytes(blob: Blob, file: string, what: string): Buffer {
+  if (blob.source.size > MAX_JSON) {
+    throw new ArchiveError('LIMIT', file, `${what} (${blob.path}) is ${blob.source.size} bytes; JSON documents over ${MAX_JSON} bytes are refused`);
+  }
+  return readAll(blob.source);
+}
+
+export function parseJson(bytes: Buffer, file: string, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new ArchiveError('BAD_MANIFEST', file, `${what} is not valid JSON: ${(e as Error).message}`);
+  }
+}
