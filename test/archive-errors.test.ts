@@ -4,18 +4,17 @@
  * tars are built with tar-stream's pack().
  */
 import test from 'ava';
+import { FIXTURES } from './helpers/fixtures.js';
+import { tarOf } from './helpers/tar.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pack } from 'tar-stream';
 import { ArchiveError, type ArchiveErrorCode } from '../src/errors.js';
 import { loadImage, loadLayers } from '../src/image/index.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/images/', import.meta.url));
-if (!existsSync(join(FIXTURES, 'README.md'))) throw new Error(`fixture images missing: expected them at ${FIXTURES}`);
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -43,21 +42,6 @@ function ociDir(t: Ctx, archive: string): { dir: string; layers: string[]; diges
   const manifest = JSON.parse(readFileSync(join(dir, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
   const digests: string[] = manifest.layers.map((l: { digest: string }) => l.digest);
   return { dir, layers: digests.map((d) => join(dir, 'blobs/sha256', d.slice(7))), digests };
-}
-
-async function tarOf(entries: Array<{ header: Record<string, unknown>; body?: string }>): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-  const done = new Promise<void>((resolve) => { p.on('end', () => resolve()); });
-  for (const e of entries) {
-    await new Promise<void>((resolve, reject) => {
-      p.entry({ mtime: new Date(1_700_000_000_000), ...e.header } as never, e.body ?? '', (err) => (err ? reject(err) : resolve()));
-    });
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
 }
 
 function writeTemp(t: Ctx, name: string, data: Uint8Array): string {

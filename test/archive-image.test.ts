@@ -4,6 +4,8 @@
  * Docker 25+ archive, legacy `<id>/layer.tar` links) are built here from the fixtures with GNU tar.
  */
 import test from 'ava';
+import { esc } from '../src/out/manifest.js';
+import { FIXTURES, FORMATS, IMAGES } from './helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -18,11 +20,7 @@ import { nameBytes } from '../src/archive/tar-header.js';
 import { indexTar } from '../src/archive/tar-index.js';
 import { loadImage, loadLayers, type LoadedImage } from '../src/image/index.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/images/', import.meta.url));
-if (!existsSync(join(FIXTURES, 'README.md'))) throw new Error(`fixture images missing: expected them at ${FIXTURES}`);
 
-const IMAGES = ['gnutar', 'layers', 'links', 'names', 'umoci', 'volumes', 'whiteouts'];
-const FORMATS = ['docker-archive.tar', 'oci-archive.tar', 'oci-archive-gzip.tar', 'oci-archive-zstd.tar'];
 
 interface TruthConfig {
   config: { Env?: string[]; WorkingDir?: string; Volumes?: Record<string, object>; Cmd?: string[]; Entrypoint?: string[]; User?: string; Labels?: Record<string, string> };
@@ -40,29 +38,6 @@ function tempDir(t: import('ava').ExecutionContext): string {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** manifest.py `esc`, reimplemented here: the truth files escape names this way. */
-function esc(b: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < b.length;) {
-    const c = b[i];
-    if (c === 0x5c) { out += '\\\\'; i++; continue; }
-    if (c === 0x09) { out += '\\t'; i++; continue; }
-    if (c === 0x0a) { out += '\\n'; i++; continue; }
-    if (c < 0x20 || c === 0x7f) { out += `\\x${c.toString(16).padStart(2, '0')}`; i++; continue; }
-    if (c < 0x80) { out += String.fromCharCode(c); i++; continue; }
-    const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len && i + len <= b.length) {
-      try {
-        out += new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(i, i + len));
-        i += len;
-        continue;
-      } catch { /* invalid: escape */ }
-    }
-    out += `\\x${c.toString(16).padStart(2, '0')}`;
-    i++;
-  }
-  return out;
-}
 
 /** OCI-3 / OCI-4 / OCI-15: layer count, diff_ids, history and the config fields equal the truth. */
 function checkConfig(t: import('ava').ExecutionContext, img: LoadedImage, image: string): void {

@@ -4,48 +4,23 @@
  * tars built here with tar-stream and GNU tar.
  */
 import test from 'ava';
+import { esc } from '../src/out/manifest.js';
+import { FIXTURES, FORMATS, IMAGES } from './helpers/fixtures.js';
+import { tarOf } from './helpers/tar.js';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pack } from 'tar-stream';
 import { BufferSource, type ByteSource } from '../src/source.js';
 import { decodeHeader, decodeName, nameBytes } from '../src/archive/tar-header.js';
 import { indexTar, type TarMember } from '../src/archive/tar-index.js';
 import { readLayer } from '../src/layer/read.js';
 import { loadImage, type LoadedImage } from '../src/image/index.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/images/', import.meta.url));
-if (!existsSync(join(FIXTURES, 'README.md'))) throw new Error(`fixture images missing: expected them at ${FIXTURES}`);
 
-const IMAGES = ['gnutar', 'layers', 'links', 'names', 'umoci', 'volumes', 'whiteouts'];
-const FORMATS = ['docker-archive.tar', 'oci-archive.tar', 'oci-archive-gzip.tar', 'oci-archive-zstd.tar'];
 
-/** manifest.py `esc`, reimplemented here: the truth files escape names this way. */
-function esc(b: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < b.length;) {
-    const c = b[i];
-    if (c === 0x5c) { out += '\\\\'; i++; continue; }
-    if (c === 0x09) { out += '\\t'; i++; continue; }
-    if (c === 0x0a) { out += '\\n'; i++; continue; }
-    if (c < 0x20 || c === 0x7f) { out += `\\x${c.toString(16).padStart(2, '0')}`; i++; continue; }
-    if (c < 0x80) { out += String.fromCharCode(c); i++; continue; }
-    const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len && i + len <= b.length) {
-      try {
-        out += new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(i, i + len));
-        i += len;
-        continue;
-      } catch { /* invalid: escape */ }
-    }
-    out += `\\x${c.toString(16).padStart(2, '0')}`;
-    i++;
-  }
-  return out;
-}
 
 interface TruthLayer { diffId: string; count: number; rows: string[] }
 
@@ -115,20 +90,6 @@ for (const [tag, image] of [['localhost/layers:latest', 'layers'], ['volumes', '
 
 // ---- header codec ----------------------------------------------------------------------------
 
-async function tarOf(entries: Array<{ header: Record<string, unknown>; body?: string | Buffer }>): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-  const done = new Promise<void>((resolve) => { p.on('end', () => resolve()); });
-  for (const e of entries) {
-    await new Promise<void>((resolve, reject) => {
-      p.entry({ mtime: new Date(1_700_000_000_000), ...e.header } as never, e.body ?? '', (err) => (err ? reject(err) : resolve()));
-    });
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 /** Rewrites a header's checksum field after a test edited it (a plain unsigned byte sum). */
 function reseal(buf: Buffer, off: number, signed = false): void {
