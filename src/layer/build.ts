@@ -17,9 +17,15 @@ export interface LayerTree {
   pendingLinks: Array<{ dir: Inode; name: string; target: string }>;
 }
 
-/** OCI-14: parents missing from the archive are created as 0755 root-owned directories. */
+/**
+ * OCI-14: parents missing from the archive are created as 0755 root-owned directories, unless a
+ * lower layer has the directory: then its attributes stay (as extracting onto the lower tree, or
+ * applying the layer through an overlay mount, leaves them).
+ */
 function implicitDir(index: number): Inode {
-  return new Inode('dir', 0o755, 0, 0, 0, index);
+  const d = new Inode('dir', 0o755, 0, 0, 0, index);
+  d.implicit = true;
+  return d;
 }
 
 function split(path: string): string[] {
@@ -123,6 +129,7 @@ export function buildLayer(entries: Entry[], index: number, file: string): Layer
 }
 
 function setAttrs(d: Inode, e: Entry): void {
+  d.implicit = false;
   d.mode = e.mode & 0o7777;
   d.uid = e.uid;
   d.gid = e.gid;

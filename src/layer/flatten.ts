@@ -45,6 +45,7 @@ function applyDir(merged: Inode, dir: Inode, index: number): void {
   } else {
     merged.layers++;
   }
+  if (dir.implicit && merged.layers > 1) return applyChildren(merged, dir, index);
   merged.ino = dir.ino;
   merged.layer = index;
   merged.mode = dir.mode;
@@ -54,6 +55,10 @@ function applyDir(merged: Inode, dir: Inode, index: number): void {
   merged.atimeMs = dir.atimeMs;
   merged.ctimeMs = dir.ctimeMs;
   merged.xattrs = dir.xattrs;
+  applyChildren(merged, dir, index);
+}
+
+function applyChildren(merged: Inode, dir: Inode, index: number): void {
   for (const [name, child] of dir.children!) {
     if (isWhiteout(child)) {
       merged.children!.delete(name);

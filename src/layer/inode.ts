@@ -36,6 +36,8 @@ export class Inode {
   children?: Map<string, Child>;
   /** Directories in a layer: lower copies of this directory are hidden (OVL-4, OCI-7). */
   opaque = false;
+  /** A directory the layer's archive did not list (OCI-14): it takes the attributes found below. */
+  implicit = false;
   /** Flattened lower directories: how many layers contribute to the merge (nlink policy, OVL-2). */
   layers = 1;
   /** Upper directories moved with redirectDir: the lower directory they still merge with (OVL-13). */

@@ -5,9 +5,12 @@
  *   is D (its new children then show as A);
  * - anything else is A, or C when the path exists below; a directory that exists below with the
  *   same type, mode and mtime is no change at all (it is only there as a parent);
- * - before an A or D whose parent directory was not itself listed, the parent is listed as C.
+ * - every directory above an A or D that was not itself listed is listed as C;
+ * - the list comes out sorted by path.
  */
 import { Inode, isWhiteout } from '../layer/inode.js';
+import { UnionState } from '../union/state.js';
+import { inodeOf, resolve } from '../union/walk.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change {
@@ -19,15 +22,17 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** A plain lookup below (no symlinks followed): what `os.Stat` of the lower path finds, roughly. */
-function below(base: Inode, parts: string[]): Inode | undefined {
-  let node: Inode | undefined = base;
-  for (const p of parts) {
-    const c: Inode | symbol | undefined = node?.children?.get(p);
-    if (!c || isWhiteout(c as Inode)) return undefined;
-    node = c as Inode;
+/**
+ * What lies below at a path, symlinks followed as podman's `os.Stat` of the lower path follows
+ * them (inside the image root here): a dangling symlink below counts as nothing there.
+ */
+function below(base: UnionState, parts: string[]): Inode | undefined {
+  try {
+    const loc = resolve(base, '/' + parts.join('/'), true, 'stat');
+    return loc.node ? inodeOf(loc.node) : undefined;
+  } catch {
+    return undefined;
   }
-  return node;
 }
 
 /** containers/storage `sameFsTime`: equal, or the same second where one side has no sub-second part. */
@@ -35,13 +40,18 @@ function sameFsTime(a: number, b: number): boolean {
   return a === b || (Math.floor(a / 1000) === Math.floor(b / 1000) && (a % 1000 === 0 || b % 1000 === 0));
 }
 
-/** A directory present below with the same type, mode and mtime is not a change in itself. */
+/**
+ * A directory present below with the same type, mode and mtime is not a change in itself. A
+ * directory the layer's archive did not list always is: podman creates it at extraction time, so
+ * its mtime differs from the lower one (observed with podman 4.3 on these machines).
+ */
 function unchangedDir(c: Inode, lower: Inode | undefined): boolean {
-  return c.isDir && !c.opaque && lower !== undefined && lower.isDir && c.mode === lower.mode
-    && sameFsTime(c.mtimeMs, lower.mtimeMs);
+  return c.isDir && !c.opaque && !c.implicit && lower !== undefined && lower.isDir
+    && c.mode === lower.mode && sameFsTime(c.mtimeMs, lower.mtimeMs);
 }
 
-export function changes(layer: Inode, base: Inode): Change[] {
+export function changes(layer: Inode, baseRoot: Inode): Change[] {
+  const base = new UnionState(baseRoot, { readOnly: true });
   const out: Change[] = [];
   const listedDirs = new Set<string>();
   const walk = (dir: Inode, parts: string[]): void => {
@@ -63,15 +73,19 @@ export function changes(layer: Inode, base: Inode): Change[] {
     }
   };
   const push = (kind: ChangeKind, path: string, parts: string[]): void => {
-    const parent = '/' + parts.join('/');
-    if (kind !== 'C' && parts.length > 0 && !listedDirs.has(parent)) {
-      out.push({ kind: 'C', path: parent });
-      listedDirs.add(parent);
+    if (kind !== 'C') {
+      for (let i = parts.length; i > 0; i--) {
+        const parent = '/' + parts.slice(0, i).join('/');
+        if (listedDirs.has(parent)) continue;
+        out.push({ kind: 'C', path: parent });
+        listedDirs.add(parent);
+      }
     }
     out.push({ kind, path });
   };
   walk(layer, []);
-  return out;
+  // podman prints the list sorted by path.
+  return out.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
 }
 export function formatChanges(list: Change[]): string {
   return list.map((c) => `${c.kind} ${c.path}\n`).join('');
