@@ -10,7 +10,7 @@
  */
 import { Inode, isWhiteout } from '../layer/inode.js';
 import { UnionState } from '../union/state.js';
-import { inodeOf, resolve } from '../union/walk.js';
+import { inodeOf, walk } from '../union/walk.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change {
@@ -27,12 +27,8 @@ function byteOrder(a: string, b: string): number {
  * them (inside the image root here): a dangling symlink below counts as nothing there.
  */
 function below(base: UnionState, parts: string[]): Inode | undefined {
-  try {
-    const loc = resolve(base, '/' + parts.join('/'), true, 'stat');
-    return loc.node ? inodeOf(loc.node) : undefined;
-  } catch {
-    return undefined;
-  }
+  const loc = walk(base, '/' + parts.join('/'), true);
+  return typeof loc !== 'string' && loc.node ? inodeOf(loc.node) : undefined;
 }
 
 /** containers/storage `sameFsTime`: equal, or the same second where one side has no sub-second part. */

@@ -4,7 +4,7 @@
  */
 import { constants as C } from 'node:fs';
 import type { Core, DirEntryInfo, StatInfo } from '../fs/core.js';
-import { fsError, FsError } from '../errors.js';
+import { fsError } from '../errors.js';
 import type { Inode } from '../layer/inode.js';
 import { copyUp } from './copy-up.js';
 import { FileTable } from './files.js';
@@ -12,7 +12,7 @@ import * as ns from './namespace.js';
 import { readdirInfo } from './readdir.js';
 import { statOf } from './stat.js';
 import { UnionState, type Obj, type UnionOptions } from './state.js';
-import { inodeOf, lookup, type Loc } from './walk.js';
+import { inodeOf, lookup, walk, type Loc } from './walk.js';
 
 export class UnionCore implements Core {
   readonly s: UnionState;
@@ -28,12 +28,13 @@ export class UnionCore implements Core {
   }
 
   tryStat(path: string, follow: boolean): StatInfo | undefined {
-    try {
-      return this.stat(path, follow);
-    } catch (e) {
-      if (e instanceof FsError && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return undefined;
-      throw e;
+    const loc = walk(this.s, path, follow);
+    if (typeof loc === 'string') {
+      if (loc === 'ENOENT' || loc === 'ENOTDIR') return undefined;
+      throw fsError(loc, follow ? 'stat' : 'lstat', path);
     }
+    if (!loc.node || (loc.slash && !inodeOf(loc.node).isDir)) return undefined;
+    return statOf(this.s, loc.node);
   }
 
   access(path: string, mode: number): void {

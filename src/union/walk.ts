@@ -65,7 +65,17 @@ export function locPath(loc: Loc): string {
  * are ENOENT, a non-directory in the middle is ENOTDIR, too many symlinks ELOOP.
  */
 export function resolve(s: UnionState, path: string, follow: boolean | 'never', syscall: string): Loc {
-  if (path === '') throw fsError('ENOENT', syscall, path);
+  const loc = walk(s, path, follow);
+  if (typeof loc === 'string') throw fsError(loc, syscall, path);
+  return loc;
+}
+
+/**
+ * The walk itself. Failures come back as an errno code rather than thrown: creating an Error costs
+ * more than the whole lookup, and `exists`/`statSync(…, { throwIfNoEntry: false })` are hot paths.
+ */
+export function walk(s: UnionState, path: string, follow: boolean | 'never'): Loc | string {
+  if (path === '') return 'ENOENT';
   let parts = path.split('/');
   const slash = parts.length > 1 && (parts[parts.length - 1] === '' || parts[parts.length - 1] === '.');
   parts = parts.filter((p) => p !== '');
@@ -76,7 +86,7 @@ export function resolve(s: UnionState, path: string, follow: boolean | 'never', 
   while (i < parts.length) {
     const p = parts[i++];
     const cur = stack[stack.length - 1];
-    if (!inodeOf(cur).isDir) throw fsError('ENOTDIR', syscall, path);
+    if (!inodeOf(cur).isDir) return 'ENOTDIR';
     if (p === '.') continue;
     if (p === '..') {
       if (names.length > 0) {
@@ -89,13 +99,13 @@ export function resolve(s: UnionState, path: string, follow: boolean | 'never', 
     const child = childOf(s, cur, p);
     if (!child) {
       if (last) return { dirs: stack, names: [...names, p], node: undefined, slash };
-      throw fsError('ENOENT', syscall, path);
+      return 'ENOENT';
     }
     const ino = inodeOf(child);
     if (ino.type === 'symlink' && (!last || follow === true || (slash && follow !== 'never'))) {
-      if (++hops > MAX_HOPS) throw fsError('ELOOP', syscall, path);
+      if (++hops > MAX_HOPS) return 'ELOOP';
       const target = ino.target;
-      if (target === '') throw fsError('ENOENT', syscall, path);
+      if (target === '') return 'ENOENT';
       if (target.startsWith('/')) {
         stack.length = 1;
         names.length = 0;
