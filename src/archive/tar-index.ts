@@ -156,7 +156,12 @@ function paxTime(v: string): number {
 function applyPax(m: TarMember, records: Map<string, Buffer>): void {
   const pax: Record<string, string> = {};
   for (const [key, raw] of records) {
-    // An empty value deletes the keyword (POSIX pax): the header field stays in force.
+    // An xattr may be empty (GNU tar writes `SCHILY.xattr.user.empty=`); for every other keyword an
+    // empty value deletes it (POSIX pax): the header field stays in force.
+    if (raw.length === 0 && key.startsWith('SCHILY.xattr.')) {
+      (m.xattrs ??= {})[key.slice(13)] = raw;
+      continue;
+    }
     if (raw.length === 0) continue;
     const value = decodeName(raw);
     pax[key] = value;

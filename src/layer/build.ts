@@ -6,7 +6,7 @@
 import type { Entry } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import { LowerData } from './data.js';
-import { Inode, WHITEOUT, isWhiteout } from './inode.js';
+import { Inode, WHITEOUT, isWhiteout, makedev } from './inode.js';
 
 export interface LayerTree {
   index: number;
@@ -66,7 +66,7 @@ function inodeFor(e: Entry, index: number): Inode {
   const ino = new Inode(type, e.mode & 0o7777, e.uid, e.gid, e.mtime, index);
   if (type === 'file') ino.data = new LowerData(e.content ?? { size: 0, read: () => 0 });
   if (type === 'symlink') ino.target = e.linkname ?? '';
-  if (type === 'char' || type === 'block') ino.rdev = ((e.devmajor ?? 0) << 8) | (e.devminor ?? 0);
+  if (type === 'char' || type === 'block') ino.rdev = makedev(e.devmajor ?? 0, e.devminor ?? 0);
   if (e.xattrs) ino.xattrs = new Map(Object.entries(e.xattrs));
   return ino;
 }

@@ -71,6 +71,19 @@ export class Inode {
   }
 }
 
+/** Linux's dev_t encoding (glibc makedev), as Node reports st_rdev. */
+export function makedev(major: number, minor: number): number {
+  return (minor & 0xff) + (major & 0xfff) * 0x100 + (minor & ~0xff) * 0x1000 + Math.floor(major / 0x1000) * 0x100000000;
+}
+
+export function devMajor(rdev: number): number {
+  return ((rdev / 0x100) & 0xfff) + Math.floor(rdev / 0x100000000) * 0x1000;
+}
+
+export function devMinor(rdev: number): number {
+  return (rdev & 0xff) + (Math.floor(rdev / 0x1000) & ~0xff);
+}
+
 export function isWhiteout(c: Child | undefined): c is Whiteout {
   return c === WHITEOUT;
 }

@@ -9,7 +9,7 @@ import { WHITEOUT_PREFIX, type Entry } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import { FileRegion } from '../source.js';
 import { writeImage, type ImageFormat, type LayerBlob, type WrittenImage } from './image-write.js';
-import { writeTar } from './tar-write.js';
+import { writeTarSync } from './tar-write.js';
 
 export interface CommitOptions {
   format?: ImageFormat;
@@ -39,6 +39,10 @@ function refuseReservedNames(entries: Entry[], dest: string): void {
   }
 }
 
+/**
+ * The new layer is written synchronously, before the first await: the image is the view as it was
+ * when commit() was called, even if the view changes while the rest (base layers) is written.
+ */
 export async function commitLayers(
   entries: Entry[],
   base: { config: Record<string, unknown>; layers: LayerBlob[] },
@@ -49,7 +53,7 @@ export async function commitLayers(
   const tmp = mkdtempSync(join(tmpdir(), 'layerfs-commit-'));
   try {
     const layerPath = join(tmp, 'layer.tar');
-    const w = await writeTar(entries, layerPath);
+    const w = writeTarSync(entries, layerPath);
     const fd = openSync(layerPath, 'r');
     try {
       const src = new FileRegion(fd, 0, w.size);

@@ -5,9 +5,10 @@
  * bytes as written (OCI-3); the config's diff_ids are sha256 of the uncompressed layers.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, writeSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry } from '../entry.js';
+import { ArchiveError } from '../errors.js';
 import { BufferSource, type ByteSource } from '../source.js';
 import { writeTar } from './tar-write.js';
 
@@ -34,6 +35,7 @@ export type ImageFormat = 'oci-layout' | 'oci-archive' | 'docker-archive';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const REF_NAME = 'org.opencontainers.image.ref.name';
 
 const hex = (digest: string) => digest.slice('sha256:'.length);
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -44,11 +46,14 @@ export interface WrittenImage {
   manifestDigest: string;
 }
 
-/** The OCI tag part of a reference: `localhost/app:v1` → `v1` (umoci and skopeo want this form). */
+/**
+ * The index's `org.opencontainers.image.ref.name`: the full reference, as `podman save` writes it
+ * (`localhost/app:v1`). podman load names the image after it (a bare `v1` would load as
+ * `localhost/v1:latest`); skopeo (`oci-archive:X:localhost/app:v1`) and umoci (`--image
+ * DIR:localhost/app:v1`) accept it as is. No tag: `latest`.
+ */
 function refName(tag: string | undefined): string {
-  if (!tag) return 'latest';
-  const colon = tag.lastIndexOf(':');
-  return colon > tag.lastIndexOf('/') ? tag.slice(colon + 1) : 'latest';
+  return tag || 'latest';
 }
 
 function file(path: string, content: ByteSource, mtime = 0): Entry {
@@ -59,8 +64,8 @@ function dir(path: string): Entry {
   return { path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 };
 }
 
-/** The files of an OCI image layout, as entries. */
-function ociFiles(parts: ImageParts): { files: Entry[]; out: WrittenImage } {
+/** The files of an OCI image layout, as entries; `keep`: descriptors to list before the new one. */
+function ociFiles(parts: ImageParts, keep: unknown[] = []): { files: Entry[]; out: WrittenImage } {
   const config = json(parts.config);
   const configDigest = sha(config);
   const manifest = json({
@@ -73,9 +78,9 @@ function ociFiles(parts: ImageParts): { files: Entry[]; out: WrittenImage } {
   const index = json({
     schemaVersion: 2,
     mediaType: OCI_INDEX,
-    manifests: [{
+    manifests: [...keep, {
       mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifest.length,
-      annotations: { 'org.opencontainers.image.ref.name': refName(parts.tag) },
+      annotations: { [REF_NAME]: refName(parts.tag) },
     }],
   });
   const blobs = new Map<string, ByteSource>();
@@ -126,8 +131,34 @@ function writeFileFrom(path: string, src: ByteSource): void {
   }
 }
 
+/**
+ * Committing into an existing OCI layout adds the image to it, as skopeo and umoci do: every
+ * descriptor of DEST/index.json stays, except one already carrying the same ref name (replaced).
+ */
+function existingDescriptors(dest: string, ref: string): unknown[] {
+  const path = join(dest, 'index.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  let index: { manifests?: unknown };
+  try {
+    index = JSON.parse(text) as { manifests?: unknown };
+  } catch (e) {
+    throw new ArchiveError('BAD_MANIFEST', path, `cannot add an image to this OCI layout: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(index.manifests)) {
+    throw new ArchiveError('BAD_MANIFEST', path, 'cannot add an image to this OCI layout: index.json has no manifests list');
+  }
+  return index.manifests.filter((m) => (m as { annotations?: Record<string, unknown> })?.annotations?.[REF_NAME] !== ref);
+}
+
 export async function writeImage(parts: ImageParts, dest: string, format: ImageFormat): Promise<WrittenImage> {
-  const { files, out } = format === 'docker-archive' ? dockerFiles(parts) : ociFiles(parts);
+  const keep = format === 'oci-layout' ? existingDescriptors(dest, refName(parts.tag)) : [];
+  const { files, out } = format === 'docker-archive' ? dockerFiles(parts) : ociFiles(parts, keep);
   if (format === 'oci-layout') {
     mkdirSync(dest, { recursive: true });
     for (const f of files) {

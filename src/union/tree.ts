@@ -3,11 +3,27 @@
  * writes and what the manifest lists. Names sharing one inode become `hardlink` entries.
  */
 import type { Entry } from '../entry.js';
-import type { Inode } from '../layer/inode.js';
+import { devMajor, devMinor, type Inode } from '../layer/inode.js';
 import { listDir } from './readdir.js';
 import type { Obj, UnionState } from './state.js';
-import { entryOf } from './upper.js';
+import type { ByteSource } from '../source.js';
 import { inodeOf } from './walk.js';
+
+export function entryOf(path: string, ino: Inode): Entry {
+  const e: Entry = { path, type: ino.type, mode: ino.mode, uid: ino.uid, gid: ino.gid, mtime: ino.mtimeMs, size: 0 };
+  if (ino.type === 'file') {
+    const data = ino.data!;
+    e.size = data.size;
+    e.content = { size: data.size, read: (b, o, l, p) => data.read(b, o, l, p) } satisfies ByteSource;
+  }
+  if (ino.type === 'symlink') e.linkname = ino.target;
+  if (ino.type === 'char' || ino.type === 'block') {
+    e.devmajor = devMajor(ino.rdev);
+    e.devminor = devMinor(ino.rdev);
+  }
+  if (ino.xattrs?.size) e.xattrs = Object.fromEntries(ino.xattrs);
+  return e;
+}
 
 function byteOrder(a: [string, Obj], b: [string, Obj]): number {
   return Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]));

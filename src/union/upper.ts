@@ -6,37 +6,26 @@
  */
 import type { Entry } from '../entry.js';
 import { Inode, isWhiteout } from '../layer/inode.js';
-import type { ByteSource } from '../source.js';
 import { listDir } from './readdir.js';
+import { entryOf, mergedObjects } from './tree.js';
 import type { Obj, UnionState } from './state.js';
 import { inodeOf } from './walk.js';
 
-export function entryOf(path: string, ino: Inode): Entry {
-  const e: Entry = { path, type: ino.type, mode: ino.mode, uid: ino.uid, gid: ino.gid, mtime: ino.mtimeMs, size: 0 };
-  if (ino.type === 'file') {
-    const data = ino.data!;
-    e.size = data.size;
-    e.content = { size: data.size, read: (b, o, l, p) => data.read(b, o, l, p) } satisfies ByteSource;
-  }
-  if (ino.type === 'symlink') e.linkname = ino.target;
-  if (ino.type === 'char' || ino.type === 'block') {
-    e.devmajor = ino.rdev >> 8;
-    e.devminor = ino.rdev & 0xff;
-  }
-  if (ino.xattrs?.size) e.xattrs = Object.fromEntries(ino.xattrs);
-  return e;
-}
 
 const marker = (path: string, type: 'whiteout' | 'opaque'): Entry => ({ path, type, mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 });
 
 /**
- * `expandRedirects`: an OCI layer cannot say "this directory came from there" (OVL-13), so for
- * commit a redirected directory is written whole: opaque, with every object visible in it.
+ * `forCommit`: an OCI layer cannot say "this directory came from there" (OVL-13), so a redirected
+ * directory is written whole: opaque, with every object visible in it. And with index=on, lower
+ * names of a copied-up inode that the view shows with the new data but that were never linked into
+ * the writable layer (the kernel links them lazily) are written as hard links to it.
  */
-export function upperEntries(s: UnionState, expandRedirects = false): Entry[] {
+export function upperEntries(s: UnionState, forCommit = false): Entry[] {
   const out: Entry[] = [];
   const seen = new Map<Inode, string>();
+  const emitted = new Set<string>();
   const emit = (path: string, c: Inode): boolean => {
+    emitted.add(path);
     const first = seen.get(c);
     if (first !== undefined) {
       out.push({ path, type: 'hardlink', linkname: first, mode: c.mode, uid: c.uid, gid: c.gid, mtime: c.mtimeMs, size: 0 });
@@ -59,7 +48,7 @@ export function upperEntries(s: UnionState, expandRedirects = false): Entry[] {
         continue;
       }
       if (!emit(path, c)) continue;
-      if (expandRedirects && c.redirect) {
+      if (forCommit && c.redirect) {
         out.push(marker(path, 'opaque'));
         whole({ upper: c, lower: c.redirect }, path + '/');
         continue;
@@ -71,6 +60,20 @@ export function upperEntries(s: UnionState, expandRedirects = false): Entry[] {
   if (s.upperRoot) {
     if (s.upperRoot.opaque) out.push(marker('', 'opaque'));
     walk(s.upperRoot, '');
+  }
+  if (forCommit && s.indexed.size > 0) {
+    const dirs = new Map<string, Inode>();
+    for (const [path, o] of mergedObjects(s)) {
+      const ino = inodeOf(o);
+      if (ino.isDir) dirs.set(path, ino);
+      if (emitted.has(path) || ino.isDir || !o.lower || s.indexed.get(o.lower) !== o.upper) continue;
+      const parts = path.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join('/');
+        if (!emitted.has(dir)) emit(dir, dirs.get(dir)!);
+      }
+      emit(path, ino);
+    }
   }
   return out;
 }

@@ -1,0 +1,285 @@
+/**
+ * DKR-14: `view.export(tar)` writes the flattened filesystem as one tar (`docker export`). The
+ * expected tree never comes from layerfs: GNU tar extracts the export as root (owners, modes,
+ * xattrs kept) and the fixtures' `manifest.py` describes the result, which must equal
+ * truth/rootfs.manifest for an untouched view (what podman and umoci flatten the image to), and
+ * `view.manifest()` for a view changed through `view.fs`.
+ *
+ * Needs root, GNU tar and python3; a missing tool fails the test with a message saying so.
+ */
+import test from 'ava';
+import { execFile, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { openImage, openLayers, type CopyUpStrategy, type View } from '../src/index.js';
+import { FIXTURES, IMAGES, truth } from './helpers/fixtures.js';
+
+const execFileP = promisify(execFile);
+const MANIFEST_PY = join(FIXTURES, 'manifest.py');
+
+let toolProblem: string | undefined | null = null;
+
+/** Fails (never skips) when GNU tar, python3 or root is missing: CI has them. */
+function needTools(): void {
+  if (toolProblem === null) {
+    const missing: string[] = [];
+    const tar = spawnSync('tar', ['--version'], { encoding: 'utf8' });
+    if (tar.error || tar.status !== 0 || !tar.stdout.includes('GNU tar')) missing.push(`GNU tar (${tar.error?.message ?? tar.stdout.split('\n')[0]})`);
+    const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+    if (py.error || py.status !== 0) missing.push(`python3 (${py.error?.message ?? py.stderr.trim()})`);
+    if (process.getuid?.() !== 0) missing.push('root privileges (tar -p --numeric-owner restores owners only as root)');
+    toolProblem = missing.length ? `these tests need ${missing.join(', ')}; .ci/run installs them with apt-get` : undefined;
+  }
+  if (toolProblem) throw new Error(toolProblem);
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileP(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+    return stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err.stderr || err.stdout || err.message).trim()}`);
+  }
+}
+
+/** Extracts a tar with GNU tar as root, keeping owners, modes and xattrs; returns its manifest. */
+async function extractedManifest(tarPath: string, work: string): Promise<string> {
+  const dir = mkdtempSync(join(work, 'rootfs-'));
+  await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xpf', tarPath, '-C', dir]);
+  return run('python3', [MANIFEST_PY, '--no-root', dir]);
+}
+
+/** Exports the view to a temporary tar and returns what GNU tar extracts from it. */
+async function exportAndExtract(view: View): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'layerfs-export-test-'));
+  try {
+    const tarPath = join(work, 'export.tar');
+    const written = await view.export(tarPath);
+    if (written.size !== statSync(tarPath).size) throw new Error(`export reported ${written.size} bytes, wrote ${statSync(tarPath).size}`);
+    return await extractedManifest(tarPath, work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Untouched views: the export is the image's flattened rootfs
+
+const UNTOUCHED: Array<[image: string, archive: string]> = [
+  ...IMAGES.map((image): [string, string] => [image, 'oci-archive.tar']),
+  ['layers', 'oci-archive-gzip.tar'],
+  ['names', 'oci-archive-zstd.tar'],
+  ['links', 'docker-archive.tar'],
+];
+
+for (const [image, archive] of UNTOUCHED) {
+  test(`DKR-14 export ${image}/${archive} (untouched): GNU tar extracts it to truth/rootfs.manifest`, async (t) => {
+    needTools();
+    const view = await openImage(join(FIXTURES, image, archive));
+    try {
+      t.is(await exportAndExtract(view), truth(image, 'rootfs.manifest'));
+    } finally {
+      view.close();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changed views: the export is what the view shows
+
+type Fs = View['fs'];
+
+const LONG = 'segment-s0123456789-abcdefghijklmnopqrstuvwxyz';
+
+const CHANGED: Array<{
+  image: string; archive: string; copyUp: CopyUpStrategy; opts?: { index?: boolean; redirectDir?: boolean }; change(fs: Fs): void;
+}> = [
+  {
+    image: 'layers', archive: 'oci-archive.tar', copyUp: 'metadata',
+    change(fs) {
+      fs.writeFileSync('/etc/motd', 'replaced\n');
+      fs.appendFileSync('/srv/hl-a', 'copy-up breaks the lower hard link\n');
+      fs.unlinkSync('/etc/passwd');
+      fs.rmSync('/opt/data', { recursive: true });
+      fs.mkdirSync('/opt/data');
+      fs.writeFileSync('/opt/data/fresh', 'fresh\n');
+      fs.chmodSync('/usr/bin/stool', 0o2711);
+      fs.chownSync('/home/user/.profile', 2_000_000, 3_000_000);                     // ids past the 6 octal digits a header field gets
+      fs.renameSync('/etc/sapp.conf', '/etc/sapp.conf.renamed');                     // keeps its xattr
+      fs.mkdirSync('/srv/new');
+      fs.writeFileSync('/srv/new/zero-mode', 'x');
+      fs.chmodSync('/srv/new/zero-mode', 0o000);                                     // mode 0000 survives
+      fs.linkSync('/srv/hl-b', '/srv/new/hl-b-second');
+      fs.symlinkSync('/etc/motd', '/srv/new/abs-link');
+      fs.writeFileSync('/srv/new/.wh.not-special-in-an-export', 'a plain file in a docker export\n');
+    },
+  },
+  {
+    image: 'names', archive: 'oci-archive-gzip.tar', copyUp: 'full',
+    change(fs) {
+      fs.writeFileSync('/names/Straße.txt', 'überschrieben\n');
+      fs.appendFileSync('/names/résumé.txt', 'plus\n');
+      fs.unlinkSync('/names/שלום.txt');
+      fs.renameSync('/names/中文/文件.txt', '/names/中文/新しい名前.txt');
+      fs.writeFileSync('/names/tab\tand\nnewline-new', 'control characters\n');
+      const longDir = `/long/${'ł'.repeat(120)}`;
+      fs.mkdirSync(longDir);
+      fs.writeFileSync(`${longDir}/${'n'.repeat(250)}`, 'a 250-byte name\n');
+      fs.symlinkSync(`${longDir}/${'n'.repeat(250)}`, '/names/very-long-target');
+      fs.linkSync(`/long/${LONG}-hardlink-to-long-name`, '/names/third-name');
+      fs.rmSync('/deep/ds1-abcdefgh/ds2-abcdefgh/ds3-abcdefgh', { recursive: true });
+    },
+  },
+  {
+    image: 'whiteouts', archive: 'oci-archive-zstd.tar', copyUp: 'chunked',
+    change(fs) {
+      fs.rmSync('/sym2dir', { recursive: true });
+      fs.writeFileSync('/sym2dir', 'was a directory\n');
+      fs.unlinkSync('/dir2file');
+      fs.mkdirSync('/dir2file', { mode: 0o700 });
+      fs.writeFileSync('/dir2file/inside', 'inside\n');
+      const fd = fs.openSync('/sapp2/keep/k', 'r+');
+      fs.writeSync(fd, Buffer.from('PATCH'), 0, 5, 10);
+      fs.closeSync(fd);
+    },
+  },
+  {
+    image: 'layers', archive: 'oci-archive-zstd.tar', copyUp: 'chunked', opts: { index: true },
+    change(fs) {
+      fs.appendFileSync('/srv/hl-a', 'seen through /srv/hl-c too (index=on)\n');
+    },
+  },
+  {
+    image: 'links', archive: 'docker-archive.tar', copyUp: 'metadata', opts: { redirectDir: true },
+    change(fs) {
+      fs.renameSync('/data', '/data-moved');
+      fs.mkdirSync('/data');
+      fs.chmodSync('/data-moved/h4', 0o600);
+    },
+  },
+  {
+    image: 'links', archive: 'oci-archive.tar', copyUp: 'full',
+    change(fs) {
+      fs.writeFileSync('/bin/rel', 'through a symlink\n');
+      fs.appendFileSync('/data/h1', 'one name of a link group\n');
+      fs.unlinkSync('/usr/share/loop1');
+      fs.linkSync('/data/symh', '/data/symh-third');
+      fs.lchownSync('/bin/abs', 7, 8);
+    },
+  },
+];
+
+for (const c of CHANGED) {
+  const opts = Object.keys(c.opts ?? {}).map((k) => `, ${k}`).join('');
+  test(`DKR-14 export ${c.image}/${c.archive} changed through view.fs (copyUp ${c.copyUp}${opts}): GNU tar extracts it to view.manifest()`, async (t) => {
+    needTools();
+    const view = await openImage(join(FIXTURES, c.image, c.archive), { copyUp: c.copyUp, ...c.opts });
+    try {
+      c.change(view.fs);
+      const expected = view.manifest();
+      t.not(expected, truth(c.image, 'rootfs.manifest'), 'the changes show in the view');
+      t.is(await exportAndExtract(view), expected);
+    } finally {
+      view.close();
+    }
+  });
+}
+
+test('DKR-14 export to a stream writes the same bytes as export to a path', async (t) => {
+  const view = await openImage(join(FIXTURES, 'layers', 'oci-archive.tar'));
+  const work = mkdtempSync(join(tmpdir(), 'layerfs-export-stream-'));
+  try {
+    view.fs.writeFileSync('/etc/motd', 'streamed\n');
+    const a = join(work, 'a.tar');
+    const b = join(work, 'b.tar');
+    const wa = await view.export(a);
+    const wb = await view.export(createWriteStream(b));
+    t.deepEqual(wb, wa);
+    t.true(readFileSync(b).equals(readFileSync(a)));
+  } finally {
+    view.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// A layer GNU tar made from a real directory: what the fixtures lack
+
+/**
+ * A directory with what tar writers get wrong (binary xattr values, names and link targets that
+ * are not UTF-8 and longer than ustar holds, uid/gid past 262143 (6 octal digits), mode 0000, a fifo, an
+ * mtime past 2038), written by python (the kernel) and packed by GNU tar as a PAX layer.
+ */
+const BUILD_TREE = String.raw`
+import os, sys
+root = os.fsencode(sys.argv[1])
+def p(*parts): return os.path.join(root, *parts)
+os.mkdir(p(b'data'))
+with open(p(b'data', b'bin-xattr'), 'wb') as f: f.write(b'payload with a binary xattr\n')
+os.setxattr(p(b'data', b'bin-xattr'), b'user.bin', bytes(range(256)))
+os.setxattr(p(b'data', b'bin-xattr'), b'user.text', 'ünïcode'.encode())
+os.mkdir(p(b'data', b'caf\xe9'))
+with open(p(b'data', b'caf\xe9', b'x' * 120 + b'\xff.txt'), 'wb') as f: f.write(b'long non-UTF-8 name\n')
+os.symlink(b'/target/\xfe' + b'z' * 120, p(b'data', b'long-binary-link'))
+with open(p(b'data', b'big-ids'), 'wb') as f: f.write(b'owned by large ids\n')
+os.chown(p(b'data', b'big-ids'), 2000000, 3000000)
+with open(p(b'data', b'zero-mode'), 'wb') as f: f.write(b'mode 0000\n')
+os.chmod(p(b'data', b'zero-mode'), 0)
+os.mkfifo(p(b'data', b'fifo'))
+os.utime(p(b'data', b'bin-xattr'), (4102444800, 4102444800))
+`;
+
+async function gnuTarLayer(work: string): Promise<{ layer: string; src: string }> {
+  const src = mkdtempSync(join(work, 'src-'));
+  await run('python3', ['-c', BUILD_TREE, src]);
+  const layer = join(work, 'layer.tar');
+  await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--format=posix', '-cf', layer, '-C', src, '.']);
+  return { layer, src };
+}
+
+test('OCI-13 DKR-14 export of a GNU tar layer keeps binary xattrs, non-UTF-8 long names and targets, large ids, mode 0000, fifos, mtimes past 2038', async (t) => {
+  needTools();
+  const work = mkdtempSync(join(tmpdir(), 'layerfs-export-gnutar-'));
+  try {
+    const { layer, src } = await gnuTarLayer(work);
+    const truthOfSrc = await run('python3', [MANIFEST_PY, '--no-root', src]);
+    const view = await openLayers([layer], { copyUp: 'metadata' });
+    try {
+      t.is(view.manifest(), truthOfSrc, 'precondition: layerfs reads the GNU tar layer as the directory was');
+      const untouched = join(work, 'untouched.tar');
+      await view.export(untouched);
+      const out = mkdtempSync(join(work, 'out-'));
+      await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xpf', untouched, '-C', out]);
+      t.is(await run('python3', [MANIFEST_PY, '--no-root', out]), truthOfSrc);
+      t.is(statSync(join(out, 'data/bin-xattr')).mtimeMs, statSync(join(src, 'data/bin-xattr')).mtimeMs, 'an mtime past 2038');
+
+      const fs = view.fs;
+      const latin = fs.readdirSync('/data').find((n) => n.startsWith('caf'))!;     // 'caf\udce9': byte 0xe9 kept
+      const long = fs.readdirSync(`/data/${latin}`)[0];
+      fs.appendFileSync(`/data/${latin}/${long}`, 'appended\n');                    // copy-up of non-UTF-8 names
+      fs.chmodSync('/data/bin-xattr', 0o600);                                         // binary xattr in the upper layer
+      fs.chmodSync('/data/fifo', 0o600);
+      fs.writeFileSync(`/data/new-\udcff-${'y'.repeat(110)}`, 'a new long non-UTF-8 name\n');
+      fs.writeFileSync('/data/big-ids-new', 'x');
+      fs.chownSync('/data/big-ids-new', 4_000_000, 5_000_000);
+      const before1970 = new Date('1960-06-01T12:00:00Z');                            // (a negative number would mean now)
+      fs.utimesSync('/data/big-ids-new', before1970, before1970);
+      const expected = view.manifest();
+      t.not(expected, truthOfSrc);
+      t.is(await exportAndExtract(view), expected);
+      const changed = join(work, 'changed.tar');
+      await view.export(changed);
+      const out2 = mkdtempSync(join(work, 'out-'));
+      await run('tar', ['--numeric-owner', '-xpf', changed, '-C', out2]);
+      t.is(fs.statSync('/data/big-ids-new').mtimeMs, before1970.getTime(), 'precondition: the view took the time');
+      t.is(statSync(join(out2, 'data/big-ids-new')).mtimeMs, before1970.getTime(), 'an mtime before 1970');
+    } finally {
+      view.close();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
