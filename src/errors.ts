@@ -41,14 +41,20 @@ const messages: Record<string, string> = {
   ENODATA: 'no data available', EFBIG: 'file too large', EMFILE: 'too many open files',
 };
 
+/** Shaped like the errors Node's own fs throws: `Error` named, own code/errno/syscall/path/dest. */
 export class FsError extends Error {
   readonly errno: number;
-  constructor(readonly code: string, readonly syscall: string, readonly path?: string, readonly dest?: string) {
+  readonly path?: string;
+  readonly dest?: string;
+  constructor(readonly code: string, readonly syscall: string, path?: string, dest?: string) {
     const text = messages[code] ?? code.toLowerCase();
     super(`${code}: ${text}, ${syscall}${path !== undefined ? ` '${path}'` : ''}${dest !== undefined ? ` -> '${dest}'` : ''}`);
     this.errno = -(errnos[code] ?? 0);
+    if (path !== undefined) this.path = path;
+    if (dest !== undefined) this.dest = dest;
   }
 }
+Object.defineProperty(FsError.prototype, 'name', { value: 'Error' });
 
 export function fsError(code: string, syscall: string, path?: string, dest?: string): FsError {
   return new FsError(code, syscall, path, dest);

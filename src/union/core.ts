@@ -89,7 +89,8 @@ export class UnionCore implements Core {
     const loc = lookup(this.s, path, true, 'open');
     const ino = inodeOf(loc.node);
     if (ino.isDir) throw fsError('EISDIR', 'open', path);
-    if (length < 0 || ino.type !== 'file') throw fsError('EINVAL', 'ftruncate', path);
+    // Node truncates through open + ftruncate: the ftruncate error carries no path.
+    if (length < 0 || ino.type !== 'file') throw fsError('EINVAL', 'ftruncate');
     if (this.s.readOnly) throw fsError('EROFS', 'open', path);
     const up = copyUp(this.s, loc as Loc & { node: Obj }, true, length === 0);
     up.data!.truncate(length);

@@ -34,6 +34,8 @@ export class FileTable {
     const writing = acc !== C.O_RDONLY;
     const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
     const loc = resolve(s, path, !(excl || flags & C.O_NOFOLLOW), 'open');
+    // Linux: O_CREAT with a trailing slash is EISDIR, whatever the name holds.
+    if (flags & C.O_CREAT && loc.slash) throw fsError('EISDIR', 'open', path);
     let ref: Ref;
     if (!loc.node) {
       if (!(flags & C.O_CREAT)) throw fsError('ENOENT', 'open', path);

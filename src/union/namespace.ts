@@ -56,6 +56,11 @@ export function newUpper(s: UnionState, type: Inode['type'], mode: number): Inod
 export function createAt(s: UnionState, loc: Loc, ino: Inode): void {
   const parent = upperParent(s, loc);
   const name = nameOf(loc);
+  // A setgid directory passes on its group, and its setgid bit to new directories (Linux).
+  if (parent.mode & 0o2000) {
+    ino.gid = parent.gid;
+    if (ino.isDir) ino.mode |= 0o2000;
+  }
   // OVL-10 / observed on 6.18: a directory made over any deleted name is opaque.
   if (ino.isDir && isWhiteout(parent.children!.get(name))) ino.opaque = true;
   parent.children!.set(name, ino);
@@ -71,6 +76,7 @@ export function mkdir(s: UnionState, path: string, mode: number): void {
 
 export function rmdir(s: UnionState, path: string): void {
   const loc = resolve(s, path, 'never', 'rmdir');
+  if (loc.dots) throw fsError(loc.dots === '.' ? 'EINVAL' : 'ENOTEMPTY', 'rmdir', path);
   if (isRootLoc(loc)) throw fsError('EBUSY', 'rmdir', path);
   denyReadOnly(s, 'rmdir', path);
   if (!loc.node) throw fsError('ENOENT', 'rmdir', path);
@@ -91,6 +97,8 @@ export function unlink(s: UnionState, path: string): void {
 export function symlink(s: UnionState, target: string, path: string): void {
   const loc = resolve(s, path, 'never', 'symlink');
   if (loc.node) throw fsError('EEXIST', 'symlink', target, path);
+  // Only mkdir may name a new object with a trailing slash.
+  if (loc.slash) throw fsError('ENOENT', 'symlink', target, path);
   denyReadOnly(s, 'symlink', path);
   const ino = newUpper(s, 'symlink', 0o777);
   ino.mode = 0o777;
@@ -103,6 +111,7 @@ export function link(s: UnionState, existing: string, newPath: string): void {
   const src = lookup(s, existing, false, 'link');
   const dst = resolve(s, newPath, 'never', 'link');
   if (dst.node) throw fsError('EEXIST', 'link', existing, newPath);
+  if (dst.slash) throw fsError('ENOENT', 'link', existing, newPath);
   denyReadOnly(s, 'link', existing);
   if (inodeOf(src.node).isDir) throw fsError('EPERM', 'link', existing, newPath);
   const up = copyUp(s, src, false);
@@ -125,6 +134,7 @@ export function rename(s: UnionState, from: string, to: string): void {
   const dst = resolve(s, to, 'never', 'rename');
   denyReadOnly(s, 'rename', from);
   if (!src.node) throw fsError('ENOENT', 'rename', from, to);
+  if (src.dots || dst.dots) throw fsError('EBUSY', 'rename', from, to);
   if (isRootLoc(src) || isRootLoc(dst)) throw fsError('EBUSY', 'rename', from, to);
   const moving = inodeOf(src.node);
   if ((src.slash || dst.slash) && !moving.isDir) throw fsError('ENOTDIR', 'rename', from, to);

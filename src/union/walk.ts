@@ -48,6 +48,8 @@ export interface Loc {
   node?: Obj;
   /** The path ended with '/' (or '/.'): the object must be a directory. */
   slash: boolean;
+  /** The path's last component was '.' or '..' (rmdir is EINVAL or ENOTEMPTY, rename EBUSY). */
+  dots?: '.' | '..';
 }
 
 export function isRootLoc(loc: Loc): boolean {
@@ -79,6 +81,8 @@ export function walk(s: UnionState, path: string, follow: boolean | 'never'): Lo
   let parts = path.split('/');
   const slash = parts.length > 1 && (parts[parts.length - 1] === '' || parts[parts.length - 1] === '.');
   parts = parts.filter((p) => p !== '');
+  const end = parts[parts.length - 1];
+  const dots = end === '.' || end === '..' ? end : undefined;
   const stack: Obj[] = [s.root];
   const names: string[] = [];
   let hops = 0;
@@ -98,7 +102,7 @@ export function walk(s: UnionState, path: string, follow: boolean | 'never'): Lo
     const last = i === parts.length;
     const child = childOf(s, cur, p);
     if (!child) {
-      if (last) return { dirs: stack, names: [...names, p], node: undefined, slash };
+      if (last) return { dirs: stack, names: [...names, p], node: undefined, slash, dots };
       return 'ENOENT';
     }
     const ino = inodeOf(child);
@@ -118,8 +122,7 @@ export function walk(s: UnionState, path: string, follow: boolean | 'never'): Lo
     names.push(p);
   }
   const node = stack.pop()!;
-  if (names.length === 0) return { dirs: [], names, node, slash };
-  return { dirs: stack, names, node, slash };
+  return { dirs: names.length === 0 ? [] : stack, names, node, slash, dots };
 }
 
 /** Resolves and requires the object to exist; a trailing slash requires a directory. */

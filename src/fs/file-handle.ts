@@ -1,0 +1,181 @@
+/**
+ * The FileHandle of fs.promises.open(): a descriptor with promise methods, following Node's
+ * lib/internal/fs/promises.js. After close() every method rejects with EBADF ("file closed"),
+ * and the handle emits 'close' once.
+ */
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import { invalidArgValue, validateBuffer, validateEncoding, validateInteger, validateObject, validateStringAfterView } from './args.js';
+import type { Core } from './core.js';
+import * as files from './sync-files.js';
+import { getOptions, toBytes } from './options.js';
+import type { BigIntStats, Stats } from './stats.js';
+import type { StreamClasses } from './streams.js';
+import type { ReadStream, WriteStream } from 'node:fs';
+
+function closedError(syscall: string): Error {
+  const e = new Error('file closed') as Error & { code: string; syscall: string };
+  e.code = 'EBADF';
+  e.syscall = syscall;
+  return e;
+}
+
+/** Iterables other than strings and byte views are written chunk by chunk (writeFile's streams). */
+export function isCustomIterable(v: unknown): v is Iterable<unknown> | AsyncIterable<unknown> {
+  if (v == null || typeof v === 'string' || ArrayBuffer.isView(v)) return false;
+  const o = v as Record<symbol, unknown>;
+  return typeof o[Symbol.iterator] === 'function' || typeof o[Symbol.asyncIterator] === 'function';
+}
+
+/** Writes data (bytes, a string, or an iterable of either) at the descriptor's position. */
+export async function writeAllTo(core: Core, fd: number, data: unknown, encoding: unknown): Promise<void> {
+  const chunks = isCustomIterable(data) ? data : [data];
+  for await (const chunk of chunks) {
+    const bytes = ArrayBuffer.isView(chunk) ? toBytes(chunk) : Buffer.from(chunk as string, (encoding as BufferEncoding) || 'utf8');
+    let done = 0;
+    while (done < bytes.byteLength) done += core.write(fd, bytes, done, bytes.byteLength - done, null);
+  }
+}
+
+export class FileHandle extends EventEmitter {
+  #fd: number;
+  #core: Core;
+  #streams: StreamClasses;
+
+  constructor(core: Core, fd: number, streams: StreamClasses) {
+    super();
+    this.#core = core;
+    this.#fd = fd;
+    this.#streams = streams;
+  }
+
+  /** The descriptor, -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** Runs `op` on the open descriptor, as an async call. */
+  async #call<T>(syscall: string, op: (fd: number) => T | Promise<T>): Promise<T> {
+    if (this.#fd === -1) throw closedError(syscall);
+    return op(this.#fd);
+  }
+
+  /**
+   * read(buffer, offset, length, position), read(buffer, { offset, length, position }) or
+   * read({ buffer, offset, length, position }). A position that is not a safe integer means the
+   * current position. Resolves to { bytesRead, buffer }.
+   */
+  read(bufferOrParams?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<{ bytesRead: number; buffer: ArrayBufferView }> {
+    return this.#call('read', (fd) => {
+      let buffer = bufferOrParams;
+      if (!ArrayBuffer.isView(buffer)) {
+        if (bufferOrParams !== undefined) validateObject(bufferOrParams, 'options', true);
+        const b = (bufferOrParams as { buffer?: unknown } | null)?.buffer;
+        buffer = b === undefined ? Buffer.alloc(16384) : b;
+        validateBuffer(buffer);
+        ({ offset, length, position } = files.fields(bufferOrParams, buffer.byteLength));
+      }
+      const buf = buffer as ArrayBufferView;
+      if (offset !== null && typeof offset === 'object') ({ offset, length, position } = files.fields(offset, buf.byteLength));
+      let off = 0;
+      if (offset != null) {
+        validateInteger(offset, 'offset', 0);
+        off = offset;
+      }
+      const len = (length ?? buf.byteLength - off) as number;
+      if (len === 0) return { bytesRead: 0, buffer: buf };
+      if (buf.byteLength === 0) throw invalidArgValue('buffer', buf, 'is empty and cannot be written');
+      files.validateOffsetLengthRead(off, len, buf.byteLength);
+      const pos = Number.isSafeInteger(position) && (position as number) >= 0 ? (position as number) : null;
+      return { bytesRead: this.#core.read(fd, files.bytesOf(buf), off, len, pos), buffer: buf };
+    });
+  }
+
+  /** write(buffer, offset?, length?, position?), write(buffer, options) or write(string, position?, encoding?). */
+  write(buffer: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<{ bytesWritten: number; buffer: unknown }> {
+    return this.#call('write', (fd) => {
+      if ((buffer as ArrayBufferView | undefined)?.byteLength === 0) return { bytesWritten: 0, buffer };
+      if (!ArrayBuffer.isView(buffer)) {
+        validateStringAfterView(buffer, 'buffer');
+        validateEncoding(buffer, length);
+      }
+      return { bytesWritten: files.writeSync(this.#core, fd, buffer, offsetOrOptions, length, position), buffer };
+    });
+  }
+
+  readv(buffers: unknown, position?: unknown): Promise<{ bytesRead: number; buffers: unknown }> {
+    return this.#call('readv', (fd) => ({ bytesRead: files.readvSync(this.#core, fd, buffers, position), buffers }));
+  }
+
+  writev(buffers: unknown, position?: unknown): Promise<{ bytesWritten: number; buffers: unknown }> {
+    return this.#call('writev', (fd) => ({ bytesWritten: files.writevSync(this.#core, fd, buffers, position), buffers }));
+  }
+
+  /** The rest of the file from the current position. */
+  readFile(options?: unknown): Promise<string | Buffer> {
+    return this.#call('readFile', (fd) => files.readFileSync(this.#core, fd, options));
+  }
+
+  /** Writes at the current position (the handle's own flags decide about appending). */
+  writeFile(data: unknown, options?: unknown): Promise<void> {
+    return this.#call('writeFile', async (fd) => {
+      const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w' });
+      if (!isCustomIterable(data) && !ArrayBuffer.isView(data)) validateStringAfterView(data, 'data');
+      await writeAllTo(this.#core, fd, data, o.encoding);
+    });
+  }
+
+  appendFile(data: unknown, options?: unknown): Promise<void> {
+    return this.writeFile(data, options);
+  }
+
+  stat(options?: unknown): Promise<Stats | BigIntStats> {
+    return this.#call('fstat', (fd) => files.fstatSync(this.#core, fd, options));
+  }
+
+  truncate(len: unknown = 0): Promise<void> {
+    return this.#call('ftruncate', (fd) => files.ftruncateSync(this.#core, fd, len));
+  }
+
+  chmod(mode: unknown): Promise<void> {
+    return this.#call('fchmod', (fd) => files.fchmodSync(this.#core, fd, mode));
+  }
+
+  chown(uid: unknown, gid: unknown): Promise<void> {
+    return this.#call('fchown', (fd) => files.fchownSync(this.#core, fd, uid, gid));
+  }
+
+  utimes(atime: unknown, mtime: unknown): Promise<void> {
+    return this.#call('futimes', (fd) => files.futimesSync(this.#core, fd, atime, mtime));
+  }
+
+  sync(): Promise<void> {
+    return this.#call('fsync', (fd) => files.fsyncSync(this.#core, fd));
+  }
+
+  datasync(): Promise<void> {
+    return this.#call('fdatasync', (fd) => files.fdatasyncSync(this.#core, fd));
+  }
+
+  /** Closes the descriptor once; later calls resolve at once. */
+  async close(): Promise<void> {
+    if (this.#fd === -1) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    this.emit('close');
+    this.#core.close(fd);
+  }
+
+  /** A ReadStream over this handle; closing the stream closes the handle. */
+  createReadStream(options?: Record<string, unknown>): ReadStream {
+    return new this.#streams.ReadStream(undefined, { ...options, fd: this });
+  }
+
+  createWriteStream(options?: Record<string, unknown>): WriteStream {
+    return new this.#streams.WriteStream(undefined, { ...options, fd: this });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * createFs(core): a Node-compatible `fs` object over a Core (a union view, a memfs volume...):
+ * the synchronous calls, their callback forms, `promises`, streams, `constants`, `Stats`, `Dirent`.
+ *
+ * Behaviour follows Node 20's `fs` call by call (argument checks and their TypeErrors, option
+ * defaults, which syscall name an error carries, rm's and mkdir's recursive walks, copyFile's
+ * same-file rule); the filesystem semantics are the core's.
+ *
+ * Relative paths resolve against the view's root. `{ bigint: true }` stats are BigIntStats (times
+ * from the core's milliseconds). Not provided: watch/watchFile/unwatchFile, cp/cpSync, statfs,
+ * openAsBlob, glob; lchmod/lchmodSync are undefined, as on Linux.
+ */
+import * as nodeFs from 'node:fs';
+import type * as nodePromises from 'node:fs/promises';
+import { callbackApi } from './callbacks.js';
+import { copyFileSync } from './copy-file.js';
+import type { Core } from './core.js';
+import { Dir, opendirSync } from './dir.js';
+import { Dirent } from './dirent.js';
+import { FileHandle } from './file-handle.js';
+import { promisesApi } from './promises.js';
+import { BigIntStats, Stats } from './stats.js';
+import { streamClasses, type StreamClasses, type StreamFs } from './streams.js';
+import * as files from './sync-files.js';
+import * as tree from './sync-tree.js';
+
+type Fn = (...args: any[]) => any;
+
+const SYNC = {
+  accessSync: tree.accessSync, appendFileSync: files.appendFileSync, chmodSync: tree.chmodSync,
+  chownSync: tree.chownSync, closeSync: files.closeSync, copyFileSync, existsSync: tree.existsSync,
+  fchmodSync: files.fchmodSync, fchownSync: files.fchownSync, fdatasyncSync: files.fdatasyncSync,
+  fstatSync: files.fstatSync, fsyncSync: files.fsyncSync, ftruncateSync: files.ftruncateSync,
+  futimesSync: files.futimesSync, lchownSync: tree.lchownSync, linkSync: tree.linkSync,
+  lstatSync: tree.lstatSync, lutimesSync: tree.lutimesSync, mkdirSync: tree.mkdirSync,
+  mkdtempSync: tree.mkdtempSync, openSync: files.openSync, opendirSync, readdirSync: tree.readdirSync,
+  readFileSync: files.readFileSync, readlinkSync: tree.readlinkSync, readSync: files.readSync,
+  readvSync: files.readvSync, realpathSync: tree.realpathSync, renameSync: tree.renameSync,
+  rmdirSync: tree.rmdirSync, rmSync: tree.rmSync, statSync: tree.statSync, symlinkSync: tree.symlinkSync,
+  truncateSync: files.truncateSync, unlinkSync: tree.unlinkSync, utimesSync: tree.utimesSync,
+  writeFileSync: files.writeFileSync, writeSync: files.writeSync, writevSync: files.writevSync,
+} satisfies Record<string, (core: Core, ...args: any[]) => unknown>;
+
+type SyncName = keyof typeof SYNC;
+type CallbackName = SyncName extends `${infer N}Sync` ? N : never;
+type NodeFs = typeof nodeFs;
+
+/** fs.promises of a LayerFs: Node's signatures, with this fs's FileHandle. */
+export interface LayerPromises extends Omit<Pick<typeof nodePromises,
+  'access' | 'appendFile' | 'chmod' | 'chown' | 'copyFile' | 'lchown' | 'lutimes' | 'link' | 'lstat' | 'stat'
+  | 'mkdir' | 'mkdtemp' | 'opendir' | 'readdir' | 'readlink' | 'realpath' | 'rename' | 'rm' | 'rmdir' | 'symlink'
+  | 'truncate' | 'unlink' | 'utimes' | 'writeFile' | 'constants'>, 'appendFile' | 'writeFile'> {
+  lchmod(path: nodeFs.PathLike, mode: nodeFs.Mode): Promise<void>;
+  open(path: nodeFs.PathLike, flags?: string | number, mode?: nodeFs.Mode): Promise<FileHandle>;
+  readFile(path: nodeFs.PathLike | FileHandle, options?: { encoding?: null; flag?: string | number } | null): Promise<Buffer>;
+  readFile(path: nodeFs.PathLike | FileHandle, options: { encoding: BufferEncoding; flag?: string | number } | BufferEncoding): Promise<string>;
+  readFile(path: nodeFs.PathLike | FileHandle, options?: unknown): Promise<string | Buffer>;
+  writeFile(path: nodeFs.PathLike | FileHandle, data: unknown, options?: unknown): Promise<void>;
+  appendFile(path: nodeFs.PathLike | FileHandle, data: unknown, options?: unknown): Promise<void>;
+}
+
+/** What createFs returns: usable where a library expects `fs`. */
+export type LayerFs = Pick<NodeFs, SyncName | CallbackName | 'exists' | 'createReadStream' | 'createWriteStream'
+  | 'constants'> & StreamClasses & {
+  F_OK: number;
+  R_OK: number;
+  W_OK: number;
+  X_OK: number;
+  promises: LayerPromises;
+  Stats: typeof Stats;
+  Dirent: typeof Dirent;
+  Dir: typeof Dir;
+  FileReadStream: StreamClasses['ReadStream'];
+  FileWriteStream: StreamClasses['WriteStream'];
+  /** Not on Linux (no O_SYMLINK), as in Node. */
+  lchmod: undefined;
+  lchmodSync: undefined;
+};
+
+/** Binds every synchronous call to the core, keeping Node's function names. */
+function bindSync(core: Core): Record<string, Fn> {
+  const out: Record<string, Fn> = {};
+  for (const [name, fn] of Object.entries(SYNC) as Array<[string, Fn]>) {
+    out[name] = Object.defineProperty((...args: unknown[]) => fn(core, ...args), 'name', { value: name });
+  }
+  out.realpathSync = Object.assign(out.realpathSync, {
+    native: (path: unknown, options?: unknown) => tree.realpathNativeSync(core, path, options),
+  });
+  return out;
+}
+
+export function createFs(core: Core): LayerFs {
+  const sync = bindSync(core);
+  const fs: Record<string, unknown> = {};
+  const streams = streamClasses(fs as unknown as StreamFs, (v): v is FileHandle => v instanceof FileHandle);
+  Object.assign(fs, sync, callbackApi(core, sync), {
+    promises: promisesApi(core, sync, streams),
+    constants: nodeFs.constants,
+    F_OK: nodeFs.constants.F_OK, R_OK: nodeFs.constants.R_OK, W_OK: nodeFs.constants.W_OK, X_OK: nodeFs.constants.X_OK,
+    Stats, Dirent, Dir,
+    ReadStream: streams.ReadStream, WriteStream: streams.WriteStream,
+    FileReadStream: streams.ReadStream, FileWriteStream: streams.WriteStream,
+    createReadStream: (path: unknown, options?: unknown) => new streams.ReadStream(path as nodeFs.PathLike, options),
+    createWriteStream: (path: unknown, options?: unknown) => new streams.WriteStream(path as nodeFs.PathLike, options),
+    lchmod: undefined,
+    lchmodSync: undefined,
+  });
+  return fs as unknown as LayerFs;
+}
+
+export { BigIntStats, Dir, Dirent, FileHandle, Stats };

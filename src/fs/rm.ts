@@ -1,0 +1,185 @@
+/**
+ * rm() and rmdir({ recursive }) as Node 20 does them in lib/internal/fs/rimraf.js, over plain
+ * lstat/unlink/rmdir/readdir calls on the caller's path strings (so errors name the caller's paths).
+ *
+ * A symlink is never followed: it is unlinked, even one to a directory. A path with a trailing
+ * slash is looked up through the link (lstat follows it), then rmdir fails with ENOTDIR.
+ *
+ * Node's synchronous and asynchronous versions differ in a few error cases and both are kept:
+ * - validation: rmSync lstats only without `force` or `recursive` (and with force, ENOENT passes);
+ *   rm() always lstats, and with `force` passes ENOENT only;
+ * - a failed rmdir: the sync walk throws the first error (ENOTDIR included), the async walk reports
+ *   the original unlink error for ENOTDIR, which is none when there was no unlink (success).
+ */
+import type { FsError } from '../errors.js';
+import { validateBoolean, validateInt32, validateObject, validateUint32 } from './args.js';
+import { rmIsDirectory } from './errors.js';
+
+export interface RmOps {
+  /** lstat, or undefined for ENOENT when `noEntryOk`. */
+  lstat(path: string, noEntryOk?: boolean): { isDirectory(): boolean } | undefined;
+  unlink(path: string): void;
+  rmdir(path: string): void;
+  readdir(path: string): string[];
+}
+
+export interface RmOptions {
+  recursive: boolean;
+  force: boolean;
+  retryDelay: number;
+  maxRetries: number;
+}
+
+const NOT_EMPTY = new Set(['ENOTEMPTY', 'EEXIST', 'EPERM']);
+const RETRY = new Set(['EBUSY', 'EMFILE', 'ENFILE', 'ENOTEMPTY', 'EPERM']);
+
+function code(e: unknown): string | undefined {
+  return (e as FsError | undefined)?.code;
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Node's validateRmdirOptions: an object whose fields have the right types, over the defaults. */
+export function rmdirOptions(options: unknown, defaults: RmOptions | Omit<RmOptions, 'force'>): RmOptions {
+  if (options === undefined) return { force: false, ...defaults };
+  validateObject(options, 'options');
+  const o = { force: false, ...defaults, ...(options as object) } as RmOptions;
+  validateBoolean(o.recursive, 'options.recursive');
+  validateInt32(o.retryDelay, 'options.retryDelay', 0);
+  validateUint32(o.maxRetries, 'options.maxRetries');
+  return o;
+}
+
+export const RM_DEFAULTS: RmOptions = { recursive: false, force: false, retryDelay: 100, maxRetries: 0 };
+export const RMDIR_DEFAULTS = { recursive: false, retryDelay: 100, maxRetries: 0 };
+
+/**
+ * Node's validateRmOptions(Sync): returns the options, or false when `expectDir` and the path is
+ * not a directory; throws ERR_FS_EISDIR for a directory without `recursive`.
+ */
+export function validateRm(ops: RmOps, path: string, options: unknown, expectDir: boolean, sync: boolean): RmOptions | false {
+  const o = rmdirOptions(options, RM_DEFAULTS);
+  validateBoolean(o.force, 'options.force');
+  let isDir: boolean | undefined;
+  if (sync) {
+    if (o.force && !expectDir && o.recursive) return o;
+    isDir = ops.lstat(path, o.force)?.isDirectory();
+  } else {
+    try {
+      isDir = ops.lstat(path)!.isDirectory();
+    } catch (e) {
+      if (o.force && code(e) === 'ENOENT') return o;
+      throw e;
+    }
+  }
+  if (expectDir && !isDir) return false;
+  if (isDir && !o.recursive) throw rmIsDirectory(path);
+  return o;
+}
+
+/** rimrafSync: the synchronous walk. */
+export function rimrafSync(ops: RmOps, path: string, o: RmOptions): void {
+  let isDir = false;
+  try {
+    isDir = ops.lstat(path)!.isDirectory();
+  } catch (e) {
+    if (code(e) === 'ENOENT') return;
+  }
+  try {
+    if (isDir) rmdirSyncWalk(ops, path, o, null);
+    else retrying(o, () => ops.unlink(path));
+  } catch (e) {
+    const c = code(e);
+    if (c === 'ENOENT') return;
+    if (c === 'EPERM') return rmdirSyncWalk(ops, path, o, e);
+    if (c !== 'EISDIR') throw e;
+    rmdirSyncWalk(ops, path, o, e);
+  }
+}
+
+/** Retries `fn` on transient errors up to maxRetries times; ENOENT means already gone. */
+function retrying(o: RmOptions, fn: () => void): void {
+  const tries = o.maxRetries + 1;
+  for (let i = 1; i <= tries; i++) {
+    try {
+      return fn();
+    } catch (e) {
+      if (RETRY.has(code(e)!) && i < tries && o.retryDelay > 0) sleep(i * o.retryDelay);
+      else if (code(e) === 'ENOENT') return;
+      else if (i === tries) throw e;
+    }
+  }
+}
+
+function rmdirSyncWalk(ops: RmOps, path: string, o: RmOptions, originalErr: unknown): void {
+  try {
+    ops.rmdir(path);
+  } catch (e) {
+    const c = code(e);
+    if (c === 'ENOENT') return;
+    if (c === 'ENOTDIR') throw originalErr ?? e;
+    if (NOT_EMPTY.has(c!)) {
+      for (const child of ops.readdir(path)) rimrafSync(ops, `${path}/${child}`, o);
+      retrying(o, () => ops.rmdir(path));
+      return;
+    }
+    throw originalErr ?? e;
+  }
+}
+
+/** rimraf (callback flavour, run to completion here): the asynchronous walk's decisions. */
+export function rimrafAsync(ops: RmOps, path: string, o: RmOptions): void {
+  let retries = 0;
+  for (;;) {
+    try {
+      return walkAsync(ops, path, o);
+    } catch (e) {
+      if (RETRY.has(code(e)!) && retries < o.maxRetries) {
+        retries++;
+        sleep(retries * o.retryDelay);
+        continue;
+      }
+      if (code(e) === 'ENOENT') return;
+      throw e;
+    }
+  }
+}
+
+function walkAsync(ops: RmOps, path: string, o: RmOptions): void {
+  let isDir = false;
+  try {
+    isDir = ops.lstat(path)!.isDirectory();
+  } catch (e) {
+    if (code(e) === 'ENOENT') return;
+  }
+  if (isDir) return rmdirAsyncWalk(ops, path, o, null);
+  try {
+    ops.unlink(path);
+  } catch (e) {
+    const c = code(e);
+    if (c === 'ENOENT') return;
+    if (c === 'EISDIR' || c === 'EPERM') return rmdirAsyncWalk(ops, path, o, e);
+    throw e;
+  }
+}
+
+function rmdirAsyncWalk(ops: RmOps, path: string, o: RmOptions, originalErr: unknown): void {
+  try {
+    ops.rmdir(path);
+  } catch (e) {
+    const c = code(e);
+    if (NOT_EMPTY.has(c!)) {
+      for (const child of ops.readdir(path)) rimrafAsync(ops, `${path}/${child}`, o);
+      ops.rmdir(path);
+      return;
+    }
+    if (c === 'ENOTDIR') {
+      if (originalErr) throw originalErr;
+      return;
+    }
+    throw e;
+  }
+}
+

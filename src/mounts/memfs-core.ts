@@ -1,0 +1,415 @@
+/**
+ * `MemfsCore`: the Core syscalls over a memfs `Volume` (for tmpfs mounts, in-memory volumes and
+ * host trees loaded into memory). Descriptor numbers are memfs's own; memfs errors become
+ * `FsError`s with Node's syscall name and the caller's path(s).
+ *
+ * Paths are resolved here, one component at a time as the kernel does (symlinks followed in every
+ * directory part, '..' taken physically after a link, at most 40 links), and memfs is handed only
+ * the resulting symlink-free paths. The checks a syscall makes on what it finds (EEXIST, EISDIR,
+ * ENOTDIR, EPERM...) are made here too, so memfs's departures from Linux are corrected. Each is
+ * marked "memfs deviation"; test/memfs-deviations.test.ts shows the raw memfs behaviour, so a
+ * correction can go once memfs is fixed. In short, memfs 4:
+ * - does not follow a symlink in the parent part of mkdir, symlink, link and rename paths, and
+ *   takes '..' lexically ('link/..' is the link's parent, not its target's);
+ * - ignores the umask (this core applies `umask`, default 0o022);
+ * - accepts a trailing slash on a non-directory; creates 'new/' for symlink and link;
+ * - unlinks a directory as EPERM (Linux: EISDIR), hard-links directories (Linux: EPERM);
+ * - renames a file over a directory, a directory over a file, over a non-empty directory or into
+ *   itself (Linux: EISDIR, ENOTDIR, ENOTEMPTY, EINVAL); renaming a symlink renames its target;
+ *   an object replaced by rename keeps its link count;
+ * - reads and writes through descriptors against their access mode, reads a directory as empty;
+ * - shows a symlink as mode 0o120666 and size 0 (Linux: 0o120777, the target's length);
+ * - starts the root directory at nlink 6 (Linux: 2 + subdirectories);
+ * - stores chown's -1 instead of keeping the id, and keeps setuid/setgid on chown;
+ * - applies permission bits to root: each inode of the volume gets root's override (root may
+ *   read and write anything and search any directory; executing a file needs an x bit),
+ *   installed through memfs's public Superblock (`vol._core`: inodes, createNode);
+ * - ignores a setgid directory (its new entries take its group, new directories its setgid bit).
+ *
+ * Not corrected, so visible to callers: times are kept in whole milliseconds (Linux keeps
+ * nanoseconds, utimes sets microseconds); directories report size 0; st_dev is 0. memfs has no
+ * device nodes, FIFOs, sockets or extended attributes (the Core interface asks for none of them).
+ */
+import { Buffer } from 'node:buffer';
+import { constants as C } from 'node:fs';
+import type { Volume } from 'memfs';
+import type { FileType } from '../entry.js';
+import { FsError } from '../errors.js';
+import type { Core, DirEntryInfo, StatInfo } from '../fs/core.js';
+import { codeOf, fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
+import { grantRoot } from './memfs-root.js';
+
+export interface MemfsCoreOptions {
+  /** Permission bits cleared from the mode of every file and directory created. Default 0o022. */
+  umask?: number;
+}
+
+interface MemfsDirent {
+  name: string | Buffer;
+  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isBlockDevice(): boolean;
+  isCharacterDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+}
+
+/** The set-group-ID bit (not among Node's fs.constants). */
+const S_ISGID = 0o2000;
+
+function typeOf(d: MemfsDirent): FileType {
+  if (d.isDirectory()) return 'dir';
+  if (d.isSymbolicLink()) return 'symlink';
+  if (d.isBlockDevice()) return 'block';
+  if (d.isCharacterDevice()) return 'char';
+  if (d.isFIFO()) return 'fifo';
+  if (d.isSocket()) return 'socket';
+  return 'file';
+}
+
+interface OpenFile {
+  flags: number;
+  dir: boolean;
+}
+
+export class MemfsCore implements Core {
+  readonly umask: number;
+  private readonly files = new Map<number, OpenFile>();
+  private readonly rootIno: number;
+
+  constructor(readonly vol: Volume, opts: MemfsCoreOptions = {}) {
+    this.umask = opts.umask ?? 0o022;
+    this.rootIno = this.lstat('/').ino;
+    grantRoot(vol);
+  }
+
+  /** Runs a call; a coded error becomes an FsError naming `syscall` and the caller's paths. */
+  private run<T>(syscall: string, path: string | undefined, dest: string | undefined, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      const code = codeOf(e);
+      throw code ? new FsError(code, syscall, path, dest) : e;
+    }
+  }
+
+  private lstat(path: string): MemfsStats {
+    return lstat(this.vol, path);
+  }
+
+  private resolve(path: string, follow: boolean, creat = false): Found {
+    return resolve(this.vol, path, follow, creat);
+  }
+
+  /** Resolves an existing object for a lookup: a trailing slash follows the last link and wants a directory. */
+  private existing(path: string, follow: boolean): Found & { st: MemfsStats } {
+    const f = this.resolve(path, follow || path.endsWith('/'));
+    if (!f.st) fail('ENOENT');
+    if (f.slash && !f.st.isDirectory()) fail('ENOTDIR');
+    return f as Found & { st: MemfsStats };
+  }
+
+  /** Resolves a name about to be created: it must not exist (EEXIST) and a trailing slash cannot create it. */
+  private fresh(path: string): string {
+    const f = this.resolve(path, false);
+    if (f.st || f.dot) fail('EEXIST');
+    // memfs deviation: 'new/' is created as 'new' by symlink and link.
+    if (f.slash) fail('ENOENT');
+    return f.path;
+  }
+
+  private info(st: MemfsStats, path: string): StatInfo {
+    const s: StatInfo = {
+      dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev,
+      size: st.size, blksize: st.blksize, blocks: st.blocks,
+      atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
+    };
+    // memfs deviation: a symlink shows mode 0o120666 and size 0.
+    if (st.isSymbolicLink()) {
+      s.mode = C.S_IFLNK | 0o777;
+      s.size = Buffer.byteLength(String(this.vol.readlinkSync(path)));
+    }
+    // memfs deviation: the root starts with nlink 6 ('.' and '..' counted twice each).
+    if (st.ino === this.rootIno && st.isDirectory()) {
+      const ents = this.vol.readdirSync('/', { withFileTypes: true }) as MemfsDirent[];
+      s.nlink = 2 + ents.filter((d) => d.isDirectory()).length;
+    }
+    return s;
+  }
+
+  /**
+   * memfs deviation: a new object in a setgid directory takes the directory's group, and a new
+   * directory the setgid bit too (Linux's BSD group semantics).
+   */
+  private inherit(path: string): void {
+    const parent = this.lstat(path.slice(0, path.lastIndexOf('/')) || '/');
+    if (!(parent.mode & S_ISGID)) return;
+    const st = this.lstat(path);
+    this.vol.lchownSync(path, st.uid, parent.gid);
+    if (st.isDirectory()) this.vol.chmodSync(path, (st.mode & 0o7777) | S_ISGID);
+  }
+
+  stat(path: string, follow: boolean): StatInfo {
+    return this.run(follow ? 'stat' : 'lstat', path, undefined, () => {
+      const f = this.existing(path, follow);
+      return this.info(f.st, f.path);
+    });
+  }
+
+  tryStat(path: string, follow: boolean): StatInfo | undefined {
+    try {
+      return this.stat(path, follow);
+    } catch (e) {
+      if (e instanceof FsError && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return undefined;
+      throw e;
+    }
+  }
+
+  access(path: string, mode: number): void {
+    this.run('access', path, undefined, () => {
+      const f = this.existing(path, true);
+      if (process.getuid?.() !== 0) return this.vol.accessSync(f.path, mode);
+      // As root only X_OK can fail, on a file without any x bit.
+      if (mode & C.X_OK && !f.st.isDirectory() && (f.st.mode & 0o111) === 0) fail('EACCES');
+    });
+  }
+
+  readdir(path: string): DirEntryInfo[] {
+    return this.run('scandir', path, undefined, () => {
+      const f = this.existing(path, true);
+      if (!f.st.isDirectory()) fail('ENOTDIR');
+      const ents = this.vol.readdirSync(f.path, { withFileTypes: true }) as MemfsDirent[];
+      return ents.map((d) => ({ name: String(d.name), type: typeOf(d) }));
+    });
+  }
+
+  mkdir(path: string, mode: number): void {
+    this.run('mkdir', path, undefined, () => {
+      const f = this.resolve(path, false);
+      if (f.st || f.dot) fail('EEXIST');
+      // memfs deviation: no umask.
+      this.vol.mkdirSync(f.path, mode & ~this.umask & 0o7777);
+      this.inherit(f.path);
+    });
+  }
+
+  rmdir(path: string): void {
+    this.run('rmdir', path, undefined, () => {
+      const f = this.resolve(path, false);
+      if (f.dot === 'root') fail('EBUSY');
+      if (f.dot === '.') fail('EINVAL');
+      if (f.dot === '..') fail('ENOTEMPTY');
+      if (!f.st) fail('ENOENT');
+      if (!f.st.isDirectory()) fail('ENOTDIR');
+      this.vol.rmdirSync(f.path);
+    });
+  }
+
+  unlink(path: string): void {
+    this.run('unlink', path, undefined, () => {
+      const f = this.resolve(path, false);
+      if (!f.st) fail('ENOENT');
+      // memfs deviations: EPERM for a directory, and 'file/' unlinks the file.
+      if (f.dot || f.st.isDirectory()) fail('EISDIR');
+      if (f.slash) fail('ENOTDIR');
+      this.vol.unlinkSync(f.path);
+    });
+  }
+
+  /** memfs deviation: rename checks the types of source and target only partly. */
+  rename(from: string, to: string): void {
+    this.run('rename', from, to, () => {
+      const a = this.resolve(from, false);
+      const b = this.resolve(to, false);
+      if (a.dot || b.dot) fail('EBUSY');
+      if (!a.st) fail('ENOENT');
+      const dir = a.st.isDirectory();
+      if (!dir && (a.slash || b.slash)) fail('ENOTDIR');
+      if (b.st && b.st.ino === a.st.ino) return;
+      if (dir && b.path.startsWith(`${a.path}/`)) fail('EINVAL');
+      if (b.st) {
+        if (dir && !b.st.isDirectory()) fail('ENOTDIR');
+        if (!dir && b.st.isDirectory()) fail('EISDIR');
+        if (dir && this.vol.readdirSync(b.path).length > 0) fail('ENOTEMPTY');
+        // memfs deviation: the replaced object keeps its link count (a hard link to a replaced
+        // file shows nlink 2, the parent of a replaced directory one link too many).
+        if (dir) this.vol.rmdirSync(b.path);
+        else this.vol.unlinkSync(b.path);
+      }
+      // memfs deviation: renaming a symlink renames what it points to. link + unlink moves the
+      // link itself (memfs links a symlink without following it), keeping its inode.
+      if (a.st.isSymbolicLink()) {
+        this.vol.linkSync(a.path, b.path);
+        this.vol.unlinkSync(a.path);
+        return;
+      }
+      this.vol.renameSync(a.path, b.path);
+    });
+  }
+
+  symlink(target: string, path: string): void {
+    this.run('symlink', target, path, () => {
+      if (target === '') fail('ENOENT');
+      const at = this.fresh(path);
+      this.vol.symlinkSync(target, at);
+      this.inherit(at);
+    });
+  }
+
+  readlink(path: string): string {
+    return this.run('readlink', path, undefined, () => {
+      const f = this.existing(path, false);
+      if (!f.st.isSymbolicLink()) fail('EINVAL');
+      return String(this.vol.readlinkSync(f.path));
+    });
+  }
+
+  link(existing: string, newPath: string): void {
+    this.run('link', existing, newPath, () => {
+      const src = this.existing(existing, false);
+      const dst = this.fresh(newPath);
+      // memfs deviation: a directory can be hard-linked.
+      if (src.st.isDirectory()) fail('EPERM');
+      this.vol.linkSync(src.path, dst);
+    });
+  }
+
+  chmod(path: string, mode: number, follow: boolean): void {
+    this.run('chmod', path, undefined, () => {
+      const f = this.existing(path, follow);
+      // Linux cannot change a symlink's own mode (fchmodat AT_SYMLINK_NOFOLLOW: EOPNOTSUPP).
+      if (f.st.isSymbolicLink()) fail('EOPNOTSUPP');
+      this.vol.chmodSync(f.path, mode & 0o7777);
+    });
+  }
+
+  /**
+   * memfs deviations: -1 must leave an id as it is; and Linux clears setuid (and setgid when the
+   * group may execute) on a chown of a non-directory, even when root does it.
+   */
+  private owner(st: MemfsStats, uid: number, gid: number): { uid: number; gid: number; mode?: number } {
+    const out: { uid: number; gid: number; mode?: number } = { uid: uid === -1 ? st.uid : uid, gid: gid === -1 ? st.gid : gid };
+    if (!st.isDirectory() && !st.isSymbolicLink() && st.mode & 0o6000) {
+      out.mode = st.mode & 0o7777 & (st.mode & 0o010 ? ~0o6000 : ~0o4000);
+    }
+    return out;
+  }
+
+  chown(path: string, uid: number, gid: number, follow: boolean): void {
+    this.run(follow ? 'chown' : 'lchown', path, undefined, () => {
+      const f = this.existing(path, follow);
+      const o = this.owner(f.st, uid, gid);
+      this.vol.lchownSync(f.path, o.uid, o.gid);
+      if (o.mode !== undefined) this.vol.chmodSync(f.path, o.mode);
+    });
+  }
+
+  utimes(path: string, atimeMs: number, mtimeMs: number, follow: boolean): void {
+    this.run(follow ? 'utime' : 'lutime', path, undefined, () => {
+      const f = this.existing(path, follow);
+      // memfs reads a negative number of seconds as "now" (Node's API rule); a Date sets the time.
+      this.vol.lutimesSync(f.path, new Date(atimeMs), new Date(mtimeMs));
+    });
+  }
+
+  /** truncate(2) as open + ftruncate: the errors of each (EISDIR from open, EINVAL from ftruncate). */
+  truncate(path: string, length: number): void {
+    const fd = this.open(path, C.O_RDWR, 0);
+    try {
+      this.ftruncate(fd, length);
+    } finally {
+      this.close(fd);
+    }
+  }
+
+  realpath(path: string): string {
+    return this.run('realpath', path, undefined, () => this.existing(path, true).path);
+  }
+
+  /**
+   * open(2): O_CREAT|O_EXCL does not follow a last symlink (EEXIST), O_CREAT alone creates a
+   * dangling link's target, O_NOFOLLOW refuses a last symlink (ELOOP), O_CREAT on 'name/' is EISDIR.
+   */
+  open(path: string, flags: number, mode: number): number {
+    return this.run('open', path, undefined, () => {
+      const creat = (flags & C.O_CREAT) !== 0;
+      const excl = creat && (flags & C.O_EXCL) !== 0;
+      const f = this.resolve(path, !excl && !(flags & C.O_NOFOLLOW), creat);
+      if (!f.st) {
+        if (!creat) fail('ENOENT');
+      } else {
+        if (excl) fail('EEXIST');
+        if (f.slash && !f.st.isDirectory()) fail('ENOTDIR');
+        if (f.st.isSymbolicLink()) fail('ELOOP');
+        const writing = (flags & (C.O_WRONLY | C.O_RDWR)) !== 0;
+        if (f.st.isDirectory() && (writing || creat)) fail('EISDIR');
+        if (flags & C.O_DIRECTORY && !f.st.isDirectory()) fail('ENOTDIR');
+      }
+      // memfs deviation: no umask. O_NOFOLLOW has been dealt with (memfs sees no symlink).
+      const fd = this.vol.openSync(f.path, flags & ~C.O_NOFOLLOW, mode & ~this.umask & 0o7777);
+      if (!f.st) this.inherit(f.path);
+      this.files.set(fd, { flags, dir: (this.vol.fstatSync(fd) as MemfsStats).isDirectory() });
+      return fd;
+    });
+  }
+
+  close(fd: number): void {
+    this.run('close', undefined, undefined, () => this.vol.closeSync(fd));
+    this.files.delete(fd);
+  }
+
+  /** The access mode bits (O_RDONLY/O_WRONLY/O_RDWR) a descriptor was opened with. */
+  private accessMode(fd: number): number | undefined {
+    const f = this.files.get(fd);
+    return f && f.flags & (C.O_RDONLY | C.O_WRONLY | C.O_RDWR);
+  }
+
+  read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
+    return this.run('read', undefined, undefined, () => {
+      // memfs deviations: reads through a write-only descriptor, and reads a directory as empty.
+      if (this.accessMode(fd) === C.O_WRONLY) fail('EBADF');
+      if (this.files.get(fd)?.dir) fail('EISDIR');
+      return this.vol.readSync(fd, buffer, offset, length, position);
+    });
+  }
+
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
+    return this.run('write', undefined, undefined, () => {
+      // memfs deviation: writes through a read-only descriptor.
+      if (this.accessMode(fd) === C.O_RDONLY) fail('EBADF');
+      return this.vol.writeSync(fd, buffer, offset, length, position);
+    });
+  }
+
+  fstat(fd: number): StatInfo {
+    return this.run('fstat', undefined, undefined, () => {
+      const st = this.vol.fstatSync(fd) as MemfsStats;
+      // A descriptor is never a symlink; no path is needed.
+      return this.info(st, '');
+    });
+  }
+
+  ftruncate(fd: number, length: number): void {
+    this.run('ftruncate', undefined, undefined, () => {
+      // memfs deviation: truncates through a read-only descriptor, and "truncates" directories.
+      if (this.accessMode(fd) === C.O_RDONLY || this.files.get(fd)?.dir) fail('EINVAL');
+      this.vol.ftruncateSync(fd, length);
+    });
+  }
+
+  fchmod(fd: number, mode: number): void {
+    this.run('fchmod', undefined, undefined, () => this.vol.fchmodSync(fd, mode & 0o7777));
+  }
+
+  fchown(fd: number, uid: number, gid: number): void {
+    this.run('fchown', undefined, undefined, () => {
+      const o = this.owner(this.vol.fstatSync(fd) as MemfsStats, uid, gid);
+      this.vol.fchownSync(fd, o.uid, o.gid);
+      if (o.mode !== undefined) this.vol.fchmodSync(fd, o.mode);
+    });
+  }
+
+  futimes(fd: number, atimeMs: number, mtimeMs: number): void {
+    this.run('futime', undefined, undefined, () => this.vol.futimesSync(fd, new Date(atimeMs), new Date(mtimeMs)));
+  }
+
+  fsync(fd: number): void {
+    this.run('fsync', undefined, undefined, () => this.vol.fsyncSync(fd));
+  }
+}
