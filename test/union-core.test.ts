@@ -169,3 +169,30 @@ for (const copyUp of ['full', 'metadata', 'chunked'] as const) {
     else t.is(copied, big.length);
   });
 }
+
+test('OCI-9 a directory over a directory keeps the children below and takes the new attributes', (t) => {
+  const u = union([[dir('d', 0o700), file('d/old', 'o')], [dir('d', 0o755), file('d/new', 'n')]]);
+  t.deepEqual(names(u, '/d'), ['new', 'old']);
+  t.is(u.stat('/d', false).mode & 0o7777, 0o755);
+});
+
+test('OCI-9 a directory over a file or symlink replaces it', (t) => {
+  const u = union([[file('a', 'file'), symlink('b', 'a')], [dir('a'), file('a/x', 'x'), dir('b')]]);
+  t.is(u.stat('/a', false).mode & C.S_IFMT, C.S_IFDIR);
+  t.is(u.stat('/b', false).mode & C.S_IFMT, C.S_IFDIR);
+  t.deepEqual(names(u, '/b'), []);
+});
+
+test('OCI-14 a parent missing from the archive is implicit: new ones 0755 root, existing ones keep their attributes', (t) => {
+  const u = union([[dir('keep', 0o711)], [file('keep/f', 'f'), file('new/deep/f', 'g')]]);
+  t.is(u.stat('/keep', false).mode & 0o7777, 0o711);
+  const st = u.stat('/new/deep', false);
+  t.is(st.mode & 0o7777, 0o755);
+  t.is(st.uid, 0);
+});
+
+test('OVL-21 lower layers are frozen: writing lower data is an explicit error', (t) => {
+  const u = union([[file('f', 'data')]]);
+  const lower = [...u.s.lowerRoot.children!.values()][0] as { data: { write: () => void } };
+  t.throws(() => lower.data.write(), { message: /lower layer/ });
+});
