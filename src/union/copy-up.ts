@@ -35,6 +35,7 @@ export function copyUpParents(s: UnionState, loc: Loc): void {
     loc.dirs[i - 1].upper!.children!.set(loc.names[i - 1], up);
     d.upper = up;
     s.stats.copyUps++;
+    repointRefs(s, d.lower!, up, '/' + loc.names.slice(0, i).join('/'));
   }
 }
 
@@ -44,6 +45,8 @@ export function copyUpParents(s: UnionState, loc: Loc): void {
  * (OVL-16). `truncating` skips copying data that O_TRUNC is about to drop.
  */
 export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolean, truncating = false): Inode {
+  // The root is always in the writable layer.
+  if (loc.names.length === 0) return s.upperRoot!;
   copyUpParents(s, loc);
   const obj = loc.node;
   const parent = loc.dirs[loc.dirs.length - 1].upper!;
@@ -55,22 +58,39 @@ export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolea
     return obj.upper;
   }
   const lower = obj.lower!;
-  // The kernel keeps the inode number across copy-up, except for a hard-linked lower file
-  // copied up without index=on, which becomes a new inode (observed on 6.18, OVL-17).
+  const up = s.index && !lower.isDir ? indexCopy(s, lower, needData, truncating) : copyInode(s, lower, needData, truncating);
+  parent.children!.set(name, up);
+  obj.upper = up;
+  repointRefs(s, lower, up, '/' + loc.names.join('/'));
+  return up;
+}
+
+/**
+ * A copy of a lower inode for the writable layer, bound to no name yet. The kernel keeps the inode
+ * number across copy-up, except for a hard-linked lower file copied up without index=on, which
+ * becomes a new inode (observed on 6.18, OVL-17).
+ */
+function copyInode(s: UnionState, lower: Inode, needData: boolean, truncating: boolean): Inode {
   const up = copyMeta(lower, lower.isDir || lower.nlink === 1 || s.index);
+  s.stats.copyUps++;
   if (lower.type === 'file') {
     up.data = lower.data;
     up.metacopyOf = lower;
     if (s.strategy !== 'metadata' || needData) copyUpData(s, up, truncating);
   }
-  if (s.index && !lower.isDir) {
+  return up;
+}
+
+/** index=on (OVL-15): one upper copy per lower inode, shared by all its names, counting them all. */
+export function indexCopy(s: UnionState, lower: Inode, needData = false, truncating = false): Inode {
+  let up = s.indexed.get(lower);
+  if (!up) {
+    up = copyInode(s, lower, needData, truncating);
     up.nlink = lower.nlink;
     s.indexed.set(lower, up);
+  } else if (needData) {
+    copyUpData(s, up, truncating);
   }
-  parent.children!.set(name, up);
-  obj.upper = up;
-  s.stats.copyUps++;
-  repointRefs(s, lower, up, '/' + loc.names.join('/'));
   return up;
 }
 
@@ -91,7 +111,7 @@ export function copyUpData(s: UnionState, up: Inode, truncating: boolean): void 
 }
 
 /** OVL-8 (as this kernel does it): descriptors opened on the lower object now see the upper one. */
-function repointRefs(s: UnionState, lower: Inode, up: Inode, path: string): void {
+export function repointRefs(s: UnionState, lower: Inode, up: Inode, path: string): void {
   for (const ref of s.lowerRefs) {
     if (ref.lower === lower && (s.index || ref.path === path)) {
       ref.upper = up;

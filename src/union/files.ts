@@ -34,7 +34,9 @@ export class FileTable {
     const writing = acc !== C.O_RDONLY;
     const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
     const loc = resolve(s, path, !(excl || flags & C.O_NOFOLLOW), 'open');
-    // Linux: O_CREAT with a trailing slash is EISDIR, whatever the name holds.
+    // Linux: O_CREAT on the root, '.' or '..' is EEXIST with O_EXCL, else EISDIR; with a trailing
+    // slash it is EISDIR whatever is there.
+    if (flags & C.O_CREAT && (loc.dots || loc.names.length === 0)) throw fsError(excl ? 'EEXIST' : 'EISDIR', 'open', path);
     if (flags & C.O_CREAT && loc.slash) throw fsError('EISDIR', 'open', path);
     let ref: Ref;
     if (!loc.node) {
@@ -50,20 +52,20 @@ export class FileTable {
       const ino = inodeOf(loc.node);
       if (loc.slash && !ino.isDir) throw fsError('ENOTDIR', 'open', path);
       if (ino.type === 'symlink') throw fsError('ELOOP', 'open', path);
-      if (ino.isDir && (writing || flags & C.O_CREAT)) throw fsError('EISDIR', 'open', path);
-      if (flags & C.O_DIRECTORY && !ino.isDir) throw fsError('ENOTDIR', 'open', path);
       const trunc = (flags & C.O_TRUNC) !== 0;
+      if (ino.isDir && (writing || trunc || flags & C.O_CREAT)) throw fsError('EISDIR', 'open', path);
+      if (flags & C.O_DIRECTORY && !ino.isDir) throw fsError('ENOTDIR', 'open', path);
       if ((writing || trunc) && s.readOnly) throw fsError('EROFS', 'open', path);
       if ((writing || trunc) && ino.type === 'file') {
         const up = copyUp(s, loc as Loc & { node: Obj }, true, trunc);
-        if (trunc && up.data!.size > 0) {
+        // POSIX: O_TRUNC on an existing file stamps mtime and ctime, even when it was empty.
+        if (trunc) {
           up.data!.truncate(0);
-          const now = Date.now();
-          up.mtimeMs = up.ctimeMs = now;
+          up.mtimeMs = up.ctimeMs = Date.now();
         }
       }
       ref = { upper: loc.node.upper, lower: loc.node.lower, path: '/' + loc.names.join('/') };
-      if (!ref.upper && ino.type === 'file') s.lowerRefs.add(ref);
+      if (!ref.upper) s.lowerRefs.add(ref);
     }
     const fd = this.next++;
     this.files.set(fd, { ref, flags, pos: 0 });
@@ -103,6 +105,8 @@ export class FileTable {
     if ((f.flags & 3) === C.O_RDONLY) throw fsError('EBADF', 'write');
     const ino = f.ref.upper!;
     if (!ino.data) throw fsError('EINVAL', 'write');
+    // A zero-length write changes nothing: no size, no times (Linux).
+    if (len === 0) return 0;
     // An O_APPEND write goes to the end whatever the position (observed on 6.18, as POSIX says).
     const pos = f.flags & C.O_APPEND ? ino.data.size : position ?? f.pos;
     writeData(this.s, ino.data, buf, off, len, pos);

@@ -6,7 +6,7 @@
  */
 import { fsError } from '../errors.js';
 import { Inode, UPPER, WHITEOUT, isWhiteout } from '../layer/inode.js';
-import { copyUp, copyUpParents } from './copy-up.js';
+import { copyUp, copyUpParents, indexCopy } from './copy-up.js';
 import { isEmptyDir } from './readdir.js';
 import type { Obj, UnionState } from './state.js';
 import { inodeOf, isRootLoc, lookup, nameOf, parentOf, resolve, type Loc } from './walk.js';
@@ -31,15 +31,24 @@ function upperParent(s: UnionState, loc: Loc): Inode {
   return parentOf(loc).upper!;
 }
 
-/** OVL-9: remove a name; leave a whiteout where a lower copy would otherwise show again. */
-function removeName(s: UnionState, loc: Loc & { node: Obj }): void {
-  const parent = upperParent(s, loc);
-  const name = nameOf(loc);
-  const up = loc.node.upper;
+/**
+ * A name of a non-directory goes away (unlink, or rename over it): its inode has one link less.
+ * index=on: a hard-linked lower inode goes to the index first, so its other names see the count.
+ */
+function dropLink(s: UnionState, o: Obj): void {
+  const lower = o.lower;
+  const up = o.upper ?? (s.index && lower && !lower.isDir && lower.nlink > 1 ? indexCopy(s, lower) : undefined);
   if (up && !up.isDir) {
     up.nlink--;
     up.ctimeMs = Date.now();
   }
+}
+
+/** OVL-9: remove a name; leave a whiteout where a lower copy would otherwise show again. */
+function removeName(s: UnionState, loc: Loc & { node: Obj }): void {
+  const parent = upperParent(s, loc);
+  const name = nameOf(loc);
+  dropLink(s, loc.node);
   if (lowerHas(loc)) parent.children!.set(name, WHITEOUT);
   else parent.children!.delete(name);
   touch(parent);
@@ -61,8 +70,10 @@ export function createAt(s: UnionState, loc: Loc, ino: Inode): void {
     ino.gid = parent.gid;
     if (ino.isDir) ino.mode |= 0o2000;
   }
-  // OVL-10 / observed on 6.18: a directory made over any deleted name is opaque.
+  // OVL-10 / observed on 6.18: a directory made over any deleted name is opaque; with redirect_dir
+  // or index on, so is every directory made in a merged directory.
   if (ino.isDir && isWhiteout(parent.children!.get(name))) ino.opaque = true;
+  if (ino.isDir && (s.redirectDir || s.index) && parentOf(loc).lower !== undefined) ino.opaque = true;
   parent.children!.set(name, ino);
   touch(parent, ino.mtimeMs);
 }
@@ -71,7 +82,8 @@ export function mkdir(s: UnionState, path: string, mode: number): void {
   const loc = resolve(s, path, 'never', 'mkdir');
   if (loc.node) throw fsError('EEXIST', 'mkdir', path);
   denyReadOnly(s, 'mkdir', path);
-  createAt(s, loc, newUpper(s, 'dir', mode));
+  // mkdir keeps permissions and the sticky bit of its mode argument; setgid only comes from the parent.
+  createAt(s, loc, newUpper(s, 'dir', mode & 0o1777));
 }
 
 export function rmdir(s: UnionState, path: string): void {
@@ -87,9 +99,11 @@ export function rmdir(s: UnionState, path: string): void {
 
 export function unlink(s: UnionState, path: string): void {
   const loc = resolve(s, path, 'never', 'unlink');
+  // The root, '.' and '..' are no names to unlink: EISDIR before anything else (Linux).
+  if (isRootLoc(loc) || loc.dots) throw fsError('EISDIR', 'unlink', path);
   denyReadOnly(s, 'unlink', path);
   if (!loc.node) throw fsError('ENOENT', 'unlink', path);
-  if (inodeOf(loc.node).isDir) throw fsError(isRootLoc(loc) ? 'EBUSY' : 'EISDIR', 'unlink', path);
+  if (inodeOf(loc.node).isDir) throw fsError('EISDIR', 'unlink', path);
   if (loc.slash) throw fsError('ENOTDIR', 'unlink', path);
   removeName(s, loc as Loc & { node: Obj });
 }
@@ -122,35 +136,43 @@ export function link(s: UnionState, existing: string, newPath: string): void {
   touch(parent);
 }
 
-function sameObject(s: UnionState, a: Obj, b: Obj): boolean {
+function sameObject(s: UnionState, src: Loc, dst: Loc): boolean {
+  if (src.names.join('/') === dst.names.join('/')) return true;
+  const a = src.node!;
+  const b = dst.node!;
   if (a.upper || b.upper) return a.upper === b.upper;
   // Two names of one lower file are two objects to overlayfs without index=on: §8 observed that
   // rename(h1, h2) then removes h1.
   return a.lower === b.lower && (s.index || a.lower!.isDir);
 }
 
+/**
+ * rename, with Linux's order of checks: '.', '..' and the root are EBUSY; then EROFS; a missing
+ * source; a trailing slash on a non-directory; a source above the target (EINVAL) or a target above
+ * the source (ENOTEMPTY); the same object (nothing to do); type mismatches; then overlayfs's EXDEV
+ * for a directory with a lower part (OVL-12), before the target directory's emptiness.
+ */
 export function rename(s: UnionState, from: string, to: string): void {
   const src = resolve(s, from, 'never', 'rename');
   const dst = resolve(s, to, 'never', 'rename');
+  if (isRootLoc(src) || isRootLoc(dst) || src.dots || dst.dots) throw fsError('EBUSY', 'rename', from, to);
   denyReadOnly(s, 'rename', from);
   if (!src.node) throw fsError('ENOENT', 'rename', from, to);
-  if (src.dots || dst.dots) throw fsError('EBUSY', 'rename', from, to);
-  if (isRootLoc(src) || isRootLoc(dst)) throw fsError('EBUSY', 'rename', from, to);
   const moving = inodeOf(src.node);
   if ((src.slash || dst.slash) && !moving.isDir) throw fsError('ENOTDIR', 'rename', from, to);
+  const above = (a: Loc, b: Loc) => b.names.length > a.names.length && a.names.every((n, i) => b.names[i] === n);
+  if (above(src, dst)) throw fsError('EINVAL', 'rename', from, to);
+  if (above(dst, src)) throw fsError('ENOTEMPTY', 'rename', from, to);
   if (dst.node) {
-    if (sameObject(s, src.node, dst.node)) return;
+    if (sameObject(s, src, dst)) return;
     const over = inodeOf(dst.node);
     if (moving.isDir && !over.isDir) throw fsError('ENOTDIR', 'rename', from, to);
     if (!moving.isDir && over.isDir) throw fsError('EISDIR', 'rename', from, to);
   }
-  if (moving.isDir && dst.names.length > src.names.length && src.names.every((n, i) => dst.names[i] === n)) {
-    throw fsError('EINVAL', 'rename', from, to);
-  }
-  if (dst.node && moving.isDir && !isEmptyDir(s, dst.node)) throw fsError('ENOTEMPTY', 'rename', from, to);
   const hasLower = moving.isDir && src.node.lower !== undefined;
   // OVL-12: a directory with a lower part cannot move without redirect_dir; OVL-13 with it.
   if (hasLower && !s.redirectDir) throw fsError('EXDEV', 'rename', from, to);
+  if (dst.node && moving.isDir && !isEmptyDir(s, dst.node)) throw fsError('ENOTEMPTY', 'rename', from, to);
   const wasUpperOnly = src.node.upper !== undefined && src.node.lower === undefined;
   const up = copyUp(s, src as Loc & { node: Obj }, false);
   if (hasLower) up.redirect ??= src.node.lower;
@@ -158,8 +180,7 @@ export function rename(s: UnionState, from: string, to: string): void {
   const dstParent = upperParent(s, dst);
   if (lowerHas(src)) srcParent.children!.set(nameOf(src), WHITEOUT);
   else srcParent.children!.delete(nameOf(src));
-  const replaced = dst.node?.upper;
-  if (replaced && !replaced.isDir) replaced.nlink--;
+  if (dst.node) dropLink(s, dst.node);
   // OVL-14: a directory of the writable layer moved into a merged directory becomes opaque.
   if (up.isDir && wasUpperOnly && !up.opaque && parentOf(dst).lower !== undefined) up.opaque = true;
   dstParent.children!.set(nameOf(dst), up);
