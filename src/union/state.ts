@@ -2,7 +2,40 @@
  * The state of one union view: the flattened lower tree, the writable layer, options and counters.
  * The syscalls live in the files beside this one and all work on a `UnionState`.
  */
-import { Inode, UPPER } from '../layer/inode.js';
+import type { Entry } from '../entry.js';
+import { buildLayer } from '../layer/build.js';
+import { ChunkedData, LowerData } from '../layer/data.js';
+import { ArchiveError } from '../errors.js';
+import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
+
+/**
+ * A saved writable layer becomes the upper tree again: the same shape as a layer (whiteouts,
+ * opaque directories, shared inodes for hard links), with every object marked as upper and file
+ * data made writable without copying it (chunks over the saved bytes).
+ */
+function restoreUpper(entries: Entry[], lowerRoot: Inode): Inode {
+  const tree = buildLayer(entries, UPPER, 'the saved writable layer');
+  const dangling = tree.pendingLinks[0];
+  if (dangling) throw new ArchiveError('BAD_LINK', 'the saved writable layer', `hard link ${dangling.name} points at ${dangling.target}, which it does not hold`);
+  const seen = new Set<Inode>();
+  const mark = (dir: Inode): void => {
+    dir.layer = UPPER;
+    for (const c of dir.children!.values()) {
+      if (isWhiteout(c) || seen.has(c)) continue;
+      seen.add(c);
+      c.layer = UPPER;
+      c.implicit = false;
+      if (c.data instanceof LowerData) c.data = new ChunkedData(c.data);
+      if (c.isDir) mark(c);
+    }
+  };
+  mark(tree.root);
+  if (tree.root.implicit) {
+    Object.assign(tree.root, { mode: lowerRoot.mode, uid: lowerRoot.uid, gid: lowerRoot.gid, mtimeMs: lowerRoot.mtimeMs, implicit: false });
+  }
+  tree.root.ino = lowerRoot.ino;
+  return tree.root;
+}
 
 export type CopyUpStrategy = 'full' | 'metadata' | 'chunked';
 
@@ -17,6 +50,11 @@ export interface UnionOptions {
   index?: boolean;
   /** Applied to the mode of every object created through the view, like a process umask. */
   umask?: number;
+  /**
+   * A writable layer saved earlier (a container's layer, as `upperEntries()` gave it): the view
+   * starts with it instead of an empty one. Its file data is read on demand and written as chunks.
+   */
+  upper?: Entry[];
 }
 
 export interface CopyUpStats {
@@ -55,7 +93,8 @@ export class UnionState {
     this.redirectDir = opts.redirectDir ?? false;
     this.index = opts.index ?? false;
     this.umask = opts.umask ?? 0o022;
-    if (!opts.readOnly) {
+    if (opts.upper) this.upperRoot = restoreUpper(opts.upper, lowerRoot);
+    else if (!opts.readOnly) {
       const root = new Inode('dir', lowerRoot.mode, lowerRoot.uid, lowerRoot.gid, lowerRoot.mtimeMs, UPPER);
       root.ino = lowerRoot.ino;
       this.upperRoot = root;
