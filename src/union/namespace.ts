@@ -49,6 +49,8 @@ function removeName(s: UnionState, loc: Loc & { node: Obj }): void {
   const parent = upperParent(s, loc);
   const name = nameOf(loc);
   dropLink(s, loc.node);
+  // A removed directory still open somewhere reports nlink 0 (stat.ts), as on Linux.
+  if (loc.node.upper?.isDir) loc.node.upper.nlink = 0;
   if (lowerHas(loc)) parent.children!.set(name, WHITEOUT);
   else parent.children!.delete(name);
   touch(parent);
@@ -172,9 +174,16 @@ export function rename(s: UnionState, from: string, to: string): void {
   const hasLower = moving.isDir && src.node.lower !== undefined;
   // OVL-12: a directory with a lower part cannot move without redirect_dir; OVL-13 with it.
   if (hasLower && !s.redirectDir) throw fsError('EXDEV', 'rename', from, to);
-  if (dst.node && moving.isDir && !isEmptyDir(s, dst.node)) throw fsError('ENOTEMPTY', 'rename', from, to);
+  // overlayfs checks a merged or lower target directory before copying anything up; an upper-only
+  // one is found non-empty by the upper filesystem's rename, after the copy-ups (observed on 6.18).
+  const full = dst.node && moving.isDir && !isEmptyDir(s, dst.node);
+  if (full && dst.node!.lower) throw fsError('ENOTEMPTY', 'rename', from, to);
   const wasUpperOnly = src.node.upper !== undefined && src.node.lower === undefined;
   const up = copyUp(s, src as Loc & { node: Obj }, false);
+  if (full) {
+    upperParent(s, dst);
+    throw fsError('ENOTEMPTY', 'rename', from, to);
+  }
   if (hasLower) up.redirect ??= src.node.lower;
   const srcParent = upperParent(s, src);
   const dstParent = upperParent(s, dst);

@@ -37,7 +37,7 @@ export function statOf(s: UnionState, o: Obj): StatInfo {
     dev: s.dev,
     ino: ino.ino,
     mode: TYPE_BITS[ino.type] | ino.mode,
-    nlink: ino.isDir ? dirLinks(o) : ino.nlink,
+    nlink: ino.isDir ? (ino.nlink === 0 ? 0 : dirLinks(o)) : ino.nlink,
     uid: ino.uid,
     gid: ino.gid,
     rdev: ino.rdev,
