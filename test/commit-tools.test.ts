@@ -10,17 +10,15 @@
  * fails the test with a message saying so.
  */
 import test, { type ExecutionContext } from 'ava';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ArchiveError, openImage, openLayers, type CopyUpStrategy, type View } from '../src/index.js';
 import { FIXTURES, IMAGES, steps, truth } from './helpers/fixtures.js';
+import { gnuTarLayer, manifestOf, run } from './helpers/tools.js';
 
-const execFileP = promisify(execFile);
-const MANIFEST_PY = join(FIXTURES, 'manifest.py');
 const FORMATS = ['docker-archive', 'oci-archive', 'oci-layout'] as const;
 type Format = (typeof FORMATS)[number];
 
@@ -46,18 +44,7 @@ function needTools(): void {
   if (toolProblem) throw new Error(toolProblem);
 }
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  try {
-    const { stdout } = await execFileP(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-    return stdout;
-  } catch (e) {
-    const err = e as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err.stderr || err.stdout || err.message).trim()}`);
-  }
-}
 
-/** The fixtures' canonical manifest of a rootfs directory, the root itself left out. */
-const manifestOf = (dir: string) => run('python3', [MANIFEST_PY, '--no-root', dir]);
 
 /** A reference no other test or parallel run uses. */
 function uniqueRef(label: string): string {
@@ -384,36 +371,12 @@ IMAGES.forEach((image, i) => {
   });
 });
 
-/**
- * What the fixtures lack, made by the kernel (python) and packed by GNU tar as a PAX layer: binary
- * xattr values, names and link targets that are not UTF-8 and longer than ustar holds, uid/gid past
- * 262143 (6 octal digits), mode 0000, a fifo.
- */
-const BUILD_TREE = String.raw`
-import os, sys
-root = os.fsencode(sys.argv[1])
-def p(*parts): return os.path.join(root, *parts)
-os.mkdir(p(b'data'))
-with open(p(b'data', b'bin-xattr'), 'wb') as f: f.write(b'payload with a binary xattr\n')
-os.setxattr(p(b'data', b'bin-xattr'), b'user.bin', bytes(range(256)))
-os.mkdir(p(b'data', b'caf\xe9'))
-with open(p(b'data', b'caf\xe9', b'x' * 120 + b'\xff.txt'), 'wb') as f: f.write(b'long non-UTF-8 name\n')
-os.symlink(b'/target/\xfe' + b'z' * 120, p(b'data', b'long-binary-link'))
-with open(p(b'data', b'big-ids'), 'wb') as f: f.write(b'owned by large ids\n')
-os.chown(p(b'data', b'big-ids'), 2000000, 3000000)
-with open(p(b'data', b'zero-mode'), 'wb') as f: f.write(b'mode 0000\n')
-os.chmod(p(b'data', b'zero-mode'), 0)
-os.mkfifo(p(b'data', b'fifo'))
-`;
 
 test('OCI-13 DKR-12 commit of a GNU tar layer changed through view.fs (binary xattrs, non-UTF-8 long names, large ids, mode 0000, fifo in the new layer): podman and umoci flatten it to view.manifest()', async (t) => {
   needTools();
   const work = mkdtempSync(join(tmpdir(), 'layerfs-commit-gnutar-'));
   try {
-    const src = mkdtempSync(join(work, 'src-'));
-    await run('python3', ['-c', BUILD_TREE, src]);
-    const layer = join(work, 'layer.tar');
-    await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--format=posix', '-cf', layer, '-C', src, '.']);
+    const { layer, src } = await gnuTarLayer(work);
     const view = await openLayers([layer], { copyUp: 'metadata' });
     try {
       t.is(view.manifest(), await manifestOf(src), 'precondition: layerfs reads the GNU tar layer as the directory was');

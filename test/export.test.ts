@@ -8,16 +8,14 @@
  * Needs root, GNU tar and python3; a missing tool fails the test with a message saying so.
  */
 import test from 'ava';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { openImage, openLayers, type CopyUpStrategy, type View } from '../src/index.js';
 import { FIXTURES, IMAGES, truth } from './helpers/fixtures.js';
+import { gnuTarLayer, manifestOf, run } from './helpers/tools.js';
 
-const execFileP = promisify(execFile);
-const MANIFEST_PY = join(FIXTURES, 'manifest.py');
 
 let toolProblem: string | undefined | null = null;
 
@@ -35,21 +33,12 @@ function needTools(): void {
   if (toolProblem) throw new Error(toolProblem);
 }
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  try {
-    const { stdout } = await execFileP(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-    return stdout;
-  } catch (e) {
-    const err = e as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err.stderr || err.stdout || err.message).trim()}`);
-  }
-}
 
 /** Extracts a tar with GNU tar as root, keeping owners, modes and xattrs; returns its manifest. */
 async function extractedManifest(tarPath: string, work: string): Promise<string> {
   const dir = mkdtempSync(join(work, 'rootfs-'));
   await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xpf', tarPath, '-C', dir]);
-  return run('python3', [MANIFEST_PY, '--no-root', dir]);
+  return manifestOf(dir);
 }
 
 /** Exports the view to a temporary tar and returns what GNU tar extracts from it. */
@@ -208,44 +197,13 @@ test('DKR-14 export to a stream writes the same bytes as export to a path', asyn
 // ---------------------------------------------------------------------------------------------
 // A layer GNU tar made from a real directory: what the fixtures lack
 
-/**
- * A directory with what tar writers get wrong (binary xattr values, names and link targets that
- * are not UTF-8 and longer than ustar holds, uid/gid past 262143 (6 octal digits), mode 0000, a fifo, an
- * mtime past 2038), written by python (the kernel) and packed by GNU tar as a PAX layer.
- */
-const BUILD_TREE = String.raw`
-import os, sys
-root = os.fsencode(sys.argv[1])
-def p(*parts): return os.path.join(root, *parts)
-os.mkdir(p(b'data'))
-with open(p(b'data', b'bin-xattr'), 'wb') as f: f.write(b'payload with a binary xattr\n')
-os.setxattr(p(b'data', b'bin-xattr'), b'user.bin', bytes(range(256)))
-os.setxattr(p(b'data', b'bin-xattr'), b'user.text', 'ünïcode'.encode())
-os.mkdir(p(b'data', b'caf\xe9'))
-with open(p(b'data', b'caf\xe9', b'x' * 120 + b'\xff.txt'), 'wb') as f: f.write(b'long non-UTF-8 name\n')
-os.symlink(b'/target/\xfe' + b'z' * 120, p(b'data', b'long-binary-link'))
-with open(p(b'data', b'big-ids'), 'wb') as f: f.write(b'owned by large ids\n')
-os.chown(p(b'data', b'big-ids'), 2000000, 3000000)
-with open(p(b'data', b'zero-mode'), 'wb') as f: f.write(b'mode 0000\n')
-os.chmod(p(b'data', b'zero-mode'), 0)
-os.mkfifo(p(b'data', b'fifo'))
-os.utime(p(b'data', b'bin-xattr'), (4102444800, 4102444800))
-`;
-
-async function gnuTarLayer(work: string): Promise<{ layer: string; src: string }> {
-  const src = mkdtempSync(join(work, 'src-'));
-  await run('python3', ['-c', BUILD_TREE, src]);
-  const layer = join(work, 'layer.tar');
-  await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--format=posix', '-cf', layer, '-C', src, '.']);
-  return { layer, src };
-}
 
 test('OCI-13 DKR-14 export of a GNU tar layer keeps binary xattrs, non-UTF-8 long names and targets, large ids, mode 0000, fifos, mtimes past 2038', async (t) => {
   needTools();
   const work = mkdtempSync(join(tmpdir(), 'layerfs-export-gnutar-'));
   try {
     const { layer, src } = await gnuTarLayer(work);
-    const truthOfSrc = await run('python3', [MANIFEST_PY, '--no-root', src]);
+    const truthOfSrc = await manifestOf(src);
     const view = await openLayers([layer], { copyUp: 'metadata' });
     try {
       t.is(view.manifest(), truthOfSrc, 'precondition: layerfs reads the GNU tar layer as the directory was');
@@ -253,7 +211,7 @@ test('OCI-13 DKR-14 export of a GNU tar layer keeps binary xattrs, non-UTF-8 lon
       await view.export(untouched);
       const out = mkdtempSync(join(work, 'out-'));
       await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xpf', untouched, '-C', out]);
-      t.is(await run('python3', [MANIFEST_PY, '--no-root', out]), truthOfSrc);
+      t.is(await manifestOf(out), truthOfSrc);
       t.is(statSync(join(out, 'data/bin-xattr')).mtimeMs, statSync(join(src, 'data/bin-xattr')).mtimeMs, 'an mtime past 2038');
 
       const fs = view.fs;

@@ -23,6 +23,7 @@
  *  (with index=on the kernel's extra name lives in workdir/index). The upper root itself is excluded
  *  (it is the upperdir; always present).
  */
+import type { Entry } from '../../src/entry.js';
 import * as nodefs from 'node:fs';
 import * as path from 'node:path';
 import { readXattrs } from './native.js';
@@ -148,18 +149,8 @@ export async function kernelUpperSnapshot(upperdir: string, mnt: string): Promis
   return [...items.map(upperLine).sort(), ...linkLines(groups)];
 }
 
-/** The minimal shape of `Entry` (src/entry.ts) this module reads. */
-export interface UpperEntryLike {
-  path: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  size: number;
-  linkname?: string;
-  content?: { size: number; read(buffer: Uint8Array, offset: number, length: number, position: number): number };
-}
+/** What this module reads of the writable layer: the project's one entry model. */
+export type UpperEntryLike = Entry;
 
 function readSource(src: NonNullable<UpperEntryLike['content']>): Buffer {
   const out = Buffer.alloc(src.size);
