@@ -1,7 +1,9 @@
 /**
- * Two kinds of error leave layerfs:
+ * Three kinds of error leave layerfs:
  * - `ArchiveError`: bad input (an archive, layout or layer that cannot be read as claimed). It names
  *   the file and the problem, and carries a stable `code` for scripts.
+ * - `StateError`: the engine's on-disk state (src/engine) refused or could not read something. It
+ *   names the file or directory and the problem, and carries a stable `code`.
  * - `FsError`: what a syscall on the view returns, shaped like Node's own (code, errno, syscall, path).
  */
 import { constants } from 'node:os';
@@ -26,6 +28,24 @@ export type ArchiveErrorCode =
 export class ArchiveError extends Error {
   override readonly name = 'ArchiveError';
   constructor(readonly code: ArchiveErrorCode, readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+export type StateErrorCode =
+  | 'BAD_NAME'     // an id, name or tag that cannot be a record's name (separator, '..', length, characters)
+  | 'MALFORMED'    // a state file is not the JSON record it should be
+  | 'NOT_FOUND'    // no record with that id, name, tag or prefix
+  | 'AMBIGUOUS'    // a prefix matches several ids; the message lists them
+  | 'EXISTS'       // a record, container name or tag is already taken
+  | 'IN_USE'       // a removal refused: containers still reference the record
+  | 'CORRUPT'      // a blob does not match the digest its record holds
+  | 'BAD_INPUT'    // an argument the store cannot take (e.g. an image archive that is not a file)
+  | 'LOCK_TIMEOUT';// the state lock stayed held by a live process past the timeout
+
+export class StateError extends Error {
+  override readonly name = 'StateError';
+  constructor(readonly code: StateErrorCode, readonly file: string, problem: string) {
     super(`${file}: ${problem}`);
   }
 }

@@ -93,6 +93,7 @@ export class MountCore implements Core {
 
   unlink(path: string): void {
     const loc = this.at(path, 'never', 'unlink');
+    if (this.table.isMountPoint(loc.parts)) throw fsError('EBUSY', 'unlink', path);
     this.writable(loc, 'unlink', path);
     this.run('unlink', path, undefined, () => loc.mount.core.unlink(loc.rel + (loc.slash ? '/' : '')));
   }

@@ -1,0 +1,541 @@
+/**
+ * The engine's state directory (home.ts says where it is), shared by every process that opens it:
+ *
+ *   <home>/lock                              the cross-process lock (atomic.ts)
+ *   <home>/images/<id>/image.json            ImageRecord
+ *   <home>/images/<id>/archive.tar           the image archive, a byte copy of the file given
+ *   <home>/containers/<id>/container.json    ContainerRecord
+ *   <home>/containers/<id>/layer.tar         the container's writable layer
+ *   <home>/volumes/<name>/volume.json        VolumeRecord
+ *   <home>/volumes/<name>/_data/             the volume's content
+ *
+ * Rules:
+ * - Every change is made under the lock, and is atomic: a record directory appears whole (built as
+ *   a `.new-*` directory, then renamed in) and disappears whole (renamed to `.trash-*`, then
+ *   deleted); a record file is replaced by writeJsonAtomic.
+ * - A container's record and its blobs change together (putContainer): the record names each
+ *   blob's digest and is the commit point.
+ * - Entries starting with '.' are the store's scratch; ids and names never start with '.'.
+ * - `open` creates the layout and, under the lock, finishes or discards what killed writers left.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { StateError, type StateErrorCode } from '../errors.js';
+import type { ImageFormat } from '../image/detect.js';
+import { cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { stateHome } from './home.js';
+
+export interface ImageRecord {
+  /** 64 lowercase hex digits (Docker uses the config digest's hex). */
+  id: string;
+  tags: string[];
+  /** Where the archive came from. */
+  source: string;
+  format: ImageFormat;
+  /** `sha256:<64 hex>` */
+  configDigest: string;
+  /** ISO 8601 */
+  created: string;
+}
+
+export interface Mount {
+  /** A named volume of this store, a path on the host, or a tmpfs (in memory; `source` unused). */
+  type: 'volume' | 'bind' | 'tmpfs';
+  source: string;
+  /** Absolute path inside the container. */
+  target: string;
+  readOnly: boolean;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+export type BlobName = 'layer.tar';
+export interface BlobRef { digest: string; size: number }
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  /** The id of an image in this store. */
+  image: string;
+  mounts: Mount[];
+  state: ContainerStatus;
+  created: string;
+  labels: Record<string, string>;
+  /** The digest and size of each blob, kept by the store (putContainer, putBlob). */
+  blobs: Partial<Record<BlobName, BlobRef>>;
+}
+
+/** What a caller puts: the store fills in `blobs`. */
+export type ContainerInput = Omit<ContainerRecord, 'blobs'>;
+
+export interface VolumeRecord {
+  name: string;
+  /** Created for a container without a name (named by a random id, like Docker). */
+  anonymous: boolean;
+  created: string;
+  labels: Record<string, string>;
+}
+
+const BLOB_NAMES: readonly BlobName[] = ['layer.tar'];
+const MAX_NAME = 128;
+const MAX_TAG = 255;
+
+/** A new random id: 64 hex digits, like Docker (which also redraws when the short id is all digits). */
+export function newId(): string {
+  for (;;) {
+    const id = randomBytes(32).toString('hex');
+    if (!/^\d{12}/.test(id)) return id;
+  }
+}
+
+/** The 12-digit short form of an id. */
+export function shortId(id: string): string {
+  return id.slice(0, 12);
+}
+
+function sha256(data: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+// ---- validation ----
+
+/**
+ * An id is 64 lowercase hex digits. A name (container, volume) is 1 to 128 characters of letters,
+ * digits, '_', '.' and '-', starting with a letter or digit (Docker's rule), and holds no '..'. So
+ * neither can be a path separator, '.', '..' or one of the store's dot-named scratch entries.
+ */
+function checkKey(dir: string, what: string, value: unknown, kind: 'id' | 'name'): string {
+  const bad = (problem: string): never => { throw new StateError('BAD_NAME', dir, `${what} ${JSON.stringify(value)} ${problem}`); };
+  if (typeof value !== 'string') return bad('is not a string');
+  if (value === '') return bad('is empty');
+  if (/[/\\]/.test(value)) return bad('contains a path separator');
+  if (value.includes('..')) return bad("contains '..'");
+  if (kind === 'id') {
+    if (!/^[0-9a-f]{64}$/.test(value)) return bad('is not 64 lowercase hex digits');
+  } else {
+    if (value.length > MAX_NAME) return bad(`is longer than ${MAX_NAME} characters`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
+      return bad("must start with a letter or digit and hold only letters, digits, '_', '.' and '-'");
+    }
+  }
+  return value;
+}
+
+/** A tag: 1 to 255 printable characters without spaces. */
+function checkTag(dir: string, tag: unknown): string {
+  if (typeof tag !== 'string' || tag === '' || tag.length > MAX_TAG || !/^[\x21-\x7e]+$/.test(tag)) {
+    throw new StateError('BAD_NAME', dir, `tag ${JSON.stringify(tag)} must be 1 to ${MAX_TAG} printable characters without spaces`);
+  }
+  return tag;
+}
+
+type Field = [test: (v: unknown) => boolean, expected: string];
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isDate: Field = [(v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date'];
+const isLabels: Field = [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'];
+const isMount = (v: unknown): boolean => isObject(v) && (v.type === 'volume' || v.type === 'bind' || v.type === 'tmpfs')
+  && isString(v.source) && typeof v.target === 'string' && v.target.startsWith('/') && typeof v.readOnly === 'boolean';
+const isBlobs = (v: unknown): boolean => isObject(v) && Object.entries(v).every(([k, b]) =>
+  (BLOB_NAMES as readonly string[]).includes(k) && isObject(b) && typeof b.digest === 'string'
+  && /^sha256:[0-9a-f]{64}$/.test(b.digest) && Number.isSafeInteger(b.size));
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const IMAGE_FIELDS: Record<keyof ImageRecord, Field> = {
+  id: [isString, 'a string'],
+  tags: [(v) => Array.isArray(v) && v.every(isString), 'an array of strings'],
+  source: [isString, 'a string'],
+  format: [(v) => v === 'docker-archive' || v === 'oci-archive' || v === 'oci-layout', "'docker-archive', 'oci-archive' or 'oci-layout'"],
+  configDigest: [(v) => typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v), "'sha256:' and 64 hex digits"],
+  created: isDate,
+};
+const CONTAINER_FIELDS: Record<keyof ContainerRecord, Field> = {
+  id: [isString, 'a string'],
+  name: [isString, 'a string'],
+  image: [isString, 'a string'],
+  mounts: [(v) => Array.isArray(v) && v.every(isMount), 'an array of {type, source, target (absolute), readOnly}'],
+  state: [(v) => v === 'created' || v === 'running' || v === 'exited', "'created', 'running' or 'exited'"],
+  created: isDate,
+  labels: isLabels,
+  blobs: [isBlobs, 'an object of {digest, size} by blob name'],
+};
+const { blobs: _storeOwned, ...INPUT_FIELDS } = CONTAINER_FIELDS;
+const VOLUME_FIELDS: Record<keyof VolumeRecord, Field> = {
+  name: [isString, 'a string'],
+  anonymous: [(v) => typeof v === 'boolean', 'a boolean'],
+  created: isDate,
+  labels: isLabels,
+};
+
+/**
+ * Checks `value` has each field of the record kind, with the right type, and returns just those
+ * fields (unknown ones are dropped). Reading a file, a bad shape is MALFORMED; writing, BAD_INPUT.
+ */
+function shape<T>(code: StateErrorCode, file: string, value: unknown, fields: Record<keyof T, Field>): T {
+  if (!isObject(value)) throw new StateError(code, file, 'is not a JSON object');
+  const out: Record<string, unknown> = {};
+  for (const [key, [test, expected]] of Object.entries(fields) as Array<[string, Field]>) {
+    if (!test(value[key])) throw new StateError(code, file, `field "${key}" must be ${expected}, not ${JSON.stringify(value[key])}`);
+    out[key] = value[key];
+  }
+  return out as T;
+}
+
+// ---- the store ----
+
+type Kind = 'images' | 'containers' | 'volumes';
+const RECORD_FILE: Record<Kind, string> = { images: 'image.json', containers: 'container.json', volumes: 'volume.json' };
+/** A blob a commit staged beside its final name: `.blob-<hex digest>-<name>`. */
+const STAGED_BLOB = /^\.blob-([0-9a-f]{64})-(.+)$/;
+
+export interface OpenOptions {
+  /** How long to wait for the lock held by another live process (default 30 s). */
+  lockTimeoutMs?: number;
+}
+
+export class State {
+  private constructor(readonly home: string, private readonly lockTimeoutMs: number) {}
+
+  /**
+   * Opens (creating if need be) the state at `home` (default: stateHome()). Under the lock, it
+   * deletes the scratch entries of dead writers and settles every container's interrupted blob
+   * commit, so that what it then reads is a committed state.
+   */
+  static async open(home: string = stateHome(), opts: OpenOptions = {}): Promise<State> {
+    const state = new State(resolve(home), opts.lockTimeoutMs ?? 30_000);
+    await state.withLock(async () => {
+      await cleanLeftovers(state.home);
+      for (const kind of Object.keys(RECORD_FILE) as Kind[]) {
+        const dir = join(state.home, kind);
+        await mkdir(dir, { recursive: true });
+        await cleanLeftovers(dir);
+        // One level down only: a volume's _data is the user's, whatever its names look like.
+        for (const key of await state.keys(kind)) await cleanLeftovers(join(dir, key));
+      }
+      // The layout's own entries are made durable, so a power loss cannot take a directory away.
+      await fsyncDir(state.home);
+      await fsyncDir(dirname(state.home));
+      for (const id of await state.keys('containers')) await state.settle(id);
+    });
+    return state;
+  }
+
+  /** Runs `fn` holding the state's cross-process lock (re-entrant; see atomic.ts withLock). */
+  withLock<T>(fn: () => Promise<T> | T): Promise<T> {
+    return withLock(this.home, fn, { timeoutMs: this.lockTimeoutMs });
+  }
+
+  // ---- images ----
+
+  async listImages(): Promise<ImageRecord[]> {
+    return this.list('images', (id) => this.getImage(id));
+  }
+
+  async getImage(id: string): Promise<ImageRecord | undefined> {
+    const file = this.recordFile('images', checkKey(this.kindDir('images'), 'image id', id, 'id'));
+    const raw = await readJson(file);
+    return raw === undefined ? undefined : this.owned(file, 'id', id, shape<ImageRecord>('MALFORMED', file, raw, IMAGE_FIELDS));
+  }
+
+  /** The image whose id (also as `sha256:<id>`) or tag is `ref`, or whose id alone starts with it. */
+  async resolveImage(ref: string): Promise<ImageRecord> {
+    return resolveRef(this.kindDir('images'), 'image', ref, await this.listImages(), (i) => i.tags.includes(ref));
+  }
+
+  /** Where an image's archive is. */
+  imageArchive(id: string): string {
+    return join(this.kindDir('images'), checkKey(this.kindDir('images'), 'image id', id, 'id'), 'archive.tar');
+  }
+
+  /**
+   * Adds an image with its archive (a file path, copied, or the bytes), or rewrites an existing
+   * image's record (its archive never changes: pass none). A tag lives on one image only: tagging
+   * with a tag another image has is refused (untag that one first), so no crash can leave a tag on
+   * two images or on none.
+   */
+  async putImage(record: ImageRecord, archive?: string | Uint8Array): Promise<void> {
+    const dir = this.kindDir('images');
+    const rec = shape<ImageRecord>('BAD_INPUT', dir, record, IMAGE_FIELDS);
+    checkKey(dir, 'image id', rec.id, 'id');
+    rec.tags.forEach((t) => checkTag(dir, t));
+    await this.withLock(async () => {
+      for (const other of await this.listImages()) {
+        const taken = other.id !== rec.id ? rec.tags.find((t) => other.tags.includes(t)) : undefined;
+        if (taken !== undefined) throw new StateError('EXISTS', this.recordFile('images', other.id), `tag "${taken}" is on image ${shortId(other.id)}`);
+      }
+      const exists = (await this.getImage(rec.id)) !== undefined;
+      if (exists && archive !== undefined) throw new StateError('EXISTS', join(dir, rec.id), 'image already exists (its archive cannot be replaced)');
+      if (exists) return writeJsonAtomic(this.recordFile('images', rec.id), rec);
+      if (archive === undefined) throw new StateError('BAD_INPUT', join(dir, rec.id), 'a new image needs its archive');
+      if (typeof archive === 'string') {
+        const isFile = await stat(archive).then((s) => s.isFile(), (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') throw new StateError('BAD_INPUT', archive, 'the image archive does not exist');
+          throw e;
+        });
+        if (!isFile) throw new StateError('BAD_INPUT', archive, 'the image archive must be a file');
+      }
+      await this.create('images', rec.id, rec, async (staged) => {
+        const dest = join(staged, 'archive.tar');
+        if (typeof archive === 'string') await copyFileSynced(archive, dest);
+        else await writeFileAtomic(dest, archive);
+      });
+    });
+  }
+
+  /** Removes an image; refused (IN_USE) while a container uses it. */
+  async removeImage(id: string): Promise<void> {
+    checkKey(this.kindDir('images'), 'image id', id, 'id');
+    await this.remove('images', id, (c) => c.image === id);
+  }
+
+  // ---- containers ----
+
+  async listContainers(): Promise<ContainerRecord[]> {
+    return this.list('containers', (id) => this.getContainer(id));
+  }
+
+  async getContainer(id: string): Promise<ContainerRecord | undefined> {
+    const file = this.recordFile('containers', checkKey(this.kindDir('containers'), 'container id', id, 'id'));
+    const raw = await readJson(file);
+    return raw === undefined ? undefined : this.owned(file, 'id', id, shape<ContainerRecord>('MALFORMED', file, raw, CONTAINER_FIELDS));
+  }
+
+  /** The container whose id or name is `ref`, or whose id alone starts with it. */
+  async resolveContainer(ref: string): Promise<ContainerRecord> {
+    return resolveRef(this.kindDir('containers'), 'container', ref, await this.listContainers(), (c) => c.name === ref);
+  }
+
+  /**
+   * Creates or rewrites a container's record, with new contents for any of its blobs, as one atomic
+   * change: after a kill at any moment, the record and every blob are all old or all new. Its image
+   * must exist and its name must be free.
+   *
+   * A new container is built whole in a scratch directory and renamed in. For an existing one:
+   *   1. each new blob is written (atomically) to `.blob-<digest>-<name>` beside its final name;
+   *   2. the record, naming the new digests, replaces the old one: the commit point;
+   *   3. each staged blob is renamed over its final name.
+   * A kill before 2 leaves staged blobs no record names (discarded by settle); a kill after 2 leaves
+   * staged blobs the record names (renamed into place by settle, which open and readBlob run).
+   * So read blobs through readBlob (which holds the lock and settles), not from the file directly.
+   */
+  async putContainer(record: ContainerInput, blobs: Partial<Record<BlobName, Uint8Array>> = {}): Promise<ContainerRecord> {
+    const dir = this.kindDir('containers');
+    const input = shape<ContainerInput>('BAD_INPUT', dir, record, INPUT_FIELDS);
+    checkKey(dir, 'container id', input.id, 'id');
+    checkKey(dir, 'container name', input.name, 'name');
+    checkKey(this.kindDir('images'), 'image id', input.image, 'id');
+    for (const m of input.mounts) if (m.type === 'volume') checkKey(this.kindDir('volumes'), 'volume name', m.source, 'name');
+    for (const name of Object.keys(blobs)) {
+      if (!(BLOB_NAMES as readonly string[]).includes(name)) throw new StateError('BAD_NAME', join(dir, input.id), `no blob is named ${JSON.stringify(name)}`);
+    }
+    const fresh = Object.entries(blobs) as Array<[BlobName, Uint8Array]>;
+    const refs = Object.fromEntries(fresh.map(([name, data]) => [name, { digest: sha256(data), size: data.length }]));
+    return this.withLock(async () => {
+      if ((await this.getImage(input.image)) === undefined) {
+        throw new StateError('NOT_FOUND', join(this.kindDir('images'), input.image), `container ${shortId(input.id)} names image ${shortId(input.image)}, which does not exist`);
+      }
+      const clash = (await this.listContainers()).find((c) => c.name === input.name && c.id !== input.id);
+      if (clash !== undefined) throw new StateError('EXISTS', this.recordFile('containers', clash.id), `the name "${input.name}" is taken by container ${shortId(clash.id)}`);
+      await this.settle(input.id);
+      const old = await this.getContainer(input.id);
+      const rec: ContainerRecord = { ...input, blobs: { ...old?.blobs, ...refs } };
+      if (old === undefined) {
+        await this.create('containers', rec.id, rec, async (staged) => {
+          for (const [name, data] of fresh) await writeFileAtomic(join(staged, name), data);
+        });
+        return rec;
+      }
+      const home = join(dir, rec.id);
+      const staged = fresh.map(([name, data]) => ({ name, data, path: join(home, `.blob-${refs[name]!.digest.slice(7)}-${name}`) }));
+      try {
+        for (const s of staged) await writeFileAtomic(s.path, s.data);
+      } catch (e) {
+        for (const s of staged) await rm(s.path, { force: true });
+        throw e;
+      }
+      await writeJsonAtomic(this.recordFile('containers', rec.id), rec);
+      for (const s of staged) await rename(s.path, join(home, s.name));
+      if (staged.length > 0) await fsyncDir(home);
+      return rec;
+    });
+  }
+
+  /** Replaces one blob of a container (its record's digest with it, atomically: see putContainer). */
+  async putBlob(id: string, name: BlobName, data: Uint8Array): Promise<ContainerRecord> {
+    return this.withLock(async () => {
+      const rec = await this.getContainer(id);
+      if (rec === undefined) throw new StateError('NOT_FOUND', join(this.kindDir('containers'), id), 'no such container');
+      return this.putContainer(rec, { [name]: data });
+    });
+  }
+
+  /**
+   * A container's blob, checked against the digest in its record (CORRUPT if it differs);
+   * undefined when the container has no such blob.
+   */
+  async readBlob(id: string, name: BlobName): Promise<Buffer | undefined> {
+    checkKey(this.kindDir('containers'), 'container id', id, 'id');
+    return this.withLock(async () => {
+      await this.settle(id);
+      const rec = await this.getContainer(id);
+      if (rec === undefined) throw new StateError('NOT_FOUND', join(this.kindDir('containers'), id), 'no such container');
+      const ref = rec.blobs[name];
+      if (ref === undefined) return undefined;
+      const file = join(this.kindDir('containers'), id, name);
+      const data = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') throw new StateError('CORRUPT', file, `is missing, but ${RECORD_FILE.containers} records ${ref.digest}`);
+        throw e;
+      });
+      const digest = sha256(data);
+      if (digest !== ref.digest || data.length !== ref.size) {
+        throw new StateError('CORRUPT', file, `holds ${digest} (${data.length} bytes), but ${RECORD_FILE.containers} records ${ref.digest} (${ref.size} bytes)`);
+      }
+      return data;
+    });
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    checkKey(this.kindDir('containers'), 'container id', id, 'id');
+    await this.remove('containers', id);
+  }
+
+  // ---- volumes ----
+
+  async listVolumes(): Promise<VolumeRecord[]> {
+    return this.list('volumes', (name) => this.getVolume(name));
+  }
+
+  async getVolume(name: string): Promise<VolumeRecord | undefined> {
+    const file = this.recordFile('volumes', checkKey(this.kindDir('volumes'), 'volume name', name, 'name'));
+    const raw = await readJson(file);
+    return raw === undefined ? undefined : this.owned(file, 'name', name, shape<VolumeRecord>('MALFORMED', file, raw, VOLUME_FIELDS));
+  }
+
+  /** Creates a volume (with an empty `_data`), or rewrites an existing volume's record. */
+  async putVolume(record: VolumeRecord): Promise<void> {
+    const dir = this.kindDir('volumes');
+    const rec = shape<VolumeRecord>('BAD_INPUT', dir, record, VOLUME_FIELDS);
+    checkKey(dir, 'volume name', rec.name, 'name');
+    await this.withLock(async () => {
+      if ((await this.getVolume(rec.name)) !== undefined) return writeJsonAtomic(this.recordFile('volumes', rec.name), rec);
+      await this.create('volumes', rec.name, rec, (staged) => mkdir(join(staged, '_data'), { mode: 0o755 }).then(() => undefined));
+    });
+  }
+
+  /** The content directory of a volume. */
+  volumeData(name: string): string {
+    return join(this.kindDir('volumes'), checkKey(this.kindDir('volumes'), 'volume name', name, 'name'), '_data');
+  }
+
+  /** Removes a volume and its content; refused (IN_USE) while a container mounts it. */
+  async removeVolume(name: string): Promise<void> {
+    checkKey(this.kindDir('volumes'), 'volume name', name, 'name');
+    await this.remove('volumes', name, (c) => c.mounts.some((m) => m.type === 'volume' && m.source === name));
+  }
+
+  // ---- shared ----
+
+  private kindDir(kind: Kind): string {
+    return join(this.home, kind);
+  }
+
+  private recordFile(kind: Kind, key: string): string {
+    return join(this.home, kind, key, RECORD_FILE[kind]);
+  }
+
+  /** The record directories of a kind: scratch entries and foreign names are not records. */
+  private async keys(kind: Kind): Promise<string[]> {
+    const names = await readdir(this.kindDir(kind)).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
+    const valid = kind === 'volumes' ? /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ : /^[0-9a-f]{64}$/;
+    return names.filter((n) => valid.test(n) && !n.includes('..')).sort();
+  }
+
+  /** Every record of a kind; one removed while listing (no record file any more) is left out. */
+  private async list<T>(kind: Kind, get: (key: string) => Promise<T | undefined>): Promise<T[]> {
+    const out: T[] = [];
+    for (const key of await this.keys(kind)) {
+      const rec = await get(key);
+      if (rec !== undefined) out.push(rec);
+    }
+    return out;
+  }
+
+  /** A record must name the directory it lives in. */
+  private owned<T>(file: string, field: string, key: string, rec: T): T {
+    const value = (rec as Record<string, unknown>)[field];
+    if (value !== key) throw new StateError('MALFORMED', file, `records ${field} ${JSON.stringify(value)}, but lives in ${JSON.stringify(key)}`);
+    return rec;
+  }
+
+  /** Builds a record directory in scratch (the record, plus what `fill` writes) and renames it in. */
+  private async create(kind: Kind, key: string, rec: unknown, fill: (staged: string) => Promise<void>): Promise<void> {
+    const final = join(this.kindDir(kind), key);
+    const staged = scratchPath('new', final);
+    await mkdir(staged);
+    try {
+      await fill(staged);
+      await writeJsonAtomic(join(staged, RECORD_FILE[kind]), rec);
+      await moveIntoPlace(staged, final);
+    } catch (e) {
+      await rm(staged, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Removes a record directory whole: renamed to trash under the lock, deleted after. Refused
+   * (IN_USE) while a container matches `usedBy`.
+   */
+  private async remove(kind: Kind, key: string, usedBy?: (c: ContainerRecord) => boolean): Promise<void> {
+    const path = join(this.kindDir(kind), key);
+    const trash = await this.withLock(async () => {
+      if (!(await stat(this.recordFile(kind, key)).then(() => true, () => false))) throw new StateError('NOT_FOUND', path, 'does not exist');
+      const users = usedBy === undefined ? [] : (await this.listContainers()).filter(usedBy);
+      if (users.length > 0) throw new StateError('IN_USE', path, `is used by container ${users.map((c) => `${shortId(c.id)} (${c.name})`).join(', ')}`);
+      return moveToTrash(path);
+    });
+    if (trash !== undefined) await rm(trash, { recursive: true, force: true });
+  }
+
+  /**
+   * Finishes or discards a blob commit that a killed writer left in a container (under the lock):
+   * a staged blob whose digest the record names was committed, and is renamed into place; any
+   * other staged blob was not, and is deleted.
+   */
+  private async settle(id: string): Promise<void> {
+    const dir = join(this.kindDir('containers'), id);
+    const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
+    const staged = names.filter((n) => STAGED_BLOB.test(n));
+    if (staged.length === 0) return;
+    const rec = await this.getContainer(id);
+    for (const n of staged) {
+      const [, hex, name] = STAGED_BLOB.exec(n)!;
+      if (rec?.blobs[name as BlobName]?.digest === `sha256:${hex}`) await rename(join(dir, n), join(dir, name!));
+      else await rm(join(dir, n), { force: true });
+    }
+    await fsyncDir(dir);
+  }
+}
+
+/**
+ * Resolves a reference as Docker does: an exact id (or `sha256:<id>`) first, then a name or tag,
+ * then a prefix of one id only (AMBIGUOUS, listing them, when several ids start with it).
+ */
+function resolveRef<T extends { id: string }>(dir: string, what: string, ref: string, records: T[], named: (r: T) => boolean): T {
+  const id = ref.startsWith('sha256:') ? ref.slice(7) : ref;
+  const exact = records.find((r) => r.id === id);
+  if (exact !== undefined) return exact;
+  const byName = records.find(named);
+  if (byName !== undefined) return byName;
+  const matches = /^[0-9a-f]{1,63}$/.test(id) ? records.filter((r) => r.id.startsWith(id)) : [];
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    // Listed by short id, or in full where two short ids are the same.
+    const shorts = matches.map((r) => shortId(r.id));
+    const shown = new Set(shorts).size === shorts.length ? shorts : matches.map((r) => r.id);
+    throw new StateError('AMBIGUOUS', dir, `${what} prefix "${ref}" matches ${matches.length} ids: ${shown.join(', ')}`);
+  }
+  throw new StateError('NOT_FOUND', dir, `no ${what} has the id, ${what === 'image' ? 'tag' : 'name'} or id prefix "${ref}"`);
+}

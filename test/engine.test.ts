@@ -1,0 +1,146 @@
+/**
+ * Containers and volumes over time, in a state directory on disk (semantics.md §3). Expectations
+ * come from Docker's documented rules named in each title and from the sample image's description.
+ */
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../src/engine/engine.js';
+
+const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;
+const SEEDED = '<h1>seeded from the image</h1>\n';
+
+async function engine(t: { teardown(fn: () => void): void }): Promise<{ e: Engine; home: string }> {
+  const home = mkdtempSync(join(tmpdir(), 'layerfs-engine-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  return { e: await Engine.open({ home }), home };
+}
+
+const code = async (p: Promise<unknown>) => p.then(() => undefined, (e: { code?: string }) => e.code);
+
+test('DKR-9 the persistence story: volume data survives rm, layer data does not; commit keeps the layer, not the volume', async (t) => {
+  const { e, home } = await engine(t);
+  const c1 = await e.create(SAMPLE, { name: 'first', mounts: [{ type: 'volume', source: 'site', target: '/srv/www' }] });
+  let c = await e.open(c1.id);
+  t.is(c.fs.readFileSync('/srv/www/index.html', 'utf8'), SEEDED, 'DKR-2 the empty volume was seeded');
+  c.fs.writeFileSync('/srv/www/visits.txt', 'volume data\n');
+  c.fs.writeFileSync('/etc/layer.txt', 'layer data\n');
+  await c.close();
+
+  // restart keeps the container layer
+  c = await e.open('first');
+  t.is(c.fs.readFileSync('/etc/layer.txt', 'utf8'), 'layer data\n');
+  await c.close();
+
+  const committed = join(home, 'committed.tar');
+  c = await e.open('first');
+  await c.view.commit(committed, { tag: 'localhost/committed:v1' });
+  await c.close();
+
+  await e.rm('first');
+  // a separate engine on the same state directory sees the same state
+  const other = await Engine.open({ home });
+  const c2 = await other.open((await other.create(SAMPLE, { mounts: [{ type: 'volume', source: 'site', target: '/srv/www' }] })).id);
+  t.is(c2.fs.readFileSync('/srv/www/visits.txt', 'utf8'), 'volume data\n');
+  t.false(c2.fs.existsSync('/etc/layer.txt'));
+  await c2.close();
+
+  const c3 = await other.open((await other.create(committed)).id);
+  t.is(c3.fs.readFileSync('/etc/layer.txt', 'utf8'), 'layer data\n');
+  t.false(c3.fs.existsSync('/srv/www/visits.txt'), 'the committed image has no volume data; its VOLUME gets a fresh volume');
+  t.is(c3.fs.readFileSync('/srv/www/index.html', 'utf8'), SEEDED);
+  await c3.close();
+});
+
+test('DKR-2 a volume is seeded once; volume-nocopy leaves it empty; a non-empty volume hides the image (DKR-3)', async (t) => {
+  const { e } = await engine(t);
+  const a = await e.open((await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/srv/www', noCopy: true }] })).id);
+  t.deepEqual(a.fs.readdirSync('/srv/www'), []);
+  a.fs.writeFileSync('/srv/www/mine', 'x');
+  await a.close();
+  const b = await e.open((await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/srv/www' }] })).id);
+  t.deepEqual(b.fs.readdirSync('/srv/www'), ['mine'], 'non-empty: not seeded, image content hidden');
+  await b.close();
+});
+
+test('DKR-7 rm -v removes anonymous volumes only; DKR-8 prune removes unused anonymous ones, all with `all`', async (t) => {
+  const { e } = await engine(t);
+  const c = await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'named', target: '/data' }] });
+  const anon = c.mounts.find((m) => m.target === '/srv/www')!.source;
+  t.true((await e.state.getVolume(anon))!.anonymous, 'the image VOLUME got an anonymous volume');
+  await e.rm(c.id, { volumes: true });
+  t.is(await e.state.getVolume(anon), undefined);
+  t.truthy(await e.state.getVolume('named'));
+  const d = await e.create(SAMPLE);
+  await e.rm(d.id);
+  const dangling = d.mounts[0].source;
+  t.truthy(await e.state.getVolume(dangling), 'a plain rm leaves the anonymous volume dangling');
+  t.deepEqual(await e.volumePrune(), [dangling]);
+  t.deepEqual(await e.volumePrune({ all: true }), ['named']);
+});
+
+test('a volume in use cannot be removed without force', async (t) => {
+  const { e } = await engine(t);
+  await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'busy', target: '/data' }] });
+  t.is(await code(e.volumeRm('busy')), 'IN_USE');
+  await e.volumeRm('busy', { force: true });
+  t.is(await e.state.getVolume('busy'), undefined);
+});
+
+test('two containers sharing a named volume see each other\'s writes at once; DKR-6 --volumes-from shares both ways', async (t) => {
+  const { e } = await engine(t);
+  const a = await e.open((await e.create(SAMPLE, { name: 'a', mounts: [{ type: 'volume', source: 'shared', target: '/data' }] })).id);
+  const b = await e.open((await e.create(SAMPLE, { name: 'b', volumesFrom: [{ container: 'a' }] })).id);
+  a.fs.writeFileSync('/data/from-a', '1');
+  t.is(b.fs.readFileSync('/data/from-a', 'utf8'), '1');
+  b.fs.writeFileSync('/srv/www/from-b', '2');
+  t.is(a.fs.readFileSync('/srv/www/from-b', 'utf8'), '2', 'the anonymous VOLUME of a is shared too');
+  const ro = await e.open((await e.create(SAMPLE, { volumesFrom: [{ container: 'a', mode: 'ro' }] })).id);
+  t.throws(() => ro.fs.writeFileSync('/data/x', 'x'), { code: 'EROFS' });
+  await Promise.all([a.close(), b.close(), ro.close()]);
+});
+
+test('DKR-11 --read-only: EROFS everywhere but the mounts; DKR-10 tmpfs content is gone when the container stops', async (t) => {
+  const { e } = await engine(t);
+  const rec = await e.create(SAMPLE, { readOnly: true, mounts: [{ type: 'tmpfs', target: '/run' }] });
+  let c = await e.open(rec.id);
+  t.throws(() => c.fs.writeFileSync('/etc/motd', 'x'), { code: 'EROFS' });
+  c.fs.writeFileSync('/run/pid', '42');
+  c.fs.writeFileSync('/srv/www/ok', 'volumes stay writable');
+  await c.close();
+  c = await e.open(rec.id);
+  t.false(c.fs.existsSync('/run/pid'));
+  t.is(c.fs.readFileSync('/srv/www/ok', 'utf8'), 'volumes stay writable');
+  await c.close();
+});
+
+test('bind mounts: the host sees writes at once, image content is never copied in, :ro is honoured (DKR-3, DKR-5)', async (t) => {
+  const { e, home } = await engine(t);
+  const host = join(home, 'host-dir');
+  mkdirSync(host);
+  writeFileSync(join(host, 'h.txt'), 'host file');
+  const c = await e.open((await e.create(SAMPLE, { mounts: [
+    { type: 'bind', source: host, target: '/srv/www' },
+    { type: 'bind', source: host, target: '/ro', readOnly: true },
+  ] })).id);
+  t.deepEqual(c.fs.readdirSync('/srv/www'), ['h.txt']);
+  c.fs.writeFileSync('/srv/www/new.txt', 'from the container');
+  t.is(readFileSync(join(host, 'new.txt'), 'utf8'), 'from the container');
+  t.throws(() => c.fs.writeFileSync('/ro/x', 'x'), { code: 'EROFS' });
+  await c.close();
+});
+
+test('a mount point missing from the image is made in the container layer and shows in diff as added', async (t) => {
+  const { e } = await engine(t);
+  const c = await e.open((await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/opt/data' }] })).id);
+  t.deepEqual(c.view.diff().map((x) => `${x.kind} ${x.path}`), ['A /opt', 'A /opt/data']);
+  const st = c.fs.statSync('/opt/data');
+  t.is(st.mode & 0o7777, 0o755);
+  await c.close();
+});
+
+test('a volume over a file of the image fails at create with "not a directory"', async (t) => {
+  const { e } = await engine(t);
+  await t.throwsAsync(e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/etc/motd' }] }), { message: /not a directory/ });
+});
