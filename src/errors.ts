@@ -64,14 +64,15 @@ const messages: Record<string, string> = {
 /** Shaped like the errors Node's own fs throws: `Error` named, own code/errno/syscall/path/dest. */
 export class FsError extends Error {
   readonly errno: number;
-  readonly path?: string;
-  readonly dest?: string;
+  // `declare`: no own property unless set, as on Node's errors (ES2022 class fields would add one).
+  declare readonly path?: string;
+  declare readonly dest?: string;
   constructor(readonly code: string, readonly syscall: string, path?: string, dest?: string) {
     const text = messages[code] ?? code.toLowerCase();
     super(`${code}: ${text}, ${syscall}${path !== undefined ? ` '${path}'` : ''}${dest !== undefined ? ` -> '${dest}'` : ''}`);
     this.errno = -(errnos[code] ?? 0);
-    if (path !== undefined) this.path = path;
-    if (dest !== undefined) this.dest = dest;
+    if (path !== undefined) (this as { path?: string }).path = path;
+    if (dest !== undefined) (this as { dest?: string }).dest = dest;
   }
 }
 Object.defineProperty(FsError.prototype, 'name', { value: 'Error' });

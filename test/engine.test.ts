@@ -3,7 +3,8 @@
  * come from Docker's documented rules named in each title and from the sample image's description.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../src/engine/engine.js';
@@ -64,7 +65,7 @@ test('DKR-2 a volume is seeded once; volume-nocopy leaves it empty; a non-empty 
   await b.close();
 });
 
-test('DKR-7 rm -v removes anonymous volumes only; DKR-8 prune removes unused anonymous ones, all with `all`', async (t) => {
+test('DKR-1 DKR-7 rm -v removes anonymous volumes only; DKR-8 prune removes unused anonymous ones, all with `all`', async (t) => {
   const { e } = await engine(t);
   const c = await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'named', target: '/data' }] });
   const anon = c.mounts.find((m) => m.target === '/srv/www')!.source;
@@ -143,4 +144,52 @@ test('a mount point missing from the image is made in the container layer and sh
 test('a volume over a file of the image fails at create with "not a directory"', async (t) => {
   const { e } = await engine(t);
   await t.throwsAsync(e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/etc/motd' }] }), { message: /not a directory/ });
+});
+
+test('DKR-4 -v creates a missing host directory; --mount type=bind refuses it', async (t) => {
+  const { e, home } = await engine(t);
+  const missing = join(home, 'made-by-v');
+  await t.throwsAsync(e.create(SAMPLE, { mounts: [{ type: 'bind', source: missing, target: '/data' }] }), { message: /bind source path does not exist/ });
+  await e.create(SAMPLE, { mounts: [{ type: 'bind', source: missing, target: '/data', createSource: true }] });
+  t.deepEqual(readdirSync(missing), []);
+});
+
+test('a bind mount of a single host file: reads and writes reach the file, nothing can be below it', async (t) => {
+  const { e, home } = await engine(t);
+  const conf = join(home, 'app.conf');
+  writeFileSync(conf, 'port=1\n');
+  const c = await e.open((await e.create(SAMPLE, { mounts: [{ type: 'bind', source: conf, target: '/etc/app.conf' }] })).id);
+  t.is(c.fs.readFileSync('/etc/app.conf', 'utf8'), 'port=1\n');
+  c.fs.appendFileSync('/etc/app.conf', 'host=x\n');
+  t.is(readFileSync(conf, 'utf8'), 'port=1\nhost=x\n');
+  t.throws(() => c.fs.readFileSync('/etc/app.conf/x'), { code: 'ENOTDIR' });
+  t.throws(() => c.fs.unlinkSync('/etc/app.conf'), { code: 'EBUSY' });
+  await c.close();
+});
+
+test('nested volumes are each seeded from their own image subpath', async (t) => {
+  const { e } = await engine(t);
+  const c = await e.open((await e.create(SAMPLE, { mounts: [
+    { type: 'volume', source: 'outer', target: '/srv/www' },
+    { type: 'volume', source: 'inner', target: '/srv/www/assets' },
+  ] })).id);
+  t.deepEqual(c.fs.readdirSync('/srv/www/assets'), ['logo.txt']);
+  t.deepEqual(readdirSync(e.state.volumeData('inner')), ['logo.txt']);
+  c.fs.writeFileSync('/srv/www/assets/new', 'n');
+  t.false(existsSync(join(e.state.volumeData('outer'), 'assets', 'new')), 'the inner volume takes the write');
+  await c.close();
+});
+
+test('DKR-13 diff leaves out volume, bind and tmpfs content; DKR-14 export writes what lies under the volume', async (t) => {
+  const { e, home } = await engine(t);
+  const c = await e.open((await e.create(SAMPLE, { mounts: [{ type: 'tmpfs', target: '/tmp' }] })).id);
+  c.fs.writeFileSync('/srv/www/index.html', 'changed in the volume');
+  c.fs.writeFileSync('/tmp/scratch', 'tmpfs');
+  c.fs.writeFileSync('/etc/motd', 'changed in the layer');
+  t.deepEqual(c.view.diff().map((x) => `${x.kind} ${x.path}`), ['C /etc/motd']);
+  const out = join(home, 'export.tar');
+  await c.view.export(out);
+  const listing = execFileSync('tar', ['-xOf', out, 'srv/www/index.html'], { encoding: 'utf8' });
+  t.is(listing, SEEDED, 'the image content under the volume, not the volume');
+  await c.close();
 });
