@@ -40,7 +40,7 @@ export function realSide(): Side {
   nodeFs.chmodSync(root, 0o777);
   return {
     name: 'real',
-    fs: makeLayerSide === memfsSide ? nodeFs : guardedFs(),
+    fs: guardedFs(),
     p: (rel) => `${root}/${rel}`,
     root,
     dispose: () => nodeFs.rmSync(root, { recursive: true, force: true }),
@@ -56,8 +56,8 @@ const FD_CALLS = ['fstat', 'fchmod', 'fchown', 'futimes', 'ftruncate', 'fsync', 
  * never handed to the kernel: calls on it use a number that is never open, so they fail with
  * Node's own EBADF. Why: tests of one file run concurrently in one process, and some scenarios use
  * a descriptor after closing it ("close twice is EBADF", "fchmod after close"). On the real side
- * that number may already belong to another test, whose file would be closed or changed. Only
- * used with the host side, whose descriptors are real (with memfs only other real sides hold any).
+ * that number may already belong to another test (another real side, or a host side), whose file
+ * would be closed or changed.
  */
 function guardedFs(): typeof nodeFs {
   const stale = new Set<number>();
