@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Volume } from 'memfs';
 import { Engine } from '../src/engine/engine.js';
 
 const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;
@@ -192,4 +193,23 @@ test('DKR-13 diff leaves out volume, bind and tmpfs content; DKR-14 export write
   const listing = execFileSync('tar', ['-xOf', out, 'srv/www/index.html'], { encoding: 'utf8' });
   t.is(listing, SEEDED, 'the image content under the volume, not the volume');
   await c.close();
+});
+
+test('DKR-3 a bind mount of a memfs tree: the tree sees writes at once and gets no image content', async (t) => {
+  const { e } = await engine(t);
+  const tree = Volume.fromJSON({ '/notes.txt': 'in memory' });
+  const c = await e.open((await e.create(SAMPLE, { trees: { notes: tree }, mounts: [{ type: 'bind', source: 'memfs:notes', target: '/srv/www' }] })).id, { trees: { notes: tree } });
+  t.deepEqual(c.fs.readdirSync('/srv/www'), ['notes.txt']);
+  c.fs.writeFileSync('/srv/www/new', 'from the container');
+  t.is(tree.readFileSync('/new', 'utf8'), 'from the container');
+  await c.close();
+  await t.throwsAsync(e.open(c.id), { message: /memfs:notes/ });
+});
+
+test('DKR-2 a read-only mount of a fresh volume still gets the copy; DKR-6 an explicit mount wins over --volumes-from', async (t) => {
+  const { e } = await engine(t);
+  const a = await e.create(SAMPLE, { name: 'src', mounts: [{ type: 'volume', source: 'ro-seeded', target: '/srv/www', readOnly: true }] });
+  t.deepEqual(readdirSync(e.state.volumeData('ro-seeded')).sort(), ['assets', 'index.html']);
+  const b = await e.create(SAMPLE, { volumesFrom: [{ container: a.id }], mounts: [{ type: 'volume', source: 'mine', target: '/srv/www' }] });
+  t.deepEqual(b.mounts.filter((m) => m.target === '/srv/www').map((m) => m.source), ['mine']);
 });

@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { Volume } from 'memfs';
+import { StateError } from '../errors.js';
 import type { LayerFs } from '../fs/node-fs.js';
 import { createFs } from '../fs/node-fs.js';
 import type { LoadedImage } from '../image/index.js';
@@ -38,9 +39,15 @@ export class Container {
     readonly view: View,
     private readonly layer: LoadedImage | undefined,
     readOnlyRoot: boolean,
+    trees: Record<string, Volume>,
   ) {
     const mounts: TableMount[] = record.mounts.map((m) => {
       if (m.type === 'tmpfs') return { target: m.target, readOnly: m.readOnly, kind: 'tmpfs', core: new MemfsCore(new Volume()) };
+      if (m.type === 'bind' && m.source.startsWith('memfs:')) {
+        const tree = trees[m.source.slice(6)];
+        if (!tree) throw new StateError('BAD_INPUT', m.source, `container ${record.name} binds ${m.source}: pass that memfs tree in trees when opening it`);
+        return { target: m.target, readOnly: m.readOnly, kind: 'bind', core: new MemfsCore(tree), source: m.source };
+      }
       const dir = m.type === 'volume' ? state.volumeData(m.source) : m.source;
       // A bind of a single file mounts that file; anything else is a directory.
       const core = m.type === 'bind' && !statSync(dir).isDirectory() ? new FileCore(dir, { readOnly: m.readOnly }) : new HostCore(dir, { readOnly: m.readOnly });

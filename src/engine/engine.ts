@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { constants as C } from 'node:fs';
+import type { Volume } from 'memfs';
 import { StateError } from '../errors.js';
 import { loadImage, loadLayers } from '../image/index.js';
 import { openImage } from '../index.js';
@@ -25,7 +26,10 @@ import { newId, State, type ContainerRecord, type ImageRecord, type Mount, type 
 
 export interface MountSpec {
   type: 'volume' | 'bind' | 'tmpfs';
-  /** Volume name (none: a new anonymous volume) or host path. */
+  /**
+   * Volume name (none: a new anonymous volume), host path, or `memfs:NAME` for a memfs tree the
+   * caller passes as `trees.NAME` when creating and opening the container (in-process only).
+   */
   source?: string;
   target: string;
   readOnly?: boolean;
@@ -41,6 +45,8 @@ export interface CreateOptions {
   volumesFrom?: Array<{ container: string; mode?: 'ro' | 'rw' }>;
   /** --read-only: the root is read-only; only mounts are writable (DKR-11). */
   readOnly?: boolean;
+  /** memfs trees for `memfs:NAME` bind sources. */
+  trees?: Record<string, Volume>;
 }
 
 export class Engine {
@@ -93,6 +99,9 @@ export class Engine {
     const out = new Map<string, Mount & { noCopy?: boolean }>();
     for (const m of opts.mounts ?? []) {
       const target = normalTarget(m.target);
+      if (m.type === 'bind' && isTree(m.source!) && !opts.trees?.[m.source!.slice(6)]) {
+        throw new StateError('BAD_INPUT', m.source!, `bind source ${m.source} names a memfs tree that was not passed in trees`);
+      }
       if (m.type === 'tmpfs') out.set(target, { type: 'tmpfs', source: 'tmpfs', target, readOnly: m.readOnly ?? false });
       else if (m.type === 'bind') {
         if (m.createSource && !existsSync(m.source!)) mkdirSync(m.source!, { recursive: true });
@@ -124,14 +133,14 @@ export class Engine {
         if (st && (st.mode & C.S_IFMT) !== C.S_IFDIR && m.type !== 'bind') {
           throw new StateError('BAD_INPUT', m.target, `cannot mount volume over ${m.target}: not a directory in image ${img.tags[0] ?? img.id.slice(0, 12)}`);
         }
-        if (m.type === 'bind' && !existsSync(m.source)) {
+        if (m.type === 'bind' && !isTree(m.source) && !existsSync(m.source)) {
           throw new StateError('BAD_INPUT', m.source, `invalid mount config for type "bind": bind source path does not exist`);
         }
         if (m.type === 'volume' && !m.noCopy && st) this.seed(view, m.target, m.source);
         // A mount point missing from the image is made in the container layer (shows in diff as A):
         // a directory, or an empty file for the bind of a single file.
         if (!st) {
-          const file = m.type === 'bind' && !statSync(m.source).isDirectory();
+          const file = m.type === 'bind' && !isTree(m.source) && !statSync(m.source).isDirectory();
           view.fs.mkdirSync(file ? m.target.slice(0, m.target.lastIndexOf('/')) || '/' : m.target, { recursive: true, mode: 0o755 });
           if (file) view.fs.writeFileSync(m.target, '', { mode: 0o644 });
         }
@@ -160,13 +169,13 @@ export class Engine {
   }
 
   /** Opens a container's filesystem: image layers, its saved layer, its mounts. */
-  async open(ref: string): Promise<Container> {
+  async open(ref: string, opts: { trees?: Record<string, Volume> } = {}): Promise<Container> {
     const rec = await this.state.resolveContainer(ref);
     const img = (await this.state.getImage(rec.image))!;
     const saved = await this.state.readBlob(rec.id, 'layer.tar');
     const layer = saved ? await loadLayers([saved], { verify: false }) : undefined;
     const view = await this.openImageView(img, { upper: layer?.layers[0].entries ?? [] });
-    return new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true');
+    return new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {});
   }
 
   /** rm: drops the container and its layer; with `volumes`, its anonymous volumes too (DKR-7). */
@@ -203,6 +212,8 @@ export class Engine {
     return gone;
   }
 }
+
+const isTree = (source: string) => source.startsWith('memfs:');
 
 function normalTarget(target: string): string {
   if (!target.startsWith('/')) throw new StateError('BAD_INPUT', target, 'a mount target must be an absolute path');
