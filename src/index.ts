@@ -35,7 +35,10 @@ export async function openLayers(layers: Array<string | Uint8Array>, opts: OpenO
 }
 
 export { View } from './view.js';
-export { ArchiveError, FsError } from './errors.js';
+export { Engine, type CreateOptions, type MountSpec } from './engine/engine.js';
+export { Container } from './engine/container.js';
+export { stateHome } from './engine/home.js';
+export { ArchiveError, FsError, StateError } from './errors.js';
 export type { Entry, EntryType, FileType } from './entry.js';
 export type { Change } from './out/diff.js';
 export type { CopyUpStrategy, CopyUpStats, UnionOptions } from './union/state.js';

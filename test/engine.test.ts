@@ -213,3 +213,17 @@ test('DKR-2 a read-only mount of a fresh volume still gets the copy; DKR-6 an ex
   const b = await e.create(SAMPLE, { volumesFrom: [{ container: a.id }], mounts: [{ type: 'volume', source: 'mine', target: '/srv/www' }] });
   t.deepEqual(b.mounts.filter((m) => m.target === '/srv/www').map((m) => m.source), ['mine']);
 });
+
+test('volume ls and inspect; `where` tells which layer, volume or mount serves a path', async (t) => {
+  const { e } = await engine(t);
+  const rec = await e.create(SAMPLE, { name: 'w', mounts: [{ type: 'volume', source: 'site', target: '/srv/www' }, { type: 'tmpfs', target: '/run' }] });
+  t.deepEqual((await e.volumes()).map((v) => v.name), ['site']);
+  const info = await e.volumeInspect('site');
+  t.deepEqual(info.usedBy, ['w']);
+  t.is(info.mountpoint, e.state.volumeData('site'));
+  const c = await e.open(rec.id);
+  t.like(c.where('/srv/www/index.html'), { kind: 'volume', source: 'site', path: '/index.html' });
+  t.like(c.where('/run/x'), { kind: 'tmpfs', path: '/x' });
+  t.like(c.where('/etc/motd'), { kind: 'layer', path: '/etc/motd' });
+  await c.close();
+});

@@ -191,6 +191,19 @@ export class Engine {
     }
   }
 
+  /** volume ls. */
+  volumes(): Promise<VolumeRecord[]> {
+    return this.state.listVolumes();
+  }
+
+  /** volume inspect: the record, where its data lives, and the containers that mount it. */
+  async volumeInspect(name: string): Promise<VolumeRecord & { mountpoint: string; usedBy: string[] }> {
+    const rec = await this.state.getVolume(name);
+    if (!rec) throw new StateError('NOT_FOUND', this.state.volumeData(name), `no such volume: ${name}`);
+    const usedBy = (await this.state.listContainers()).filter((c) => c.mounts.some((m) => m.type === 'volume' && m.source === name)).map((c) => c.name);
+    return { ...rec, mountpoint: this.state.volumeData(name), usedBy };
+  }
+
   async volumeRm(name: string, opts: { force?: boolean } = {}): Promise<void> {
     if (opts.force) {
       for (const c of await this.state.listContainers()) {
