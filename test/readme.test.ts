@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,5 +26,22 @@ test('the README library example runs and prints what it promises', (t) => {
   } finally {
     rmSync(script, { force: true });
     rmSync('/tmp/sample-v2.tar', { force: true });
+  }
+});
+
+test('the README engine example runs: the volume outlives the container, the layer does not', (t) => {
+  const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+  const code = /## Containers and volumes\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  t.truthy(code, 'README has a ```ts block under "## Containers and volumes"');
+  const script = `${ROOT}/scripts/.readme-engine.mts`;
+  rmSync('/tmp/layerfs-demo', { recursive: true, force: true });
+  writeFileSync(script, code!);
+  try {
+    execFileSync('npx', ['tsx', script], { cwd: ROOT, encoding: 'utf8' });
+    t.is(readFileSync('/tmp/layerfs-demo/volumes/site/_data/visits', 'utf8'), '1');
+    t.is(readdirSync('/tmp/layerfs-demo/containers').filter((n) => !n.startsWith('.')).length, 0);
+  } finally {
+    rmSync(script, { force: true });
+    rmSync('/tmp/layerfs-demo', { recursive: true, force: true });
   }
 });
