@@ -64,3 +64,30 @@ export interface Core {
   futimes(fd: number, atimeMs: number, mtimeMs: number): void;
   fsync(fd: number): void;
 }
+
+/** A stat that answers undefined for a missing object (ENOENT, or ENOTDIR on the way), as tryStat does. */
+export function orMissing(stat: () => StatInfo): StatInfo | undefined {
+  try {
+    return stat();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+/** What a directory entry reports about itself: Node's Dirent and memfs's answer alike. */
+export interface DirentLike {
+  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isBlockDevice(): boolean;
+  isCharacterDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+}
+
+export function direntType(d: DirentLike): FileType {
+  if (d.isDirectory()) return 'dir';
+  if (d.isSymbolicLink()) return 'symlink';
+  if (d.isBlockDevice()) return 'block';
+  if (d.isCharacterDevice()) return 'char';
+  if (d.isFIFO()) return 'fifo';
+  if (d.isSocket()) return 'socket';
+  return 'file';
+}

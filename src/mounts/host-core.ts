@@ -27,9 +27,8 @@
  * Paths are strings: host names that are not valid UTF-8 are not supported.
  */
 import * as fs from 'node:fs';
-import type { FileType } from '../entry.js';
 import { FsError } from '../errors.js';
-import type { Core, DirEntryInfo, StatInfo } from '../fs/core.js';
+import { direntType, orMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { at, codeOf, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
 const C = fs.constants;
@@ -39,8 +38,6 @@ export interface HostCoreOptions {
   readOnly?: boolean;
 }
 
-const typeOf = (d: fs.Dirent): FileType => (d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'symlink' : d.isBlockDevice()
-  ? 'block' : d.isCharacterDevice() ? 'char' : d.isFIFO() ? 'fifo' : d.isSocket() ? 'socket' : 'file');
 
 function info(st: fs.Stats): StatInfo {
   return {
@@ -135,12 +132,7 @@ export class HostCore implements Core {
   }
 
   tryStat(path: string, follow: boolean): StatInfo | undefined {
-    try {
-      return this.stat(path, follow);
-    } catch (e) {
-      if (e instanceof FsError && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return undefined;
-      throw e;
-    }
+    return orMissing(() => this.stat(path, follow));
   }
 
   access(path: string, mode: number): void {
@@ -153,7 +145,7 @@ export class HostCore implements Core {
   readdir(path: string): DirEntryInfo[] {
     return this.run('scandir', path, undefined, () => this.existing(path, true, (f) => {
       if (!isDir(f.st)) fail('ENOTDIR');
-      return fs.readdirSync(self(f.fd), { withFileTypes: true }).map((d) => ({ name: d.name, type: typeOf(d) }));
+      return fs.readdirSync(self(f.fd), { withFileTypes: true }).map((d) => ({ name: d.name, type: direntType(d) }));
     }));
   }
 

@@ -33,9 +33,8 @@
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
-import type { FileType } from '../entry.js';
 import { FsError } from '../errors.js';
-import type { Core, DirEntryInfo, StatInfo } from '../fs/core.js';
+import { direntType, orMissing, type Core, type DirentLike, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { codeOf, fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 
@@ -44,24 +43,13 @@ export interface MemfsCoreOptions {
   umask?: number;
 }
 
-interface MemfsDirent {
+interface MemfsDirent extends DirentLike {
   name: string | Buffer;
-  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isBlockDevice(): boolean;
-  isCharacterDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
 }
 
 /** The set-group-ID bit (not among Node's fs.constants). */
 const S_ISGID = 0o2000;
 
-function typeOf(d: MemfsDirent): FileType {
-  if (d.isDirectory()) return 'dir';
-  if (d.isSymbolicLink()) return 'symlink';
-  if (d.isBlockDevice()) return 'block';
-  if (d.isCharacterDevice()) return 'char';
-  if (d.isFIFO()) return 'fifo';
-  if (d.isSocket()) return 'socket';
-  return 'file';
-}
 
 interface OpenFile {
   flags: number;
@@ -153,12 +141,7 @@ export class MemfsCore implements Core {
   }
 
   tryStat(path: string, follow: boolean): StatInfo | undefined {
-    try {
-      return this.stat(path, follow);
-    } catch (e) {
-      if (e instanceof FsError && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return undefined;
-      throw e;
-    }
+    return orMissing(() => this.stat(path, follow));
   }
 
   access(path: string, mode: number): void {
@@ -175,7 +158,7 @@ export class MemfsCore implements Core {
       const f = this.existing(path, true);
       if (!f.st.isDirectory()) fail('ENOTDIR');
       const ents = this.vol.readdirSync(f.path, { withFileTypes: true }) as MemfsDirent[];
-      return ents.map((d) => ({ name: String(d.name), type: typeOf(d) }));
+      return ents.map((d) => ({ name: String(d.name), type: direntType(d) }));
     });
   }
 
