@@ -227,3 +227,20 @@ test('volume ls and inspect; `where` tells which layer, volume or mount serves a
   t.like(c.where('/etc/motd'), { kind: 'layer', path: '/etc/motd' });
   await c.close();
 });
+
+test('DKR-2 volume-nocopy leaves the copy to the next mount without it; DKR-6 inherited mounts keep their mode', async (t) => {
+  const { e } = await engine(t);
+  const a = await e.create(SAMPLE, { name: 'nocopy', mounts: [{ type: 'volume', source: 'later', target: '/srv/www', noCopy: true, readOnly: true }] });
+  t.deepEqual(readdirSync(e.state.volumeData('later')), []);
+  await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'later', target: '/srv/www' }] });
+  t.deepEqual(readdirSync(e.state.volumeData('later')).sort(), ['assets', 'index.html']);
+  const inherited = await e.create(SAMPLE, { volumesFrom: [{ container: a.id }] });
+  t.true(inherited.mounts.find((m) => m.target === '/srv/www')!.readOnly, 'the read-only mount stays read-only');
+  const rw = await e.create(SAMPLE, { volumesFrom: [{ container: a.id, mode: 'rw' }] });
+  t.false(rw.mounts.find((m) => m.target === '/srv/www')!.readOnly);
+});
+
+test('a volume over a symlink of the image fails at create with "not a directory"', async (t) => {
+  const { e } = await engine(t);
+  await t.throwsAsync(e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/usr/lib/libbig.so.1' }] }), { message: /not a directory/ });
+});
