@@ -1,0 +1,7 @@
+/** Every command of `layerfs`: each group registers its commands on the program. */
+import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
+
+export type Register = (program: Command) => void;
+
+export const commands: Register[] = [registerDemo];
