@@ -74,13 +74,19 @@ export class Container {
     await this.state.putBlob(this.record.id, 'layer.tar', await tarBytes(this.view.upperEntries()));
   }
 
+  /** Saves the container layer, then lets go of everything. */
   async close(): Promise<void> {
     try {
       await this.save();
     } finally {
-      for (const h of this.hosts) h.closeAll();
-      this.view.close();
-      this.layer?.close();
+      this.dispose();
     }
+  }
+
+  /** Lets go of everything without saving (for a look at a container another process has open). */
+  dispose(): void {
+    for (const h of this.hosts) h.closeAll();
+    this.view.close();
+    this.layer?.close();
   }
 }

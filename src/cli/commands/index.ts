@@ -1,7 +1,8 @@
 /** Every command of `layerfs`: each group registers its commands on the program. */
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerRun } from './run.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerDemo];
+export const commands: Register[] = [registerRun, registerDemo];

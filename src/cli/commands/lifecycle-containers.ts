@@ -1,0 +1,123 @@
+/**
+ * Container verbs, as Docker has them: `ps [-a]` (running ones, all with -a), `rm [-v]`
+ * (anonymous volumes too with -v, DKR-7; a running container is refused), `diff` (A/C/D of the
+ * container layer against its image, podman's rules), `commit` (the image plus the container layer
+ * as a new image, DKR-12, stored under TAG and written to -o when given). Volumes are never part
+ * of a diff or a commit: they are not in the container layer.
+ * Reading a container (diff, commit) never writes its layer back: a shell may have it open.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Container } from '../../engine/container.js';
+import type { Engine } from '../../engine/engine.js';
+import type { ContainerRecord } from '../../engine/state.js';
+import { makeOut, paint, printJson } from '../output.js';
+import { ago, forEachArg, printTable } from './lifecycle-table.js';
+import { tagImage } from './lifecycle-images.js';
+import { liveStatus, openEngine, refuseRunning, statusText } from './run-container.js';
+
+async function imageName(engine: Engine, id: string): Promise<string> {
+  const img = await engine.state.getImage(id);
+  return img?.tags[0] ?? id.slice(0, 12);
+}
+
+/** Opens a container to read it, and lets it go without saving its layer. */
+async function reading<T>(engine: Engine, ref: string, use: (c: Container, rec: ContainerRecord) => Promise<T>): Promise<T> {
+  const rec = await engine.state.resolveContainer(ref);
+  const c = await engine.open(rec.id);
+  try {
+    return await use(c, rec);
+  } finally {
+    c.dispose();
+  }
+}
+
+/** diff CONTAINER: the A/C/D list of its layer (--json: [{kind, path}]). */
+export async function containerDiff(ref: string, _opts: unknown, cmd: Command): Promise<void> {
+  const g = cmd.optsWithGlobals();
+  const engine = await openEngine(cmd);
+  const changes = await reading(engine, ref, async (c) => c.view.diff());
+  if (g.json) return printJson(changes);
+  const out = makeOut(g);
+  const style = { A: 'green', C: 'yellow', D: 'red' } as const;
+  for (const ch of changes) process.stdout.write(`${paint(out, style[ch.kind], ch.kind)} ${ch.path}\n`);
+}
+
+export function registerContainerVerbs(program: Command): void {
+  program
+    .command('ps')
+    .description('list containers (running ones; all with -a)')
+    .option('-a, --all', 'show every container, not only running ones')
+    .action(async (opts: { all?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals();
+      const engine = await openEngine(cmd);
+      const recs = (await engine.state.listContainers()).filter((c) => opts.all || liveStatus(c) === 'running');
+      recs.sort((a, b) => b.created.localeCompare(a.created));
+      const rows = await Promise.all(recs.map(async (c) => ({
+        id: c.id, name: c.name, image: await imageName(engine, c.image), imageId: c.image, state: liveStatus(c), status: statusText(c),
+        created: c.created, mounts: c.mounts, readOnly: c.labels['layerfs.read-only'] === 'true',
+      })));
+      if (g.json) return printJson(rows);
+      printTable(makeOut(g), ['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'MOUNTS', 'NAME'], rows.map((r) => [
+        r.id.slice(0, 12), r.image, ago(r.created), r.status,
+        r.mounts.map((m) => `${m.type === 'tmpfs' ? 'tmpfs' : m.type === 'volume' ? m.source.slice(0, 12) : m.source}:${m.target}${m.readOnly ? ':ro' : ''}`).join(', ') || '-',
+        r.name,
+      ]));
+    });
+
+  program
+    .command('rm')
+    .description('remove containers and their layers (with -v their anonymous volumes too; named volumes stay)')
+    .argument('<container...>', 'container names or ids')
+    .option('-v, --volumes', 'also remove the anonymous volumes of the container')
+    .action(async (refs: string[], opts: { volumes?: boolean }, cmd: Command) => {
+      const engine = await openEngine(cmd);
+      await forEachArg(refs, async (ref) => {
+        const rec = await engine.state.resolveContainer(ref);
+        refuseRunning(rec, 'remove');
+        await engine.rm(rec.id, { volumes: opts.volumes });
+        process.stdout.write(`${rec.name}\n`);
+      });
+    });
+
+  // `diff CONTAINER` as Docker has it; also `container diff CONTAINER` (Docker's long form), which
+  // stays available when another command group already owns the top-level `diff`.
+  const diffs = [program.command('container').description('container verbs in Docker\'s long form: container diff').command('diff')];
+  if (!program.commands.some((c) => c.name() === 'diff')) diffs.push(program.command('diff'));
+  for (const diff of diffs) {
+    diff
+      .description('changes of the container layer against the image: A added, C changed, D deleted (volumes are not in it)')
+      .argument('<container>', 'container name or id')
+      .action(containerDiff);
+  }
+
+  program
+    .command('commit')
+    .description('make a new image of the container: its image layers plus the container layer (not its volumes)')
+    .argument('<container>', 'container name or id')
+    .argument('<tag>', 'tag of the new image, e.g. localhost/app:v2')
+    .option('-o, --output <path>', 'also write the image there')
+    .addOption(new Option('--format <format>', 'format of the -o output').choices(['docker-archive', 'oci-archive', 'oci-layout']).default('docker-archive'))
+    .action(async (ref: string, tag: string, opts: { output?: string; format: 'docker-archive' | 'oci-archive' | 'oci-layout' }, cmd: Command) => {
+      const g = cmd.optsWithGlobals();
+      const engine = await openEngine(cmd);
+      const tmp = await mkdtemp(join(tmpdir(), 'layerfs-commit-'));
+      try {
+        const img = await reading(engine, ref, async (c, rec) => {
+          const createdBy = `layerfs commit ${rec.name}`;
+          // The stored copy is written untagged, then tagged: the tag moves from any older image.
+          const archive = join(tmp, 'image.tar');
+          await c.view.commit(archive, { format: 'docker-archive', createdBy });
+          if (opts.output) await c.view.commit(opts.output, { tag, format: opts.format, createdBy });
+          const loaded = await engine.load(archive);
+          return tagImage(engine, { ...loaded, source: opts.output ?? `commit of container ${rec.name}` }, tag);
+        });
+        if (g.json) return printJson(img);
+        process.stdout.write(`sha256:${img.id}\n`);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
+}

@@ -1,0 +1,86 @@
+/**
+ * A shell on a container, shared by `run` and `start`. Rules:
+ * - the container is `running` while the shell is open, with the shell's pid in its labels; it is
+ *   `exited` after, with the shell's status (`layerfs.exit-code`), its layer saved either way;
+ * - a container marked running whose process is gone (killed) counts as exited;
+ * - a container open in another live shell cannot be started again, nor removed;
+ * - with `-c`, the script runs and the shell ends; else commands come from stdin, with a prompt
+ *   when stdin is a TTY.
+ */
+import type { Command } from 'commander';
+import { Engine } from '../../engine/engine.js';
+import type { ContainerRecord, ContainerStatus } from '../../engine/state.js';
+import { makeOut, paint } from '../output.js';
+import { readCommands, Session } from '../shell/session.js';
+
+export function openEngine(cmd: Command): Promise<Engine> {
+  return Engine.open({ home: (cmd.optsWithGlobals() as { home?: string }).home });
+}
+
+const PID = 'layerfs.pid';
+const EXIT = 'layerfs.exit-code';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The state as it is now: `running` only while the shell's process lives. */
+export function liveStatus(rec: ContainerRecord): ContainerStatus {
+  if (rec.state !== 'running') return rec.state;
+  const pid = Number(rec.labels[PID]);
+  return pid && alive(pid) ? 'running' : 'exited';
+}
+
+/** Docker's STATUS column: Created, Up, Exited (N). */
+export function statusText(rec: ContainerRecord): string {
+  const s = liveStatus(rec);
+  if (s === 'created') return 'Created';
+  if (s === 'running') return `Up (pid ${rec.labels[PID]})`;
+  return rec.state === 'running' ? 'Exited (killed)' : `Exited (${rec.labels[EXIT] ?? 0})`;
+}
+
+export function refuseRunning(rec: ContainerRecord, doing: string): void {
+  if (liveStatus(rec) === 'running') throw new Error(`cannot ${doing} container ${rec.name}: it is running (pid ${rec.labels[PID]}); exit its shell first`);
+}
+
+async function mark(engine: Engine, id: string, state: ContainerStatus, labels: Record<string, string | undefined>): Promise<void> {
+  const rec = (await engine.state.getContainer(id))!;
+  const merged = { ...rec.labels, ...labels };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+  await engine.state.putContainer({ ...rec, state, labels: merged as Record<string, string> });
+}
+
+/** Opens the shell on a container; returns the shell's exit status. */
+export async function shell(engine: Engine, ref: string, opts: { script?: string; json?: boolean }): Promise<number> {
+  const rec = await engine.state.resolveContainer(ref);
+  refuseRunning(rec, 'start');
+  const container = await engine.open(rec.id);
+  let status = 1;
+  try {
+    await mark(engine, rec.id, 'running', { [PID]: String(process.pid), [EXIT]: undefined });
+    const out = makeOut(opts, process.stderr);
+    const session = new Session(container, { stdout: process.stdout, stderr: process.stderr, note: (t) => paint(out, 'dim', t) });
+    if (opts.script !== undefined) session.runLine(opts.script);
+    else {
+      if (process.stdin.isTTY) {
+        process.stderr.write(`${paint(out, 'bold', rec.name)} (${rec.id.slice(0, 12)}): a shell on the container's filesystem; type help, exit to leave\n`);
+        for (const m of rec.mounts) process.stderr.write(`  ${m.target}: ${m.type}${m.type === 'tmpfs' ? '' : ` ${m.source}`}${m.readOnly ? ' (read-only)' : ''}\n`);
+      }
+      const prompt = () => `${paint(out, 'cyan', rec.name)}:${session.ctx.cwd}# `;
+      await readCommands(session, process.stdin, process.stdout, prompt);
+    }
+    status = session.status;
+  } finally {
+    try {
+      await container.close();
+    } finally {
+      await mark(engine, rec.id, 'exited', { [PID]: undefined, [EXIT]: String(status) });
+    }
+  }
+  return status;
+}

@@ -1,0 +1,70 @@
+/**
+ * `layerfs run` and `layerfs start`: a container and a shell on its filesystem; plus the
+ * Docker-like lifecycle verbs (ps, rm, diff, commit, images, load, volume …), registered from
+ * lifecycle-*.ts. `run` creates the container (its mounts read as Docker reads them, see
+ * run-options.ts), opens the shell, and on exit saves the container layer; with `--rm` it then
+ * removes the container and its anonymous volumes (DKR-7). The command exits with the shell's
+ * status.
+ */
+import type { Command } from 'commander';
+import type { MountSpec } from '../../engine/engine.js';
+import { registerContainerVerbs } from './lifecycle-containers.js';
+import { registerImageVerbs } from './lifecycle-images.js';
+import { registerVolumeVerbs } from './lifecycle-volumes.js';
+import { openEngine, shell } from './run-container.js';
+import { collect, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './run-options.js';
+
+interface RunOptions {
+  name?: string;
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
+  volumesFrom: string[];
+  readOnly?: boolean;
+  rm?: boolean;
+  command?: string;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('create a container from IMAGE (a stored tag or id, or an image archive) and open a shell on its filesystem')
+    .argument('<image>', 'stored image tag or id, or the path of an image archive')
+    .option('--name <name>', 'name of the container (default: a generated one)')
+    .option('-v, --volume <spec>', 'SRC:DST[:ro|:rw|:nocopy] (host path or volume name), or DST for an anonymous volume; repeatable', collect, [])
+    .option('--mount <spec>', 'type=volume|bind|tmpfs,source=…,target=…[,readonly][,volume-nocopy]; repeatable', collect, [])
+    .option('--tmpfs <dst>', 'an in-memory mount at DST; repeatable', collect, [])
+    .option('--volumes-from <container>', 'CONTAINER[:ro|:rw]: mount its volumes and binds; repeatable', collect, [])
+    .option('--read-only', 'make the root read-only (only mounts are writable)')
+    .option('--rm', 'remove the container and its anonymous volumes when the shell exits')
+    .option('-c, --command <script>', "run these shell commands ('cmd; cmd') instead of reading stdin")
+    .addHelpText('after', '\nShell commands: ls cat echo rm mkdir mv cp ln chmod stat where cd pwd du help exit (type help in the shell).')
+    .action(async (image: string, opts: RunOptions, cmd: Command) => {
+      // Options are checked before anything is created: a usage error leaves no state behind.
+      const mounts: MountSpec[] = [...opts.volume.map(parseVolumeFlag), ...opts.mount.map(parseMountFlag), ...opts.tmpfs.map(parseTmpfsFlag)];
+      const volumesFrom = opts.volumesFrom.map(parseVolumesFrom);
+      const engine = await openEngine(cmd);
+      const rec = await engine.create(image, { name: opts.name, mounts, volumesFrom, readOnly: opts.readOnly });
+      let status: number;
+      try {
+        status = await shell(engine, rec.id, { script: opts.command, json: cmd.optsWithGlobals().json });
+      } finally {
+        if (opts.rm) await engine.rm(rec.id, { volumes: true });
+      }
+      process.exitCode = status;
+    });
+
+  program
+    .command('start')
+    .description('open the shell again on an existing container (its layer is kept from the last time)')
+    .argument('<container>', 'container name or id (or id prefix)')
+    .option('-c, --command <script>', "run these shell commands ('cmd; cmd') instead of reading stdin")
+    .action(async (ref: string, opts: { command?: string }, cmd: Command) => {
+      const engine = await openEngine(cmd);
+      process.exitCode = await shell(engine, ref, { script: opts.command, json: cmd.optsWithGlobals().json });
+    });
+
+  registerContainerVerbs(program);
+  registerImageVerbs(program);
+  registerVolumeVerbs(program);
+}
