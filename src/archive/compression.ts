@@ -15,6 +15,7 @@ import { Decompress } from 'fzstd';
 import { FileRegion, type ByteSource } from '../source.js';
 import { ArchiveError } from '../errors.js';
 import { BLOCK, isZeroBlock, looksLikeTarHeader } from './tar-header.js';
+import { formatBytes, limitError, type Budget } from './limits.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
@@ -111,6 +112,10 @@ export interface OpenBlobOptions {
   hash: boolean;
   /** Called with the spill fd as soon as it exists, so a failure later still lets it be closed. */
   onSpill?: (fd: number) => void;
+  /** Called with the count of stored bytes each time a chunk of the blob is read (progress). */
+  onRead?: (bytes: number) => void;
+  /** Counts the uncompressed bytes against `maxUncompressedBytes`; decompression stops at the limit. */
+  budget?: Budget;
 }
 
 function* chunks(src: ByteSource, onChunk?: (c: Buffer) => void): Generator<Buffer> {
@@ -126,9 +131,12 @@ function* chunks(src: ByteSource, onChunk?: (c: Buffer) => void): Generator<Buff
 }
 
 /** Hashes a source by reading it through once (uncompressed blobs are never copied). */
-export function sha256Of(src: ByteSource): string {
+export function sha256Of(src: ByteSource, onRead?: (bytes: number) => void): string {
   const h = createHash('sha256');
-  for (const c of chunks(src)) h.update(c);
+  for (const c of chunks(src)) {
+    h.update(c);
+    onRead?.(c.length);
+  }
   return `sha256:${h.digest('hex')}`;
 }
 
@@ -136,8 +144,14 @@ export function sha256Of(src: ByteSource): string {
 export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<OpenedBlob> {
   const ctx = opts.context ?? '';
   const compression = sniffCompression(src, opts.file, ctx);
+  const budget = opts.budget;
+  const max = budget ? budget.limits.maxUncompressedBytes - budget.bytes : Infinity;
+  const overLimit = (): ArchiveError => limitError(opts.file, ctx,
+    `uncompressed size exceeds the limit of ${formatBytes(budget!.limits.maxUncompressedBytes)}${budget!.bytes > 0 ? ' (all layers together)' : ''}`, 'maxUncompressedBytes');
   if (compression === 'none') {
-    const digest = opts.hash ? sha256Of(src) : undefined;
+    if (src.size > max) throw overLimit();
+    if (budget) budget.bytes += src.size;
+    const digest = opts.hash ? sha256Of(src, opts.onRead) : undefined;
     return { compression, tar: src, digest, diffId: digest, compressedSize: src.size, size: src.size };
   }
   const fd = openSpill();
@@ -145,13 +159,20 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
   const blobHash = createHash('sha256');
   const tarHash = createHash('sha256');
   let size = 0;
+  let stopped: ArchiveError | undefined; // pipeline reports its own AbortError instead
   const sink = (c: Uint8Array): void => {
+    // Stop AT the limit: the chunk that would cross it is not written, and the decompressor is
+    // torn down by the throw (pipeline destroys gunzip; fzstd's push unwinds).
+    if (size + c.length > max) throw (stopped = overLimit());
     let done = 0;
     while (done < c.length) done += writeSync(fd, c, done, c.length - done, size + done);
     if (opts.hash) tarHash.update(c);
     size += c.length;
   };
-  const onChunk = opts.hash ? (c: Buffer) => { blobHash.update(c); } : undefined;
+  const onChunk = (c: Buffer): void => {
+    if (opts.hash) blobHash.update(c);
+    opts.onRead?.(c.length);
+  };
   try {
     if (compression === 'gzip') {
       await pipeline(Readable.from(chunks(src, onChunk)), createGunzip({ chunkSize: CHUNK }), async (out: AsyncIterable<Buffer>) => {
@@ -168,10 +189,12 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     }
   } catch (e) {
     if (!opts.onSpill) closeSync(fd);
+    if (stopped) throw stopped;
     const msg = (e as Error).message;
     const code = /unexpected end|unexpected EOF/i.test(msg) ? 'TRUNCATED' : 'BAD_COMPRESSION';
     throw new ArchiveError(code, opts.file, `${ctx}${compression} data cannot be decompressed after ${size} bytes of output: ${msg}`);
   }
+  if (budget) budget.bytes += size;
   return {
     compression,
     tar: new FileRegion(fd, 0, size),

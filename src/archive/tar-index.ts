@@ -10,6 +10,7 @@
  */
 import { BufferSource, FileRegion, type ByteSource } from '../source.js';
 import { ArchiveError } from '../errors.js';
+import { Budget, formatBytes, limitError, type Limits } from './limits.js';
 import {
   BLOCK, HeaderProblem, decodeHeader, decodeLongName, decodeName, isZeroBlock, parsePax, type TarHeader,
 } from './tar-header.js';
@@ -48,10 +49,12 @@ export interface IndexOptions {
   /** Prefix for messages, e.g. "layer 2/3 (blobs/sha256/ab…): ". */
   context?: string;
   onWarning?: (message: string) => void;
+  /**
+   * Limits (limits.ts) and the entries counted so far, shared by the layers of one image. Without
+   * one the defaults apply to this archive alone.
+   */
+  budget?: Budget;
 }
-
-/** Bigger PAX headers or long names than this are refused (LIMIT) rather than read into memory. */
-const MAX_META = 16 * 1024 * 1024;
 const READ_AHEAD = 32 * 1024;
 
 /** A window of `size` bytes at `start` inside any source. */
@@ -198,6 +201,25 @@ function merge(global: Map<string, Buffer> | undefined, local: Map<string, Buffe
   return out;
 }
 
+/** Path length (bytes) and depth (components) limits; cheap for the common short name. */
+function checkPath(name: string, what: string, pos: number, limits: Limits, over: (p: string, o: keyof Limits) => never, depth = true): void {
+  // UTF-16 length <= UTF-8 byte length <= 3 * UTF-16 length (surrogate escapes included).
+  if (name.length * 3 > limits.maxPathLength) {
+    const bytes = Buffer.byteLength(name);
+    if (bytes > limits.maxPathLength) {
+      over(`${what} at offset ${pos} is ${bytes} bytes long (${JSON.stringify(name.slice(0, 60))}…); the limit is ${limits.maxPathLength}`, 'maxPathLength');
+    }
+  }
+  // A path of d components has at least 2d - 1 characters.
+  if (depth && name.length >= 2 * limits.maxPathDepth + 1) {
+    let d = 0;
+    for (const part of name.split('/')) if (part !== '' && part !== '.') d++;
+    if (d > limits.maxPathDepth) {
+      over(`${what} at offset ${pos} is ${d} components deep (${JSON.stringify(name.slice(0, 60))}…); the limit is ${limits.maxPathDepth}`, 'maxPathDepth');
+    }
+  }
+}
+
 /**
  * Walks the archive and returns its members in order. Rules:
  * - The end is the first zero block (GNU tar stops there too; a second one normally follows and is
@@ -220,8 +242,13 @@ export function indexTar(src: ByteSource, opts: IndexOptions): TarMember[] {
   let pendingAt = -1; // offset of a metadata record still waiting for its member
   let pos = 0;
 
-  const fail = (code: 'TRUNCATED' | 'BAD_HEADER' | 'BAD_CHECKSUM' | 'LIMIT', problem: string): never => {
+  const fail = (code: 'TRUNCATED' | 'BAD_HEADER' | 'BAD_CHECKSUM', problem: string): never => {
     throw new ArchiveError(code, file, `${ctx}${problem}`);
+  };
+  const budget = opts.budget ?? new Budget();
+  const limits = budget.limits;
+  const over = (problem: string, option: keyof Limits): never => {
+    throw limitError(file, ctx, problem, option);
   };
 
   for (;;) {
@@ -257,7 +284,9 @@ export function indexTar(src: ByteSource, opts: IndexOptions): TarMember[] {
 
     // Metadata records: their data is read (it is small), they describe the next member.
     if (typeflag === 'x' || typeflag === 'X' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-      if (h.size > MAX_META) fail('LIMIT', `the ${typeflag} record at offset ${pos} holds ${h.size} bytes; at most ${MAX_META} are read`);
+      if (h.size > limits.maxMetaBytes) {
+        over(`the ${typeflag} record at offset ${pos} holds ${h.size} bytes; the limit for one extended header or long name is ${formatBytes(limits.maxMetaBytes)}`, 'maxMetaBytes');
+      }
       if (dataOffset + padded(h.size) > size) {
         fail('TRUNCATED', `archive ends inside the ${typeflag} record at offset ${pos} (${h.size} bytes declared, ${Math.max(0, size - dataOffset)} present)`);
       }
@@ -330,6 +359,11 @@ export function indexTar(src: ByteSource, opts: IndexOptions): TarMember[] {
     }
     if (dataOffset + padded(n) > size) {
       fail('TRUNCATED', `archive ends inside the padding after member ${JSON.stringify(m.name)} at offset ${pos}`);
+    }
+    checkPath(m.name, 'entry name', pos, limits, over);
+    if (m.linkname !== '') checkPath(m.linkname, `link target of ${JSON.stringify(m.name.slice(0, 200))}`, pos, limits, over, false);
+    if (++budget.entries > limits.maxEntries) {
+      over(`member at offset ${pos} is entry number ${budget.entries}; the limit is ${limits.maxEntries} entries${budget.entries > members.length + 1 ? ' (all layers together)' : ''}`, 'maxEntries');
     }
     members.push(m);
     pos = dataOffset + padded(n);

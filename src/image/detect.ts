@@ -13,6 +13,7 @@ import { ArchiveError } from '../errors.js';
 import { FileRegion } from '../source.js';
 import { detectCompression, openBlob, readHead } from '../archive/compression.js';
 import { DirStore, TarStore, type BlobStore, type Resources } from './store.js';
+import { Budget, type Limits } from '../archive/limits.js';
 
 export type ImageFormat = 'docker-archive' | 'oci-archive' | 'oci-layout';
 
@@ -21,7 +22,7 @@ export interface DetectedImage {
   store: BlobStore;
 }
 
-export async function detectImage(path: string, res: Resources, onWarning: (m: string) => void): Promise<DetectedImage> {
+export async function detectImage(path: string, res: Resources, onWarning: (m: string) => void, limits?: Limits): Promise<DetectedImage> {
   let fd: number;
   try {
     fd = res.track(openSync(path, 'r'));
@@ -45,10 +46,10 @@ export async function detectImage(path: string, res: Resources, onWarning: (m: s
     throw new ArchiveError('NOT_AN_IMAGE', path, `expected a tar archive (optionally gzip or zstd compressed) or a directory, found first bytes ${hex || '(empty)'}`);
   }
   if (compression !== 'none') {
-    const opened = await openBlob(outer, { file: path, context: 'outer archive: ', hash: false, onSpill: (f) => res.track(f) });
+    const opened = await openBlob(outer, { file: path, context: 'outer archive: ', hash: false, onSpill: (f) => res.track(f), budget: new Budget(limits) });
     outer = opened.tar as FileRegion;
   }
-  const store = new TarStore(path, outer, onWarning);
+  const store = new TarStore(path, outer, onWarning, new Budget(limits));
   if (store.has('manifest.json')) return { format: 'docker-archive', store };
   if (store.has('index.json')) return { format: 'oci-archive', store };
   const names = store.names();

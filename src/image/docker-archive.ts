@@ -49,7 +49,9 @@ export function digestNamedBy(path: string): string | undefined {
 
 export function resolveDockerArchive(store: BlobStore, opts: ResolveOptions): ImagePlan {
   const file = store.file;
-  const mf = store.get('manifest.json')!;
+  const mf = store.get('manifest.json');
+  // Found by the fuzzer: a manifest.json member that is a directory, or a link to nothing.
+  if (!mf) throw new ArchiveError('BAD_MANIFEST', file, 'manifest.json is not a regular file (a directory, device, or a link to nothing)');
   const items = parseManifest(parseJson(readBytes(mf, file, 'manifest.json'), file, 'manifest.json'), file);
   const chosen = selectImage(items.map((it) => ({ tags: it.RepoTags, value: it })), opts.tag, file).value;
 

@@ -16,6 +16,7 @@ import { resolveDockerArchive } from './docker-archive.js';
 import { openLayer, type ImagePlan, type LayerData, type PlannedLayer } from './layers.js';
 import { resolveOciLayout } from './oci-layout.js';
 import { Resources } from './store.js';
+import { Budget, resolveLimits, type Limits } from '../archive/limits.js';
 
 export type { HistoryEntry, ImageConfig, ContainerConfig } from './config.js';
 export type { LayerData } from './layers.js';
@@ -27,6 +28,13 @@ export interface LoadOptions {
   /** Check blob digests and diff_ids (default true). */
   verify?: boolean;
   onWarning?: (msg: string) => void;
+  /** Limits on what the archive may make the reader do; defaults and meaning in src/archive/limits.ts. */
+  limits?: Partial<Limits>;
+  /**
+   * Progress of opening the layers: stored bytes hashed or decompressed so far, of the total of
+   * every layer blob. Called often (per 1 MiB chunk) and once at the end of each layer.
+   */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
 export interface LoadedImage {
@@ -45,15 +53,24 @@ export interface LoadedImage {
 }
 
 /** Opens the planned layers in order; OCI-3: diff_ids and layers must be as many. */
-async function openPlan(plan: ImagePlan, file: string, verify: boolean, res: Resources, warn: (m: string) => void): Promise<LayerData[]> {
+async function openPlan(
+  plan: ImagePlan, file: string, verify: boolean, res: Resources, warn: (m: string) => void, onProgress?: LoadOptions['onProgress'], budget?: Budget,
+): Promise<LayerData[]> {
   const diffIds = plan.config.rootfs.diff_ids;
   if (diffIds.length !== plan.layers.length) {
     throw new ArchiveError('BAD_MANIFEST', file, `the manifest lists ${plan.layers.length} layer(s) but config.rootfs.diff_ids has ${diffIds.length}`);
   }
   const history = layerHistory(plan.config.history, plan.layers.length, file, warn);
   const layers: LayerData[] = [];
+  const total = plan.layers.reduce((s, l) => s + l.source.size, 0);
+  let before = 0;
+  let done = 0;
+  const onRead = onProgress && ((n: number) => onProgress((done += n), total));
   for (let i = 0; i < plan.layers.length; i++) {
-    layers.push(await openLayer(plan.layers[i], i, plan.layers.length, diffIds[i], history[i], { file, verify, res, onWarning: warn }));
+    layers.push(await openLayer(plan.layers[i], i, plan.layers.length, diffIds[i], history[i], { file, verify, res, onWarning: warn, onRead, budget }));
+    // A layer that was not read (verify: false, uncompressed) still counts as done.
+    done = before += plan.layers[i].source.size;
+    onProgress?.(done, total);
   }
   return layers;
 }
@@ -67,12 +84,13 @@ export async function loadImage(path: string, opts: LoadOptions = {}): Promise<L
   const res = new Resources();
   const { warnings, warn } = collector(opts);
   const verify = opts.verify ?? true;
+  const limits = resolveLimits(opts.limits);
   try {
-    const { format, store } = await detectImage(path, res, warn);
+    const { format, store } = await detectImage(path, res, warn, limits);
     const plan = format === 'docker-archive'
       ? resolveDockerArchive(store, { tag: opts.tag, verify })
       : resolveOciLayout(store, { tag: opts.tag, verify, onWarning: warn });
-    const layers = await openPlan(plan, path, verify, res, warn);
+    const layers = await openPlan(plan, path, verify, res, warn, opts.onProgress, new Budget(limits));
     return {
       file: path, format, tags: plan.tags, config: plan.config, configDigest: plan.configDigest, layers,
       history: plan.config.history, warnings, close: () => res.closeAll(),
@@ -95,6 +113,7 @@ export async function loadLayers(layers: Array<string | Uint8Array>, opts: LoadO
   const { warnings, warn } = collector(opts);
   const labels = layers.map((l, i) => (typeof l === 'string' ? l : `<buffer ${i + 1}>`));
   const file = labels.join(', ');
+  const budget = new Budget(resolveLimits(opts.limits));
   try {
     const out: LayerData[] = [];
     for (let i = 0; i < layers.length; i++) {
@@ -113,7 +132,7 @@ export async function loadLayers(layers: Array<string | Uint8Array>, opts: LoadO
       }
       const planned: PlannedLayer = { path: labels[i], source };
       // No manifest: the computed digests are the truth, so hashing is never skipped.
-      out.push(await openLayer(planned, i, layers.length, undefined, undefined, { file: labels[i], verify: false, res, onWarning: warn }));
+      out.push(await openLayer(planned, i, layers.length, undefined, undefined, { file: labels[i], verify: false, res, onWarning: warn, budget }));
     }
     const config: ImageConfig = {
       architecture: GOARCH[process.arch] ?? process.arch,

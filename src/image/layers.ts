@@ -7,6 +7,7 @@ import { ArchiveError } from '../errors.js';
 import type { ByteSource } from '../source.js';
 import { openBlob, type Compression } from '../archive/compression.js';
 import { readLayer } from '../layer/read.js';
+import type { Budget } from '../archive/limits.js';
 import type { HistoryEntry, ImageConfig } from './config.js';
 import type { Resources } from './store.js';
 
@@ -52,6 +53,10 @@ export interface LayerContext {
   verify: boolean;
   res: Resources;
   onWarning: (message: string) => void;
+  /** Stored bytes read so far grow by `bytes` (hashing or decompressing): for progress bars. */
+  onRead?: (bytes: number) => void;
+  /** Limits and what the image has used of them (shared by its layers). */
+  budget?: Budget;
 }
 
 const MEDIA_TYPE: Record<Compression, string> = {
@@ -84,7 +89,7 @@ export async function openLayer(
     mismatch(`blob is ${pl.source.size} bytes, the descriptor says ${pl.expectedSize}`);
   }
   const hash = ctx.verify || pl.expectedDigest === undefined || expectedDiffId === undefined;
-  const blob = await openBlob(pl.source, { file, context, hash, onSpill: (fd) => ctx.res.track(fd) });
+  const blob = await openBlob(pl.source, { file, context, hash, onSpill: (fd) => ctx.res.track(fd), onRead: ctx.onRead, budget: ctx.budget });
   if (ctx.verify) {
     if (pl.expectedDigest !== undefined && blob.digest !== pl.expectedDigest) {
       mismatch(`blob sha256 is ${blob.digest}, expected ${pl.expectedDigest}`);
@@ -102,7 +107,7 @@ export async function openLayer(
   if (claimed !== undefined && claimed !== blob.compression) {
     warn(`${file}: ${context}media type ${pl.mediaType} says ${claimed}, the content is ${blob.compression}; read as ${blob.compression} (OCI-2)`);
   }
-  const entries = readLayer(blob.tar, { file, context, onWarning: warn });
+  const entries = readLayer(blob.tar, { file, context, onWarning: warn, budget: ctx.budget });
   const layer: LayerData = {
     index,
     digest: blob.digest ?? pl.expectedDigest!,

@@ -7,6 +7,7 @@ import { join, posix, sep } from 'node:path';
 import { FileRegion, readAll, type ByteSource } from '../source.js';
 import { ArchiveError } from '../errors.js';
 import { indexTar, sliceSource, type TarMember } from '../archive/tar-index.js';
+import type { Budget } from '../archive/limits.js';
 
 /** File descriptors opened while loading an image; `closeAll` closes each once. */
 export class Resources {
@@ -105,8 +106,8 @@ const MAX_LINK_HOPS = 40;
  */
 export class TarStore implements BlobStore {
   private members = new Map<string, TarMember>();
-  constructor(readonly file: string, private readonly src: ByteSource, onWarning?: (m: string) => void) {
-    for (const m of indexTar(src, { file, onWarning })) {
+  constructor(readonly file: string, private readonly src: ByteSource, onWarning?: (m: string) => void, budget?: Budget) {
+    for (const m of indexTar(src, { file, onWarning, budget })) {
       const p = cleanPath(m.name);
       if (p !== undefined && p !== '') this.members.set(p, m);
     }

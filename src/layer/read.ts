@@ -10,6 +10,7 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import type { ByteSource } from '../source.js';
 import { indexTar, memberContent, type TarMember } from '../archive/tar-index.js';
+import type { Budget } from '../archive/limits.js';
 
 export interface ReadLayerOptions {
   /** The file named in errors and warnings. */
@@ -17,6 +18,8 @@ export interface ReadLayerOptions {
   /** Prefix for messages, e.g. "layer 2/3 (blobs/sha256/ab…): ". */
   context?: string;
   onWarning?: (message: string) => void;
+  /** Limits (src/archive/limits.ts), shared by the layers of one image. */
+  budget?: Budget;
 }
 
 /** Paths that are already normal: no leading '/' or './', no trailing '/', no '.', '..' or '//' parts. */

@@ -1,8 +1,9 @@
 /** Every command of `layerfs`: each group registers its commands on the program. */
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerExplore } from './explore.js';
 import { registerRun } from './run.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerRun, registerDemo];
+export const commands: Register[] = [registerExplore, registerRun, registerDemo];

@@ -6,6 +6,7 @@
  * of a diff or a commit: they are not in the container layer.
  * Reading a container (diff, commit) never writes its layer back: a shell may have it open.
  */
+import { imagesDiff } from './explore-files.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,16 +83,18 @@ export function registerContainerVerbs(program: Command): void {
       });
     });
 
-  // `diff CONTAINER` as Docker has it; also `container diff CONTAINER` (Docker's long form), which
-  // stays available when another command group already owns the top-level `diff`.
-  const diffs = [program.command('container').description('container verbs in Docker\'s long form: container diff').command('diff')];
-  if (!program.commands.some((c) => c.name() === 'diff')) diffs.push(program.command('diff'));
-  for (const diff of diffs) {
-    diff
-      .description('changes of the container layer against the image: A added, C changed, D deleted (volumes are not in it)')
-      .argument('<container>', 'container name or id')
-      .action(containerDiff);
-  }
+  // `diff CONTAINER` as Docker has it (also `container diff`, Docker's long form); `diff IMAGE_A
+  // IMAGE_B` compares two images (the same as `diff-images`).
+  program.command('container').description('container verbs in Docker\'s long form: container diff').command('diff')
+    .description('changes of the container layer against the image: A added, C changed, D deleted (volumes are not in it)')
+    .argument('<container>', 'container name or id')
+    .action(containerDiff);
+  program.command('diff')
+    .description('diff CONTAINER: A/C/D of its layer (volumes are not in it); diff IMAGE_A IMAGE_B: what differs between two images')
+    .argument('<container-or-image>', 'a container name or id; or the first image')
+    .argument('[image-b]', 'the second image: compare two images')
+    .action((first: string, second: string | undefined, opts: unknown, cmd: Command) =>
+      second === undefined ? containerDiff(first, opts, cmd) : imagesDiff(first, second, cmd));
 
   program
     .command('commit')

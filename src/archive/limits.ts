@@ -1,0 +1,82 @@
+/**
+ * Limits on what one image may make the reader do. Archives come from strangers: without limits a
+ * small file can claim (or decompress to) terabytes, millions of members or paths deep enough to
+ * overflow a recursion. Every limit is configurable through `LoadOptions.limits` (a partial
+ * object: the keys given replace the defaults); exceeding one is `ArchiveError('LIMIT', file, …)`
+ * naming the layer, the limit and its option name.
+ *
+ * | option                 | default     | what is counted                                                     |
+ * |------------------------|-------------|---------------------------------------------------------------------|
+ * | `maxUncompressedBytes` | 8 GiB       | uncompressed tar bytes of all layers of one image, together; also a |
+ * |                        |             | compressed outer archive (docker save | gzip) on its own            |
+ * | `maxEntries`           | 1,000,000   | tar members of all layers together (PAX/long-name records excluded);|
+ * |                        |             | the outer archive's members on their own                            |
+ * | `maxPathLength`        | 4096 bytes  | an entry name or link target, in bytes (Linux PATH_MAX)              |
+ * | `maxPathDepth`         | 512         | components of an entry name                                         |
+ * | `maxMetaBytes`         | 16 MiB      | one PAX extended header (x, g) or GNU long name/link record (L, K)  |
+ *
+ * Decompression stops AT the limit: a gzip or zstd bomb is never inflated past it (the spill file
+ * holds at most `maxUncompressedBytes`).
+ *
+ * Not here: symlink hops during lookups are the kernel's MAXSYMLINKS (40, src/union/walk.ts), and
+ * JSON documents (manifest, index, config) over 64 MiB are refused (src/image/store.ts).
+ */
+import { ArchiveError } from '../errors.js';
+
+export interface Limits {
+  maxUncompressedBytes: number;
+  maxEntries: number;
+  maxPathLength: number;
+  maxPathDepth: number;
+  maxMetaBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxUncompressedBytes: 8 * 1024 ** 3,
+  maxEntries: 1_000_000,
+  maxPathLength: 4096,
+  maxPathDepth: 512,
+  maxMetaBytes: 16 * 1024 * 1024,
+});
+
+/** The defaults with `given` applied; a value that is not a non-negative integer is a TypeError (a caller bug). */
+export function resolveLimits(given?: Partial<Limits>): Limits {
+  const out: Limits = { ...DEFAULT_LIMITS };
+  if (!given) return out;
+  for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>) {
+    const v = given[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(Number.isSafeInteger(v) || v === Infinity) || v < 0) {
+      throw new TypeError(`limits.${key} must be a non-negative integer or Infinity, got ${String(v)}`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+/** 8589934592 → "8 GiB", 1536 → "1.5 KiB", 100 → "100 bytes". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  let x = n;
+  while (x >= 1024 && u < units.length - 1) {
+    x /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${Number.isInteger(x) ? x : x.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * What an image has used of its limits so far: shared by the layers of one load, so the totals
+ * hold across layers.
+ */
+export class Budget {
+  bytes = 0;
+  entries = 0;
+  constructor(readonly limits: Limits = { ...DEFAULT_LIMITS }) {}
+}
+
+export function limitError(file: string, context: string, problem: string, option: keyof Limits): ArchiveError {
+  return new ArchiveError('LIMIT', file, `${context}${problem} (limits.${option})`);
+}

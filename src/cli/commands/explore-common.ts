@@ -1,0 +1,69 @@
+/**
+ * What every explore command shares: opening the IMAGE argument (with a progress bar on a TTY),
+ * parsing layer numbers, and printing sizes.
+ */
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadRef } from '../../explore/open.js';
+import { Stack } from '../../explore/stack.js';
+import { View } from '../../view.js';
+import { humanSize, makeOut, UsageError, type Out } from '../output.js';
+
+export interface Globals {
+  json?: boolean;
+  debug?: boolean;
+  home?: string;
+}
+
+export function globals(cmd: Command): Globals & { out: Out } {
+  const g = cmd.optsWithGlobals() as Globals;
+  return { ...g, out: makeOut(g) };
+}
+
+/** Rule: the bar shows on stderr only when stderr is a TTY, and only for archives over 64 MiB. */
+const BAR_MIN_BYTES = 64 << 20;
+
+export async function openStack(ref: string, cmd: Command, opts: { tag?: string } = {}): Promise<Stack> {
+  const g = globals(cmd);
+  let bar: cliProgress.SingleBar | undefined;
+  const onProgress = process.stderr.isTTY
+    ? (done: number, total: number): void => {
+      if (!bar && total >= BAR_MIN_BYTES) {
+        bar = new cliProgress.SingleBar({
+          format: 'loading {bar} {percentage}% | {doneH} of {totalH}', hideCursor: true, clearOnComplete: true, stream: process.stderr,
+        }, cliProgress.Presets.shades_classic);
+        bar.start(total, 0, { doneH: humanSize(0), totalH: humanSize(total) });
+      }
+      bar?.update(done, { doneH: humanSize(done), totalH: humanSize(total) });
+    }
+    : undefined;
+  try {
+    const image = await loadRef(ref, { home: g.home, tag: opts.tag, onProgress, onWarning: (m) => process.stderr.write(`layerfs: warning: ${m}\n`) });
+    return new Stack(image);
+  } finally {
+    bar?.stop();
+  }
+}
+
+/** A read-only View of the same image after `n` layers (for reading file data with symlinks). */
+export function viewAt(stack: Stack, n: number): View {
+  return View.fromImage(stack.image, { readOnly: true }).atLayer(n);
+}
+
+/** Parses `--layer N` / `--changes N`: an integer in 0..count (1..count for --changes). */
+export function layerArg(text: string | undefined, stack: Stack, name: string, min = 0): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > stack.count) {
+    throw new UsageError(`${name} must be a layer number ${min}..${stack.count} (this image has ${stack.count} layer(s)), got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+export function sizeText(n: number): string {
+  return n < 1024 ? `${n} B` : `${humanSize(n)} (${n} B)`;
+}
+
+export function shortDigest(d: string): string {
+  return d.replace(/^sha256:/, '').slice(0, 12);
+}

@@ -1,0 +1,165 @@
+/**
+ * `layerfs cat`, `find`, `diff-images`, `export`, `export-layer`: files out of an image, and two images
+ * compared.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Command } from 'commander';
+import { changeLine, compareRows, type PathChange } from '../../explore/changes.js';
+import { findFiles } from '../../explore/find.js';
+import type { Row } from '../../explore/stack.js';
+import { View } from '../../view.js';
+import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
+import { globals, layerArg, openStack, viewAt } from './explore-common.js';
+
+const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
+
+function brief(r: Row | undefined): Record<string, unknown> | undefined {
+  return r && { type: r.type, size: r.size, ...(r.target !== '-' ? { target: r.target } : {}) };
+}
+
+function changeJson(c: PathChange): Record<string, unknown> {
+  if (c.kind === 'A') return { path: c.path, ...brief(c.after) };
+  if (c.kind === 'D') return { path: c.path, ...brief(c.before) };
+  return { path: c.path, fields: c.fields, before: brief(c.before), after: brief(c.after) };
+}
+
+/** Writes a byte source to a file in 1 MiB chunks. */
+function writeSource(src: { size: number; read(b: Uint8Array, o: number, l: number, p: number): number }, dest: string): number {
+  const fd = openSync(dest, 'w');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let pos = 0;
+    while (pos < src.size) {
+      const n = src.read(buf, 0, Math.min(buf.length, src.size - pos), pos);
+      if (n <= 0) throw new Error(`${dest}: the layer's data ended after ${pos} of ${src.size} bytes`);
+      for (let w = 0; w < n;) w += writeSync(fd, buf, w, n - w);
+      pos += n;
+    }
+    return pos;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function registerFiles(program: Command): void {
+  program.command('cat')
+    .argument('<image>', IMAGE)
+    .argument('<path>', 'file in the image (symlinks are followed inside the image)')
+    .description("print a file's bytes")
+    .option('--tag <tag>', 'which image, when the archive holds several')
+    .option('--layer <n>', 'as it was after the first N layers')
+    .action(async (ref: string, path: string, opts: { tag?: string; layer?: string }, cmd: Command) => {
+      const stack = await openStack(ref, cmd, { tag: opts.tag });
+      try {
+        const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
+        const data = viewAt(stack, n).fs.readFileSync(path.startsWith('/') ? path : `/${path}`) as Buffer;
+        await new Promise<void>((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(e) : resolve())));
+      } finally {
+        stack.image.close();
+      }
+    });
+
+  program.command('find')
+    .argument('<image>', IMAGE)
+    .description('regular files, largest first')
+    .option('--tag <tag>', 'which image, when the archive holds several')
+    .option('--layer <n>', 'as it was after the first N layers')
+    .option('--larger-than <size>', 'only files strictly larger than SIZE (10M, 1.5G, 2048)')
+    .option('--name <glob>', 'only base names matching GLOB (* ? [..]); a GLOB with / matches the whole path')
+    .action(async (ref: string, opts: { tag?: string; layer?: string; largerThan?: string; name?: string }, cmd: Command) => {
+      const { out } = globals(cmd);
+      const largerThan = opts.largerThan === undefined ? undefined : parseSize(opts.largerThan);
+      const stack = await openStack(ref, cmd, { tag: opts.tag });
+      try {
+        const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
+        const found = findFiles(stack.rows(n).values(), { largerThan, name: opts.name });
+        if (out.json) return printJson(found.map((r) => ({ path: r.path, size: r.size, layer: r.layer })));
+        const text = found.map((r) => `${humanSize(r.size).padStart(9)}  ${r.path}  ${paint(out, 'dim', `(layer ${r.layer})`)}`).join('\n');
+        if (text) process.stdout.write(text + '\n');
+      } finally {
+        stack.image.close();
+      }
+    });
+
+  // `diff CONTAINER` is the container command (docker diff); two images are compared here.
+  program.command('diff-images')
+    .argument('<image-a>', IMAGE)
+    .argument('<image-b>', IMAGE)
+    .description('what differs between two images (flattened): A added, D removed, M changed')
+    .addHelpText('after', `
+Compares the flattened filesystems path by path with the rules of the fixtures' changes.py:
+M lists the fields that differ (type mode owner content target linkgroup xattrs). Directories are
+compared too; a removed directory lists every path below it.`)
+    .action((refA: string, refB: string, _opts: unknown, cmd: Command) => imagesDiff(refA, refB, cmd));
+
+  program.command('export')
+    .argument('<image>', IMAGE)
+    .description('write the flattened filesystem of an image as one tar (docker export); containers: not yet')
+    .requiredOption('-o, --output <file>', 'the tar to write')
+    .option('--tag <tag>', 'which image, when the archive holds several')
+    .action(async (ref: string, opts: { output: string; tag?: string }, cmd: Command) => {
+      const { out } = globals(cmd);
+      const stack = await openStack(ref, cmd, { tag: opts.tag });
+      try {
+        const written = await View.fromImage(stack.image, { readOnly: true }).export(opts.output);
+        if (out.json) printJson({ output: opts.output, ...written });
+        else process.stderr.write(`wrote ${opts.output}\n`);
+      } finally {
+        stack.image.close();
+      }
+    });
+
+  program.command('export-layer')
+    .argument('<image>', IMAGE)
+    .argument('<n>', 'layer number, 1 = the base layer')
+    .description('write layer N as stored, uncompressed (its sha256 is the diff_id)')
+    .requiredOption('-o, --output <file>', 'the tar to write')
+    .option('--tag <tag>', 'which image, when the archive holds several')
+    .action(async (ref: string, nText: string, opts: { output: string; tag?: string }, cmd: Command) => {
+      const { out } = globals(cmd);
+      if (!/^\d+$/.test(nText)) throw new UsageError(`N must be a layer number, got ${JSON.stringify(nText)}`);
+      const stack = await openStack(ref, cmd, { tag: opts.tag });
+      try {
+        const n = layerArg(nText, stack, 'N', 1)!;
+        const layer = stack.image.layers[n - 1];
+        const bytes = writeSource(layer.tar, opts.output);
+        if (out.json) printJson({ output: opts.output, layer: n, bytes, diffId: layer.diffId });
+        else process.stderr.write(`wrote ${opts.output}: layer ${n}, ${bytes} bytes, ${layer.diffId}\n`);
+      } finally {
+        stack.image.close();
+      }
+    });
+}
+
+/** diff-images A B (and diff A B): what differs between two flattened images. */
+export async function imagesDiff(refA: string, refB: string, cmd: Command): Promise<void> {
+  const { out } = globals(cmd);
+  const a = await openStack(refA, cmd);
+  try {
+    const b = await openStack(refB, cmd);
+    try {
+      const changes = compareRows(a.rows(), b.rows());
+      if (out.json) {
+        return printJson({
+          added: changes.filter((c) => c.kind === 'A').map(changeJson),
+          removed: changes.filter((c) => c.kind === 'D').map(changeJson),
+          changed: changes.filter((c) => c.kind === 'M').map(changeJson),
+        });
+      }
+      const style = { A: 'green', D: 'red', M: 'yellow' } as const;
+      const lines = changes.map((c) => {
+        const size = c.kind === 'M'
+          ? (c.before!.type === 'f' || c.after!.type === 'f' ? `  ${humanSize(c.before!.size)} -> ${humanSize(c.after!.size)}` : '')
+          : ((c.after ?? c.before)!.type === 'f' ? `  ${humanSize((c.after ?? c.before)!.size)}` : '');
+        return paint(out, style[c.kind], changeLine(c)) + size;
+      });
+      const sum = (k: string): number => changes.filter((c) => c.kind === k).length;
+      lines.push(`${sum('A')} added, ${sum('D')} removed, ${sum('M')} changed`);
+      process.stdout.write(lines.join('\n') + '\n');
+    } finally {
+      b.image.close();
+    }
+  } finally {
+    a.image.close();
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The IMAGE argument of every explore command: an archive or OCI layout path if one exists
+ * there, else the tag, id or id prefix of an image in the state directory (`--home`). Looking an
+ * image up never adds anything to the state.
+ */
+import { existsSync } from 'node:fs';
+import { Engine } from '../engine/engine.js';
+import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
+
+export async function resolveArchive(ref: string, home?: string): Promise<string> {
+  if (existsSync(ref)) return ref;
+  const engine = await Engine.open({ home });
+  const rec = await engine.state.resolveImage(ref);
+  return engine.state.imageArchive(rec.id);
+}
+
+export async function loadRef(ref: string, opts: LoadOptions & { home?: string } = {}): Promise<LoadedImage> {
+  const { home, ...load } = opts;
+  return loadImage(await resolveArchive(ref, home), load);
+}
