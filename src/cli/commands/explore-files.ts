@@ -2,7 +2,9 @@
  * `layerfs cat`, `find`, `diff-images`, `export`, `export-layer`: files out of an image, and two images
  * compared.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { Engine } from '../../engine/engine.js';
+import { StateError } from '../../errors.js';
 import type { Command } from 'commander';
 import { changeLine, compareRows, type PathChange } from '../../explore/changes.js';
 import { findFiles } from '../../explore/find.js';
@@ -93,12 +95,25 @@ compared too; a removed directory lists every path below it.`)
     .action((refA: string, refB: string, _opts: unknown, cmd: Command) => imagesDiff(refA, refB, cmd));
 
   program.command('export')
-    .argument('<image>', IMAGE)
-    .description('write the flattened filesystem of an image as one tar (docker export); containers: not yet')
+    .argument('<image-or-container>', `${IMAGE}, or a container name or id`)
+    .description('write the flattened filesystem of an image or a container as one tar (docker export: a container\'s volumes are not in it)')
     .requiredOption('-o, --output <file>', 'the tar to write')
     .option('--tag <tag>', 'which image, when the archive holds several')
     .action(async (ref: string, opts: { output: string; tag?: string }, cmd: Command) => {
-      const { out } = globals(cmd);
+      const { out, home } = globals(cmd);
+      // DKR-14: a container exports what lies under its mounts, never a volume's content.
+      const container = existsSync(ref) ? undefined : await findContainer(home, ref);
+      if (container) {
+        const c = await container.engine.open(container.id);
+        try {
+          const written = await c.view.export(opts.output);
+          if (out.json) printJson({ output: opts.output, ...written });
+          else process.stderr.write(`wrote ${opts.output}\n`);
+        } finally {
+          c.dispose();
+        }
+        return;
+      }
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       try {
         const written = await View.fromImage(stack.image, { readOnly: true }).export(opts.output);
@@ -129,6 +144,17 @@ compared too; a removed directory lists every path below it.`)
         stack.image.close();
       }
     });
+}
+
+/** The container called `ref` in the state directory, if there is one. */
+async function findContainer(home: string | undefined, ref: string): Promise<{ engine: Engine; id: string } | undefined> {
+  const engine = await Engine.open({ home });
+  try {
+    return { engine, id: (await engine.state.resolveContainer(ref)).id };
+  } catch (e) {
+    if (e instanceof StateError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
 }
 
 /** diff-images A B (and diff A B): what differs between two flattened images. */
