@@ -6,15 +6,14 @@
  *   view.fs.writeFileSync('/etc/motd', 'hi');   // copy-up
  *   view.diff();                                 // [{ kind: 'C', path: '/etc' }, ...]
  */
-import { loadImage, loadLayers, type LoadOptions } from './image/index.js';
+import { loadImage, loadLayers, type LoadedImage, type LoadOptions } from './image/index.js';
 import type { UnionOptions } from './union/state.js';
 import { View } from './view.js';
 
 export interface OpenOptions extends UnionOptions, LoadOptions {}
 
-/** Opens a docker-archive, oci-archive or OCI layout directory (format told by content). */
-export async function openImage(path: string, opts: OpenOptions = {}): Promise<View> {
-  const image = await loadImage(path, opts);
+/** A view over a loaded image; the image's files are closed again if the view cannot be made. */
+function viewOf(image: LoadedImage, opts: OpenOptions): View {
   try {
     return View.fromImage(image, opts);
   } catch (e) {
@@ -23,15 +22,14 @@ export async function openImage(path: string, opts: OpenOptions = {}): Promise<V
   }
 }
 
+/** Opens a docker-archive, oci-archive or OCI layout directory (format told by content). */
+export async function openImage(path: string, opts: OpenOptions = {}): Promise<View> {
+  return viewOf(await loadImage(path, opts), opts);
+}
+
 /** Opens plain layer tarballs (tar, tar+gzip, tar+zstd; paths or Buffers), bottom layer first. */
 export async function openLayers(layers: Array<string | Uint8Array>, opts: OpenOptions = {}): Promise<View> {
-  const image = await loadLayers(layers, opts);
-  try {
-    return View.fromImage(image, opts);
-  } catch (e) {
-    image.close();
-    throw e;
-  }
+  return viewOf(await loadLayers(layers, opts), opts);
 }
 
 export { View } from './view.js';

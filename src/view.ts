@@ -2,6 +2,7 @@
  * A View: an image's read-only layers under one writable layer, seen through a Node-compatible
  * `fs`. It is the library's main object: open one with openImage() or openLayers().
  */
+import type { Writable } from 'node:stream';
 import type { Entry } from './entry.js';
 import { createFs, type LayerFs } from './fs/node-fs.js';
 import type { LoadedImage } from './image/index.js';
@@ -83,8 +84,8 @@ export class View {
   }
 
   /** The flattened filesystem as one tar (`docker export`). */
-  export(dest: string | NodeJS.WritableStream): Promise<Written> {
-    return writeTar(mergedEntries(this.core.s), dest as string);
+  export(dest: string | Writable): Promise<Written> {
+    return writeTar(mergedEntries(this.core.s), dest);
   }
 
   /**
