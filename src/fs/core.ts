@@ -35,6 +35,11 @@ export interface Core {
   stat(path: string, follow: boolean): StatInfo;
   /** Returns undefined instead of throwing ENOENT/ENOTDIR (for exists and throwIfNoEntry:false). */
   tryStat(path: string, follow: boolean): StatInfo | undefined;
+  /**
+   * Optional fast path for `statSync(p, { throwIfNoEntry: false })`: the stat, or the errno code
+   * of the failure, without building an Error (that costs more than the lookup itself).
+   */
+  statOrCode?(path: string, follow: boolean): StatInfo | string;
   access(path: string, mode: number): void;
   /** syscall 'scandir'. Merged and de-duplicated; never lists whiteouts. */
   readdir(path: string): DirEntryInfo[];

@@ -33,6 +33,12 @@ export function statPath(core: Core, path: unknown, options: unknown, follow: bo
   const syscall = follow ? 'stat' : 'lstat';
   const info = onPaths(syscall, p, undefined, () => {
     if (!sync || o.throwIfNoEntry !== false) return core.stat(p.abs, follow);
+    if (core.statOrCode) {
+      const r = core.statOrCode(p.abs, follow);
+      if (typeof r !== 'string') return r;
+      if (r === 'ENOENT') return undefined;
+      return core.stat(p.abs, follow);
+    }
     const found = core.tryStat(p.abs, follow);
     if (found) return found;
     try {

@@ -59,10 +59,17 @@ export class MountCore implements Core {
   }
 
   tryStat(path: string, follow: boolean): StatInfo | undefined {
+    const r = this.statOrCode(path, follow);
+    if (typeof r !== 'string') return r;
+    if (r === 'ENOENT' || r === 'ENOTDIR') return undefined;
+    throw fsError(r, follow ? 'stat' : 'lstat', path);
+  }
+
+  statOrCode(path: string, follow: boolean): StatInfo | string {
     const loc = locate(this.table, path, follow);
-    if (loc === 'ENOENT' || loc === 'ENOTDIR') return undefined;
-    if (typeof loc === 'string') throw fsError(loc, follow ? 'stat' : 'lstat', path);
-    if (loc.st && loc.slash && (loc.st.mode & C.S_IFMT) !== C.S_IFDIR) return undefined;
+    if (typeof loc === 'string') return loc;
+    if (!loc.st) return 'ENOENT';
+    if (loc.slash && (loc.st.mode & C.S_IFMT) !== C.S_IFDIR) return 'ENOTDIR';
     return loc.st;
   }
 

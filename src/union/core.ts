@@ -28,12 +28,17 @@ export class UnionCore implements Core {
   }
 
   tryStat(path: string, follow: boolean): StatInfo | undefined {
+    const r = this.statOrCode(path, follow);
+    if (typeof r !== 'string') return r;
+    if (r === 'ENOENT' || r === 'ENOTDIR') return undefined;
+    throw fsError(r, follow ? 'stat' : 'lstat', path);
+  }
+
+  statOrCode(path: string, follow: boolean): StatInfo | string {
     const loc = walk(this.s, path, follow);
-    if (typeof loc === 'string') {
-      if (loc === 'ENOENT' || loc === 'ENOTDIR') return undefined;
-      throw fsError(loc, follow ? 'stat' : 'lstat', path);
-    }
-    if (!loc.node || (loc.slash && !inodeOf(loc.node).isDir)) return undefined;
+    if (typeof loc === 'string') return loc;
+    if (!loc.node) return 'ENOENT';
+    if (loc.slash && !inodeOf(loc.node).isDir) return 'ENOTDIR';
     return statOf(this.s, loc.node);
   }
 
