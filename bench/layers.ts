@@ -17,20 +17,6 @@ export async function tarBuffer(entries: Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * `depth` layers that all hold /usr/share/pkg (a directory merged over every layer, as in real
- * images), each with a few files of its own; only the bottom layer has bottom.txt.
- */
-export async function lookupLayers(depth: number): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  for (let i = 0; i < depth; i++) {
-    const entries = [dir('usr'), dir('usr/share'), dir('usr/share/pkg')];
-    for (let j = 0; j < 8; j++) entries.push(file(`usr/share/pkg/l${i}-f${j}`, new BufferSource(Buffer.from(`${i}.${j}\n`))));
-    if (i === 0) entries.push(file('usr/share/pkg/bottom.txt', new BufferSource(Buffer.from('bottom\n'))));
-    out.push(await tarBuffer(entries));
-  }
-  return out;
-}
 
 /** A source of `size` pseudo-random bytes without holding them (for very large synthetic files). */
 export function patternSource(size: number): ByteSource {

@@ -1,19 +1,33 @@
 /**
- * `npm run bench`: copy-up cost and lookup depth, as ratios to baselines measured in the same run.
- *   1. lookup: stat of a path only in the bottom layer, at depth 1, 4, 16, 64 and 128;
+ * `npm run bench` (quick) / `npm run bench -- --full`: every figure a median with min–max, and a
+ * ratio to a baseline measured in the same run. `--only lookup,copy,load` runs a subset.
+ *   1. lookup (bench/peers.ts): stat of a path only in the bottom layer, stat of a missing path and
+ *      readdir of a directory spread over every layer, at depth 1, 4, 16, 64 and 128, for layerfs,
+ *      a flat memfs Volume (the baseline), the kernel's overlayfs, unionfs over memfs, zenfs CoW;
  *   2. copy-up: the first 1-byte write into the middle of a lower file of 4 KiB … 128 MiB, and a
  *      chmod of it, for each strategy, against a Buffer copy of the same bytes (Buffer.from:
  *      allocate and copy) and a bare memcpy into memory already touched (the floor).
- * Results: bench/results/latest.json and latest.md, and a summary on stdout.
+ *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
+ *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
+ * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
+ * partial-* with --only), and a target summary on stdout.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLayers } from '../src/index.js';
 import type { CopyUpStrategy } from '../src/union/state.js';
-import { dir, file, lookupLayers, patternSource } from './layers.js';
+import { dir, file, patternSource } from './layers.js';
+import { peerLookups, type PeerRow } from './peers.js';
+import { loadFigure, type LoadResult } from './load.js';
+import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown } from './report.js';
 import { writeTar } from '../src/out/tar-write.js';
 import { figure, fmtBytes, fmtFigure, timeRuns, type Figure } from './stats.js';
+
+const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
+const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
+const want = (part: string) => !only || only.has(part);
+const log = (s: string) => process.stderr.write(s + '\n');
 
 const full = process.argv.includes('--full');
 const REPEATS = full ? 15 : 7;
@@ -21,24 +35,7 @@ const DEPTHS = [1, 4, 16, 64, 128];
 const SIZES = [4 << 10, 1 << 20, 16 << 20, 128 << 20];
 const STRATEGIES: CopyUpStrategy[] = ['full', 'metadata', 'chunked'];
 
-interface LookupRow { depth: number; statNs: Figure; missingNs: Figure }
-interface CopyRow { size: number; strategy: CopyUpStrategy; change: 'write' | 'chmod'; ms: Figure; bytesCopied: number; memoryAdded: number; vsBufferCopy: number; vsMemcpy: number }
-
-async function lookups(): Promise<LookupRow[]> {
-  const rows: LookupRow[] = [];
-  const OPS = 20_000;
-  for (const depth of DEPTHS) {
-    const view = await openLayers(await lookupLayers(depth));
-    const fs = view.fs;
-    const per = (fn: () => void) => figure(timeRuns(REPEATS, () => { for (let i = 0; i < OPS; i++) fn(); }).map((ms) => (ms * 1e6) / OPS));
-    per(() => fs.statSync('/usr/share/pkg/bottom.txt')); // warm-up
-    const statNs = per(() => fs.statSync('/usr/share/pkg/bottom.txt'));
-    const missingNs = per(() => fs.statSync('/usr/share/pkg/missing', { throwIfNoEntry: false }));
-    rows.push({ depth, statNs, missingNs });
-    view.close();
-  }
-  return rows;
-}
+export interface CopyRow { size: number; strategy: CopyUpStrategy; change: 'write' | 'chmod'; ms: Figure; bytesCopied: number; memoryAdded: number; vsBufferCopy: number; vsMemcpy: number }
 
 async function copyUps(scratch: string): Promise<{ rows: CopyRow[]; baselines: Record<number, { bufferCopy: Figure; memcpy: Figure }> }> {
   const rows: CopyRow[] = [];
@@ -84,12 +81,10 @@ async function copyUps(scratch: string): Promise<{ rows: CopyRow[]; baselines: R
   return { rows, baselines };
 }
 
-function markdown(look: LookupRow[], copy: Awaited<ReturnType<typeof copyUps>>): string {
-  const d1 = look[0].statNs.median;
-  let md = `# layerfs benchmark (${full ? 'full' : 'quick'}, ${REPEATS} runs, ${new Date().toISOString()})\n\n`;
-  md += '## Lookup: stat of a path only in the bottom layer\n\n| depth | stat | × depth 1 | stat of a missing path |\n|---|---|---|---|\n';
-  for (const r of look) md += `| ${r.depth} | ${fmtFigure({ median: r.statNs.median / 1e6, min: r.statNs.min / 1e6, max: r.statNs.max / 1e6 })} | ${(r.statNs.median / d1).toFixed(2)}× | ${fmtFigure({ median: r.missingNs.median / 1e6, min: r.missingNs.min / 1e6, max: r.missingNs.max / 1e6 })} |\n`;
-  md += '\n## Copy-up: the first 1-byte write into the middle of a lower file, or a chmod\n\n| size | strategy | change | time | × Buffer copy | × memcpy | bytes copied | memory added |\n|---|---|---|---|---|---|---|---|\n';
+type CopyResult = Awaited<ReturnType<typeof copyUps>>;
+
+function copyMarkdown(copy: CopyResult): string {
+  let md = '## Copy-up: the first 1-byte write into the middle of a lower file, or a chmod\n\n| size | strategy | change | time | × Buffer copy | × memcpy | bytes copied | memory added |\n|---|---|---|---|---|---|---|---|\n';
   for (const r of copy.rows) md += `| ${fmtBytes(r.size)} | ${r.strategy} | ${r.change} | ${fmtFigure(r.ms)} | ${r.vsBufferCopy.toFixed(2)}× | ${r.vsMemcpy.toFixed(2)}× | ${fmtBytes(r.bytesCopied)} | ${fmtBytes(r.memoryAdded)} |\n`;
   md += '\nBaselines (same run): ';
   md += Object.entries(copy.baselines).map(([s, b]) => `${fmtBytes(Number(s))}: Buffer copy ${fmtFigure(b.bufferCopy)}, memcpy ${fmtFigure(b.memcpy)}`).join('; ') + '\n';
@@ -98,12 +93,36 @@ function markdown(look: LookupRow[], copy: Awaited<ReturnType<typeof copyUps>>):
 
 const scratch = mkdtempSync(join(tmpdir(), 'layerfs-bench-'));
 try {
-  const look = await lookups();
-  const copy = await copyUps(scratch);
-  const md = markdown(look, copy);
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/latest.json', import.meta.url), JSON.stringify({ mode: full ? 'full' : 'quick', repeats: REPEATS, lookup: look, copyUp: copy }, null, 2) + '\n');
-  writeFileSync(new URL('./results/latest.md', import.meta.url), md);
+  const t0 = Date.now();
+  let lookup: PeerRow[] | undefined;
+  let copy: CopyResult | undefined;
+  let load: LoadResult | undefined;
+  if (want('lookup')) {
+    log('lookup (figure 1): layerfs and peers');
+    lookup = await peerLookups(DEPTHS, full ? 9 : 5, full ? 50 : 20, log);
+  }
+  if (want('copy')) {
+    log('copy-up (figure 2)');
+    copy = await copyUps(scratch);
+  }
+  if (want('load')) {
+    log('load (figure 3)');
+    load = await loadFigure(full, full ? 5 : 3, log);
+  }
+  const results = targets(lookup, load);
+  let md = `# layerfs benchmark (${full ? 'full' : 'quick'}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
+  md += summaryMarkdown(results) + '\n';
+  if (lookup) md += lookupMarkdown(lookup) + '\n';
+  if (copy) md += copyMarkdown(copy) + '\n';
+  if (load) md += loadMarkdown(load) + '\n';
+  const outDir = new URL('./results/', import.meta.url);
+  mkdirSync(outDir, { recursive: true });
+  const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : '');
+  md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
+  // A subset (--only) does not replace the complete results.
+  const name = only ? `partial-${full ? 'full' : 'quick'}` : full ? 'latest-full' : 'latest';
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode: full ? 'full' : 'quick', repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -1,0 +1,176 @@
+/** Tables, targets (pass/miss with the ratio, never asserted) and SVG charts of `npm run bench`. */
+import { writeFileSync } from 'node:fs';
+import type { PeerRow } from './peers.js';
+import type { LoadResult } from './load.js';
+import type { CopyRow } from './run.js';
+import { fmtBytes, fmtFigure, fmtTime, type Figure } from './stats.js';
+import { barChart, lineChart, type Series } from './svg.js';
+
+export interface Target {
+  figure: string;
+  target: string;
+  /** The measured ratio (or value) compared with `limit`. */
+  value: number;
+  limit: number;
+  /** 'le': pass when value ≤ limit; 'ge': pass when value ≥ limit; 'lt': strictly below. */
+  op: 'le' | 'ge' | 'lt';
+  pass: boolean;
+  detail: string;
+}
+
+const OPS = [
+  ['statNs', 'stat (bottom layer)'],
+  ['missingNs', 'stat (missing)'],
+  ['readdirNs', 'readdir (merged dir)'],
+] as const;
+type OpKey = (typeof OPS)[number][0];
+
+const LAYERFS = 'layerfs';
+const FLAT = 'memfs (flat)';
+const nsFig = (f: Figure): Figure => ({ median: f.median / 1e6, min: f.min / 1e6, max: f.max / 1e6 });
+
+function mk(figure: string, target: string, value: number, op: Target['op'], limit: number, detail: string): Target {
+  const pass = Number.isFinite(value) && (op === 'le' ? value <= limit : op === 'ge' ? value >= limit : value < limit);
+  return { figure, target, value, limit, op, pass, detail };
+}
+
+export function targets(lookup: PeerRow[] | undefined, load: LoadResult | undefined): Target[] {
+  const out: Target[] = [];
+  if (lookup) {
+    const get = (peer: string, depth: number, op: OpKey) => lookup.find((r) => r.peer === peer && r.depth === depth)?.[op]?.median;
+    const depths = [...new Set(lookup.map((r) => r.depth))].sort((a, b) => a - b);
+    const lo = depths[0];
+    const hi = depths[depths.length - 1];
+    for (const [op, name] of OPS) {
+      const a = get(LAYERFS, hi, op);
+      const b = get(LAYERFS, lo, op);
+      const f = get(FLAT, hi, op);
+      if (a !== undefined && b !== undefined) out.push(mk('lookup', `${name}: depth ${hi} ≤ 1.3× depth ${lo}`, a / b, 'le', 1.3, `${fmtTime(a / 1e6)} vs ${fmtTime(b / 1e6)}`));
+      if (a !== undefined && f !== undefined) out.push(mk('lookup', `${name}: depth ${hi} ≤ 2× flat memfs`, a / f, 'le', 2, `${fmtTime(a / 1e6)} vs ${fmtTime(f / 1e6)}`));
+      for (const peer of ['unionfs+memfs', 'zenfs CoW chain']) {
+        // The worst depth: layerfs / peer, highest ratio over all depths.
+        let worst = -Infinity;
+        let at = 0;
+        for (const d of depths) {
+          const l = get(LAYERFS, d, op);
+          const p = get(peer, d, op);
+          if (l === undefined || p === undefined) continue;
+          if (l / p > worst) { worst = l / p; at = d; }
+        }
+        if (worst > -Infinity) out.push(mk('lookup', `${name}: faster than ${peer} at every depth`, worst, 'lt', 1, `worst at depth ${at}: ${worst.toFixed(3)}× the peer`));
+      }
+    }
+  }
+  if (load) {
+    // The targets are judged on the fastest way layerfs offers: an image whose digests are known,
+    // opened with verify: false (openLayers and verify: true also hash every byte; see the table).
+    const row = (f: string) => load.rows.find((r) => r.form === f && r.how === 'oci no-verify')!;
+    const tar = row('tar').openMs.median;
+    const gz = row('gzip').openMs.median;
+    const hashed = (f: string) => `; openLayers (hashing) ${fmtTime(load.rows.find((r) => r.form === f && r.how === 'openLayers')!.openMs.median)}`;
+    out.push(mk('load', 'indexing (tar, verify: false) ≥ 0.5× the header walk (walk time / open time)', load.limits.headerWalkMs.median / tar, 'ge', 0.5, `open ${fmtTime(tar)} vs header walk ${fmtTime(load.limits.headerWalkMs.median)}${hashed('tar')}`));
+    out.push(mk('load', 'indexing (tar, verify: false) faster than `tar -tf` (open / tar -tf)', tar / load.limits.tarTfMs.median, 'lt', 1, `open ${fmtTime(tar)} vs tar -tf ${fmtTime(load.limits.tarTfMs.median)}${hashed('tar')}`));
+    out.push(mk('load', 'gzip open (verify: false) ≥ 0.8× zlib gunzip (gunzip time / open time)', load.limits.gunzipMs.median / gz, 'ge', 0.8, `open ${fmtTime(gz)} vs gunzip ${fmtTime(load.limits.gunzipMs.median)}${hashed('gzip')}`));
+    const peak = Math.max(...load.rows.map((r) => r.peakRssMiB.median));
+    const worst = load.rows.find((r) => r.peakRssMiB.median === peak)!;
+    out.push(mk('load', `peak RSS ≤ 150 MiB (for a ~400 MB image; this image ${fmtBytes(load.imageBytes)})`, peak, 'le', 150, `${peak.toFixed(0)} MiB (${worst.form}, ${worst.how}); Node+tsx alone ${load.baselineRssMiB.toFixed(0)} MiB, so ${(peak - load.baselineRssMiB).toFixed(0)} MiB for the image`));
+  }
+  return out;
+}
+
+export function summaryMarkdown(ts: Target[]): string {
+  if (!ts.length) return '';
+  const pass = ts.filter((t) => t.pass).length;
+  let md = `## Targets: ${pass} pass, ${ts.length - pass} miss\n\n| | figure | target | measured | limit | detail |\n|---|---|---|---|---|---|\n`;
+  for (const t of ts) md += `| ${t.pass ? 'PASS' : '**MISS**'} | ${t.figure} | ${t.target} | ${t.value.toFixed(t.value >= 10 ? 1 : 3)} | ${t.op === 'le' ? '≤' : t.op === 'ge' ? '≥' : '<'} ${t.limit} | ${t.detail} |\n`;
+  return md;
+}
+
+export function lookupMarkdown(rows: PeerRow[]): string {
+  const depths = [...new Set(rows.map((r) => r.depth))].sort((a, b) => a - b);
+  const peers = [...new Set(rows.map((r) => r.peer))];
+  let md = `## Lookup: N lower layers + an empty upper; ratio to the flat memfs Volume at the same depth\n\n`;
+  md += `The directory /usr/share/pkg is in every layer and holds ${rows.find((r) => r.entries)?.entries ?? '?'} entries spread over the layers; the stat target only in the bottom layer. The kernel figure is the warm dentry cache. Peers without \`throwIfNoEntry\` (unionfs, zenfs) pay a JS throw on the missing path.\n\n`;
+  for (const [op, name] of OPS) {
+    md += `### ${name}\n\n| peer | ${depths.map((d) => `depth ${d}`).join(' | ')} |\n|---|${depths.map(() => '---').join('|')}|\n`;
+    for (const p of peers) {
+      md += `| ${p} |`;
+      for (const d of depths) {
+        const r = rows.find((x) => x.peer === p && x.depth === d);
+        const flat = rows.find((x) => x.peer === FLAT && x.depth === d)?.[op];
+        const f = r?.[op];
+        md += f ? ` ${fmtFigure(nsFig(f))}${flat ? ` ${(f.median / flat.median).toFixed(2)}×` : ''} |` : ` skipped${r?.skipped ? ` (${r.skipped.slice(0, 60)})` : ''} |`;
+      }
+      md += '\n';
+    }
+    md += '\n';
+  }
+  return md;
+}
+
+export function loadMarkdown(l: LoadResult): string {
+  const mib = l.imageBytes / (1 << 20);
+  let md = `## Load: a synthetic layer of ${fmtBytes(l.imageBytes)}, ${l.entries} entries (child process per run; page cache warm)\n\n`;
+  md += 'openLayers hashes every byte (no digests to trust); an OCI layout with verify: true checks the blob digest and the diff_id; verify: false skips hashing when both digests are known.\n\n';
+  md += '| form | how | stored | open (index) | × header walk | first readdir of / | full listing | MiB/s (uncompressed) | peak RSS |\n|---|---|---|---|---|---|---|---|---|\n';
+  for (const r of l.rows) md += `| ${r.form} | ${r.how} | ${fmtBytes(r.storedBytes)} | ${fmtFigure(r.openMs)} | ${(r.openMs.median / l.limits.headerWalkMs.median).toFixed(1)}× | ${fmtFigure(r.firstReaddirMs)} | ${fmtFigure(r.listMs)} | ${r.mibPerS.toFixed(0)} | ${r.peakRssMiB.median.toFixed(0)} MiB (${r.peakRssMiB.min.toFixed(0)}–${r.peakRssMiB.max.toFixed(0)}) |\n`;
+  md += `\nLimits (same run): header-seek walk ${fmtFigure(l.limits.headerWalkMs)} (${(mib / (l.limits.headerWalkMs.median / 1000)).toFixed(0)} MiB/s); \`tar -tf\` ${fmtFigure(l.limits.tarTfMs)}; zlib gunzip ${fmtFigure(l.limits.gunzipMs)} (${(mib / (l.limits.gunzipMs.median / 1000)).toFixed(0)} MiB/s); \`zstd -dc\` ${fmtFigure(l.limits.zstdDcMs)} (${(mib / (l.limits.zstdDcMs.median / 1000)).toFixed(0)} MiB/s). A child that only loads Node, tsx and the modules peaks at ${l.baselineRssMiB.toFixed(0)} MiB RSS.\n`;
+  return md;
+}
+
+const sizeFmt = (v: number) => fmtBytes(v).replace('.0 ', ' ');
+const msFmt = (v: number) => fmtTime(v);
+
+/** Writes the SVG charts into `dir`; returns their file names. */
+export function writeCharts(dir: URL, lookup: PeerRow[] | undefined, copy: { rows: CopyRow[]; baselines: Record<number, { bufferCopy: Figure; memcpy: Figure }> } | undefined, load: LoadResult | undefined, prefix = ''): string[] {
+  const written: string[] = [];
+  const put = (name: string, svg: string) => {
+    writeFileSync(new URL(prefix + name, dir), svg);
+    written.push(prefix + name);
+  };
+  if (lookup) {
+    const peers = [...new Set(lookup.map((r) => r.peer))];
+    for (const [op, name] of OPS) {
+      const series: Series[] = peers.map((p) => ({
+        name: p,
+        points: lookup.filter((r) => r.peer === p && r[op]).map((r) => ({ x: r.depth, y: r[op]!.median / 1e6, min: r[op]!.min / 1e6, max: r[op]!.max / 1e6 })),
+      }));
+      put(`lookup-${op.replace('Ns', '')}.svg`, lineChart({ title: `Lookup: ${name} vs depth`, xLabel: 'lower layers', yLabel: 'time per call', logX: true, logY: true, yFormat: msFmt, series }));
+    }
+  }
+  if (copy) {
+    const strategies = [...new Set(copy.rows.map((r) => r.strategy))];
+    const sizes = Object.keys(copy.baselines).map(Number);
+    for (const change of ['write', 'chmod'] as const) {
+      const series: Series[] = strategies.map((s) => ({
+        name: s,
+        points: copy.rows.filter((r) => r.strategy === s && r.change === change).map((r) => ({ x: r.size, y: r.ms.median, min: r.ms.min, max: r.ms.max })),
+      }));
+      series.push({ name: 'Buffer copy', points: sizes.map((s) => ({ x: s, y: copy.baselines[s].bufferCopy.median, min: copy.baselines[s].bufferCopy.min, max: copy.baselines[s].bufferCopy.max })) });
+      series.push({ name: 'memcpy (warm)', points: sizes.map((s) => ({ x: s, y: copy.baselines[s].memcpy.median, min: copy.baselines[s].memcpy.min, max: copy.baselines[s].memcpy.max })) });
+      put(`copyup-time-${change}.svg`, lineChart({ title: `Copy-up time (${change === 'write' ? '1-byte write' : 'chmod'}) vs file size`, xLabel: 'file size', yLabel: 'time', logX: true, logY: true, xFormat: sizeFmt, yFormat: msFmt, series }));
+    }
+    const bytes: Series[] = strategies.flatMap((s) => (['write', 'chmod'] as const).map((change) => ({
+      name: `${s} ${change}`,
+      // log axis: 0 bytes copied is drawn at 1 B
+      points: copy.rows.filter((r) => r.strategy === s && r.change === change).map((r) => ({ x: r.size, y: Math.max(1, r.bytesCopied) })),
+    })));
+    put('copyup-bytes.svg', lineChart({ title: 'Copy-up: bytes copied vs file size (0 drawn as 1 B)', xLabel: 'file size', yLabel: 'bytes copied', logX: true, logY: true, xFormat: sizeFmt, yFormat: sizeFmt, series: bytes }));
+  }
+  if (load) {
+    const mib = load.imageBytes / (1 << 20);
+    const rate = (f: Figure) => ({ value: mib / (f.median / 1000), min: mib / (f.max / 1000), max: mib / (f.min / 1000) });
+    put('load-throughput.svg', barChart(`Load throughput, ${fmtBytes(load.imageBytes)} uncompressed (higher is better)`, 'MiB/s', [
+      ...load.rows.map((r) => ({ label: `layerfs ${r.form} (${r.how})`, group: 'layerfs', ...rate(r.openMs) })),
+      { label: 'header-seek walk', group: 'limit', ...rate(load.limits.headerWalkMs) },
+      { label: 'tar -tf', group: 'limit', ...rate(load.limits.tarTfMs) },
+      { label: 'zlib gunzip', group: 'limit', ...rate(load.limits.gunzipMs) },
+      { label: 'zstd -dc', group: 'limit', ...rate(load.limits.zstdDcMs) },
+    ], true));
+    put('load-rss.svg', barChart('Load: peak RSS of the child process', 'MiB', [
+      { label: 'Node + tsx + modules only', group: 'limit', value: load.baselineRssMiB },
+      ...load.rows.map((r) => ({ label: `layerfs ${r.form} (${r.how})`, group: 'layerfs', value: r.peakRssMiB.median, min: r.peakRssMiB.min, max: r.peakRssMiB.max })),
+    ]));
+  }
+  return written;
+}
