@@ -7,6 +7,7 @@
  * is a finding.
  *
  *   npm run fuzz -- --seconds 300 --seed 42     # findings go to test/corpus/found/<sha>.tar + .json
+ *   npm run fuzz -- --kernel --cases 2000       # kernel differential instead: scripts/fuzz-kernel.ts
  *
  * test/fuzz-archive.test.ts runs the same property for ~10 s in CI; test/hostile-corpus.test.ts
  * replays test/corpus/found/ so a fixed finding stays fixed.
@@ -191,7 +192,13 @@ export async function fuzz(opts: { seconds: number; seed: number; foundDir?: str
   return res;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--kernel')) {
+  // npm run fuzz -- --kernel [--cases N] [--seed S]: the kernel differential fuzzer (scripts/fuzz-kernel.ts)
+  import('./fuzz-kernel.js').then((m) => m.main(process.argv)).then((code) => process.exit(code), (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name: string, def: number): number => {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 ? Number(process.argv[i + 1]) : def;

@@ -11,7 +11,8 @@
  * - DKR-8 `volume prune` removes unused anonymous volumes, all unused ones with `all`;
  * - the image's VOLUME entries give each new container its own anonymous volumes.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
 import { StateError } from '../errors.js';
@@ -136,7 +137,7 @@ export class Engine {
         if (m.type === 'bind' && !isTree(m.source) && !existsSync(m.source)) {
           throw new StateError('BAD_INPUT', m.source, `invalid mount config for type "bind": bind source path does not exist`);
         }
-        if (m.type === 'volume' && !m.noCopy && st) this.seed(view, m.target, m.source);
+        if (m.type === 'volume' && !m.noCopy && st) await this.seed(view, m.target, m.source);
         // A mount point missing from the image is made in the container layer (shows in diff as A):
         // a directory, or an empty file for the bind of a single file.
         if (!st) {
@@ -156,16 +157,27 @@ export class Engine {
     }
   }
 
-  /** DKR-2: copy the image's directory into the volume, if the volume is empty. */
-  private seed(view: View, target: string, volume: string): void {
+  /**
+   * DKR-2: copy the image's directory into the volume, if the volume is empty. The copy is marked
+   * pending in the volume's record while it runs: a copy cut short (disk full, a kill) is found by
+   * the next create, which empties the volume and copies again, so a volume is never left half
+   * seeded and taken for a seeded one.
+   */
+  private async seed(view: View, target: string, volume: string): Promise<void> {
     const data = this.state.volumeData(volume);
-    if (readdirSync(data).length > 0) return;
+    const rec = (await this.state.getVolume(volume))!;
+    const pending = rec.labels[SEEDING] === 'pending';
+    if (!pending && readdirSync(data).length > 0) return;
+    for (const name of readdirSync(data)) rmSync(join(data, name), { recursive: true, force: true });
+    await this.state.putVolume({ ...rec, labels: { ...rec.labels, [SEEDING]: 'pending' } });
     const core = new HostCore(data);
     try {
       copyTree(view.core, target, core, '/');
     } finally {
       core.closeAll();
     }
+    const { [SEEDING]: _, ...labels } = rec.labels;
+    await this.state.putVolume({ ...rec, labels });
   }
 
   /** Opens a container's filesystem: image layers, its saved layer, its mounts. */
@@ -227,6 +239,9 @@ export class Engine {
 }
 
 const isTree = (source: string) => source.startsWith('memfs:');
+
+/** A volume label that marks a seeding copy in progress (see seed()). */
+const SEEDING = 'layerfs.seeding';
 
 function normalTarget(target: string): string {
   if (!target.startsWith('/')) throw new StateError('BAD_INPUT', target, 'a mount target must be an absolute path');

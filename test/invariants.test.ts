@@ -1,0 +1,291 @@
+/**
+ * Invariants over random operation sequences (fast-check, seeded, bounded runs), for every copy-up
+ * strategy ('full', 'metadata', 'chunked') and every mount kind a container has (root layer, named
+ * volume, host bind, tmpfs through the Engine):
+ *
+ *  (a) lower layers are frozen: the sha256 of the image archive (and, for the engine, of the
+ *      archive kept in the state) is the same before and after the run;
+ *  (b) commit round-trips: the committed image (docker-archive, oci-archive or OCI layout), opened
+ *      again, has the same `manifest()` as the view it came from (the manifest has no mtimes; commit
+ *      leaves volumes, binds and tmpfs out, so for a container the root layer's view is compared);
+ *  (c) diff agrees with the trees: every path of the merged tree whose manifest line (type, mode,
+ *      owner, size, data, target) differs from the lower tree's, or that the lower tree lacks, is
+ *      A or C in `diff()`; every lower path that is gone is D or lies under a D. By podman's rules
+ *      (src/out/diff.ts) two refinements: a directory made where the lower tree had a file (or a
+ *      directory removed and made again) is opaque and listed as D, not A/C; and a lower directory
+ *      replaced by a file or symlink is C, its lower children gone without a D of their own. The linkgroup
+ *      column is left out: copying up one name of a lower hard-link pair splits the pair (OVL-17),
+ *      which changes the untouched alias's group without any change to that path;
+ *  (d) no handle leaks: after the run closes the descriptors it opened, the union's open descriptor
+ *      count is 0; after a container is closed, the process's /proc/self/fd count is back to what
+ *      it was before the container was opened.
+ *
+ * Tests are serial: /proc/self/fd is per process, and ava runs a file's tests in one process.
+ *
+ * Ops may fail (ENOENT, EISDIR, EXDEV across mounts, ...): failures are part of the sequence, the
+ * invariants must hold whatever happened. LAYERFS_INVARIANT_SEED / LAYERFS_INVARIANT_RUNS override.
+ */
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { Engine, openImage, type CopyUpStrategy, type View } from '../src/index.js';
+
+const SAMPLE = fileURLToPath(new URL('../images/sample.tar', import.meta.url));
+const SEED = Number(process.env.LAYERFS_INVARIANT_SEED ?? 0x1b7a417);
+const RUNS = Number(process.env.LAYERFS_INVARIANT_RUNS ?? 40);
+const STRATEGIES: CopyUpStrategy[] = ['full', 'metadata', 'chunked'];
+const FORMATS = ['docker-archive', 'oci-archive', 'oci-layout'] as const;
+
+const ROOT_PATHS = [
+  '/etc', '/etc/motd', '/etc/app.conf', '/etc/new', '/usr/bin/app', '/usr/bin/app-link', '/usr/lib',
+  '/usr/lib/libbig.so', '/usr/lib/libbig.so.1', '/var/cache/app', '/var/cache/app/fresh', '/new', '/new/f', '/tmp/t',
+];
+/** Engine containers: a named volume, a host bind and a tmpfs, plus the image's VOLUME /srv/www (anonymous). */
+const MOUNT_PATHS = ['/vol', '/vol/a', '/vol/d', '/vol/d/b', '/bind/a', '/bind/d', '/bind/d/b', '/scratch/a', '/scratch/d', '/srv/www/index.html', '/srv/www/x'];
+
+type Op =
+  | { op: 'write' | 'append'; path: string; data: string }
+  | { op: 'pwrite'; path: string; at: number; data: string; keep: boolean }
+  | { op: 'truncate'; path: string; len: number }
+  | { op: 'mkdir' | 'rm' | 'rmdir' | 'unlink'; path: string }
+  | { op: 'rename' | 'link' | 'copy'; from: string; to: string }
+  | { op: 'symlink'; target: string; path: string }
+  | { op: 'chmod'; path: string; mode: number };
+
+function opArb(paths: string[]): fc.Arbitrary<Op> {
+  const p = fc.constantFrom(...paths);
+  const data = fc.string({ maxLength: 40 });
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('write' as const, 'append' as const), path: p, data }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('pwrite' as const), path: p, at: fc.constantFrom(0, 3, 4095, 4096, 70_000, 1_048_570), data, keep: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), path: p, len: fc.constantFrom(0, 5, 5000, 2_000_000) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('mkdir' as const, 'rm' as const, 'rmdir' as const, 'unlink' as const), path: p }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('rename' as const, 'link' as const, 'copy' as const), from: p, to: p }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('symlink' as const), target: fc.constantFrom('motd', '../etc', '/etc/motd', '../../../..', 'nowhere'), path: p }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('chmod' as const), path: p, mode: fc.constantFrom(0o600, 0o755, 0o4755, 0o1777) }) },
+  ) as fc.Arbitrary<Op>;
+}
+
+type Fs = View['fs'];
+
+/** Runs ops, swallowing per-op errors; returns descriptors the ops were asked to keep open. */
+function runOps(fs: Fs, ops: Op[]): number[] {
+  const kept: number[] = [];
+  for (const o of ops) {
+    try {
+      switch (o.op) {
+        case 'write': fs.writeFileSync(o.path, o.data); break;
+        case 'append': fs.appendFileSync(o.path, o.data); break;
+        case 'pwrite': {
+          const fd = fs.openSync(o.path, 'r+');
+          try {
+            fs.writeSync(fd, Buffer.from(o.data), 0, Buffer.byteLength(o.data), o.at);
+          } finally {
+            if (o.keep) kept.push(fd);
+            else fs.closeSync(fd);
+          }
+          break;
+        }
+        case 'truncate': fs.truncateSync(o.path, o.len); break;
+        case 'mkdir': fs.mkdirSync(o.path); break;
+        case 'rm': fs.rmSync(o.path, { recursive: true, force: true }); break;
+        case 'rmdir': fs.rmdirSync(o.path); break;
+        case 'unlink': fs.unlinkSync(o.path); break;
+        case 'rename': fs.renameSync(o.from, o.to); break;
+        case 'link': fs.linkSync(o.from, o.to); break;
+        case 'copy': fs.copyFileSync(o.from, o.to); break;
+        case 'symlink': fs.symlinkSync(o.target, o.path); break;
+        case 'chmod': fs.chmodSync(o.path, o.mode); break;
+      }
+    } catch (e) {
+      if (!(e instanceof Error) || !('code' in e)) throw e; // only Node-shaped fs errors are expected
+    }
+  }
+  return kept;
+}
+
+const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+const fdCount = (): number => readdirSync('/proc/self/fd').length;
+
+/** path → manifest line without the linkgroup column (see (c) above). */
+function manifestMap(m: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of m.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const cols = line.split('\t');
+    cols.splice(8, 1);
+    out.set(cols[0], cols.join('\t'));
+  }
+  return out;
+}
+
+/** Invariant (c); returns the problems found. */
+function diffProblems(lower: string, merged: string, diff: Array<{ kind: string; path: string }>): string[] {
+  const lo = manifestMap(lower);
+  const me = manifestMap(merged);
+  const kind = new Map(diff.map((c) => [c.path, c.kind]));
+  const deleted = diff.filter((c) => c.kind === 'D').map((c) => c.path);
+  const problems: string[] = [];
+  for (const [p, line] of me) {
+    if (lo.get(p) === line) continue;
+    const k = kind.get(p);
+    // podman: a directory made where the lower tree had something else is an opaque directory, D.
+    const replacedByDir = k === 'D' && lo.has(p) && line.split('\t')[1] === 'd';
+    if (k !== 'A' && k !== 'C' && !replacedByDir) problems.push(`${p} ${lo.has(p) ? 'changed' : 'added'} but diff says ${k ?? 'nothing'}`);
+  }
+  // podman: a lower directory replaced by a non-directory is C (or A) and nothing below it is listed.
+  const replacedByNonDir = diff.filter((c) => c.kind !== 'D' && lo.get(c.path)?.split('\t')[1] === 'd' && me.has(c.path) && me.get(c.path)!.split('\t')[1] !== 'd').map((c) => c.path);
+  for (const p of lo.keys()) {
+    if (me.has(p)) continue;
+    if (!deleted.some((d) => p === d || p.startsWith(d + '/')) && !replacedByNonDir.some((d) => p.startsWith(d + '/'))) {
+      problems.push(`${p} is gone but not D, nor under a D, nor under a directory replaced by a non-directory`);
+    }
+  }
+  return problems;
+}
+
+/** (b): commit the view, reopen, compare manifests. */
+async function roundTrip(view: View, dir: string, format: typeof FORMATS[number]): Promise<string | undefined> {
+  const dest = join(dir, `commit-${format}${format === 'oci-layout' ? '' : '.tar'}`);
+  rmSync(dest, { recursive: true, force: true });
+  try {
+    await view.commit(dest, { format });
+  } catch (e) {
+    // OCI-8: names starting with .wh. cannot be committed (the op set never makes one).
+    return `commit threw: ${(e as Error).message}`;
+  }
+  const back = await openImage(dest);
+  try {
+    const a = view.manifest();
+    const b = back.manifest();
+    return a === b ? undefined : `manifest after commit (${format}) differs:\n--- view\n${a}\n--- committed\n${b}`;
+  } finally {
+    back.close();
+  }
+}
+
+let tmpRoot: string;
+test.before(() => {
+  tmpRoot = mkdtempSync(join(tmpdir(), 'layerfs-invariants-'));
+});
+test.after.always(() => {
+  rmSync(tmpRoot, { recursive: true, force: true });
+});
+
+for (const strategy of STRATEGIES) {
+  test.serial(`view (copyUp=${strategy}): lower frozen, commit round-trips, diff matches the trees, no open descriptors left`, async (t) => {
+    const dir = mkdtempSync(join(tmpRoot, `view-${strategy}-`));
+    const image = join(dir, 'image.tar');
+    cpSync(SAMPLE, image);
+    const before = sha(image);
+    const base = await openImage(image);
+    const lower = base.manifest();
+    base.close();
+    const fd0 = fdCount();
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb(ROOT_PATHS), { minLength: 1, maxLength: 25 }), fc.constantFrom(...FORMATS), async (ops, format) => {
+        runs++;
+        const view = await openImage(image, { copyUp: strategy });
+        try {
+          const kept = runOps(view.fs, ops);
+          for (const fd of kept) view.fs.closeSync(fd);
+          if (view.core.files.openCount !== 0) return fail(t, ops, `open descriptors after closing all: ${view.core.files.openCount}`);
+          const problems = diffProblems(lower, view.manifest(), view.diff());
+          if (problems.length) return fail(t, ops, `diff vs trees:\n${problems.join('\n')}\ndiff: ${JSON.stringify(view.diff())}`);
+          const rt = await roundTrip(view, dir, format);
+          if (rt) return fail(t, ops, rt);
+        } finally {
+          view.close();
+        }
+        if (sha(image) !== before) return fail(t, ops, 'the image archive changed');
+        return true;
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true },
+    );
+    t.is(sha(image), before);
+    t.is(fdCount(), fd0, '/proc/self/fd back to its start after every view is closed');
+    t.log(`${runs} runs, seed ${SEED}`);
+  });
+
+  test.serial(`engine container (copyUp=${strategy}; root, volume, bind, tmpfs): lower frozen, commit round-trips, diff matches, fds back`, async (t) => {
+    const dir = mkdtempSync(join(tmpRoot, `engine-${strategy}-`));
+    const home = join(dir, 'home');
+    const bindDir = join(dir, 'bind');
+    mkdirSync(bindDir);
+    const image = join(dir, 'image.tar');
+    cpSync(SAMPLE, image);
+    const before = sha(image);
+    const engine = await Engine.open({ home, copyUp: strategy });
+    const img = await engine.load(image);
+    const stored = engine.state.imageArchive(img.id);
+    const storedBefore = sha(stored);
+    const base = await openImage(image);
+    const lower = base.manifest();
+    base.close();
+    let runs = 0;
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb([...ROOT_PATHS.slice(0, 8), ...MOUNT_PATHS]), { minLength: 1, maxLength: 25 }), fc.constantFrom(...FORMATS), async (ops, format) => {
+        runs++;
+        const name = `c${n++}`;
+        await engine.create(img.id, {
+          name,
+          mounts: [
+            { type: 'volume', source: `vol-${name}`, target: '/vol' },
+            { type: 'bind', source: bindDir, target: '/bind' },
+            { type: 'tmpfs', target: '/scratch' },
+          ],
+        });
+        const fd0 = fdCount();
+        const c = await engine.open(name);
+        try {
+          const kept = runOps(c.fs, ops);
+          for (const fd of kept) c.fs.closeSync(fd);
+          if (c.view.core.files.openCount !== 0) return fail(t, ops, `root layer descriptors open after closing all: ${c.view.core.files.openCount}`);
+          // The root layer's view: volumes, binds, tmpfs are not part of diff or commit.
+          const problems = diffProblems(stripMounted(lower), stripMounted(c.view.manifest()), c.view.diff().filter((d) => !isMounted(d.path) || MOUNTED.includes(d.path)));
+          if (problems.length) return fail(t, ops, `diff vs trees:\n${problems.join('\n')}`);
+          const rt = await roundTrip(c.view, dir, format);
+          if (rt) return fail(t, ops, rt);
+        } finally {
+          await c.close();
+        }
+        if (fdCount() !== fd0) return fail(t, ops, `/proc/self/fd: ${fd0} before open, ${fdCount()} after close`);
+        // The saved container layer reopens to the same tree.
+        const again = await engine.open(name);
+        const reopened = again.view.manifest();
+        again.dispose();
+        const c2 = await engine.open(name);
+        const m2 = c2.view.manifest();
+        c2.dispose();
+        if (reopened !== m2) return fail(t, ops, 'container layer not stable across save/open');
+        await engine.rm(name, { volumes: true });
+        await engine.volumeRm(`vol-${name}`);
+        if (sha(image) !== before || sha(stored) !== storedBefore) return fail(t, ops, 'an image archive changed');
+        return true;
+      }),
+      { seed: SEED + 1, numRuns: Math.max(4, Math.ceil(RUNS / 2)), endOnFailure: true },
+    );
+    t.is(sha(image), before);
+    t.is(sha(stored), storedBefore);
+    t.log(`${runs} runs, seed ${SEED + 1}`);
+  });
+}
+
+/** Mount points of the engine case: below them the root layer is hidden. */
+const MOUNTED = ['/vol', '/bind', '/scratch', '/srv/www'];
+const isMounted = (p: string): boolean => MOUNTED.some((m) => p === m || p.startsWith(m + '/'));
+/** Drop what lies below mount points (the root layer's content there is what the image had). */
+function stripMounted(m: string): string {
+  return m.split('\n').filter((l) => !isMounted(l.split('\t')[0]) || MOUNTED.includes(l.split('\t')[0])).join('\n');
+}
+
+function fail(t: { log: (...a: unknown[]) => void }, ops: Op[], why: string): false {
+  t.log(`${why}\nops: ${JSON.stringify(ops)}`);
+  return false;
+}
