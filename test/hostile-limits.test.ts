@@ -130,3 +130,17 @@ test('loadImage: the outer archive and the layers have the limits too', async (t
   t.is(img.layers.length, 2);
   img.close();
 });
+
+test('LIMIT symlink hops are configurable: a chain one longer than the limit is ELOOP', async (t) => {
+  const { openLayers } = await import('../src/index.js');
+  const { tarOf } = await import('./helpers/tar.js');
+  const chain = [{ header: { name: 'target', type: 'file' }, body: 'end' }];
+  for (let i = 0; i < 5; i++) chain.push({ header: { name: `l${i}`, type: 'symlink', linkname: i === 0 ? 'target' : `l${i - 1}` } } as never);
+  const layer = await tarOf(chain);
+  const lax = await openLayers([layer], { maxSymlinkHops: 5 });
+  t.is(lax.fs.readFileSync('/l4', 'utf8'), 'end');
+  const strict = await openLayers([layer], { maxSymlinkHops: 4 });
+  t.throws(() => strict.fs.readFileSync('/l4'), { code: 'ELOOP' });
+  lax.close();
+  strict.close();
+});

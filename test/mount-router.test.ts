@@ -82,3 +82,11 @@ test('DKR-5 a read-only mount refuses changes with EROFS and still reads', async
   fs.writeFileSync('/etc/motd', 'the root is still writable');
   view.close();
 });
+
+test('the symlink hop limit across mounts is configurable (ELOOP past it)', async (t) => {
+  const view = await openLayers([await tarOf([file('t', 'end'), link('a', 't'), link('b', 'a'), link('c', 'b')])]);
+  const make = (maxSymlinkHops: number) => createFs(new MountCore(new MountTable({ target: '/', core: view.core, readOnly: false, kind: 'layer' }, [], { maxSymlinkHops })));
+  t.is(make(3).readFileSync('/c', 'utf8'), 'end');
+  t.is(code(() => make(2).readFileSync('/c')), 'ELOOP');
+  view.close();
+});

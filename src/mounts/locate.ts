@@ -9,7 +9,6 @@ import { constants as C } from 'node:fs';
 import type { StatInfo } from '../fs/core.js';
 import type { MountTable, Placed } from './table.js';
 
-const MAX_HOPS = 40;
 
 export interface Located extends Placed {
   /** Canonical components of the path (of where the object would be, when it does not exist). */
@@ -50,7 +49,7 @@ export function locate(table: MountTable, path: string, follow: boolean | 'never
       return 'ENOENT';
     }
     if (isLink(st) && (!last || follow === true || (slash && follow !== 'never'))) {
-      if (++hops > MAX_HOPS) return 'ELOOP';
+      if (++hops > table.maxHops) return 'ELOOP';
       const target = placed.mount.core.readlink(placed.rel);
       if (target === '') return 'ENOENT';
       if (target.startsWith('/')) stack.length = 0;

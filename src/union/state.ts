@@ -50,6 +50,8 @@ export interface UnionOptions {
   index?: boolean;
   /** Applied to the mode of every object created through the view, like a process umask. */
   umask?: number;
+  /** Symlinks followed in one lookup before ELOOP (default 40, Linux's MAXSYMLINKS). */
+  maxSymlinkHops?: number;
   /**
    * A writable layer saved earlier (a container's layer, as `upperEntries()` gave it): the view
    * starts with it instead of an empty one. Its file data is read on demand and written as chunks.
@@ -81,6 +83,7 @@ export class UnionState {
   readonly redirectDir: boolean;
   readonly index: boolean;
   readonly umask: number;
+  readonly maxHops: number;
   readonly stats: CopyUpStats = { copyUps: 0, copyUpBytes: 0 };
   /** index=on: lower inode → its upper copy, shared by every name of it (OVL-15). */
   readonly indexed = new Map<Inode, Inode>();
@@ -93,6 +96,7 @@ export class UnionState {
     this.redirectDir = opts.redirectDir ?? false;
     this.index = opts.index ?? false;
     this.umask = opts.umask ?? 0o022;
+    this.maxHops = opts.maxSymlinkHops ?? 40;
     if (opts.upper) this.upperRoot = restoreUpper(opts.upper, lowerRoot);
     else if (!opts.readOnly) {
       const root = new Inode('dir', lowerRoot.mode, lowerRoot.uid, lowerRoot.gid, lowerRoot.mtimeMs, UPPER);

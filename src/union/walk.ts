@@ -7,8 +7,6 @@ import { fsError } from '../errors.js';
 import { Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 
-/** Linux's limit on symlinks followed in one lookup (MAXSYMLINKS). */
-const MAX_HOPS = 40;
 
 export function inodeOf(o: Obj): Inode {
   return (o.upper ?? o.lower)!;
@@ -107,7 +105,7 @@ export function walk(s: UnionState, path: string, follow: boolean | 'never'): Lo
     }
     const ino = inodeOf(child);
     if (ino.type === 'symlink' && (!last || follow === true || (slash && follow !== 'never'))) {
-      if (++hops > MAX_HOPS) return 'ELOOP';
+      if (++hops > s.maxHops) return 'ELOOP';
       const target = ino.target;
       if (target === '') return 'ENOENT';
       if (target.startsWith('/')) {
