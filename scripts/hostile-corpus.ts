@@ -37,26 +37,9 @@ export interface Case {
 
 // ---------------------------------------------------------------- tar building
 
-export interface Item {
-  header: Record<string, unknown>;
-  body?: string | Buffer;
-}
+import { tarOf, type TarItem as Item } from '../test/helpers/tar.js';
 
-/** A tar built by tar-stream's pack() (well-formed tars with odd contents). */
-export async function tarOf(entries: Item[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-  const done = new Promise<void>((resolve) => { p.on('end', () => resolve()); });
-  for (const e of entries) {
-    await new Promise<void>((resolve, reject) => {
-      p.entry({ mtime: new Date(1_700_000_000_000), mode: 0o644, ...e.header } as never, e.body ?? '', (err) => (err ? reject(err) : resolve()));
-    });
-  }
-  p.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
+export { tarOf, type Item };
 
 export interface RawHeader {
   name: string | Buffer;

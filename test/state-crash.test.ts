@@ -14,6 +14,7 @@
  * from. Kill delays come from LAYERFS_CRASH_SEED; the seed is logged.
  */
 import test from 'ava';
+import { mulberry32 } from './helpers/random.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,15 +35,6 @@ const NOW = '2025-01-02T03:04:05.000Z';
 /** Volume content named like the store's scratch, of a pid that is never alive: open must keep it. */
 const DECOYS = ['.tmp-99999999-0123abcd-mine', '.trash-99999999-0123abcd-mine', '.new-99999999-0123abcd-mine'];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Lane {
   home: string;

@@ -19,6 +19,7 @@
  * kill cases run anywhere. LAYERFS_FAULT_SEED sets the kill delays; LAYERFS_FAULT_RUNS the kills per case.
  */
 import test, { type ExecutionContext } from 'ava';
+import { mulberry32 } from './helpers/random.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -38,15 +39,6 @@ const SCRATCH = /^\.(tmp|new|trash|blob)-/;
 /** Files the volume image puts in /srv/www/many (seeding them takes long enough for kills to land in it). */
 const MANY = 400;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let root: string;
 /** sample.tar plus MANY files in /srv/www/many: the image whose VOLUME /srv/www seeds volumes. */

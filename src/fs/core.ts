@@ -6,7 +6,11 @@
  * normalised: the core resolves '.', '..' and symlinks component by component, as the kernel does.
  * Every failure is thrown as an `FsError` with the syscall name Node would use.
  */
+import { constants } from 'node:fs';
 import type { FileType } from '../entry.js';
+import { fsError } from '../errors.js';
+
+const OPEN_RDWR = constants.O_RDWR;
 
 export interface StatInfo {
   dev: number;
@@ -95,4 +99,21 @@ export function direntType(d: DirentLike): FileType {
   if (d.isFIFO()) return 'fifo';
   if (d.isSocket()) return 'socket';
   return 'file';
+}
+
+/** truncate(2) as Node does it: open r+ and ftruncate (EISDIR or EROFS from open, EINVAL from ftruncate). */
+export function truncateByOpen(core: Core, path: string, length: number): void {
+  const fd = core.open(path, OPEN_RDWR, 0);
+  try {
+    core.ftruncate(fd, length);
+  } finally {
+    core.close(fd);
+  }
+}
+
+/** tryStat from statOrCode: undefined for a missing object, the error for anything else. */
+export function statOrMissing(r: StatInfo | string, syscall: string, path: string): StatInfo | undefined {
+  if (typeof r !== 'string') return r;
+  if (r === 'ENOENT' || r === 'ENOTDIR') return undefined;
+  throw fsError(r, syscall, path);
 }

@@ -28,7 +28,7 @@
  */
 import * as fs from 'node:fs';
 import { FsError } from '../errors.js';
-import { direntType, orMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
+import { direntType, orMissing, truncateByOpen, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { at, codeOf, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
 const C = fs.constants;
@@ -238,14 +238,8 @@ export class HostCore implements Core {
     }));
   }
 
-  /** truncate as Node does it: open r+ and ftruncate (EISDIR or EROFS from open, EINVAL from ftruncate). */
   truncate(path: string, length: number): void {
-    const fd = this.open(path, C.O_RDWR, 0);
-    try {
-      this.ftruncate(fd, length);
-    } finally {
-      this.close(fd);
-    }
+    truncateByOpen(this, path, length);
   }
 
   realpath(path: string): string {

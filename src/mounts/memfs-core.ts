@@ -34,7 +34,7 @@ import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
 import { FsError } from '../errors.js';
-import { direntType, orMissing, type Core, type DirentLike, type DirEntryInfo, type StatInfo } from '../fs/core.js';
+import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { codeOf, fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 
@@ -291,14 +291,8 @@ export class MemfsCore implements Core {
     });
   }
 
-  /** truncate(2) as open + ftruncate: the errors of each (EISDIR from open, EINVAL from ftruncate). */
   truncate(path: string, length: number): void {
-    const fd = this.open(path, C.O_RDWR, 0);
-    try {
-      this.ftruncate(fd, length);
-    } finally {
-      this.close(fd);
-    }
+    truncateByOpen(this, path, length);
   }
 
   realpath(path: string): string {

@@ -7,7 +7,7 @@
  */
 import { constants as C } from 'node:fs';
 import { FsError, fsError } from '../errors.js';
-import type { Core, DirEntryInfo, StatInfo } from '../fs/core.js';
+import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { locate, type Located } from './locate.js';
 import type { Mount, MountTable } from './table.js';
 
@@ -59,10 +59,7 @@ export class MountCore implements Core {
   }
 
   tryStat(path: string, follow: boolean): StatInfo | undefined {
-    const r = this.statOrCode(path, follow);
-    if (typeof r !== 'string') return r;
-    if (r === 'ENOENT' || r === 'ENOTDIR') return undefined;
-    throw fsError(r, follow ? 'stat' : 'lstat', path);
+    return statOrMissing(this.statOrCode(path, follow), follow ? 'stat' : 'lstat', path);
   }
 
   statOrCode(path: string, follow: boolean): StatInfo | string {

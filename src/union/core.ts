@@ -3,7 +3,7 @@
  * writable layer. createFs() (src/fs) turns it into a Node `fs` object.
  */
 import { constants as C } from 'node:fs';
-import type { Core, DirEntryInfo, StatInfo } from '../fs/core.js';
+import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { fsError } from '../errors.js';
 import type { Inode } from '../layer/inode.js';
 import { copyUp } from './copy-up.js';
@@ -28,10 +28,7 @@ export class UnionCore implements Core {
   }
 
   tryStat(path: string, follow: boolean): StatInfo | undefined {
-    const r = this.statOrCode(path, follow);
-    if (typeof r !== 'string') return r;
-    if (r === 'ENOENT' || r === 'ENOTDIR') return undefined;
-    throw fsError(r, follow ? 'stat' : 'lstat', path);
+    return statOrMissing(this.statOrCode(path, follow), follow ? 'stat' : 'lstat', path);
   }
 
   statOrCode(path: string, follow: boolean): StatInfo | string {

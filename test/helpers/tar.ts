@@ -13,7 +13,7 @@ export async function tarOf(entries: TarItem[]): Promise<Buffer> {
   const done = new Promise<void>((resolve) => { p.on('end', () => resolve()); });
   for (const e of entries) {
     await new Promise<void>((resolve, reject) => {
-      p.entry({ mtime: new Date(1_700_000_000_000), ...e.header } as never, e.body ?? '', (err) => (err ? reject(err) : resolve()));
+      p.entry({ mtime: new Date(1_700_000_000_000), mode: 0o644, ...e.header } as never, e.body ?? '', (err) => (err ? reject(err) : resolve()));
     });
   }
   p.finalize();
