@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, linkSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, linkSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,18 +78,32 @@ function* syntheticEntries(target: number): Generator<Entry> {
   }
 }
 
-export interface ImageForms { tar: string; gz: string; zst: string; bytes: number }
+export interface ImageForms { tar: string; gz: string; zst: string; bytes: number; source: string }
 
 /** Builds (or reuses) the synthetic layer and its gzip and zstd forms. */
 export async function syntheticImage(full: boolean, log: (s: string) => void): Promise<ImageForms> {
-  const d = join(tmpdir(), 'layerfs-bench-image-v1');
+  const d = join(tmpdir(), 'layerfs-bench-image-v2');
   mkdirSync(d, { recursive: true });
   const base = join(d, full ? 'full' : 'quick');
   const forms = { tar: `${base}.tar`, gz: `${base}.tar.gz`, zst: `${base}.tar.zst` };
+  // --full: a real Debian rootfs made with debootstrap where it can be (bench/debian-rootfs.sh),
+  // else the synthetic layer. The choice is cached with the image.
+  const sourceFile = `${base}.source`;
   if (!existsSync(forms.tar)) {
-    log(`  generating ${forms.tar} ...`);
-    await writeTar(syntheticEntries(full ? 500 << 20 : 100 << 20), forms.tar + '.part');
-    renameSync(forms.tar + '.part', forms.tar);
+    let source = 'synthetic';
+    if (full) {
+      log('  debootstrap a Debian rootfs (bench/debian-rootfs.sh) ...');
+      const script = new URL('./debian-rootfs.sh', import.meta.url).pathname;
+      const r = spawnSync('bash', [script, forms.tar], { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (r.status === 0) source = 'Debian bookworm rootfs (debootstrap)';
+      else log('  debootstrap unavailable here: a synthetic layer instead');
+    }
+    if (source === 'synthetic') {
+      log(`  generating ${forms.tar} ...`);
+      await writeTar(syntheticEntries(full ? 500 << 20 : 100 << 20), forms.tar + '.part');
+      renameSync(forms.tar + '.part', forms.tar);
+    }
+    writeFileSync(sourceFile, source);
   }
   if (!existsSync(forms.gz)) {
     log(`  gzip -6 ...`);
@@ -105,7 +119,8 @@ export async function syntheticImage(full: boolean, log: (s: string) => void): P
     if (r.status !== 0) throw new Error('zstd failed');
     renameSync(forms.zst + '.part', forms.zst);
   }
-  return { ...forms, bytes: statSync(forms.tar).size };
+  const source = existsSync(sourceFile) ? readFileSync(sourceFile, 'utf8') : 'synthetic';
+  return { ...forms, bytes: statSync(forms.tar).size, source };
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -206,6 +221,8 @@ export interface LoadRow {
 }
 
 export interface LoadResult {
+  /** What the image is: a synthetic layer, or a Debian rootfs made with debootstrap. */
+  source: string;
   imageBytes: number;
   entries: number;
   baselineRssMiB: number;
@@ -254,5 +271,5 @@ export async function loadFigure(full: boolean, repeats: number, log: (s: string
     });
     log(`  ${form} (${how}): open ${openMs.median.toFixed(0)} ms, first readdir ${rows.at(-1)!.firstReaddirMs.median.toFixed(0)} ms, peak RSS ${rows.at(-1)!.peakRssMiB.median.toFixed(0)} MiB`);
   }
-  return { imageBytes: img.bytes, entries, baselineRssMiB, rows, limits };
+  return { source: img.source, imageBytes: img.bytes, entries, baselineRssMiB, rows, limits };
 }

@@ -110,7 +110,7 @@ export function lookupMarkdown(rows: PeerRow[]): string {
 
 export function loadMarkdown(l: LoadResult): string {
   const mib = l.imageBytes / (1 << 20);
-  let md = `## Load: a synthetic layer of ${fmtBytes(l.imageBytes)}, ${l.entries} entries (child process per run; page cache warm)\n\n`;
+  let md = `## Load: ${l.source === 'synthetic' ? 'a synthetic layer' : `a ${l.source} layer`} of ${fmtBytes(l.imageBytes)}, ${l.entries} entries (child process per run; page cache warm)\n\n`;
   md += 'openLayers hashes every byte (no digests to trust); an OCI layout with verify: true checks the blob digest and the diff_id; verify: false skips hashing when both digests are known.\n\n';
   md += '| form | how | stored | open (index) | × header walk | first readdir of / | full listing | MiB/s (uncompressed) | peak RSS |\n|---|---|---|---|---|---|---|---|---|\n';
   for (const r of l.rows) md += `| ${r.form} | ${r.how} | ${fmtBytes(r.storedBytes)} | ${fmtFigure(r.openMs)} | ${(r.openMs.median / l.limits.headerWalkMs.median).toFixed(1)}× | ${fmtFigure(r.firstReaddirMs)} | ${fmtFigure(r.listMs)} | ${r.mibPerS.toFixed(0)} | ${r.peakRssMiB.median.toFixed(0)} MiB (${r.peakRssMiB.min.toFixed(0)}–${r.peakRssMiB.max.toFixed(0)}) |\n`;
