@@ -26,10 +26,10 @@
  * held between calls: each call reopens the root and checks it is still the same directory.
  * Paths are strings: host names that are not valid UTF-8 are not supported.
  */
+import { runCoded } from './coded.js';
 import * as fs from 'node:fs';
-import { FsError } from '../errors.js';
 import { direntType, orMissing, truncateByOpen, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
-import { at, codeOf, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
+import { at, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
 const C = fs.constants;
 
@@ -84,14 +84,8 @@ export class HostCore implements Core {
     }
   }
 
-  /** Runs a call; a coded error becomes an FsError naming `syscall` and the caller's paths. */
   private run<T>(syscall: string, path: string | undefined, dest: string | undefined, fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      const code = codeOf(e);
-      throw code ? new FsError(code, syscall, path, dest) : e;
-    }
+    return runCoded(syscall, path, dest, fn);
   }
 
   private writable(): void {

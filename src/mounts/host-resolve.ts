@@ -55,16 +55,8 @@ export const self = (fd: number): string => `/proc/self/fd/${fd}`;
 /** The path the kernel resolves to `name` inside the directory a descriptor holds. */
 export const at = (dir: number, name: string): string => `/proc/self/fd/${dir}/${name}`;
 
-/** The errno-style code of an error (Node's or ours), if it has one. */
-export function codeOf(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
-}
-
-/** A coded error that HostCore turns into the FsError of the call being made. */
-export function fail(code: string): never {
-  throw Object.assign(new Error(code), { code });
-}
+export { codeOf, fail } from './coded.js';
+import { codeOf, fail } from './coded.js';
 
 export const isDir = (st: fs.Stats): boolean => (st.mode & S_IFMT) === S_IFDIR;
 export const isLink = (st: fs.Stats): boolean => (st.mode & S_IFMT) === S_IFLNK;

@@ -30,12 +30,12 @@
  * nanoseconds, utimes sets microseconds); directories report size 0; st_dev is 0. memfs has no
  * device nodes, FIFOs, sockets or extended attributes (the Core interface asks for none of them).
  */
+import { runCoded } from './coded.js';
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
-import { FsError } from '../errors.js';
 import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatInfo } from '../fs/core.js';
-import { codeOf, fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
+import { fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 
 export interface MemfsCoreOptions {
@@ -67,14 +67,8 @@ export class MemfsCore implements Core {
     grantRoot(vol);
   }
 
-  /** Runs a call; a coded error becomes an FsError naming `syscall` and the caller's paths. */
   private run<T>(syscall: string, path: string | undefined, dest: string | undefined, fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      const code = codeOf(e);
-      throw code ? new FsError(code, syscall, path, dest) : e;
-    }
+    return runCoded(syscall, path, dest, fn);
   }
 
   private lstat(path: string): MemfsStats {

@@ -14,16 +14,8 @@ export interface MemfsStats {
 /** Linux's limit on symlinks followed in one lookup (MAXSYMLINKS). */
 const MAX_HOPS = 40;
 
-/** The errno-style code of an error (memfs's or ours), if it has one. */
-export function codeOf(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
-}
-
-/** A coded error that run() turns into the FsError of the call being made. */
-export function fail(code: string): never {
-  throw Object.assign(new Error(code), { code });
-}
+export { codeOf, fail } from './coded.js';
+import { codeOf, fail } from './coded.js';
 
 export function lstat(vol: Volume, path: string): MemfsStats {
   return vol.lstatSync(path) as MemfsStats;
