@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BufferSource, type ByteSource } from '../src/source.js';
-import { decodeHeader, decodeName, nameBytes } from '../src/archive/tar-header.js';
-import { indexTar, type TarMember } from '../src/archive/tar-index.js';
+import { checkChecksum, decodeHeader, decodeName, nameBytes } from '../src/archive/tar-header.js';
+import { indexTar, paxTime, type TarMember } from '../src/archive/tar-index.js';
 import { readLayer } from '../src/layer/read.js';
 import { loadImage, type LoadedImage } from '../src/image/index.js';
 
@@ -117,6 +117,56 @@ test('DA-3 a checksum computed over signed bytes is accepted, as historic tars w
   const tar = await tarOf([{ header: { name: 'f', uname: 'ééé', size: 0 } }]);
   reseal(tar, 0, true);
   t.is(decodeHeader(tar, 0).uname, 'ééé');
+});
+
+test('DA-3 the checksum is the plain sum of the header bytes, at any alignment (word-wise sum vs byte loop)', (t) => {
+  const plain = (b: Uint8Array): number => {
+    let sum = 8 * 0x20;
+    for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += b[i];
+    return sum;
+  };
+  // A stored value above the unsigned sum can match neither it nor the signed sum (never larger).
+  fc.assert(fc.property(fc.uint8Array({ minLength: 512, maxLength: 512 }), fc.integer({ min: 0, max: 7 }), fc.nat(3), (bytes, shift, off) => {
+    const block = Buffer.from(bytes);
+    block.write((plain(block) + off).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    const backing = new Uint8Array(new ArrayBuffer(512 + 16));
+    backing.set(block, shift);
+    return (checkChecksum(backing, shift) === undefined) === (off === 0);
+  }), { numRuns: 2000 });
+  t.pass();
+});
+
+test('DA-3 PAX mtime follows the POSIX grammar [-]digits[.digits], read to the millisecond', (t) => {
+  const grammar = (v: string): number | 'BAD' => {
+    const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(v);
+    if (!m) return 'BAD';
+    const ms = Number(m[2]) * 1000 + Number(((m[3] ?? '') + '000').slice(0, 3));
+    return m[1] ? -ms : ms;
+  };
+  fc.assert(fc.property(fc.stringMatching(/^[-0-9.x ]{0,12}$/), (v) => {
+    let got: number | 'BAD';
+    try { got = paxTime(v); } catch { got = 'BAD'; }
+    const want = grammar(v);
+    return got === want || (got === 0 && want === 0);
+  }), { numRuns: 5000 });
+  t.is(paxTime('1795756383.85440043'), 1795756383854);
+});
+
+test('uname and gname are decoded header by header: a recurring name is reused only for the same bytes', async (t) => {
+  const names = [Buffer.from('root'), Buffer.from('é'), Buffer.from([0xe9]), Buffer.from('root'), Buffer.from('roo'), Buffer.from([0xc3, 0xa9])];
+  const tar = await tarOf(names.map((_, i) => ({ header: { name: `f${i}`, size: 0 } })));
+  names.forEach((n, i) => {
+    for (const field of [265, 297]) {
+      tar.fill(0, i * 512 + field, i * 512 + field + 32);
+      n.copy(tar, i * 512 + field);
+    }
+    reseal(tar, i * 512);
+  });
+  const members = indexTar(new BufferSource(tar), { file: 'u.tar' });
+  const want = names.map((n) => decodeName(n));
+  t.deepEqual(want, ['root', 'é', '\udce9', 'root', 'roo', 'é']);
+  t.deepEqual(members.map((m) => m.uname), want);
+  t.deepEqual(members.map((m) => m.gname), want);
 });
 
 test('names: any bytes survive decodeName → nameBytes (invalid UTF-8 kept as U+DC80+byte)', (t) => {

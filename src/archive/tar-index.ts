@@ -12,7 +12,8 @@ import { BufferSource, FileRegion, type ByteSource } from '../source.js';
 import { ArchiveError } from '../errors.js';
 import { Budget, formatBytes, limitError, type Limits } from './limits.js';
 import {
-  BLOCK, HeaderProblem, decodeHeader, decodeLongName, decodeName, isZeroBlock, parsePax, type TarHeader,
+  BLOCK, HeaderProblem, decodeHeader, decodeLongName, decodeName, headerSize, isZeroBlock, parsePax, verifyChecksum,
+  type PaxRecords, type TarHeader,
 } from './tar-header.js';
 
 export type MemberType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'unknown';
@@ -55,7 +56,14 @@ export interface IndexOptions {
    */
   budget?: Budget;
 }
-const READ_AHEAD = 32 * 1024;
+/**
+ * Header reads (measured on a 530 MB Debian layer, 11,000 members, PAX headers): a read costs
+ * ~1 µs plus ~0.16 ns a byte, so after a small member the next 8 KiB usually hold several headers,
+ * and after a large one 1.5 KiB holds a PAX header, its record and the member's header.
+ */
+const READ_AHEAD = 8 * 1024;
+const NEAR = 8 * 1024;
+const FAR = 3 * 512;
 
 /** A window of `size` bytes at `start` inside any source. */
 class SourceWindow implements ByteSource {
@@ -79,12 +87,12 @@ export function memberContent(src: ByteSource, m: TarMember): ByteSource {
 }
 
 /**
- * Reads headers through one reusable buffer. After a small member the next header is usually in
- * the buffer already; after a large member the buffer would be wasted, so the read shrinks to one
- * block until members get small again.
+ * Reads headers through one reusable (4-byte aligned, for the checksum) buffer. After a small
+ * member the next header is usually in the buffer already; after a large member a big read would
+ * be wasted, so it shrinks to three blocks until members get small again.
  */
 class HeaderReader {
-  readonly buf = Buffer.allocUnsafe(READ_AHEAD);
+  readonly buf = Buffer.allocUnsafeSlow(READ_AHEAD);
   private start = 0;
   private len = 0;
   constructor(private readonly src: ByteSource) {}
@@ -93,22 +101,38 @@ class HeaderReader {
   block(pos: number): number {
     if (pos >= this.start && pos + BLOCK <= this.start + this.len) return pos - this.start;
     const gap = pos - (this.start + this.len);
-    const want = this.len === 0 || (gap >= 0 && gap < READ_AHEAD / 2) ? READ_AHEAD : BLOCK;
+    const want = this.len === 0 || (gap >= 0 && gap < NEAR) ? READ_AHEAD : FAR;
     const n = Math.min(want, this.src.size - pos);
     this.len = readFully(this.src, this.buf, n, pos);
     this.start = pos;
     return this.len >= BLOCK ? 0 : -1;
   }
 
-  /** A private copy of `n` bytes at `pos` (record data outlives the buffer). */
-  bytes(pos: number, n: number): Buffer {
+  /** Where `record` put its bytes: `buf`, or a private buffer for a record larger than it. */
+  rec: Buffer = this.buf;
+
+  /**
+   * Makes the `n` bytes at `pos` readable in `rec` and returns their offset there, or -1 if the
+   * source returned fewer. They stay valid until the next call of `block` or `record`.
+   */
+  record(pos: number, n: number): number {
     if (pos >= this.start && pos + n <= this.start + this.len) {
-      return Buffer.from(this.buf.subarray(pos - this.start, pos - this.start + n));
+      this.rec = this.buf;
+      return pos - this.start;
     }
-    const out = Buffer.allocUnsafe(n);
-    return out.subarray(0, readFully(this.src, out, n, pos));
+    if (n <= this.buf.length) {
+      this.len = readFully(this.src, this.buf, Math.min(this.buf.length, this.src.size - pos), pos);
+      this.start = pos;
+      this.rec = this.buf;
+      return this.len >= n ? 0 : -1;
+    }
+    this.rec = Buffer.allocUnsafe(n);
+    return readFully(this.src, this.rec, n, pos) === n ? 0 : -1;
   }
 }
+
+/** Typeflag bytes as one-character strings, without allocating one per header. */
+const TYPEFLAG = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i));
 
 function readFully(src: ByteSource, buf: Buffer, n: number, pos: number): number {
   let done = 0;
@@ -148,25 +172,40 @@ function paxInt(key: string, v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > Number.MAX_SAFE_INTEGER) throw new HeaderProblem('BAD_HEADER', `PAX ${key} is not a decimal integer: ${JSON.stringify(v)}`);
   return Number(v);
 }
-function paxTime(v: string): number {
-  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(v);
-  if (!m) throw new HeaderProblem('BAD_HEADER', `PAX mtime is not a decimal number: ${JSON.stringify(v)}`);
-  const ms = Number(m[2]) * 1000 + Number(((m[3] ?? '') + '000').slice(0, 3));
-  return m[1] ? -ms : ms;
+export function paxTime(v: string): number {
+  // [-]SECONDS[.FRACTION], read by hand: it is in nearly every member of a PAX archive.
+  let i = v.charCodeAt(0) === 0x2d ? 1 : 0;
+  const digitsAt = i;
+  let secs = 0;
+  for (let c = v.charCodeAt(i); c >= 0x30 && c <= 0x39; c = v.charCodeAt(++i)) secs = secs * 10 + (c - 0x30);
+  let ms = 0;
+  let ok = i > digitsAt;
+  if (ok && i < v.length) {
+    ok = v.charCodeAt(i++) === 0x2e;
+    for (let k = 0; ok && i < v.length; i++, k++) {
+      const c = v.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) ok = false;
+      else if (k < 3) ms += (c - 0x30) * (k === 0 ? 100 : k === 1 ? 10 : 1);
+    }
+  }
+  if (!ok) throw new HeaderProblem('BAD_HEADER', `PAX mtime is not a decimal number: ${JSON.stringify(v)}`);
+  const t = secs * 1000 + ms;
+  return digitsAt ? -t : t;
 }
 
 /** Applies PAX records to a member (OCI-13: xattrs from SCHILY.xattr.*, raw bytes kept). */
-function applyPax(m: TarMember, records: Map<string, Buffer>): void {
+function applyPax(m: TarMember, records: PaxRecords): void {
   const pax: Record<string, string> = {};
   for (const [key, raw] of records) {
-    // An xattr may be empty (GNU tar writes `SCHILY.xattr.user.empty=`); for every other keyword an
-    // empty value deletes it (POSIX pax): the header field stays in force.
-    if (raw.length === 0 && key.startsWith('SCHILY.xattr.')) {
+    if (typeof raw !== 'string') {
+      // An xattr may be empty (GNU tar writes `SCHILY.xattr.user.empty=`).
       (m.xattrs ??= {})[key.slice(13)] = raw;
+      if (raw.length > 0) pax[key] = decodeName(raw);
       continue;
     }
+    // For every other keyword an empty value deletes it (POSIX pax): the header field stays.
     if (raw.length === 0) continue;
-    const value = decodeName(raw);
+    const value = raw;
     pax[key] = value;
     switch (key) {
       case 'path': m.name = value; break;
@@ -180,9 +219,7 @@ function applyPax(m: TarMember, records: Map<string, Buffer>): void {
       case 'SCHILY.devmajor': m.devmajor = paxInt(key, value); break;
       case 'SCHILY.devminor': m.devminor = paxInt(key, value); break;
       default:
-        if (key.startsWith('SCHILY.xattr.')) {
-          (m.xattrs ??= {})[key.slice(13)] = raw;
-        } else if (key.startsWith('LIBARCHIVE.xattr.')) {
+        if (key.startsWith('LIBARCHIVE.xattr.')) {
           // libarchive: URL-encoded name, base64 value.
           (m.xattrs ??= {})[decodeURIComponent(key.slice(17))] = Buffer.from(value, 'base64');
         } else if (key.startsWith('GNU.sparse.')) {
@@ -193,7 +230,7 @@ function applyPax(m: TarMember, records: Map<string, Buffer>): void {
   if (Object.keys(pax).length > 0) m.pax = pax;
 }
 
-function merge(global: Map<string, Buffer> | undefined, local: Map<string, Buffer> | undefined): Map<string, Buffer> | undefined {
+function merge(global: PaxRecords | undefined, local: PaxRecords | undefined): PaxRecords | undefined {
   if (!global) return local;
   if (!local) return global;
   const out = new Map(global);
@@ -221,22 +258,22 @@ function checkPath(name: string, what: string, pos: number, limits: Limits, over
 }
 
 /**
- * Walks the archive and returns its members in order. Rules:
+ * Walks the archive and hands each member to `visit`, in order. Rules:
  * - The end is the first zero block (GNU tar stops there too; a second one normally follows and is
  *   not required). EOF right after a complete member is accepted with a warning (no end blocks).
  * - EOF anywhere else (inside a header, member data or its padding) is TRUNCATED.
  * - A header whose checksum fails is BAD_CHECKSUM; unparsable numbers or a negative size BAD_HEADER.
  * - PAX `g` records apply to every following member, `x`/`L`/`K` to the next one only (DA-3).
  */
-export function indexTar(src: ByteSource, opts: IndexOptions): TarMember[] {
+export function walkTar(src: ByteSource, opts: IndexOptions, visit: (m: TarMember) => void): void {
   const { file } = opts;
   const ctx = opts.context ?? '';
   const size = src.size;
   const reader = new HeaderReader(src);
   const buf = reader.buf;
-  const members: TarMember[] = [];
-  let global: Map<string, Buffer> | undefined;
-  let localPax: Map<string, Buffer> | undefined;
+  let count = 0;
+  let global: PaxRecords | undefined;
+  let localPax: PaxRecords | undefined;
   let longName: string | undefined;
   let longLink: string | undefined;
   let pendingAt = -1; // offset of a metadata record still waiting for its member
@@ -272,44 +309,55 @@ export function indexTar(src: ByteSource, opts: IndexOptions): TarMember[] {
       }
       break;
     }
-    let h: TarHeader;
-    try {
-      h = decodeHeader(buf, off);
-    } catch (e) {
-      if (e instanceof HeaderProblem) fail(e.code, `header at offset ${pos}: ${e.message}`);
-      throw e;
-    }
     const dataOffset = pos + BLOCK;
-    const typeflag = h.typeflag;
+    const typeflag = TYPEFLAG[buf[off + 156]];
 
-    // Metadata records: their data is read (it is small), they describe the next member.
+    // Metadata records: their data is read (it is small), they describe the next member. Only
+    // the checksum and the size of their header mean anything.
     if (typeflag === 'x' || typeflag === 'X' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-      if (h.size > limits.maxMetaBytes) {
-        over(`the ${typeflag} record at offset ${pos} holds ${h.size} bytes; the limit for one extended header or long name is ${formatBytes(limits.maxMetaBytes)}`, 'maxMetaBytes');
+      let n = 0;
+      try {
+        verifyChecksum(buf, off);
+        n = headerSize(buf, off);
+      } catch (e) {
+        if (e instanceof HeaderProblem) fail(e.code, `header at offset ${pos}: ${e.message}`);
+        throw e;
       }
-      if (dataOffset + padded(h.size) > size) {
-        fail('TRUNCATED', `archive ends inside the ${typeflag} record at offset ${pos} (${h.size} bytes declared, ${Math.max(0, size - dataOffset)} present)`);
+      if (n > limits.maxMetaBytes) {
+        over(`the ${typeflag} record at offset ${pos} holds ${n} bytes; the limit for one extended header or long name is ${formatBytes(limits.maxMetaBytes)}`, 'maxMetaBytes');
       }
-      const data = reader.bytes(dataOffset, h.size);
+      if (dataOffset + padded(n) > size) {
+        fail('TRUNCATED', `archive ends inside the ${typeflag} record at offset ${pos} (${n} bytes declared, ${Math.max(0, size - dataOffset)} present)`);
+      }
+      const at = reader.record(dataOffset, n);
+      if (at < 0) fail('TRUNCATED', `the source ended while reading the ${typeflag} record at offset ${pos} (it is shorter than its declared ${size} bytes)`);
+      const rec = reader.rec;
       try {
         if (typeflag === 'g') {
-          global = merge(global, parsePax(data));
+          global = merge(global, parsePax(rec, at, at + n));
         } else if (typeflag === 'x' || typeflag === 'X') {
-          localPax = merge(localPax, parsePax(data));
+          localPax = merge(localPax, parsePax(rec, at, at + n));
           pendingAt = pos;
         } else if (typeflag === 'L') {
-          longName = decodeLongName(data);
+          longName = decodeLongName(rec, at, at + n);
           pendingAt = pos;
         } else {
-          longLink = decodeLongName(data);
+          longLink = decodeLongName(rec, at, at + n);
           pendingAt = pos;
         }
       } catch (e) {
         if (e instanceof HeaderProblem) fail(e.code, `${typeflag} record at offset ${pos}: ${e.message}`);
         throw e;
       }
-      pos = dataOffset + padded(h.size);
+      pos = dataOffset + padded(n);
       continue;
+    }
+    let h: TarHeader;
+    try {
+      h = decodeHeader(buf, off);
+    } catch (e) {
+      if (e instanceof HeaderProblem) fail(e.code, `header at offset ${pos}: ${e.message}`);
+      throw e;
     }
     if (typeflag === 'V') { // GNU volume label: not a member
       pos = dataOffset + padded(h.size);
@@ -363,10 +411,17 @@ export function indexTar(src: ByteSource, opts: IndexOptions): TarMember[] {
     checkPath(m.name, 'entry name', pos, limits, over);
     if (m.linkname !== '') checkPath(m.linkname, `link target of ${JSON.stringify(m.name.slice(0, 200))}`, pos, limits, over, false);
     if (++budget.entries > limits.maxEntries) {
-      over(`member at offset ${pos} is entry number ${budget.entries}; the limit is ${limits.maxEntries} entries${budget.entries > members.length + 1 ? ' (all layers together)' : ''}`, 'maxEntries');
+      over(`member at offset ${pos} is entry number ${budget.entries}; the limit is ${limits.maxEntries} entries${budget.entries > count + 1 ? ' (all layers together)' : ''}`, 'maxEntries');
     }
-    members.push(m);
+    count++;
+    visit(m);
     pos = dataOffset + padded(n);
   }
+}
+
+/** Every member of the archive, in order (see walkTar). */
+export function indexTar(src: ByteSource, opts: IndexOptions): TarMember[] {
+  const members: TarMember[] = [];
+  walkTar(src, opts, (m) => members.push(m));
   return members;
 }

@@ -6,7 +6,7 @@
 import type { Entry } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import { LowerData } from './data.js';
-import { Inode, WHITEOUT, isWhiteout, makedev } from './inode.js';
+import { Inode, WHITEOUT, isWhiteout, makedev, type Child } from './inode.js';
 
 export interface LayerTree {
   index: number;
@@ -32,22 +32,49 @@ function split(path: string): string[] {
   return path === '' ? [] : path.split('/');
 }
 
-/** Walks to the directory holding `path`, creating implicit parents. A non-dir parent is replaced. */
-function parentOf(root: Inode, parts: string[], index: number): Inode {
-  let dir = root;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const c = dir.children!.get(parts[i]);
-    if (c && !isWhiteout(c) && c.isDir) {
-      dir = c;
-      continue;
-    }
-    const d = implicitDir(index);
-    // A whiteout beside a directory of the same layer means "lower copy deleted": opaque (OCI-6).
-    if (isWhiteout(c)) d.opaque = true;
-    dir.children!.set(parts[i], d);
-    dir = d;
+/**
+ * The layer's directories by path, so that an entry finds its parent with one lookup instead of a
+ * walk from the root (entries come in archive order, parents mostly first). A name that held a
+ * directory and is re-bound (a later entry replaced it) empties the cache: paths below it are stale.
+ */
+class Dirs {
+  private readonly byPath = new Map<string, Inode>();
+  constructor(private readonly root: Inode, private readonly index: number) {}
+
+  /** The directory holding `path` (whose last '/' is at `slash`), creating implicit parents. */
+  parentOf(path: string, slash: number): Inode {
+    if (slash < 0) return this.root;
+    const dirPath = path.slice(0, slash);
+    return this.byPath.get(dirPath) ?? this.walk(dirPath);
   }
-  return dir;
+
+  /** Walks to the directory `dirPath`, creating implicit parents. A non-dir parent is replaced. */
+  private walk(dirPath: string): Inode {
+    let dir = this.root;
+    for (const part of dirPath.split('/')) {
+      const c = dir.children!.get(part);
+      if (c && !isWhiteout(c) && c.isDir) {
+        dir = c;
+        continue;
+      }
+      const d = implicitDir(this.index);
+      // A whiteout beside a directory of the same layer means "lower copy deleted": opaque (OCI-6).
+      if (isWhiteout(c)) d.opaque = true;
+      dir.children!.set(part, d);
+      dir = d;
+    }
+    this.byPath.set(dirPath, dir);
+    return dir;
+  }
+
+  /** Binds `name` in `dir` (undefined deletes it), keeping the cache true. */
+  bind(dir: Inode, name: string, child: Child | undefined, path: string): void {
+    const old = dir.children!.get(name);
+    if (old !== undefined && old !== child && !isWhiteout(old) && old.isDir) this.byPath.clear();
+    if (child === undefined) dir.children!.delete(name);
+    else dir.children!.set(name, child);
+    if (child !== undefined && !isWhiteout(child) && child.isDir) this.byPath.set(path, child);
+  }
 }
 
 /** Finds a non-directory by its plain path (no symlinks: hard-link targets are literal paths). */
@@ -74,22 +101,24 @@ function inodeFor(e: Entry, index: number): Inode {
 export function buildLayer(entries: Entry[], index: number, file: string): LayerTree {
   const root = implicitDir(index);
   const tree: LayerTree = { index, file, root, pendingLinks: [] };
+  const dirs = new Dirs(root, index);
   for (const e of entries) {
-    const parts = split(e.path);
-    if (parts.length === 0) {
+    const path = e.path;
+    if (path === '') {
       if (e.type === 'dir') setAttrs(root, e);
       else if (e.type === 'opaque') root.opaque = true;
       // Anything else at the root is refused by the reader (OCI-12); ignore it here.
       continue;
     }
-    const dir = parentOf(root, parts, index);
-    const name = parts[parts.length - 1];
+    const slash = path.lastIndexOf('/');
+    const dir = dirs.parentOf(path, slash);
+    const name = slash < 0 ? path : path.slice(slash + 1);
     const existing = dir.children!.get(name);
     switch (e.type) {
       case 'opaque': {
         const d = existing && !isWhiteout(existing) && existing.isDir ? existing : implicitDir(index);
         d.opaque = true;
-        dir.children!.set(name, d);
+        dirs.bind(dir, name, d, path);
         break;
       }
       case 'whiteout':
@@ -103,7 +132,7 @@ export function buildLayer(entries: Entry[], index: number, file: string): Layer
         else {
           const d = inodeFor(e, index);
           if (isWhiteout(existing)) d.opaque = true;
-          dir.children!.set(name, d);
+          dirs.bind(dir, name, d, path);
         }
         break;
       case 'hardlink': {
@@ -113,16 +142,16 @@ export function buildLayer(entries: Entry[], index: number, file: string): Layer
         }
         if (target) {
           target.nlink++;
-          dir.children!.set(name, target);
+          dirs.bind(dir, name, target, path);
         } else {
-          dir.children!.delete(name);
+          dirs.bind(dir, name, undefined, path);
           tree.pendingLinks.push({ dir, name, target: e.linkname ?? '' });
         }
         break;
       }
       default:
         // OCI-10: a duplicate path replaces the earlier entry (last wins, as tar extracts it).
-        dir.children!.set(name, inodeFor(e, index));
+        dirs.bind(dir, name, inodeFor(e, index), path);
     }
   }
   return tree;

@@ -59,19 +59,35 @@ function applyDir(merged: Inode, dir: Inode, index: number): void {
 }
 
 function applyChildren(merged: Inode, dir: Inode, index: number): void {
+  const children = merged.children!;
+  if (children.size === 0) {
+    // Nothing below: start from a copy of the whole name table (one native copy instead of a set
+    // per name), then give directories their merged copies and drop whiteouts, which hide nothing.
+    const own = new Map(dir.children!);
+    merged.children = own;
+    for (const [name, child] of own) {
+      if (isWhiteout(child)) own.delete(name);
+      else if (child.isDir) own.set(name, mergedDir(child, index));
+    }
+    return;
+  }
   for (const [name, child] of dir.children!) {
     if (isWhiteout(child)) {
       merged.children!.delete(name);
     } else if (!child.isDir) {
       merged.children!.set(name, child);
     } else {
-      let m = merged.children!.get(name);
-      if (!m || isWhiteout(m) || !m.isDir) {
-        m = new Inode('dir', 0o755, 0, 0, 0, index);
-        m.layers = 0;
-        merged.children!.set(name, m);
-      }
-      applyDir(m, child, index);
+      const m = merged.children!.get(name);
+      if (!m || isWhiteout(m) || !m.isDir) merged.children!.set(name, mergedDir(child, index));
+      else applyDir(m, child, index);
     }
   }
+}
+
+/** A merged directory for a layer directory with nothing below it. */
+function mergedDir(dir: Inode, index: number): Inode {
+  const m = new Inode('dir', 0o755, 0, 0, 0, index);
+  m.layers = 0;
+  applyDir(m, dir, index);
+  return m;
 }

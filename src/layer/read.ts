@@ -9,7 +9,7 @@ import type { Entry, EntryType } from '../entry.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import type { ByteSource } from '../source.js';
-import { indexTar, memberContent, type TarMember } from '../archive/tar-index.js';
+import { memberContent, walkTar, type TarMember } from '../archive/tar-index.js';
 import type { Budget } from '../archive/limits.js';
 
 export interface ReadLayerOptions {
@@ -33,7 +33,13 @@ const NEEDS_WORK = /^\/|^\.\.?(?:\/|$)|\/\.\.?(?:\/|$)|\/\/|\/$/;
  * relative keeps it inside the root, which is the safety the rule is about.
  */
 export function normalizeMemberPath(name: string, what: string, opts: ReadLayerOptions): string {
-  if (!NEEDS_WORK.test(name)) return name;
+  // Fast path for what tar writes: `./dir/name` and `./dir/`.
+  let path = name.charCodeAt(0) === 0x2e && name.charCodeAt(1) === 0x2f ? name.slice(2) : name;
+  if (path.charCodeAt(path.length - 1) === 0x2f) path = path.slice(0, -1);
+  return NEEDS_WORK.test(path) ? normalizeSlowly(name, what, opts) : path;
+}
+
+function normalizeSlowly(name: string, what: string, opts: ReadLayerOptions): string {
   const absolute = name.startsWith('/');
   const parts: string[] = [];
   for (const part of name.split('/')) {
@@ -67,10 +73,10 @@ function toEntry(m: TarMember, src: ByteSource, opts: ReadLayerOptions): Entry |
   const ctx = opts.context ?? '';
   const path = normalizeMemberPath(m.name, 'entry', opts);
   const slash = path.lastIndexOf('/');
-  const base = path.slice(slash + 1);
-  const dir = slash < 0 ? '' : path.slice(0, slash);
 
-  if (base.startsWith(WHITEOUT_PREFIX)) {
+  if (path.startsWith(WHITEOUT_PREFIX, slash + 1)) {
+    const base = path.slice(slash + 1);
+    const dir = slash < 0 ? '' : path.slice(0, slash);
     // OCI-7: the opaque marker is matched exactly BEFORE generic '.wh.' handling, else it would
     // read as a whiteout of a phantom '.wh..opq'.
     if (base === OPAQUE_MARKER) return baseEntry(m, dir, 'opaque');
@@ -124,28 +130,38 @@ function keyOf(e: Entry): string {
   return e.type === 'whiteout' ? `w\0${e.path}` : e.type === 'opaque' ? `o\0${e.path}` : e.path;
 }
 
-/** Raw members → entries. OCI-10: a path given twice keeps the last entry, with a warning. */
-export function membersToEntries(members: TarMember[], src: ByteSource, opts: ReadLayerOptions): Entry[] {
-  const out: Array<Entry | undefined> = [];
-  const seen = new Map<string, number>();
-  let dropped = false;
-  for (const m of members) {
-    const e = toEntry(m, src, opts);
-    if (!e) continue;
+/**
+ * Raw members → entries, one at a time. OCI-10: a path given twice keeps the last entry, with a
+ * warning.
+ */
+class EntryCollector {
+  readonly out: Array<Entry | undefined> = [];
+  private readonly seen = new Map<string, number>();
+  private dropped = false;
+  constructor(private readonly src: ByteSource, private readonly opts: ReadLayerOptions) {}
+
+  add(m: TarMember): void {
+    const e = toEntry(m, this.src, this.opts);
+    if (!e) return;
     const key = keyOf(e);
-    const prev = seen.get(key);
+    const prev = this.seen.get(key);
     if (prev !== undefined) {
-      opts.onWarning?.(`${opts.file}: ${opts.context ?? ''}duplicate entry ${JSON.stringify(e.path || '.')} (${e.type}); the last one wins (OCI-10)`);
-      out[prev] = undefined;
-      dropped = true;
+      this.opts.onWarning?.(`${this.opts.file}: ${this.opts.context ?? ''}duplicate entry ${JSON.stringify(e.path || '.')} (${e.type}); the last one wins (OCI-10)`);
+      this.out[prev] = undefined;
+      this.dropped = true;
     }
-    seen.set(key, out.length);
-    out.push(e);
+    this.seen.set(key, this.out.length);
+    this.out.push(e);
   }
-  return dropped ? out.filter((e): e is Entry => e !== undefined) : (out as Entry[]);
+
+  entries(): Entry[] {
+    return this.dropped ? this.out.filter((e): e is Entry => e !== undefined) : (this.out as Entry[]);
+  }
 }
 
-/** Indexes a layer tar and converts its members. */
+/** Indexes a layer tar and converts its members as they come (no member outlives its entry). */
 export function readLayer(src: ByteSource, opts: ReadLayerOptions): Entry[] {
-  return membersToEntries(indexTar(src, opts), src, opts);
+  const c = new EntryCollector(src, opts);
+  walkTar(src, opts, (m) => c.add(m));
+  return c.entries();
 }
