@@ -36,6 +36,8 @@ export interface PeerFs {
   stat(p: string): unknown;
   statMissing(p: string): unknown;
   readdir(p: string): string[];
+  /** The kernel only: ns of the first stat of `p` on a fresh mount of the same layers (cold overlay dentries). */
+  coldStat?(p: string): number;
   close(): void | Promise<void>;
 }
 
@@ -107,28 +109,36 @@ const unionfsPeer: Peer = {
 };
 
 let zenSeq = 0;
+/** A @zenfs/core InMemory layer holding `dirs` and `files` (written through a temporary mount). */
+export function zenLayer(dirs: string[], files: Array<[string, string | Uint8Array]>): FileSystem {
+  const layer = InMemory.create({});
+  const at = `/_zen_build${zenSeq++}`;
+  zmount(at, layer);
+  try {
+    for (const d of dirs) zfs.mkdirSync(at + d, { recursive: true });
+    for (const [p, c] of files) zfs.writeFileSync(at + p, c);
+  } finally {
+    zumount(at);
+  }
+  return layer;
+}
+
+/** Mounts `top` at a fresh point of zenfs's global VFS; returns the point and its unmount. */
+export function zenMount(top: FileSystem): { at: string; close: () => void } {
+  const at = `/_zen${zenSeq++}`;
+  zmount(at, top);
+  return { at, close: () => zumount(at) };
+}
+
 const zenfsPeer: Peer = {
   name: 'zenfs CoW chain',
   async open(depth) {
-    const build = (files: Array<[string, string]>): FileSystem => {
-      const layer = InMemory.create({});
-      const at = `/_zen_build${zenSeq++}`;
-      zmount(at, layer);
-      try {
-        zfs.mkdirSync(at + DIR, { recursive: true });
-        for (const [p, c] of files) zfs.writeFileSync(at + p, c);
-      } finally {
-        zumount(at);
-      }
-      return layer;
-    };
     const layers = layerFiles(depth);
-    let top: FileSystem = build(layers[0]);
-    for (let i = 1; i < depth; i++) top = new CopyOnWriteFS(top, build(layers[i]));
-    top = new CopyOnWriteFS(top, build([])); // the empty writable layer
-    const at = `/_zen${zenSeq++}`;
-    zmount(at, top);
-    const fs = nodeLike(zfs, () => zumount(at));
+    let top: FileSystem = zenLayer([DIR], layers[0]);
+    for (let i = 1; i < depth; i++) top = new CopyOnWriteFS(top, zenLayer([DIR], layers[i]));
+    top = new CopyOnWriteFS(top, zenLayer([DIR], [])); // the empty writable layer
+    const { at, close } = zenMount(top);
+    const fs = nodeLike(zfs, close);
     return {
       stat: (p) => fs.stat(at + p),
       statMissing: (p) => fs.statMissing(at + p),
@@ -137,6 +147,39 @@ const zenfsPeer: Peer = {
     };
   },
 };
+
+/** A kernel overlay mount made by `mountOverlay`: the merged dir, the upper dir, and its unmount. */
+export interface Overlay {
+  dir: string;
+  upper: string;
+  unmount(): void;
+}
+
+/**
+ * Mounts the kernel's overlayfs of `lowers` (bottom first) at `base`/m, with a fresh, empty upper
+ * (`base`/u) and work dir (`base`/w); `options` are added to the mount options (e.g. `volatile`).
+ * Returns why when the mount fails. Callers unmount before removing `base`.
+ */
+export function mountOverlay(base: string, lowers: string[], options: string[] = []): Overlay | string {
+  const [upper, work, dir] = ['u', 'w', 'm'].map((d) => join(base, d));
+  for (const d of [upper, work]) {
+    nodeFs.rmSync(d, { recursive: true, force: true });
+    nodeFs.mkdirSync(d);
+  }
+  nodeFs.mkdirSync(dir, { recursive: true });
+  // overlayfs lists lowerdirs top first; the whole list must fit in one page of mount options.
+  const opts = [`lowerdir=${[...lowers].reverse().join(':')}`, `upperdir=${upper}`, `workdir=${work}`, ...options].join(',');
+  const res = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, dir], { encoding: 'utf8' });
+  if (res.status !== 0) return `mount failed: ${(res.stderr || res.error?.message || `exit ${res.status}`).trim()}`;
+  return {
+    dir,
+    upper,
+    unmount() {
+      // A busy mount is detached lazily rather than left behind.
+      if (spawnSync('umount', [dir]).status !== 0 && spawnSync('umount', ['-l', dir]).status !== 0) throw new Error(`cannot unmount ${dir}`);
+    },
+  };
+}
 
 const kernelPeer: Peer = {
   name: 'kernel overlayfs',
@@ -148,21 +191,30 @@ const kernelPeer: Peer = {
       nodeFs.mkdirSync(join(base, `${i}`, DIR), { recursive: true });
       for (const [p, c] of layers[i]) nodeFs.writeFileSync(join(base, `${i}`, p), c);
     }
-    for (const d of ['u', 'w', 'm']) nodeFs.mkdirSync(join(base, d));
-    // overlayfs lists lowerdirs top first.
-    const lower = layers.map((_, i) => join(base, `${depth - 1 - i}`)).join(':');
-    const res = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(base, 'u')},workdir=${join(base, 'w')}`, join(base, 'm')], { encoding: 'utf8' });
-    if (res.status !== 0) {
+    const lowers = layers.map((_, i) => join(base, `${i}`));
+    const ov = mountOverlay(base, lowers);
+    if (typeof ov === 'string') {
       nodeFs.rmSync(base, { recursive: true, force: true });
-      return `mount failed: ${(res.stderr || res.error?.message || '').trim()}`;
+      return ov;
     }
-    const m = join(base, 'm');
+    let mounted: Overlay | undefined = ov;
+    const m = ov.dir;
     return {
       stat: (p) => nodeFs.statSync(m + p),
       statMissing: (p) => nodeFs.statSync(m + p, { throwIfNoEntry: false }),
       readdir: (p) => nodeFs.readdirSync(m + p),
+      coldStat(p) {
+        mounted?.unmount();
+        mounted = undefined;
+        const again = mountOverlay(base, lowers);
+        if (typeof again === 'string') throw new Error(again);
+        mounted = again;
+        const t0 = process.hrtime.bigint();
+        nodeFs.statSync(m + p);
+        return Number(process.hrtime.bigint() - t0);
+      },
       close: () => {
-        spawnSync('umount', [m]);
+        mounted?.unmount();
         nodeFs.rmSync(base, { recursive: true, force: true });
       },
     };
@@ -227,6 +279,12 @@ export async function peerLookups(depths: number[], repeats: number, sampleMs: n
         const readdirNs = perOp(repeats, sampleMs, () => fs.readdir(DIR));
         rows.push({ peer: peer.name, depth, statNs, missingNs, readdirNs, entries });
         log(`  ${peer.name} depth ${depth}: stat ${(statNs.median / 1e3).toFixed(2)} µs, missing ${(missingNs.median / 1e3).toFixed(2)} µs, readdir(${entries}) ${(readdirNs.median / 1e3).toFixed(1)} µs`);
+        if (fs.coldStat) {
+          // One sample per fresh mount: the first stat walks every layer's dentries, none cached yet.
+          const cold = figure(Array.from({ length: repeats }, () => fs.coldStat!(BOTTOM)));
+          rows.push({ peer: `${peer.name} (cold)`, depth, statNs: cold });
+          log(`  ${peer.name} (cold) depth ${depth}: first stat after a fresh mount ${(cold.median / 1e3).toFixed(2)} µs`);
+        }
       } finally {
         await fs.close();
       }

@@ -6,7 +6,8 @@
  *      a flat memfs Volume (the baseline), the kernel's overlayfs, unionfs over memfs, zenfs CoW;
  *   2. copy-up: the first 1-byte write into the middle of a lower file of 4 KiB … 128 MiB, and a
  *      chmod of it, for each strategy, against a Buffer copy of the same bytes (Buffer.from:
- *      allocate and copy) and a bare memcpy into memory already touched (the floor).
+ *      allocate and copy) and a bare memcpy into memory already touched (the floor); peers
+ *      (bench/copyup-peers.ts): the kernel's overlayfs, zenfs CoW, unionfs+memfs, a flat memfs.
  *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
  *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
@@ -15,14 +16,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLayers } from '../src/index.js';
 import type { CopyUpStrategy } from '../src/union/state.js';
 import { dir, file, patternSource } from './layers.js';
 import { peerLookups, type PeerRow } from './peers.js';
 import { loadFigure, type LoadResult } from './load.js';
-import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown } from './report.js';
+import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown, copyMarkdown, type CopyResult, type CopyRow } from './report.js';
+import { layerfsTrial, measure, peerCopyUps, peerNotes, type PeerCopyRow } from './copyup-peers.js';
 import { writeTar } from '../src/out/tar-write.js';
-import { figure, fmtBytes, fmtFigure, timeRuns, type Figure } from './stats.js';
+import { figure, timeRuns } from './stats.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -35,11 +36,16 @@ const DEPTHS = [1, 4, 16, 64, 128];
 const SIZES = [4 << 10, 1 << 20, 16 << 20, 128 << 20];
 const STRATEGIES: CopyUpStrategy[] = ['full', 'metadata', 'chunked'];
 
-export interface CopyRow { size: number; strategy: CopyUpStrategy; change: 'write' | 'chmod'; ms: Figure; bytesCopied: number; memoryAdded: number; vsBufferCopy: number; vsMemcpy: number }
-
-async function copyUps(scratch: string): Promise<{ rows: CopyRow[]; baselines: Record<number, { bufferCopy: Figure; memcpy: Figure }> }> {
+async function copyUps(scratch: string): Promise<CopyResult> {
   const rows: CopyRow[] = [];
-  const baselines: Record<number, { bufferCopy: Figure; memcpy: Figure }> = {};
+  const peers: PeerCopyRow[] = [];
+  const baselines: CopyResult['baselines'] = {};
+  // A discarded first pass over layerfs's smallest rows: the first row of a process would otherwise
+  // be timed on colder code than the rows after it (they share most of it).
+  const warmPath = join(scratch, 'warm.tar');
+  await writeTar([dir('data'), file('data/big', patternSource(SIZES[0]))], warmPath);
+  for (const strategy of STRATEGIES) for (const change of ['write', 'chmod'] as const) await measure(REPEATS, SIZES[0], change, layerfsTrial(warmPath, strategy));
+  rmSync(warmPath);
   for (const size of SIZES) {
     const layerPath = join(scratch, `big-${size}.tar`);
     await writeTar([dir('data'), file('data/big', patternSource(size))], layerPath);
@@ -51,44 +57,14 @@ async function copyUps(scratch: string): Promise<{ rows: CopyRow[]; baselines: R
     baselines[size] = { bufferCopy, memcpy };
     for (const strategy of STRATEGIES) {
       for (const change of ['write', 'chmod'] as const) {
-        const samples: number[] = [];
-        let bytesCopied = 0;
-        let memoryAdded = 0;
-        for (let r = 0; r < REPEATS; r++) {
-          const view = await openLayers([layerPath], { copyUp: strategy });
-          const fs = view.fs;
-          global.gc?.();
-          const mem0 = process.memoryUsage().arrayBuffers;
-          const t0 = process.hrtime.bigint();
-          if (change === 'chmod') {
-            fs.chmodSync('/data/big', 0o600);
-          } else {
-            const fd = fs.openSync('/data/big', 'r+');
-            fs.writeSync(fd, Buffer.from('x'), 0, 1, size >> 1);
-            fs.closeSync(fd);
-          }
-          samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          memoryAdded = Math.max(0, process.memoryUsage().arrayBuffers - mem0);
-          bytesCopied = view.stats.copyUpBytes;
-          view.close();
-        }
-        const ms = figure(samples);
+        const { ms, bytesCopied, memoryAdded } = await measure(REPEATS, size, change, layerfsTrial(layerPath, strategy));
         rows.push({ size, strategy, change, ms, bytesCopied, memoryAdded, vsBufferCopy: ms.median / bufferCopy.median, vsMemcpy: ms.median / memcpy.median });
       }
     }
     rmSync(layerPath);
+    peers.push(...(await peerCopyUps(REPEATS, size, src, baselines[size], log)));
   }
-  return { rows, baselines };
-}
-
-type CopyResult = Awaited<ReturnType<typeof copyUps>>;
-
-function copyMarkdown(copy: CopyResult): string {
-  let md = '## Copy-up: the first 1-byte write into the middle of a lower file, or a chmod\n\n| size | strategy | change | time | × Buffer copy | × memcpy | bytes copied | memory added |\n|---|---|---|---|---|---|---|---|\n';
-  for (const r of copy.rows) md += `| ${fmtBytes(r.size)} | ${r.strategy} | ${r.change} | ${fmtFigure(r.ms)} | ${r.vsBufferCopy.toFixed(2)}× | ${r.vsMemcpy.toFixed(2)}× | ${fmtBytes(r.bytesCopied)} | ${fmtBytes(r.memoryAdded)} |\n`;
-  md += '\nBaselines (same run): ';
-  md += Object.entries(copy.baselines).map(([s, b]) => `${fmtBytes(Number(s))}: Buffer copy ${fmtFigure(b.bufferCopy)}, memcpy ${fmtFigure(b.memcpy)}`).join('; ') + '\n';
-  return md;
+  return { rows, baselines, peers, peerNotes: peerNotes() };
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'layerfs-bench-'));
@@ -109,7 +85,7 @@ try {
     log('load (figure 3)');
     load = await loadFigure(full, full ? 5 : 3, log);
   }
-  const results = targets(lookup, load);
+  const results = targets(lookup, load, copy);
   let md = `# layerfs benchmark (${full ? 'full' : 'quick'}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';

@@ -1,12 +1,13 @@
 /** Hand-written SVG charts for the benchmark: a line chart (log axes, min–max whiskers) and a bar chart. */
 
 export interface Point { x: number; y: number; min?: number; max?: number }
-export interface Series { name: string; points: Point[] }
+/** `dash`: an SVG stroke-dasharray for the line (e.g. '6 3'); solid when absent. */
+export interface Series { name: string; points: Point[]; dash?: string }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79'];
 const W = 720;
 const H = 420;
-const M = { left: 96, right: 190, top: 40, bottom: 56 };
+const M = { left: 96, right: 210, top: 40, bottom: 56 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -72,14 +73,15 @@ export function lineChart(c: LineChart): string {
   c.series.forEach((s, i) => {
     const col = COLORS[i % COLORS.length];
     const ps = s.points.filter((p) => !c.logY || p.y > 0).sort((a, b) => a.x - b.x);
-    if (ps.length) o.push(`<polyline fill="none" stroke="${col}" stroke-width="2" points="${ps.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`);
+    const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
+    if (ps.length) o.push(`<polyline fill="none" stroke="${col}" stroke-width="2"${dash} points="${ps.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`);
     for (const p of ps) {
       const px = sx(p.x).toFixed(1);
       if (p.min !== undefined && p.max !== undefined && (!c.logY || p.min > 0)) o.push(`<line x1="${px}" x2="${px}" y1="${sy(p.min).toFixed(1)}" y2="${sy(p.max).toFixed(1)}" stroke="${col}" stroke-opacity="0.6"/>`);
       o.push(`<circle cx="${px}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${col}"><title>${esc(`${s.name}: ${xf(p.x)} → ${yf(p.y)}`)}</title></circle>`);
     }
     const ly = M.top + 10 + i * 18;
-    o.push(`<line x1="${W - M.right + 12}" x2="${W - M.right + 32}" y1="${ly}" y2="${ly}" stroke="${col}" stroke-width="2"/><text x="${W - M.right + 38}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
+    o.push(`<line x1="${W - M.right + 12}" x2="${W - M.right + 32}" y1="${ly}" y2="${ly}" stroke="${col}" stroke-width="2"${dash}/><text x="${W - M.right + 38}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
   });
   o.push('</svg>');
   return o.join('\n') + '\n';

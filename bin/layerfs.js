@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// The `layerfs` command. The sources are TypeScript, run through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The `layerfs` command: the compiled CLI, run by plain node. `npm run build` writes dist/ from
+// src/ (npm install and npm ci of a clone run it through the `prepare` script).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('layerfs: dist/ is not built: run `npm run build` in the package directory\n');
+  process.exit(1);
+}
+await import(main.href);
