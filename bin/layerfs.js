@@ -8,4 +8,6 @@ if (!existsSync(main)) {
   process.stderr.write('layerfs: dist/ is not built: run `npm run build` in the package directory\n');
   process.exit(1);
 }
+// --debug prints stacks: let them name the TypeScript sources (dist/ carries source maps).
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
 await import(main.href);
