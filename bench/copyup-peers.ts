@@ -68,8 +68,12 @@ function change(kind: Change, t: Trial, size: number): void {
  * first rows of a run would otherwise pay for compiling): as many as fit in WARM_MS (at most
  * WARM_MAX, at least 3), the way a benchmark harness runs until the code is steady.
  */
-const WARM_MS = 250;
+let WARM_MS = 250;
 const WARM_MAX = 3000;
+/** The smoke run (bench/run.ts --smoke) checks that the benchmark works, not how fast: no long warm-up. */
+export function setWarmupMs(ms: number): void {
+  WARM_MS = ms;
+}
 /**
  * Times the change alone over `repeats` fresh trials, after untimed warm-ups. Memory added is
  * measured on one more trial, untimed, with a full GC forced just before the change: forcing a GC

@@ -81,11 +81,16 @@ function* syntheticEntries(target: number): Generator<Entry> {
 
 export interface ImageForms { tar: string; gz: string; zst: string; bytes: number; source: string }
 
+/** How big the run is: `smoke` (a few MiB, for the test that checks the benchmark works), quick, full. */
+export type Mode = 'smoke' | 'quick' | 'full';
+const SYNTHETIC_BYTES: Record<Mode, number> = { smoke: 4 << 20, quick: 100 << 20, full: 500 << 20 };
+
 /** Builds (or reuses) the synthetic layer and its gzip and zstd forms. */
-export async function syntheticImage(full: boolean, log: (s: string) => void): Promise<ImageForms> {
+export async function syntheticImage(mode: Mode, log: (s: string) => void): Promise<ImageForms> {
+  const full = mode === 'full';
   const d = join(tmpdir(), 'layerfs-bench-image-v2');
   mkdirSync(d, { recursive: true });
-  const base = join(d, full ? 'full' : 'quick');
+  const base = join(d, mode);
   const forms = { tar: `${base}.tar`, gz: `${base}.tar.gz`, zst: `${base}.tar.zst` };
   // --full: a real Debian rootfs made with debootstrap where it can be (bench/debian-rootfs.sh),
   // else the synthetic layer. The choice is cached with the image.
@@ -101,7 +106,7 @@ export async function syntheticImage(full: boolean, log: (s: string) => void): P
     }
     if (source === 'synthetic') {
       log(`  generating ${forms.tar} ...`);
-      await writeTar(syntheticEntries(full ? 500 << 20 : 100 << 20), forms.tar + '.part');
+      await writeTar(syntheticEntries(SYNTHETIC_BYTES[mode]), forms.tar + '.part');
       renameSync(forms.tar + '.part', forms.tar);
     }
     writeFileSync(sourceFile, source);
@@ -213,8 +218,8 @@ export interface LoadResult {
   limits: { headerWalkMs: Figure; headerWalkColdMs: Figure; tarTfMs: Figure; gunzipMs: Figure; zstdDcMs: Figure };
 }
 
-export async function loadFigure(full: boolean, repeats: number, log: (s: string) => void): Promise<LoadResult> {
-  const img = await syntheticImage(full, log);
+export async function loadFigure(mode: Mode, repeats: number, log: (s: string) => void): Promise<LoadResult> {
+  const img = await syntheticImage(mode, log);
   let entries = headerWalk(img.tar); // also warms the page cache
   const limits = {
     headerWalkMs: figure(Array.from({ length: repeats }, () => timeMs(() => { entries = headerWalk(img.tar); }))),

@@ -11,17 +11,19 @@
  *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
  *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
- * partial-* with --only), and a target summary on stdout.
+ * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
+ * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { CopyUpStrategy } from '../src/union/state.js';
 import { dir, file, patternSource } from './layers.js';
 import { peerLookups, type PeerRow } from './peers.js';
-import { loadFigure, type LoadResult } from './load.js';
+import { loadFigure, type LoadResult, type Mode } from './load.js';
 import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown, copyMarkdown, type CopyResult, type CopyRow } from './report.js';
-import { layerfsTrial, measure, peerCopyUps, peerNotes, type PeerCopyRow } from './copyup-peers.js';
+import { layerfsTrial, measure, peerCopyUps, peerNotes, setWarmupMs, type PeerCopyRow } from './copyup-peers.js';
 import { writeTar } from '../src/out/tar-write.js';
 import { figure, timeRuns } from './stats.js';
 
@@ -31,9 +33,13 @@ const want = (part: string) => !only || only.has(part);
 const log = (s: string) => process.stderr.write(s + '\n');
 
 const full = process.argv.includes('--full');
-const REPEATS = full ? 15 : 7;
-const DEPTHS = [1, 4, 16, 64, 128];
-const SIZES = [4 << 10, 1 << 20, 16 << 20, 128 << 20];
+const smoke = process.argv.includes('--smoke');
+const mode: Mode = full ? 'full' : smoke ? 'smoke' : 'quick';
+const outArg = process.argv.find((a, i) => a.startsWith('--out=') || process.argv[i - 1] === '--out');
+const REPEATS = full ? 15 : smoke ? 3 : 7;
+const DEPTHS = smoke ? [1, 4] : [1, 4, 16, 64, 128];
+const SIZES = smoke ? [4 << 10, 1 << 20] : [4 << 10, 1 << 20, 16 << 20, 128 << 20];
+if (smoke) setWarmupMs(0);
 const STRATEGIES: CopyUpStrategy[] = ['full', 'metadata', 'chunked'];
 
 async function copyUps(scratch: string): Promise<CopyResult> {
@@ -75,7 +81,7 @@ try {
   let load: LoadResult | undefined;
   if (want('lookup')) {
     log('lookup (figure 1): layerfs and peers');
-    lookup = await peerLookups(DEPTHS, full ? 9 : 5, full ? 50 : 20, log);
+    lookup = await peerLookups(DEPTHS, full ? 9 : smoke ? 3 : 5, full ? 50 : smoke ? 2 : 20, log);
   }
   if (want('copy')) {
     log('copy-up (figure 2)');
@@ -83,21 +89,21 @@ try {
   }
   if (want('load')) {
     log('load (figure 3)');
-    load = await loadFigure(full, full ? 5 : 3, log);
+    load = await loadFigure(mode, full ? 5 : smoke ? 2 : 3, log);
   }
   const results = targets(lookup, load, copy);
-  let md = `# layerfs benchmark (${full ? 'full' : 'quick'}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
+  let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
   if (copy) md += copyMarkdown(copy) + '\n';
   if (load) md += loadMarkdown(load) + '\n';
-  const outDir = new URL('./results/', import.meta.url);
+  const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
-  const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : '');
+  const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '');
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
-  const name = only ? `partial-${full ? 'full' : 'quick'}` : full ? 'latest-full' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode: full ? 'full' : 'quick', repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load }, null, 2) + '\n');
+  const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench` works end to end (issue 5): `--smoke` runs every figure on tiny inputs into a
+ * temp dir, and this checks what a run must produce, never how fast anything is (speed is the
+ * benchmark's job, not a test's): the three figures with every peer and baseline of the same run,
+ * medians with min–max, the targets judged consistently, JSON, Markdown and SVG charts.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Figure } from '../bench/stats.js';
+import type { Target, CopyResult } from '../bench/report.js';
+import type { PeerRow } from '../bench/peers.js';
+import type { LoadResult } from '../bench/load.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Results { mode: string; targets: Target[]; lookup: PeerRow[]; copyUp: CopyResult; load: LoadResult }
+
+let out = '';
+let stdout = '';
+let results: Results;
+
+test.before(() => {
+  out = mkdtempSync(join(tmpdir(), 'layerfs-bench-test-'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  if (r.status !== 0) throw new Error(`bench --smoke exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  stdout = r.stdout;
+  results = JSON.parse(readFileSync(join(out, 'latest-smoke.json'), 'utf8')) as Results;
+});
+test.after.always(() => {
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+const isFigure = (f: Figure | undefined): boolean => f !== undefined && f.min <= f.median && f.median <= f.max && f.min >= 0;
+
+test('the run prints the target summary and writes JSON, Markdown and SVG charts', (t) => {
+  t.regex(stdout, /## Targets: \d+ pass, \d+ miss/);
+  const md = readFileSync(join(out, 'latest-smoke.md'), 'utf8');
+  for (const section of ['## Lookup', '## Copy-up', '## Load']) t.true(md.includes(section), section);
+  const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'));
+  for (const chart of ['lookup-stat', 'lookup-missing', 'lookup-readdir', 'copyup-time-write', 'copyup-time-chmod', 'load-throughput', 'load-rss']) {
+    const f = svgs.find((s) => s.includes(chart));
+    t.truthy(f, `${chart} chart`);
+    const svg = readFileSync(join(out, f!), 'utf8');
+    t.true(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'), `${f} is one SVG document`);
+  }
+  t.true(md.includes('Charts: '), 'the Markdown links the charts');
+  for (const s of svgs) t.true(md.includes(`(${s})`), `${s} linked`);
+});
+
+test('lookup: every peer at every depth, three operations, medians with min–max', (t) => {
+  const depths = [...new Set(results.lookup.map((r) => r.depth))].sort((a, b) => a - b);
+  t.deepEqual(depths, [1, 4]);
+  for (const peer of ['layerfs', 'memfs (flat)', 'unionfs+memfs', 'zenfs CoW chain', 'kernel overlayfs']) {
+    for (const d of depths) {
+      const r = results.lookup.find((x) => x.peer === peer && x.depth === d);
+      t.truthy(r, `${peer} at depth ${d}`);
+      if (r?.skipped) {
+        t.is(peer, 'kernel overlayfs', 'only the kernel may be skipped, with its reason');
+        t.true(r.skipped.length > 0);
+        continue;
+      }
+      for (const op of ['statNs', 'missingNs', 'readdirNs'] as const) t.true(isFigure(r![op]), `${peer} ${op} at depth ${d}`);
+    }
+  }
+});
+
+test('copy-up: each strategy and peer, bytes copied as each strategy defines it, baselines of the same run', (t) => {
+  const { rows, baselines, peers } = results.copyUp;
+  const sizes = Object.keys(baselines).map(Number);
+  t.deepEqual(sizes, [4096, 1 << 20]);
+  for (const size of sizes) {
+    t.true(isFigure(baselines[size].bufferCopy) && isFigure(baselines[size].memcpy));
+    for (const strategy of ['full', 'metadata', 'chunked'] as const) {
+      for (const change of ['write', 'chmod'] as const) {
+        const r = rows.find((x) => x.size === size && x.strategy === strategy && x.change === change);
+        t.truthy(r, `${strategy} ${change} ${size}`);
+        t.true(isFigure(r!.ms));
+        t.is(r!.vsBufferCopy, r!.ms.median / baselines[size].bufferCopy.median);
+        // full copies the whole file for any change (OVL-5); metadata copies the data only for a
+        // write (OVL-16); chunked copies the 4 KiB chunks the write touches.
+        const want = strategy === 'full' ? size : change === 'chmod' ? 0 : strategy === 'metadata' ? size : 4096;
+        t.is(r!.bytesCopied, want, `${strategy} ${change} ${size}: bytes copied`);
+      }
+    }
+    for (const peer of ['kernel overlayfs', 'zenfs CoW', 'unionfs+memfs', 'memfs (flat)']) {
+      for (const change of ['write', 'chmod'] as const) {
+        const r = peers.find((x) => x.peer === peer && x.size === size && x.change === change);
+        t.truthy(r, `${peer} ${change} ${size}`);
+        if (r!.skipped) t.true(peer.startsWith('kernel'), 'only the kernel may be skipped');
+        else t.true(isFigure(r!.ms) && typeof r!.where === 'string' && r!.where !== 'lost', `${peer} ${change}: the change landed somewhere`);
+      }
+    }
+  }
+  const ufs = peers.find((x) => x.peer === 'unionfs+memfs' && x.change === 'write');
+  t.is(ufs?.where, 'lower volume, in place (no copy-up)', 'unionfs writes into the lower volume: the row says so');
+});
+
+test('load: tar, gzip and zstd, three ways each, against limits measured in the same run', (t) => {
+  const { rows, limits } = results.load;
+  for (const form of ['tar', 'gzip', 'zstd'] as const) {
+    for (const how of ['openLayers', 'oci verify', 'oci no-verify'] as const) {
+      const r = rows.find((x) => x.form === form && x.how === how);
+      t.truthy(r, `${form} ${how}`);
+      t.true(isFigure(r!.openMs) && isFigure(r!.firstReaddirMs) && isFigure(r!.listMs) && isFigure(r!.peakRssMiB));
+      t.true(r!.firstReaddirMs.median >= r!.openMs.median, 'the first readdir comes after the open');
+    }
+  }
+  t.is(new Set(rows.map((r) => r.entries)).size, 1, 'every form lists the same entries');
+  const tarTf = spawnSync('tar', ['-tf', join(tmpdir(), 'layerfs-bench-image-v2', 'smoke.tar')], { encoding: 'utf8' });
+  const names = new Set(tarTf.stdout.split('\n').filter(Boolean).map((n) => n.replace(/^\.?\/*/, '').replace(/\/$/, '')).filter(Boolean));
+  t.is(rows[0].entries, names.size, 'the listing walks every entry GNU tar lists');
+  for (const l of ['headerWalkMs', 'headerWalkColdMs', 'tarTfMs', 'gunzipMs', 'zstdDcMs'] as const) t.true(isFigure(limits[l]), l);
+  t.true(isFigure(rows.find((r) => r.form === 'tar' && r.how === 'oci no-verify')!.againMs), 'a second open in the same process');
+});
+
+test('targets: every target of the issue is judged, and pass agrees with the value and the limit', (t) => {
+  const names = results.targets.map((x) => `${x.figure}: ${x.target}`);
+  for (const want of [
+    /lookup: stat \(bottom layer\): depth 4 ≤ 1.3× depth 1/, /lookup: stat \(missing\): depth 4 ≤ 2× flat memfs/,
+    /lookup: readdir \(merged dir\): faster than unionfs\+memfs at every depth/, /lookup: .*faster than zenfs CoW chain/,
+    /copy-up: full copy-up ≤ 3× a Buffer copy/, /copy-up: metadata-only copy-up \(chmod\)/,
+    /copy-up: chunked: a 1-byte write .* adds ≤ 64 KiB/, /copy-up: chunked: the same write takes ≤ 1%/,
+    /load: indexing .* header walk/, /load: indexing .* faster than `tar -tf`/, /load: gzip open .* zlib gunzip/, /load: peak RSS ≤ 150 MiB/,
+  ]) t.true(names.some((n) => want.test(n)), `${want}`);
+  for (const x of results.targets) {
+    const pass = x.op === 'le' ? x.value <= x.limit : x.op === 'ge' ? x.value >= x.limit : x.value < x.limit;
+    t.is(x.pass, Number.isFinite(x.value) && pass, x.target);
+  }
+  t.true(existsSync(join(out, 'latest-smoke.md')));
+});
