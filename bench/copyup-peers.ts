@@ -102,6 +102,9 @@ export async function measure(repeats: number, size: number, kind: Change, fresh
   const t = await fresh();
   let memoryAdded = 0;
   try {
+    // Twice: buffers found dead by the first GC are freed by a background sweeper, which could
+    // still be lowering the count during the change; the second GC waits for it.
+    gc();
     gc();
     const mem0 = process.memoryUsage().arrayBuffers;
     change(kind, t, size);
