@@ -212,7 +212,7 @@ test('the window limit is the zstd CLI default, 128 MiB: crafted frame headers a
       t.false(got.ok, `${what} (${d}): accepted`);
       if (got.ok) continue;
       t.true(got.error instanceof ZstdError, `${what} (${d}): ${String(got.error)}`);
-      t.is((got.error as ZstdError).code, 'BAD_COMPRESSION');
+      t.is((got.error as ZstdError).code, 'LIMIT', 'a window over the limit is a limit, not corruption');
       t.regex((got.error as Error).message, /asks for a window.* over the 128 MiB this reader allows/, `${what} (${d})`);
     }
   }
@@ -234,6 +234,27 @@ test('frames the zstd CLI makes with a window over 128 MiB are refused; at 128 M
       if (!got.ok) t.regex((got.error as Error).message, /window/, `--long=${wlog} (${d})`);
     }
   }
+});
+
+test('LIMIT maxZstdWindowBytes: raised, a --long=28 frame loads as zstd --memory decodes it; lowered, a 1 MiB window is refused', async (t) => {
+  const data = contents()[1];
+  const frame = execFileSync('sh', ['-c', 'zstd -q -c --long=28'], { input: data });
+  const truth = spawnSync('zstd', ['-dc', '--memory=256MB'], { input: frame, maxBuffer: 1 << 30 });
+  t.is(truth.status, 0);
+  const open = (maxZstdWindowBytes: number) => openBlob(new BufferSource(frame), { file: 'long.zst', hash: false, budget: new Budget(resolveLimits({ maxZstdWindowBytes })) });
+  const err = await t.throwsAsync(open(2 ** 27), { instanceOf: ArchiveError });
+  t.is(err!.code, 'LIMIT');
+  t.regex(err!.message, /long\.zst: .*window.*\(limits\.maxZstdWindowBytes\)/);
+  const opened = await open(2 ** 28);
+  const back = Buffer.alloc(opened.size);
+  opened.tar.read(back, 0, back.length, 0);
+  t.true(back.equals(truth.stdout), 'raised: the bytes zstd -dc --memory gives');
+  if (opened.spillFd !== undefined) closeSync(opened.spillFd);
+  // A default-level frame of 4 MiB asks for a window over 1 MiB: the CLI limited to 1 MB refuses it.
+  const plain = zstd(['-c'], Buffer.alloc(4 << 20, 1));
+  t.regex(spawnSync('zstd', ['-dc', '--memory=1MB'], { input: plain, maxBuffer: 1 << 30 }).stderr.toString(), /Window size larger than maximum|too much memory/);
+  const small = await t.throwsAsync(openBlob(new BufferSource(plain), { file: 'p.zst', hash: false, budget: new Budget(resolveLimits({ maxZstdWindowBytes: 1 << 20 })) }), { instanceOf: ArchiveError });
+  t.is(small!.code, 'LIMIT');
 });
 
 test('a frame declaring a 2 GiB window over 1 GiB of zeros is refused before any of it is allocated (fzstd)', (t) => {
@@ -294,7 +315,7 @@ test('through loadLayers: bad zstd layers fail with ArchiveError naming the file
   const good = zstd(['-c'], tar);
   const cases: Array<[string, Buffer, ArchiveErrorCode, RegExp]> = [
     ['cut.zst', good.subarray(0, 150000), 'TRUNCATED', /zstd data cannot be decompressed after \d+ bytes of output/],
-    ['window.zst', crafted(0x00, [wd(22)]), 'BAD_COMPRESSION', /layer 1\/1: zstd data cannot be decompressed after 0 bytes of output: a frame asks for a window/],
+    ['window.zst', crafted(0x00, [wd(22)]), 'LIMIT', /layer 1\/1: zstd data cannot be decompressed: a frame asks for a window.*\(limits\.maxZstdWindowBytes\)/],
     ['garbage-after.zst', Buffer.concat([good, Buffer.from('not a frame at all')]), 'BAD_COMPRESSION', /zstd data cannot be decompressed/],
   ];
   for (const [name, data, code, re] of cases) {

@@ -38,6 +38,7 @@ function temp(t: Ctx, name: string, data: Uint8Array): string {
 test('the defaults, and resolveLimits merges and checks', (t) => {
   t.deepEqual({ ...DEFAULT_LIMITS }, {
     maxUncompressedBytes: 8 * 1024 ** 3, maxEntries: 1_000_000, maxPathLength: 4096, maxPathDepth: 512, maxMetaBytes: 16 * 1024 ** 2,
+    maxJsonBytes: 64 * 1024 ** 2, maxZstdWindowBytes: 128 * 1024 ** 2,
   });
   t.is(resolveLimits({ maxEntries: 5 }).maxEntries, 5);
   t.is(resolveLimits({ maxEntries: 5 }).maxPathLength, 4096);
@@ -129,6 +130,17 @@ test('loadImage: the outer archive and the layers have the limits too', async (t
   const img = await loadImage(gz);
   t.is(img.layers.length, 2);
   img.close();
+});
+
+test('JSON documents (manifest, index, config) are read up to maxJsonBytes, in archives and layout directories', async (t) => {
+  const archive = join(FIXTURES, 'layers/docker-archive.tar');
+  const msg = await limit(t, loadImage(archive, { limits: { maxJsonBytes: 100 } }), archive, 'maxJsonBytes');
+  t.regex(msg, /manifest\.json \(manifest\.json\) is \d+ bytes; JSON documents over 100 bytes are refused/);
+  const dir = mkdtempSync(join(tmpdir(), 'layerfs-limits-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('tar', ['-xf', join(FIXTURES, 'layers/oci-archive.tar'), '-C', dir]);
+  await limit(t, loadImage(dir, { limits: { maxJsonBytes: 100 } }), dir, 'maxJsonBytes');
+  for (const p of [archive, dir]) (await loadImage(p)).close();
 });
 
 test('LIMIT symlink hops are configurable: a chain one longer than the limit is ELOOP', async (t) => {

@@ -220,7 +220,7 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
   };
   try {
     if (compression === 'gzip') await gunzipTo(src, onChunk, out);
-    else await decompressZstd(src, out, { onChunk });
+    else await decompressZstd(src, out, { onChunk, maxWindowBytes: budget?.limits.maxZstdWindowBytes });
     await writer.drain(0); // every byte is in the spill file (rethrows a failed write)
   } catch (e) {
     await writer.settle(); // no write may still be using fd when it is closed
@@ -229,6 +229,7 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     // The spill file could not be written (disk full): a fault here, not in the archive.
     if (writer.error !== undefined) throw writer.error;
     const msg = (e as Error)?.message ?? String(e);
+    if (e instanceof ZstdError && e.code === 'LIMIT') throw limitError(opts.file, ctx, `zstd data cannot be decompressed: ${msg}`, 'maxZstdWindowBytes');
     const code = e instanceof ZstdError ? e.code : /unexpected end|unexpected EOF/i.test(msg) ? 'TRUNCATED' : 'BAD_COMPRESSION';
     throw new ArchiveError(code, opts.file, `${ctx}${compression} data cannot be decompressed after ${writer.size} bytes of output: ${msg}`);
   }

@@ -14,12 +14,15 @@
  * | `maxPathLength`        | 4096 bytes  | an entry name or link target, in bytes (Linux PATH_MAX)              |
  * | `maxPathDepth`         | 512         | components of an entry name                                         |
  * | `maxMetaBytes`         | 16 MiB      | one PAX extended header (x, g) or GNU long name/link record (L, K)  |
+ * | `maxJsonBytes`         | 64 MiB      | one JSON document: manifest, index, config, oci-layout               |
+ * | `maxZstdWindowBytes`   | 128 MiB     | the window a zstd frame may ask the decoder to allocate (the zstd   |
+ * |                        |             | CLI's default; a power of two: other values round down, 1 KiB–2 GiB)|
  *
  * Decompression stops AT the limit: a gzip or zstd bomb is never inflated past it (the spill file
  * holds at most `maxUncompressedBytes`).
  *
- * Not here: symlink hops during lookups are the kernel's MAXSYMLINKS (40, src/union/walk.ts), and
- * JSON documents (manifest, index, config) over 64 MiB are refused (src/image/store.ts).
+ * Not here: symlink hops during lookups (the kernel's MAXSYMLINKS, 40) are `maxSymlinkHops` of a
+ * view or a mount table (src/union/walk.ts).
  */
 import { ArchiveError } from '../errors.js';
 
@@ -29,6 +32,8 @@ export interface Limits {
   maxPathLength: number;
   maxPathDepth: number;
   maxMetaBytes: number;
+  maxJsonBytes: number;
+  maxZstdWindowBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -37,6 +42,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPathLength: 4096,
   maxPathDepth: 512,
   maxMetaBytes: 16 * 1024 * 1024,
+  maxJsonBytes: 64 * 1024 * 1024,
+  maxZstdWindowBytes: 128 * 1024 * 1024,
 });
 
 /** The defaults with `given` applied; a value that is not a non-negative integer is a TypeError (a caller bug). */

@@ -16,19 +16,20 @@ import type { ByteSource } from '../source.js';
 import { formatBytes } from './limits.js';
 
 /**
- * The largest window a frame may ask for, as log2: 27 = 128 MiB, the zstd CLI's own default
- * (ZSTD_WINDOWLOG_LIMIT_DEFAULT; `zstd -d` refuses more unless given --memory or --long).
- * A decoder allocates the window a frame header declares (up to 2 GiB by the format, 3.75 TiB by the
- * header's range) before a single byte is output, so a 20-byte file could otherwise make us
- * allocate that much before the limit on uncompressed bytes can apply.
+ * The largest window a frame may ask for: `limits.maxZstdWindowBytes`, by default 2^27 = 128 MiB,
+ * the zstd CLI's own (ZSTD_WINDOWLOG_LIMIT_DEFAULT; `zstd -d` refuses more unless given --memory or
+ * --long). A decoder allocates the window a frame header declares (up to 2 GiB by the format,
+ * 3.75 TiB by the header's range) before a single byte is output, so a 20-byte file could
+ * otherwise make us allocate that much before the limit on uncompressed bytes can apply.
+ * libzstd takes the limit as a power of two (windowLogMax, 10..31): other values round down.
  */
-export const ZSTD_WINDOW_LOG_MAX = 27;
-export const ZSTD_WINDOW_MAX = 2 ** ZSTD_WINDOW_LOG_MAX;
+export const ZSTD_WINDOW_MAX = 2 ** 27;
+const windowLog = (maxBytes: number): number => Math.min(31, Math.max(10, Math.floor(Math.log2(Math.max(1, maxBytes)))));
 
 /** Why a zstd stream cannot be decoded: `code` is the ArchiveError code the caller reports. */
 export class ZstdError extends Error {
   override readonly name = 'ZstdError';
-  constructor(readonly code: 'TRUNCATED' | 'BAD_COMPRESSION', message: string) {
+  constructor(readonly code: 'TRUNCATED' | 'BAD_COMPRESSION' | 'LIMIT', message: string) {
     super(message);
   }
 }
@@ -48,6 +49,8 @@ export interface ZstdOptions {
   onChunk?: (c: Uint8Array) => void;
   /** Which decoder: the native one when it loaded (default), or fzstd. */
   decoder?: 'native' | 'js';
+  /** The largest window a frame may ask for (ZSTD_WINDOW_MAX unless given); see above. */
+  maxWindowBytes?: number;
 }
 
 // ---------------------------------------------------------------- the decoders
@@ -85,15 +88,16 @@ const RING = 4;
 
 /** Decodes every frame of `src`, handing the output to `out`; throws ZstdError for bad data. */
 export async function decompressZstd(src: ByteSource, out: ZstdOutput, opts: ZstdOptions = {}): Promise<void> {
-  if (opts.decoder === 'js' || !binding) decodeJs(src, out, opts.onChunk);
-  else await decodeNative(binding, src, out, opts.onChunk);
+  const log = windowLog(opts.maxWindowBytes ?? ZSTD_WINDOW_MAX);
+  if (opts.decoder === 'js' || !binding) decodeJs(src, out, log, opts.onChunk);
+  else await decodeNative(binding, src, out, log, opts.onChunk);
 }
 
-async function decodeNative(b: Binding, src: ByteSource, out: ZstdOutput, onChunk?: (c: Uint8Array) => void): Promise<void> {
+async function decodeNative(b: Binding, src: ByteSource, out: ZstdOutput, log: number, onChunk?: (c: Uint8Array) => void): Promise<void> {
   const dctx = new b.DCtx();
-  // Rule: a frame's window is at most ZSTD_WINDOW_MAX; libzstd refuses a larger one when it reads
-  // the frame header, before allocating it ("Frame requires too much memory for decoding").
-  dctx.setParameter(b.DParameter.windowLogMax, ZSTD_WINDOW_LOG_MAX);
+  // Rule: a frame's window is at most 2^log; libzstd refuses a larger one when it reads the frame
+  // header, before allocating it ("Frame requires too much memory for decoding").
+  dctx.setParameter(b.DParameter.windowLogMax, log);
   // libzstd copies what it still needs of the input into its own buffers, so one input buffer
   // serves every read; output goes to a ring of buffers reused once written.
   const input = Buffer.allocUnsafe(Math.min(IN_CHUNK, Math.max(1, src.size)));
@@ -115,7 +119,7 @@ async function decodeNative(b: Binding, src: ByteSource, out: ZstdOutput, onChun
       try {
         [ret, produced, consumed] = dctx.decompressStream(buf, rest);
       } catch (e) {
-        throw nativeError(e);
+        throw nativeError(e, log);
       }
       rest = rest.subarray(consumed);
       inFrame = ret !== 0;
@@ -133,15 +137,16 @@ async function decodeNative(b: Binding, src: ByteSource, out: ZstdOutput, onChun
   if (inFrame) throw new ZstdError('TRUNCATED', 'unexpected end of data inside a frame');
 }
 
-function nativeError(e: unknown): ZstdError {
+function nativeError(e: unknown, log: number): ZstdError {
   const msg = (e as Error)?.message ?? String(e);
-  if (/too much memory/i.test(msg)) return windowError();
+  if (/too much memory/i.test(msg)) return windowError(log);
   return new ZstdError('BAD_COMPRESSION', msg);
 }
 
-function windowError(declared?: number): ZstdError {
+/** A frame over the window limit: LIMIT, not corruption (`zstd -d --memory` would decode it). */
+function windowError(log: number, declared?: number): ZstdError {
   const size = declared === undefined ? '' : ` of ${formatBytes(declared)}`;
-  return new ZstdError('BAD_COMPRESSION', `a frame asks for a window${size}, over the ${formatBytes(ZSTD_WINDOW_MAX)} this reader allows (the zstd CLI's default; such a frame needs \`zstd -d --memory\`)`);
+  return new ZstdError('LIMIT', `a frame asks for a window${size}, over the ${formatBytes(2 ** log)} this reader allows (such a frame needs \`zstd -d --memory\`)`);
 }
 
 function* freshChunks(src: ByteSource): Generator<Uint8Array> {
@@ -154,8 +159,8 @@ function* freshChunks(src: ByteSource): Generator<Uint8Array> {
   }
 }
 
-function decodeJs(src: ByteSource, out: ZstdOutput, onChunk?: (c: Uint8Array) => void): void {
-  const frames = new FrameWalker();
+function decodeJs(src: ByteSource, out: ZstdOutput, log: number, onChunk?: (c: Uint8Array) => void): void {
+  const frames = new FrameWalker(log);
   const z = new Decompress((c) => out.putSync(c));
   let any = false;
   try {
@@ -195,6 +200,8 @@ export class FrameWalker {
   private need = 4;
   private skip = 0;
   private checksum = false;
+  /** Frames may ask for a window of at most 2^log bytes. */
+  constructor(private readonly log = windowLog(ZSTD_WINDOW_MAX)) {}
 
   /** Reads the next bytes of the stream; throws ZstdError for a frame whose window is over the limit. */
   scan(c: Uint8Array): void {
@@ -251,8 +258,8 @@ export class FrameWalker {
           const at = 5 + didSize;
           window = fcsSize === 1 ? h[at] : fcsSize === 2 ? (h[at] | (h[at + 1] << 8)) + 256 : fcsSize === 4 ? u32(at) : u32(at) + u32(at + 4) * 2 ** 32;
         }
-        // Rule: a frame's window is at most ZSTD_WINDOW_MAX (as the native decoder's windowLogMax).
-        if (window > ZSTD_WINDOW_MAX) throw windowError(window);
+        // Rule: a frame's window is at most 2^log (as the native decoder's windowLogMax).
+        if (window > 2 ** this.log) throw windowError(this.log, window);
         this.next('block', 3);
         return;
       }

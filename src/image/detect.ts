@@ -31,7 +31,7 @@ export async function detectImage(path: string, res: Resources, onWarning: (m: s
   }
   const st = fstatSync(fd);
   if (st.isDirectory()) {
-    const store = new DirStore(path, res);
+    const store = new DirStore(path, res, limits);
     if (store.has('oci-layout') || store.has('index.json')) return { format: 'oci-layout', store };
     if (store.has('manifest.json')) return { format: 'docker-archive', store };
     throw new ArchiveError('NOT_AN_IMAGE', path, 'expected a directory holding oci-layout and index.json (OCI layout) or manifest.json (docker save), found neither');

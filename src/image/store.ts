@@ -7,7 +7,7 @@ import { join, posix, sep } from 'node:path';
 import { FileRegion, readAll, type ByteSource } from '../source.js';
 import { ArchiveError } from '../errors.js';
 import { indexTar, sliceSource, type TarMember } from '../archive/tar-index.js';
-import type { Budget } from '../archive/limits.js';
+import { DEFAULT_LIMITS, formatBytes, limitError, type Budget, type Limits } from '../archive/limits.js';
 
 /** File descriptors opened while loading an image; `closeAll` closes each once. */
 export class Resources {
@@ -37,6 +37,8 @@ export interface BlobStore {
   has(path: string): boolean;
   /** The regular file at `path` (links followed), or undefined. */
   get(path: string): Blob | undefined;
+  /** What the image may make the reader do (JSON document size, among others). */
+  readonly limits: Limits;
 }
 
 /** Archive member names and manifest paths in one form: no './', leading or trailing '/'. */
@@ -61,7 +63,7 @@ export function cleanPath(p: string): string | undefined {
 export class DirStore implements BlobStore {
   private cache = new Map<string, Blob | undefined>();
   private readonly root: string;
-  constructor(readonly file: string, private readonly res: Resources) {
+  constructor(readonly file: string, private readonly res: Resources, readonly limits: Limits = DEFAULT_LIMITS) {
     this.root = realpathSync(file);
   }
   has(path: string): boolean {
@@ -106,7 +108,9 @@ const MAX_LINK_HOPS = 40;
  */
 export class TarStore implements BlobStore {
   private members = new Map<string, TarMember>();
+  readonly limits: Limits;
   constructor(readonly file: string, private readonly src: ByteSource, onWarning?: (m: string) => void, budget?: Budget) {
+    this.limits = budget?.limits ?? DEFAULT_LIMITS;
     for (const m of indexTar(src, { file, onWarning, budget })) {
       const p = cleanPath(m.name);
       if (p !== undefined && p !== '') this.members.set(p, m);
@@ -142,12 +146,10 @@ export class TarStore implements BlobStore {
   }
 }
 
-/** Small JSON documents (manifests, indexes, configs) are read whole, up to this size. */
-const MAX_JSON = 64 * 1024 * 1024;
-
-export function readBytes(blob: Blob, file: string, what: string): Buffer {
-  if (blob.source.size > MAX_JSON) {
-    throw new ArchiveError('LIMIT', file, `${what} (${blob.path}) is ${blob.source.size} bytes; JSON documents over ${MAX_JSON} bytes are refused`);
+/** A small JSON document (manifest, index, config) read whole, up to `limits.maxJsonBytes`. */
+export function readBytes(blob: Blob, file: string, what: string, limits: Limits = DEFAULT_LIMITS): Buffer {
+  if (blob.source.size > limits.maxJsonBytes) {
+    throw limitError(file, '', `${what} (${blob.path}) is ${blob.source.size} bytes; JSON documents over ${formatBytes(limits.maxJsonBytes)} are refused`, 'maxJsonBytes');
   }
   return readAll(blob.source);
 }
