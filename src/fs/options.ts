@@ -5,6 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
+import { nameBytes } from '../archive/names.js';
 import { assertEncoding, invalidArgType, invalidArgValue, validateInt32, validateUint32 } from './args.js';
 
 export type Opts = Record<string, unknown>;
@@ -86,10 +87,14 @@ export function secondsToMs(t: number): number {
   return sec * 1000 + nsec / 1e6;
 }
 
-/** A name or path the core returned, in the encoding the caller asked for ('buffer' gives a Buffer). */
+/**
+ * A name or path the core returned, in the encoding the caller asked for: 'buffer' gives its raw
+ * bytes (a U+DC80+byte character is that byte again, see src/archive/names.ts), other encodings
+ * encode those bytes; utf8 keeps the string as it is.
+ */
 export function encodeName(s: string, encoding: unknown): string | Buffer {
   if (!encoding || encoding === 'utf8' || encoding === 'utf-8') return s;
-  const b = Buffer.from(s);
+  const b = nameBytes(s);
   return encoding === 'buffer' ? b : b.toString(encoding as BufferEncoding);
 }
 

@@ -8,6 +8,7 @@
  * - Errors name the path as the caller wrote it, like Node: a relative path stays relative.
  */
 import { Buffer } from 'node:buffer';
+import { decodeName } from '../archive/names.js';
 import { fileURLToPath } from 'node:url';
 import { FsError } from '../errors.js';
 import { invalidArgType, invalidArgValue, markArgError } from './args.js';
@@ -15,7 +16,7 @@ import { invalidArgType, invalidArgValue, markArgError } from './args.js';
 export interface PathArg {
   /** What the core is given: absolute, or '' for the empty path (which names nothing). */
   abs: string;
-  /** The path as the caller wrote it (a Buffer decoded as UTF-8, a URL converted). */
+  /** The path as the caller wrote it (a Buffer decoded as names are, a URL converted). */
   shown: string;
 }
 
@@ -37,7 +38,9 @@ export function pathString(value: unknown, name = 'path'): string {
   }
   let s: string;
   if (typeof value === 'string') s = value;
-  else if (value instanceof Uint8Array) s = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  // Bytes are a name as the kernel has it: decoded losslessly (a non-UTF-8 byte becomes the same
+  // U+DC80+byte the archive reader gives such a name), so any name read as a Buffer opens again.
+  else if (value instanceof Uint8Array) s = decodeName(value);
   else throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
   // A NUL byte would cut the path short in the kernel: Node refuses it.
   if (s.includes('\u0000')) {
