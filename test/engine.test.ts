@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Volume } from 'memfs';
 import { Engine } from '../src/engine/engine.js';
+import { FIXTURES, truth } from './helpers/fixtures.js';
 
 const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;
 const SEEDED = '<h1>seeded from the image</h1>\n';
@@ -243,4 +244,24 @@ test('DKR-2 volume-nocopy leaves the copy to the next mount without it; DKR-6 in
 test('a volume over a symlink of the image fails at create with "not a directory"', async (t) => {
   const { e } = await engine(t);
   await t.throwsAsync(e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/usr/lib/libbig.so.1' }] }), { message: /not a directory/ });
+});
+
+test('an OCI layout directory (skopeo copy … oci:DIR) is stored as its OCI archive and runs: the container shows podman\'s rootfs', async (t) => {
+  const { e, home } = await engine(t);
+  const dir = join(home, '..', `${home.split('/').pop()}-layout`);
+  mkdirSync(dir);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('tar', ['-xf', join(FIXTURES, 'layers/oci-archive.tar'), '-C', dir]);
+  const rec = await e.load(dir);
+  t.is(rec.format, 'oci-archive');
+  t.is((await e.load(dir)).id, rec.id, 'loading it again finds the stored image');
+  rmSync(dir, { recursive: true, force: true }); // the state keeps its own copy
+  const c = await e.open((await e.create(rec.id)).id);
+  t.is(c.view.manifest(), truth('layers', 'rootfs.manifest'));
+  await c.close();
+  // Anything but directories and regular files in a layout is refused, never followed.
+  mkdirSync(dir);
+  execFileSync('tar', ['-xf', join(FIXTURES, 'layers/oci-archive.tar'), '-C', dir]);
+  execFileSync('ln', ['-s', '/etc/passwd', join(dir, 'blobs', 'stray')]);
+  t.is(await code(e.state.putImage({ ...rec, id: 'f'.repeat(64), tags: [] }, dir)), 'BAD_INPUT');
 });

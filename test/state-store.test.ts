@@ -201,8 +201,10 @@ test('records: references are checked, names and tags are unique, used records a
   await failsWith(t, state.putImage(img, Buffer.from('c')), 'EXISTS', join(home, 'images', img.id), 'cannot be replaced');
   await failsWith(t, state.removeImage(img.id), 'IN_USE', join(home, 'images', img.id), `${shortId(c.id)} (web)`);
   await failsWith(t, state.removeVolume('v'), 'IN_USE', join(home, 'volumes', 'v'), `${shortId(c.id)} (web)`);
-  const dirArchive = join(home, '..');
-  await failsWith(t, state.putImage(image(), dirArchive), 'BAD_INPUT', dirArchive, 'must be a file');
+  const dirArchive = mkdtempSync(join(tmpdir(), 'layerfs-not-a-layout-'));
+  t.teardown(() => rmSync(dirArchive, { recursive: true, force: true }));
+  await failsWith(t, state.putImage(image(), dirArchive), 'BAD_INPUT', dirArchive, 'not an OCI layout directory');
+  await failsWith(t, state.putImage(image(), '/dev/null'), 'BAD_INPUT', '/dev/null', 'an archive file or an OCI layout directory');
   await failsWith(t, state.putImage(image(), join(dirArchive, 'nope.tar')), 'BAD_INPUT', join(dirArchive, 'nope.tar'), 'does not exist');
   // The record's fields are checked before anything is written.
   await failsWith(t, state.putContainer({ ...c, state: 'paused' as never }), 'BAD_INPUT', join(home, 'containers'), 'field "state"');

@@ -57,14 +57,16 @@ export class Engine {
     return new Engine(await State.open(opts.home), opts.copyUp ?? 'full');
   }
 
-  /** Adds an image archive to the state (format told by content), keeping the archive as given. */
+  /** Adds an image archive or OCI layout directory to the state (format told by content). */
   async load(path: string, opts: { tag?: string } = {}): Promise<ImageRecord> {
     const image = await loadImage(path, opts);
     try {
       const id = image.configDigest?.slice(7) ?? image.layers.map((l) => l.diffId.slice(7)).join('').slice(0, 64);
       const existing = await this.state.getImage(id);
       if (existing) return existing;
-      const rec: ImageRecord = { id, tags: image.tags, source: path, format: image.format === 'layers' ? 'docker-archive' : image.format, configDigest: `sha256:${id}`, created: new Date().toISOString() };
+      // The state keeps an OCI layout directory as the OCI archive it packs into.
+      const format = image.format === 'layers' ? 'docker-archive' : image.format === 'oci-layout' ? 'oci-archive' : image.format;
+      const rec: ImageRecord = { id, tags: image.tags, source: path, format, configDigest: `sha256:${id}`, created: new Date().toISOString() };
       await this.state.putImage(rec, path);
       return rec;
     } finally {

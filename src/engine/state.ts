@@ -25,6 +25,7 @@ import { StateError, type StateErrorCode } from '../errors.js';
 import type { ImageFormat } from '../image/detect.js';
 import { cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { stateHome } from './home.js';
+import { assertLayout, packLayout } from './pack-dir.js';
 
 export interface ImageRecord {
   /** 64 lowercase hex digits (Docker uses the config digest's hex). */
@@ -269,17 +270,21 @@ export class State {
       if (exists && archive !== undefined) throw new StateError('EXISTS', join(dir, rec.id), 'image already exists (its archive cannot be replaced)');
       if (exists) return writeJsonAtomic(this.recordFile('images', rec.id), rec);
       if (archive === undefined) throw new StateError('BAD_INPUT', join(dir, rec.id), 'a new image needs its archive');
+      let kind: 'file' | 'dir' | undefined;
       if (typeof archive === 'string') {
-        const isFile = await stat(archive).then((s) => s.isFile(), (e: NodeJS.ErrnoException) => {
+        kind = await stat(archive).then((s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : undefined), (e: NodeJS.ErrnoException) => {
           if (e.code === 'ENOENT') throw new StateError('BAD_INPUT', archive, 'the image archive does not exist');
           throw e;
         });
-        if (!isFile) throw new StateError('BAD_INPUT', archive, 'the image archive must be a file');
+        if (!kind) throw new StateError('BAD_INPUT', archive, 'the image must be an archive file or an OCI layout directory');
+        if (kind === 'dir') assertLayout(archive);
       }
       await this.create('images', rec.id, rec, async (staged) => {
         const dest = join(staged, 'archive.tar');
-        if (typeof archive === 'string') await copyFileSynced(archive, dest);
-        else await writeFileAtomic(dest, archive);
+        // An OCI layout directory is kept as the OCI archive it packs into (src/engine/pack-dir.ts).
+        if (typeof archive !== 'string') await writeFileAtomic(dest, archive);
+        else if (kind === 'dir') await packLayout(archive, dest);
+        else await copyFileSynced(archive, dest);
       });
     });
   }

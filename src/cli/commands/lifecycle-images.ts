@@ -41,7 +41,7 @@ export function registerImageVerbs(program: Command): void {
   program
     .command('load')
     .description('store an image archive (docker-archive, oci-archive or OCI layout)')
-    .argument('<archive>', 'path of the archive')
+    .argument('<archive>', 'path of the archive, or of an OCI layout directory')
     .option('--tag <tag>', 'the image to take from an archive holding several')
     .action(async (path: string, opts: { tag?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals();
