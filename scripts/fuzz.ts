@@ -12,8 +12,9 @@
  * test/fuzz-archive.test.ts runs the same property for ~10 s in CI; test/hostile-corpus.test.ts
  * replays test/corpus/found/ so a fixed finding stays fixed.
  *
- * Limit: loads run in this process, so a load that never returns (an infinite loop) stops the run
- * instead of being recorded; a slow one that returns is recorded.
+ * `npm run fuzz` runs the loads in a child process under a watchdog (scripts/fuzz-watchdog.ts): a
+ * load that never returns (an infinite loop) is killed after --hang-seconds (default 30) and saved
+ * as a finding like any other; a slow one that returns (over 5 s) is recorded by `check`.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,10 +153,24 @@ export const caseArb = (seeds: Seed[]) => fc.record({
 
 export interface FuzzResult { runs: number; outcomes: Record<string, number>; findings: Array<{ label: string; detail: string; file?: string }> }
 
+export interface FuzzOptions {
+  seconds: number;
+  seed: number;
+  foundDir?: string;
+  log?: (s: string) => void;
+  /** Where mutants are written (a temp dir, removed at the end, unless given). */
+  dir?: string;
+  /** Called before each mutant is loaded, with what would reproduce it (the watchdog's record). */
+  onStart?: (c: { label: string; kind: Seed['kind']; verify: boolean; mutations: Mutation[]; file: string }) => void;
+  /** Classifies one mutant: `check` unless given (the watchdog's test gives one that hangs). */
+  check?: typeof check;
+}
+
 /** Runs for `seconds`; each finding is written to `foundDir` (if given) with a note. */
-export async function fuzz(opts: { seconds: number; seed: number; foundDir?: string; log?: (s: string) => void }): Promise<FuzzResult> {
+export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const seeds = await loadSeeds();
-  const dir = mkdtempSync(join(tmpdir(), 'layerfs-fuzz-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'layerfs-fuzz-'));
+  const classify = opts.check ?? check;
   const res: FuzzResult = { runs: 0, outcomes: {}, findings: [] };
   const deadline = Date.now() + opts.seconds * 1000;
   try {
@@ -164,7 +179,13 @@ export async function fuzz(opts: { seconds: number; seed: number; foundDir?: str
         if (Date.now() > deadline) return true;
         const s = seeds[c.seed];
         const bytes = applyMutations(s.bytes, c.mutations);
-        const o = await check(bytes, s.kind, c.verify, dir);
+        if (opts.onStart) {
+          // The mutant is on disk before the watchdog is told, so a hang leaves it to be saved.
+          const file = join(dir, 'mutant.tar');
+          writeFileSync(file, bytes);
+          opts.onStart({ label: s.label, kind: s.kind, verify: c.verify, mutations: c.mutations, file });
+        }
+        const o = await classify(bytes, s.kind, c.verify, dir);
         res.runs++;
         res.outcomes[o.detail && o.result === 'typed' ? o.detail : o.result] = (res.outcomes[o.detail && o.result === 'typed' ? o.detail : o.result] ?? 0) + 1;
         if (o.result === 'finding') {
@@ -187,7 +208,7 @@ export async function fuzz(opts: { seconds: number; seed: number; foundDir?: str
       { seed: opts.seed, numRuns: 10_000_000, interruptAfterTimeLimit: opts.seconds * 1000, markInterruptAsFailure: false, endOnFailure: true },
     );
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
   }
   return res;
 }
@@ -205,9 +226,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href &
   };
   const seconds = arg('seconds', 60);
   const seed = arg('seed', Date.now() % 2 ** 31);
+  const hangMs = arg('hang-seconds', 30) * 1000;
   const foundDir = fileURLToPath(new URL('../test/corpus/found/', import.meta.url));
-  console.log(`fuzzing the archive reader for ${seconds} s, seed ${seed}`);
-  fuzz({ seconds, seed, foundDir, log: (s) => console.log(s) }).then((r) => {
+  console.log(`fuzzing the archive reader for ${seconds} s, seed ${seed} (a load stuck for ${hangMs / 1000} s is a finding)`);
+  import('./fuzz-watchdog.js').then((w) => w.guardedFuzz({ seconds, seed, foundDir, hangMs, log: (s: string) => console.log(s) })).then((r) => {
     console.log(`${r.runs} mutants: ${JSON.stringify(r.outcomes)}`);
     console.log(r.findings.length ? `${r.findings.length} finding(s) written to ${foundDir}` : 'no findings');
     process.exitCode = r.findings.length ? 1 : 0;

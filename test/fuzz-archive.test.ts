@@ -5,7 +5,12 @@
  * saves findings to test/corpus/found/, which test/hostile-corpus.test.ts replays.
  */
 import test from 'ava';
-import { applyMutations, fuzz } from '../scripts/fuzz.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyMutations, fuzz, loadSeeds } from '../scripts/fuzz.js';
+import { guardedFuzz } from '../scripts/fuzz-watchdog.js';
 
 test('mutations are deterministic and stay in bounds', (t) => {
   const seed = Buffer.alloc(2048, 7);
@@ -26,4 +31,27 @@ test('fuzz the reader for ~10 s (seeded): no finding', async (t) => {
   t.true(r.runs > 100, `${r.runs} mutants ran`);
   t.true((r.outcomes.loaded ?? 0) > 0, 'some mutants still load');
   t.deepEqual(r.findings.map((f) => `${f.label}\n${f.detail}`), []);
+});
+
+test('the watchdog: a load that never returns is killed and saved as a finding that reproduces it', async (t) => {
+  const found = mkdtempSync(join(tmpdir(), 'layerfs-fuzz-found-'));
+  t.teardown(() => rmSync(found, { recursive: true, force: true }));
+  const checkModule = fileURLToPath(new URL('./helpers/hang-check.ts', import.meta.url));
+  const started = Date.now();
+  const r = await guardedFuzz({ seconds: 60, seed: 7, foundDir: found, hangMs: 1500, checkModule });
+  t.true(Date.now() - started < 30_000, 'the hang was cut short, not waited out');
+  t.is(r.findings.length, 1);
+  t.regex(r.findings[0].detail, /no result after 1500 ms: killed \(a hang\)/);
+  const meta = JSON.parse(readFileSync(r.findings[0].file!.replace(/\.tar$/, '.json'), 'utf8'));
+  // The saved mutant is the one the mutations make from the seed it names.
+  const seeds = await loadSeeds();
+  const seed = seeds.find((s) => s.label === meta.seed)!;
+  t.truthy(seed, meta.seed);
+  t.true(applyMutations(seed.bytes, meta.mutations).equals(readFileSync(r.findings[0].file!)), 'the saved bytes are the mutant');
+});
+
+test('the watchdog passes a run without hangs through: the child\'s counts, no finding', async (t) => {
+  const r = await guardedFuzz({ seconds: 3, seed: 0x5eed, hangMs: 30_000 });
+  t.true(r.runs > 10, `${r.runs} mutants ran`);
+  t.deepEqual(r.findings, []);
 });
