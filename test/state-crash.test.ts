@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { newId, State } from '../src/engine/state.js';
+import { newId } from '../src/engine/records.js';
+import { State } from '../src/engine/state.js';
 import { checkVolumeFile, layerBlob, layerGen, sha256hex } from './helpers/state-crash-child.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/state-crash-child.ts', import.meta.url));

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { StateError, type StateErrorCode } from '../src/errors.js';
 import { readJson, withLock, writeFileAtomic } from '../src/engine/atomic.js';
 import { stateHome } from '../src/engine/home.js';
-import { newId, shortId, State, type ContainerInput, type ImageRecord, type VolumeRecord } from '../src/engine/state.js';
+import { newId, shortId, type ContainerInput, type ImageRecord, type VolumeRecord } from '../src/engine/records.js';
+import { State } from '../src/engine/state.js';
 
 type Ctx = import('ava').ExecutionContext;
 

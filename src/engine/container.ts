@@ -18,7 +18,8 @@ import { MountCore } from '../mounts/router.js';
 import { MountTable, type Mount as TableMount } from '../mounts/table.js';
 import { writeTar } from '../out/tar-write.js';
 import type { View } from '../view.js';
-import type { ContainerRecord, State } from './state.js';
+import type { ContainerRecord } from './records.js';
+import type { State } from './state.js';
 
 export async function tarBytes(entries: Parameters<typeof writeTar>[0]): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -23,7 +23,8 @@ import { HostCore } from '../mounts/host-core.js';
 import type { CopyUpStrategy } from '../union/state.js';
 import type { View } from '../view.js';
 import { Container, tarBytes } from './container.js';
-import { newId, State, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './state.js';
+import { newId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
+import { State } from './state.js';
 
 export interface MountSpec {
   type: 'volume' | 'bind' | 'tmpfs';

@@ -3,7 +3,8 @@
  *
  *   <home>/lock                              the cross-process lock (atomic.ts)
  *   <home>/images/<id>/image.json            ImageRecord
- *   <home>/images/<id>/archive.tar           the image archive, a byte copy of the file given
+ *   <home>/images/<id>/archive.tar           the image archive: a byte copy of the file given, or the
+ *                                            OCI archive a layout directory packs into (pack-dir.ts)
  *   <home>/containers/<id>/container.json    ContainerRecord
  *   <home>/containers/<id>/layer.tar         the container's writable layer
  *   <home>/volumes/<name>/volume.json        VolumeRecord
@@ -18,173 +19,21 @@
  * - Entries starting with '.' are the store's scratch; ids and names never start with '.'.
  * - `open` creates the layout and, under the lock, finishes or discards what killed writers left.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { StateError, type StateErrorCode } from '../errors.js';
-import type { ImageFormat } from '../image/detect.js';
+import { StateError } from '../errors.js';
 import { cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { stateHome } from './home.js';
 import { assertLayout, packLayout } from './pack-dir.js';
-
-export interface ImageRecord {
-  /** 64 lowercase hex digits (Docker uses the config digest's hex). */
-  id: string;
-  tags: string[];
-  /** Where the archive came from. */
-  source: string;
-  format: ImageFormat;
-  /** `sha256:<64 hex>` */
-  configDigest: string;
-  /** ISO 8601 */
-  created: string;
-}
-
-export interface Mount {
-  /** A named volume of this store, a path on the host, or a tmpfs (in memory; `source` unused). */
-  type: 'volume' | 'bind' | 'tmpfs';
-  source: string;
-  /** Absolute path inside the container. */
-  target: string;
-  readOnly: boolean;
-}
-
-export type ContainerStatus = 'created' | 'running' | 'exited';
-export type BlobName = 'layer.tar';
-export interface BlobRef { digest: string; size: number }
-
-export interface ContainerRecord {
-  id: string;
-  name: string;
-  /** The id of an image in this store. */
-  image: string;
-  mounts: Mount[];
-  state: ContainerStatus;
-  created: string;
-  labels: Record<string, string>;
-  /** The digest and size of each blob, kept by the store (putContainer, putBlob). */
-  blobs: Partial<Record<BlobName, BlobRef>>;
-}
-
-/** What a caller puts: the store fills in `blobs`. */
-export type ContainerInput = Omit<ContainerRecord, 'blobs'>;
-
-export interface VolumeRecord {
-  name: string;
-  /** Created for a container without a name (named by a random id, like Docker). */
-  anonymous: boolean;
-  created: string;
-  labels: Record<string, string>;
-}
-
-const BLOB_NAMES: readonly BlobName[] = ['layer.tar'];
-const MAX_NAME = 128;
-const MAX_TAG = 255;
-
-/** A new random id: 64 hex digits, like Docker (which also redraws when the short id is all digits). */
-export function newId(): string {
-  for (;;) {
-    const id = randomBytes(32).toString('hex');
-    if (!/^\d{12}/.test(id)) return id;
-  }
-}
-
-/** The 12-digit short form of an id. */
-export function shortId(id: string): string {
-  return id.slice(0, 12);
-}
+import {
+  BLOB_NAMES, CONTAINER_FIELDS, IMAGE_FIELDS, INPUT_FIELDS, VOLUME_FIELDS, checkKey, checkTag, shape, shortId,
+  type BlobName, type ContainerInput, type ContainerRecord, type ImageRecord, type VolumeRecord,
+} from './records.js';
 
 function sha256(data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
-
-// ---- validation ----
-
-/**
- * An id is 64 lowercase hex digits. A name (container, volume) is 1 to 128 characters of letters,
- * digits, '_', '.' and '-', starting with a letter or digit (Docker's rule), and holds no '..'. So
- * neither can be a path separator, '.', '..' or one of the store's dot-named scratch entries.
- */
-function checkKey(dir: string, what: string, value: unknown, kind: 'id' | 'name'): string {
-  const bad = (problem: string): never => { throw new StateError('BAD_NAME', dir, `${what} ${JSON.stringify(value)} ${problem}`); };
-  if (typeof value !== 'string') return bad('is not a string');
-  if (value === '') return bad('is empty');
-  if (/[/\\]/.test(value)) return bad('contains a path separator');
-  if (value.includes('..')) return bad("contains '..'");
-  if (kind === 'id') {
-    if (!/^[0-9a-f]{64}$/.test(value)) return bad('is not 64 lowercase hex digits');
-  } else {
-    if (value.length > MAX_NAME) return bad(`is longer than ${MAX_NAME} characters`);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
-      return bad("must start with a letter or digit and hold only letters, digits, '_', '.' and '-'");
-    }
-  }
-  return value;
-}
-
-/** A tag: 1 to 255 printable characters without spaces. */
-function checkTag(dir: string, tag: unknown): string {
-  if (typeof tag !== 'string' || tag === '' || tag.length > MAX_TAG || !/^[\x21-\x7e]+$/.test(tag)) {
-    throw new StateError('BAD_NAME', dir, `tag ${JSON.stringify(tag)} must be 1 to ${MAX_TAG} printable characters without spaces`);
-  }
-  return tag;
-}
-
-type Field = [test: (v: unknown) => boolean, expected: string];
-const isString = (v: unknown): boolean => typeof v === 'string';
-const isDate: Field = [(v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date'];
-const isLabels: Field = [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'];
-const isMount = (v: unknown): boolean => isObject(v) && (v.type === 'volume' || v.type === 'bind' || v.type === 'tmpfs')
-  && isString(v.source) && typeof v.target === 'string' && v.target.startsWith('/') && typeof v.readOnly === 'boolean';
-const isBlobs = (v: unknown): boolean => isObject(v) && Object.entries(v).every(([k, b]) =>
-  (BLOB_NAMES as readonly string[]).includes(k) && isObject(b) && typeof b.digest === 'string'
-  && /^sha256:[0-9a-f]{64}$/.test(b.digest) && Number.isSafeInteger(b.size));
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const IMAGE_FIELDS: Record<keyof ImageRecord, Field> = {
-  id: [isString, 'a string'],
-  tags: [(v) => Array.isArray(v) && v.every(isString), 'an array of strings'],
-  source: [isString, 'a string'],
-  format: [(v) => v === 'docker-archive' || v === 'oci-archive' || v === 'oci-layout', "'docker-archive', 'oci-archive' or 'oci-layout'"],
-  configDigest: [(v) => typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v), "'sha256:' and 64 hex digits"],
-  created: isDate,
-};
-const CONTAINER_FIELDS: Record<keyof ContainerRecord, Field> = {
-  id: [isString, 'a string'],
-  name: [isString, 'a string'],
-  image: [isString, 'a string'],
-  mounts: [(v) => Array.isArray(v) && v.every(isMount), 'an array of {type, source, target (absolute), readOnly}'],
-  state: [(v) => v === 'created' || v === 'running' || v === 'exited', "'created', 'running' or 'exited'"],
-  created: isDate,
-  labels: isLabels,
-  blobs: [isBlobs, 'an object of {digest, size} by blob name'],
-};
-const { blobs: _storeOwned, ...INPUT_FIELDS } = CONTAINER_FIELDS;
-const VOLUME_FIELDS: Record<keyof VolumeRecord, Field> = {
-  name: [isString, 'a string'],
-  anonymous: [(v) => typeof v === 'boolean', 'a boolean'],
-  created: isDate,
-  labels: isLabels,
-};
-
-/**
- * Checks `value` has each field of the record kind, with the right type, and returns just those
- * fields (unknown ones are dropped). Reading a file, a bad shape is MALFORMED; writing, BAD_INPUT.
- */
-function shape<T>(code: StateErrorCode, file: string, value: unknown, fields: Record<keyof T, Field>): T {
-  if (!isObject(value)) throw new StateError(code, file, 'is not a JSON object');
-  const out: Record<string, unknown> = {};
-  for (const [key, [test, expected]] of Object.entries(fields) as Array<[string, Field]>) {
-    if (!test(value[key])) throw new StateError(code, file, `field "${key}" must be ${expected}, not ${JSON.stringify(value[key])}`);
-    out[key] = value[key];
-  }
-  return out as T;
-}
-
-// ---- the store ----
 
 type Kind = 'images' | 'containers' | 'volumes';
 const RECORD_FILE: Record<Kind, string> = { images: 'image.json', containers: 'container.json', volumes: 'volume.json' };

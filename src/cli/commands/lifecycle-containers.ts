@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Container } from '../../engine/container.js';
 import type { Engine } from '../../engine/engine.js';
-import type { ContainerRecord } from '../../engine/state.js';
+import type { ContainerRecord } from '../../engine/records.js';
 import { makeOut, paint, printJson } from '../output.js';
 import { ago, forEachArg, printTable } from './lifecycle-table.js';
 import { tagImage } from './lifecycle-images.js';

@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Engine } from '../../engine/engine.js';
-import type { ImageRecord } from '../../engine/state.js';
+import type { ImageRecord } from '../../engine/records.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { ago, printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { Engine } from '../../engine/engine.js';
-import type { ContainerRecord, ContainerStatus } from '../../engine/state.js';
+import type { ContainerRecord, ContainerStatus } from '../../engine/records.js';
 import { makeOut, paint } from '../output.js';
 import { readCommands, Session } from '../shell/session.js';
 
