@@ -39,7 +39,8 @@ function truthLayers(image: string): TruthLayer[] {
 function row(m: TarMember, kind: string): string {
   let name = nameBytes(m.name);
   while (name.length > 1 && name[name.length - 1] === 0x2f) name = name.subarray(0, name.length - 1);
-  const pax = Object.keys(m.pax ?? {}).sort().map((k) =>
+  // The keywords in force: a deleted one (empty value) is not listed, nor is an empty xattr.
+  const pax = [...(m.pax ?? new Map<string, string | Buffer>())].filter(([, v]) => v.length > 0).map(([k]) => k).sort().map((k) =>
     k.startsWith('SCHILY.xattr.') ? `${k}=0x${m.xattrs![k.slice(13)].toString('hex')}` : k);
   return [
     esc(name), m.typeflag, m.mode.toString(8).padStart(4, '0'), m.uid, m.gid, m.size,
@@ -187,7 +188,7 @@ test('DA-3 PAX global header (g) applies to every following member', (t) => {
   t.deepEqual(members.map((m) => m.name), ['d/', 'd/f']);
   for (const m of members) {
     t.is(m.uid, 4242);
-    t.is(m.pax?.comment, 'hello');
+    t.is(m.pax?.get('comment'), 'hello');
   }
 });
 

@@ -36,8 +36,12 @@ export interface TarMember {
   gname: string;
   devmajor: number;
   devminor: number;
-  /** Every PAX keyword that applied (global ones included), values decoded like names. */
-  pax?: Record<string, string>;
+  /**
+   * The PAX records that applied (global ones included), as parsed: values decoded like names, an
+   * xattr's as bytes; an empty value is a keyword that was deleted (its header field stayed).
+   * Members under the same global records share this map.
+   */
+  pax?: ReadonlyMap<string, string | Buffer>;
   /** PAX `SCHILY.xattr.*` (and `LIBARCHIVE.xattr.*`) values as raw bytes. */
   xattrs?: Record<string, Buffer>;
   headerOffset: number;
@@ -195,18 +199,16 @@ export function paxTime(v: string): number {
 
 /** Applies PAX records to a member (OCI-13: xattrs from SCHILY.xattr.*, raw bytes kept). */
 function applyPax(m: TarMember, records: PaxRecords): void {
-  const pax: Record<string, string> = {};
+  m.pax = records;
   for (const [key, raw] of records) {
     if (typeof raw !== 'string') {
       // An xattr may be empty (GNU tar writes `SCHILY.xattr.user.empty=`).
       (m.xattrs ??= {})[key.slice(13)] = raw;
-      if (raw.length > 0) pax[key] = decodeName(raw);
       continue;
     }
     // For every other keyword an empty value deletes it (POSIX pax): the header field stays.
     if (raw.length === 0) continue;
     const value = raw;
-    pax[key] = value;
     switch (key) {
       case 'path': m.name = value; break;
       case 'linkpath': m.linkname = value; break;
@@ -227,7 +229,6 @@ function applyPax(m: TarMember, records: PaxRecords): void {
         }
     }
   }
-  if (Object.keys(pax).length > 0) m.pax = pax;
 }
 
 function merge(global: PaxRecords | undefined, local: PaxRecords | undefined): PaxRecords | undefined {
