@@ -15,7 +15,7 @@ import { writeTar, type Written } from './out/tar-write.js';
 import { UnionCore } from './union/core.js';
 import type { CopyUpStats, UnionOptions } from './union/state.js';
 import { mergedEntries } from './union/tree.js';
-import { upperEntries } from './union/upper.js';
+import { layerEntries, upperEntries } from './union/upper.js';
 
 export class View {
   readonly core: UnionCore;
@@ -57,6 +57,11 @@ export class View {
   /** The writable layer as entries: whiteouts, opaque markers, new and copied-up objects. */
   upperEntries(): Entry[] {
     return upperEntries(this.core.s);
+  }
+
+  /** The writable layer as a container saves it: the root's own entry first (OVL-26), then upperEntries(). */
+  layerEntries(): Entry[] {
+    return layerEntries(this.core.s);
   }
 
   /** The merged filesystem as entries, parents first, names in byte order. */

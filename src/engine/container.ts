@@ -72,7 +72,7 @@ export class Container {
 
   /** Writes the container layer to the state (atomically, with its record). */
   async save(): Promise<void> {
-    await this.state.putBlob(this.record.id, 'layer.tar', await tarBytes(this.view.upperEntries()));
+    await this.state.putBlob(this.record.id, 'layer.tar', await tarBytes(this.view.layerEntries()));
   }
 
   /** Saves the container layer, then lets go of everything. */

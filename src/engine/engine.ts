@@ -154,7 +154,7 @@ export class Engine {
         mounts: mounts.map(({ noCopy: _, ...m }) => m), state: 'created' as const, created: new Date().toISOString(),
         labels: (opts.readOnly ? { 'layerfs.read-only': 'true' } : {}) as Record<string, string>,
       };
-      return await this.state.putContainer(rec, { 'layer.tar': await tarBytes(view.upperEntries()) });
+      return await this.state.putContainer(rec, { 'layer.tar': await tarBytes(view.layerEntries()) });
     } finally {
       view.close();
     }

@@ -3,6 +3,7 @@
  * (or to a whiteout), and several names may share one inode (hard links). Copy-up re-binds a name
  * to a new upper inode; open descriptors hold inodes, not names.
  */
+import { nameBytes } from '../archive/names.js';
 import type { FileType } from '../entry.js';
 import type { FileData } from './data.js';
 
@@ -27,7 +28,7 @@ export class Inode {
   ctimeMs: number;
   birthtimeMs: number;
   rdev = 0;
-  /** Symlink target, raw bytes as a string. */
+  /** Symlink target, decoded as names are (src/archive/names.ts). */
   target = '';
   xattrs?: Map<string, Buffer>;
   /** Regular files: the bytes. */
@@ -66,7 +67,8 @@ export class Inode {
 
   get size(): number {
     if (this.type === 'file') return this.data ? this.data.size : 0;
-    if (this.type === 'symlink') return Buffer.byteLength(this.target, 'latin1');
+    // OVL-25: a symlink's size is the byte length of its target (the name codec's bytes).
+    if (this.type === 'symlink') return nameBytes(this.target).length;
     return this.type === 'dir' ? 4096 : 0;
   }
 }

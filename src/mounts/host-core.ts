@@ -28,6 +28,8 @@
  */
 import { runCoded } from './coded.js';
 import * as fs from 'node:fs';
+import { DescriptorTable } from '../core/descriptors.js';
+import { O_PATH, pathOnly } from '../core/flags.js';
 import { direntType, orMissing, truncateByOpen, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { at, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
@@ -60,8 +62,8 @@ export class HostCore implements Core {
   readonly readOnly: boolean;
   /** The root directory's identity: every call reopens it by path and checks it is still this one. */
   private readonly rootId: { dev: number; ino: number };
-  /** This core's descriptor numbers → host descriptors. */
-  private readonly files = new Map<number, number>();
+  /** This core's descriptor numbers → host descriptors (the host's open file is the object). */
+  private readonly files = new DescriptorTable<number>();
 
   constructor(rootDir: string, opts: HostCoreOptions = {}) {
     this.root = rootDir;
@@ -73,9 +75,7 @@ export class HostCore implements Core {
 
   /** Closes every descriptor opened through this core (teardown). The core stays usable. */
   closeAll(): void {
-    const hosts = [...this.files.values()];
-    this.files.clear();
-    for (const host of hosts) {
+    for (const host of this.files.clear()) {
       try {
         fs.closeSync(host);
       } catch {
@@ -247,6 +247,7 @@ export class HostCore implements Core {
    * is created by name with O_NOFOLLOW, so a link planted meanwhile is refused, not followed.
    */
   open(path: string, flags: number, mode: number): number {
+    if (flags & O_PATH) return this.openPath(path, pathOnly(flags));
     return this.run('open', path, undefined, () => {
       const creat = (flags & C.O_CREAT) !== 0;
       const excl = creat && (flags & C.O_EXCL) !== 0;
@@ -266,18 +267,31 @@ export class HostCore implements Core {
         if (this.readOnly && guarded(st) && (writing || (flags & C.O_TRUNC && st.isFile()))) fail('EROFS');
         return fs.openSync(self(f.fd!), flags & ~(C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW), mode);
       }, creat);
-      let n = 3;
-      while (this.files.has(n)) n++;
-      this.files.set(n, host);
-      return n;
+      return this.files.add(host);
+    });
+  }
+
+  /**
+   * OVL-24, open(2) with O_PATH: only O_NOFOLLOW and O_DIRECTORY count; with O_NOFOLLOW a last
+   * symlink is opened itself (reopening its walk descriptor's /proc/self/fd link without
+   * O_NOFOLLOW gives that same object), O_DIRECTORY on a non-directory is ENOTDIR. The host
+   * answers EBADF for everything but fstat and close on the descriptor.
+   */
+  private openPath(path: string, flags: number): number {
+    return this.run('open', path, undefined, () => {
+      const host = this.walk(path, (flags & C.O_NOFOLLOW) === 0, (f) => {
+        if (!f.st) fail('ENOENT');
+        if ((f.slash || flags & C.O_DIRECTORY) && !isDir(f.st)) fail('ENOTDIR');
+        return fs.openSync(self(f.fd!), O_PATH);
+      });
+      return this.files.add(host);
     });
   }
 
   /** Runs `fn` on the host descriptor behind one of ours (EBADF if none); `change`: EROFS on a read-only core. */
   private onFd<T>(syscall: string, fd: number, fn: (host: number) => T, change = false): T {
     return this.run(syscall, undefined, undefined, () => {
-      const host = this.files.get(fd);
-      if (host === undefined) fail('EBADF');
+      const host = this.files.get(fd, syscall);
       if (change) this.writable();
       return fn(host);
     });
@@ -285,10 +299,7 @@ export class HostCore implements Core {
 
   close(fd: number): void {
     // As close(2): the number is free afterwards even if the host reports an error.
-    this.onFd('close', fd, (host) => {
-      this.files.delete(fd);
-      fs.closeSync(host);
-    });
+    this.run('close', undefined, undefined, () => fs.closeSync(this.files.remove(fd)));
   }
 
   read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {

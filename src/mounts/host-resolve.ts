@@ -40,11 +40,7 @@ import { Buffer } from 'node:buffer';
 import * as fs from 'node:fs';
 
 const { O_NOFOLLOW, O_DIRECTORY, S_IFMT, S_IFLNK, S_IFDIR } = fs.constants;
-/**
- * Linux's O_PATH (not among Node's fs.constants): a handle that opens nothing, only names an
- * inode. This value is the generic one (x86, arm, arm64, riscv, powerpc, s390, loongarch, mips).
- */
-export const O_PATH = 0o10000000;
+import { O_PATH } from '../core/flags.js';
 /** Linux's MAXSYMLINKS. */
 const MAX_HOPS = 40;
 /** Linux's PATH_MAX (bytes, the terminating NUL included). */
@@ -57,6 +53,7 @@ export const at = (dir: number, name: string): string => `/proc/self/fd/${dir}/$
 
 export { codeOf, fail } from './coded.js';
 import { codeOf, fail } from './coded.js';
+import { wantsDir } from '../core/path-rules.js';
 
 export const isDir = (st: fs.Stats): boolean => (st.mode & S_IFMT) === S_IFDIR;
 export const isLink = (st: fs.Stats): boolean => (st.mode & S_IFMT) === S_IFLNK;
@@ -146,8 +143,7 @@ export function resolve(root: { fd: number; st: fs.Stats }, path: string, follow
           continue;
         }
         if (target === '') fail('ENOENT');
-        // A link's own trailing slash asks for a directory at the end, like the path's.
-        if (isLast && (target.endsWith('/') || target.endsWith('/.') || target === '.')) slash = true;
+        if (isLast && wantsDir(target)) slash = true;
         while (target.startsWith('/') && levels.length > 1) pop();
         todo.push(...target.split('/').filter((c) => c !== '').reverse());
         continue;

@@ -8,6 +8,7 @@
 import { constants as C } from 'node:fs';
 import type { StatInfo } from '../fs/core.js';
 import type { MountTable, Placed } from './table.js';
+import { wantsDir } from '../core/path-rules.js';
 
 
 export interface Located extends Placed {
@@ -26,7 +27,7 @@ const isLink = (st: StatInfo) => (st.mode & C.S_IFMT) === C.S_IFLNK;
 export function locate(table: MountTable, path: string, follow: boolean | 'never'): Located | string {
   if (path === '') return 'ENOENT';
   const raw = path.split('/');
-  const slash = raw.length > 1 && (raw[raw.length - 1] === '' || raw[raw.length - 1] === '.');
+  let slash = raw.length > 1 && (raw[raw.length - 1] === '' || raw[raw.length - 1] === '.');
   let items = raw.filter((p) => p !== '');
   const end = items[items.length - 1];
   const dots = end === '.' || end === '..' ? end : undefined;
@@ -52,6 +53,7 @@ export function locate(table: MountTable, path: string, follow: boolean | 'never
       if (++hops > table.maxHops) return 'ELOOP';
       const target = placed.mount.core.readlink(placed.rel);
       if (target === '') return 'ENOENT';
+      if (last && wantsDir(target)) slash = true;
       if (target.startsWith('/')) stack.length = 0;
       items = [...target.split('/').filter((x) => x !== ''), ...items.slice(i)];
       i = 0;

@@ -37,6 +37,7 @@ import type { Volume } from 'memfs';
 import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
+import { O_PATH, pathOnly } from '../core/flags.js';
 
 export interface MemfsCoreOptions {
   /** Permission bits cleared from the mode of every file and directory created. Default 0o022. */
@@ -54,6 +55,16 @@ const S_ISGID = 0o2000;
 interface OpenFile {
   flags: number;
   dir: boolean;
+  /** An O_PATH descriptor of a symlink: its target (memfs's fstat cannot tell a link's length). */
+  link?: string;
+}
+
+/** The parts of memfs's Superblock (@jsonjoy.com/fs-core) an O_PATH descriptor of a symlink uses. */
+interface FdSuperblock {
+  getLinkOrThrow(path: string, syscall: string): { getNode(): { symlink?: string } };
+  newFdNumber(): number;
+  fds: Record<string, object>;
+  openFiles: number;
 }
 
 export class MemfsCore implements Core {
@@ -298,6 +309,7 @@ export class MemfsCore implements Core {
    * dangling link's target, O_NOFOLLOW refuses a last symlink (ELOOP), O_CREAT on 'name/' is EISDIR.
    */
   open(path: string, flags: number, mode: number): number {
+    if (flags & O_PATH) return this.openPath(path, pathOnly(flags));
     return this.run('open', path, undefined, () => {
       const creat = (flags & C.O_CREAT) !== 0;
       const excl = creat && (flags & C.O_EXCL) !== 0;
@@ -320,6 +332,41 @@ export class MemfsCore implements Core {
     });
   }
 
+  /**
+   * OVL-24, open(2) with O_PATH: only O_NOFOLLOW and O_DIRECTORY count; with O_NOFOLLOW a last
+   * symlink is opened itself, O_DIRECTORY on a non-directory is ENOTDIR; only fstat and close
+   * take the descriptor (EBADF otherwise). memfs deviation: memfs cannot open a symlink (ELOOP),
+   * so that descriptor is memfs's own File made on the link's node through the Superblock, as
+   * memfs's openLink makes one.
+   */
+  private openPath(path: string, flags: number): number {
+    return this.run('open', path, undefined, () => {
+      const f = this.resolve(path, (flags & C.O_NOFOLLOW) === 0);
+      if (!f.st) fail('ENOENT');
+      if ((f.slash || flags & C.O_DIRECTORY) && !f.st.isDirectory()) fail('ENOTDIR');
+      if (!f.st.isSymbolicLink()) {
+        const fd = this.vol.openSync(f.path, C.O_RDONLY);
+        this.files.set(fd, { flags: flags | C.O_RDONLY, dir: f.st.isDirectory() });
+        return fd;
+      }
+      const sb = (this.vol as unknown as { _core: FdSuperblock })._core;
+      const probe = this.vol.openSync('/', C.O_RDONLY);
+      const FileOf = sb.fds[probe].constructor as new (link: unknown, node: unknown, flags: number, fd: number) => object;
+      this.vol.closeSync(probe);
+      const link = sb.getLinkOrThrow(f.path, 'open');
+      const fd = sb.newFdNumber();
+      sb.fds[fd] = new FileOf(link, link.getNode(), C.O_RDONLY, fd);
+      sb.openFiles++;
+      this.files.set(fd, { flags, dir: false, link: link.getNode().symlink ?? '' });
+      return fd;
+    });
+  }
+
+  /** An O_PATH descriptor opens nothing: every call but fstat and close is EBADF. */
+  private usable(fd: number): void {
+    if ((this.files.get(fd)?.flags ?? 0) & O_PATH) fail('EBADF');
+  }
+
   close(fd: number): void {
     this.run('close', undefined, undefined, () => this.vol.closeSync(fd));
     this.files.delete(fd);
@@ -333,6 +380,7 @@ export class MemfsCore implements Core {
 
   read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
     return this.run('read', undefined, undefined, () => {
+      this.usable(fd);
       // memfs deviations: reads through a write-only descriptor, and reads a directory as empty.
       if (this.accessMode(fd) === C.O_WRONLY) fail('EBADF');
       if (this.files.get(fd)?.dir) fail('EISDIR');
@@ -342,6 +390,7 @@ export class MemfsCore implements Core {
 
   write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
     return this.run('write', undefined, undefined, () => {
+      this.usable(fd);
       // memfs deviation: writes through a read-only descriptor.
       if (this.accessMode(fd) === C.O_RDONLY) fail('EBADF');
       return this.vol.writeSync(fd, buffer, offset, length, position);
@@ -351,13 +400,16 @@ export class MemfsCore implements Core {
   fstat(fd: number): StatInfo {
     return this.run('fstat', undefined, undefined, () => {
       const st = this.vol.fstatSync(fd) as MemfsStats;
-      // A descriptor is never a symlink; no path is needed.
+      const link = this.files.get(fd)?.link;
+      // Only an O_PATH descriptor can be a symlink; the info needs no path otherwise.
+      if (link !== undefined) return { ...this.info(st, ''), mode: C.S_IFLNK | 0o777, size: Buffer.byteLength(link) };
       return this.info(st, '');
     });
   }
 
   ftruncate(fd: number, length: number): void {
     this.run('ftruncate', undefined, undefined, () => {
+      this.usable(fd);
       // memfs deviation: truncates through a read-only descriptor, and "truncates" directories.
       if (this.accessMode(fd) === C.O_RDONLY || this.files.get(fd)?.dir) fail('EINVAL');
       this.vol.ftruncateSync(fd, length);
@@ -365,11 +417,15 @@ export class MemfsCore implements Core {
   }
 
   fchmod(fd: number, mode: number): void {
-    this.run('fchmod', undefined, undefined, () => this.vol.fchmodSync(fd, mode & 0o7777));
+    this.run('fchmod', undefined, undefined, () => {
+      this.usable(fd);
+      this.vol.fchmodSync(fd, mode & 0o7777);
+    });
   }
 
   fchown(fd: number, uid: number, gid: number): void {
     this.run('fchown', undefined, undefined, () => {
+      this.usable(fd);
       const o = this.owner(this.vol.fstatSync(fd) as MemfsStats, uid, gid);
       this.vol.fchownSync(fd, o.uid, o.gid);
       if (o.mode !== undefined) this.vol.fchmodSync(fd, o.mode);
@@ -377,10 +433,16 @@ export class MemfsCore implements Core {
   }
 
   futimes(fd: number, atimeMs: number, mtimeMs: number): void {
-    this.run('futime', undefined, undefined, () => this.vol.futimesSync(fd, new Date(atimeMs), new Date(mtimeMs)));
+    this.run('futime', undefined, undefined, () => {
+      this.usable(fd);
+      this.vol.futimesSync(fd, new Date(atimeMs), new Date(mtimeMs));
+    });
   }
 
   fsync(fd: number): void {
-    this.run('fsync', undefined, undefined, () => this.vol.fsyncSync(fd));
+    this.run('fsync', undefined, undefined, () => {
+      this.usable(fd);
+      this.vol.fsyncSync(fd);
+    });
   }
 }

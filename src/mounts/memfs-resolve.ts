@@ -16,6 +16,7 @@ const MAX_HOPS = 40;
 
 export { codeOf, fail } from './coded.js';
 import { codeOf, fail } from './coded.js';
+import { wantsDir } from '../core/path-rules.js';
 
 export function lstat(vol: Volume, path: string): MemfsStats {
   return vol.lstatSync(path) as MemfsStats;
@@ -75,8 +76,7 @@ export function resolve(vol: Volume, path: string, follow: boolean, creat = fals
       if (++hops > MAX_HOPS) fail('ELOOP');
       const target = String(vol.readlinkSync(p));
       if (target === '') fail('ENOENT');
-      // A link's own trailing slash asks for a directory at the end, like the path's.
-      if (isLast && (target.endsWith('/') || target.endsWith('/.') || target === '.')) slash = true;
+      if (isLast && wantsDir(target)) slash = true;
       if (target.startsWith('/')) dirs.length = 0;
       todo.push(...target.split('/').filter((c) => c !== '').reverse());
       st = lstat(vol, joinPath(dirs));

@@ -6,6 +6,8 @@
  * refuses changes with EROFS after the lookups the kernel makes first.
  */
 import { constants as C } from 'node:fs';
+import { DescriptorTable } from '../core/descriptors.js';
+import { O_PATH, pathOnly } from '../core/flags.js';
 import { FsError, fsError } from '../errors.js';
 import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { locate, type Located } from './locate.js';
@@ -17,8 +19,8 @@ interface OpenFile {
 }
 
 export class MountCore implements Core {
-  private readonly files = new Map<number, OpenFile>();
-  private next = 3;
+  /** Each descriptor holds the mount and that core's own descriptor, never a path. */
+  private readonly files = new DescriptorTable<OpenFile>();
 
   constructor(readonly table: MountTable) {}
 
@@ -165,27 +167,24 @@ export class MountCore implements Core {
     return '/' + this.existing(path, true, 'realpath').parts.join('/');
   }
 
+  /** open(2); with O_PATH (OVL-24) only O_NOFOLLOW and O_DIRECTORY count, and nothing changes. */
   open(path: string, flags: number, mode: number): number {
+    if (flags & O_PATH) flags = pathOnly(flags);
     const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
     const loc = this.at(path, !(excl || flags & C.O_NOFOLLOW), 'open');
     const changes = (flags & 3) !== C.O_RDONLY || (flags & C.O_TRUNC) !== 0 || (!loc.st && (flags & C.O_CREAT) !== 0);
     if (changes && !(excl && loc.st)) this.writable(loc, 'open', path);
     const rel = loc.rel + (loc.slash ? '/' : '');
     const fd = this.run('open', path, undefined, () => loc.mount.core.open(rel, flags, mode));
-    const mine = this.next++;
-    this.files.set(mine, { mount: loc.mount, fd });
-    return mine;
+    return this.files.add({ mount: loc.mount, fd });
   }
 
   private file(fd: number, syscall: string): OpenFile {
-    const f = this.files.get(fd);
-    if (!f) throw fsError('EBADF', syscall);
-    return f;
+    return this.files.get(fd, syscall);
   }
 
   close(fd: number): void {
-    const f = this.file(fd, 'close');
-    this.files.delete(fd);
+    const f = this.files.remove(fd);
     f.mount.core.close(f.fd);
   }
   read(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {

@@ -103,7 +103,7 @@ export class UnionCore implements Core {
   close(fd: number): void { this.files.close(fd); }
   read(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number { return this.files.read(fd, b, o, l, p); }
   write(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number { return this.files.write(fd, b, o, l, p); }
-  fstat(fd: number): StatInfo { return statOf(this.s, this.files.ref(fd, 'fstat')); }
+  fstat(fd: number): StatInfo { return statOf(this.s, this.files.ref(fd, 'fstat', true)); }
   ftruncate(fd: number, length: number): void { this.files.ftruncate(fd, length); }
   fchmod(fd: number, mode: number): void { setMode(inodeOf(this.files.upperOf(fd, 'fchmod')), mode); }
   fchown(fd: number, uid: number, gid: number): void { setOwner(inodeOf(this.files.upperOf(fd, 'fchown')), uid, gid); }

@@ -1,10 +1,13 @@
 /**
  * Open files. A descriptor holds a reference to the object, not its name: copy-up of the object
  * re-points it, so a read-only descriptor opened before copy-up reads the new data (OVL-8, as
- * kernel 6.18 behaves). Opening for write or with O_TRUNC copies up even if nothing is written;
- * read-only opens never do; special files are never copied up (OVL-6).
+ * kernel 6.18 behaves); a name unlinked, renamed or reused afterwards does not redirect it (OVL-23).
+ * Opening for write or with O_TRUNC copies up even if nothing is written; read-only opens never
+ * do; special files are never copied up (OVL-6). O_PATH opens name an object only (OVL-24).
  */
 import { constants as C } from 'node:fs';
+import { DescriptorTable } from '../core/descriptors.js';
+import { O_PATH, pathOnly } from '../core/flags.js';
 import { fsError } from '../errors.js';
 import { BufferData } from '../layer/data.js';
 import { copyUp, writeData } from './copy-up.js';
@@ -19,8 +22,7 @@ interface OpenFile {
 }
 
 export class FileTable {
-  private files = new Map<number, OpenFile>();
-  private next = 3;
+  private readonly files = new DescriptorTable<OpenFile>();
 
   constructor(private readonly s: UnionState) {}
 
@@ -29,6 +31,7 @@ export class FileTable {
   }
 
   open(path: string, flags: number, mode: number): number {
+    if (flags & O_PATH) return this.openPath(path, pathOnly(flags));
     const s = this.s;
     const acc = flags & 3;
     const writing = acc !== C.O_RDONLY;
@@ -66,28 +69,44 @@ export class FileTable {
           up.mtimeMs = up.ctimeMs = Date.now();
         }
       }
-      ref = { upper: loc.node.upper, lower: loc.node.lower, path: '/' + loc.names.join('/') };
-      if (!ref.upper) s.lowerRefs.add(ref);
+      ref = this.refTo(loc as Loc & { node: Obj });
     }
-    const fd = this.next++;
-    this.files.set(fd, { ref, flags, pos: 0 });
-    return fd;
+    return this.files.add({ ref, flags, pos: 0 });
   }
 
-  private get(fd: number, syscall: string): OpenFile {
-    const f = this.files.get(fd);
-    if (!f) throw fsError('EBADF', syscall);
+  /** A reference to the object at `loc`; one still in a lower layer is re-pointed by its copy-up. */
+  private refTo(loc: Loc & { node: Obj }): Ref {
+    const ref: Ref = { upper: loc.node.upper, lower: loc.node.lower, path: '/' + loc.names.join('/') };
+    if (!ref.upper) this.s.lowerRefs.add(ref);
+    return ref;
+  }
+
+  /**
+   * OVL-24, open(2) with O_PATH: only O_DIRECTORY and O_NOFOLLOW count. With O_NOFOLLOW a last
+   * symlink is opened itself (fstat shows the link); O_DIRECTORY wants a directory (a symlink is
+   * ENOTDIR, not ELOOP). Nothing is created, truncated or copied up.
+   */
+  private openPath(path: string, flags: number): number {
+    const loc = lookup(this.s, path, (flags & C.O_NOFOLLOW) === 0, 'open');
+    if (flags & C.O_DIRECTORY && !inodeOf(loc.node).isDir) throw fsError('ENOTDIR', 'open', path);
+    return this.files.add({ ref: this.refTo(loc), flags, pos: 0 });
+  }
+
+  /** The open file behind `fd`. An O_PATH descriptor opens nothing: only fstat and close take it (EBADF). */
+  private get(fd: number, syscall: string, pathOk = false): OpenFile {
+    const f = this.files.get(fd, syscall);
+    if (f.flags & O_PATH && !pathOk) throw fsError('EBADF', syscall);
     return f;
   }
 
   close(fd: number): void {
-    const f = this.get(fd, 'close');
-    this.files.delete(fd);
+    const f = this.files.remove(fd);
     this.s.lowerRefs.delete(f.ref);
   }
 
-  ref(fd: number, syscall: string): Ref {
-    return this.get(fd, syscall).ref;
+  /** The object behind `fd`; `pathOk`: an O_PATH descriptor will do (fstat). */
+  ref(fd: number, syscall: string, pathOk = false): Ref {
+    return this.get(fd, syscall, pathOk).ref;
   }
 
   read(fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number {
@@ -129,17 +148,24 @@ export class FileTable {
     ino.mtimeMs = ino.ctimeMs = Date.now();
   }
 
-  /** fchmod/fchown/futimes on an object still in a lower layer copy it up through its path. */
+  /**
+   * OVL-23: fchmod/fchown/futimes change the descriptor's own object. One still in a lower layer
+   * is copied up at the name it has now (a rename moved it); if that name was removed meanwhile,
+   * the kernel's copy-up finds the whiteout or the new object there and fails with EEXIST
+   * (observed on 6.18), and nothing changes.
+   */
   upperOf(fd: number, syscall: string): Obj {
     const ref = this.ref(fd, syscall);
     if (this.s.readOnly) throw fsError('EROFS', syscall);
     if (!ref.upper) {
+      if (ref.gone) throw fsError('EEXIST', syscall);
       const loc = lookup(this.s, ref.path, false, syscall);
-      if (loc.node.lower === ref.lower) copyUp(this.s, loc, false);
+      // The name is tracked (moveRefs, dropRefs); another object there would be a bug, not a target.
+      if (loc.node.lower !== ref.lower) throw fsError('EEXIST', syscall);
+      copyUp(this.s, loc, false);
       ref.upper = loc.node.upper;
       this.s.lowerRefs.delete(ref);
     }
     return ref;
   }
 }
-

@@ -9,7 +9,7 @@ import { Inode, UPPER, WHITEOUT, isWhiteout } from '../layer/inode.js';
 import { copyUp, copyUpParents, indexCopy } from './copy-up.js';
 import { isEmptyDir } from './readdir.js';
 import type { Obj, UnionState } from './state.js';
-import { inodeOf, isRootLoc, lookup, nameOf, parentOf, resolve, type Loc } from './walk.js';
+import { inodeOf, isRootLoc, locPath, lookup, nameOf, parentOf, resolve, type Loc } from './walk.js';
 
 export function touch(ino: Inode, now = Date.now()): void {
   ino.mtimeMs = now;
@@ -54,8 +54,7 @@ function removeName(s: UnionState, loc: Loc & { node: Obj }): void {
   if (lowerHas(loc)) parent.children!.set(name, WHITEOUT);
   else parent.children!.delete(name);
   touch(parent);
-  const path = '/' + loc.names.join('/');
-  for (const ref of s.lowerRefs) if (ref.path === path) s.lowerRefs.delete(ref);
+  s.dropRefs(locPath(loc));
 }
 
 /** A new object in the writable layer, owned by root (the view acts as uid 0). */
@@ -189,7 +188,12 @@ export function rename(s: UnionState, from: string, to: string): void {
   const dstParent = upperParent(s, dst);
   if (lowerHas(src)) srcParent.children!.set(nameOf(src), WHITEOUT);
   else srcParent.children!.delete(nameOf(src));
-  if (dst.node) dropLink(s, dst.node);
+  if (dst.node) {
+    dropLink(s, dst.node);
+    s.dropRefs(locPath(dst));
+  }
+  // Descriptors on lower objects inside a moved directory follow it (their copy-up goes there).
+  s.moveRefs(locPath(src), locPath(dst));
   // OVL-14: a directory of the writable layer moved into a merged directory becomes opaque.
   if (up.isDir && wasUpperOnly && !up.opaque && parentOf(dst).lower !== undefined) up.opaque = true;
   dstParent.children!.set(nameOf(dst), up);

@@ -11,7 +11,8 @@ import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
 /**
  * A saved writable layer becomes the upper tree again: the same shape as a layer (whiteouts,
  * opaque directories, shared inodes for hard links), with every object marked as upper and file
- * data made writable without copying it (chunks over the saved bytes).
+ * data made writable without copying it (chunks over the saved bytes). Its root entry keeps the
+ * root's attributes (OVL-26); a layer saved without one takes the image root's.
  */
 function restoreUpper(entries: Entry[], lowerRoot: Inode): Inode {
   const tree = buildLayer(entries, UPPER, 'the saved writable layer');
@@ -72,9 +73,15 @@ export interface Obj {
   lower?: Inode;
 }
 
-/** What an open descriptor refers to. Copy-up of the same object re-points it (OVL-8). */
+/**
+ * What an open descriptor refers to: the object (its upper and lower inodes), like the kernel's
+ * open file pins its dentry. Copy-up of the same object re-points it (OVL-8). While the object is
+ * only in a lower layer, `path` is where its name is now (rename moves it, see moveRefs) because a
+ * later copy-up goes there; `gone` says its name was removed (unlink, rmdir, rename over it).
+ */
 export interface Ref extends Obj {
   path: string;
+  gone?: boolean;
 }
 
 export class UnionState {
@@ -99,7 +106,10 @@ export class UnionState {
     this.maxHops = opts.maxSymlinkHops ?? 40;
     if (opts.upper) this.upperRoot = restoreUpper(opts.upper, lowerRoot);
     else if (!opts.readOnly) {
-      const root = new Inode('dir', lowerRoot.mode, lowerRoot.uid, lowerRoot.gid, lowerRoot.mtimeMs, UPPER);
+      // OVL-26: the writable layer's root is made with the view, as podman makes a container's
+      // upperdir: the mode and owner of the image's root, the time of creation. The merged root
+      // shows it (OVL-2: nlink 1, merged).
+      const root = new Inode('dir', lowerRoot.mode, lowerRoot.uid, lowerRoot.gid, Date.now(), UPPER);
       root.ino = lowerRoot.ino;
       this.upperRoot = root;
     }
@@ -111,5 +121,23 @@ export class UnionState {
 
   get root(): Obj {
     return { upper: this.upperRoot, lower: this.lowerRoot };
+  }
+
+  /** A name went away: descriptors still on a lower object there, or below it, lose their name. */
+  dropRefs(path: string): void {
+    for (const ref of this.lowerRefs) {
+      if (ref.path === path || ref.path.startsWith(`${path}/`)) {
+        ref.gone = true;
+        this.lowerRefs.delete(ref);
+      }
+    }
+  }
+
+  /** A name moved (rename): descriptors on lower objects at or below it follow it. */
+  moveRefs(from: string, to: string): void {
+    for (const ref of this.lowerRefs) {
+      if (ref.path === from) ref.path = to;
+      else if (ref.path.startsWith(`${from}/`)) ref.path = to + ref.path.slice(from.length);
+    }
   }
 }

@@ -20,6 +20,17 @@ const marker = (path: string, type: 'whiteout' | 'opaque'): Entry => ({ path, ty
  * names of a copied-up inode that the view shows with the new data but that were never linked into
  * the writable layer (the kernel links them lazily) are written as hard links to it.
  */
+/**
+ * OVL-26: the writable layer as a container saves it: the root's own entry (its attributes are
+ * the container's, made when it was created) and then upperEntries(). Commit writes no root entry,
+ * as podman commit does not: the image's root stays the base layers'.
+ */
+export function layerEntries(s: UnionState): Entry[] {
+  if (!s.upperRoot) return [];
+  const root = entryOf('', s.upperRoot);
+  return [root, ...upperEntries(s)];
+}
+
 export function upperEntries(s: UnionState, forCommit = false): Entry[] {
   const out: Entry[] = [];
   const seen = new Map<Inode, string>();

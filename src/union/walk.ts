@@ -6,6 +6,7 @@
 import { fsError } from '../errors.js';
 import { Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
+import { wantsDir } from '../core/path-rules.js';
 
 
 export function inodeOf(o: Obj): Inode {
@@ -77,7 +78,7 @@ export function resolve(s: UnionState, path: string, follow: boolean | 'never', 
 export function walk(s: UnionState, path: string, follow: boolean | 'never'): Loc | string {
   if (path === '') return 'ENOENT';
   let parts = path.split('/');
-  const slash = parts.length > 1 && (parts[parts.length - 1] === '' || parts[parts.length - 1] === '.');
+  let slash = parts.length > 1 && (parts[parts.length - 1] === '' || parts[parts.length - 1] === '.');
   parts = parts.filter((p) => p !== '');
   const end = parts[parts.length - 1];
   const dots = end === '.' || end === '..' ? end : undefined;
@@ -108,6 +109,7 @@ export function walk(s: UnionState, path: string, follow: boolean | 'never'): Lo
       if (++hops > s.maxHops) return 'ELOOP';
       const target = ino.target;
       if (target === '') return 'ENOENT';
+      if (last && wantsDir(target)) slash = true;
       if (target.startsWith('/')) {
         stack.length = 1;
         names.length = 0;

@@ -169,9 +169,10 @@ export interface MountedCase {
 }
 
 /**
- * Materialises `spec` into lowerdirs on the scratch tmpfs and mounts the overlay. The upperdir root
- * takes the top layer's root attributes: an rw overlay's root shows the upperdir's mode/owner/mtime
- * (OVL-2), and the emulator shows the top layer's root entry, so this is what makes them comparable.
+ * Materialises `spec` into lowerdirs on the scratch tmpfs and mounts the overlay. An rw overlay's
+ * root shows the upperdir's own attributes (OVL-2, OVL-26): as podman's storage makes a container's
+ * upperdir, it takes the mode and owner of the top layer's root, and its mtime is the time it was
+ * made (now), which is what the emulator's writable layer does too.
  */
 export async function mountSpec(scratch: Scratch, spec: Spec, opts: KernelOptions): Promise<MountedCase> {
   const base = scratch.fresh();
@@ -210,7 +211,6 @@ export async function mountSpec(scratch: Scratch, spec: Spec, opts: KernelOption
       const root = layerRoot(spec.length ? spec[spec.length - 1] : []);
       fs.chownSync(upper, root.uid, root.gid);
       fs.chmodSync(upper, root.mode);
-      fs.utimesSync(upper, root.mtime, root.mtime);
       opt = `${lowerdir},upperdir=${upper},workdir=${work},${optionString(opts)}`;
     }
     const r = mount(['-t', 'overlay', 'overlay', '-o', opt], mnt);

@@ -40,7 +40,7 @@ import * as nodefs from 'node:fs';
 
 export type FlagName =
   | 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_EXCL' | 'O_TRUNC' | 'O_APPEND' | 'O_DIRECTORY'
-  | 'O_NOFOLLOW';
+  | 'O_NOFOLLOW' | 'O_PATH';
 
 export type Op =
   | { op: 'stat'; path: string }
@@ -55,6 +55,11 @@ export type Op =
   | { op: 'read'; fd: number; length: number; position?: number | null }
   | { op: 'ftruncate'; fd: number; length: number }
   | { op: 'fstat'; fd: number }
+  /** Metadata and sync calls on a held descriptor (OVL-23: they act on its object, whatever its name is now). */
+  | { op: 'fchmod'; fd: number; mode: number }
+  | { op: 'fchown'; fd: number; uid: number; gid: number }
+  | { op: 'futimes'; fd: number; atime: number; mtime: number }
+  | { op: 'fsync'; fd: number }
   | { op: 'close'; fd: number }
   | { op: 'truncate'; path: string; length: number }
   | { op: 'unlink'; path: string }
@@ -112,6 +117,10 @@ export interface FsLike {
   readSync(fd: number, buf: Uint8Array, off: number, len: number, pos: number | null): number;
   writeSync(fd: number, buf: Uint8Array, off: number, len: number, pos: number | null): number;
   ftruncateSync(fd: number, len: number): void;
+  fchmodSync(fd: number, mode: number): void;
+  fchownSync(fd: number, uid: number, gid: number): void;
+  futimesSync(fd: number, a: number, m: number): void;
+  fsyncSync(fd: number): void;
   truncateSync(p: string, len: number): void;
   unlinkSync(p: string): void;
   rmdirSync(p: string): void;
@@ -193,8 +202,11 @@ export function normData(b: Uint8Array): string {
   return `#${buf.length}:${createHash('sha256').update(buf).digest('hex').slice(0, 16)}`;
 }
 
+/** Linux's O_PATH: Node does not export it, and passes numeric flags to open(2) unchanged. */
+export const O_PATH = 0o10000000;
+
 export function flagsOf(names: FlagName[]): number {
-  const c = nodefs.constants as unknown as Record<string, number>;
+  const c = { ...(nodefs.constants as unknown as Record<string, number>), O_PATH };
   let f = 0;
   for (const n of names) f |= c[n];
   return f;
@@ -255,7 +267,9 @@ export function pathArgs(op: Op): Array<{ path: string; follow: boolean }> {
 /** The ops that open their path argument(s) and so would block on a FIFO. */
 function opensPath(op: Op): string[] {
   switch (op.op) {
-    case 'readFile': case 'writeFile': case 'appendFile': case 'open': return [op.path];
+    case 'readFile': case 'writeFile': case 'appendFile': return [op.path];
+    // An O_PATH open opens nothing, so it cannot block on a FIFO.
+    case 'open': return op.flags.includes('O_PATH') ? [] : [op.path];
     case 'copyFile': return [op.from, op.to];
     default: return [];
   }
@@ -413,6 +427,10 @@ function runOne(fsx: FsLike, root: string, P: (p: string) => string, fds: Map<nu
     }
     case 'ftruncate': fsx.ftruncateSync(slot(op.fd), op.length); return true;
     case 'fstat': return normStat(fsx.fstatSync(slot(op.fd)));
+    case 'fchmod': fsx.fchmodSync(slot(op.fd), op.mode); return true;
+    case 'fchown': fsx.fchownSync(slot(op.fd), op.uid, op.gid); return true;
+    case 'futimes': fsx.futimesSync(slot(op.fd), op.atime, op.mtime); return true;
+    case 'fsync': fsx.fsyncSync(slot(op.fd)); return true;
     case 'close': {
       const fd = slot(op.fd);
       fds.delete(op.fd);
