@@ -206,7 +206,7 @@ export function normData(b: Uint8Array): string {
 export const O_PATH = 0o10000000;
 
 export function flagsOf(names: FlagName[]): number {
-  const c = { ...(nodefs.constants as unknown as Record<string, number>), O_PATH };
+  const c: Record<string, number> = { ...(nodefs.constants as unknown as Record<string, number>), O_PATH };
   let f = 0;
   for (const n of names) f |= c[n];
   return f;
