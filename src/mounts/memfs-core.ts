@@ -21,6 +21,7 @@
  * - shows a symlink as mode 0o120666 and size 0 (Linux: 0o120777, the target's length);
  * - starts the root directory at nlink 6 (Linux: 2 + subdirectories);
  * - stores chown's -1 instead of keeping the id, and keeps setuid/setgid on chown;
+ * - stamps mtime on chmod and chown (Linux: ctime only); the old atime and mtime are put back;
  * - applies permission bits to root: each inode of the volume gets root's override (root may
  *   read and write anything and search any directory; executing a file needs an x bit),
  *   installed through memfs's public Superblock (`vol._core`: inodes, createNode);
@@ -107,7 +108,8 @@ export class MemfsCore implements Core {
     return f.path;
   }
 
-  private info(st: MemfsStats, path: string): StatInfo {
+  /** `target`: a symlink's target when known (an O_PATH descriptor has no path to read it at). */
+  private info(st: MemfsStats, path: string, target?: string): StatInfo {
     const s: StatInfo = {
       dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev,
       size: st.size, blksize: st.blksize, blocks: st.blocks,
@@ -116,7 +118,7 @@ export class MemfsCore implements Core {
     // memfs deviation: a symlink shows mode 0o120666 and size 0.
     if (st.isSymbolicLink()) {
       s.mode = C.S_IFLNK | 0o777;
-      s.size = Buffer.byteLength(String(this.vol.readlinkSync(path)));
+      s.size = Buffer.byteLength(target ?? String(this.vol.readlinkSync(path)));
     }
     // memfs deviation: the root starts with nlink 6 ('.' and '..' counted twice each).
     if (st.ino === this.rootIno && st.isDirectory()) {
@@ -264,6 +266,7 @@ export class MemfsCore implements Core {
       // Linux cannot change a symlink's own mode (fchmodat AT_SYMLINK_NOFOLLOW: EOPNOTSUPP).
       if (f.st.isSymbolicLink()) fail('EOPNOTSUPP');
       this.vol.chmodSync(f.path, mode & 0o7777);
+      this.vol.utimesSync(f.path, new Date(f.st.atimeMs), new Date(f.st.mtimeMs));
     });
   }
 
@@ -285,6 +288,7 @@ export class MemfsCore implements Core {
       const o = this.owner(f.st, uid, gid);
       this.vol.lchownSync(f.path, o.uid, o.gid);
       if (o.mode !== undefined) this.vol.chmodSync(f.path, o.mode);
+      this.vol.lutimesSync(f.path, new Date(f.st.atimeMs), new Date(f.st.mtimeMs));
     });
   }
 
@@ -400,10 +404,8 @@ export class MemfsCore implements Core {
   fstat(fd: number): StatInfo {
     return this.run('fstat', undefined, undefined, () => {
       const st = this.vol.fstatSync(fd) as MemfsStats;
-      const link = this.files.get(fd)?.link;
-      // Only an O_PATH descriptor can be a symlink; the info needs no path otherwise.
-      if (link !== undefined) return { ...this.info(st, ''), mode: C.S_IFLNK | 0o777, size: Buffer.byteLength(link) };
-      return this.info(st, '');
+      // Only an O_PATH descriptor can be a symlink (its target is kept); no path is needed.
+      return this.info(st, '', this.files.get(fd)?.link);
     });
   }
 
@@ -419,16 +421,20 @@ export class MemfsCore implements Core {
   fchmod(fd: number, mode: number): void {
     this.run('fchmod', undefined, undefined, () => {
       this.usable(fd);
+      const st = this.vol.fstatSync(fd) as MemfsStats;
       this.vol.fchmodSync(fd, mode & 0o7777);
+      this.vol.futimesSync(fd, new Date(st.atimeMs), new Date(st.mtimeMs));
     });
   }
 
   fchown(fd: number, uid: number, gid: number): void {
     this.run('fchown', undefined, undefined, () => {
       this.usable(fd);
-      const o = this.owner(this.vol.fstatSync(fd) as MemfsStats, uid, gid);
+      const st = this.vol.fstatSync(fd) as MemfsStats;
+      const o = this.owner(st, uid, gid);
       this.vol.fchownSync(fd, o.uid, o.gid);
       if (o.mode !== undefined) this.vol.fchmodSync(fd, o.mode);
+      this.vol.futimesSync(fd, new Date(st.atimeMs), new Date(st.mtimeMs));
     });
   }
 

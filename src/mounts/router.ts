@@ -18,6 +18,8 @@ interface OpenFile {
   fd: number;
 }
 
+const isDirSt = (st: StatInfo | undefined): boolean => st !== undefined && (st.mode & C.S_IFMT) === C.S_IFDIR;
+
 export class MountCore implements Core {
   /** Each descriptor holds the mount and that core's own descriptor, never a path. */
   private readonly files = new DescriptorTable<OpenFile>();
@@ -92,14 +94,16 @@ export class MountCore implements Core {
 
   rmdir(path: string): void {
     const loc = this.at(path, 'never', 'rmdir');
-    if (this.table.isMountPoint(loc.parts) && !loc.dots) throw fsError('EBUSY', 'rmdir', path);
+    // A mount point is busy; a file mount point is first no directory (Linux: ENOTDIR).
+    if (this.table.isMountPoint(loc.parts) && !loc.dots) throw fsError(isDirSt(loc.st) ? 'EBUSY' : 'ENOTDIR', 'rmdir', path);
     this.writable(loc, 'rmdir', path);
     this.run('rmdir', path, undefined, () => loc.mount.core.rmdir(loc.rel + (loc.dots ? '/' + loc.dots : '')));
   }
 
   unlink(path: string): void {
     const loc = this.at(path, 'never', 'unlink');
-    if (this.table.isMountPoint(loc.parts)) throw fsError('EBUSY', 'unlink', path);
+    // Linux checks "is a directory" before "is a mount point": EBUSY only for a file mount point.
+    if (this.table.isMountPoint(loc.parts)) throw fsError(loc.dots || isDirSt(loc.st) ? 'EISDIR' : 'EBUSY', 'unlink', path);
     this.writable(loc, 'unlink', path);
     this.run('unlink', path, undefined, () => loc.mount.core.unlink(loc.rel + (loc.slash ? '/' : '')));
   }
