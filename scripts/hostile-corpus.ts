@@ -102,6 +102,9 @@ export interface OciParts {
   /** Edit the documents before they are written (digests of edited documents are recomputed upward). */
   editManifest?: (m: Record<string, any>) => void;
   editConfig?: (c: Record<string, any>) => void;
+  /** Rewrite the documents' JSON text (for what JSON.stringify cannot write, such as deep nesting). */
+  mapConfig?: (json: string) => string;
+  mapManifest?: (json: string) => string;
   /** Replace index.json outright (raw bytes). */
   index?: Buffer;
   /** Members to leave out, by path. */
@@ -117,14 +120,14 @@ export async function ociArchive(p: OciParts): Promise<Buffer> {
     history: p.layers.map(() => ({ created_by: 'corpus' })),
   };
   p.editConfig?.(config);
-  const cfg = json(config);
+  const cfg = p.mapConfig ? Buffer.from(p.mapConfig(json(config).toString())) : json(config);
   const manifest: Record<string, any> = {
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(cfg), size: cfg.length },
     layers: p.layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha(l), size: l.length })),
   };
   p.editManifest?.(manifest);
-  const mf = json(manifest);
+  const mf = p.mapManifest ? Buffer.from(p.mapManifest(json(manifest).toString())) : json(manifest);
   const index = p.index ?? json({
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(mf), size: mf.length, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
@@ -189,6 +192,10 @@ export async function buildCorpus(): Promise<Case[]> {
     [await tarOf([file('/etc/passwd', 'root:x:0:0')])], { view: { '/etc/passwd': 'file:root:x:0:0' }, warning: /is absolute; read as "etc\/passwd"/ });
   layer('traversal-pax-path', 'a PAX path record with ../ is checked like a header name',
     [await tarOf([file('innocent', 'x', { pax: { path: '../../evil' } })])], { error: 'UNSAFE_PATH' });
+  layer('pax-path-nul', 'a PAX path holding a NUL byte: names end at NUL everywhere else, so it is refused',
+    [await tarOf([file('innocent', 'x', { pax: { path: 'a\0/../../evil' } })])], { error: 'BAD_HEADER', message: /PAX path holds a NUL byte/ });
+  layer('pax-linkpath-nul', 'a PAX linkpath holding a NUL byte is refused as a path with NUL is',
+    [await tarOf([sym('l', 'x'), { header: { name: 'l2', type: 'symlink', linkname: 'x', pax: { linkpath: 'safe\0/../../etc/passwd' } } }])], { error: 'BAD_HEADER', message: /PAX linkpath holds a NUL byte/ });
 
   // --- symlinks then files through them
   const symNote = 'a symlink "a" then "a/passwd" in the same layer: the layer builder replaces the non-directory parent with an implicit directory (as extracting a tar does not, but as overlayfs shows a directory over a non-directory), so the file lands INSIDE the image as /a/passwd and the symlink is gone; nothing is ever written to the host';
@@ -315,6 +322,11 @@ export async function buildCorpus(): Promise<Case[]> {
   const selfIndex = json({ manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${'3'.repeat(64)}`, size: 10 }] });
   img('oci-index-loop', 'an index that names itself (verify: false, so digests are not checked): nesting limit',
     await ociArchive({ layers: [l1], index: selfIndex, extra: [{ header: { name: `blobs/sha256/${'3'.repeat(64)}`, size: selfIndex.length }, body: selfIndex }] }), { verify: false, error: 'BAD_MANIFEST', message: /nested more than/ });
+  const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+  img('oci-config-deep', 'a config nested 5000 levels deep: LIMIT before anything recurses into it',
+    await ociArchive({ layers: [l1], mapConfig: (s) => s.replace(/}$/, `,"deep":${deep(5000)}}`) }), { error: 'LIMIT', message: /maxJsonDepth/ });
+  img('oci-manifest-deep', 'a manifest nested 5000 levels deep',
+    await ociArchive({ layers: [l1], mapManifest: (s) => s.replace(/}$/, `,"deep":${deep(5000)}}`) }), { error: 'LIMIT', message: /maxJsonDepth/ });
   img('oci-no-index', 'an oci-layout file but no index.json', await ociArchive({ layers: [l1], drop: (p) => p === 'index.json' }), { error: 'NOT_AN_IMAGE' });
 
   const dl = await tarOf([file('d', 'docker')]);
@@ -324,6 +336,7 @@ export async function buildCorpus(): Promise<Case[]> {
   img('docker-manifest-not-json', 'manifest.json is not JSON', await dockerArchive(Buffer.from('[{'), dmembers), { error: 'BAD_MANIFEST' });
   img('docker-manifest-object', 'manifest.json is an object', await dockerArchive({ Config: 'config.json' }, dmembers), { error: 'BAD_MANIFEST' });
   img('docker-manifest-null-item', 'manifest.json [null]', await dockerArchive([null], dmembers), { error: 'BAD_MANIFEST' });
+  img('docker-manifest-deep', 'manifest.json nested 5000 levels deep', await dockerArchive(Buffer.from(deep(5000)), dmembers), { error: 'LIMIT', message: /maxJsonDepth/ });
   img('docker-manifest-empty', 'manifest.json []', await dockerArchive([], dmembers), { error: 'NO_SUCH_IMAGE' });
   img('docker-layer-traversal', 'a layer path climbing out of the archive', await dockerArchive([{ Config: 'config.json', Layers: ['../../../etc/passwd'] }], dmembers), { error: 'MISSING_BLOB' });
   img('docker-config-absolute', 'an absolute config path names a member, never a host file', await dockerArchive([{ Config: '/etc/passwd', Layers: ['layer.tar'] }], dmembers), { error: 'MISSING_BLOB' });

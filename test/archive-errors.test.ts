@@ -78,6 +78,18 @@ test('BAD_CHECKSUM: one flipped byte in a header', async (t) => {
   t.regex(err.message, /header at offset 512: header checksum is \d+ \(octal\), the header bytes sum to \d+/);
 });
 
+test('BAD_HEADER: a PAX path or linkpath holding a NUL byte is refused, as a name with NUL is', async (t) => {
+  for (const [what, item] of [
+    ['path', { header: { name: 'f', size: 1, pax: { path: 'a\0b' } }, body: 'x' }],
+    ['linkpath', { header: { name: 'l', type: 'symlink', linkname: 'x', pax: { linkpath: 'x\0/../../etc/passwd' } } }],
+    ['linkpath', { header: { name: 'h', type: 'link', linkname: 'f', pax: { linkpath: 'f\0' } } }],
+  ] as const) {
+    const file = writeTemp(t, `nul-${what}.tar`, await tarOf([{ header: { name: 'f', size: 1 }, body: 'x' }, item as never]));
+    const err = await failsWith(t, loadLayers([file]), 'BAD_HEADER', file);
+    t.regex(err.message, new RegExp(`PAX ${what} holds a NUL byte at offset \\d+: names cannot contain NUL`));
+  }
+});
+
 test('BAD_HEADER: a negative GNU base-256 size', async (t) => {
   const tar = await tarOf([{ header: { name: 'f', size: 1 }, body: 'x' }]);
   tar.fill(0xff, 124, 136); // size -1

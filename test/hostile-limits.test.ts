@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { FIXTURES } from './helpers/fixtures.js';
-import { tarOf, gzipBomb, zstdBomb } from '../scripts/hostile-corpus.js';
+import { dockerArchive, ociArchive, tarOf, gzipBomb, zstdBomb } from '../scripts/hostile-corpus.js';
 import { DEFAULT_LIMITS, formatBytes, resolveLimits } from '../src/archive/limits.js';
 import { ArchiveError } from '../src/errors.js';
 import { loadImage, loadLayers } from '../src/image/index.js';
@@ -38,7 +38,7 @@ function temp(t: Ctx, name: string, data: Uint8Array): string {
 test('the defaults, and resolveLimits merges and checks', (t) => {
   t.deepEqual({ ...DEFAULT_LIMITS }, {
     maxUncompressedBytes: 8 * 1024 ** 3, maxEntries: 1_000_000, maxPathLength: 4096, maxPathDepth: 512, maxMetaBytes: 16 * 1024 ** 2,
-    maxJsonBytes: 64 * 1024 ** 2, maxZstdWindowBytes: 128 * 1024 ** 2,
+    maxJsonBytes: 64 * 1024 ** 2, maxJsonDepth: 512, maxZstdWindowBytes: 128 * 1024 ** 2,
   });
   t.is(resolveLimits({ maxEntries: 5 }).maxEntries, 5);
   t.is(resolveLimits({ maxEntries: 5 }).maxPathLength, 4096);
@@ -141,6 +141,27 @@ test('JSON documents (manifest, index, config) are read up to maxJsonBytes, in a
   execFileSync('tar', ['-xf', join(FIXTURES, 'layers/oci-archive.tar'), '-C', dir]);
   await limit(t, loadImage(dir, { limits: { maxJsonBytes: 100 } }), dir, 'maxJsonBytes');
   for (const p of [archive, dir]) (await loadImage(p)).close();
+});
+
+test('JSON nesting: a config or manifest nested thousands of levels deep is LIMIT (maxJsonDepth), not a stack overflow', async (t) => {
+  const l1 = await tarOf([{ header: { name: 'hello', size: 5 }, body: 'world' }]);
+  const deep = (n: number): string => `${'['.repeat(n)}${']'.repeat(n)}`;
+  // Written as text: JSON.stringify itself overflows on such a value.
+  const cases: Array<[string, Buffer, RegExp]> = [
+    ['config', await ociArchive({ layers: [l1], mapConfig: (s) => s.replace(/}$/, `,"deep":${deep(5000)}}`) }), /config blobs\/sha256\/\w+ nests arrays and objects more than 512 deep/],
+    ['manifest', await ociArchive({ layers: [l1], mapManifest: (s) => s.replace(/}$/, `,"deep":${deep(5000)}}`) }), /manifest blobs\/sha256\/\w+ nests/],
+    ['index', await ociArchive({ layers: [l1], index: Buffer.from(`{"manifests":${deep(100_000)}}`) }), /index\.json nests/],
+    ['docker manifest', await dockerArchive(Buffer.from(deep(5000)), []), /manifest\.json nests/],
+  ];
+  for (const [what, data, message] of cases) {
+    const file = temp(t, `${what.replace(' ', '-')}.tar`, data);
+    t.regex(await limit(t, loadImage(file), file, 'maxJsonDepth'), message, what);
+  }
+  // Strings holding brackets do not count, and the limit is configurable.
+  const ok = await ociArchive({ layers: [l1], mapConfig: (s) => s.replace(/}$/, `,"s":"${'['.repeat(2000)}\\"${'{'.repeat(2000)}","n":${deep(20)}}`) });
+  const okFile = temp(t, 'brackets-in-strings.tar', ok);
+  (await loadImage(okFile)).close();
+  await limit(t, loadImage(okFile, { limits: { maxJsonDepth: 10 } }), okFile, 'maxJsonDepth');
 });
 
 test('LIMIT symlink hops are configurable: a chain one longer than the limit is ELOOP', async (t) => {

@@ -15,6 +15,8 @@
  * | `maxPathDepth`         | 512         | components of an entry name                                         |
  * | `maxMetaBytes`         | 16 MiB      | one PAX extended header (x, g) or GNU long name/link record (L, K)  |
  * | `maxJsonBytes`         | 64 MiB      | one JSON document: manifest, index, config, oci-layout               |
+ * | `maxJsonDepth`         | 512         | nesting of arrays and objects in one JSON document (counted by a     |
+ * |                        |             | scan before parsing, so no recursion ever sees a deeper document)   |
  * | `maxZstdWindowBytes`   | 128 MiB     | the window a zstd frame may ask the decoder to allocate (the zstd   |
  * |                        |             | CLI's default; a power of two: other values round down, 1 KiB–2 GiB)|
  *
@@ -33,6 +35,7 @@ export interface Limits {
   maxPathDepth: number;
   maxMetaBytes: number;
   maxJsonBytes: number;
+  maxJsonDepth: number;
   maxZstdWindowBytes: number;
 }
 
@@ -43,6 +46,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPathDepth: 512,
   maxMetaBytes: 16 * 1024 * 1024,
   maxJsonBytes: 64 * 1024 * 1024,
+  maxJsonDepth: 512,
   maxZstdWindowBytes: 128 * 1024 * 1024,
 });
 

@@ -209,6 +209,11 @@ function applyPax(m: TarMember, records: PaxRecords): void {
     // For every other keyword an empty value deletes it (POSIX pax): the header field stays.
     if (raw.length === 0) continue;
     const value = raw;
+    // A name ends at its first NUL everywhere else (header fields, GNU long names, the kernel): a
+    // PAX path or linkpath holding one would name something no filesystem can, so it is refused.
+    if ((key === 'path' || key === 'linkpath') && value.includes('\0')) {
+      throw new HeaderProblem('BAD_HEADER', `PAX ${key} holds a NUL byte at offset ${value.indexOf('\0')}: names cannot contain NUL`);
+    }
     switch (key) {
       case 'path': m.name = value; break;
       case 'linkpath': m.linkname = value; break;

@@ -52,7 +52,7 @@ export function resolveDockerArchive(store: BlobStore, opts: ResolveOptions): Im
   const mf = store.get('manifest.json');
   // Found by the fuzzer: a manifest.json member that is a directory, or a link to nothing.
   if (!mf) throw new ArchiveError('BAD_MANIFEST', file, 'manifest.json is not a regular file (a directory, device, or a link to nothing)');
-  const items = parseManifest(parseJson(readBytes(mf, file, 'manifest.json', store.limits), file, 'manifest.json'), file);
+  const items = parseManifest(parseJson(readBytes(mf, file, 'manifest.json', store.limits), file, 'manifest.json', store.limits), file);
   const chosen = selectImage(items.map((it) => ({ tags: it.RepoTags, value: it })), opts.tag, file).value;
 
   const cfgBlob = store.get(chosen.Config);
@@ -63,7 +63,7 @@ export function resolveDockerArchive(store: BlobStore, opts: ResolveOptions): Im
   if (opts.verify && named !== undefined && named !== configDigest) {
     throw new ArchiveError('DIGEST_MISMATCH', file, `config ${cfgBlob.path}: sha256 is ${configDigest}, its name says ${named}`);
   }
-  const config = parseConfig(parseJson(cfgBytes, file, `config ${chosen.Config}`), file, `config ${chosen.Config}`);
+  const config = parseConfig(parseJson(cfgBytes, file, `config ${chosen.Config}`, store.limits), file, `config ${chosen.Config}`);
 
   const layers: PlannedLayer[] = chosen.Layers.map((path, i) => {
     const blob = store.get(path);

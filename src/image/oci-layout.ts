@@ -90,21 +90,21 @@ export function resolveOciLayout(store: BlobStore, opts: ResolveOptions): ImageP
       if (got !== d.digest) throw new ArchiveError('DIGEST_MISMATCH', file, `${what} ${path}: sha256 is ${got}, expected ${d.digest}`);
       if (bytes.length !== d.size) throw new ArchiveError('DIGEST_MISMATCH', file, `${what} ${path}: ${bytes.length} bytes, the descriptor says ${d.size}`);
     }
-    return parseJson(bytes, file, `${what} ${path}`);
+    return parseJson(bytes, file, `${what} ${path}`, store.limits);
   };
 
   const layoutBlob = store.get('oci-layout');
   if (!layoutBlob) {
     opts.onWarning(`${file}: no oci-layout file; reading index.json anyway`);
   } else {
-    const layout = parseJson(readBytes(layoutBlob, file, 'oci-layout', store.limits), file, 'oci-layout') as { imageLayoutVersion?: unknown };
+    const layout = parseJson(readBytes(layoutBlob, file, 'oci-layout', store.limits), file, 'oci-layout', store.limits) as { imageLayoutVersion?: unknown };
     if (typeof layout?.imageLayoutVersion !== 'string' || !layout.imageLayoutVersion.startsWith('1.')) {
       opts.onWarning(`${file}: oci-layout imageLayoutVersion is ${JSON.stringify(layout?.imageLayoutVersion)}, expected "1.0.0"`);
     }
   }
   const indexBlob = store.get('index.json');
   if (!indexBlob) throw new ArchiveError('NOT_AN_IMAGE', file, 'an OCI layout needs index.json, and there is none');
-  const index = parseJson(readBytes(indexBlob, file, 'index.json', store.limits), file, 'index.json') as { manifests?: unknown };
+  const index = parseJson(readBytes(indexBlob, file, 'index.json', store.limits), file, 'index.json', store.limits) as { manifests?: unknown };
   if (!Array.isArray(index?.manifests)) bad(file, 'index.json: manifests must be an array');
   const top = (index.manifests as unknown[]).map((d, i) => descriptor(d, file, `index.json manifests[${i}]`));
 

@@ -154,7 +154,36 @@ export function readBytes(blob: Blob, file: string, what: string, limits: Limits
   return readAll(blob.source);
 }
 
-export function parseJson(bytes: Buffer, file: string, what: string): unknown {
+/**
+ * How deeply arrays and objects nest in a JSON text, by one scan over its bytes (strings and their
+ * escapes skipped), without parsing or recursing: the first depth past `limit` stops the scan.
+ */
+function jsonDepth(bytes: Buffer, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === 0x22) {
+      // A string: skip to its closing quote (a backslash escapes the next byte).
+      for (i++; i < bytes.length && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/**
+ * A JSON document, refused (LIMIT) when it nests deeper than `limits.maxJsonDepth`: the checks,
+ * copies and commit that follow walk documents recursively, and a few thousand levels would
+ * overflow the stack there (a RangeError instead of a typed error).
+ */
+export function parseJson(bytes: Buffer, file: string, what: string, limits: Limits = DEFAULT_LIMITS): unknown {
+  if (jsonDepth(bytes, limits.maxJsonDepth) > limits.maxJsonDepth) {
+    throw limitError(file, '', `${what} nests arrays and objects more than ${limits.maxJsonDepth} deep`, 'maxJsonDepth');
+  }
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
