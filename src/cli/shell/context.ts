@@ -63,8 +63,8 @@ export function describeError(e: unknown): { text: string; status: number } {
   return { text: err?.message ?? String(e), status: 1 };
 }
 
-/** A shell command: returns its status (anything but a number counts as 0). */
-export type Builtin = (ctx: ShellContext, args: string[]) => number | void | boolean;
+/** A shell command: returns its status (0 when it returns nothing). */
+export type Builtin = (ctx: ShellContext, args: string[]) => number | void;
 
 /** A path of the container, made absolute against the working directory. */
 export function abs(ctx: ShellContext, path: string): string {

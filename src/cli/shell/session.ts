@@ -51,8 +51,12 @@ export class Session {
     }
     this.ctx = {
       container, cwd: '/', costs: new Map(), vars, exported: new Set(vars.keys()), status: 0, volumeOrigin: io.volumeOrigin,
-      out: (text) => io.stdout.write(text),
-      err: (text) => io.stderr.write(text),
+      out: (text) => {
+        io.stdout.write(text);
+      },
+      err: (text) => {
+        io.stderr.write(text);
+      },
     };
     const wd = config.WorkingDir ? abs(this.ctx, config.WorkingDir) : '/';
     if (container.fs.statSync(wd, { throwIfNoEntry: false })?.isDirectory()) this.ctx.cwd = wd;
@@ -125,7 +129,11 @@ export class Session {
     const mark = log.mark();
     const chunks: Buffer[] = [];
     const out = this.ctx.out;
-    if (redirect || capture) this.ctx.out = (text) => (redirect ? chunks : capture!).push(Buffer.from(text));
+    if (redirect || capture) {
+      this.ctx.out = (text) => {
+        (redirect ? chunks : capture!).push(Buffer.from(text));
+      };
+    }
     try {
       const r = fn(this.ctx, args);
       this.status = typeof r === 'number' ? r : 0;
