@@ -80,7 +80,7 @@ test('the shell reads commands from stdin: every command, errors go on, copy-ups
   // where before and after the copy-up of /etc/motd (41 bytes, in the image's second layer).
   t.true(out.includes('/etc/motd: image layer 2 (read-only; a write copies it up first: 41 B)\n'));
   t.true(out.includes('/etc/motd: container layer (copied up from image layer 2, 41 B copied)\n'));
-  t.regex(r.stderr, /copied up \/etc \(directory, no data\)\ncopied up \/etc\/motd \(41 B\)\n/);
+  t.regex(r.stderr, /copied up \/etc from image layer 2 \(directory, no data\)\ncopied up \/etc\/motd from image layer 2 \(41 B\)\n/);
   t.true(out.includes('/srv/www/index.html: volume '));
   t.true(out.includes('/d/os2: container layer (new, not in the image)\n'));
   t.regex(out, /Mode: \(0600\/-rw-------\)/);

@@ -22,7 +22,9 @@ import { copyTree } from '../mounts/copy-tree.js';
 import { HostCore } from '../mounts/host-core.js';
 import type { CopyUpStrategy } from '../union/state.js';
 import type { View } from '../view.js';
+import { inodeOf, walk } from '../union/walk.js';
 import { Container, tarBytes } from './container.js';
+import { readVolumeOrigin, writeVolumeOrigin, type VolumeOrigin } from './volume-origin.js';
 import { newId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
 
@@ -174,11 +176,18 @@ export class Engine {
     for (const name of readdirSync(data)) rmSync(join(data, name), { recursive: true, force: true });
     await this.state.putVolume({ ...rec, labels: { ...rec.labels, [SEEDING]: 'pending' } });
     const core = new HostCore(data);
+    const files: VolumeOrigin['files'] = {};
     try {
-      copyTree(view.core, target, core, '/');
+      // Each object's image layer is recorded as it is copied: `where` tells it (volume-origin.ts).
+      copyTree(view.core, target, core, '/', (src, rel, st) => {
+        const loc = walk(view.core.s, src, false);
+        if (typeof loc !== 'string' && loc.node) files[rel] = { layer: inodeOf(loc.node).layer + 1, size: st.size, mtimeMs: st.mtimeMs };
+      });
     } finally {
       core.closeAll();
     }
+    const imageName = view.image.tags[0] ?? (view.image.configDigest ?? '').slice(7, 19);
+    await writeVolumeOrigin(data, { image: view.image.configDigest ?? '', imageName, path: target, at: new Date().toISOString(), files });
     const { [SEEDING]: _, ...labels } = rec.labels;
     await this.state.putVolume({ ...rec, labels });
   }
@@ -204,6 +213,11 @@ export class Engine {
       const used = (await this.state.listContainers()).some((c) => c.mounts.some((x) => x.type === 'volume' && x.source === m.source));
       if (vol?.anonymous && !used) await this.state.removeVolume(m.source);
     }
+  }
+
+  /** What the first mount of a volume copied into it from an image (none: nothing was copied). */
+  volumeOrigin(name: string): VolumeOrigin | undefined {
+    return readVolumeOrigin(this.state.volumeData(name));
   }
 
   /** volume ls. */

@@ -37,9 +37,10 @@ function setMeta(to: Core, dest: string, st: StatInfo, symlink: boolean): void {
 
 /**
  * Copies the contents of directory `src` in `from` into the existing directory `dest` in `to`,
- * then gives `dest` the attributes of `src`. Returns the number of objects copied.
+ * then gives `dest` the attributes of `src`. Returns the number of objects copied; `onCopy` is
+ * told each one (its source path, its path under `dest`, its stat) as it is copied.
  */
-export function copyTree(from: Core, src: string, to: Core, dest: string): number {
+export function copyTree(from: Core, src: string, to: Core, dest: string, onCopy?: (srcPath: string, rel: string, st: StatInfo) => void): number {
   const links = new Map<number, string>();
   let count = 0;
   const walk = (s: string, d: string): void => {
@@ -48,6 +49,7 @@ export function copyTree(from: Core, src: string, to: Core, dest: string): numbe
       const dp = `${d === '/' ? '' : d}/${entry.name}`;
       const st = from.stat(sp, false);
       count++;
+      onCopy?.(sp, dp.slice(dest === '/' ? 0 : dest.length), st);
       const type = st.mode & C.S_IFMT;
       if (type === C.S_IFDIR) {
         to.mkdir(dp, 0o700);

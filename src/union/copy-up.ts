@@ -35,7 +35,9 @@ export function copyUpParents(s: UnionState, loc: Loc): void {
     loc.dirs[i - 1].upper!.children!.set(loc.names[i - 1], up);
     d.upper = up;
     s.stats.copyUps++;
-    repointRefs(s, d.lower!, up, '/' + loc.names.slice(0, i).join('/'));
+    const path = '/' + loc.names.slice(0, i).join('/');
+    s.log.copyUp(up, d.lower!, path);
+    repointRefs(s, d.lower!, up, path);
   }
 }
 
@@ -58,10 +60,11 @@ export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolea
     return obj.upper;
   }
   const lower = obj.lower!;
-  const up = s.index && !lower.isDir ? indexCopy(s, lower, needData, truncating) : copyInode(s, lower, needData, truncating);
+  const path = '/' + loc.names.join('/');
+  const up = s.index && !lower.isDir ? indexCopy(s, lower, path, needData, truncating) : copyInode(s, lower, path, needData, truncating);
   parent.children!.set(name, up);
   obj.upper = up;
-  repointRefs(s, lower, up, '/' + loc.names.join('/'));
+  repointRefs(s, lower, up, path);
   return up;
 }
 
@@ -70,9 +73,10 @@ export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolea
  * number across copy-up, except for a hard-linked lower file copied up without index=on, which
  * becomes a new inode (observed on 6.18, OVL-17).
  */
-function copyInode(s: UnionState, lower: Inode, needData: boolean, truncating: boolean): Inode {
+function copyInode(s: UnionState, lower: Inode, path: string, needData: boolean, truncating: boolean): Inode {
   const up = copyMeta(lower, lower.isDir || lower.nlink === 1 || s.index);
   s.stats.copyUps++;
+  s.log.copyUp(up, lower, path);
   if (lower.type === 'file') {
     up.data = lower.data;
     up.metacopyOf = lower;
@@ -82,10 +86,10 @@ function copyInode(s: UnionState, lower: Inode, needData: boolean, truncating: b
 }
 
 /** index=on (OVL-15): one upper copy per lower inode, shared by all its names, counting them all. */
-export function indexCopy(s: UnionState, lower: Inode, needData = false, truncating = false): Inode {
+export function indexCopy(s: UnionState, lower: Inode, path: string, needData = false, truncating = false): Inode {
   let up = s.indexed.get(lower);
   if (!up) {
-    up = copyInode(s, lower, needData, truncating);
+    up = copyInode(s, lower, path, needData, truncating);
     up.nlink = lower.nlink;
     s.indexed.set(lower, up);
   } else if (needData) {
@@ -104,9 +108,11 @@ export function copyUpData(s: UnionState, up: Inode, truncating: boolean): void 
     up.data = new BufferData();
   } else if (s.strategy === 'chunked') {
     up.data = new ChunkedData(src);
+    s.log.track(up, up.data);
   } else {
     up.data = BufferData.copyOf(src);
     s.stats.copyUpBytes += src.size;
+    s.log.bytes(up, src.size);
   }
 }
 
@@ -126,6 +132,7 @@ export function writeData(s: UnionState, data: FileData, buf: Uint8Array, off: n
     const before = data.copied;
     data.write(buf, off, len, pos);
     s.stats.copyUpBytes += data.copied - before;
+    if (data.copied !== before) s.log.dataBytes(data, data.copied - before);
   } else {
     data.write(buf, off, len, pos);
   }

@@ -20,9 +20,10 @@ function denyReadOnly(s: UnionState, syscall: string, path: string): void {
   if (s.readOnly) throw fsError('EROFS', syscall, path);
 }
 
-/** Does a lower layer hold something at this name? Then removing it needs a whiteout (OVL-9). */
-function lowerHas(loc: Loc): boolean {
-  return parentOf(loc).lower?.children!.has(nameOf(loc)) ?? false;
+/** The lower object at this name, if any: removing the name needs a whiteout to hide it (OVL-9). */
+function lowerChild(loc: Loc): Inode | undefined {
+  const c = parentOf(loc).lower?.children!.get(nameOf(loc));
+  return c === undefined || isWhiteout(c) ? undefined : c;
 }
 
 /** The parent's upper directory, copied up if needed, ready to take a new name. */
@@ -35,9 +36,9 @@ function upperParent(s: UnionState, loc: Loc): Inode {
  * A name of a non-directory goes away (unlink, or rename over it): its inode has one link less.
  * index=on: a hard-linked lower inode goes to the index first, so its other names see the count.
  */
-function dropLink(s: UnionState, o: Obj): void {
+function dropLink(s: UnionState, o: Obj, path: string): void {
   const lower = o.lower;
-  const up = o.upper ?? (s.index && lower && !lower.isDir && lower.nlink > 1 ? indexCopy(s, lower) : undefined);
+  const up = o.upper ?? (s.index && lower && !lower.isDir && lower.nlink > 1 ? indexCopy(s, lower, path) : undefined);
   if (up && !up.isDir) {
     up.nlink--;
     up.ctimeMs = Date.now();
@@ -48,13 +49,17 @@ function dropLink(s: UnionState, o: Obj): void {
 function removeName(s: UnionState, loc: Loc & { node: Obj }): void {
   const parent = upperParent(s, loc);
   const name = nameOf(loc);
-  dropLink(s, loc.node);
+  const path = locPath(loc);
+  dropLink(s, loc.node, path);
   // A removed directory still open somewhere reports nlink 0 (stat.ts), as on Linux.
   if (loc.node.upper?.isDir) loc.node.upper.nlink = 0;
-  if (lowerHas(loc)) parent.children!.set(name, WHITEOUT);
-  else parent.children!.delete(name);
+  const hidden = lowerChild(loc);
+  if (hidden) {
+    parent.children!.set(name, WHITEOUT);
+    s.log.whiteout(path, hidden, 'remove');
+  } else parent.children!.delete(name);
   touch(parent);
-  s.dropRefs(locPath(loc));
+  s.dropRefs(path);
 }
 
 /** A new object in the writable layer, owned by root (the view acts as uid 0). */
@@ -75,6 +80,7 @@ export function createAt(s: UnionState, loc: Loc, ino: Inode): void {
   // or index on, so is every directory made in a merged directory.
   if (ino.isDir && isWhiteout(parent.children!.get(name))) ino.opaque = true;
   if (ino.isDir && (s.redirectDir || s.index) && parentOf(loc).lower !== undefined) ino.opaque = true;
+  if (ino.opaque) s.log.opaque(locPath(loc), lowerChild(loc), 'mkdir');
   parent.children!.set(name, ino);
   touch(parent, ino.mtimeMs);
 }
@@ -186,16 +192,22 @@ export function rename(s: UnionState, from: string, to: string): void {
   if (hasLower) up.redirect ??= src.node.lower;
   const srcParent = upperParent(s, src);
   const dstParent = upperParent(s, dst);
-  if (lowerHas(src)) srcParent.children!.set(nameOf(src), WHITEOUT);
-  else srcParent.children!.delete(nameOf(src));
+  const hidden = lowerChild(src);
+  if (hidden) {
+    srcParent.children!.set(nameOf(src), WHITEOUT);
+    s.log.whiteout(locPath(src), hidden, 'rename');
+  } else srcParent.children!.delete(nameOf(src));
   if (dst.node) {
-    dropLink(s, dst.node);
+    dropLink(s, dst.node, locPath(dst));
     s.dropRefs(locPath(dst));
   }
   // Descriptors on lower objects inside a moved directory follow it (their copy-up goes there).
   s.moveRefs(locPath(src), locPath(dst));
   // OVL-14: a directory of the writable layer moved into a merged directory becomes opaque.
-  if (up.isDir && wasUpperOnly && !up.opaque && parentOf(dst).lower !== undefined) up.opaque = true;
+  if (up.isDir && wasUpperOnly && !up.opaque && parentOf(dst).lower !== undefined) {
+    up.opaque = true;
+    s.log.opaque(locPath(dst), lowerChild(dst), 'rename');
+  }
   dstParent.children!.set(nameOf(dst), up);
   const now = Date.now();
   touch(srcParent, now);

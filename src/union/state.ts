@@ -7,6 +7,7 @@ import { buildLayer } from '../layer/build.js';
 import { ChunkedData, LowerData } from '../layer/data.js';
 import { ArchiveError } from '../errors.js';
 import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
+import { EventLog } from './events.js';
 
 /**
  * A saved writable layer becomes the upper tree again: the same shape as a layer (whiteouts,
@@ -92,6 +93,8 @@ export class UnionState {
   readonly umask: number;
   readonly maxHops: number;
   readonly stats: CopyUpStats = { copyUps: 0, copyUpBytes: 0 };
+  /** What happened, event by event: copy-ups, whiteouts, opaque directories (events.ts). */
+  readonly log = new EventLog();
   /** index=on: lower inode → its upper copy, shared by every name of it (OVL-15). */
   readonly indexed = new Map<Inode, Inode>();
   /** Descriptors still reading a lower inode: re-pointed when that object is copied up. */

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { Engine } from '../../engine/engine.js';
 import type { ContainerRecord, ContainerStatus } from '../../engine/records.js';
 import { makeOut, paint } from '../output.js';
+import { completer, history } from '../shell/complete.js';
 import { readCommands, Session } from '../shell/session.js';
 
 export function openEngine(cmd: Command): Promise<Engine> {
@@ -64,7 +65,9 @@ export async function shell(engine: Engine, ref: string, opts: { script?: string
   try {
     await mark(engine, rec.id, 'running', { [PID]: String(process.pid), [EXIT]: undefined });
     const out = makeOut(opts, process.stderr);
-    const session = new Session(container, { stdout: process.stdout, stderr: process.stderr, note: (t) => paint(out, 'dim', t) });
+    const session = new Session(container, {
+      stdout: process.stdout, stderr: process.stderr, note: (t) => paint(out, 'dim', t), volumeOrigin: (v) => engine.volumeOrigin(v),
+    });
     if (opts.script !== undefined) session.runLine(opts.script);
     else {
       if (process.stdin.isTTY) {
@@ -72,7 +75,7 @@ export async function shell(engine: Engine, ref: string, opts: { script?: string
         for (const m of rec.mounts) process.stderr.write(`  ${m.target}: ${m.type}${m.type === 'tmpfs' ? '' : ` ${m.source}`}${m.readOnly ? ' (read-only)' : ''}\n`);
       }
       const prompt = () => `${paint(out, 'cyan', rec.name)}:${session.ctx.cwd}# `;
-      await readCommands(session, process.stdin, process.stdout, prompt);
+      await readCommands(session, process.stdin, process.stdout, prompt, { completer: completer(session.ctx), history: history(engine.state.home) });
     }
     status = session.status;
   } finally {

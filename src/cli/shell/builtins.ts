@@ -5,8 +5,9 @@
  */
 import { constants as C } from 'node:fs';
 import { posix } from 'node:path';
-import { humanSize } from '../output.js';
-import { abs, operands, options, ShellUsage, type Builtin, type ShellContext } from './context.js';
+import { textBuiltins } from './builtins-text.js';
+import { treeBuiltins } from './builtins-tree.js';
+import { abs, eachInput, operands, options, ShellUsage, type Builtin, type ShellContext } from './context.js';
 import { describeWhere, whereIs } from './layers.js';
 
 const isDir = (ctx: ShellContext, p: string) => ctx.container.fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
@@ -50,10 +51,8 @@ const ls: Builtin = (ctx, args) => {
   }
 };
 
-/** cat PATH...: the bytes of each file. */
-const cat: Builtin = (ctx, args) => {
-  for (const p of operands(options(args, '').rest, 1, Infinity, 'cat PATH...')) ctx.out(ctx.container.fs.readFileSync(abs(ctx, p)));
-};
+/** cat [PATH...]: the bytes of each file (standard input for `-` or no PATH); a missing one is skipped, status 1. */
+const cat: Builtin = (ctx, args) => eachInput(ctx, 'cat', options(args, '').rest, (data) => ctx.out(data));
 
 /** echo [-n] TEXT...: the words, one blank apart, and a new line (none with -n). */
 const echo: Builtin = (ctx, args) => {
@@ -85,13 +84,6 @@ const mkdir: Builtin = (ctx, args) => {
 const mv: Builtin = (ctx, args) => {
   const [from, to] = operands(options(args, '').rest, 2, 2, 'mv FROM TO').map((p) => abs(ctx, p)) as [string, string];
   ctx.container.fs.renameSync(from, into(ctx, from, to));
-};
-
-/** cp FROM TO: copies a file (its content and mode). */
-const cp: Builtin = (ctx, args) => {
-  const [from, to] = operands(options(args, '').rest, 2, 2, 'cp FROM TO').map((p) => abs(ctx, p)) as [string, string];
-  if (isDir(ctx, from)) throw new ShellUsage(`${from}: is a directory (cp copies files)`);
-  ctx.container.fs.copyFileSync(from, into(ctx, from, to));
 };
 
 /** ln [-s] TARGET NAME: a hard link, or with -s a symlink holding TARGET as written. */
@@ -126,40 +118,38 @@ const stat: Builtin = (ctx, args) => {
 const where: Builtin = (ctx, args) => {
   for (const p of operands(options(args, '').rest, 1, Infinity, 'where PATH...')) {
     const path = abs(ctx, p);
-    ctx.out(describeWhere(whereIs(ctx.container, path), ctx.costs.get(path)) + '\n');
+    ctx.out(describeWhere(whereIs(ctx.container, path, ctx.volumeOrigin), ctx.costs.get(path)) + '\n');
   }
 };
 
-/** cd [PATH]: the working directory (default /). */
+/** cd [PATH]: the working directory (default $HOME, else /). */
 const cd: Builtin = (ctx, args) => {
   const [p] = operands(args, 0, 1, 'cd [PATH]');
-  const path = abs(ctx, p ?? '/');
+  const path = abs(ctx, p ?? ctx.vars.get('HOME') ?? '/');
   if (!ctx.container.fs.statSync(path).isDirectory()) throw new ShellUsage(`${p}: not a directory`);
   ctx.cwd = path;
 };
 
 const pwd: Builtin = (ctx) => ctx.out(ctx.cwd + '\n');
 
-/** du PATH: the size of a file, or of a directory's files, for a feel of copy-up costs. */
-const du: Builtin = (ctx, args) => {
-  const fs = ctx.container.fs;
-  const size = (p: string): number => {
-    const st = fs.lstatSync(p);
-    return st.isDirectory() ? fs.readdirSync(p).map(String).reduce((n, name) => n + size(posix.join(p, name)), 0) : st.size;
-  };
-  for (const p of operands(args, 1, Infinity, 'du PATH...')) ctx.out(`${humanSize(size(abs(ctx, p)))}\t${p}\n`);
-};
-
-const HELP = `commands:
-  ls [-l] [-a] [PATH]     list a directory       cat PATH           print a file
-  echo TEXT [> | >> PATH] print or write text    rm [-r] [-f] PATH  remove
-  mkdir [-p] PATH         make a directory       mv FROM TO         rename
-  cp FROM TO              copy a file            ln [-s] TARGET NAME  link
-  chmod MODE PATH         change the mode        stat PATH          show metadata
-  where PATH              which layer, volume, bind or tmpfs serves PATH
-  cd [PATH], pwd, du PATH, help, exit [STATUS]
-Separate commands with ';'. 'single' and "double" quotes work; > and >> redirect any output.
+const HELP = `commands (each sets $?: 0 ok, 1 failed, 2 misused, 127 unknown):
+  ls [-l] [-a] [PATH...]    list             cat [PATH...]           print files (or the input)
+  echo [-n] TEXT            print text       touch [-c] PATH...      make a file / set its times
+  head/tail [-n N] [PATH]   first/last lines wc [-l] [-w] [-c] [PATH] count lines, words, bytes
+  grep [-ivnclqFE] RE [PATH...]  matching lines (RE as grep -E)
+  find [PATH] [-name GLOB] [-type f|d|l] [-maxdepth N]   du [PATH...]   sizes
+  rm [-r] [-f] PATH...      remove           mkdir [-p] PATH...      make directories
+  mv FROM TO                rename           cp [-r] FROM... TO      copy files (trees with -r)
+  ln [-s] TARGET NAME       link             chmod MODE PATH...      change the mode
+  stat PATH...              metadata         where PATH...           which layer, volume, bind or tmpfs
+  cd [PATH], pwd, env, export NAME[=VALUE], unset NAME, NAME=VALUE, true, false, help, exit [STATUS]
+Lines: cmd; cmd   cmd && cmd   cmd || cmd   cmd | cmd   cmd > PATH   cmd >> PATH   $NAME \${NAME} $?
+'single' and "double" quotes; globs * ? [abc] match the container's files. Not supported: < << 2> &> & ( ) \` $(...).
+After each command, what it did to the container layer is shown: copy-ups (with their bytes),
+whiteouts and opaque directories, as the union recorded them.
 `;
 const help: Builtin = (ctx) => ctx.out(HELP);
 
-export const builtins: Record<string, Builtin> = { ls, cat, echo, rm, mkdir, mv, cp, ln, chmod, stat, where, cd, pwd, du, help };
+export const builtins: Record<string, Builtin> = {
+  ls, cat, echo, rm, mkdir, mv, ln, chmod, stat, where, cd, pwd, help, ...textBuiltins, ...treeBuiltins,
+};

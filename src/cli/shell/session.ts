@@ -1,28 +1,40 @@
 /**
  * A shell session on a container's filesystem. Rules:
- * - a line holds commands separated by `;`; each runs in turn, whatever the one before did;
+ * - it starts in the image's WorkingDir (`/` when the image names none, or it is no directory)
+ *   with the image's Env as exported variables;
+ * - a line is a list of pipelines (parse.ts): after `;` the next runs whatever happened, after
+ *   `&&` only when the last status is 0, after `||` only when it is not (as sh); `$?` is the status
+ *   of the last pipeline, which is that of its last command;
+ * - in a pipe each command's output is the next one's input (the commands run one after the other);
  * - an error prints one line on stderr like a shell does (`rm: /x: ENOENT: no such file or
  *   directory`) and sets the status: 1 for a failed call, 2 for a misused command, 127 for an
- *   unknown one; a syntax error refuses the whole line (status 2); the session goes on;
+ *   unknown one; a syntax error or a form the shell does not support refuses the whole line
+ *   (status 2); the session goes on;
  * - a redirection (`>`, `>>`) writes the command's output to a file of the container, even when
  *   the command failed part way (as sh has opened it);
- * - after each command, the objects it copied up into the container layer are reported on stderr
- *   (`copied up /etc/motd (41 B)`), from the view's counters before and after;
+ * - after each command, what it did to the container layer is reported on stderr from the union's
+ *   own record (src/union/events.ts): each copy-up with its bytes, each whiteout and each opaque
+ *   directory (`copied up /etc/motd from image layer 2 (41 B)`); what a command made and removed
+ *   again (the insides of a directory it removed) is summed up in the line of what removed it;
  * - `exit [N]` ends the session with status N (default: the last command's); end of input ends
  *   it too.
  */
-import { createInterface } from 'node:readline';
+import { createInterface, type Completer } from 'node:readline';
 import type { Container } from '../../engine/container.js';
+import type { VolumeOrigin } from '../../engine/volume-origin.js';
 import { builtins } from './builtins.js';
-import { abs, ShellUsage, type ShellContext } from './context.js';
-import { copiedUpSince, describeCopyUp, upperInodes } from './layers.js';
-import { parseLine, ShellSyntaxError, type ShellCommand } from './parse.js';
+import { abs, describeError, ShellUsage, type ShellContext } from './context.js';
+import { expandOne, expandWords } from './expand.js';
+import { describeEvent, summarize } from './layers.js';
+import { parseLine, ShellSyntaxError, ShellUnsupported, type ListItem, type Pipeline, type ShellCommand } from './parse.js';
 
 export interface SessionIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   /** Paints a copy-up note (colour on a TTY). */
   note?: (text: string) => string;
+  /** What the first mount of a volume copied into it (Engine.volumeOrigin), for `where`. */
+  volumeOrigin?: (volume: string) => VolumeOrigin | undefined;
 }
 
 export class Session {
@@ -31,37 +43,80 @@ export class Session {
   readonly ctx: ShellContext;
 
   constructor(readonly container: Container, private readonly io: SessionIO) {
+    const config = container.view.image.config.config;
+    const vars = new Map<string, string>();
+    for (const kv of config.Env ?? []) {
+      const eq = kv.indexOf('=');
+      if (eq > 0) vars.set(kv.slice(0, eq), kv.slice(eq + 1));
+    }
     this.ctx = {
-      container, cwd: '/', costs: new Map(),
-      out: (text) => io.stdout.write(text),
-      err: (text) => io.stderr.write(text),
+      container, cwd: '/', costs: new Map(), vars, exported: new Set(vars.keys()), status: 0, volumeOrigin: io.volumeOrigin,
+      out: (text) => {
+        io.stdout.write(text);
+      },
+      err: (text) => {
+        io.stderr.write(text);
+      },
     };
+    const wd = config.WorkingDir ? abs(this.ctx, config.WorkingDir) : '/';
+    if (container.fs.statSync(wd, { throwIfNoEntry: false })?.isDirectory()) this.ctx.cwd = wd;
   }
 
   /** Runs one line (or a `-c` script); returns false once `exit` ran. */
   runLine(line: string): boolean {
-    let cmds: ShellCommand[];
+    let items: ListItem[];
     try {
-      cmds = parseLine(line);
+      items = parseLine(line);
     } catch (e) {
       if (!(e instanceof ShellSyntaxError)) throw e;
-      this.io.stderr.write(`layerfs: syntax error: ${e.message}\n`);
-      this.status = 2;
+      this.io.stderr.write(e instanceof ShellUnsupported ? `layerfs: ${e.message}\n` : `layerfs: syntax error: ${e.message}\n`);
+      this.setStatus(2);
       return true;
     }
-    for (const cmd of cmds) {
+    for (const { op, pipeline } of items) {
       if (this.exited) break;
-      this.runCommand(cmd);
+      if ((op === '&&' && this.status !== 0) || (op === '||' && this.status === 0)) continue;
+      this.runPipeline(pipeline);
     }
     return !this.exited;
   }
 
-  private runCommand({ argv, redirect }: ShellCommand): void {
-    const [name, ...args] = argv as [string, ...string[]];
+  private setStatus(n: number): void {
+    this.status = n;
+    this.ctx.status = n;
+  }
+
+  /** Each command's output is the next one's input; the pipeline's status is the last command's. */
+  private runPipeline(pipeline: Pipeline): void {
+    let stdin: Buffer | undefined;
+    for (const [i, cmd] of pipeline.entries()) {
+      const chunks: Buffer[] | undefined = i < pipeline.length - 1 ? [] : undefined;
+      this.ctx.stdin = stdin;
+      // `exit` in a pipe ends only its own part (sh runs each part in a subshell).
+      this.runCommand(cmd, chunks, pipeline.length > 1);
+      stdin = chunks && Buffer.concat(chunks);
+    }
+    this.ctx.stdin = undefined;
+    this.setStatus(this.status);
+  }
+
+  private runCommand({ assigns, argv, redirect }: ShellCommand, capture: Buffer[] | undefined, inPipe: boolean): void {
+    const words = expandWords(this.ctx, argv);
+    if (words.length === 0) {
+      // Only `NAME=value` words: they set shell variables (exported ones stay exported).
+      for (const a of assigns) this.ctx.vars.set(a.name, expandOne(this.ctx, a.value));
+      this.status = 0;
+      return;
+    }
+    if (assigns.length > 0) {
+      this.fail(words[0]!, new ShellUsage('NAME=value before a command is not supported (run NAME=value; export NAME first)'));
+      return;
+    }
+    const [name, ...args] = words as [string, ...string[]];
     if (name === 'exit') {
       if (args[0] !== undefined && !/^\d+$/.test(args[0])) this.fail(name, new ShellUsage(`${args[0]}: numeric argument required`));
       else this.status = args[0] !== undefined ? Number(args[0]) & 255 : this.status;
-      this.exited = true;
+      if (!inPipe) this.exited = true;
       return;
     }
     const fn = builtins[name];
@@ -70,14 +125,18 @@ export class Session {
       this.status = 127;
       return;
     }
-    const s = this.container.view.core.s;
-    const before = upperInodes(s);
-    const bytesBefore = s.stats.copyUpBytes;
+    const log = this.container.view.core.s.log;
+    const mark = log.mark();
     const chunks: Buffer[] = [];
     const out = this.ctx.out;
-    if (redirect) this.ctx.out = (text) => chunks.push(Buffer.from(text));
+    if (redirect || capture) {
+      this.ctx.out = (text) => {
+        (redirect ? chunks : capture!).push(Buffer.from(text));
+      };
+    }
     try {
-      this.status = fn(this.ctx, args) ?? 0;
+      const r = fn(this.ctx, args);
+      this.status = typeof r === 'number' ? r : 0;
     } catch (e) {
       this.fail(name, e);
     } finally {
@@ -85,7 +144,7 @@ export class Session {
     }
     if (redirect) {
       try {
-        const path = abs(this.ctx, redirect.path);
+        const path = abs(this.ctx, expandOne(this.ctx, redirect.path));
         const data = Buffer.concat(chunks);
         if (redirect.append) this.container.fs.appendFileSync(path, data);
         else this.container.fs.writeFileSync(path, data);
@@ -93,37 +152,41 @@ export class Session {
         this.fail(name, e);
       }
     }
-    for (const c of copiedUpSince(s, before, s.stats.copyUpBytes - bytesBefore)) {
-      this.ctx.costs.set(c.path, c.bytes);
-      const text = describeCopyUp(c);
+    const { events, missed } = log.since(mark);
+    for (const e of summarize(events)) {
+      if (e.kind === 'copy-up') this.ctx.costs.set(e.path, (this.ctx.costs.get(e.path) ?? 0) + e.bytes);
+      const text = describeEvent(e);
       this.io.stderr.write(`${this.io.note ? this.io.note(text) : text}\n`);
     }
+    if (missed > 0) this.io.stderr.write(`(${missed} earlier changes of this command are not shown)\n`);
   }
 
   /** Prints an error as a shell does and sets the status. */
   private fail(name: string, e: unknown): void {
-    const err = e as NodeJS.ErrnoException & { dest?: string };
-    if (e instanceof ShellUsage) {
-      this.io.stderr.write(`${name}: ${err.message}\n`);
-      this.status = 2;
-    } else if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
-      const where = err.path !== undefined ? `${err.path}${err.dest !== undefined ? ` -> ${err.dest}` : ''}: ` : '';
-      this.io.stderr.write(`${name}: ${where}${err.message.split(', ')[0]}\n`);
-      this.status = 1;
-    } else {
-      this.io.stderr.write(`${name}: ${err?.message ?? String(e)}\n`);
-      this.status = 1;
-    }
+    const d = describeError(e);
+    this.io.stderr.write(`${name}: ${d.text}\n`);
+    this.status = d.status;
   }
 }
 
+export interface ReadOptions {
+  /** Tab completion (a TTY only). */
+  completer?: Completer;
+  /** Lines typed before, newest first, and where each new one is kept (a TTY only). */
+  history?: { lines: string[]; add(line: string): void };
+}
+
 /**
- * Reads commands from `input` until `exit` or the end of input: with a prompt on a TTY (Ctrl-C
- * drops the line, Ctrl-D ends), line by line without one otherwise.
+ * Reads commands from `input` until `exit` or the end of input: with a prompt, tab completion and
+ * history on a TTY (Ctrl-C drops the line, Ctrl-D ends), line by line without them otherwise.
  */
-export async function readCommands(session: Session, input: NodeJS.ReadableStream & { isTTY?: boolean }, output: NodeJS.WritableStream, prompt: () => string): Promise<void> {
+export async function readCommands(session: Session, input: NodeJS.ReadableStream & { isTTY?: boolean }, output: NodeJS.WritableStream, prompt: () => string, opts: ReadOptions = {}): Promise<void> {
   const tty = !!input.isTTY;
-  const rl = createInterface({ input, output: tty ? output : undefined, terminal: tty, historySize: tty ? 200 : 0 });
+  const rl = createInterface({
+    input, output: tty ? output : undefined, terminal: tty, historySize: tty ? 1000 : 0,
+    ...(tty && opts.completer ? { completer: opts.completer } : {}),
+    ...(tty && opts.history ? { history: opts.history.lines } : {}),
+  });
   if (tty) {
     rl.on('SIGINT', () => {
       rl.write(null, { ctrl: true, name: 'u' });
@@ -136,6 +199,7 @@ export async function readCommands(session: Session, input: NodeJS.ReadableStrea
   }
   try {
     for await (const line of rl) {
+      if (tty && line.trim() !== '') opts.history?.add(line);
       if (!session.runLine(line)) break;
       if (tty) {
         rl.setPrompt(prompt());
