@@ -20,6 +20,7 @@ import { writeTar } from '../out/tar-write.js';
 import type { View } from '../view.js';
 import type { ContainerRecord } from './records.js';
 import type { State } from './state.js';
+import type { EventLog } from '../union/events.js';
 
 export async function tarBytes(entries: Parameters<typeof writeTar>[0]): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -62,6 +63,16 @@ export class Container {
 
   get id(): string {
     return this.record.id;
+  }
+
+  /**
+   * The union's event log for this container (src/union/events.ts), started on first use: copy-ups,
+   * whiteouts, opaque directories, and every write with the mount that took it.
+   */
+  get events(): EventLog {
+    const log = this.view.core.s.recordEvents();
+    this.core.events = log;
+    return log;
   }
 
   /** Where a path is served from: the container layer (copied up or not), a volume, a bind, a tmpfs. */

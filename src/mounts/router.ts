@@ -3,22 +3,28 @@
  * locate.ts) and handed to the core of the mount that holds the object, with the path inside that
  * mount. Errors carry the caller's path. A mount point cannot be removed or renamed (EBUSY); a
  * rename or link between two mounts is EXDEV; a read-only mount (`:ro`, `--read-only` root)
- * refuses changes with EROFS after the lookups the kernel makes first.
+ * refuses changes with EROFS after the lookups the kernel makes first. With an event log (the
+ * union's, see src/union/events.ts), every write is recorded with the mount that took it.
  */
 import { constants as C } from 'node:fs';
 import { FsError, fsError } from '../errors.js';
 import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { locate, type Located } from './locate.js';
 import type { Mount, MountTable } from './table.js';
+import type { EventLog } from '../union/events.js';
 
 interface OpenFile {
   mount: Mount;
   fd: number;
+  /** Canonical container path, for the event log. */
+  path: string;
 }
 
 export class MountCore implements Core {
   private readonly files = new Map<number, OpenFile>();
   private next = 3;
+  /** Where writes are recorded (set by the container that owns the log). */
+  events?: EventLog;
 
   constructor(readonly table: MountTable) {}
 
@@ -173,7 +179,7 @@ export class MountCore implements Core {
     const rel = loc.rel + (loc.slash ? '/' : '');
     const fd = this.run('open', path, undefined, () => loc.mount.core.open(rel, flags, mode));
     const mine = this.next++;
-    this.files.set(mine, { mount: loc.mount, fd });
+    this.files.set(mine, { mount: loc.mount, fd, path: '/' + loc.parts.join('/') });
     return mine;
   }
 
@@ -194,7 +200,12 @@ export class MountCore implements Core {
   }
   write(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {
     const f = this.file(fd, 'write');
-    return f.mount.core.write(f.fd, b, o, l, p);
+    const n = f.mount.core.write(f.fd, b, o, l, p);
+    if (this.events && n > 0) {
+      const m = f.mount;
+      this.events.push({ kind: 'write', path: f.path, bytes: n, mount: m.target, mountKind: m.kind, ...(m.kind !== 'layer' && m.source !== undefined ? { source: m.source } : {}) });
+    }
+    return n;
   }
   fstat(fd: number): StatInfo {
     const f = this.file(fd, 'fstat');

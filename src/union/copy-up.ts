@@ -35,7 +35,9 @@ export function copyUpParents(s: UnionState, loc: Loc): void {
     loc.dirs[i - 1].upper!.children!.set(loc.names[i - 1], up);
     d.upper = up;
     s.stats.copyUps++;
-    repointRefs(s, d.lower!, up, '/' + loc.names.slice(0, i).join('/'));
+    const path = '/' + loc.names.slice(0, i).join('/');
+    s.events?.push({ kind: 'copy-up', path, type: 'dir', bytes: 0, strategy: s.strategy, data: true });
+    repointRefs(s, d.lower!, up, path);
   }
 }
 
@@ -51,17 +53,23 @@ export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolea
   const obj = loc.node;
   const parent = loc.dirs[loc.dirs.length - 1].upper!;
   const name = loc.names[loc.names.length - 1];
+  const path = '/' + loc.names.join('/');
+  const bytesBefore = s.stats.copyUpBytes;
   if (obj.upper) {
     // index=on: the inode is already up under another name; bind this name to it too.
     if (parent.children!.get(name) !== obj.upper) parent.children!.set(name, obj.upper);
-    if (needData) copyUpData(s, obj.upper, truncating);
+    if (needData) copyUpData(s, obj.upper, truncating, path);
     return obj.upper;
   }
   const lower = obj.lower!;
-  const up = s.index && !lower.isDir ? indexCopy(s, lower, needData, truncating) : copyInode(s, lower, needData, truncating);
+  const wasIndexed = s.index && s.indexed.has(lower);
+  const up = s.index && !lower.isDir ? indexCopy(s, lower, needData, truncating, path) : copyInode(s, lower, needData, truncating);
   parent.children!.set(name, up);
   obj.upper = up;
-  repointRefs(s, lower, up, '/' + loc.names.join('/'));
+  if (!wasIndexed) {
+    s.events?.push({ kind: 'copy-up', path, type: up.type, bytes: s.stats.copyUpBytes - bytesBefore, strategy: s.strategy, data: up.metacopyOf === undefined });
+  }
+  repointRefs(s, lower, up, path);
   return up;
 }
 
@@ -82,20 +90,23 @@ function copyInode(s: UnionState, lower: Inode, needData: boolean, truncating: b
 }
 
 /** index=on (OVL-15): one upper copy per lower inode, shared by all its names, counting them all. */
-export function indexCopy(s: UnionState, lower: Inode, needData = false, truncating = false): Inode {
+export function indexCopy(s: UnionState, lower: Inode, needData = false, truncating = false, path?: string): Inode {
   let up = s.indexed.get(lower);
   if (!up) {
     up = copyInode(s, lower, needData, truncating);
     up.nlink = lower.nlink;
     s.indexed.set(lower, up);
   } else if (needData) {
-    copyUpData(s, up, truncating);
+    copyUpData(s, up, truncating, path);
   }
   return up;
 }
 
-/** Gives a metacopy upper file its own data: a full copy, or chunked extents over the lower bytes. */
-export function copyUpData(s: UnionState, up: Inode, truncating: boolean): void {
+/**
+ * Gives a metacopy upper file its own data: a full copy, or chunked extents over the lower bytes.
+ * With `path` (a copy-up done earlier, its data now), the bytes are a `copy-data` event.
+ */
+export function copyUpData(s: UnionState, up: Inode, truncating: boolean, path?: string): void {
   const lower = up.metacopyOf;
   if (!lower) return;
   up.metacopyOf = undefined;
@@ -107,6 +118,7 @@ export function copyUpData(s: UnionState, up: Inode, truncating: boolean): void 
   } else {
     up.data = BufferData.copyOf(src);
     s.stats.copyUpBytes += src.size;
+    if (path !== undefined && src.size > 0) s.events?.push({ kind: 'copy-data', path, bytes: src.size, strategy: s.strategy });
   }
 }
 
@@ -121,11 +133,12 @@ export function repointRefs(s: UnionState, lower: Inode, up: Inode, path: string
 }
 
 /** Writes through a descriptor, counting what chunked copy-up reads from the lower file. */
-export function writeData(s: UnionState, data: FileData, buf: Uint8Array, off: number, len: number, pos: number): void {
+export function writeData(s: UnionState, data: FileData, buf: Uint8Array, off: number, len: number, pos: number, path?: string): void {
   if (data instanceof ChunkedData) {
     const before = data.copied;
     data.write(buf, off, len, pos);
     s.stats.copyUpBytes += data.copied - before;
+    if (path !== undefined && data.copied > before) s.events?.push({ kind: 'copy-data', path, bytes: data.copied - before, strategy: s.strategy });
   } else {
     data.write(buf, off, len, pos);
   }

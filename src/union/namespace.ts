@@ -51,10 +51,12 @@ function removeName(s: UnionState, loc: Loc & { node: Obj }): void {
   dropLink(s, loc.node);
   // A removed directory still open somewhere reports nlink 0 (stat.ts), as on Linux.
   if (loc.node.upper?.isDir) loc.node.upper.nlink = 0;
-  if (lowerHas(loc)) parent.children!.set(name, WHITEOUT);
-  else parent.children!.delete(name);
-  touch(parent);
   const path = '/' + loc.names.join('/');
+  if (lowerHas(loc)) {
+    parent.children!.set(name, WHITEOUT);
+    s.events?.push({ kind: 'whiteout', path });
+  } else parent.children!.delete(name);
+  touch(parent);
   for (const ref of s.lowerRefs) if (ref.path === path) s.lowerRefs.delete(ref);
 }
 
@@ -76,6 +78,7 @@ export function createAt(s: UnionState, loc: Loc, ino: Inode): void {
   // or index on, so is every directory made in a merged directory.
   if (ino.isDir && isWhiteout(parent.children!.get(name))) ino.opaque = true;
   if (ino.isDir && (s.redirectDir || s.index) && parentOf(loc).lower !== undefined) ino.opaque = true;
+  if (ino.opaque) s.events?.push({ kind: 'opaque', path: '/' + loc.names.join('/') });
   parent.children!.set(name, ino);
   touch(parent, ino.mtimeMs);
 }
@@ -187,11 +190,16 @@ export function rename(s: UnionState, from: string, to: string): void {
   if (hasLower) up.redirect ??= src.node.lower;
   const srcParent = upperParent(s, src);
   const dstParent = upperParent(s, dst);
-  if (lowerHas(src)) srcParent.children!.set(nameOf(src), WHITEOUT);
-  else srcParent.children!.delete(nameOf(src));
+  if (lowerHas(src)) {
+    srcParent.children!.set(nameOf(src), WHITEOUT);
+    s.events?.push({ kind: 'whiteout', path: '/' + src.names.join('/') });
+  } else srcParent.children!.delete(nameOf(src));
   if (dst.node) dropLink(s, dst.node);
   // OVL-14: a directory of the writable layer moved into a merged directory becomes opaque.
-  if (up.isDir && wasUpperOnly && !up.opaque && parentOf(dst).lower !== undefined) up.opaque = true;
+  if (up.isDir && wasUpperOnly && !up.opaque && parentOf(dst).lower !== undefined) {
+    up.opaque = true;
+    s.events?.push({ kind: 'opaque', path: '/' + dst.names.join('/') });
+  }
   dstParent.children!.set(nameOf(dst), up);
   const now = Date.now();
   touch(srcParent, now);

@@ -7,6 +7,7 @@ import { buildLayer } from '../layer/build.js';
 import { ChunkedData, LowerData } from '../layer/data.js';
 import { ArchiveError } from '../errors.js';
 import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
+import { EventLog } from './events.js';
 
 /**
  * A saved writable layer becomes the upper tree again: the same shape as a layer (whiteouts,
@@ -90,6 +91,8 @@ export class UnionState {
   /** Descriptors still reading a lower inode: re-pointed when that object is copied up. */
   readonly lowerRefs = new Set<Ref>();
   readonly dev = 0x4c46; // "LF": one device number for the whole view
+  /** What happened, event by event (events.ts); undefined until recordEvents() is called. */
+  events?: EventLog;
 
   constructor(readonly lowerRoot: Inode, opts: UnionOptions = {}) {
     this.strategy = opts.copyUp ?? 'full';
@@ -103,6 +106,12 @@ export class UnionState {
       root.ino = lowerRoot.ino;
       this.upperRoot = root;
     }
+  }
+
+  /** Starts (or keeps) the event log and returns it. */
+  recordEvents(): EventLog {
+    this.events ??= new EventLog();
+    return this.events;
   }
 
   get readOnly(): boolean {

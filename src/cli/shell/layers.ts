@@ -1,15 +1,13 @@
 /**
  * What the shell tells about layers: which objects a command copied up, and where a path is served
  * from. Rules:
- * - an object was copied up by a command when an inode appears in the writable layer that was not
- *   there before and that carries the inode number of an image object (copy-up keeps it, OVL-17),
- *   or that sits at a path the image also has (a hard-linked file gets a new number);
- * - what a copy-up cost is the bytes it copied: the counters of the view before and after
- *   (`view.stats`), shared out by file size; a directory costs no data;
+ * - what a command copied up, and the bytes each copy-up cost, is what the union recorded in its
+ *   event log while the command ran (never guessed from snapshots); a directory costs no data;
  * - `where` names the mount serving a path; for the container layer, whether the object is only in
  *   the image (and in which layer, 1 = bottom), new in the container layer, or copied up there.
  */
 import { isWhiteout, type Child, type Inode } from '../../layer/inode.js';
+import type { UnionEvent } from '../../union/events.js';
 import type { UnionState } from '../../union/state.js';
 import { walk, inodeOf } from '../../union/walk.js';
 import type { Container } from '../../engine/container.js';
@@ -19,20 +17,6 @@ export interface CopiedUp {
   path: string;
   dir: boolean;
   bytes: number;
-}
-
-/** Every inode of the writable layer, with one path for it. */
-export function upperInodes(s: UnionState): Map<Inode, string> {
-  const out = new Map<Inode, string>();
-  const visit = (dir: Inode, prefix: string) => {
-    for (const [name, child] of dir.children!) {
-      if (isWhiteout(child) || out.has(child)) continue;
-      out.set(child, `${prefix}/${name}`);
-      if (child.isDir) visit(child, `${prefix}/${name}`);
-    }
-  };
-  if (s.upperRoot) visit(s.upperRoot, '');
-  return out;
 }
 
 /** The image object at a canonical path (lower layers only), if any. */
@@ -46,42 +30,21 @@ export function lowerAt(s: UnionState, path: string): Inode | undefined {
   return cur;
 }
 
-/** Inode numbers of the image's objects (computed once per view). */
-const lowerInos = new WeakMap<UnionState, Set<number>>();
-function lowerInoSet(s: UnionState): Set<number> {
-  let set = lowerInos.get(s);
-  if (set) return set;
-  set = new Set();
-  const visit = (dir: Inode) => {
-    for (const child of dir.children!.values()) {
-      if (isWhiteout(child)) continue;
-      set!.add(child.ino);
-      if (child.isDir) visit(child);
+/**
+ * The copy-ups among a command's events (the union's record, src/union/events.ts), one per path,
+ * with the bytes copied for it: at copy-up, plus any data copied later in the same command (a
+ * metadata-only copy-up given its data, or the chunks a chunked copy-up read).
+ */
+export function copiedUp(events: UnionEvent[]): CopiedUp[] {
+  const byPath = new Map<string, CopiedUp>();
+  for (const e of events) {
+    if (e.kind === 'copy-up') byPath.set(e.path, { path: e.path, dir: e.type === 'dir', bytes: e.bytes });
+    else if (e.kind === 'copy-data') {
+      const c = byPath.get(e.path);
+      if (c) c.bytes += e.bytes;
     }
-  };
-  visit(s.lowerRoot);
-  lowerInos.set(s, set);
-  return set;
-}
-
-/** Copy-ups between a snapshot (`before`, from upperInodes) and now, with their cost. */
-export function copiedUpSince(s: UnionState, before: Map<Inode, string>, bytes: number): CopiedUp[] {
-  const inos = lowerInoSet(s);
-  const found: CopiedUp[] = [];
-  for (const [ino, path] of upperInodes(s)) {
-    if (before.has(ino)) continue;
-    if (!inos.has(ino.ino) && !lowerAt(s, path)) continue;
-    found.push({ path, dir: ino.isDir, bytes: 0 });
   }
-  // The bytes copied go to the files, in path order, as much as each file's size.
-  let left = bytes;
-  for (const f of found.sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    if (f.dir || left <= 0) continue;
-    const size = lowerAt(s, f.path)?.size ?? left;
-    f.bytes = Math.min(size, left);
-    left -= f.bytes;
-  }
-  return found;
+  return [...byPath.values()];
 }
 
 export function describeCopyUp(c: CopiedUp): string {

@@ -7,7 +7,7 @@
  * - a redirection (`>`, `>>`) writes the command's output to a file of the container, even when
  *   the command failed part way (as sh has opened it);
  * - after each command, the objects it copied up into the container layer are reported on stderr
- *   (`copied up /etc/motd (41 B)`), from the view's counters before and after;
+ *   (`copied up /etc/motd (41 B)`), as the union's event log recorded them;
  * - `exit [N]` ends the session with status N (default: the last command's); end of input ends
  *   it too.
  */
@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import type { Container } from '../../engine/container.js';
 import { builtins } from './builtins.js';
 import { abs, ShellUsage, type ShellContext } from './context.js';
-import { copiedUpSince, describeCopyUp, upperInodes } from './layers.js';
+import { copiedUp, describeCopyUp } from './layers.js';
 import { parseLine, ShellSyntaxError, type ShellCommand } from './parse.js';
 
 export interface SessionIO {
@@ -70,9 +70,8 @@ export class Session {
       this.status = 127;
       return;
     }
-    const s = this.container.view.core.s;
-    const before = upperInodes(s);
-    const bytesBefore = s.stats.copyUpBytes;
+    const events = this.container.events;
+    const mark = events.mark();
     const chunks: Buffer[] = [];
     const out = this.ctx.out;
     if (redirect) this.ctx.out = (text) => chunks.push(Buffer.from(text));
@@ -93,7 +92,7 @@ export class Session {
         this.fail(name, e);
       }
     }
-    for (const c of copiedUpSince(s, before, s.stats.copyUpBytes - bytesBefore)) {
+    for (const c of copiedUp(events.since(mark))) {
       this.ctx.costs.set(c.path, c.bytes);
       const text = describeCopyUp(c);
       this.io.stderr.write(`${this.io.note ? this.io.note(text) : text}\n`);
