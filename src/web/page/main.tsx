@@ -1,5 +1,6 @@
+/** The web page of `layerfs serve`: the explorer and the container lab (issue 10). */
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
+import { App } from './app';
 import './styles.css';
-function App() { const [n, setN] = useState(0); return <button onClick={() => setN(n + 1)}>{n}</button>; }
+
 render(<App />, document.getElementById('app')!);
