@@ -87,19 +87,20 @@ export class TreeModel {
       this.levels.set(path, lv);
     }
     lv.loading.add(page);
+    // The marks of the whole-image view come beside the level, never in its way.
+    if (page === 0 && lv.total < 0 && !this.mode.changesOnly && this.mode.layer > 0) {
+      const level = lv;
+      this.loadMarks(path).then((m) => {
+        level.marks = m.marks;
+        level.deleted = m.deleted;
+        this.bump();
+      }, () => undefined);
+    }
     try {
-      const first = page === 0 && lv.total < 0;
-      const [res, marks] = await Promise.all([
-        api.tree(this.image, this.query(path, page * PAGE, this.mode.changesOnly)),
-        first && !this.mode.changesOnly && this.mode.layer > 0 ? this.loadMarks(path) : undefined,
-      ]);
+      const res = await api.tree(this.image, this.query(path, page * PAGE, this.mode.changesOnly));
       if (lv.total < 0) lv.entries = new Array(res.total);
       lv.total = res.total;
       res.entries.forEach((e, i) => (lv!.entries[res.offset + i] = e));
-      if (marks) {
-        lv.marks = marks.marks;
-        lv.deleted = marks.deleted;
-      }
     } catch (e) {
       lv.error = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e);
       if (lv.total < 0) lv.total = 0;

@@ -121,6 +121,7 @@ export function Tree(p: Props) {
         aria-expanded={e.type === 'd' ? open : undefined}
         data-path={e.path}
         data-change={r.change ?? ''}
+        data-fields={r.fields?.join(',') ?? ''}
         onClick={() => {
           select(i);
           if (e.type === 'd' && !r.ghost) model.toggle(e.path);
