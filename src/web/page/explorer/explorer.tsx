@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { bytes, parseSize } from '../format';
+import { TypeIcon } from '../icons';
 import type { FoundEntry, ImageDetail } from '../types';
 import { VirtualList } from '../virtual-list';
 import { Details } from './details';
@@ -160,7 +161,7 @@ function Hits({ hits, onPick }: { hits: { total: number; entries: FoundEntry[] }
           const h = hits.entries[i];
           return (
             <div class="trow" role="treeitem" tabIndex={-1} onClick={() => onPick(h)} onKeyDown={(e) => e.key === 'Enter' && onPick(h)}>
-              <span class="tname"><span class={`ticon t-${h.type}`}>{h.type === 'd' ? '▸' : h.type === 'l' ? '↪' : '·'}</span><span class="nm">{h.path}</span></span>
+              <span class="tname"><span class={`ticon t-${h.type}`}><TypeIcon type={h.type} /></span><span class="nm">{h.path}</span></span>
               <span class="tsize">{h.type === 'f' ? bytes(h.size) : ''}</span>
               <span class="tlayer">L{h.layer}</span>
             </div>

@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useReducer, useState } from 'preact/hooks';
 import { bytes, CHANGE_NAMES, count, modeString } from '../format';
 import { VirtualList } from '../virtual-list';
+import { Chevron, TypeIcon } from '../icons';
 import type { TreeEntry } from '../types';
 import { filtering, TreeModel, type Filter, type Row, type ViewMode } from './tree-model';
 
@@ -29,13 +30,6 @@ interface Props {
   reveal?: string;
 }
 
-const ICON: Record<string, string> = { d: '▸', f: '·', l: '↪', c: 'c', b: 'b', p: '|', s: 's' };
-
-function icon(e: TreeEntry, open: boolean): string {
-  if (e.type === 'd') return open ? '▾' : '▸';
-  if (e.linkgroup) return '⛓';
-  return ICON[e.type] ?? '?';
-}
 
 export function Tree(p: Props) {
   const [, bump] = useReducer((n: number) => n + 1, 0);
@@ -129,7 +123,8 @@ export function Tree(p: Props) {
         onDblClick={() => e.type !== 'd' && p.onOpen({ path: e.path, entry: e, change: r.change, fields: r.fields, ghost: r.ghost })}
       >
         <span class="tname" style={pad}>
-          <span class={`ticon t-${e.type}`} aria-hidden="true">{icon(e, open)}</span>
+          <span class="chev">{e.type === 'd' && !r.ghost && <Chevron open={open} />}</span>
+          <span class={`ticon t-${e.type} ${e.linkgroup ? 't-h' : ''}`}><TypeIcon type={e.type} open={open && !r.ghost} hardlink={!!e.linkgroup} /></span>
           <span class="nm">{e.name}</span>
           {e.type === 'l' && <span class="link" title="symbolic link">→ {e.target}</span>}
           {e.linkgroup && e.linkgroup !== e.path && <span class="hlink" title={`hard link: same inode as ${e.linkgroup}`}>⇔ {e.linkgroup}</span>}

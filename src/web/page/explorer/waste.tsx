@@ -32,7 +32,7 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
         <div><div class="big">{pct(w.efficiency)}</div><div class="muted">efficiency (1 − wasted / total)</div></div>
         <div><div class="big">{bytes(w.wastedBytes)}</div><div class="muted">wasted in {count(w.paths.length)} paths</div></div>
         <div><div class="big">{bytes(w.totalBytes)}</div><div class="muted">file bytes in all layers</div></div>
-        <div><div class="big">{pct(w.userWastedRatio)}</div><div class="muted">of the {bytes(w.userBytes)} above the base layer</div></div>
+        <div><div class="big">{pct(w.userWastedRatio)}</div><div class="muted">user wasted: of the {bytes(w.userBytes)} above the base layer</div></div>
       </div>
       {w.wastedBytes > 0 && (
         <div class="stackbar" role="img" aria-label="wasted bytes by cause">
@@ -44,8 +44,7 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
       <ul class="causes">
         {CAUSES.filter((c) => c.key !== 'hidden' || (causes.hidden ?? 0) > 0).map((c) => (
           <li key={c.key}>
-            <span class={`swatch sb-${c.key}`} />
-            <strong>{c.name}</strong> <span class="num">{bytes(causes[c.key] ?? 0)}</span>
+            <div class="chead"><span class={`swatch sb-${c.key}`} /><strong>{c.name}</strong><span class="grow" /><span class="num">{bytes(causes[c.key] ?? 0)}</span></div>
             <div class="muted small">{c.explain}</div>
           </li>
         ))}
