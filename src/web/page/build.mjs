@@ -9,7 +9,8 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const out = here('../../../dist/web/');
 const watch = process.argv.includes('--watch');
 
-rmSync(out, { recursive: true, force: true });
+// Only the page's own outputs are replaced: tsc compiles the server into dist/web/server/ beside them.
+rmSync(out + 'assets', { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const options = {
   entryPoints: { app: here('main.tsx') },
