@@ -9,11 +9,12 @@
  * With `changes`, a directory holding changed paths below it is listed too (without `change` when
  * it did not change itself), with `changesBelow`: how many A/M/D paths of the step are below it,
  * so a lazy tree can reach every change from the root (as `tree --changes` keeps the parents).
+ * A directory that layer N replaced by a file lists, as its level, the paths deleted in it.
  */
 import { stepChanges } from './changes.js';
 import { itemJson, listItems, type Item } from './listing.js';
 import { originOf } from './origin.js';
-import { bytesOf, sizeIndex } from './sizes.js';
+import { bytesOf, parentPath, sizeIndex } from './sizes.js';
 import type { Stack } from './stack.js';
 
 export interface LevelOptions {
@@ -37,7 +38,12 @@ export interface Level {
 
 export function listLevel(stack: Stack, base: string, opts: LevelOptions = {}): Level {
   const n = opts.changes ?? opts.layer ?? stack.count;
-  const items = listItems(stack, base, { layer: opts.layer, changes: opts.changes, depth: 1 });
+  const now = stack.rows(n).get(base);
+  const was = opts.changes !== undefined ? stack.rows(n - 1).get(base) : undefined;
+  // A directory that layer N replaced by a non-directory: its level is what was deleted in it.
+  const items: Item[] = now && now.type !== 'd' && was?.type === 'd'
+    ? stepChanges(stack, n).filter((c) => parentPath(c.path) === base).map((c) => ({ row: (c.after ?? c.before)!, change: c.kind, fields: c.fields }))
+    : listItems(stack, base, { layer: opts.layer, changes: opts.changes, depth: 1 });
   const below = new Map<string, number>();
   if (opts.changes !== undefined && items.every((it) => it.row.path !== base)) {
     // Changes deeper than one level, counted under the direct child of base that leads to them.

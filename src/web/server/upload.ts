@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scratchPath } from '../../engine/atomic.js';
 import type { Engine } from '../../engine/engine.js';
@@ -40,10 +40,12 @@ export function uploadRoutes(app: FastifyInstance, engine: Engine, opts: UploadO
     const tag = str(req.query, 'tag') || undefined;
     const declared = Number(req.headers['content-length']);
     if (declared > opts.limit) throw tooLarge(opts.limit);
-    const body = req.body as NodeJS.ReadableStream | undefined;
-    if (!body || typeof (body as { pipe?: unknown }).pipe !== 'function') {
-      throw badRequest('send the archive as the raw body, Content-Type: application/octet-stream');
+    const ctype = req.headers['content-type'] ?? '';
+    if (!/^application\/(octet-stream|x-tar|gzip)\b/.test(ctype)) {
+      throw badRequest(`send the archive as the raw body with Content-Type: application/octet-stream (got ${JSON.stringify(ctype)})`);
     }
+    // An empty body gives no stream: it is an empty archive, refused by the loader like any other.
+    const body = (req.body as NodeJS.ReadableStream | undefined) ?? Readable.from([]);
     const file = scratchPath('tmp', join(engine.state.home, 'upload.tar'));
     let bytes = 0;
     const count = new Transform({
@@ -54,7 +56,6 @@ export function uploadRoutes(app: FastifyInstance, engine: Engine, opts: UploadO
     });
     try {
       await pipeline(body, count, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
-      if (bytes === 0) throw badRequest('the upload is empty');
       const image = await engine.load(file, { tag });
       // The record names where the archive came from: the upload, not the scratch file.
       const named = { ...image, source: `upload${uploadName(req)}` };
