@@ -20,6 +20,7 @@ import { writeTar } from '../out/tar-write.js';
 import type { View } from '../view.js';
 import type { ContainerRecord } from './records.js';
 import type { State } from './state.js';
+import type { EventLog } from '../union/events.js';
 
 export async function tarBytes(entries: Parameters<typeof writeTar>[0]): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -57,11 +58,20 @@ export class Container {
     });
     const root: TableMount = { target: '/', core: view.core, readOnly: readOnlyRoot, kind: 'layer', source: record.image };
     this.core = new MountCore(new MountTable(root, mounts));
+    this.core.events = view.core.s.log;
     this.fs = createFs(this.core);
   }
 
   get id(): string {
     return this.record.id;
+  }
+
+  /**
+   * The union's event log for this container (src/union/events.ts): copy-ups, whiteouts, opaque
+   * directories, and every write with the mount that took it.
+   */
+  get events(): EventLog {
+    return this.view.core.s.log;
   }
 
   /** Where a path is served from: the container layer (copied up or not), a volume, a bind, a tmpfs. */

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
 import { StateError } from '../errors.js';
-import { loadImage, loadLayers } from '../image/index.js';
+import { loadImage, loadLayers, type LoadedImage } from '../image/index.js';
 import { openImage } from '../index.js';
 import { copyTree } from '../mounts/copy-tree.js';
 import { HostCore } from '../mounts/host-core.js';
@@ -64,7 +64,7 @@ export class Engine {
   async load(path: string, opts: { tag?: string } = {}): Promise<ImageRecord> {
     const image = await loadImage(path, opts);
     try {
-      const id = image.configDigest?.slice(7) ?? image.layers.map((l) => l.diffId.slice(7)).join('').slice(0, 64);
+      const id = imageIdOf(image);
       const existing = await this.state.getImage(id);
       if (existing) return existing;
       // The state keeps an OCI layout directory as the OCI archive it packs into.
@@ -256,6 +256,11 @@ export class Engine {
 }
 
 const isTree = (source: string) => source.startsWith('memfs:');
+
+/** An image's id in the state: its config digest's hex (Docker's rule), or for plain layer tarballs the start of their diff_ids. */
+export function imageIdOf(image: LoadedImage): string {
+  return image.configDigest?.slice(7) ?? image.layers.map((l) => l.diffId.slice(7)).join('').slice(0, 64);
+}
 
 /** A volume label that marks a seeding copy in progress (see seed()). */
 const SEEDING = 'layerfs.seeding';

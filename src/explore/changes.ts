@@ -7,7 +7,7 @@
  *   (content only when both are regular files; a type change is "M type,...").
  * Listed in raw path byte order.
  */
-import { contentHash, type Row } from './stack.js';
+import { contentHash, type Row, type Stack } from './stack.js';
 
 export type ChangeKind = 'A' | 'D' | 'M';
 
@@ -59,6 +59,17 @@ export function compareRows(older: Map<string, Row>, newer: Map<string, Row>): P
   return out;
 }
 
+const stepCache = new WeakMap<Stack, Map<number, PathChange[]>>();
+
+/** What layer n changed in the flattened view (rows after n-1 against rows after n), computed once per stack. */
+export function stepChanges(stack: Stack, n: number): PathChange[] {
+  let byStep = stepCache.get(stack);
+  if (!byStep) stepCache.set(stack, (byStep = new Map()));
+  let c = byStep.get(n);
+  if (!c) byStep.set(n, (c = compareRows(stack.rows(stack.checkStep(n) - 1), stack.rows(n))));
+  return c;
+}
+
 export function countChanges(changes: PathChange[]): { added: number; modified: number; deleted: number } {
   const c = { added: 0, modified: 0, deleted: 0 };
   for (const x of changes) {
@@ -72,4 +83,29 @@ export function countChanges(changes: PathChange[]): { added: number; modified: 
 /** One change as a line of truth/step-N.changes: `A /p`, `D /p`, `M /p field,field`. */
 export function changeLine(c: PathChange): string {
   return c.kind === 'M' ? `M ${c.path} ${c.fields!.join(',')}` : `${c.kind} ${c.path}`;
+}
+
+function brief(r: Row | undefined): Record<string, unknown> | undefined {
+  return r && { type: r.type, size: r.size, ...(r.target !== '-' ? { target: r.target } : {}) };
+}
+
+function changeJson(c: PathChange): Record<string, unknown> {
+  if (c.kind === 'A') return { path: c.path, ...brief(c.after) };
+  if (c.kind === 'D') return { path: c.path, ...brief(c.before) };
+  return { path: c.path, fields: c.fields, before: brief(c.before), after: brief(c.after) };
+}
+
+export interface ImagesDiffJson {
+  added: Array<Record<string, unknown>>;
+  removed: Array<Record<string, unknown>>;
+  changed: Array<Record<string, unknown>>;
+}
+
+/** Two images compared, as `diff-images --json` and `GET /api/diff` print it. */
+export function diffJson(changes: PathChange[]): ImagesDiffJson {
+  return {
+    added: changes.filter((c) => c.kind === 'A').map(changeJson),
+    removed: changes.filter((c) => c.kind === 'D').map(changeJson),
+    changed: changes.filter((c) => c.kind === 'M').map(changeJson),
+  };
 }

@@ -4,7 +4,8 @@
  *
  * Rules: `--larger-than SIZE` keeps files strictly larger than SIZE; `--name GLOB` matches the
  * base name, or the whole path when the glob holds a '/' (`*` and `?` never cross '/', `[...]`
- * is a character class, `**` crosses directories).
+ * is a character class, `**` crosses directories). `type` picks another kind of entry (manifest
+ * letters: d, l, c, b, p, s), or `any` for every kind; sizes are those of regular files (0 otherwise).
  */
 import type { Row } from './stack.js';
 
@@ -31,12 +32,13 @@ export function globRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`, 's');
 }
 
-export function findFiles(rows: Iterable<Row>, opts: { largerThan?: number; name?: string }): Row[] {
+export function findFiles(rows: Iterable<Row>, opts: { largerThan?: number; name?: string; type?: string }): Row[] {
+  const type = opts.type ?? 'f';
   const re = opts.name === undefined ? undefined : globRegExp(opts.name);
   const onPath = opts.name?.includes('/') ?? false;
   const out: Row[] = [];
   for (const r of rows) {
-    if (r.type !== 'f') continue;
+    if (type !== 'any' && r.type !== type) continue;
     if (opts.largerThan !== undefined && !(r.size > opts.largerThan)) continue;
     if (re && !re.test(onPath ? r.path : r.path.slice(r.path.lastIndexOf('/') + 1))) continue;
     out.push(r);

@@ -3,7 +3,7 @@
  * changed in the flattened view (A/M/D counts, changes.py rules); for the image, wasted space and
  * efficiency (waste.ts); in CI mode, which thresholds are crossed.
  */
-import { compareRows, countChanges } from './changes.js';
+import { countChanges, stepChanges } from './changes.js';
 import type { Stack } from './stack.js';
 import { waste, type Waste } from './waste.js';
 
@@ -20,6 +20,8 @@ export interface LayerReport {
   added: number;
   modified: number;
   deleted: number;
+  /** Bytes of this layer's copies not visible in the final image (waste.ts). */
+  wastedBytes: number;
 }
 
 export interface InspectReport {
@@ -32,12 +34,16 @@ export interface InspectReport {
 
 export function inspect(stack: Stack): InspectReport {
   const img = stack.image;
+  const w = waste(stack);
+  const wasted = new Map<number, number>();
+  for (const p of w.paths) for (const c of p.copies) wasted.set(c.layer, (wasted.get(c.layer) ?? 0) + c.bytes);
   const layers = img.layers.map((l, i): LayerReport => ({
     layer: i + 1, digest: l.digest, diffId: l.diffId, mediaType: l.mediaType, size: l.size, compressedSize: l.compressedSize,
     createdBy: l.history?.created_by ?? null,
-    ...countChanges(compareRows(stack.rows(i), stack.rows(i + 1))),
+    ...countChanges(stepChanges(stack, i + 1)),
+    wastedBytes: wasted.get(i + 1) ?? 0,
   }));
-  return { file: img.file, format: img.format, tags: img.tags, layers, waste: waste(stack) };
+  return { file: img.file, format: img.format, tags: img.tags, layers, waste: w };
 }
 
 export interface Thresholds {

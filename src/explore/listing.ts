@@ -8,7 +8,7 @@
  *   changed path are shown (unmarked) so the tree reads, unless they changed too.
  * - `depth` 1 is `ls`: the path's direct children (or the path itself when not a directory).
  */
-import { compareRows, type ChangeKind } from './changes.js';
+import { compareRows, stepChanges, type ChangeKind } from './changes.js';
 import { originOf, type Origin } from './origin.js';
 import type { Row, Stack } from './stack.js';
 
@@ -60,7 +60,7 @@ export function listItems(stack: Stack, base: string, opts: ListOptions = {}): I
   } else if (opts.changes === undefined) {
     items = [...rows.values()].filter((r) => under(r.path, base) && depthOk(r.path)).map((row) => ({ row }));
   } else {
-    const changed = compareRows(stack.rows(n - 1), rows).filter((c) => under(c.path, base));
+    const changed = stepChanges(stack, n).filter((c) => under(c.path, base));
     const byPath = new Map<string, Item>();
     for (const c of changed) {
       const row = (c.after ?? c.before)!;

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LoadedImage } from '../image/index.js';
-import { nameBytes } from '../archive/names.js';
+import { decodeName, nameBytes } from '../archive/names.js';
 import { buildLayer, type LayerTree } from '../layer/build.js';
 import type { FileData } from '../layer/data.js';
 import { flatten } from '../layer/flatten.js';
@@ -159,4 +159,28 @@ export function normalPath(path: string): string {
   const parts = splitPath(path);
   if (parts.includes('..')) throw new RangeError(`path may not contain '..': ${path}`);
   return '/' + parts.join('/');
+}
+
+/**
+ * The inverse of the display form: a display path ('/' first, `\\`, `\t`, `\n`, `\xHH` escaped as
+ * manifest.py writes them) back to the library's name (no leading '/'), byte for byte.
+ */
+export function rawPath(display: string): string {
+  const bytes: number[] = [];
+  const plain = Buffer.from(display, 'utf8');
+  for (let i = 0; i < plain.length; i++) {
+    const c = plain[i];
+    if (c !== 0x5c || i + 1 >= plain.length) {
+      bytes.push(c);
+      continue;
+    }
+    const n = plain[i + 1];
+    const hex = plain.subarray(i + 2, i + 4).toString('latin1');
+    if (n === 0x5c) { bytes.push(0x5c); i++; }
+    else if (n === 0x74) { bytes.push(0x09); i++; }
+    else if (n === 0x6e) { bytes.push(0x0a); i++; }
+    else if (n === 0x78 && /^[0-9a-f]{2}$/i.test(hex)) { bytes.push(parseInt(hex, 16)); i += 3; }
+    else bytes.push(c);
+  }
+  return splitPath(decodeName(Buffer.from(bytes))).join('/');
 }

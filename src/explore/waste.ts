@@ -8,6 +8,10 @@
  *   (`overwritten`; `duplicate` when the new copy has the same bytes) or deleted it (`deleted`:
  *   a whiteout of it or a parent, an opaque parent, a parent replaced by a non-directory).
  *   Each wasted copy names the layer that hid it.
+ * - Each wasted copy has a cause: `overwritten`, `deleted`, `hidden`, and for a duplicate either
+ *   `metadata-duplicate` (same bytes, only mode, owner or xattrs changed: a chmod or chown that
+ *   copied the whole file into a new layer; `changed` says which) or `duplicate` (nothing changed).
+ *   `causes` sums the wasted bytes per cause.
  * - efficiency = 1 − wasted / total (1 for an image with no file bytes), as dive's score.
  * - user wasted ratio = wasted / bytes stored in the layers above the first (the base image):
  *   0 when there is only one layer.
@@ -18,12 +22,17 @@ import { esc } from '../out/manifest.js';
 import { nameBytes } from '../archive/names.js';
 import { isWhiteout, type Inode } from '../layer/inode.js';
 
+export type WasteCause = 'overwritten' | 'deleted' | 'metadata-duplicate' | 'duplicate' | 'hidden';
+
 export interface WastedCopy {
   layer: number;
   bytes: number;
   reason: 'overwritten' | 'duplicate' | 'deleted' | 'hidden';
   /** The layer that hid it. */
   by?: number;
+  /** A duplicate: the metadata the hiding copy changed (mode, owner, xattrs); empty when none. */
+  changed?: string[];
+  cause: WasteCause;
 }
 
 export interface WastedPath {
@@ -39,6 +48,8 @@ export interface Waste {
   wastedBytes: number;
   efficiency: number;
   userWastedRatio: number;
+  /** Wasted bytes per cause. */
+  causes: Record<WasteCause, number>;
   /** Largest first. */
   paths: WastedPath[];
 }
@@ -72,18 +83,30 @@ function visibleFiles(root: Inode, into = new Set<Inode>()): Set<Inode> {
   return into;
 }
 
+/** The metadata in which a later copy of a file differs from an earlier one (changes.py names). */
+function metadataChanged(a: Inode, b: Inode): string[] {
+  const out: string[] = [];
+  if ((a.mode & 0o7777) !== (b.mode & 0o7777)) out.push('mode');
+  if (a.uid !== b.uid || a.gid !== b.gid) out.push('owner');
+  const x = (i: Inode): string => JSON.stringify([...(i.xattrs ?? [])].map(([k, v]) => [k, v.toString('hex')]).sort());
+  if (x(a) !== x(b)) out.push('xattrs');
+  return out;
+}
+
 /** Which layer first hid a copy, and how. */
-function hiddenBy(stack: Stack, copy: Copy): Pick<WastedCopy, 'reason' | 'by'> {
+function hiddenBy(stack: Stack, copy: Copy): Omit<WastedCopy, 'layer' | 'bytes'> {
   const parts = splitPath(copy.raw);
   for (let j = copy.layer; j < stack.count; j++) {
     const says = lookupIn(stack.trees[j], parts);
     if (says.kind === 'none') continue;
-    if (says.kind === 'deleted') return { reason: 'deleted', by: j + 1 };
+    if (says.kind === 'deleted') return { reason: 'deleted', by: j + 1, cause: 'deleted' };
     const n = says.ino;
     const same = n.type === 'file' && n.data!.size === copy.ino.data!.size && contentHash(n) === contentHash(copy.ino);
-    return { reason: same ? 'duplicate' : 'overwritten', by: j + 1 };
+    if (!same) return { reason: 'overwritten', by: j + 1, cause: 'overwritten' };
+    const changed = metadataChanged(copy.ino, n);
+    return { reason: 'duplicate', by: j + 1, changed, cause: changed.length ? 'metadata-duplicate' : 'duplicate' };
   }
-  return { reason: 'hidden' };
+  return { reason: 'hidden', cause: 'hidden' };
 }
 
 export function waste(stack: Stack): Waste {
@@ -106,8 +129,10 @@ export function waste(stack: Stack): Waste {
   }
   const paths = [...byPath.values()].sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : 1));
   const wastedBytes = paths.reduce((s, p) => s + p.bytes, 0);
+  const causes: Record<WasteCause, number> = { overwritten: 0, deleted: 0, 'metadata-duplicate': 0, duplicate: 0, hidden: 0 };
+  for (const p of paths) for (const c of p.copies) causes[c.cause] += c.bytes;
   return {
-    totalBytes, userBytes, wastedBytes, paths,
+    totalBytes, userBytes, wastedBytes, causes, paths,
     efficiency: totalBytes === 0 ? 1 : 1 - wastedBytes / totalBytes,
     userWastedRatio: userBytes === 0 ? 0 : wastedBytes / userBytes,
   };

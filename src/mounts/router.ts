@@ -3,7 +3,8 @@
  * locate.ts) and handed to the core of the mount that holds the object, with the path inside that
  * mount. Errors carry the caller's path. A mount point cannot be removed or renamed (EBUSY); a
  * rename or link between two mounts is EXDEV; a read-only mount (`:ro`, `--read-only` root)
- * refuses changes with EROFS after the lookups the kernel makes first.
+ * refuses changes with EROFS after the lookups the kernel makes first. With an event log (the
+ * union's, see src/union/events.ts), every write is recorded with the mount that took it.
  */
 import { constants as C } from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
@@ -12,10 +13,13 @@ import { FsError, fsError } from '../errors.js';
 import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { locate, type Located } from './locate.js';
 import type { Mount, MountTable } from './table.js';
+import type { EventLog } from '../union/events.js';
 
 interface OpenFile {
   mount: Mount;
   fd: number;
+  /** Canonical container path, for the event log. */
+  path: string;
 }
 
 const isDirSt = (st: StatInfo | undefined): boolean => st !== undefined && (st.mode & C.S_IFMT) === C.S_IFDIR;
@@ -23,6 +27,8 @@ const isDirSt = (st: StatInfo | undefined): boolean => st !== undefined && (st.m
 export class MountCore implements Core {
   /** Each descriptor holds the mount and that core's own descriptor, never a path. */
   private readonly files = new DescriptorTable<OpenFile>();
+  /** Where writes are recorded (set by the container that owns the log). */
+  events?: EventLog;
 
   constructor(readonly table: MountTable) {}
 
@@ -180,7 +186,7 @@ export class MountCore implements Core {
     if (changes && !(excl && loc.st)) this.writable(loc, 'open', path);
     const rel = loc.rel + (loc.slash ? '/' : '');
     const fd = this.run('open', path, undefined, () => loc.mount.core.open(rel, flags, mode));
-    return this.files.add({ mount: loc.mount, fd });
+    return this.files.add({ mount: loc.mount, fd, path: '/' + loc.parts.join('/') });
   }
 
   private file(fd: number, syscall: string): OpenFile {
@@ -197,7 +203,10 @@ export class MountCore implements Core {
   }
   write(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {
     const f = this.file(fd, 'write');
-    return f.mount.core.write(f.fd, b, o, l, p);
+    const n = f.mount.core.write(f.fd, b, o, l, p);
+    const m = f.mount;
+    this.events?.write(f.path, n, m.target, m.kind, m.kind !== 'layer' ? m.source : undefined);
+    return n;
   }
   fstat(fd: number): StatInfo {
     const f = this.file(fd, 'fstat');

@@ -36,7 +36,7 @@ export function copyUpParents(s: UnionState, loc: Loc): void {
     d.upper = up;
     s.stats.copyUps++;
     const path = '/' + loc.names.slice(0, i).join('/');
-    s.log.copyUp(up, d.lower!, path);
+    s.log.copyUp(up, d.lower!, path, s.strategy);
     repointRefs(s, d.lower!, up, path);
   }
 }
@@ -53,14 +53,14 @@ export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolea
   const obj = loc.node;
   const parent = loc.dirs[loc.dirs.length - 1].upper!;
   const name = loc.names[loc.names.length - 1];
+  const path = '/' + loc.names.join('/');
   if (obj.upper) {
     // index=on: the inode is already up under another name; bind this name to it too.
     if (parent.children!.get(name) !== obj.upper) parent.children!.set(name, obj.upper);
-    if (needData) copyUpData(s, obj.upper, truncating);
+    if (needData) copyUpData(s, obj.upper, truncating, path);
     return obj.upper;
   }
   const lower = obj.lower!;
-  const path = '/' + loc.names.join('/');
   const up = s.index && !lower.isDir ? indexCopy(s, lower, path, needData, truncating) : copyInode(s, lower, path, needData, truncating);
   parent.children!.set(name, up);
   obj.upper = up;
@@ -76,7 +76,7 @@ export function copyUp(s: UnionState, loc: Loc & { node: Obj }, needData: boolea
 function copyInode(s: UnionState, lower: Inode, path: string, needData: boolean, truncating: boolean): Inode {
   const up = copyMeta(lower, lower.isDir || lower.nlink === 1 || s.index);
   s.stats.copyUps++;
-  s.log.copyUp(up, lower, path);
+  s.log.copyUp(up, lower, path, s.strategy);
   if (lower.type === 'file') {
     up.data = lower.data;
     up.metacopyOf = lower;
@@ -93,13 +93,16 @@ export function indexCopy(s: UnionState, lower: Inode, path: string, needData = 
     up.nlink = lower.nlink;
     s.indexed.set(lower, up);
   } else if (needData) {
-    copyUpData(s, up, truncating);
+    copyUpData(s, up, truncating, path);
   }
   return up;
 }
 
-/** Gives a metacopy upper file its own data: a full copy, or chunked extents over the lower bytes. */
-export function copyUpData(s: UnionState, up: Inode, truncating: boolean): void {
+/**
+ * Gives a metacopy upper file its own data: a full copy, or chunked extents over the lower bytes.
+ * With `path` (a copy-up done earlier, its data now), the bytes are a `copy-data` event.
+ */
+export function copyUpData(s: UnionState, up: Inode, truncating: boolean, path?: string): void {
   const lower = up.metacopyOf;
   if (!lower) return;
   up.metacopyOf = undefined;
@@ -112,7 +115,7 @@ export function copyUpData(s: UnionState, up: Inode, truncating: boolean): void 
   } else {
     up.data = BufferData.copyOf(src);
     s.stats.copyUpBytes += src.size;
-    s.log.bytes(up, src.size);
+    s.log.bytes(up, src.size, path);
   }
 }
 

@@ -93,7 +93,7 @@ export class UnionState {
   readonly umask: number;
   readonly maxHops: number;
   readonly stats: CopyUpStats = { copyUps: 0, copyUpBytes: 0 };
-  /** What happened, event by event: copy-ups, whiteouts, opaque directories (events.ts). */
+  /** What happened, event by event: copy-ups, whiteouts, opaque directories, writes (events.ts). */
   readonly log = new EventLog();
   /** index=on: lower inode → its upper copy, shared by every name of it (OVL-15). */
   readonly indexed = new Map<Inode, Inode>();

@@ -6,24 +6,13 @@ import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { Engine } from '../../engine/engine.js';
 import { StateError } from '../../errors.js';
 import type { Command } from 'commander';
-import { changeLine, compareRows, type PathChange } from '../../explore/changes.js';
+import { changeLine, compareRows, diffJson } from '../../explore/changes.js';
 import { findFiles } from '../../explore/find.js';
-import type { Row } from '../../explore/stack.js';
 import { View } from '../../view.js';
 import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
 import { globals, layerArg, openStack, viewAt } from './explore-common.js';
 
 const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
-
-function brief(r: Row | undefined): Record<string, unknown> | undefined {
-  return r && { type: r.type, size: r.size, ...(r.target !== '-' ? { target: r.target } : {}) };
-}
-
-function changeJson(c: PathChange): Record<string, unknown> {
-  if (c.kind === 'A') return { path: c.path, ...brief(c.after) };
-  if (c.kind === 'D') return { path: c.path, ...brief(c.before) };
-  return { path: c.path, fields: c.fields, before: brief(c.before), after: brief(c.after) };
-}
 
 /** Writes a byte source to a file in 1 MiB chunks. */
 function writeSource(src: { size: number; read(b: Uint8Array, o: number, l: number, p: number): number }, dest: string): number {
@@ -165,13 +154,7 @@ export async function imagesDiff(refA: string, refB: string, cmd: Command): Prom
     const b = await openStack(refB, cmd);
     try {
       const changes = compareRows(a.rows(), b.rows());
-      if (out.json) {
-        return printJson({
-          added: changes.filter((c) => c.kind === 'A').map(changeJson),
-          removed: changes.filter((c) => c.kind === 'D').map(changeJson),
-          changed: changes.filter((c) => c.kind === 'M').map(changeJson),
-        });
-      }
+      if (out.json) return printJson(diffJson(changes));
       const style = { A: 'green', D: 'red', M: 'yellow' } as const;
       const lines = changes.map((c) => {
         const size = c.kind === 'M'

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Container } from '../../engine/container.js';
 import type { Engine } from '../../engine/engine.js';
-import type { ContainerRecord } from '../../engine/records.js';
+import type { ContainerRecord, ImageRecord } from '../../engine/records.js';
 import { makeOut, paint, printJson } from '../output.js';
 import { ago, forEachArg, printTable } from './lifecycle-table.js';
 import { tagImage } from './lifecycle-images.js';
@@ -22,6 +22,34 @@ import { liveStatus, openEngine, refuseRunning, statusText } from './run-contain
 async function imageName(engine: Engine, id: string): Promise<string> {
   const img = await engine.state.getImage(id);
   return img?.tags[0] ?? id.slice(0, 12);
+}
+
+/** A container as `ps --json` (and the web API) show it. */
+export async function containerRow(engine: Engine, c: ContainerRecord) {
+  return {
+    id: c.id, name: c.name, image: await imageName(engine, c.image), imageId: c.image, state: liveStatus(c), status: statusText(c),
+    created: c.created, mounts: c.mounts, readOnly: c.labels['layerfs.read-only'] === 'true',
+  };
+}
+
+/**
+ * commit: the container's image layers plus its layer as a new image in the state, tagged `tag`
+ * (DKR-12; volumes are not in it); with `output`, also written there in `format`.
+ */
+export async function commitContainer(engine: Engine, c: Container, rec: ContainerRecord, tag: string,
+  opts: { output?: string; format?: 'docker-archive' | 'oci-archive' | 'oci-layout' } = {}): Promise<ImageRecord> {
+  const tmp = await mkdtemp(join(tmpdir(), 'layerfs-commit-'));
+  try {
+    const createdBy = `layerfs commit ${rec.name}`;
+    // The stored copy is written untagged, then tagged: the tag moves from any older image.
+    const archive = join(tmp, 'image.tar');
+    await c.view.commit(archive, { format: 'docker-archive', createdBy });
+    if (opts.output) await c.view.commit(opts.output, { tag, format: opts.format ?? 'docker-archive', createdBy });
+    const loaded = await engine.load(archive);
+    return await tagImage(engine, { ...loaded, source: opts.output ?? `commit of container ${rec.name}` }, tag);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 /** Opens a container to read it, and lets it go without saving its layer. */
@@ -56,10 +84,7 @@ export function registerContainerVerbs(program: Command): void {
       const engine = await openEngine(cmd);
       const recs = (await engine.state.listContainers()).filter((c) => opts.all || liveStatus(c) === 'running');
       recs.sort((a, b) => b.created.localeCompare(a.created));
-      const rows = await Promise.all(recs.map(async (c) => ({
-        id: c.id, name: c.name, image: await imageName(engine, c.image), imageId: c.image, state: liveStatus(c), status: statusText(c),
-        created: c.created, mounts: c.mounts, readOnly: c.labels['layerfs.read-only'] === 'true',
-      })));
+      const rows = await Promise.all(recs.map((c) => containerRow(engine, c)));
       if (g.json) return printJson(rows);
       printTable(makeOut(g), ['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'MOUNTS', 'NAME'], rows.map((r) => [
         r.id.slice(0, 12), r.image, ago(r.created), r.status,
@@ -106,21 +131,8 @@ export function registerContainerVerbs(program: Command): void {
     .action(async (ref: string, tag: string, opts: { output?: string; format: 'docker-archive' | 'oci-archive' | 'oci-layout' }, cmd: Command) => {
       const g = cmd.optsWithGlobals();
       const engine = await openEngine(cmd);
-      const tmp = await mkdtemp(join(tmpdir(), 'layerfs-commit-'));
-      try {
-        const img = await reading(engine, ref, async (c, rec) => {
-          const createdBy = `layerfs commit ${rec.name}`;
-          // The stored copy is written untagged, then tagged: the tag moves from any older image.
-          const archive = join(tmp, 'image.tar');
-          await c.view.commit(archive, { format: 'docker-archive', createdBy });
-          if (opts.output) await c.view.commit(opts.output, { tag, format: opts.format, createdBy });
-          const loaded = await engine.load(archive);
-          return tagImage(engine, { ...loaded, source: opts.output ?? `commit of container ${rec.name}` }, tag);
-        });
-        if (g.json) return printJson(img);
-        process.stdout.write(`sha256:${img.id}\n`);
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
+      const img = await reading(engine, ref, (c, rec) => commitContainer(engine, c, rec, tag, opts));
+      if (g.json) return printJson(img);
+      process.stdout.write(`sha256:${img.id}\n`);
     });
 }

@@ -18,8 +18,8 @@ export function openEngine(cmd: Command): Promise<Engine> {
   return Engine.open({ home: (cmd.optsWithGlobals() as { home?: string }).home });
 }
 
-const PID = 'layerfs.pid';
-const EXIT = 'layerfs.exit-code';
+export const PID = 'layerfs.pid';
+export const EXIT = 'layerfs.exit-code';
 
 function alive(pid: number): boolean {
   try {
@@ -49,7 +49,8 @@ export function refuseRunning(rec: ContainerRecord, doing: string): void {
   if (liveStatus(rec) === 'running') throw new Error(`cannot ${doing} container ${rec.name}: it is running (pid ${rec.labels[PID]}); exit its shell first`);
 }
 
-async function mark(engine: Engine, id: string, state: ContainerStatus, labels: Record<string, string | undefined>): Promise<void> {
+/** Sets a container's state and labels (undefined removes a label). */
+export async function mark(engine: Engine, id: string, state: ContainerStatus, labels: Record<string, string | undefined>): Promise<void> {
   const rec = (await engine.state.getContainer(id))!;
   const merged = { ...rec.labels, ...labels };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];

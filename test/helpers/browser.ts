@@ -1,0 +1,88 @@
+/**
+ * The web page in a real browser: Debian's Chromium driven by playwright-core (never a browser
+ * playwright downloads), against a real `layerfs serve` child on port 0 with its own state
+ * directory. Shared by test/web-browser*.test.ts and the page's benchmark (bench/page.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/layerfs.js');
+
+export const hasChromium = (): boolean => existsSync(CHROMIUM);
+
+/** Why the page cannot be tested here, or undefined when it can. */
+export function missing(): string | undefined {
+  if (!hasChromium()) return `Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`;
+  if (!existsSync(join(ROOT, 'dist/web/index.html')) || !existsSync(join(ROOT, 'dist/cli/main.js'))) return 'dist/ is not built: run `npm run build` first';
+  return undefined;
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface Served {
+  url: string;
+  home: string;
+  child: ChildProcess;
+  stderr: () => string;
+  stop: () => Promise<number | null>;
+}
+
+/** Starts `layerfs serve --port 0 ARGS` with a fresh LAYERFS_HOME; resolves once it printed its URL. */
+export function serve(args: string[], opts: { home?: string; timeoutMs?: number } = {}): Promise<Served> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'layerfs-web-'));
+  const own = opts.home === undefined;
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    env: { ...process.env, LAYERFS_HOME: home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
+    if (code === 'late') child.kill('SIGKILL');
+    if (own) rmSync(home, { recursive: true, force: true });
+    return code === 'late' ? null : code;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`layerfs serve did not print its URL within ${opts.timeoutMs ?? 20_000} ms; stdout: ${out} stderr: ${err}`));
+    }, opts.timeoutMs ?? 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /^layerfs: serving (http:\/\/\S+)/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], home, child, stderr: () => err, stop });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`layerfs serve exited ${code} before serving: ${err}`));
+    });
+  });
+}
+
+/** Every console error and page error of a page, for the "no console errors" check. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  return errors;
+}

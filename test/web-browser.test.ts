@@ -1,0 +1,191 @@
+/**
+ * The web page in a real headless Chromium (Debian's, driven by playwright-core) against a real
+ * `layerfs serve` child (port 0, its own LAYERFS_HOME), checked against the fixtures' ground truth:
+ * the layers and their created_by (truth/config.json history), a directory and a file
+ * (truth/rootfs.manifest), layer 2's A/M/D marks (truth/step-2.changes), a copy-up and a volume
+ * that survives rm in the lab, and a 20,000-entry directory that renders only a window of rows.
+ * Every test fails on any console error or page error. Screenshots go to test/output/;
+ * `LAYERFS_WRITE_DOCS=1` also writes the explorer's as docs/web.png (the README's screenshot).
+ *
+ * Without Chromium the suite fails under CI=true and is skipped, loudly, elsewhere.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launch, missing, serve, watchErrors, type Served } from './helpers/browser.js';
+import { FIXTURES, truth } from './helpers/fixtures.js';
+import { wideName, writeWideImage } from './helpers/wide-image.js';
+
+const test = anyTest as TestFn;
+const OUT = new URL('./output/', import.meta.url).pathname;
+const WIDE = 20_000;
+const why = missing();
+
+interface Ctx { browser: Browser; server: Served; scratch: string; ids: { layers: string; wide: string } }
+let ctx: Ctx | undefined;
+
+if (why && process.env.CI === 'true') {
+  test('web page: Chromium and the built page are needed in CI', (t) => t.fail(why));
+} else if (why) {
+  process.stderr.write(`\n  SKIPPED test/web-browser.test.ts: ${why}\n\n`);
+  test.skip(`web page in Chromium (skipped: ${why})`, () => undefined);
+} else {
+  test.before(async () => {
+    mkdirSync(OUT, { recursive: true });
+    const scratch = mkdtempSync(join(tmpdir(), 'layerfs-web-test-'));
+    const wide = join(scratch, 'wide.tar');
+    mkdirSync(join(scratch, 'binds'));
+    const [browser] = await Promise.all([launch(), writeWideImage(wide, WIDE)]);
+    const server = await serve([join(FIXTURES, 'layers/docker-archive.tar'), wide, '--bind-root', join(scratch, 'binds')]);
+    const images = (await (await fetch(`${server.url.replace(/\/?(\?.*)?$/, '')}/api/images`)).json()) as { images: Array<{ id: string; tags: string[]; source?: string }> };
+    const find = (f: (i: { id: string; tags: string[]; source?: string }) => boolean) => images.images.find(f)?.id ?? '';
+    ctx = { browser, server, scratch, ids: { layers: find((i) => i.source?.endsWith('layers/docker-archive.tar') ?? false), wide: find((i) => i.tags.includes('localhost/wide:latest')) } };
+  });
+  test.after.always(async () => {
+    await ctx?.browser.close();
+    await ctx?.server.stop();
+    if (ctx) rmSync(ctx.scratch, { recursive: true, force: true });
+  });
+}
+
+const base = () => ctx!.server.url.replace(/\/?(\?.*)?$/, '');
+
+/** A fresh page at `hash`, its console and page errors collected; the test fails on any. */
+async function open(t: { teardown(fn: () => Promise<void>): void }, hash: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await ctx!.browser.newContext({ viewport: { width: 1440, height: 900 } });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${base()}/#${hash}`);
+  return { page, errors };
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Every row of the tree, scrolling the virtual list from top to bottom (it renders only a window). */
+async function allRows(page: Page): Promise<Array<{ path: string; change: string; fields: string; expanded: string | null }>> {
+  const tree = page.getByTestId('tree');
+  const seen = new Map<string, { path: string; change: string; fields: string; expanded: string | null }>();
+  await tree.evaluate((el) => (el.scrollTop = 0));
+  for (;;) {
+    for (const r of await tree.locator('[data-path]').evaluateAll((els) => els.map((e) => ({
+      path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '', fields: e.getAttribute('data-fields') ?? '', expanded: e.getAttribute('aria-expanded'),
+    })))) seen.set(r.path, r);
+    const done = await tree.evaluate((el) => {
+      if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) return true;
+      el.scrollTop += el.clientHeight;
+      return false;
+    });
+    if (done) break;
+    await page.waitForTimeout(30);
+  }
+  return [...seen.values()];
+}
+
+test.serial('web: the layer list shows every layer with its created_by (truth/config.json history)', async (t) => {
+  const { page, errors } = await open(t, `explore/${ctx!.ids.layers}`);
+  const history = (JSON.parse(truth('layers', 'config.json')) as { history: Array<{ created_by?: string; empty_layer?: boolean }> }).history.filter((h) => !h.empty_layer);
+  const layers = page.getByTestId('layers').locator('[data-layer]');
+  await layers.nth(history.length - 1).waitFor();
+  t.is(await layers.count(), history.length);
+  t.deepEqual(await layers.locator('.lby').allTextContents(), history.map((h) => h.created_by));
+  // The image after its last layer is shown first: the root's directories are listed.
+  await page.locator('[data-path="/etc"]').waitFor();
+  await page.screenshot({ path: join(OUT, 'explorer-layers.png') });
+  t.deepEqual(errors, []);
+});
+
+test.serial('web: a directory opens and a file shows its bytes (truth/rootfs.manifest)', async (t) => {
+  const { page, errors } = await open(t, `explore/${ctx!.ids.layers}`);
+  const manifest = new Map(truth('layers', 'rootfs.manifest').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.split('\t')[0], l.split('\t')]));
+  await page.locator('[data-path="/etc"]').click();
+  const want = [...manifest.keys()].filter((p) => p.startsWith('/etc/') && !p.slice(5).includes('/')).sort(byBytes);
+  await page.locator('[data-path="/etc/motd"]').waitFor();
+  const shown = (await allRows(page)).map((r) => r.path).filter((p) => p.startsWith('/etc/'));
+  t.deepEqual(shown, want, "/etc's entries are the manifest's");
+  await page.locator('[data-path="/etc/motd"]').click();
+  await page.getByTestId('details').getByText('View file').click();
+  const text = page.getByTestId('text');
+  await text.locator('.lt').first().waitFor();
+  const lines = await text.locator('.lt').allTextContents();
+  const body = lines.map((l) => (l === ' ' ? '' : l)).join('\n');
+  const row = manifest.get('/etc/motd')!;
+  t.true([sha256(body), sha256(body + '\n')].includes(row[6]), `the viewer shows /etc/motd's bytes (sha256 ${row[6]})`);
+  await page.screenshot({ path: join(OUT, 'explorer-file.png') });
+  t.deepEqual(errors, []);
+});
+
+test.serial("web: layer 2's A/M/D marks are truth/step-2.changes", async (t) => {
+  const { page, errors } = await open(t, `explore/${ctx!.ids.layers}`);
+  await page.getByTestId('layers').locator('[data-layer="2"]').click();
+  await page.getByTestId('view-changes').click();
+  await page.locator('[data-path="/etc"]').waitFor();
+  // Open every directory, deleted ones included, until none is left closed.
+  for (let round = 0; round < 20; round++) {
+    const closed = (await allRows(page)).filter((r) => r.expanded === 'false');
+    if (!closed.length) break;
+    for (const r of closed) {
+      await page.locator(`[data-path="${r.path}"]`).scrollIntoViewIfNeeded();
+      await page.locator(`[data-path="${r.path}"]`).click();
+      await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor();
+    }
+    await page.waitForFunction(() => !document.querySelector('.trow.note'));
+  }
+  const marks = (await allRows(page)).filter((r) => r.change).map((r) => (r.change === 'M' ? `M ${r.path} ${r.fields}` : `${r.change} ${r.path}`));
+  const want = truth('layers', 'step-2.changes').split('\n').filter(Boolean);
+  t.deepEqual(marks.sort(byBytes), want.sort(byBytes));
+  await page.screenshot({ path: join(OUT, 'explorer-changes.png') });
+  if (process.env.LAYERFS_WRITE_DOCS === '1') copyFileSync(join(OUT, 'explorer-changes.png'), new URL('../docs/web.png', import.meta.url).pathname);
+  t.deepEqual(errors, []);
+});
+
+test.serial('web: the lab reports a copy-up; after rm a new container sees the volume, not the old layer', async (t) => {
+  const { page, errors } = await open(t, `lab/${ctx!.ids.layers}`);
+  const size = Number(truth('layers', 'rootfs.manifest').split('\n').find((l) => l.startsWith('/etc/sapp.conf\t'))!.split('\t')[5]);
+  const create = async (name: string) => {
+    const form = page.getByTestId('create-form');
+    await form.getByTestId('create-name').fill(name);
+    if (!(await form.locator('.mountrow').count())) await form.getByText('+ mount').click();
+    await form.getByTestId('create').click();
+    await page.getByTestId('current').filter({ hasText: name }).waitFor();
+  };
+  const run = async (command: string) => {
+    const before = await page.locator('.tcmd').count();
+    await page.getByTestId('command').fill(command);
+    await page.getByTestId('command').press('Enter');
+    await page.locator('.tcmd').nth(before).waitFor();
+    return page.locator('.tcmd').nth(before);
+  };
+  await create('lab1');
+  const cu = await run('echo hi >> /etc/sapp.conf');
+  t.regex(await cu.getByTestId('event').first().textContent() ?? '', new RegExp(`copy-up /etc/sapp.conf: ${size} B copied \\(full\\)`));
+  await page.getByTestId('container-layer').getByText('/etc/sapp.conf').waitFor();
+  const vol = await run('echo kept > /data/note; echo lost > /gone');
+  t.regex(await vol.textContent() ?? '', /write \/data\/note: 5 B into volume data/);
+  await page.screenshot({ path: join(OUT, 'lab.png') });
+  await page.getByTestId('rm').click();
+  await page.getByTestId('current').waitFor({ state: 'detached' });
+  await create('lab2');
+  t.is((await (await run('cat /data/note')).locator('.stdout').textContent())?.trim(), 'kept', "the volume's file survived rm");
+  t.regex(await (await run('cat /gone')).locator('.stderr').textContent() ?? '', /ENOENT/, "the old container layer's file did not");
+  t.deepEqual(errors, []);
+});
+
+test.serial('web: a 20,000-entry directory renders only a window of rows and scrolls to its end', async (t) => {
+  const { page, errors } = await open(t, `explore/${ctx!.ids.wide}`);
+  await page.locator('[data-path="/wide"]').click();
+  const tree = page.getByTestId('tree');
+  await page.locator(`[data-path="/wide/${wideName(0)}"]`).waitFor();
+  t.is(Number(await tree.getAttribute('data-rows')), WIDE + 2, 'every entry has a row: /etc, /wide and its 20,000');
+  const rendered = await tree.locator('.vrow').count();
+  t.true(rendered > 10 && rendered < 200, `only a window is in the DOM (${rendered} rows)`);
+  await tree.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.locator(`[data-path="/wide/${wideName(WIDE - 1)}"]`).waitFor();
+  t.true((await tree.locator('.vrow').count()) < 200, 'still a window at the end');
+  await page.screenshot({ path: join(OUT, 'wide.png') });
+  t.deepEqual(errors, []);
+});
