@@ -23,6 +23,7 @@ import { HostCore } from '../mounts/host-core.js';
 import type { CopyUpStrategy } from '../union/state.js';
 import type { View } from '../view.js';
 import { Container, tarBytes } from './container.js';
+import { replay } from './journal.js';
 import { newId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
 
@@ -183,13 +184,23 @@ export class Engine {
     await this.state.putVolume({ ...rec, labels });
   }
 
-  /** Opens a container's filesystem: image layers, its saved layer, its mounts. */
+  /**
+   * Opens a container's filesystem: image layers, its saved layer (layer.tar with the journal's
+   * frames replayed over it, journal.ts), its mounts.
+   */
   async open(ref: string, opts: { trees?: Record<string, Volume> } = {}): Promise<Container> {
-    const rec = await this.state.resolveContainer(ref);
+    const found = await this.state.resolveContainer(ref);
+    // Record, layer.tar and journal are read under one lock, so they are of one commit.
+    const { rec, saved, frames } = await this.state.withLock(async () => ({
+      rec: (await this.state.getContainer(found.id))!,
+      saved: await this.state.readBlob(found.id, 'layer.tar'),
+      frames: await this.state.readJournal(found.id),
+    }));
     const img = (await this.state.getImage(rec.image))!;
-    const saved = await this.state.readBlob(rec.id, 'layer.tar');
-    const layer = saved ? await loadLayers([saved], { verify: false }) : undefined;
-    const view = await this.openImageView(img, { upper: layer?.layers[0].entries ?? [] });
+    const blobs = saved || frames.length > 0 ? [saved ?? EMPTY_TAR, ...frames.map((f) => f.tar)] : [];
+    const layer = blobs.length > 0 ? await loadLayers(blobs, { verify: false }) : undefined;
+    const upper = layer ? replay(layer.layers[0]!.entries, layer.layers.slice(1).map((l) => l.entries), frames.map((f) => f.drop)) : [];
+    const view = await this.openImageView(img, { upper });
     return new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {});
   }
 
@@ -242,6 +253,9 @@ export class Engine {
 }
 
 const isTree = (source: string) => source.startsWith('memfs:');
+
+/** An empty tar (two zero blocks): the base of a journal when a container has no layer.tar. */
+const EMPTY_TAR = Buffer.alloc(1024);
 
 /** A volume label that marks a seeding copy in progress (see seed()). */
 const SEEDING = 'layerfs.seeding';

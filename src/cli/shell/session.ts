@@ -121,7 +121,7 @@ export class Session {
  * Reads commands from `input` until `exit` or the end of input: with a prompt on a TTY (Ctrl-C
  * drops the line, Ctrl-D ends), line by line without one otherwise.
  */
-export async function readCommands(session: Session, input: NodeJS.ReadableStream & { isTTY?: boolean }, output: NodeJS.WritableStream, prompt: () => string): Promise<void> {
+export async function readCommands(session: Session, input: NodeJS.ReadableStream & { isTTY?: boolean }, output: NodeJS.WritableStream, prompt: () => string, afterLine?: () => Promise<void>): Promise<void> {
   const tty = !!input.isTTY;
   const rl = createInterface({ input, output: tty ? output : undefined, terminal: tty, historySize: tty ? 200 : 0 });
   if (tty) {
@@ -137,6 +137,8 @@ export async function readCommands(session: Session, input: NodeJS.ReadableStrea
   try {
     for await (const line of rl) {
       if (!session.runLine(line)) break;
+      // The hook (the container's sync) runs before the next prompt: what a prompt follows is saved.
+      await afterLine?.();
       if (tty) {
         rl.setPrompt(prompt());
         rl.prompt();
