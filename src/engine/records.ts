@@ -27,6 +27,8 @@ export interface Mount {
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
+  /** A volume mounted with volume-nocopy: not seeded from the image at this mount (DKR-2). */
+  noCopy?: boolean;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -113,7 +115,8 @@ const isString = (v: unknown): boolean => typeof v === 'string';
 const isDate: Field = [(v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date'];
 const isLabels: Field = [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'];
 const isMount = (v: unknown): boolean => isObject(v) && (v.type === 'volume' || v.type === 'bind' || v.type === 'tmpfs')
-  && isString(v.source) && typeof v.target === 'string' && v.target.startsWith('/') && typeof v.readOnly === 'boolean';
+  && isString(v.source) && typeof v.target === 'string' && v.target.startsWith('/') && typeof v.readOnly === 'boolean'
+  && (v.noCopy === undefined || typeof v.noCopy === 'boolean');
 const isBlobs = (v: unknown): boolean => isObject(v) && Object.entries(v).every(([k, b]) =>
   ([...BLOB_NAMES, JOURNAL] as readonly string[]).includes(k) && isObject(b) && typeof b.digest === 'string'
   && /^sha256:[0-9a-f]{64}$/.test(b.digest) && Number.isSafeInteger(b.size));

@@ -39,6 +39,7 @@ function sha256(data: Uint8Array): string {
 }
 
 type Kind = 'images' | 'containers' | 'volumes';
+const KIND_NAME: Record<Kind, string> = { images: 'image', containers: 'container', volumes: 'volume' };
 const RECORD_FILE: Record<Kind, string> = { images: 'image.json', containers: 'container.json', volumes: 'volume.json' };
 /** A blob a commit staged beside its final name: `.blob-<hex digest>-<name>`. */
 const STAGED_BLOB = /^\.blob-([0-9a-f]{64})-(.+)$/;
@@ -397,9 +398,10 @@ export class State {
   private async remove(kind: Kind, key: string, usedBy?: (c: ContainerRecord) => boolean): Promise<void> {
     const path = join(this.kindDir(kind), key);
     const trash = await this.withLock(async () => {
-      if (!(await stat(this.recordFile(kind, key)).then(() => true, () => false))) throw new StateError('NOT_FOUND', path, 'does not exist');
+      const what = `${KIND_NAME[kind]} ${kind === 'volumes' ? key : shortId(key)}`;
+      if (!(await stat(this.recordFile(kind, key)).then(() => true, () => false))) throw new StateError('NOT_FOUND', path, `no such ${KIND_NAME[kind]}: ${key}`);
       const users = usedBy === undefined ? [] : (await this.listContainers()).filter(usedBy);
-      if (users.length > 0) throw new StateError('IN_USE', path, `is used by container ${users.map((c) => `${shortId(c.id)} (${c.name})`).join(', ')}`);
+      if (users.length > 0) throw new StateError('IN_USE', path, `${what} is used by container ${users.map((c) => `${shortId(c.id)} (${c.name})`).join(', ')}`);
       return moveToTrash(path);
     });
     if (trash !== undefined) await rm(trash, { recursive: true, force: true });

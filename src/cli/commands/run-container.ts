@@ -13,12 +13,13 @@
  */
 import type { Command } from 'commander';
 import { constants as osConstants } from 'node:os';
-import { Engine } from '../../engine/engine.js';
+import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord, ContainerStatus } from '../../engine/records.js';
 import { makeOut, paint } from '../output.js';
-import { readCommands, Session } from '../shell/session.js';
 
-export function openEngine(cmd: Command): Promise<Engine> {
+/** The engine of the state directory --home names (imported here, when a command runs: not for --help). */
+export async function openEngine(cmd: Command): Promise<Engine> {
+  const { Engine } = await import('../../engine/engine.js');
   return Engine.open({ home: (cmd.optsWithGlobals() as { home?: string }).home });
 }
 
@@ -64,6 +65,7 @@ async function mark(engine: Engine, id: string, state: ContainerStatus, labels: 
 export async function shell(engine: Engine, ref: string, opts: { script?: string; json?: boolean }): Promise<number> {
   const rec = await engine.state.resolveContainer(ref);
   refuseRunning(rec, 'start');
+  const { readCommands, Session } = await import('../shell/session.js');
   const container = await engine.open(rec.id);
   let status = 1;
   try {
