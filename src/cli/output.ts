@@ -86,6 +86,9 @@ const EXIT: Partial<Record<StateErrorCode, number>> = { BAD_NAME: 2, IN_USE: 2, 
 /** Codes whose problem names the user's argument; the file is the store's own (not shown). */
 const PROBLEM_ONLY = new Set<StateErrorCode>(['BAD_NAME', 'NOT_FOUND', 'EXISTS', 'IN_USE', 'AMBIGUOUS', 'MOUNT_REFUSED']);
 
+/** How a person says what an errno means, where Node's wording is not it. */
+const PLAIN: Record<string, string> = { EISDIR: 'is a directory', ENOTDIR: 'not a directory', EEXIST: 'already exists' };
+
 /** The one line (without `layerfs: `) and the exit code an error leaves the command with. */
 export function errorReport(e: unknown): { text: string; code: number } {
   if (e instanceof UsageError) return { text: e.message, code: 2 };
@@ -96,7 +99,7 @@ export function errorReport(e: unknown): { text: string; code: number } {
   const err = e as NodeJS.ErrnoException | undefined;
   if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code) && err.path !== undefined) {
     // Node's own and the view's errors: "PATH: what (CODE)".
-    const what = err.message.replace(/^E[A-Z]+: /, '').split(', ')[0];
+    const what = PLAIN[err.code] ?? err.message.replace(/^E[A-Z]+: /, '').split(', ')[0];
     return { text: `${err.path}: ${what} (${err.code})`, code: 1 };
   }
   return { text: err?.message ?? String(e), code: 1 };

@@ -24,6 +24,7 @@ import type { CopyUpStrategy } from '../union/state.js';
 import type { View } from '../view.js';
 import { Container, tarBytes } from './container.js';
 import { replay } from './journal.js';
+import { normalTarget } from './targets.js';
 import { checkKey, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
 
@@ -347,10 +348,3 @@ const MOUNTED = 'layerfs.mounted';
 /** A mount of a container being created: `create` when its volume is to be made. */
 type Planned = Mount & { create?: boolean; createSource?: boolean };
 
-function normalTarget(target: string): string {
-  if (!target.startsWith('/')) throw new StateError('BAD_INPUT', target, 'a mount target must be an absolute path');
-  const parts = target.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new StateError('BAD_INPUT', target, "a mount target may not contain '..'");
-  if (parts.length === 0) throw new StateError('BAD_INPUT', target, 'cannot mount over /');
-  return '/' + parts.join('/');
-}

@@ -4,7 +4,7 @@
  */
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import type { Engine } from '../../engine/engine.js';
-import { StateError } from '../../errors.js';
+import { fsError, StateError } from '../../errors.js';
 import type { Command } from 'commander';
 import type { PathChange } from '../../explore/changes.js';
 import type { Row } from '../../explore/stack.js';
@@ -52,7 +52,16 @@ export function registerFiles(program: Command): void {
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       try {
         const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
-        const data = viewAt(stack, n).fs.readFileSync(path.startsWith('/') ? path : `/${path}`) as Buffer;
+        const abs = path.startsWith('/') ? path : `/${path}`;
+        let data: Buffer;
+        try {
+          data = viewAt(stack, n).fs.readFileSync(abs) as Buffer;
+        } catch (e) {
+          // The error names the path asked for (a read of a directory has none of its own).
+          const err = e as NodeJS.ErrnoException;
+          if (typeof err.code === 'string' && err.path === undefined) throw fsError(err.code, err.syscall ?? 'read', abs);
+          throw e;
+        }
         await new Promise<void>((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(e) : resolve())));
       } finally {
         stack.image.close();
