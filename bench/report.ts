@@ -39,7 +39,7 @@ const LAYERFS = 'layerfs';
 const FLAT = 'memfs (flat)';
 const nsFig = (f: Figure): Figure => ({ median: f.median / 1e6, min: f.min / 1e6, max: f.max / 1e6 });
 
-function mk(figure: string, target: string, value: number, op: Target['op'], limit: number, detail: string): Target {
+export function mk(figure: string, target: string, value: number, op: Target['op'], limit: number, detail: string): Target {
   const pass = Number.isFinite(value) && (op === 'le' ? value <= limit : op === 'ge' ? value >= limit : value < limit);
   return { figure, target, value, limit, op, pass, detail };
 }

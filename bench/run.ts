@@ -10,6 +10,8 @@
  *      (bench/copyup-peers.ts): the kernel's overlayfs, zenfs CoW, unionfs+memfs, a flat memfs.
  *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
  *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
+ *   4. cli (bench/cli.ts): saving a small change in a container with a big layer (journal sync)
+ *      against rewriting the whole layer; `layerfs --help` start-up against `node -e 0`.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
@@ -26,6 +28,7 @@ import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown, co
 import { layerfsTrial, measure, peerCopyUps, peerNotes, setWarmupMs, type PeerCopyRow } from './copyup-peers.js';
 import { writeTar } from '../src/out/tar-write.js';
 import { figure, timeRuns } from './stats.js';
+import { cliFigure, cliMarkdown, cliTargets, type CliResult } from './cli.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -91,19 +94,25 @@ try {
     log('load (figure 3)');
     load = await loadFigure(mode, full ? 5 : smoke ? 2 : 3, log);
   }
-  const results = targets(lookup, load, copy);
+  let cli: CliResult | undefined;
+  if (want('cli')) {
+    log('command line (figure 4)');
+    cli = await cliFigure(mode, full ? 15 : smoke ? 3 : 9, log);
+  }
+  const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : [])];
   let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
   if (copy) md += copyMarkdown(copy) + '\n';
   if (load) md += loadMarkdown(load) + '\n';
+  if (cli) md += cliMarkdown(cli) + '\n';
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '');
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
   const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {

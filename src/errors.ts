@@ -41,11 +41,12 @@ export type StateErrorCode =
   | 'IN_USE'       // a removal refused: containers still reference the record
   | 'CORRUPT'      // a blob does not match the digest its record holds
   | 'BAD_INPUT'    // an argument the store cannot take (e.g. an image archive that is not a file)
+  | 'MOUNT_REFUSED'// a mount that cannot be made over what the image has there (a volume over a file, a file over a directory)
   | 'LOCK_TIMEOUT';// the state lock stayed held by a live process past the timeout
 
 export class StateError extends Error {
   override readonly name = 'StateError';
-  constructor(readonly code: StateErrorCode, readonly file: string, problem: string) {
+  constructor(readonly code: StateErrorCode, readonly file: string, readonly problem: string) {
     super(`${file}: ${problem}`);
   }
 }

@@ -210,6 +210,7 @@ test('DKR-3 a bind mount of a memfs tree: the tree sees writes at once and gets 
 test('DKR-2 a read-only mount of a fresh volume still gets the copy; DKR-6 an explicit mount wins over --volumes-from', async (t) => {
   const { e } = await engine(t);
   const a = await e.create(SAMPLE, { name: 'src', mounts: [{ type: 'volume', source: 'ro-seeded', target: '/srv/www', readOnly: true }] });
+  (await e.open(a.id)).dispose(); // the copy is made at the first start (DKR-17)
   t.deepEqual(readdirSync(e.state.volumeData('ro-seeded')).sort(), ['assets', 'index.html']);
   const b = await e.create(SAMPLE, { volumesFrom: [{ container: a.id }], mounts: [{ type: 'volume', source: 'mine', target: '/srv/www' }] });
   t.deepEqual(b.mounts.filter((m) => m.target === '/srv/www').map((m) => m.source), ['mine']);
@@ -232,8 +233,9 @@ test('volume ls and inspect; `where` tells which layer, volume or mount serves a
 test('DKR-2 volume-nocopy leaves the copy to the next mount without it; DKR-6 inherited mounts keep their mode', async (t) => {
   const { e } = await engine(t);
   const a = await e.create(SAMPLE, { name: 'nocopy', mounts: [{ type: 'volume', source: 'later', target: '/srv/www', noCopy: true, readOnly: true }] });
+  (await e.open(a.id)).dispose(); // mounts are made at the start (DKR-17)
   t.deepEqual(readdirSync(e.state.volumeData('later')), []);
-  await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'later', target: '/srv/www' }] });
+  (await e.open((await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'later', target: '/srv/www' }] })).id)).dispose();
   t.deepEqual(readdirSync(e.state.volumeData('later')).sort(), ['assets', 'index.html']);
   const inherited = await e.create(SAMPLE, { volumesFrom: [{ container: a.id }] });
   t.true(inherited.mounts.find((m) => m.target === '/srv/www')!.readOnly, 'the read-only mount stays read-only');

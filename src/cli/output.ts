@@ -3,6 +3,7 @@
  * for scripts; one clear line for an error (a stack only with --debug).
  */
 import { styleText } from 'node:util';
+import { StateError, type StateErrorCode } from '../errors.js';
 
 export interface Out {
   json: boolean;
@@ -40,8 +41,68 @@ export function parseSize(text: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
+/**
+ * Rule: output into a closed pipe (`layerfs cat IMG F | head -c 10`, `layerfs demo | head`) ends
+ * quietly. The first EPIPE on the stream marks it closed; from then on writes are dropped (their
+ * callbacks called without an error) and the stream's 'error' event is swallowed, so the command
+ * runs to its end unseen, cleaning up as it would (`run --rm` still removes its container), and
+ * exits with its own status. Installed once, by main.ts, on stdout.
+ */
+export function quietWhenPipeCloses(stream: NodeJS.WriteStream): { closed: () => boolean } {
+  let closed = false;
+  const isPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+  stream.on('error', (e) => {
+    if (isPipe(e)) closed = true;
+    else throw e;
+  });
+  const write = stream.write.bind(stream) as (chunk: unknown, enc?: unknown, cb?: unknown) => boolean;
+  stream.write = ((chunk: unknown, enc?: unknown, cb?: unknown) => {
+    const done = (typeof enc === 'function' ? enc : cb) as ((e?: Error | null) => void) | undefined;
+    if (closed) {
+      if (done) process.nextTick(done);
+      return true;
+    }
+    const after = (e?: Error | null) => {
+      if (isPipe(e)) closed = true;
+      done?.(isPipe(e) ? null : e);
+    };
+    return typeof enc === 'function' || enc === undefined ? write(chunk, after) : write(chunk, enc, after);
+  }) as typeof stream.write;
+  return { closed: () => closed };
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Exit codes, as podman has them where scripts tell refusals apart (README, "Exit codes"):
+ * 0 done; 1 failed (not found, bad input, a failed call); 2 a usage error (bad option, name or
+ * mount spec) or a refusal because something is in use (`volume rm` of a mounted volume);
+ * 126 a container whose mounts cannot be made over its image (podman's code for a run the OCI
+ * runtime refuses); anything else a shell status of the container's shell.
+ */
+const EXIT: Partial<Record<StateErrorCode, number>> = { BAD_NAME: 2, IN_USE: 2, MOUNT_REFUSED: 126 };
+/** Codes whose problem names the user's argument; the file is the store's own (not shown). */
+const PROBLEM_ONLY = new Set<StateErrorCode>(['BAD_NAME', 'NOT_FOUND', 'EXISTS', 'IN_USE', 'AMBIGUOUS', 'MOUNT_REFUSED']);
+
+/** How a person says what an errno means, where Node's wording is not it. */
+const PLAIN: Record<string, string> = { EISDIR: 'is a directory', ENOTDIR: 'not a directory', EEXIST: 'already exists' };
+
+/** The one line (without `layerfs: `) and the exit code an error leaves the command with. */
+export function errorReport(e: unknown): { text: string; code: number } {
+  if (e instanceof UsageError) return { text: e.message, code: 2 };
+  if (e instanceof StateError) {
+    const hint = e.code === 'BAD_NAME' ? " (a name is letters, digits, '_', '.' and '-', starting with a letter or digit)" : '';
+    return { text: (PROBLEM_ONLY.has(e.code) ? e.problem : e.message) + (e.code === 'BAD_NAME' && !/must start/.test(e.problem) ? hint : ''), code: EXIT[e.code] ?? 1 };
+  }
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code) && err.path !== undefined) {
+    // Node's own and the view's errors: "PATH: what (CODE)".
+    const what = PLAIN[err.code] ?? err.message.replace(/^E[A-Z]+: /, '').split(', ')[0];
+    return { text: `${err.path}: ${what} (${err.code})`, code: 1 };
+  }
+  return { text: err?.message ?? String(e), code: 1 };
 }
 
 /** A mistake in how the command was called: exit code 2. */

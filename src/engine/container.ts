@@ -1,8 +1,10 @@
 /**
  * An open container: its image's layers under its own writable layer (kept in the state as
- * layer.tar), with its mounts over them (DKR-1…DKR-11). `fs` is the container's filesystem;
- * `save()` writes the container layer back atomically; `close()` saves and lets go of everything
- * (tmpfs contents go with it, DKR-10).
+ * layer.tar plus a journal of later changes, journal.ts), with its mounts over them (DKR-1…DKR-11).
+ * `fs` is the container's filesystem; `sync()` appends what changed since the last sync to the
+ * journal (the shell calls it after each command, so nothing acknowledged is lost to a kill);
+ * `save()` writes the whole layer (compaction); `close()` saves if anything changed, and lets go
+ * of everything (tmpfs contents go with it, DKR-10).
  */
 import { statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -17,8 +19,10 @@ import { MemfsCore } from '../mounts/memfs-core.js';
 import { MountCore } from '../mounts/router.js';
 import { MountTable, type Mount as TableMount } from '../mounts/table.js';
 import { writeTar } from '../out/tar-write.js';
+import { isWhiteout, type Inode } from '../layer/inode.js';
 import type { View } from '../view.js';
-import type { ContainerRecord } from './records.js';
+import { delta, encodeFrame, type Snapshot } from './journal.js';
+import { JOURNAL, type ContainerRecord } from './records.js';
 import type { State } from './state.js';
 import type { EventLog } from '../union/events.js';
 
@@ -30,10 +34,17 @@ export async function tarBytes(entries: Parameters<typeof writeTar>[0]): Promise
   return Buffer.concat(chunks);
 }
 
+/** The journal is compacted into layer.tar once it would pass this and the layer's own size. */
+const COMPACT_MIN = 4 << 20;
+
 export class Container {
   readonly fs: LayerFs;
   readonly core: MountCore;
   private readonly hosts: Array<HostCore | FileCore> = [];
+  /** The writable layer as the last sync (or the open) saw it, and the clock then (journal.ts). */
+  private snapshot: Snapshot;
+  private since: number;
+  private journalBytes: number;
 
   constructor(
     private readonly state: State,
@@ -42,7 +53,11 @@ export class Container {
     private readonly layer: LoadedImage | undefined,
     readOnlyRoot: boolean,
     trees: Record<string, Volume>,
+    private baseBytes = record.blobs['layer.tar']?.size ?? 0,
   ) {
+    this.journalBytes = record.blobs[JOURNAL]?.size ?? 0;
+    this.since = Date.now();
+    this.snapshot = this.changes().next;
     const mounts: TableMount[] = record.mounts.map((m) => {
       if (m.type === 'tmpfs') return { target: m.target, readOnly: m.readOnly, kind: 'tmpfs', core: new MemfsCore(new Volume()) };
       if (m.type === 'bind' && m.source.startsWith('memfs:')) {
@@ -80,15 +95,60 @@ export class Container {
     return { kind: at.mount.kind, source: at.mount.source, path: at.rel, target: at.mount.target };
   }
 
-  /** Writes the container layer to the state (atomically, with its record). */
-  async save(): Promise<void> {
-    await this.state.putBlob(this.record.id, 'layer.tar', await tarBytes(this.view.layerEntries()));
+  /** The writable layer against the last sync's snapshot (journal.ts delta). */
+  private changes(): ReturnType<typeof delta> {
+    const root = this.view.core.s.upperRoot;
+    const ctimeOf = (path: string): number | undefined => {
+      let at: Inode | undefined = root;
+      for (const name of path.split('/')) {
+        const c = at?.children?.get(name);
+        if (c === undefined || isWhiteout(c)) return undefined;
+        at = c;
+      }
+      return at?.ctimeMs;
+    };
+    return delta(this.view.layerEntries(), this.snapshot ?? new Map(), this.since, ctimeOf);
   }
 
-  /** Saves the container layer, then lets go of everything. */
+  /**
+   * Saves what changed in the container layer since the last sync as one journal frame, committed
+   * with the record (atomic: after a kill the container opens with all of it or none of it). Writes
+   * nothing when nothing changed; writes the whole layer instead (compaction) once the journal
+   * would outgrow it (and 4 MiB), so a journal never costs more than a rewrite would have.
+   * Returns whether anything was written.
+   */
+  async sync(): Promise<boolean> {
+    const since = Date.now();
+    const d = this.changes();
+    if (d.changed.length === 0 && d.drop.length === 0) {
+      this.snapshot = d.next;
+      this.since = since;
+      return false;
+    }
+    const frame = encodeFrame(d.drop, await tarBytes(d.changed));
+    if (this.journalBytes + frame.length > Math.max(COMPACT_MIN, this.baseBytes)) await this.save();
+    else this.journalBytes = (await this.state.appendJournal(this.record.id, frame)).blobs[JOURNAL]!.size;
+    this.snapshot = d.next;
+    this.since = since;
+    return true;
+  }
+
+  /** Writes the whole container layer to the state (atomically, with its record); ends the journal. */
+  async save(): Promise<void> {
+    const since = Date.now();
+    const next = this.changes().next;
+    const rec = await this.state.putBlob(this.record.id, 'layer.tar', await tarBytes(this.view.layerEntries()));
+    this.baseBytes = rec.blobs['layer.tar']!.size;
+    this.journalBytes = 0;
+    this.snapshot = next;
+    this.since = since;
+  }
+
+  /** Saves the container layer (when anything changed since it was opened), then lets go of everything. */
   async close(): Promise<void> {
     try {
-      await this.save();
+      const d = this.changes();
+      if (this.journalBytes > 0 || d.changed.length > 0 || d.drop.length > 0) await this.save();
     } finally {
       this.dispose();
     }

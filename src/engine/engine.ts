@@ -11,7 +11,7 @@
  * - DKR-8 `volume prune` removes unused anonymous volumes, all unused ones with `all`;
  * - the image's VOLUME entries give each new container its own anonymous volumes.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
@@ -25,7 +25,9 @@ import type { View } from '../view.js';
 import { inodeOf, walk } from '../union/walk.js';
 import { Container, tarBytes } from './container.js';
 import { readVolumeOrigin, writeVolumeOrigin, type VolumeOrigin } from './volume-origin.js';
-import { newId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
+import { replay } from './journal.js';
+import { normalTarget } from './targets.js';
+import { checkKey, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
 
 export interface MountSpec {
@@ -83,7 +85,7 @@ export class Engine {
       return await this.state.resolveImage(ref);
     } catch (e) {
       if (e instanceof StateError && e.code === 'NOT_FOUND' && existsSync(ref)) return this.load(ref);
-      throw e;
+      throw noSuchImage(ref, e);
     }
   }
 
@@ -91,29 +93,24 @@ export class Engine {
     return openImage(this.state.imageArchive(img.id), { copyUp: this.copyUp, ...upper });
   }
 
-  /** The volume called `name`, created if missing (DKR-1). */
-  private async volume(name: string | undefined): Promise<VolumeRecord> {
-    const existing = name === undefined ? undefined : await this.state.getVolume(name);
-    if (existing) return existing;
-    const rec: VolumeRecord = { name: name ?? newId(), anonymous: name === undefined, created: new Date().toISOString(), labels: {} };
-    await this.state.putVolume(rec);
-    return rec;
-  }
-
-  /** The mounts a new container gets: explicit ones, --volumes-from, then the image's VOLUMEs. */
-  private async mountsFor(view: View, opts: CreateOptions): Promise<Array<Mount & { noCopy?: boolean }>> {
-    const out = new Map<string, Mount & { noCopy?: boolean }>();
+  /**
+   * The mounts a new container gets: explicit ones, --volumes-from, then the image's VOLUMEs.
+   * Nothing is created here: a volume to make has `create` set (an anonymous one no name yet).
+   */
+  private async mountsFor(view: View, opts: CreateOptions): Promise<Planned[]> {
+    const out = new Map<string, Planned>();
     for (const m of opts.mounts ?? []) {
       const target = normalTarget(m.target);
       if (m.type === 'bind' && isTree(m.source!) && !opts.trees?.[m.source!.slice(6)]) {
         throw new StateError('BAD_INPUT', m.source!, `bind source ${m.source} names a memfs tree that was not passed in trees`);
       }
       if (m.type === 'tmpfs') out.set(target, { type: 'tmpfs', source: 'tmpfs', target, readOnly: m.readOnly ?? false });
-      else if (m.type === 'bind') {
-        if (m.createSource && !existsSync(m.source!)) mkdirSync(m.source!, { recursive: true });
-        out.set(target, { type: 'bind', source: m.source!, target, readOnly: m.readOnly ?? false });
+      else if (m.type === 'bind') out.set(target, { type: 'bind', source: m.source!, target, readOnly: m.readOnly ?? false, createSource: m.createSource });
+      else {
+        if (m.source !== undefined) checkKey(this.state.home, 'volume name', m.source, 'name');
+        const exists = m.source !== undefined && (await this.state.getVolume(m.source)) !== undefined;
+        out.set(target, { type: 'volume', source: m.source ?? '', target, readOnly: m.readOnly ?? false, ...(m.noCopy ? { noCopy: true } : {}), create: !exists });
       }
-      else out.set(target, { type: 'volume', source: (await this.volume(m.source)).name, target, readOnly: m.readOnly ?? false, noCopy: m.noCopy });
     }
     for (const from of opts.volumesFrom ?? []) {
       const other = await this.state.resolveContainer(from.container);
@@ -123,49 +120,117 @@ export class Engine {
       }
     }
     for (const target of Object.keys(view.image.config.config.Volumes ?? {}).map(normalTarget)) {
-      if (!out.has(target)) out.set(target, { type: 'volume', source: (await this.volume(undefined)).name, target, readOnly: false });
+      if (!out.has(target)) out.set(target, { type: 'volume', source: '', target, readOnly: false, create: true });
     }
     return [...out.values()];
   }
 
+  /**
+   * Creates a container (docker create). Every argument and mount is checked before anything is
+   * made: a refused create leaves no volume, bind directory or record behind (DKR-19). The
+   * volumes it needs are then created (DKR-1); a volume's first-mount work waits for the start.
+   */
   async create(imageRef: string, opts: CreateOptions = {}): Promise<ContainerRecord> {
     const img = await this.image(imageRef);
     const view = await this.openImageView(img);
     try {
-      const mounts = await this.mountsFor(view, opts);
-      for (const m of mounts) {
+      if (opts.name !== undefined) {
+        checkKey(this.state.home, 'container name', opts.name, 'name');
+        const clash = (await this.state.listContainers()).find((c) => c.name === opts.name);
+        if (clash) throw new StateError('EXISTS', opts.name, `the name "${opts.name}" is taken by container ${shortId(clash.id)}`);
+      }
+      const planned = await this.mountsFor(view, opts);
+      const image = img.tags[0] ?? shortId(img.id);
+      for (const m of planned) {
         const st = view.core.tryStat(m.target, false);
+        const isDir = st !== undefined && (st.mode & C.S_IFMT) === C.S_IFDIR;
         // A volume over a file or symlink of the image cannot be mounted.
-        if (st && (st.mode & C.S_IFMT) !== C.S_IFDIR && m.type !== 'bind') {
-          throw new StateError('BAD_INPUT', m.target, `cannot mount volume over ${m.target}: not a directory in image ${img.tags[0] ?? img.id.slice(0, 12)}`);
+        if (st && !isDir && m.type !== 'bind') {
+          throw new StateError('MOUNT_REFUSED', m.target, `cannot mount a ${m.type} over ${m.target}: it is not a directory in image ${image}`);
         }
-        if (m.type === 'bind' && !isTree(m.source) && !existsSync(m.source)) {
+        if (m.type !== 'bind' || isTree(m.source)) continue;
+        if (!existsSync(m.source)) {
+          if (m.createSource) continue;
           throw new StateError('BAD_INPUT', m.source, `invalid mount config for type "bind": bind source path does not exist`);
         }
-        if (m.type === 'volume' && !m.noCopy && st) await this.seed(view, m.target, m.source);
-        // A mount point missing from the image is made in the container layer (shows in diff as A):
-        // a directory, or an empty file for the bind of a single file.
-        if (!st) {
-          const file = m.type === 'bind' && !isTree(m.source) && !statSync(m.source).isDirectory();
-          view.fs.mkdirSync(file ? m.target.slice(0, m.target.lastIndexOf('/')) || '/' : m.target, { recursive: true, mode: 0o755 });
-          if (file) view.fs.writeFileSync(m.target, '', { mode: 0o644 });
+        // DKR-20: runc mounts a file only over a file, a directory only over a directory.
+        const fileSource = !statSync(m.source).isDirectory();
+        if (st && fileSource === isDir) {
+          throw new StateError('MOUNT_REFUSED', m.source, `cannot mount ${m.source} over ${m.target}: ${fileSource ? 'a file over a directory' : 'a directory over a file'} of image ${image} (not a directory; are you trying to mount a directory onto a file, or the other way round?)`);
         }
       }
-      const rec = {
-        id: newId(), name: opts.name ?? `layerfs_${Date.now().toString(36)}`, image: img.id,
-        mounts: mounts.map(({ noCopy: _, ...m }) => m), state: 'created' as const, created: new Date().toISOString(),
-        labels: (opts.readOnly ? { 'layerfs.read-only': 'true' } : {}) as Record<string, string>,
-      };
-      return await this.state.putContainer(rec, { 'layer.tar': await tarBytes(view.layerEntries()) });
+      // Everything checked: now make what the mounts need.
+      const made: string[] = [];
+      try {
+        for (const m of planned) {
+          if (m.type === 'bind' && m.createSource && !isTree(m.source) && !existsSync(m.source)) mkdirSync(m.source, { recursive: true });
+          if (m.type === 'volume' && m.create) {
+            const rec: VolumeRecord = { name: m.source || newId(), anonymous: m.source === '', created: new Date().toISOString(), labels: {} };
+            await this.state.putVolume(rec);
+            made.push(rec.name);
+            m.source = rec.name;
+          }
+        }
+        const rec = {
+          id: newId(), name: opts.name ?? `layerfs_${Date.now().toString(36)}`, image: img.id,
+          mounts: planned.map(({ create: _, createSource: __, ...m }) => m), state: 'created' as const, created: new Date().toISOString(),
+          labels: (opts.readOnly ? { 'layerfs.read-only': 'true' } : {}) as Record<string, string>,
+        };
+        return await this.state.putContainer(rec, { 'layer.tar': await tarBytes(view.layerEntries()) });
+      } catch (e) {
+        for (const v of made) await this.state.removeVolume(v).catch(() => undefined);
+        throw e;
+      }
     } finally {
       view.close();
     }
   }
 
   /**
+   * What starting a container does to its mounts, in order (podman 4.3 with runc, DKR-17…18):
+   * - a mount point missing from the image and the container layer is made in the container
+   *   layer (a directory, or an empty file for the bind of a file), so `diff` shows it only after
+   *   the first start;
+   * - DKR-2: an empty volume mounted over an image directory gets a copy of it (not with nocopy);
+   * - DKR-17: at a volume's first mount, its root directory takes the owner and mode of the
+   *   directory it is mounted over (even with nocopy, even when nothing is copied); a later mount
+   *   elsewhere changes neither, even when it copies.
+   */
+  private async start(view: View, rec: ContainerRecord): Promise<void> {
+    for (const m of rec.mounts) {
+      const inImage = view.core.tryStat(m.target, false);
+      if (!inImage) {
+        const file = m.type === 'bind' && !isTree(m.source) && existsSync(m.source) && !statSync(m.source).isDirectory();
+        view.fs.mkdirSync(file ? m.target.slice(0, m.target.lastIndexOf('/')) || '/' : m.target, { recursive: true, mode: 0o755 });
+        if (file) view.fs.writeFileSync(m.target, '', { mode: 0o644 });
+      }
+      if (m.type !== 'volume') continue;
+      const vol = await this.state.getVolume(m.source);
+      if (!vol) throw new StateError('NOT_FOUND', m.source, `container ${rec.name} mounts volume ${m.source}, which does not exist`);
+      const data = this.state.volumeData(m.source);
+      const first = vol.labels[MOUNTED] !== 'true';
+      const root = statSync(data);
+      if (!m.noCopy && inImage && (inImage.mode & C.S_IFMT) === C.S_IFDIR) await this.seed(view, m.target, m.source);
+      const over = view.core.stat(m.target, true);
+      const [mode, uid, gid] = first ? [over.mode & 0o7777, over.uid, over.gid] : [root.mode & 0o7777, root.uid, root.gid];
+      chmodSync(data, mode);
+      try {
+        chownSync(data, uid, gid);
+      } catch (e) {
+        // Not root: the host will not give the directory away; its mode is still set.
+        if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+      }
+      if (first) {
+        const now = (await this.state.getVolume(m.source))!;
+        await this.state.putVolume({ ...now, labels: { ...now.labels, [MOUNTED]: 'true' } });
+      }
+    }
+  }
+
+  /**
    * DKR-2: copy the image's directory into the volume, if the volume is empty. The copy is marked
    * pending in the volume's record while it runs: a copy cut short (disk full, a kill) is found by
-   * the next create, which empties the volume and copies again, so a volume is never left half
+   * the next start, which empties the volume and copies again, so a volume is never left half
    * seeded and taken for a seeded one.
    */
   private async seed(view: View, target: string, volume: string): Promise<void> {
@@ -192,14 +257,32 @@ export class Engine {
     await this.state.putVolume({ ...rec, labels });
   }
 
-  /** Opens a container's filesystem: image layers, its saved layer, its mounts. */
-  async open(ref: string, opts: { trees?: Record<string, Volume> } = {}): Promise<Container> {
-    const rec = await this.state.resolveContainer(ref);
+  /**
+   * Opens a container's filesystem: image layers, its saved layer (layer.tar with the journal's
+   * frames replayed over it, journal.ts), its mounts. With `start` (the default) it is started:
+   * its mounts' start work is done (see start()); `start: false` only looks (diff, commit, export).
+   */
+  async open(ref: string, opts: { trees?: Record<string, Volume>; start?: boolean } = {}): Promise<Container> {
+    const found = await this.state.resolveContainer(ref);
+    // Record, layer.tar and journal are read under one lock, so they are of one commit.
+    const { rec, saved, frames } = await this.state.withLock(async () => ({
+      rec: (await this.state.getContainer(found.id))!,
+      saved: await this.state.readBlob(found.id, 'layer.tar'),
+      frames: await this.state.readJournal(found.id),
+    }));
     const img = (await this.state.getImage(rec.image))!;
-    const saved = await this.state.readBlob(rec.id, 'layer.tar');
-    const layer = saved ? await loadLayers([saved], { verify: false }) : undefined;
-    const view = await this.openImageView(img, { upper: layer?.layers[0].entries ?? [] });
-    return new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {});
+    const blobs = saved || frames.length > 0 ? [saved ?? EMPTY_TAR, ...frames.map((f) => f.tar)] : [];
+    const layer = blobs.length > 0 ? await loadLayers(blobs, { verify: false }) : undefined;
+    const upper = layer ? replay(layer.layers[0]!.entries, layer.layers.slice(1).map((l) => l.entries), frames.map((f) => f.drop)) : [];
+    const view = await this.openImageView(img, { upper });
+    try {
+      if (opts.start !== false) await this.start(view, rec);
+      return new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {});
+    } catch (e) {
+      view.close();
+      layer?.close();
+      throw e;
+    }
   }
 
   /** rm: drops the container and its layer; with `volumes`, its anonymous volumes too (DKR-7). */
@@ -262,13 +345,26 @@ export function imageIdOf(image: LoadedImage): string {
   return image.configDigest?.slice(7) ?? image.layers.map((l) => l.diffId.slice(7)).join('').slice(0, 64);
 }
 
+
+/**
+ * The error for an IMAGE argument that is neither a stored image nor an existing file: one that
+ * looks like a path (absolute, ./ or ../, or ending .tar, .tgz, .gz, .zst) says the file does not
+ * exist; anything else keeps the store's "no image has the tag …".
+ */
+export function noSuchImage(ref: string, e: unknown): unknown {
+  if (!(e instanceof StateError) || e.code !== 'NOT_FOUND') return e;
+  if (!/^(\/|\.\.?\/|~)/.test(ref) && !/\.(tar|tgz|gz|zst)$/.test(ref)) return e;
+  return new StateError('NOT_FOUND', ref, `${ref}: no such file or directory (and no stored image has that tag or id)`);
+}
+
+/** An empty tar (two zero blocks): the base of a journal when a container has no layer.tar. */
+const EMPTY_TAR = Buffer.alloc(1024);
+
 /** A volume label that marks a seeding copy in progress (see seed()). */
 const SEEDING = 'layerfs.seeding';
+/** A volume label set at the volume's first mount (DKR-17: its root's owner and mode are set then). */
+const MOUNTED = 'layerfs.mounted';
 
-function normalTarget(target: string): string {
-  if (!target.startsWith('/')) throw new StateError('BAD_INPUT', target, 'a mount target must be an absolute path');
-  const parts = target.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new StateError('BAD_INPUT', target, "a mount target may not contain '..'");
-  if (parts.length === 0) throw new StateError('BAD_INPUT', target, 'cannot mount over /');
-  return '/' + parts.join('/');
-}
+/** A mount of a container being created: `create` when its volume is to be made. */
+type Planned = Mount & { create?: boolean; createSource?: boolean };
+

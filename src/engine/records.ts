@@ -27,10 +27,14 @@ export interface Mount {
   /** Absolute path inside the container. */
   target: string;
   readOnly: boolean;
+  /** A volume mounted with volume-nocopy: not seeded from the image at this mount (DKR-2). */
+  noCopy?: boolean;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 export type BlobName = 'layer.tar';
+/** The append-only journal of changes since layer.tar (journal.ts): its ref is a chain digest. */
+export const JOURNAL = 'layer.journal';
 export interface BlobRef { digest: string; size: number }
 
 export interface ContainerRecord {
@@ -43,7 +47,7 @@ export interface ContainerRecord {
   created: string;
   labels: Record<string, string>;
   /** The digest and size of each blob, kept by the store (putContainer, putBlob). */
-  blobs: Partial<Record<BlobName, BlobRef>>;
+  blobs: Partial<Record<BlobName | typeof JOURNAL, BlobRef>>;
 }
 
 /** What a caller puts: the store fills in `blobs`. */
@@ -111,9 +115,10 @@ const isString = (v: unknown): boolean => typeof v === 'string';
 const isDate: Field = [(v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date'];
 const isLabels: Field = [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'];
 const isMount = (v: unknown): boolean => isObject(v) && (v.type === 'volume' || v.type === 'bind' || v.type === 'tmpfs')
-  && isString(v.source) && typeof v.target === 'string' && v.target.startsWith('/') && typeof v.readOnly === 'boolean';
+  && isString(v.source) && typeof v.target === 'string' && v.target.startsWith('/') && typeof v.readOnly === 'boolean'
+  && (v.noCopy === undefined || typeof v.noCopy === 'boolean');
 const isBlobs = (v: unknown): boolean => isObject(v) && Object.entries(v).every(([k, b]) =>
-  (BLOB_NAMES as readonly string[]).includes(k) && isObject(b) && typeof b.digest === 'string'
+  ([...BLOB_NAMES, JOURNAL] as readonly string[]).includes(k) && isObject(b) && typeof b.digest === 'string'
   && /^sha256:[0-9a-f]{64}$/.test(b.digest) && Number.isSafeInteger(b.size));
 
 function isObject(v: unknown): v is Record<string, unknown> {

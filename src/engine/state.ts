@@ -7,6 +7,7 @@
  *                                            OCI archive a layout directory packs into (pack-dir.ts)
  *   <home>/containers/<id>/container.json    ContainerRecord
  *   <home>/containers/<id>/layer.tar         the container's writable layer
+ *   <home>/containers/<id>/layer.journal     what changed since layer.tar, appended (journal.ts)
  *   <home>/volumes/<name>/volume.json        VolumeRecord
  *   <home>/volumes/<name>/_data/             the volume's content
  *
@@ -20,14 +21,16 @@
  * - `open` creates the layout and, under the lock, finishes or discards what killed writers left.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { StateError } from '../errors.js';
 import { cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { stateHome } from './home.js';
+import { chainDigest, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
 import { assertLayout, packLayout } from './pack-dir.js';
 import {
-  BLOB_NAMES, CONTAINER_FIELDS, IMAGE_FIELDS, INPUT_FIELDS, VOLUME_FIELDS, checkKey, checkTag, shape, shortId,
+  BLOB_NAMES, JOURNAL, CONTAINER_FIELDS, IMAGE_FIELDS, INPUT_FIELDS, VOLUME_FIELDS, checkKey, checkTag, shape, shortId,
   type BlobName, type ContainerInput, type ContainerRecord, type ImageRecord, type VolumeRecord,
 } from './records.js';
 
@@ -36,6 +39,7 @@ function sha256(data: Uint8Array): string {
 }
 
 type Kind = 'images' | 'containers' | 'volumes';
+const KIND_NAME: Record<Kind, string> = { images: 'image', containers: 'container', volumes: 'volume' };
 const RECORD_FILE: Record<Kind, string> = { images: 'image.json', containers: 'container.json', volumes: 'volume.json' };
 /** A blob a commit staged beside its final name: `.blob-<hex digest>-<name>`. */
 const STAGED_BLOB = /^\.blob-([0-9a-f]{64})-(.+)$/;
@@ -195,6 +199,8 @@ export class State {
       await this.settle(input.id);
       const old = await this.getContainer(input.id);
       const rec: ContainerRecord = { ...input, blobs: { ...old?.blobs, ...refs } };
+      // A new layer.tar holds everything the journal said: it starts a new journal.
+      if (refs['layer.tar'] !== undefined) delete rec.blobs[JOURNAL];
       if (old === undefined) {
         await this.create('containers', rec.id, rec, async (staged) => {
           for (const [name, data] of fresh) await writeFileAtomic(join(staged, name), data);
@@ -211,6 +217,7 @@ export class State {
       }
       await writeJsonAtomic(this.recordFile('containers', rec.id), rec);
       for (const s of staged) await rename(s.path, join(home, s.name));
+      if (old.blobs[JOURNAL] !== undefined && rec.blobs[JOURNAL] === undefined) await rm(join(home, JOURNAL), { force: true });
       if (staged.length > 0) await fsyncDir(home);
       return rec;
     });
@@ -247,6 +254,52 @@ export class State {
         throw new StateError('CORRUPT', file, `holds ${digest} (${data.length} bytes), but ${RECORD_FILE.containers} records ${ref.digest} (${ref.size} bytes)`);
       }
       return data;
+    });
+  }
+
+  /**
+   * Appends one frame to a container's journal and commits it in the record (journal.ts): bytes
+   * past the committed length (a torn tail) are cut off first. The frame is fsynced before the
+   * record names it, so a kill leaves the journal as it was or with the frame, never half of it.
+   */
+  async appendJournal(id: string, frame: Uint8Array): Promise<ContainerRecord> {
+    checkKey(this.kindDir('containers'), 'container id', id, 'id');
+    return this.withLock(async () => {
+      await this.settle(id);
+      const rec = await this.getContainer(id);
+      if (rec === undefined) throw new StateError('NOT_FOUND', join(this.kindDir('containers'), id), 'no such container');
+      const ref = rec.blobs[JOURNAL] ?? { digest: EMPTY_CHAIN, size: 0 };
+      const file = join(this.kindDir('containers'), id, JOURNAL);
+      const fh = await openFile(file, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+      try {
+        await fh.truncate(ref.size);
+        await fh.write(frame, 0, frame.length, ref.size);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      if (ref.size === 0) await fsyncDir(dirname(file));
+      const next: ContainerRecord = { ...rec, blobs: { ...rec.blobs, [JOURNAL]: { digest: chainDigest(ref.digest, frame), size: ref.size + frame.length } } };
+      await writeJsonAtomic(this.recordFile('containers', id), next);
+      return next;
+    });
+  }
+
+  /** The committed frames of a container's journal, checked against its record (CORRUPT if not). */
+  async readJournal(id: string): Promise<Frame[]> {
+    checkKey(this.kindDir('containers'), 'container id', id, 'id');
+    return this.withLock(async () => {
+      await this.settle(id);
+      const rec = await this.getContainer(id);
+      if (rec === undefined) throw new StateError('NOT_FOUND', join(this.kindDir('containers'), id), 'no such container');
+      const ref = rec.blobs[JOURNAL];
+      if (ref === undefined) return [];
+      const file = join(this.kindDir('containers'), id, JOURNAL);
+      const data = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') throw new StateError('CORRUPT', file, `is missing, but ${RECORD_FILE.containers} commits ${ref.size} bytes of it`);
+        throw e;
+      });
+      return decodeFrames(file, data, ref.size, ref.digest);
     });
   }
 
@@ -345,9 +398,10 @@ export class State {
   private async remove(kind: Kind, key: string, usedBy?: (c: ContainerRecord) => boolean): Promise<void> {
     const path = join(this.kindDir(kind), key);
     const trash = await this.withLock(async () => {
-      if (!(await stat(this.recordFile(kind, key)).then(() => true, () => false))) throw new StateError('NOT_FOUND', path, 'does not exist');
+      const what = `${KIND_NAME[kind]} ${kind === 'volumes' ? key : shortId(key)}`;
+      if (!(await stat(this.recordFile(kind, key)).then(() => true, () => false))) throw new StateError('NOT_FOUND', path, `no such ${KIND_NAME[kind]}: ${key}`);
       const users = usedBy === undefined ? [] : (await this.listContainers()).filter(usedBy);
-      if (users.length > 0) throw new StateError('IN_USE', path, `is used by container ${users.map((c) => `${shortId(c.id)} (${c.name})`).join(', ')}`);
+      if (users.length > 0) throw new StateError('IN_USE', path, `${what} is used by container ${users.map((c) => `${shortId(c.id)} (${c.name})`).join(', ')}`);
       return moveToTrash(path);
     });
     if (trash !== undefined) await rm(trash, { recursive: true, force: true });
@@ -360,10 +414,15 @@ export class State {
    */
   private async settle(id: string): Promise<void> {
     const dir = join(this.kindDir('containers'), id);
-    const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
+    const names: string[] = await readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
     const staged = names.filter((n) => STAGED_BLOB.test(n));
-    if (staged.length === 0) return;
+    const journal = names.includes(JOURNAL);
+    if (staged.length === 0 && !journal) return;
     const rec = await this.getContainer(id);
+    // A journal the record does not name was compacted into layer.tar by a writer killed before it
+    // deleted the file.
+    if (journal && rec !== undefined && rec.blobs[JOURNAL] === undefined) await rm(join(dir, JOURNAL), { force: true });
+    if (staged.length === 0) return;
     for (const n of staged) {
       const [, hex, name] = STAGED_BLOB.exec(n)!;
       if (rec?.blobs[name as BlobName]?.digest === `sha256:${hex}`) await rename(join(dir, n), join(dir, name!));

@@ -4,13 +4,13 @@
  * image up never adds anything to the state.
  */
 import { existsSync } from 'node:fs';
-import { Engine } from '../engine/engine.js';
+import { Engine, noSuchImage } from '../engine/engine.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
 
 export async function resolveArchive(ref: string, home?: string): Promise<string> {
   if (existsSync(ref)) return ref;
   const engine = await Engine.open({ home });
-  const rec = await engine.state.resolveImage(ref);
+  const rec = await engine.state.resolveImage(ref).catch((e: unknown) => { throw noSuchImage(ref, e); });
   return engine.state.imageArchive(rec.id);
 }
 

@@ -3,12 +3,11 @@
  * compared.
  */
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
-import { Engine } from '../../engine/engine.js';
-import { StateError } from '../../errors.js';
+import type { Engine } from '../../engine/engine.js';
+import { fsError, StateError } from '../../errors.js';
 import type { Command } from 'commander';
-import { changeLine, compareRows, diffJson } from '../../explore/changes.js';
-import { findFiles } from '../../explore/find.js';
-import { View } from '../../view.js';
+import type { PathChange } from '../../explore/changes.js';
+import type { Row } from '../../explore/stack.js';
 import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
 import { globals, layerArg, openStack, viewAt } from './explore-common.js';
 
@@ -43,7 +42,16 @@ export function registerFiles(program: Command): void {
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       try {
         const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
-        const data = viewAt(stack, n).fs.readFileSync(path.startsWith('/') ? path : `/${path}`) as Buffer;
+        const abs = path.startsWith('/') ? path : `/${path}`;
+        let data: Buffer;
+        try {
+          data = viewAt(stack, n).fs.readFileSync(abs) as Buffer;
+        } catch (e) {
+          // The error names the path asked for (a read of a directory has none of its own).
+          const err = e as NodeJS.ErrnoException;
+          if (typeof err.code === 'string' && err.path === undefined) throw fsError(err.code, err.syscall ?? 'read', abs);
+          throw e;
+        }
         await new Promise<void>((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(e) : resolve())));
       } finally {
         stack.image.close();
@@ -63,6 +71,7 @@ export function registerFiles(program: Command): void {
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       try {
         const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
+        const { findFiles } = await import('../../explore/find.js');
         const found = findFiles(stack.rows(n).values(), { largerThan, name: opts.name });
         if (out.json) return printJson(found.map((r) => ({ path: r.path, size: r.size, layer: r.layer })));
         const text = found.map((r) => `${humanSize(r.size).padStart(9)}  ${r.path}  ${paint(out, 'dim', `(layer ${r.layer})`)}`).join('\n');
@@ -93,7 +102,7 @@ compared too; a removed directory lists every path below it.`)
       // DKR-14: a container exports what lies under its mounts, never a volume's content.
       const container = existsSync(ref) ? undefined : await findContainer(home, ref);
       if (container) {
-        const c = await container.engine.open(container.id);
+        const c = await container.engine.open(container.id, { start: false });
         try {
           const written = await c.view.export(opts.output);
           if (out.json) printJson({ output: opts.output, ...written });
@@ -105,6 +114,7 @@ compared too; a removed directory lists every path below it.`)
       }
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       try {
+        const { View } = await import('../../view.js');
         const written = await View.fromImage(stack.image, { readOnly: true }).export(opts.output);
         if (out.json) printJson({ output: opts.output, ...written });
         else process.stderr.write(`wrote ${opts.output}\n`);
@@ -137,6 +147,7 @@ compared too; a removed directory lists every path below it.`)
 
 /** The container called `ref` in the state directory, if there is one. */
 async function findContainer(home: string | undefined, ref: string): Promise<{ engine: Engine; id: string } | undefined> {
+  const { Engine } = await import('../../engine/engine.js');
   const engine = await Engine.open({ home });
   try {
     return { engine, id: (await engine.state.resolveContainer(ref)).id };
@@ -153,6 +164,7 @@ export async function imagesDiff(refA: string, refB: string, cmd: Command): Prom
   try {
     const b = await openStack(refB, cmd);
     try {
+      const { changeLine, compareRows, diffJson } = await import('../../explore/changes.js');
       const changes = compareRows(a.rows(), b.rows());
       if (out.json) return printJson(diffJson(changes));
       const style = { A: 'green', D: 'red', M: 'yellow' } as const;

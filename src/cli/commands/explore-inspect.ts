@@ -1,6 +1,6 @@
 /** `layerfs inspect IMAGE`: layers, what each changed, wasted space, efficiency, CI thresholds. */
 import type { Command } from 'commander';
-import { ciCheck, inspect, type Thresholds } from '../../explore/inspect.js';
+import type { Thresholds } from '../../explore/inspect.js';
 import { paint, parseSize, printJson, UsageError } from '../output.js';
 import { globals, openStack, shortDigest, sizeText } from './explore-common.js';
 
@@ -60,6 +60,7 @@ export function registerInspect(program: Command): void {
       }
       const stack = await openStack(ref, cmd, { tag: opts.tag as string | undefined });
       try {
+        const { ciCheck, inspect } = await import('../../explore/inspect.js');
         const r = inspect(stack);
         const ci = opts.ci ? ciCheck(r.waste, t) : undefined;
         if (ci && !ci.pass) process.exitCode = 1;

@@ -1,8 +1,7 @@
 /** `layerfs tree IMAGE [PATH]` and `layerfs ls IMAGE PATH`: the view after N layers, or what layer N changed. */
 import type { Command } from 'commander';
-import { itemJson, listItems, modeString, NotFound, type Item } from '../../explore/listing.js';
-import { originText } from '../../explore/origin.js';
-import { normalPath, type Stack } from '../../explore/stack.js';
+import type { Item } from '../../explore/listing.js';
+import type { Stack } from '../../explore/stack.js';
 import { humanSize, paint, printJson, UsageError, type Out } from '../output.js';
 import { globals, layerArg, openStack } from './explore-common.js';
 
@@ -26,7 +25,12 @@ function addCommon(c: Command): Command {
 
 interface Opts { tag?: string; layer?: string; changes?: string; origin?: boolean }
 
+/** The listing code, imported when a command runs (not for --help). */
+let L: typeof import('../../explore/listing.js') & typeof import('../../explore/origin.js') & { normalPath: typeof import('../../explore/stack.js').normalPath };
+
 async function items(ref: string, path: string, opts: Opts, cmd: Command, depth?: number): Promise<{ stack: Stack; list: Item[] }> {
+  L = { ...(await import('../../explore/listing.js')), ...(await import('../../explore/origin.js')), normalPath: (await import('../../explore/stack.js')).normalPath };
+  const { listItems, NotFound, normalPath } = L;
   if (opts.layer !== undefined && opts.changes !== undefined) throw new UsageError('--layer and --changes cannot be used together');
   let base: string;
   try {
@@ -50,7 +54,7 @@ function suffix(out: Out, it: Item): string {
   let s = '';
   if (it.row.type === 'l') s += ` -> ${it.row.target}`;
   if (it.change) s += `  ${paint(out, MARK_STYLE[it.change], `[${it.change}${it.fields ? ` ${it.fields.join(',')}` : ''}]`)}`;
-  if (it.origin) s += `  ${paint(out, 'dim', `(${originText(it.origin)})`)}`;
+  if (it.origin) s += `  ${paint(out, 'dim', `(${L.originText(it.origin)})`)}`;
   return s;
 }
 
@@ -67,8 +71,8 @@ export function registerTree(program: Command): void {
       const { out } = globals(cmd);
       const { stack, list } = await items(ref, path, opts, cmd);
       try {
-        if (out.json) return printJson(list.map(itemJson));
-        const base = normalPath(path);
+        if (out.json) return printJson(list.map(L.itemJson));
+        const base = L.normalPath(path);
         const kids = new Map<string, Item[]>();
         for (const it of list) {
           const p = it.row.path;
@@ -107,11 +111,11 @@ export function registerLs(program: Command): void {
       const { out } = globals(cmd);
       const { stack, list } = await items(ref, path, opts, cmd, 1);
       try {
-        if (out.json) return printJson(list.map(itemJson));
+        if (out.json) return printJson(list.map(L.itemJson));
         const lines = list.map((it) => {
           const r = it.row;
-          const name = r.path === normalPath(path) ? r.path : r.path.slice(r.path.lastIndexOf('/') + 1);
-          return `${modeString(r.type, r.mode)}  ${`${r.uid}:${r.gid}`.padEnd(11)} ${(r.type === 'f' ? humanSize(r.size) : '-').padStart(9)}  `
+          const name = r.path === L.normalPath(path) ? r.path : r.path.slice(r.path.lastIndexOf('/') + 1);
+          return `${L.modeString(r.type, r.mode)}  ${`${r.uid}:${r.gid}`.padEnd(11)} ${(r.type === 'f' ? humanSize(r.size) : '-').padStart(9)}  `
             + `${r.type === 'd' ? paint(out, 'blue', name) : name}${suffix(out, it)}`;
         });
         if (lines.length) process.stdout.write(lines.join('\n') + '\n');

@@ -55,7 +55,7 @@ export async function commitContainer(engine: Engine, c: Container, rec: Contain
 /** Opens a container to read it, and lets it go without saving its layer. */
 async function reading<T>(engine: Engine, ref: string, use: (c: Container, rec: ContainerRecord) => Promise<T>): Promise<T> {
   const rec = await engine.state.resolveContainer(ref);
-  const c = await engine.open(rec.id);
+  const c = await engine.open(rec.id, { start: false });
   try {
     return await use(c, rec);
   } finally {

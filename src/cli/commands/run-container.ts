@@ -5,16 +5,21 @@
  * - a container marked running whose process is gone (killed) counts as exited;
  * - a container open in another live shell cannot be started again, nor removed;
  * - with `-c`, the script runs and the shell ends; else commands come from stdin, with a prompt
- *   when stdin is a TTY.
+ *   when stdin is a TTY;
+ * - after each line read from stdin, the container layer's changes are saved (Container.sync):
+ *   a line the shell has answered survives a kill of the shell (SIGKILL too);
+ * - SIGTERM and SIGHUP (a closed terminal) end the shell as the end of input does, with status
+ *   128 + the signal's number, the container saved and marked exited.
  */
 import type { Command } from 'commander';
-import { Engine } from '../../engine/engine.js';
+import { constants as osConstants } from 'node:os';
+import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord, ContainerStatus } from '../../engine/records.js';
 import { makeOut, paint } from '../output.js';
-import { completer, history } from '../shell/complete.js';
-import { readCommands, Session } from '../shell/session.js';
 
-export function openEngine(cmd: Command): Promise<Engine> {
+/** The engine of the state directory --home names (imported here, when a command runs: not for --help). */
+export async function openEngine(cmd: Command): Promise<Engine> {
+  const { Engine } = await import('../../engine/engine.js');
   return Engine.open({ home: (cmd.optsWithGlobals() as { home?: string }).home });
 }
 
@@ -61,6 +66,8 @@ export async function mark(engine: Engine, id: string, state: ContainerStatus, l
 export async function shell(engine: Engine, ref: string, opts: { script?: string; json?: boolean }): Promise<number> {
   const rec = await engine.state.resolveContainer(ref);
   refuseRunning(rec, 'start');
+  const { readCommands, Session } = await import('../shell/session.js');
+  const { completer, history } = await import('../shell/complete.js');
   const container = await engine.open(rec.id);
   let status = 1;
   try {
@@ -76,7 +83,26 @@ export async function shell(engine: Engine, ref: string, opts: { script?: string
         for (const m of rec.mounts) process.stderr.write(`  ${m.target}: ${m.type}${m.type === 'tmpfs' ? '' : ` ${m.source}`}${m.readOnly ? ' (read-only)' : ''}\n`);
       }
       const prompt = () => `${paint(out, 'cyan', rec.name)}:${session.ctx.cwd}# `;
-      await readCommands(session, process.stdin, process.stdout, prompt, { completer: completer(session.ctx), history: history(engine.state.home) });
+      const sync = async (): Promise<void> => {
+        try {
+          await container.sync();
+        } catch (e) {
+          process.stderr.write(`layerfs: the container layer could not be saved: ${(e as Error).message}\n`);
+          session.status = 1;
+        }
+      };
+      let signalled: number | undefined;
+      const onSignal = (sig: NodeJS.Signals) => {
+        signalled = 128 + osConstants.signals[sig];
+        process.stdin.push(null);
+      };
+      process.once('SIGTERM', onSignal).once('SIGHUP', onSignal);
+      try {
+        await readCommands(session, process.stdin, process.stdout, prompt, { completer: completer(session.ctx), history: history(engine.state.home), afterLine: sync });
+      } finally {
+        process.off('SIGTERM', onSignal).off('SIGHUP', onSignal);
+      }
+      if (signalled !== undefined) session.status = signalled;
     }
     status = session.status;
   } finally {

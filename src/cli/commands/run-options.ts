@@ -12,7 +12,29 @@
  */
 import { resolve } from 'node:path';
 import type { MountSpec } from '../../engine/engine.js';
+import { checkKey } from '../../engine/records.js';
+import { normalTarget } from '../../engine/targets.js';
+import { StateError } from '../../errors.js';
 import { UsageError } from '../output.js';
+
+/** A target the engine would refuse (relative, '..', the root) is a usage error, named with its flag. */
+function checkTarget(flag: string, spec: string, target: string): void {
+  try {
+    normalTarget(target);
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    throw new UsageError(`${flag} ${spec}: ${e.problem} (the target is an absolute path in the container, not /)`);
+  }
+}
+
+/** A volume source must be a volume name; a relative host path is not one (Docker's hint). */
+function checkVolumeName(flag: string, spec: string, name: string): void {
+  try {
+    checkKey('', 'volume name', name, 'name');
+  } catch {
+    throw new UsageError(`${flag} ${spec}: "${name}" is not a volume name (letters, digits, '_', '.' and '-', starting with a letter or digit); use an absolute path (or ./) for a host directory`);
+  }
+}
 
 /** Commander's collector for a repeatable option. */
 export const collect = (value: string, list: string[]): string[] => [...list, value];
@@ -23,11 +45,14 @@ export function parseVolumeFlag(spec: string): MountSpec {
   const parts = spec.split(':');
   if (parts.length === 1) {
     if (!spec.startsWith('/')) throw new UsageError(`-v ${spec}: an anonymous volume needs an absolute path in the container`);
+    checkTarget('-v', spec, spec);
     return { type: 'volume', target: spec };
   }
   if (parts.length > 3) throw new UsageError(`-v ${spec}: expected SRC:DST[:OPTIONS]`);
   const [source, target, opts = ''] = parts as [string, string, string?];
   if (source === '' || !target.startsWith('/')) throw new UsageError(`-v ${spec}: expected SRC:DST[:OPTIONS] with DST an absolute path`);
+  checkTarget('-v', spec, target);
+  if (!isHostPath(source)) checkVolumeName('-v', spec, source);
   const spec2: MountSpec = isHostPath(source)
     ? { type: 'bind', source: resolve(source), target, createSource: true }
     : { type: 'volume', source, target };
@@ -68,6 +93,8 @@ export function parseMountFlag(spec: string): MountSpec {
   }
   const type = out.type ?? 'volume';
   if (!out.target?.startsWith('/')) throw new UsageError(`--mount ${spec}: target=ABSOLUTE_PATH is required`);
+  checkTarget('--mount', spec, out.target);
+  if (type === 'volume' && out.source) checkVolumeName('--mount', spec, out.source);
   if (type === 'bind' && !out.source) throw new UsageError(`--mount ${spec}: a bind needs source=HOST_PATH`);
   if (type === 'tmpfs' && out.source) throw new UsageError(`--mount ${spec}: a tmpfs takes no source`);
   if (type !== 'volume' && out.noCopy) throw new UsageError(`--mount ${spec}: volume-nocopy is for volumes`);
@@ -76,6 +103,7 @@ export function parseMountFlag(spec: string): MountSpec {
 
 export function parseTmpfsFlag(spec: string): MountSpec {
   if (!spec.startsWith('/') || spec.includes(':')) throw new UsageError(`--tmpfs ${spec}: expected an absolute path (no options)`);
+  checkTarget('--tmpfs', spec, spec);
   return { type: 'tmpfs', target: spec };
 }
 

@@ -174,6 +174,8 @@ export interface ReadOptions {
   completer?: Completer;
   /** Lines typed before, newest first, and where each new one is kept (a TTY only). */
   history?: { lines: string[]; add(line: string): void };
+  /** Runs after each line, before the next prompt (the container's sync: what a prompt follows is saved). */
+  afterLine?: () => Promise<void>;
 }
 
 /**
@@ -201,6 +203,8 @@ export async function readCommands(session: Session, input: NodeJS.ReadableStrea
     for await (const line of rl) {
       if (tty && line.trim() !== '') opts.history?.add(line);
       if (!session.runLine(line)) break;
+      // The hook (the container's sync) runs before the next prompt: what a prompt follows is saved.
+      await opts.afterLine?.();
       if (tty) {
         rl.setPrompt(prompt());
         rl.prompt();
