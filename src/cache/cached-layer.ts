@@ -53,15 +53,14 @@ export async function fromCache(
     digest = ctx.verify ? sha256Of(pl.source, ctx.onRead) : pl.expectedDigest;
   }
   if (digest === undefined) return undefined;
+  // OCI-3 at once: the stored bytes (hashed just now, or when their location was recorded) are not the blob named.
+  if (ctx.verify && pl.expectedDigest !== undefined && digest !== pl.expectedDigest) mismatch(`blob sha256 is ${digest}, expected ${pl.expectedDigest}`);
   const rec = cache.record<LayerRecord>(digest);
   if (rec === undefined || rec.digest !== digest || rec.compressedSize !== pl.source.size) return undefined;
   const { limits } = budget;
   if (!limitsAllow(rec, limits) || budget.entries + rec.members > limits.maxEntries || budget.bytes + rec.size > limits.maxUncompressedBytes) return undefined;
-  if (ctx.verify) {
-    if (pl.expectedDigest !== undefined && digest !== pl.expectedDigest) mismatch(`blob sha256 is ${digest}, expected ${pl.expectedDigest}`);
-    if (expectedDiffId !== undefined && rec.diffId !== expectedDiffId) {
-      mismatch(`uncompressed sha256 is ${rec.diffId}, config.rootfs.diff_ids[${ctx.index ?? '?'}] is ${expectedDiffId}`);
-    }
+  if (ctx.verify && expectedDiffId !== undefined && rec.diffId !== expectedDiffId) {
+    mismatch(`uncompressed sha256 is ${rec.diffId}, config.rootfs.diff_ids[${ctx.index ?? '?'}] is ${expectedDiffId}`);
   }
   const tar = rec.compression === 'none' ? pl.source : keptTar(cache, rec, ctx);
   if (tar === undefined) return undefined;

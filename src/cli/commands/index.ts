@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerExplore } from './explore.js';
 import { registerRun } from './run.js';
+import { registerSystem } from './system.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerExplore, registerRun, registerDemo];
+export const commands: Register[] = [registerExplore, registerRun, registerDemo, registerSystem];
