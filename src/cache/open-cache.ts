@@ -55,7 +55,8 @@ export class OpenCache {
   readonly stats: CacheStats = { hits: 0, built: 0, corrupt: 0, locationHits: 0 };
   /** Called after each step of writing an entry (tests only). */
   onStep?: (step: CacheStep, digest: string) => void;
-  private cleaned = false;
+  /** Removing dead writers' scratch files (started by the first scratch file, awaited before the first record). */
+  private cleaning: Promise<unknown> | undefined;
 
   constructor(readonly dir: string) {
     this.layersDir = join(dir, 'layers');
@@ -145,10 +146,7 @@ export class OpenCache {
   openScratch(digestHint: string): { fd: number; path: string } | undefined {
     try {
       mkdirSync(this.layersDir, { recursive: true });
-      if (!this.cleaned) {
-        this.cleaned = true;
-        void cleanLeftovers(this.layersDir).catch(() => undefined);
-      }
+      this.cleaning ??= cleanLeftovers(this.layersDir).catch(() => undefined);
       const path = scratchPath('tmp', join(this.layersDir, `${digestHint}.tar`));
       return { fd: openSync(path, 'wx+', 0o600), path };
     } catch {
@@ -168,6 +166,7 @@ export class OpenCache {
   /** Step 2: the record (after its data), then the location that leads to it. */
   async placeRecord(digest: string, record: unknown, location?: LocationRecord): Promise<void> {
     mkdirSync(this.layersDir, { recursive: true });
+    await (this.cleaning ??= cleanLeftovers(this.layersDir).catch(() => undefined));
     await writeRecord('layer', this.recordPath(digest), record);
     this.onStep?.('record-written', digest);
     this.stats.built++;
