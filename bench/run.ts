@@ -10,6 +10,8 @@
  *      (bench/copyup-peers.ts): the kernel's overlayfs, zenfs CoW, unionfs+memfs, a flat memfs.
  *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
  *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
+ *   4. cache (bench/cache.ts): the second `layerfs ls` of a stored multi-layer gzip image in a fresh
+ *      process (from the open cache) against the first (cache pruned) and the CLI's start-up.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
@@ -26,6 +28,7 @@ import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown, co
 import { layerfsTrial, measure, peerCopyUps, peerNotes, setWarmupMs, type PeerCopyRow } from './copyup-peers.js';
 import { writeTar } from '../src/out/tar-write.js';
 import { figure, timeRuns } from './stats.js';
+import { cacheFigure, cacheMarkdown, cacheTargets, type CacheResult } from './cache.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -79,6 +82,7 @@ try {
   let lookup: PeerRow[] | undefined;
   let copy: CopyResult | undefined;
   let load: LoadResult | undefined;
+  let cache: CacheResult | undefined;
   if (want('lookup')) {
     log('lookup (figure 1): layerfs and peers');
     lookup = await peerLookups(DEPTHS, full ? 9 : smoke ? 3 : 5, full ? 50 : smoke ? 2 : 20, log);
@@ -91,19 +95,24 @@ try {
     log('load (figure 3)');
     load = await loadFigure(mode, full ? 5 : smoke ? 2 : 3, log);
   }
-  const results = targets(lookup, load, copy);
+  if (want('cache')) {
+    log('open cache (figure 4)');
+    cache = await cacheFigure(mode, full ? 5 : 3, log);
+  }
+  const results = [...targets(lookup, load, copy), ...(cache ? cacheTargets(cache) : [])];
   let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
   if (copy) md += copyMarkdown(copy) + '\n';
   if (load) md += loadMarkdown(load) + '\n';
+  if (cache) md += cacheMarkdown(cache) + '\n';
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '');
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
   const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cache }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {
