@@ -7,6 +7,7 @@ import { buildLayer } from '../layer/build.js';
 import { ChunkedData, LowerData } from '../layer/data.js';
 import { ArchiveError } from '../errors.js';
 import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
+import { SPILL_DEFAULT, SpillStore } from '../layer/spill-store.js';
 
 /**
  * A saved writable layer becomes the upper tree again: the same shape as a layer (whiteouts,
@@ -57,6 +58,11 @@ export interface UnionOptions {
    * starts with it instead of an empty one. Its file data is read on demand and written as chunks.
    */
   upper?: Entry[];
+  /**
+   * Bytes of file data the writable layer keeps in memory (default 8 MiB); data beyond goes to
+   * anonymous scratch files in the temp dir (src/layer/spill-store.ts). Infinity: never.
+   */
+  spill?: number;
 }
 
 export interface CopyUpStats {
@@ -90,6 +96,8 @@ export class UnionState {
   /** Descriptors still reading a lower inode: re-pointed when that object is copied up. */
   readonly lowerRefs = new Set<Ref>();
   readonly dev = 0x4c46; // "LF": one device number for the whole view
+  /** Where the writable layer's file data goes beyond its memory budget. */
+  readonly spill: SpillStore;
 
   constructor(readonly lowerRoot: Inode, opts: UnionOptions = {}) {
     this.strategy = opts.copyUp ?? 'full';
@@ -97,6 +105,7 @@ export class UnionState {
     this.index = opts.index ?? false;
     this.umask = opts.umask ?? 0o022;
     this.maxHops = opts.maxSymlinkHops ?? 40;
+    this.spill = new SpillStore(opts.spill ?? SPILL_DEFAULT);
     if (opts.upper) this.upperRoot = restoreUpper(opts.upper, lowerRoot);
     else if (!opts.readOnly) {
       const root = new Inode('dir', lowerRoot.mode, lowerRoot.uid, lowerRoot.gid, lowerRoot.mtimeMs, UPPER);
