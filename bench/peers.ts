@@ -6,7 +6,6 @@
  * the N layers (so a readdir returns the same count at every depth), and bottom.txt is only in the
  * bottom layer. Each peer gets N lower layers plus an empty writable layer on top.
  */
-import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

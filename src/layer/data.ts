@@ -245,6 +245,12 @@ export class ChunkedData implements FileData {
   get storedBytes(): number {
     return this.chunks.size * CHUNK;
   }
+  /** Bytes of the file the written extents hold, in memory or on disk (a last chunk counts to the end of the file). */
+  get heldBytes(): number {
+    let n = 0;
+    for (const idx of [...this.chunks.keys(), ...this.disk]) n += Math.max(0, Math.min(CHUNK, this.size - idx * CHUNK));
+    return n;
+  }
   /** Bytes of written extents kept in the scratch file. */
   get diskBytes(): number {
     return this.disk.size * CHUNK;

@@ -1,5 +1,6 @@
 /** Every command of `layerfs`: each group registers its commands on the program. */
 import type { Command } from 'commander';
+import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerExplore } from './explore.js';
 import { registerRun } from './run.js';
@@ -7,4 +8,4 @@ import { registerSystem } from './system.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerExplore, registerRun, registerDemo, registerSystem];
+export const commands: Register[] = [registerExplore, registerRun, registerDemo, registerSystem, registerBench];
