@@ -60,7 +60,7 @@ function poolSource(size: number, seed: number): ByteSource {
 }
 
 /** The entries of a synthetic rootfs of about `target` bytes of file data. */
-function* syntheticEntries(target: number): Generator<Entry> {
+export function* syntheticEntries(target: number): Generator<Entry> {
   let x = 12345;
   const rnd = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 2 ** 32; };
   let total = 0;

@@ -6,7 +6,6 @@
  * the N layers (so a readdir returns the same count at every depth), and bottom.txt is only in the
  * bottom layer. Each peer gets N lower layers plus an empty writable layer on top.
  */
-import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,38 +147,9 @@ const zenfsPeer: Peer = {
   },
 };
 
-/** A kernel overlay mount made by `mountOverlay`: the merged dir, the upper dir, and its unmount. */
-export interface Overlay {
-  dir: string;
-  upper: string;
-  unmount(): void;
-}
-
-/**
- * Mounts the kernel's overlayfs of `lowers` (bottom first) at `base`/m, with a fresh, empty upper
- * (`base`/u) and work dir (`base`/w); `options` are added to the mount options (e.g. `volatile`).
- * Returns why when the mount fails. Callers unmount before removing `base`.
- */
-export function mountOverlay(base: string, lowers: string[], options: string[] = []): Overlay | string {
-  const [upper, work, dir] = ['u', 'w', 'm'].map((d) => join(base, d));
-  for (const d of [upper, work]) {
-    nodeFs.rmSync(d, { recursive: true, force: true });
-    nodeFs.mkdirSync(d);
-  }
-  nodeFs.mkdirSync(dir, { recursive: true });
-  // overlayfs lists lowerdirs top first; the whole list must fit in one page of mount options.
-  const opts = [`lowerdir=${[...lowers].reverse().join(':')}`, `upperdir=${upper}`, `workdir=${work}`, ...options].join(',');
-  const res = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, dir], { encoding: 'utf8' });
-  if (res.status !== 0) return `mount failed: ${(res.stderr || res.error?.message || `exit ${res.status}`).trim()}`;
-  return {
-    dir,
-    upper,
-    unmount() {
-      // A busy mount is detached lazily rather than left behind.
-      if (spawnSync('umount', [dir]).status !== 0 && spawnSync('umount', ['-l', dir]).status !== 0) throw new Error(`cannot unmount ${dir}`);
-    },
-  };
-}
+/** The kernel overlay mount lives in src/bench/overlay.ts (`layerfs bench --kernel` mounts it too). */
+export { mountOverlay, type Overlay } from '../src/bench/overlay.js';
+import { mountOverlay, type Overlay } from '../src/bench/overlay.js';
 
 const kernelPeer: Peer = {
   name: 'kernel overlayfs',

@@ -12,6 +12,8 @@
  *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
  *   4. cli (bench/cli.ts): saving a small change in a container with a big layer (journal sync)
  *      against rewriting the whole layer; `layerfs --help` start-up against `node -e 0`.
+ *   5. cache (bench/cache.ts): the second `layerfs ls` of a stored multi-layer gzip image in a fresh
+ *      process (from the open cache) against the first (cache pruned) and the CLI's start-up.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
@@ -29,6 +31,7 @@ import { layerfsTrial, measure, peerCopyUps, peerNotes, setWarmupMs, type PeerCo
 import { writeTar } from '../src/out/tar-write.js';
 import { figure, timeRuns } from './stats.js';
 import { cliFigure, cliMarkdown, cliTargets, type CliResult } from './cli.js';
+import { cacheFigure, cacheMarkdown, cacheTargets, type CacheResult } from './cache.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -82,6 +85,7 @@ try {
   let lookup: PeerRow[] | undefined;
   let copy: CopyResult | undefined;
   let load: LoadResult | undefined;
+  let cache: CacheResult | undefined;
   if (want('lookup')) {
     log('lookup (figure 1): layerfs and peers');
     lookup = await peerLookups(DEPTHS, full ? 9 : smoke ? 3 : 5, full ? 50 : smoke ? 2 : 20, log);
@@ -99,20 +103,25 @@ try {
     log('command line (figure 4)');
     cli = await cliFigure(mode, full ? 15 : smoke ? 3 : 9, log);
   }
-  const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : [])];
+  if (want('cache')) {
+    log('open cache (figure 5)');
+    cache = await cacheFigure(mode, full ? 5 : 3, log);
+  }
+  const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : []), ...(cache ? cacheTargets(cache) : [])];
   let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
   if (copy) md += copyMarkdown(copy) + '\n';
   if (load) md += loadMarkdown(load) + '\n';
   if (cli) md += cliMarkdown(cli) + '\n';
+  if (cache) md += cacheMarkdown(cache) + '\n';
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '');
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
   const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli, cache }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {

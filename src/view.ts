@@ -106,6 +106,7 @@ export class View {
   }
 
   close(): void {
+    this.core.s.spill.close();
     this.image.close();
   }
 }

@@ -132,3 +132,12 @@ test('targets: every target of the issue is judged, and pass agrees with the val
   }
   t.true(existsSync(join(out, 'latest-smoke.md')));
 });
+
+test('cache (figure 4): the first and second `ls` of a stored gzip image and the CLI start-up, each a median with min–max', (t) => {
+  const c = (results as unknown as { cache: import('../bench/cache.js').CacheResult }).cache;
+  t.truthy(c, 'the cache figure ran');
+  for (const f of [c.startupMs, c.firstMs, c.secondMs]) t.true(isFigure(f));
+  t.true(c.cacheBytes > 0, 'the first ls left a cache');
+  t.true(results.targets.some((x) => x.figure === 'cache'));
+  t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Open cache'));
+});

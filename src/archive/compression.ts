@@ -101,6 +101,10 @@ export interface OpenBlobOptions {
   onRead?: (bytes: number) => void;
   /** Counts the uncompressed bytes against `maxUncompressedBytes`; decompression stops at the limit. */
   budget?: Budget;
+  /** The file to decompress into (default: a new anonymous spill file); it must be empty. */
+  spillFd?: number;
+  /** Sees every uncompressed byte, in order, once (the open cache's chunk digests). */
+  onOutput?: (c: Uint8Array) => void;
 }
 
 /** Hashes a source by reading it through once (uncompressed blobs are never copied). */
@@ -190,7 +194,7 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     const digest = opts.hash ? sha256Of(src, opts.onRead) : undefined;
     return { compression, tar: src, digest, diffId: digest, compressedSize: src.size, size: src.size };
   }
-  const fd = openSpill();
+  const fd = opts.spillFd ?? openSpill();
   opts.onSpill?.(fd);
   const writer = new SpillWriter(fd);
   const blobHash = createHash('sha256');
@@ -201,6 +205,7 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     // the throw tears the decoder down (pipeline destroys gunzip; the zstd loops unwind).
     if (writer.size + c.length > max) throw (stopped = overLimit());
     if (opts.hash) tarHash.update(c);
+    opts.onOutput?.(c);
   };
   // Where decoded bytes go: counted against the limit, hashed, and written to the spill file.
   const out: Output = {

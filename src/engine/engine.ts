@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
 import { StateError } from '../errors.js';
+import { OpenCache } from '../cache/open-cache.js';
 import { loadImage, loadLayers, type LoadedImage } from '../image/index.js';
 import { openImage } from '../index.js';
 import { copyTree } from '../mounts/copy-tree.js';
@@ -56,7 +57,11 @@ export interface CreateOptions {
 }
 
 export class Engine {
-  private constructor(readonly state: State, readonly copyUp: CopyUpStrategy) {}
+  /** What opening images learns, kept in `<home>/cache` (src/cache/open-cache.ts). */
+  readonly cache: OpenCache;
+  private constructor(readonly state: State, readonly copyUp: CopyUpStrategy) {
+    this.cache = OpenCache.ofHome(state.home);
+  }
 
   static async open(opts: { home?: string; copyUp?: CopyUpStrategy } = {}): Promise<Engine> {
     return new Engine(await State.open(opts.home), opts.copyUp ?? 'full');
@@ -64,7 +69,7 @@ export class Engine {
 
   /** Adds an image archive or OCI layout directory to the state (format told by content). */
   async load(path: string, opts: { tag?: string } = {}): Promise<ImageRecord> {
-    const image = await loadImage(path, opts);
+    const image = await loadImage(path, { ...opts, cache: this.cache });
     try {
       const id = imageIdOf(image);
       const existing = await this.state.getImage(id);
@@ -90,7 +95,7 @@ export class Engine {
   }
 
   private openImageView(img: ImageRecord, upper?: Parameters<typeof openImage>[1]): Promise<View> {
-    return openImage(this.state.imageArchive(img.id), { copyUp: this.copyUp, ...upper });
+    return openImage(this.state.imageArchive(img.id), { copyUp: this.copyUp, cache: this.cache, ...upper });
   }
 
   /**

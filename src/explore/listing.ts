@@ -43,7 +43,8 @@ export class NotFound extends Error {}
 /** The items under `base` (itself excluded; for a non-directory: itself), in path byte order. */
 export function listItems(stack: Stack, base: string, opts: ListOptions = {}): Item[] {
   const n = opts.changes ?? opts.layer ?? stack.count;
-  const rows = stack.rows(n);
+  // Without --changes only the rows under `base` are needed.
+  const rows = (opts.changes === undefined ? stack.rowsUnder(n, base, opts.depth) : undefined) ?? stack.rows(n);
   const self = rows.get(base) ?? (opts.changes !== undefined ? stack.rows(n - 1).get(base) : undefined);
   if (base !== '/' && !self) {
     throw new NotFound(`${base}: no such path after layer ${n}${opts.changes !== undefined ? ` or before it` : ''}`);

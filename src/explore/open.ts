@@ -1,10 +1,13 @@
 /**
  * The IMAGE argument of every explore command: an archive or OCI layout path if one exists
  * there, else the tag, id or id prefix of an image in the state directory (`--home`). Looking an
- * image up never adds anything to the state.
+ * image up never adds anything to the state; what opening learns is kept in its open cache
+ * (`<home>/cache`, src/cache/open-cache.ts), for archive paths too.
  */
 import { existsSync } from 'node:fs';
+import { OpenCache } from '../cache/open-cache.js';
 import { Engine, noSuchImage } from '../engine/engine.js';
+import { stateHome } from '../engine/home.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
 
 export async function resolveArchive(ref: string, home?: string): Promise<string> {
@@ -16,5 +19,5 @@ export async function resolveArchive(ref: string, home?: string): Promise<string
 
 export async function loadRef(ref: string, opts: LoadOptions & { home?: string } = {}): Promise<LoadedImage> {
   const { home, ...load } = opts;
-  return loadImage(await resolveArchive(ref, home), load);
+  return loadImage(await resolveArchive(ref, home), { cache: OpenCache.ofHome(stateHome({ home })), ...load });
 }

@@ -74,29 +74,40 @@ function xattrField(x: Map<string, Buffer> | undefined): string {
   return items.length ? items.map((i) => i[1]).join(',') : '-';
 }
 
+function rowOf(child: Inode, raw: string): Row {
+  const key = Buffer.concat([Buffer.from('/'), nameBytes(raw)]);
+  let target = '-';
+  if (child.type === 'symlink') target = esc(nameBytes(child.target));
+  if (child.type === 'char' || child.type === 'block') target = `${devMajor(child.rdev)}:${devMinor(child.rdev)}`;
+  return {
+    path: esc(key), key, raw, ino: child, type: TYPE_CHAR[child.type], mode: (child.mode & 0o7777).toString(8).padStart(4, '0'),
+    uid: child.uid, gid: child.gid, size: child.type === 'file' ? child.data?.size ?? 0 : 0, target, linkgroup: '-',
+    xattrs: xattrField(child.xattrs), layer: child.layer + 1,
+  };
+}
+
+/** Rows of what is below `dir` (`depth` levels; all without), appended to `rows`; non-directories also to `links`. */
+function collectRows(dir: Inode, prefix: string, depth: number, rows: Row[], links: Map<Inode, Row[]>): void {
+  for (const [name, child] of dir.children!) {
+    if (isWhiteout(child)) continue;
+    const raw = prefix + name;
+    const row = rowOf(child, raw);
+    rows.push(row);
+    if (child.isDir) {
+      if (depth !== 1) collectRows(child, raw + '/', depth - 1, rows, links);
+    } else {
+      const group = links.get(child);
+      if (group) group.push(row);
+      else links.set(child, [row]);
+    }
+  }
+}
+
 /** Every visible object of a flattened tree as rows, sorted by raw path bytes. */
 export function rowsOf(root: Inode): Map<string, Row> {
   const rows: Row[] = [];
   const links = new Map<Inode, Row[]>();
-  const walk = (dir: Inode, prefix: string): void => {
-    for (const [name, child] of dir.children!) {
-      if (isWhiteout(child)) continue;
-      const raw = prefix + name;
-      const key = Buffer.concat([Buffer.from('/'), nameBytes(raw)]);
-      let target = '-';
-      if (child.type === 'symlink') target = esc(nameBytes(child.target));
-      if (child.type === 'char' || child.type === 'block') target = `${devMajor(child.rdev)}:${devMinor(child.rdev)}`;
-      const row: Row = {
-        path: esc(key), key, raw, ino: child, type: TYPE_CHAR[child.type], mode: (child.mode & 0o7777).toString(8).padStart(4, '0'),
-        uid: child.uid, gid: child.gid, size: child.type === 'file' ? child.data?.size ?? 0 : 0, target, linkgroup: '-',
-        xattrs: xattrField(child.xattrs), layer: child.layer + 1,
-      };
-      rows.push(row);
-      if (child.isDir) walk(child, raw + '/');
-      else links.set(child, [...(links.get(child) ?? []), row]);
-    }
-  };
-  walk(root, '');
+  collectRows(root, '', 0, rows, links);
   // Rule (manifest.py): names sharing an inode carry the smallest path of their group.
   for (const group of links.values()) {
     if (group.length < 2) continue;
@@ -137,6 +148,34 @@ export class Stack {
       this.roots.set(n, r);
     }
     return r;
+  }
+
+  /**
+   * The rows of `base` and of what is below it (`depth` levels; all without), the same as those of
+   * rows(n), without walking the rest of the tree: undefined (use rows) when a hard link is among
+   * them (its linkgroup names the group's smallest path, wherever that is) or `base` is escaped.
+   * A base that is not there gives no rows.
+   */
+  rowsUnder(n: number, base: string, depth = 0): Map<string, Row> | undefined {
+    if (this.rowCache.has(n) || base.includes('\\')) return undefined;
+    let node: Inode = this.root(n);
+    const names = splitPath(base);
+    for (const name of names) {
+      const next = node.isDir ? node.children!.get(name) : undefined;
+      if (next === undefined || isWhiteout(next)) return new Map();
+      node = next;
+    }
+    const rows: Row[] = [];
+    const links = new Map<Inode, Row[]>();
+    if (names.length > 0) {
+      const self = rowOf(node, names.join('/'));
+      rows.push(self);
+      if (!node.isDir) links.set(node, [self]);
+      else collectRows(node, `${names.join('/')}/`, depth, rows, links);
+    } else collectRows(node, '', depth, rows, links);
+    for (const ino of links.keys()) if (ino.nlink !== 1) return undefined;
+    rows.sort((a, b) => Buffer.compare(a.key, b.key));
+    return new Map(rows.map((r) => [r.path, r]));
   }
 
   rows(n: number = this.count): Map<string, Row> {

@@ -17,6 +17,7 @@ import { openLayer, type ImagePlan, type LayerData, type PlannedLayer } from './
 import { resolveOciLayout } from './oci-layout.js';
 import { Resources } from './store.js';
 import { Budget, resolveLimits, type Limits } from '../archive/limits.js';
+import type { OpenCache } from '../cache/open-cache.js';
 
 export type { HistoryEntry, ImageConfig, ContainerConfig } from './config.js';
 export type { LayerData } from './layers.js';
@@ -35,6 +36,11 @@ export interface LoadOptions {
    * every layer blob. Called often (per 1 MiB chunk) and once at the end of each layer.
    */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Keep what opening learns (verified digests, the index of the headers, compressed layers'
+   * uncompressed tar) by layer digest, and use what an earlier open kept (src/cache/open-cache.ts).
+   */
+  cache?: OpenCache;
 }
 
 export interface LoadedImage {
@@ -54,7 +60,7 @@ export interface LoadedImage {
 
 /** Opens the planned layers in order; OCI-3: diff_ids and layers must be as many. */
 async function openPlan(
-  plan: ImagePlan, file: string, verify: boolean, res: Resources, warn: (m: string) => void, onProgress?: LoadOptions['onProgress'], budget?: Budget,
+  plan: ImagePlan, file: string, verify: boolean, res: Resources, warn: (m: string) => void, onProgress?: LoadOptions['onProgress'], budget?: Budget, cache?: OpenCache,
 ): Promise<LayerData[]> {
   const diffIds = plan.config.rootfs.diff_ids;
   if (diffIds.length !== plan.layers.length) {
@@ -67,7 +73,7 @@ async function openPlan(
   let done = 0;
   const onRead = onProgress && ((n: number) => onProgress((done += n), total));
   for (let i = 0; i < plan.layers.length; i++) {
-    layers.push(await openLayer(plan.layers[i], i, plan.layers.length, diffIds[i], history[i], { file, verify, res, onWarning: warn, onRead, budget }));
+    layers.push(await openLayer(plan.layers[i], i, plan.layers.length, diffIds[i], history[i], { file, verify, res, onWarning: warn, onRead, budget, cache }));
     // A layer that was not read (verify: false, uncompressed) still counts as done.
     done = before += plan.layers[i].source.size;
     onProgress?.(done, total);
@@ -90,7 +96,7 @@ export async function loadImage(path: string, opts: LoadOptions = {}): Promise<L
     const plan = format === 'docker-archive'
       ? resolveDockerArchive(store, { tag: opts.tag, verify })
       : resolveOciLayout(store, { tag: opts.tag, verify, onWarning: warn });
-    const layers = await openPlan(plan, path, verify, res, warn, opts.onProgress, new Budget(limits));
+    const layers = await openPlan(plan, path, verify, res, warn, opts.onProgress, new Budget(limits), opts.cache);
     return {
       file: path, format, tags: plan.tags, config: plan.config, configDigest: plan.configDigest, layers,
       history: plan.config.history, warnings, close: () => res.closeAll(),
@@ -132,7 +138,7 @@ export async function loadLayers(layers: Array<string | Uint8Array>, opts: LoadO
       }
       const planned: PlannedLayer = { path: labels[i], source };
       // No manifest: the computed digests are the truth, so hashing is never skipped.
-      out.push(await openLayer(planned, i, layers.length, undefined, undefined, { file: labels[i], verify: false, res, onWarning: warn, budget }));
+      out.push(await openLayer(planned, i, layers.length, undefined, undefined, { file: labels[i], verify: false, res, onWarning: warn, budget, cache: opts.cache }));
     }
     const config: ImageConfig = {
       architecture: GOARCH[process.arch] ?? process.arch,

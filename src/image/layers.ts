@@ -5,9 +5,11 @@
 import type { Entry } from '../entry.js';
 import { ArchiveError } from '../errors.js';
 import type { ByteSource } from '../source.js';
-import { openBlob, type Compression } from '../archive/compression.js';
+import { openBlob, sniffCompression, type Compression } from '../archive/compression.js';
 import { readLayer } from '../layer/read.js';
 import type { Budget } from '../archive/limits.js';
+import type { OpenCache } from '../cache/open-cache.js';
+import { fromCache, startCaching } from '../cache/cached-layer.js';
 import type { HistoryEntry, ImageConfig } from './config.js';
 import type { Resources } from './store.js';
 
@@ -57,6 +59,10 @@ export interface LayerContext {
   onRead?: (bytes: number) => void;
   /** Limits and what the image has used of them (shared by its layers). */
   budget?: Budget;
+  /** Where what opening learns is kept by layer digest (src/cache/open-cache.ts); none: nothing kept. */
+  cache?: OpenCache;
+  /** The layer's position, for messages. */
+  index?: number;
 }
 
 const MEDIA_TYPE: Record<Compression, string> = {
@@ -88,37 +94,78 @@ export async function openLayer(
   if (ctx.verify && pl.expectedSize !== undefined && pl.expectedSize !== pl.source.size) {
     mismatch(`blob is ${pl.source.size} bytes, the descriptor says ${pl.expectedSize}`);
   }
-  const hash = ctx.verify || pl.expectedDigest === undefined || expectedDiffId === undefined;
-  const blob = await openBlob(pl.source, { file, context, hash, onSpill: (fd) => ctx.res.track(fd), onRead: ctx.onRead, budget: ctx.budget });
-  if (ctx.verify) {
-    if (pl.expectedDigest !== undefined && blob.digest !== pl.expectedDigest) {
-      mismatch(`blob sha256 is ${blob.digest}, expected ${pl.expectedDigest}`);
-    }
-    if (expectedDiffId !== undefined && blob.diffId !== expectedDiffId) {
-      mismatch(`uncompressed sha256 is ${blob.diffId}, config.rootfs.diff_ids[${index}] is ${expectedDiffId}`);
-    }
-  }
   const warnings: string[] = [];
   const warn = (m: string): void => {
     warnings.push(m);
     ctx.onWarning(m);
   };
+  const cached = ctx.cache && ctx.budget ? await fromCache(pl, expectedDiffId, { ...ctx, index }, context, mismatch) : undefined;
+  if (cached) for (const w of cached.warnings) warn(w);
+  const opened = cached ?? await openUncached(pl, index, expectedDiffId, ctx, context, mismatch, warn, warnings);
   const claimed = pl.mediaType === undefined ? undefined : claimedCompression(pl.mediaType);
-  if (claimed !== undefined && claimed !== blob.compression) {
-    warn(`${file}: ${context}media type ${pl.mediaType} says ${claimed}, the content is ${blob.compression}; read as ${blob.compression} (OCI-2)`);
+  if (claimed !== undefined && claimed !== opened.compression) {
+    warn(`${file}: ${context}media type ${pl.mediaType} says ${claimed}, the content is ${opened.compression}; read as ${opened.compression} (OCI-2)`);
   }
-  const entries = readLayer(blob.tar, { file, context, onWarning: warn, budget: ctx.budget });
   const layer: LayerData = {
     index,
-    digest: blob.digest ?? pl.expectedDigest!,
-    diffId: blob.diffId ?? expectedDiffId!,
-    mediaType: pl.mediaType ?? MEDIA_TYPE[blob.compression],
-    compressedSize: blob.compressedSize,
-    size: blob.size,
-    entries,
-    tar: blob.tar,
+    digest: opened.digest,
+    diffId: opened.diffId,
+    mediaType: pl.mediaType ?? MEDIA_TYPE[opened.compression],
+    compressedSize: opened.compressedSize,
+    size: opened.size,
+    entries: opened.entries,
+    tar: opened.tar,
   };
   if (history) layer.history = history;
   if (warnings.length) layer.warnings = warnings;
   return layer;
+}
+
+/** What opening a layer found, from its blob or from the cache. */
+export interface OpenedLayer {
+  compression: Compression;
+  digest: string;
+  diffId: string;
+  compressedSize: number;
+  size: number;
+  entries: Entry[];
+  tar: ByteSource;
+}
+
+/**
+ * Opens the blob (decompress, hash, check), then indexes its tar. With a cache, the open is hashed
+ * whatever `verify` says (the cache records only what was verified) and is written to the cache.
+ */
+async function openUncached(
+  pl: PlannedLayer, index: number, expectedDiffId: string | undefined, ctx: LayerContext, context: string,
+  mismatch: (problem: string) => never, warn: (m: string) => void, warnings: string[],
+): Promise<OpenedLayer> {
+  const { file } = ctx;
+  const caching = ctx.cache && ctx.budget ? startCaching(ctx.cache, pl, sniffCompression(pl.source, file, context), ctx.budget) : undefined;
+  const hash = caching !== undefined || ctx.verify || pl.expectedDigest === undefined || expectedDiffId === undefined;
+  try {
+    const blob = await openBlob(pl.source, {
+      file, context, hash, onSpill: (fd) => ctx.res.track(fd), onRead: ctx.onRead, budget: ctx.budget, spillFd: caching?.spillFd, onOutput: caching?.onOutput,
+    });
+    if (ctx.verify) {
+      if (pl.expectedDigest !== undefined && blob.digest !== pl.expectedDigest) {
+        mismatch(`blob sha256 is ${blob.digest}, expected ${pl.expectedDigest}`);
+      }
+      if (expectedDiffId !== undefined && blob.diffId !== expectedDiffId) {
+        mismatch(`uncompressed sha256 is ${blob.diffId}, config.rootfs.diff_ids[${index}] is ${expectedDiffId}`);
+      }
+    }
+    const dataOffsets = caching ? new Map<Entry, number>() : undefined;
+    const entries = readLayer(blob.tar, { file, context, onWarning: warn, budget: ctx.budget, dataOffsets });
+    const opened: OpenedLayer = {
+      compression: blob.compression, digest: blob.digest ?? pl.expectedDigest!, diffId: blob.diffId ?? expectedDiffId!,
+      compressedSize: blob.compressedSize, size: blob.size, entries, tar: blob.tar,
+    };
+    // The warnings so far are the tar's own (kept with the record); the media type's is the manifest's.
+    await caching?.finish(opened, dataOffsets!, warnings, `${file}: ${context}`);
+    return opened;
+  } catch (e) {
+    caching?.abandon();
+    throw e;
+  }
 }

@@ -20,6 +20,8 @@ export interface ReadLayerOptions {
   onWarning?: (message: string) => void;
   /** Limits (src/archive/limits.ts), shared by the layers of one image. */
   budget?: Budget;
+  /** Receives each regular file's data offset in the tar (the open cache records it). */
+  dataOffsets?: Map<Entry, number>;
 }
 
 /** Paths that are already normal: no leading '/' or './', no trailing '/', no '.', '..' or '//' parts. */
@@ -108,6 +110,7 @@ function toEntry(m: TarMember, src: ByteSource, opts: ReadLayerOptions): Entry |
     case 'file':
       e.size = m.size;
       e.content = memberContent(src, m);
+      opts.dataOffsets?.set(e, m.dataOffset);
       break;
     case 'hardlink':
       e.linkname = normalizeMemberPath(m.linkname, `hard link target of ${JSON.stringify(m.name)}:`, opts);

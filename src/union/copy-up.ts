@@ -110,10 +110,10 @@ export function copyUpData(s: UnionState, up: Inode, truncating: boolean, path?:
   if (truncating) {
     up.data = new BufferData();
   } else if (s.strategy === 'chunked') {
-    up.data = new ChunkedData(src);
+    up.data = new ChunkedData(src, s.spill);
     s.log.track(up, up.data);
   } else {
-    up.data = BufferData.copyOf(src);
+    up.data = BufferData.copyOf(src, s.spill);
     s.stats.copyUpBytes += src.size;
     s.log.bytes(up, src.size, path);
   }
@@ -129,9 +129,14 @@ export function repointRefs(s: UnionState, lower: Inode, up: Inode, path: string
   }
 }
 
-/** Writes through a descriptor, counting what chunked copy-up reads from the lower file. */
+/**
+ * Writes through a descriptor, counting what chunked copy-up reads from the lower file. The data
+ * is counted against the view's memory budget from its first write on (spill-store.ts).
+ */
 export function writeData(s: UnionState, data: FileData, buf: Uint8Array, off: number, len: number, pos: number): void {
+  if (data instanceof BufferData) data.attach(s.spill);
   if (data instanceof ChunkedData) {
+    data.attach(s.spill);
     const before = data.copied;
     data.write(buf, off, len, pos);
     s.stats.copyUpBytes += data.copied - before;

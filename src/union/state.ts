@@ -8,6 +8,7 @@ import { ChunkedData, LowerData } from '../layer/data.js';
 import { ArchiveError } from '../errors.js';
 import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
 import { EventLog } from './events.js';
+import { SPILL_DEFAULT, SpillStore } from '../layer/spill-store.js';
 
 /**
  * A saved writable layer becomes the upper tree again: the same shape as a layer (whiteouts,
@@ -59,6 +60,11 @@ export interface UnionOptions {
    * starts with it instead of an empty one. Its file data is read on demand and written as chunks.
    */
   upper?: Entry[];
+  /**
+   * Bytes of file data the writable layer keeps in memory (default 8 MiB); data beyond goes to
+   * anonymous scratch files in the temp dir (src/layer/spill-store.ts). Infinity: never.
+   */
+  spill?: number;
 }
 
 export interface CopyUpStats {
@@ -100,6 +106,8 @@ export class UnionState {
   /** Descriptors still reading a lower inode: re-pointed when that object is copied up. */
   readonly lowerRefs = new Set<Ref>();
   readonly dev = 0x4c46; // "LF": one device number for the whole view
+  /** Where the writable layer's file data goes beyond its memory budget. */
+  readonly spill: SpillStore;
 
   constructor(readonly lowerRoot: Inode, opts: UnionOptions = {}) {
     this.strategy = opts.copyUp ?? 'full';
@@ -107,6 +115,7 @@ export class UnionState {
     this.index = opts.index ?? false;
     this.umask = opts.umask ?? 0o022;
     this.maxHops = opts.maxSymlinkHops ?? 40;
+    this.spill = new SpillStore(opts.spill ?? SPILL_DEFAULT);
     if (opts.upper) this.upperRoot = restoreUpper(opts.upper, lowerRoot);
     else if (!opts.readOnly) {
       // OVL-26: the writable layer's root is made with the view, as podman makes a container's

@@ -1,0 +1,48 @@
+/**
+ * `system df`: what the state directory holds (stored images, the open cache and each cached
+ * layer); `system prune`: drops the open cache (`<home>/cache`, src/cache/open-cache.ts), which
+ * the next command on an image rebuilds. Both take --json. Neither touches images or containers.
+ */
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { OpenCache } from '../../cache/open-cache.js';
+import { stateHome } from '../../engine/home.js';
+import { humanSize, makeOut, printJson } from '../output.js';
+import { printTable } from './lifecycle-table.js';
+import { openEngine } from './run-container.js';
+
+export function registerSystem(program: Command): void {
+  const system = program.command('system').description('what the state directory holds (df), and dropping the open cache (prune)');
+
+  system
+    .command('df')
+    .description('disk used by stored images and by the open cache (per cached layer)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as { json?: boolean; home?: string };
+      const engine = await openEngine(cmd);
+      const images = await engine.state.listImages();
+      const imageBytes = (await Promise.all(images.map(async (i) => (await stat(engine.state.imageArchive(i.id))).size))).reduce((a, b) => a + b, 0);
+      const cache = OpenCache.ofHome(stateHome({ home: g.home })).usage();
+      if (g.json) return printJson({ home: engine.state.home, images: { count: images.length, bytes: imageBytes }, cache });
+      const out = makeOut(g);
+      printTable(out, ['TYPE', 'TOTAL', 'SIZE'], [
+        ['Images', String(images.length), humanSize(imageBytes)],
+        ['Open cache (layers)', String(cache.layers.length), humanSize(cache.bytes)],
+      ]);
+      if (cache.layers.length === 0) return;
+      process.stdout.write('\n');
+      printTable(out, ['CACHED LAYER', 'INDEX', 'DATA', 'STATE'], cache.layers.map((l) => [
+        l.digest.slice(7, 19), humanSize(l.recordBytes), l.dataBytes ? humanSize(l.dataBytes) : '-', l.complete ? 'ready' : 'data only (a write was cut short)',
+      ]));
+    });
+
+  system
+    .command('prune')
+    .description('drop the open cache (the next command on each image rebuilds it)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as { json?: boolean; home?: string };
+      const gone = await OpenCache.ofHome(stateHome({ home: g.home })).prune();
+      if (g.json) return printJson({ removedLayers: gone.layers.length, reclaimedBytes: gone.bytes });
+      process.stdout.write(`Deleted the open cache: ${gone.layers.length} layer(s)\nTotal reclaimed space: ${humanSize(gone.bytes)}\n`);
+    });
+}
