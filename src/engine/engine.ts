@@ -25,6 +25,8 @@ import type { View } from '../view.js';
 import { Container, tarBytes } from './container.js';
 import { newId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
+import { isRegistryRef } from '../registry/reference.js';
+import { pullImage, type PullResult, type RemoteOptions } from '../registry/store-image.js';
 
 export interface MountSpec {
   type: 'volume' | 'bind' | 'tmpfs';
@@ -75,8 +77,14 @@ export class Engine {
     }
   }
 
-  /** An image by tag, id or id prefix, or an archive path (loaded on the way). */
+  /** `pull`: a registry image (docker://...) into the state; see src/registry/store-image.ts. */
+  pull(ref: string, opts: RemoteOptions = {}): Promise<PullResult> {
+    return pullImage(this.state, ref, opts);
+  }
+
+  /** An image by tag, id or id prefix, or an archive path or docker:// reference (loaded or pulled on the way). */
   async image(ref: string): Promise<ImageRecord> {
+    if (isRegistryRef(ref)) return (await this.pull(ref)).image;
     try {
       return await this.state.resolveImage(ref);
     } catch (e) {

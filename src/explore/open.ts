@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
+import { isRegistryRef } from '../registry/reference.js';
+import { loadRemote, type RemoteOptions, type Transfer } from '../registry/store-image.js';
 
 export async function resolveArchive(ref: string, home?: string): Promise<string> {
   if (existsSync(ref)) return ref;
@@ -14,7 +16,13 @@ export async function resolveArchive(ref: string, home?: string): Promise<string
   return engine.state.imageArchive(rec.id);
 }
 
-export async function loadRef(ref: string, opts: LoadOptions & { home?: string } = {}): Promise<LoadedImage> {
+/** A docker:// reference is fetched into the blob store of `home` (no image record); `onTransfer` hears what it cost. */
+export async function loadRef(ref: string, opts: LoadOptions & RemoteOptions & { home?: string; onTransfer?: (t: Transfer) => void } = {}): Promise<LoadedImage> {
+  if (isRegistryRef(ref)) {
+    const { image, transfer } = await loadRemote(ref, opts);
+    opts.onTransfer?.(transfer);
+    return image;
+  }
   const { home, ...load } = opts;
   return loadImage(await resolveArchive(ref, home), load);
 }

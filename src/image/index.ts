@@ -102,7 +102,7 @@ export async function loadImage(path: string, opts: LoadOptions = {}): Promise<L
 }
 
 /** Go's GOARCH names, as image configs spell them. */
-const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+export const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
 /**
  * Plain layer tarballs, bottom first: tar, tar.gz or tar.zst (sniffed), as paths or in-memory

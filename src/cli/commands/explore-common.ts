@@ -8,6 +8,7 @@ import { loadRef } from '../../explore/open.js';
 import { Stack } from '../../explore/stack.js';
 import { View } from '../../view.js';
 import { humanSize, makeOut, UsageError, type Out } from '../output.js';
+import { remoteOptions, transferLine } from './registry.js';
 
 export interface Globals {
   json?: boolean;
@@ -38,7 +39,11 @@ export async function openStack(ref: string, cmd: Command, opts: { tag?: string 
     }
     : undefined;
   try {
-    const image = await loadRef(ref, { home: g.home, tag: opts.tag, onProgress, onWarning: (m) => process.stderr.write(`layerfs: warning: ${m}\n`) });
+    const image = await loadRef(ref, {
+      home: g.home, tag: opts.tag, onProgress, onWarning: (m) => process.stderr.write(`layerfs: warning: ${m}\n`),
+      // A docker:// IMAGE: the registry options, and what it cost on stderr (stdout stays the command's).
+      ...remoteOptions(cmd), onTransfer: (t) => process.stderr.write(`layerfs: ${transferLine(t)}\n`),
+    });
     return new Stack(image);
   } finally {
     bar?.stop();

@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo.js';
 import { registerExplore } from './explore.js';
+import { registerRegistry } from './registry.js';
 import { registerRun } from './run.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerExplore, registerRun, registerDemo];
+export const commands: Register[] = [registerExplore, registerRun, registerDemo, registerRegistry];
