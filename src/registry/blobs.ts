@@ -3,8 +3,8 @@
  * - a blob already stored (same digest and size) is not fetched again;
  * - a partial file left by an earlier attempt is continued with `Range: bytes=N-`; a registry that
  *   answers 200 (no range support) is read from the start instead, the partial file truncated;
- * - a body that ends early is asked for again from where it stopped (206), up to 5 times in a
- *   row without progress; then TRUNCATED, the partial kept for the next pull to resume;
+ * - a body that ends early is asked for again from where it stopped (206); after 5 tries in a
+ *   row that reach no byte further than before, TRUNCATED, the partial kept for the next pull;
  * - a body longer than the descriptor's size is cut off at once (TOO_LONG): an endless body
  *   never fills the disk;
  * - the sha256 is checked before the blob is stored (DIGEST_MISMATCH: the partial is deleted).
@@ -53,6 +53,7 @@ export async function fetchBlob(
     if (have > d.size) { await fh.truncate(0); have = 0; }
     let hash = await hashPrefix(partial, have);
     let stalls = 0;
+    let best = have;
     while (have < d.size) {
       const res = await client.request(`/v2/${repository}/blobs/${d.digest}`, [repoScope(repository, 'pull')], {
         headers: have > 0 ? { range: `bytes=${have}-` } : {},
@@ -67,7 +68,6 @@ export async function fetchBlob(
       } else {
         await client.fail(res, `blob ${d.digest}`);
       }
-      const before = have;
       try {
         for await (const chunk of res.body) {
           if (have + chunk.length > d.size) {
@@ -85,7 +85,8 @@ export async function fetchBlob(
         if (e instanceof RegistryError) throw e;
         // A connection cut mid-body: ask again from where it stopped.
       }
-      stalls = have > before ? 0 : stalls + 1;
+      // Progress is a byte never held before: a registry that restarts from 0 each time makes none.
+      if (have > best) { best = have; stalls = 0; } else stalls++;
       if (have < d.size && stalls >= MAX_STALLS) {
         throw new RegistryError('TRUNCATED', where, `the registry kept ending the blob at byte ${have} of ${d.size} (${MAX_STALLS} tries); the ${have} bytes are kept and the next pull resumes there`);
       }
