@@ -173,6 +173,19 @@ rtest('registry: push skips blobs the registry has, mounts across repositories, 
   try { t.is(back.manifest(), truth('links', 'rootfs.manifest')); } finally { back.close(); }
 });
 
+rtest('registry: history and image inspect of a docker:// image fetch its manifests and config only', async (t) => {
+  const h = home();
+  const out = await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', `docker://${reg.host}/multi:latest`, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' });
+  const doc = JSON.parse(out.stdout) as { Id: string; Digest: string; Architecture: string; History: unknown[]; Layers: Array<{ digest: string }>; Transfer: { fetchedBytes: number; imageBytes: number } };
+  const indexDigest = sha(Buffer.from(await fetch(`http://${reg.host}/v2/multi/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } }).then((r) => r.arrayBuffer())));
+  const config = storedBlob(reg, doc.Id);
+  t.is(doc.Transfer.fetchedBytes, storedBlob(reg, indexDigest).length + storedBlob(reg, doc.Digest).length + config.length);
+  t.true(doc.Transfer.fetchedBytes < doc.Transfer.imageBytes);
+  t.is(doc.History.length, (JSON.parse(readFileSync(join(FIXTURES, 'whiteouts/truth/config.json'), 'utf8')) as { history: unknown[] }).history.length);
+  t.regex(out.stderr, /fetched .* of the image's/);
+  t.deepEqual(readdirSync(join(h, 'blobs', 'sha256')), [doc.Id.slice(7)], 'only the config is stored, no layer');
+});
+
 const HELLO_C = `static const char msg[] = "hello from a layerfs commit\\n";
 void _start(void) {
   long r;
