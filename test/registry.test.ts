@@ -177,7 +177,7 @@ rtest('registry: history and image inspect of a docker:// image fetch its manife
   const h = home();
   const out = await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', `docker://${reg.host}/multi:latest`, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' });
   const doc = JSON.parse(out.stdout) as { Id: string; Digest: string; Architecture: string; History: unknown[]; Layers: Array<{ digest: string }>; Transfer: { fetchedBytes: number; imageBytes: number } };
-  const indexDigest = sha(Buffer.from(await fetch(`http://${reg.host}/v2/multi/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } }).then((r) => r.arrayBuffer())));
+  const indexDigest = sha(Buffer.from(await fetch(`http://${reg.host}/v2/multi/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } }).then(async (r) => new Uint8Array(await r.arrayBuffer()))));
   const config = storedBlob(reg, doc.Id);
   t.is(doc.Transfer.fetchedBytes, storedBlob(reg, indexDigest).length + storedBlob(reg, doc.Digest).length + config.length);
   t.true(doc.Transfer.fetchedBytes < doc.Transfer.imageBytes);
