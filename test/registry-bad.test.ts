@@ -5,7 +5,8 @@
  * or a correct fallback, and a failed pull stores nothing (no blob under its digest, no image).
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,5 +251,48 @@ test('registry bad: an errors[] body becomes one line with the registry\'s code 
     const e = await t.throwsAsync(engine.pull(`docker://${srv.host}/img:nope`), { instanceOf: RegistryError });
     t.is(e!.code, 'NOT_FOUND');
     t.is(e!.message, `http://${srv.host}/v2/img/manifests/nope: manifest ${srv.host}/img@nope: HTTP 404: MANIFEST_UNKNOWN: manifest unknown`);
+  } finally { await srv.close(); }
+});
+
+test('registry bad: a pull killed mid-blob leaves no torn blob, and the next pull resumes where it stopped', async (t) => {
+  const blob = blobs.get(layerDigest)!;
+  const half = blob.length >> 1;
+  let sentHalf!: () => void;
+  const halfway = new Promise<void>((r) => { sentHalf = r; });
+  let stalled = true;
+  const srv = await serve((req, res) => {
+    if (!isLayer(req)) return false;
+    if (stalled) {
+      // Half the blob, then nothing: the pull is mid-body when it is killed.
+      res.writeHead(200, { 'content-length': blob.length });
+      res.write(blob.subarray(0, half), () => sentHalf());
+      return true;
+    }
+    const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    res.writeHead(start ? 206 : 200, { ...(start ? { 'content-range': `bytes ${start}-${blob.length - 1}/${blob.length}` } : {}), 'content-length': blob.length - start }).end(blob.subarray(start));
+    return true;
+  });
+  try {
+    const engine = await fresh();
+    const child = spawn(process.execPath, ['--import=tsx', '--input-type=module', '-e', `
+      const { Engine } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
+      const e = await Engine.open({ home: ${JSON.stringify(engine.state.home)} });
+      await e.pull('docker://${srv.host}/img:latest', { concurrency: 1 });
+    `], { stdio: 'ignore' });
+    const partial = join(engine.state.home, 'blobs', `.partial-${layerDigest.slice(7)}`);
+    await halfway;
+    // Wait until the child has written what it received, then kill it without warning.
+    for (let i = 0; i < 200 && (existsSync(partial) ? statSync(partial).size : 0) < half; i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    t.false(existsSync(engine.state.blobPath(layerDigest)), 'no blob under the digest');
+    t.deepEqual(await engine.state.listImages(), []);
+    const kept = statSync(partial).size;
+    t.true(kept > 0 && kept <= half, `partial holds ${kept} bytes`);
+    stalled = false;
+    const r = await engine.pull(`docker://${srv.host}/img:latest`);
+    t.is(srv.seen.filter((s) => s.url.endsWith(layerDigest)).at(-1)!.range, `bytes=${kept}-`);
+    t.deepEqual(readFileSync(engine.state.blobPath(layerDigest)), blob);
+    t.is(await truthOf(engine, r.image.id), truth('layers', 'rootfs.manifest'));
   } finally { await srv.close(); }
 });
