@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createHash } from 'node:crypto';
-import { Engine, openImage, RegistryError } from '../src/index.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { Engine, openImage, RegistryError, View } from '../src/index.js';
+import { loadLazy } from '../src/registry/lazy.js';
 import { pushImage } from '../src/registry/push.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 import { registryMissing, skopeoCopy, startRegistry, storedBlob, type Registry } from './helpers/registry.js';
@@ -184,6 +185,40 @@ rtest('registry: history and image inspect of a docker:// image fetch its manife
   t.is(doc.History.length, (JSON.parse(readFileSync(join(FIXTURES, 'whiteouts/truth/config.json'), 'utf8')) as { history: unknown[] }).history.length);
   t.regex(out.stderr, /fetched .* of the image's/);
   t.deepEqual(readdirSync(join(h, 'blobs', 'sha256')), [doc.Id.slice(7)], 'only the config is stored, no layer');
+});
+
+rtest('registry lazy: an uncompressed layer is read by Range requests: ls reads headers, cat reads the file', async (t) => {
+  const engine = await Engine.open({ home: home() });
+  const rec = await engine.create(join(FIXTURES, 'layers/docker-archive.tar'), { name: 'lazy' });
+  const c = await engine.open(rec.id);
+  const big = randomBytes(4 << 20);
+  c.fs.writeFileSync('/big.bin', big);
+  c.fs.writeFileSync('/small.txt', 'read me lazily\n');
+  const archive = join(work, 'lazy.tar');
+  await c.view.commit(archive);
+  await c.close();
+  const img = await engine.load(archive);
+  await pushImage(engine.state, img.id, `docker://${reg.host}/lazy:v1`);
+  const local = await openImage(archive);
+  const expected = local.manifest();
+  t.teardown(() => local.close());
+
+  const lazy = await loadLazy(`docker://${reg.host}/lazy:v1`, { home: home() });
+  const view = View.fromImage(lazy.image, { readOnly: true });
+  try {
+    const opened = lazy.transfer.fetchedBytes;
+    t.true(opened < lazy.transfer.imageBytes / 8, `opening fetched ${opened} of ${lazy.transfer.imageBytes}`);
+    t.deepEqual(view.fs.readdirSync('/').sort(), local.fs.readdirSync('/').sort());
+    t.is(lazy.transfer.fetchedBytes, opened, 'listing reads no more than opening did');
+    t.is(view.fs.readFileSync('/small.txt', 'utf8'), 'read me lazily\n');
+    t.true(lazy.transfer.fetchedBytes - opened <= 2 * 65536, 'a small file costs a block or two');
+    t.true(view.fs.readFileSync('/big.bin').equals(big), 'the big file reads back whole');
+    // Every file's bytes (the manifest hashes them all) equal the archive's, read locally.
+    t.is(view.manifest(), expected);
+    t.true(lazy.transfer.fetchedBytes <= lazy.transfer.imageBytes + 65536);
+  } finally {
+    view.close();
+  }
 });
 
 const HELLO_C = `static const char msg[] = "hello from a layerfs commit\\n";

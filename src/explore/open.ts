@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
 import { isRegistryRef } from '../registry/reference.js';
-import { loadRemote, type RemoteOptions, type Transfer } from '../registry/store-image.js';
+import { loadLazy } from '../registry/lazy.js';
+import type { RemoteOptions, Transfer } from '../registry/store-image.js';
 
 export async function resolveArchive(ref: string, home?: string): Promise<string> {
   if (existsSync(ref)) return ref;
@@ -16,10 +17,14 @@ export async function resolveArchive(ref: string, home?: string): Promise<string
   return engine.state.imageArchive(rec.id);
 }
 
-/** A docker:// reference is fetched into the blob store of `home` (no image record); `onTransfer` hears what it cost. */
+/**
+ * A docker:// reference is read lazily (src/registry/lazy.ts: uncompressed layers by Range
+ * requests, others fetched into the blob store of `home`; no image record); `onTransfer` gets
+ * what it cost, a count that grows while the image is read.
+ */
 export async function loadRef(ref: string, opts: LoadOptions & RemoteOptions & { home?: string; onTransfer?: (t: Transfer) => void } = {}): Promise<LoadedImage> {
   if (isRegistryRef(ref)) {
-    const { image, transfer } = await loadRemote(ref, opts);
+    const { image, transfer } = await loadLazy(ref, opts);
     opts.onTransfer?.(transfer);
     return image;
   }

@@ -114,10 +114,18 @@ export class RegistryClient {
     }
   }
 
-  /** Learns the challenge and gets the token for `scopes` before a streamed request. */
-  async authorize(scopes: string[], repository: string): Promise<void> {
+  /**
+   * Learns the challenge and gets the token for `scopes` before a streamed request; returns the
+   * Authorization header value (undefined: none needed).
+   */
+  async authorize(scopes: string[], repository: string): Promise<string | undefined> {
     await this.baseUrl();
-    if (this.challenge) await this.tokens.header(this.challenge, scopes, await this.credentials(repository), this.transport);
+    return this.challenge ? this.tokens.header(this.challenge, scopes, await this.credentials(repository), this.transport) : undefined;
+  }
+
+  /** Whether the base URL is reached with certificate checks (or is plain HTTP). */
+  get verified(): boolean {
+    return this.secure;
   }
 
   /** An unexpected status as one line: the registry's errors[] code and message when it sent them. */

@@ -89,10 +89,15 @@ export async function fetchImage(client: RegistryClient, ref: Reference, store: 
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 3, Math.max(1, missing.length)) }, worker));
   await storeBytes(store, manifest.digest, manifest.bytes);
+  return { ...resolved, blobBytes, layout: { index: layoutIndex(resolved, ref), blobs: [manifest.digest, ...blobs.map((d) => d.digest)] } };
+}
+
+/** The index.json of the one-image layout a registry image is opened from. */
+export function layoutIndex(resolved: ResolvedImage, ref: Reference): Buffer {
   const index = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,
-    manifests: [{ ...resolved.descriptor, annotations: { 'org.opencontainers.image.ref.name': ref.tag ?? ref.digest! } }],
+    manifests: [{ ...resolved.descriptor, annotations: { 'org.opencontainers.image.ref.name': ref.tag ?? 'latest' } }],
   };
-  return { ...resolved, blobBytes, layout: { index: Buffer.from(`${JSON.stringify(index)}\n`), blobs: [manifest.digest, ...blobs.map((d) => d.digest)] } };
+  return Buffer.from(`${JSON.stringify(index)}\n`);
 }

@@ -42,7 +42,8 @@ export async function openStack(ref: string, cmd: Command, opts: { tag?: string 
     const image = await loadRef(ref, {
       home: g.home, tag: opts.tag, onProgress, onWarning: (m) => process.stderr.write(`layerfs: warning: ${m}\n`),
       // A docker:// IMAGE: the registry options, and what it cost on stderr (stdout stays the command's).
-      ...remoteOptions(cmd), onTransfer: (t) => process.stderr.write(`layerfs: ${transferLine(t)}\n`),
+      // The count grows as the command reads, so it is printed when the command is done.
+      ...remoteOptions(cmd), onTransfer: (t) => process.once('exit', () => process.stderr.write(`layerfs: ${transferLine(t)}\n`)),
     });
     return new Stack(image);
   } finally {
