@@ -9,8 +9,13 @@
 import { loadImage, loadLayers, type LoadedImage, type LoadOptions } from './image/index.js';
 import type { UnionOptions } from './union/state.js';
 import { View } from './view.js';
+import { isRegistryRef } from './registry/reference.js';
+import { loadRemote, type RemoteOptions } from './registry/store-image.js';
 
-export interface OpenOptions extends UnionOptions, LoadOptions {}
+export interface OpenOptions extends UnionOptions, LoadOptions, RemoteOptions {
+  /** For a docker:// image: the state directory whose blob store keeps what is fetched (default stateHome()). */
+  home?: string;
+}
 
 /** A view over a loaded image; the image's files are closed again if the view cannot be made. */
 function viewOf(image: LoadedImage, opts: OpenOptions): View {
@@ -22,8 +27,12 @@ function viewOf(image: LoadedImage, opts: OpenOptions): View {
   }
 }
 
-/** Opens a docker-archive, oci-archive or OCI layout directory (format told by content). */
+/**
+ * Opens a docker-archive, oci-archive or OCI layout directory (format told by content), or an
+ * image in a registry: `docker://HOST[:PORT]/REPO[:TAG|@DIGEST]` (src/registry/).
+ */
 export async function openImage(path: string, opts: OpenOptions = {}): Promise<View> {
+  if (isRegistryRef(path)) return viewOf((await loadRemote(path, opts)).image, opts);
   return viewOf(await loadImage(path, opts), opts);
 }
 
@@ -37,6 +46,8 @@ export { Engine, type CreateOptions, type MountSpec } from './engine/engine.js';
 export { Container } from './engine/container.js';
 export { stateHome } from './engine/home.js';
 export { ArchiveError, FsError, StateError } from './errors.js';
+export { RegistryError } from './registry/errors.js';
+export { parseReference, type Reference } from './registry/reference.js';
 export type { Entry, EntryType, FileType } from './entry.js';
 export type { Change } from './out/diff.js';
 export type { CopyUpStrategy, CopyUpStats, UnionOptions } from './union/state.js';

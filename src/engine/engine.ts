@@ -30,6 +30,8 @@ import { replay } from './journal.js';
 import { normalTarget } from './targets.js';
 import { checkKey, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
+import { isRegistryRef } from '../registry/reference.js';
+import { pullImage, type PullResult, type RemoteOptions } from '../registry/store-image.js';
 
 export interface MountSpec {
   type: 'volume' | 'bind' | 'tmpfs';
@@ -84,8 +86,14 @@ export class Engine {
     }
   }
 
-  /** An image by tag, id or id prefix, or an archive path (loaded on the way). */
+  /** `pull`: a registry image (docker://...) into the state; see src/registry/store-image.ts. */
+  pull(ref: string, opts: RemoteOptions = {}): Promise<PullResult> {
+    return pullImage(this.state, ref, opts);
+  }
+
+  /** An image by tag, id or id prefix, or an archive path or docker:// reference (loaded or pulled on the way). */
   async image(ref: string): Promise<ImageRecord> {
+    if (isRegistryRef(ref)) return (await this.pull(ref)).image;
     try {
       return await this.state.resolveImage(ref);
     } catch (e) {

@@ -5,6 +5,9 @@
  *   <home>/images/<id>/image.json            ImageRecord
  *   <home>/images/<id>/archive.tar           the image archive: a byte copy of the file given, or the
  *                                            OCI archive a layout directory packs into (pack-dir.ts)
+ *   <home>/images/<id>/layout/               or, for a pulled image, an OCI layout whose blobs are
+ *                                            hard links to <home>/blobs/sha256/<hex>
+ *   <home>/blobs/sha256/<hex>                content-addressed blobs (src/registry/blob-store.ts)
  *   <home>/containers/<id>/container.json    ContainerRecord
  *   <home>/containers/<id>/layer.tar         the container's writable layer
  *   <home>/containers/<id>/layer.journal     what changed since layer.tar, appended (journal.ts)
@@ -21,13 +24,14 @@
  * - `open` creates the layout and, under the lock, finishes or discards what killed writers left.
  */
 import { createHash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, existsSync } from 'node:fs';
 import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { StateError } from '../errors.js';
 import { cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { stateHome } from './home.js';
 import { chainDigest, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
+import { writeLinkedLayout, type BlobLayout } from './linked-layout.js';
 import { assertLayout, packLayout } from './pack-dir.js';
 import {
   BLOB_NAMES, JOURNAL, CONTAINER_FIELDS, IMAGE_FIELDS, INPUT_FIELDS, VOLUME_FIELDS, checkKey, checkTag, shape, shortId,
@@ -43,6 +47,8 @@ const KIND_NAME: Record<Kind, string> = { images: 'image', containers: 'containe
 const RECORD_FILE: Record<Kind, string> = { images: 'image.json', containers: 'container.json', volumes: 'volume.json' };
 /** A blob a commit staged beside its final name: `.blob-<hex digest>-<name>`. */
 const STAGED_BLOB = /^\.blob-([0-9a-f]{64})-(.+)$/;
+
+export type { BlobLayout } from './linked-layout.js';
 
 export interface OpenOptions {
   /** How long to wait for the lock held by another live process (default 30 s). */
@@ -98,9 +104,17 @@ export class State {
     return resolveRef(this.kindDir('images'), 'image', ref, await this.listImages(), (i) => i.tags.includes(ref));
   }
 
-  /** Where an image's archive is. */
+  /** Where an image's archive is (for a pulled image: its OCI layout directory). */
   imageArchive(id: string): string {
-    return join(this.kindDir('images'), checkKey(this.kindDir('images'), 'image id', id, 'id'), 'archive.tar');
+    const dir = join(this.kindDir('images'), checkKey(this.kindDir('images'), 'image id', id, 'id'));
+    return existsSync(join(dir, 'layout')) ? join(dir, 'layout') : join(dir, 'archive.tar');
+  }
+
+  /** Where a content-addressed blob is (it may not be there). */
+  blobPath(digest: string): string {
+    const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
+    if (!m) throw new StateError('BAD_NAME', join(this.home, 'blobs'), `not a sha256 digest: ${JSON.stringify(digest)}`);
+    return join(this.home, 'blobs', 'sha256', m[1]!);
   }
 
   /**
@@ -109,7 +123,7 @@ export class State {
    * with a tag another image has is refused (untag that one first), so no crash can leave a tag on
    * two images or on none.
    */
-  async putImage(record: ImageRecord, archive?: string | Uint8Array): Promise<void> {
+  async putImage(record: ImageRecord, archive?: string | Uint8Array | BlobLayout): Promise<void> {
     const dir = this.kindDir('images');
     const rec = shape<ImageRecord>('BAD_INPUT', dir, record, IMAGE_FIELDS);
     checkKey(dir, 'image id', rec.id, 'id');
@@ -124,6 +138,10 @@ export class State {
       if (exists) return writeJsonAtomic(this.recordFile('images', rec.id), rec);
       if (archive === undefined) throw new StateError('BAD_INPUT', join(dir, rec.id), 'a new image needs its archive');
       let kind: 'file' | 'dir' | undefined;
+      if (isBlobLayout(archive)) {
+        const layout = archive;
+        return this.create('images', rec.id, rec, (staged) => writeLinkedLayout(join(staged, 'layout'), (d) => this.blobPath(d), layout));
+      }
       if (typeof archive === 'string') {
         kind = await stat(archive).then((s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : undefined), (e: NodeJS.ErrnoException) => {
           if (e.code === 'ENOENT') throw new StateError('BAD_INPUT', archive, 'the image archive does not exist');
@@ -430,6 +448,10 @@ export class State {
     }
     await fsyncDir(dir);
   }
+}
+
+function isBlobLayout(v: unknown): v is BlobLayout {
+  return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && Array.isArray((v as BlobLayout).blobs);
 }
 
 /**

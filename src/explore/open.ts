@@ -9,6 +9,9 @@ import { OpenCache } from '../cache/open-cache.js';
 import { Engine, noSuchImage } from '../engine/engine.js';
 import { stateHome } from '../engine/home.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
+import { isRegistryRef } from '../registry/reference.js';
+import { loadLazy } from '../registry/lazy.js';
+import type { RemoteOptions, Transfer } from '../registry/store-image.js';
 
 export async function resolveArchive(ref: string, home?: string): Promise<string> {
   if (existsSync(ref)) return ref;
@@ -17,7 +20,17 @@ export async function resolveArchive(ref: string, home?: string): Promise<string
   return engine.state.imageArchive(rec.id);
 }
 
-export async function loadRef(ref: string, opts: LoadOptions & { home?: string } = {}): Promise<LoadedImage> {
+/**
+ * A docker:// reference is read lazily (src/registry/lazy.ts: uncompressed layers by Range
+ * requests, others fetched into the blob store of `home`; no image record); `onTransfer` gets
+ * what it cost, a count that grows while the image is read.
+ */
+export async function loadRef(ref: string, opts: LoadOptions & RemoteOptions & { home?: string; onTransfer?: (t: Transfer) => void } = {}): Promise<LoadedImage> {
+  if (isRegistryRef(ref)) {
+    const { image, transfer } = await loadLazy(ref, opts);
+    opts.onTransfer?.(transfer);
+    return image;
+  }
   const { home, ...load } = opts;
   return loadImage(await resolveArchive(ref, home), { cache: OpenCache.ofHome(stateHome({ home })), ...load });
 }

@@ -11,11 +11,11 @@ import { openSync, fstatSync } from 'node:fs';
 import { ArchiveError } from '../errors.js';
 import { BufferSource, FileRegion, type ByteSource } from '../source.js';
 import { layerHistory, type HistoryEntry, type ImageConfig } from './config.js';
-import { detectImage } from './detect.js';
+import { detectImage, type ImageFormat } from './detect.js';
 import { resolveDockerArchive } from './docker-archive.js';
 import { openLayer, type ImagePlan, type LayerData, type PlannedLayer } from './layers.js';
 import { resolveOciLayout } from './oci-layout.js';
-import { Resources } from './store.js';
+import { Resources, type BlobStore } from './store.js';
 import { Budget, resolveLimits, type Limits } from '../archive/limits.js';
 import type { OpenCache } from '../cache/open-cache.js';
 
@@ -88,11 +88,28 @@ function collector(opts: LoadOptions): { warnings: string[]; warn: (m: string) =
 
 export async function loadImage(path: string, opts: LoadOptions = {}): Promise<LoadedImage> {
   const res = new Resources();
+  try {
+    const early: string[] = [];
+    const { format, store } = await detectImage(path, res, (m) => { early.push(m); opts.onWarning?.(m); }, resolveLimits(opts.limits));
+    const image = await loadStore(store, format, res, opts);
+    image.warnings.unshift(...early);
+    return image;
+  } catch (e) {
+    res.closeAll();
+    throw e;
+  }
+}
+
+/**
+ * Loads an image from a BlobStore already made (the lazy view of a registry image builds one over
+ * Range reads: src/registry/lazy.ts). `res` is closed by the image's close(), or on failure.
+ */
+export async function loadStore(store: BlobStore, format: ImageFormat, res: Resources, opts: LoadOptions = {}): Promise<LoadedImage> {
+  const path = store.file;
   const { warnings, warn } = collector(opts);
   const verify = opts.verify ?? true;
   const limits = resolveLimits(opts.limits);
   try {
-    const { format, store } = await detectImage(path, res, warn, limits);
     const plan = format === 'docker-archive'
       ? resolveDockerArchive(store, { tag: opts.tag, verify })
       : resolveOciLayout(store, { tag: opts.tag, verify, onWarning: warn });
@@ -108,7 +125,7 @@ export async function loadImage(path: string, opts: LoadOptions = {}): Promise<L
 }
 
 /** Go's GOARCH names, as image configs spell them. */
-const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+export const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
 /**
  * Plain layer tarballs, bottom first: tar, tar.gz or tar.zst (sniffed), as paths or in-memory

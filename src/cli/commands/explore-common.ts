@@ -8,6 +8,7 @@ import type { SingleBar } from 'cli-progress';
 import type { Stack } from '../../explore/stack.js';
 import type { View } from '../../view.js';
 import { humanSize, makeOut, UsageError, type Out } from '../output.js';
+import { remoteOptions, transferLine } from './registry.js';
 
 export interface Globals {
   json?: boolean;
@@ -40,7 +41,12 @@ export async function openStack(ref: string, cmd: Command, opts: { tag?: string 
     }
     : undefined;
   try {
-    const image = await loadRef(ref, { home: g.home, tag: opts.tag, onProgress, onWarning: (m) => process.stderr.write(`layerfs: warning: ${m}\n`) });
+    const image = await loadRef(ref, {
+      home: g.home, tag: opts.tag, onProgress, onWarning: (m) => process.stderr.write(`layerfs: warning: ${m}\n`),
+      // A docker:// IMAGE: the registry options, and what it cost on stderr (stdout stays the command's).
+      // The count grows as the command reads, so it is printed when the command is done.
+      ...remoteOptions(cmd), onTransfer: (t) => process.once('exit', () => process.stderr.write(`layerfs: ${transferLine(t)}\n`)),
+    });
     return new Stack(image);
   } finally {
     bar?.stop();

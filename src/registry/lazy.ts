@@ -1,0 +1,117 @@
+/**
+ * The lazy view of a registry image, for ls, tree, cat and find: the manifest and the config are
+ * fetched (verified, the config stored), and each layer is read where it lies:
+ * - a layer already in the blob store: from the file;
+ * - an uncompressed layer (`...layer.v1.tar`, `...rootfs.diff.tar`): by Range requests
+ *   (range-source.ts), so opening walks its tar headers only and `cat` reads the file's blocks;
+ * - a compressed layer: fetched whole into the blob store (verified), then read as after a pull.
+ * A registry reached over HTTPS without certificate checks is read as after a pull too (the
+ * worker's fetch cannot skip them). What was fetched is counted until the image is closed.
+ */
+import { fstatSync, openSync } from 'node:fs';
+import { resolveLimits, type Limits } from '../archive/limits.js';
+import { stateHome } from '../engine/home.js';
+import { loadStore, type LoadedImage, type LoadOptions } from '../image/index.js';
+import { Resources, type Blob, type BlobStore as ImageBlobStore } from '../image/store.js';
+import { BufferSource, FileRegion, type ByteSource } from '../source.js';
+import { BlobStore } from './blob-store.js';
+import { fetchBlob } from './blobs.js';
+import { RegistryClient, repoScope } from './client.js';
+import { layoutIndex, resolveManifest } from './pull.js';
+import { BLOCK, RangeFetcher, RangeSource } from './range-source.js';
+import { readLimited } from './http.js';
+import { formatReference, parseReference } from './reference.js';
+import type { RemoteOptions, Transfer } from './store-image.js';
+
+const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
+
+/** An image's files as the layout reader asks for them, from memory, the blob store or ranges. */
+class RemoteStore implements ImageBlobStore {
+  constructor(readonly file: string, private readonly blobs: Map<string, ByteSource>, readonly limits: Limits) {}
+  has(path: string): boolean { return this.blobs.has(path); }
+  get(path: string): Blob | undefined {
+    const source = this.blobs.get(path);
+    return source && { source, path };
+  }
+}
+
+/**
+ * The first block of a blob by a Range request, which also tells whether the registry serves
+ * ranges: undefined when it answers anything but 206 with those bytes (the layer is then fetched
+ * whole, as a pull does).
+ */
+async function firstBlock(client: RegistryClient, repository: string, digest: string, length: number): Promise<Buffer | undefined> {
+  const res = await client.request(`/v2/${repository}/blobs/${digest}`, [repoScope(repository, 'pull')], { headers: { range: `bytes=0-${length - 1}` } });
+  if (res.status !== 206) {
+    res.body.destroy();
+    return undefined;
+  }
+  const body = await readLimited(res, length, () => new Error('longer than asked')).catch(() => undefined);
+  if (body) client.count(body.length);
+  return body?.length === length ? body : undefined;
+}
+
+export interface LazyImage {
+  image: LoadedImage;
+  /** fetchedBytes grows as the view reads. */
+  transfer: Transfer;
+  /** Range requests made so far. */
+  readonly rangeRequests: number;
+}
+
+export async function loadLazy(refText: string, opts: RemoteOptions & LoadOptions & { home?: string } = {}): Promise<LazyImage> {
+  const ref = parseReference(refText);
+  const client = RegistryClient.for(ref, opts);
+  const res = new Resources();
+  let fetcher: RangeFetcher | undefined;
+  try {
+    const resolved = await resolveManifest(client, ref, opts);
+    const store = await BlobStore.open(opts.home ?? stateHome());
+    const auth = await client.authorize([repoScope(ref.repository, 'pull')], ref.repository);
+    const base = await client.baseUrl();
+    const ranged = client.verified || base.startsWith('http:');
+    fetcher = new RangeFetcher(auth ? { authorization: auth } : {});
+    const files = new Map<string, ByteSource>([
+      ['oci-layout', new BufferSource(Buffer.from('{"imageLayoutVersion":"1.0.0"}'))],
+      ['index.json', new BufferSource(layoutIndex(resolved, ref))],
+      [`blobs/sha256/${resolved.manifest.digest.slice(7)}`, new BufferSource(resolved.manifest.bytes)],
+    ]);
+    const fromStore = (digest: string) => {
+      const fd = res.track(openSync(store.path(digest), 'r'));
+      return new FileRegion(fd, 0, fstatSync(fd).size);
+    };
+    for (const d of [resolved.image.config, ...resolved.image.layers]) {
+      const path = `blobs/sha256/${d.digest.slice(7)}`;
+      if (files.has(path)) continue;
+      if (!(await store.has(d.digest, d.size)) && ranged && UNCOMPRESSED.has(d.mediaType) && d !== resolved.image.config && d.size > 0) {
+        const first = await firstBlock(client, ref.repository, d.digest, Math.min(d.size, BLOCK));
+        if (first) {
+          const src = new RangeSource(fetcher, `${base}/v2/${ref.repository}/blobs/${d.digest}`, d.size, `${ref.registry}/${ref.repository}@${d.digest}`);
+          src.seed(0, first);
+          files.set(path, src);
+          continue;
+        }
+      }
+      await fetchBlob(client, ref.repository, d, store);
+      files.set(path, fromStore(d.digest));
+    }
+    const remote = new RemoteStore(formatReference(ref), files, resolveLimits(opts.limits));
+    // Manifest and config were verified as they came; an uncompressed layer read by ranges cannot be.
+    const image = await loadStore(remote, 'oci-layout', res, { ...opts, verify: false });
+    const f = fetcher;
+    const closeImage = image.close;
+    image.close = () => { closeImage(); f.close(); };
+    const headerBytes = client.fetched;
+    const transfer: Transfer = {
+      reference: formatReference(ref), manifestDigest: resolved.manifest.digest, imageBytes: resolved.size,
+      get fetchedBytes() { return headerBytes + f.fetched; },
+    };
+    return { image, transfer, get rangeRequests() { return f.requests; } };
+  } catch (e) {
+    res.closeAll();
+    fetcher?.close();
+    throw e;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * A registry blob as a ByteSource read by HTTP Range requests, for lazy reads of uncompressed
+ * layers. The view reads synchronously (ByteSource.read, as fs.readSync), so the requests run in
+ * a worker thread and the caller waits on a SharedArrayBuffer (Atomics.wait): the only way to make
+ * a synchronous network read in Node without a child process per read. Hand-written because no
+ * library does a blocking range read; the worker uses Node's fetch (undici).
+ *
+ * Rules:
+ * - reads are served from aligned 64 KiB blocks, each fetched once and kept, so walking the headers
+ *   of a tar costs about one block per distant header; the missing blocks of one read are asked
+ *   for together (`Range: bytes=A-B`, up to 16 MiB a request), so a large file is few requests;
+ * - the registry must answer 206 with the range asked for; a 200 (no range support), a short body
+ *   or any error is a RegistryError from the read (the view shows it as the read failing);
+ * - Authorization goes to the registry's origin only, never to a host a redirect leads to;
+ * - the bytes are not verified against the digest (that needs every byte): lazy reads trust the
+ *   registry for the bytes they read, which the README says.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ByteSource } from '../source.js';
+import { RegistryError } from './errors.js';
+
+export const BLOCK = 64 * 1024;
+const HEADER_INTS = 4; // [state, status, length, unused]
+
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', async ({ url, headers, start, end, control, data }) => {
+  const ctl = new Int32Array(control);
+  const out = new Uint8Array(data);
+  try {
+    let current = new URL(url);
+    const origin = current.origin;
+    let h = { ...headers, range: 'bytes=' + start + '-' + end };
+    let res;
+    for (let hop = 0; ; hop++) {
+      res = await fetch(current, { headers: h, redirect: 'manual' });
+      const loc = res.headers.get('location');
+      if (![301, 302, 303, 307, 308].includes(res.status) || !loc || hop >= 10) break;
+      await res.arrayBuffer();
+      current = new URL(loc, current);
+      if (current.origin !== origin) { const { authorization, ...rest } = h; h = rest; }
+    }
+    const body = new Uint8Array(await res.arrayBuffer());
+    const n = Math.min(body.length, out.length);
+    out.set(body.subarray(0, n));
+    ctl[1] = res.status;
+    ctl[2] = res.status === 206 ? n : -body.length;
+  } catch (e) {
+    ctl[1] = -1;
+    ctl[2] = 0;
+    out.set(new TextEncoder().encode(String(e && e.message || e)).subarray(0, 1024));
+  }
+  Atomics.store(ctl, 0, 1);
+  Atomics.notify(ctl, 0);
+});
+`;
+
+/** One worker per lazily opened image; `close` ends it. */
+export class RangeFetcher {
+  // No inherited --import hooks (tsx under tests): the worker is plain JS, and module hooks would
+  // run on a thread the blocked caller owns.
+  private readonly worker = new Worker(WORKER, { eval: true, execArgv: [] });
+  private readonly control = new SharedArrayBuffer(HEADER_INTS * 4);
+  private data = new SharedArrayBuffer(BLOCK);
+  /** Bytes received by range reads. */
+  fetched = 0;
+  requests = 0;
+  constructor(private readonly headers: Record<string, string>) {
+    this.worker.unref();
+  }
+
+  /** Bytes [start, end] of `url`, blocking until they are here. */
+  fetchSync(url: string, start: number, end: number, where: string): Buffer {
+    const ctl = new Int32Array(this.control);
+    if (this.data.byteLength < end - start + 1) this.data = new SharedArrayBuffer(end - start + 1);
+    Atomics.store(ctl, 0, 0);
+    this.worker.postMessage({ url, headers: this.headers, start, end, control: this.control, data: this.data });
+    while (Atomics.wait(ctl, 0, 0, 60_000) === 'timed-out') {
+      throw new RegistryError('NETWORK', where, `range ${start}-${end}: no answer in 60 s`);
+    }
+    this.requests++;
+    const status = ctl[1]!;
+    const n = ctl[2]!;
+    if (status === -1) throw new RegistryError('NETWORK', where, `range ${start}-${end}: ${Buffer.from(this.data).toString('utf8').replace(/\0+$/, '').slice(0, 300)}`);
+    if (status !== 206) throw new RegistryError('BAD_RESPONSE', where, `asked for bytes ${start}-${end}, got HTTP ${status}${status === 200 ? ' (no range support)' : ''}`);
+    if (n !== end - start + 1) throw new RegistryError('TRUNCATED', where, `asked for bytes ${start}-${end}, got ${n}`);
+    this.fetched += n;
+    return Buffer.from(Buffer.from(this.data, 0, n));
+  }
+
+  close(): void {
+    void this.worker.terminate();
+  }
+}
+
+export class RangeSource implements ByteSource {
+  private blocks = new Map<number, Buffer>();
+  constructor(private readonly fetcher: RangeFetcher, private readonly url: string, readonly size: number, private readonly where: string) {}
+
+  /** A block fetched already (the first one, asked for while the image is opened). */
+  seed(index: number, block: Buffer): void {
+    this.blocks.set(index, block);
+  }
+
+  read(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    const n = Math.max(0, Math.min(length, this.size - position));
+    let done = 0;
+    if (n > 0) this.fill(Math.floor(position / BLOCK), Math.floor((position + n - 1) / BLOCK));
+    while (done < n) {
+      const pos = position + done;
+      const index = Math.floor(pos / BLOCK);
+      const block = this.blocks.get(index)!;
+      const from = pos - index * BLOCK;
+      const take = Math.min(n - done, block.length - from);
+      buffer.set(block.subarray(from, from + take), offset + done);
+      done += take;
+    }
+    return done;
+  }
+
+  /** Fetches the missing blocks of first..last, each run of them in one request. */
+  private fill(first: number, last: number): void {
+    for (let i = first; i <= last; i++) {
+      if (this.blocks.has(i)) continue;
+      let j = i;
+      while (j < last && !this.blocks.has(j + 1) && j - i + 1 < MAX_RUN) j++;
+      const start = i * BLOCK;
+      const bytes = this.fetcher.fetchSync(this.url, start, Math.min(this.size, (j + 1) * BLOCK) - 1, this.where);
+      for (let k = i; k <= j; k++) this.blocks.set(k, bytes.subarray((k - i) * BLOCK, (k - i + 1) * BLOCK));
+      i = j;
+    }
+  }
+}
+
+const MAX_RUN = (16 << 20) / BLOCK;

@@ -1,0 +1,132 @@
+/**
+ * Registry auth end to end: docker-registry with htpasswd (Basic), and docker-registry with token
+ * auth trusting a test token issuer (the Bearer flow: challenge, token for the scope, cached).
+ * skopeo and podman are the ground truth for the credentials files and for the issuer.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Engine, openImage, RegistryError } from '../src/index.js';
+import { pushImage } from '../src/registry/push.js';
+import { FIXTURES, truth } from './helpers/fixtures.js';
+import { registryMissing, skopeoCopy, startRegistry, startTokenIssuer, type Registry, type TokenIssuer } from './helpers/registry.js';
+import { run } from './helpers/tools.js';
+
+const execFileP = promisify(execFile);
+const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
+const missing = registryMissing();
+if (missing && process.env.CI !== 'true') process.stderr.write(`\n*** SKIPPING test/registry-auth.test.ts: ${missing} ***\n\n`);
+const rtest = missing && process.env.CI !== 'true' ? test.skip : test.serial;
+
+const USER = 'alice';
+const PASS = 's3cret:with-colon';
+let basic: Registry;
+let tokened: Registry;
+let issuer: TokenIssuer;
+let work: string;
+
+test.before(async () => {
+  if (missing) {
+    if (process.env.CI === 'true') throw new Error(`the registry tests need ${missing}`);
+    return;
+  }
+  work = mkdtempSync(join(tmpdir(), 'layerfs-registry-auth-'));
+  issuer = await startTokenIssuer(work, USER, PASS);
+  [basic, tokened] = await Promise.all([
+    startRegistry({ kind: 'htpasswd', user: USER, password: PASS }),
+    startRegistry({ kind: 'token', realm: issuer.realm, service: issuer.service, issuer: issuer.issuer, certFile: issuer.certFile }),
+  ]);
+  const src = `oci-archive:${join(FIXTURES, 'layers/oci-archive-gzip.tar')}`;
+  await Promise.all([
+    skopeoCopy(src, `docker://${basic.host}/layers:gzip`, ['--dest-creds', `${USER}:${PASS}`]),
+    skopeoCopy(src, `docker://${tokened.host}/layers:gzip`, ['--dest-creds', `${USER}:${PASS}`]),
+  ]);
+});
+
+test.after.always(async () => {
+  await Promise.all([basic?.stop(), tokened?.stop(), issuer?.close()]);
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const home = () => mkdtempSync(join(work, 'home-'));
+/** An environment with no auth file but the ones a test writes. */
+const emptyEnv = (): NodeJS.ProcessEnv => {
+  const dir = mkdtempSync(join(work, 'env-'));
+  return { HOME: dir, XDG_RUNTIME_DIR: join(dir, 'run'), XDG_CONFIG_HOME: join(dir, 'config') };
+};
+const authFile = (path: string, entries: Record<string, string>) => {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, JSON.stringify({ auths: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, { auth: Buffer.from(v).toString('base64') }])) }));
+};
+
+rtest('registry Basic: anonymous is UNAUTHORIZED naming the scope; wrong --creds are refused; right ones pull the truth', async (t) => {
+  const engine = await Engine.open({ home: home() });
+  const ref = `docker://${basic.host}/layers:gzip`;
+  const anon = await t.throwsAsync(engine.pull(ref, { env: emptyEnv() }), { instanceOf: RegistryError });
+  t.is(anon!.code, 'UNAUTHORIZED');
+  t.regex(anon!.message, /scope repository:layers:pull.*no credentials found/);
+  const wrong = await t.throwsAsync(engine.pull(ref, { creds: `${USER}:nope`, env: emptyEnv() }), { instanceOf: RegistryError });
+  t.regex(wrong!.message, /the credentials from --creds were refused/);
+  t.deepEqual(await engine.state.listImages(), []);
+  const r = await engine.pull(ref, { creds: `${USER}:${PASS}`, env: emptyEnv() });
+  const view = await openImage(engine.state.imageArchive(r.image.id));
+  try { t.is(view.manifest(), truth('layers', 'rootfs.manifest')); } finally { view.close(); }
+});
+
+rtest('registry credentials: REGISTRY_AUTH_FILE, then XDG_RUNTIME_DIR, then ~/.docker/config.json (podman\'s order)', async (t) => {
+  const ref = `docker://${basic.host}/layers:gzip`;
+  // Only ~/.docker/config.json has them.
+  const env = emptyEnv();
+  authFile(join(env.HOME!, '.docker', 'config.json'), { [`http://${basic.host}/v1/`]: `${USER}:${PASS}` });
+  const engine = await Engine.open({ home: home() });
+  await t.notThrowsAsync(engine.pull(ref, { env }));
+  // A wrong entry earlier in the order wins over the right one later.
+  authFile(join(env.XDG_RUNTIME_DIR!, 'containers', 'auth.json'), { [basic.host]: `${USER}:wrong` });
+  const e = await t.throwsAsync(Engine.open({ home: home() }).then((en) => en.pull(ref, { env })), { instanceOf: RegistryError });
+  t.regex(e!.message, new RegExp(`credentials from ${join(env.XDG_RUNTIME_DIR!, 'containers', 'auth.json').replace(/[.]/g, '\\.')} were refused`));
+  const file = join(work, `authfile-${Date.now()}.json`);
+  authFile(file, { [`${basic.host}/layers`]: `${USER}:${PASS}` });
+  await t.notThrowsAsync(Engine.open({ home: home() }).then((en) => en.pull(ref, { env: { ...env, REGISTRY_AUTH_FILE: file } })));
+});
+
+rtest('CLI-login: layerfs login checks the password, then writes the auth file podman reads', async (t) => {
+  const env = emptyEnv();
+  const file = join(env.XDG_RUNTIME_DIR!, 'containers', 'auth.json');
+  const bad = await execFileP(process.execPath, [BIN, 'login', basic.host, '-u', USER, '-p', 'wrong'], { env: { ...process.env, ...env } }).catch((e: { code: number; stderr: string }) => e);
+  t.is((bad as { code: number }).code, 1);
+  t.regex((bad as { stderr: string }).stderr, /refused/);
+  t.false(existsSync(file), 'a refused login writes nothing');
+  const ok = await execFileP(process.execPath, [BIN, 'login', basic.host, '-u', USER, '-p', PASS], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  t.regex(ok.stdout, /Login Succeeded/);
+  t.is((await run('podman', ['login', '--get-login', '--authfile', file, basic.host])).trim(), USER);
+  // skopeo reads the same file for the same registry.
+  await t.notThrowsAsync(run('skopeo', ['inspect', '--tls-verify=false', '--authfile', file, `docker://${basic.host}/layers:gzip`]));
+});
+
+rtest('registry Bearer: a token per scope from the issuer, asked for once and reused for every blob; pull and push', async (t) => {
+  const engine = await Engine.open({ home: home() });
+  const ref = `docker://${tokened.host}/layers:gzip`;
+  const before = issuer.requests.length;
+  const r = await engine.pull(ref, { creds: `${USER}:${PASS}`, env: emptyEnv() });
+  const asked = issuer.requests.slice(before);
+  t.deepEqual(asked, [{ scopes: ['repository:layers:pull'], authenticated: true }]);
+  const view = await openImage(engine.state.imageArchive(r.image.id));
+  try { t.is(view.manifest(), truth('layers', 'rootfs.manifest')); } finally { view.close(); }
+  const pushed = await pushImage(engine.state, r.image.id, `docker://${tokened.host}/team/copy:v1`, { creds: `${USER}:${PASS}`, env: emptyEnv() });
+  t.true(pushed.blobs.every((b) => b.action === 'mounted'), 'mounted from layers, the image\'s source repository');
+  t.deepEqual(issuer.requests.at(-1)!.scopes.sort(), ['repository:layers:pull', 'repository:team/copy:pull,push']);
+  await skopeoCopy(`docker://${tokened.host}/team/copy:v1`, `oci:${join(work, 'token-back')}:x`, ['--src-creds', `${USER}:${PASS}`]);
+});
+
+rtest('registry Bearer: without credentials the token grants nothing, and the error names the scope', async (t) => {
+  const engine = await Engine.open({ home: home() });
+  const e = await t.throwsAsync(engine.pull(`docker://${tokened.host}/layers:gzip`, { env: emptyEnv() }), { instanceOf: RegistryError });
+  t.is(e!.code, 'UNAUTHORIZED');
+  t.regex(e!.message, /authentication required for scope repository:layers:pull \(UNAUTHORIZED: authentication required\).*no credentials found/);
+  const wrong = await t.throwsAsync(engine.pull(`docker://${tokened.host}/layers:gzip`, { creds: `${USER}:bad`, env: emptyEnv() }), { instanceOf: RegistryError });
+  t.regex(wrong!.message, /the token server refused scope repository:layers:pull \(HTTP 401: UNAUTHORIZED: bad user name or password\) with the credentials from --creds/);
+});
