@@ -37,6 +37,18 @@ export async function tarBytes(entries: Parameters<typeof writeTar>[0]): Promise
 /** The journal is compacted into layer.tar once it would pass this and the layer's own size. */
 const COMPACT_MIN = 4 << 20;
 
+/**
+ * The clock for a snapshot, once it has moved past every change made so far: a change in the same
+ * millisecond as the snapshot is still seen as changed next time (journal.ts's racy rule), but one
+ * made before it is not seen again. Waits at most a millisecond.
+ */
+function nextTick(): number {
+  const t0 = Date.now();
+  let t = t0;
+  while (t === t0) t = Date.now();
+  return t;
+}
+
 export class Container {
   readonly fs: LayerFs;
   readonly core: MountCore;
@@ -118,7 +130,7 @@ export class Container {
    * Returns whether anything was written.
    */
   async sync(): Promise<boolean> {
-    const since = Date.now();
+    const since = nextTick();
     const d = this.changes();
     if (d.changed.length === 0 && d.drop.length === 0) {
       this.snapshot = d.next;
@@ -135,7 +147,7 @@ export class Container {
 
   /** Writes the whole container layer to the state (atomically, with its record); ends the journal. */
   async save(): Promise<void> {
-    const since = Date.now();
+    const since = nextTick();
     const next = this.changes().next;
     const rec = await this.state.putBlob(this.record.id, 'layer.tar', await tarBytes(this.view.layerEntries()));
     this.baseBytes = rec.blobs['layer.tar']!.size;
