@@ -133,7 +133,7 @@ test.serial("web: layer 2's A/M/D marks are truth/step-2.changes", async (t) => 
       await page.locator(`[data-path="${r.path}"]`).click();
       await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor();
     }
-    await page.waitForFunction(() => !document.querySelector('.trow.note'));
+    await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
   }
   const marks = (await allRows(page)).filter((r) => r.change).map((r) => (r.change === 'M' ? `M ${r.path} ${r.fields}` : `${r.change} ${r.path}`));
   const want = truth('layers', 'step-2.changes').split('\n').filter(Boolean);
@@ -162,8 +162,9 @@ test.serial('web: the lab reports a copy-up; after rm a new container sees the v
   };
   await create('lab1');
   const cu = await run('echo hi >> /etc/sapp.conf');
-  t.regex(await cu.getByTestId('event').first().textContent() ?? '', new RegExp(`copy-up /etc/sapp.conf: ${size} B copied \\(full\\)`));
-  await page.getByTestId('container-layer').getByText('/etc/sapp.conf').waitFor();
+  const events = await cu.getByTestId('event').allTextContents();
+  t.true(events.some((e) => e.includes(`copy-up /etc/sapp.conf: ${size} B copied (full)`)), `the copy-up of /etc/sapp.conf (${size} B) is reported: ${events.join('; ')}`);
+  await page.getByTestId('container-layer').locator('.up-copied-up').getByText('/etc/sapp.conf', { exact: true }).waitFor();
   const vol = await run('echo kept > /data/note; echo lost > /gone');
   t.regex(await vol.textContent() ?? '', /write \/data\/note: 5 B into volume data/);
   await page.screenshot({ path: join(OUT, 'lab.png') });

@@ -7,7 +7,7 @@
  * - "Changes only" lists what layer N changed (changes=N: A/M/D rows, and unmarked directories that
  *   lead to changes); "whole image" lists the image after layer N (layer=N) and marks, from the same
  *   level of changes=N fetched beside it, what layer N added or modified, with the paths it deleted
- *   shown as struck-out rows.
+ *   shown as struck-out rows. After layer 1 everything is added by layer 1: no marks are fetched.
  * - Filters (A/M/D/unchanged, larger than) apply to whole levels: while one is on, every page of an
  *   open directory is fetched, so a filtered level is never a filtered part of a level.
  */
@@ -53,6 +53,7 @@ export interface Row {
   ghost?: boolean;
   /** A message row (loading, error, empty). */
   note?: string;
+  loading?: boolean;
 }
 
 export class TreeModel {
@@ -88,7 +89,7 @@ export class TreeModel {
     }
     lv.loading.add(page);
     // The marks of the whole-image view come beside the level, never in its way.
-    if (page === 0 && lv.total < 0 && !this.mode.changesOnly && this.mode.layer > 0) {
+    if (page === 0 && lv.total < 0 && !this.mode.changesOnly && this.mode.layer > 1) {
       const level = lv;
       this.loadMarks(path).then((m) => {
         level.marks = m.marks;
@@ -191,7 +192,7 @@ export class TreeModel {
     const walk = (path: string, depth: number): void => {
       const lv = this.levels.get(path);
       if (!lv || lv.total < 0) {
-        out.push({ depth, dir: path, index: -1, note: 'loading…' });
+        out.push({ depth, dir: path, index: -1, note: 'loading…', loading: true });
         return;
       }
       if (lv.error) {
@@ -209,7 +210,8 @@ export class TreeModel {
           continue;
         }
         const mark = this.mode.changesOnly ? e : lv.marks?.get(e.name);
-        const change = mark?.change;
+        // Layer 1 changed everything the image has after it: all of it is added (nothing to fetch).
+        const change = this.mode.layer === 1 && !this.mode.changesOnly ? 'A' : mark?.change;
         const below = mark?.changesBelow ?? 0;
         if (!keep(e, change, below)) continue;
         out.push({ depth, dir: path, index: i, entry: e, change, fields: mark?.fields, changesBelow: below });

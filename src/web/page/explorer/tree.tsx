@@ -102,7 +102,7 @@ export function Tree(p: Props) {
     const r: Row = rows[i];
     const pad = { paddingLeft: `${10 + r.depth * 16}px` };
     if (!r.entry) {
-      return <div class="trow note" style={pad}>{r.note ?? <span class="skeleton">loading…</span>}</div>;
+      return <div class={`trow note ${r.loading || !r.note ? 'loading' : ''}`} style={pad}>{r.note ?? <span class="skeleton">loading…</span>}</div>;
     }
     const e = r.entry;
     const open = model.isOpen(e.path);

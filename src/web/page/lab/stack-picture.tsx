@@ -12,6 +12,7 @@ const mountName = (m: Stack['mounts'][number]) => (m.type === 'volume' ? `volume
 export function describe(e: LabEvent): string {
   switch (e.kind) {
     case 'copy-up':
+      if (e.type === 'dir') return `copy-up ${e.path}: directory (its metadata, no data)`;
       return `copy-up ${e.path}: ${e.data === false ? 'metadata only, 0 B of data' : `${bytes(e.bytes ?? 0)} copied`} (${e.strategy})`;
     case 'copy-data':
       return `data copied for ${e.path}: ${bytes(e.bytes ?? 0)} (${e.strategy})`;
