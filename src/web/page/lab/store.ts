@@ -84,6 +84,11 @@ export class LabStore {
     return this.containers.find((c) => c.id === ref || c.name === ref);
   }
 
+  /** The id of a container named by id or name (the store keys everything by id). */
+  idOf(ref: string): string {
+    return this.byName(ref)?.id ?? ref;
+  }
+
   async select(id: string): Promise<void> {
     this.current = id;
     const r = await this.run(() => api.container(id));
@@ -104,26 +109,27 @@ export class LabStore {
 
   async exec(container: string, command: string): Promise<ExecResult> {
     const r = await this.run(() => api.exec(container, command));
-    this.stacks.set(container, r.stack);
-    this.current = container;
+    const id = this.idOf(container);
+    this.stacks.set(id, r.stack);
+    this.current = id;
     this.lastEvents = r.events;
-    this.log = [...this.log, { id: ++seq, container, cwd: r.cwd, command, stdout: r.stdout, stderr: r.stderr, status: r.status, events: r.events }];
+    this.log = [...this.log, { id: ++seq, container: id, cwd: r.cwd, command, stdout: r.stdout, stderr: r.stderr, status: r.status, events: r.events }];
     this.emit();
     return r;
   }
 
   async strategy(container: string, copyUp: Strategy): Promise<void> {
     const r = await this.run(() => api.strategy(container, copyUp));
-    this.stacks.set(container, r.stack);
-    this.note(container, `copy-up strategy: ${copyUp}`);
+    this.stacks.set(r.container.id, r.stack);
+    this.note(r.container.id, `copy-up strategy: ${copyUp}`);
     await this.refresh();
   }
 
   async commit(container: string, tag: string): Promise<{ image: ImageRecord; layers: LayerReport[] }> {
     const r = await this.run(() => api.commit(container, tag));
-    this.committed = { ...r, from: container };
+    this.committed = { ...r, from: this.idOf(container) };
     const top = r.layers[r.layers.length - 1];
-    this.note(container, `committed ${tag}: ${r.layers.length} layers, the new one ${top ? `+${top.added} ~${top.modified} −${top.deleted}` : ''} (volumes are not in it)`);
+    this.note(this.idOf(container), `committed ${tag}: ${r.layers.length} layers, the new one ${top ? `+${top.added} ~${top.modified} −${top.deleted}` : ''} (volumes are not in it)`);
     await this.refresh();
     return r;
   }
