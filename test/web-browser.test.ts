@@ -138,6 +138,10 @@ test.serial("web: layer 2's A/M/D marks are truth/step-2.changes", async (t) => 
   const marks = (await allRows(page)).filter((r) => r.change).map((r) => (r.change === 'M' ? `M ${r.path} ${r.fields}` : `${r.change} ${r.path}`));
   const want = truth('layers', 'step-2.changes').split('\n').filter(Boolean);
   t.deepEqual(marks.sort(byBytes), want.sort(byBytes));
+  // The side panel of a file layer 2 modified: every layer that touched it.
+  await page.getByTestId('tree').evaluate((el) => (el.scrollTop = 0));
+  await page.locator('[data-path="/etc/sapp.conf"]').click();
+  await page.getByTestId('versions').locator('li').first().waitFor();
   await page.screenshot({ path: join(OUT, 'explorer-changes.png') });
   if (process.env.LAYERFS_WRITE_DOCS === '1') copyFileSync(join(OUT, 'explorer-changes.png'), new URL('../docs/web.png', import.meta.url).pathname);
   t.deepEqual(errors, []);

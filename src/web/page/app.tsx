@@ -74,7 +74,7 @@ export function App() {
         </div>
         {images && images.length > 0 && (
           <select class="imgpick" value={id} aria-label="image" data-testid="image-select" onChange={(e) => go(route.tab, (e.currentTarget as HTMLSelectElement).value)}>
-            {images.map((i) => <option key={i.id} value={i.id}>{name(i)} · {i.format} · {bytes(i.size)}</option>)}
+            {images.map((i) => <option key={i.id} value={i.id}>{name(i)} ({bytes(i.size)})</option>)}
           </select>
         )}
         <nav class="tabs" role="tablist" aria-label="views">

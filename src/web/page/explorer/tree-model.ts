@@ -200,7 +200,7 @@ export class TreeModel {
         return;
       }
       if (lv.total === 0 && !lv.deleted?.length) {
-        out.push({ depth, dir: path, index: -1, note: this.mode.changesOnly ? 'no changes here' : 'empty directory' });
+        out.push({ depth, dir: path, index: -1, note: this.mode.changesOnly ? 'nothing changed inside' : 'empty directory' });
         return;
       }
       for (let i = 0; i < lv.total; i++) {
