@@ -10,6 +10,9 @@
  *      (bench/copyup-peers.ts): the kernel's overlayfs, zenfs CoW, unionfs+memfs, a flat memfs.
  *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
  *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
+ *   4. page (bench/page.ts): the web page in Chromium: navigation to the layer list and to the first
+ *      tree level on the bench image, a 20,000-entry directory shown and scrolled; baselines: the
+ *      API's answers fetched from Node and the page's DOMContentLoaded.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
@@ -26,6 +29,7 @@ import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown, co
 import { layerfsTrial, measure, peerCopyUps, peerNotes, setWarmupMs, type PeerCopyRow } from './copyup-peers.js';
 import { writeTar } from '../src/out/tar-write.js';
 import { figure, timeRuns } from './stats.js';
+import { pageChart, pageFigure, pageMarkdown, pageTargets, type PageResult } from './page.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -79,6 +83,7 @@ try {
   let lookup: PeerRow[] | undefined;
   let copy: CopyResult | undefined;
   let load: LoadResult | undefined;
+  let page: PageResult | undefined;
   if (want('lookup')) {
     log('lookup (figure 1): layerfs and peers');
     lookup = await peerLookups(DEPTHS, full ? 9 : smoke ? 3 : 5, full ? 50 : smoke ? 2 : 20, log);
@@ -91,19 +96,30 @@ try {
     log('load (figure 3)');
     load = await loadFigure(mode, full ? 5 : smoke ? 2 : 3, log);
   }
-  const results = targets(lookup, load, copy);
+  if (want('page')) {
+    log('page (figure 4): the web page in Chromium');
+    page = await pageFigure(mode, full ? 7 : smoke ? 1 : 5, log);
+  }
+  const results = [...targets(lookup, load, copy), ...pageTargets(page)];
   let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
   if (copy) md += copyMarkdown(copy) + '\n';
   if (load) md += loadMarkdown(load) + '\n';
+  if (page) md += pageMarkdown(page) + '\n';
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
-  const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '');
+  const prefix = full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '';
+  const charts = writeCharts(outDir, lookup, copy, load, prefix);
+  const pageSvg = page && pageChart(page);
+  if (pageSvg) {
+    writeFileSync(new URL(`${prefix}page.svg`, outDir), pageSvg);
+    charts.push(`${prefix}page.svg`);
+  }
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
   const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, page }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {
