@@ -65,7 +65,7 @@ export function Explorer({ image, focus }: Props) {
   const layerInfo = image.layers[mode.layer - 1];
 
   return (
-    <div class="explorer">
+    <div class={`explorer ${viewing ? 'viewing' : ''}`}>
       <LayerList image={image} selected={mode.layer} onSelect={setLayer} />
       <section class="main" aria-label="tree">
         <div class="toolbar">
