@@ -314,6 +314,7 @@ test('upload: hostile archives give the typed error the loader documents for the
     t.is(r.status, c.error === 'LIMIT' ? 413 : 400, c.name);
     t.is(r.json?.error?.code, c.error, c.name);
     if (c.message) t.regex(r.json.error.message, c.message, c.name);
+    t.true(r.json.error.message.startsWith(`upload of ${c.name}.tar`), `${c.name}: the message names the upload: ${r.json.error.message}`);
   }
   t.deepEqual((await get(s, '/api/images')).json.images, []);
   t.deepEqual(readdirSync(s.engine.state.home).filter((f) => f.startsWith('.')), [], 'no scratch file left');
