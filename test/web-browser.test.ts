@@ -171,6 +171,11 @@ test.serial('web: the lab reports a copy-up; after rm a new container sees the v
   await page.getByTestId('container-layer').locator('.up-copied-up').getByText('/etc/sapp.conf', { exact: true }).waitFor();
   const vol = await run('echo kept > /data/note; echo lost > /gone');
   t.regex(await vol.textContent() ?? '', /write \/data\/note: 5 B into volume data/);
+  // The strategy switch: with metadata-only copy-up, a chmod copies no data (OVL-16).
+  await page.getByTestId('strategy-metadata').click();
+  await page.getByTestId('strategy-metadata').and(page.locator('.on')).waitFor();
+  const meta = await (await run('chmod 600 /etc/passwd')).getByTestId('event').allTextContents();
+  t.true(meta.some((e) => e.includes('copy-up /etc/passwd: metadata only, 0 B of data (metadata)')), meta.join('; '));
   await page.screenshot({ path: join(OUT, 'lab.png') });
   await page.getByTestId('rm').click();
   await page.getByTestId('current').waitFor({ state: 'detached' });
