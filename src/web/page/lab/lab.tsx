@@ -71,6 +71,7 @@ export function Lab({ images, image, info, onImages }: Props) {
             })}
           </ul>
         </section>
+        <CreateForm images={images} image={image} containers={store.containers} info={info} busy={store.busy} onCreate={(s) => quiet(store.create(s))} />
         <section>
           <h3>Containers</h3>
           {store.containers.length === 0 && <p class="muted small">None yet.</p>}
@@ -92,7 +93,6 @@ export function Lab({ images, image, info, onImages }: Props) {
             ))}
           </ul>
         </section>
-        <CreateForm images={images} image={image} containers={store.containers} info={info} busy={store.busy} onCreate={(s) => quiet(store.create(s))} />
       </aside>
       <section class="labmain">
         {lesson && ctx && <LessonRunner key={lesson.id + ctx.n('')} lesson={lesson} ctx={ctx} onClose={() => { setLesson(undefined); onImages(); }} />}
