@@ -32,6 +32,7 @@ export function Explorer({ image, focus }: Props) {
   const [hits, setHits] = useState<{ total: number; entries: FoundEntry[] } | string>();
   const [reveal, setReveal] = useState<string | undefined>(focus);
   const search = useRef<HTMLInputElement>(null);
+  const openDirs = useRef(new Set<string>(['/']));
 
   useEffect(() => setReveal(focus), [focus]);
   useEffect(() => {
@@ -129,6 +130,7 @@ export function Explorer({ image, focus }: Props) {
             filter={filter}
             selected={sel?.path}
             reveal={reveal}
+            openDirs={openDirs.current}
             onSelect={setSel}
             onOpen={(s) => {
               setSel(s);

@@ -58,11 +58,14 @@ export interface Row {
 
 export class TreeModel {
   readonly levels = new Map<string, Level>();
-  readonly expanded = new Set<string>(['/']);
   version = 0;
   private dead = false;
 
-  constructor(readonly image: string, readonly mode: ViewMode, private readonly changed: () => void) {}
+  /**
+   * `expanded` is shared with the model of the previous view (another layer, sort or view), so the
+   * directories open stay open; each is fetched again when it is reached.
+   */
+  constructor(readonly image: string, readonly mode: ViewMode, private readonly changed: () => void, readonly expanded = new Set<string>(['/'])) {}
 
   dispose(): void {
     this.dead = true;
@@ -140,8 +143,7 @@ export class TreeModel {
   loadAll(): void {
     for (const path of this.expanded) {
       const lv = this.levels.get(path);
-      if (!lv) void this.load(path);
-      else for (let p = 0; p * PAGE < lv.total; p++) void this.load(path, p);
+      if (lv) for (let p = 0; p * PAGE < lv.total; p++) void this.load(path, p);
     }
   }
 
@@ -162,12 +164,15 @@ export class TreeModel {
   /** Opens every directory on the way to `path` (for "reveal in tree"). */
   async reveal(path: string): Promise<void> {
     const parts = path.split('/').filter(Boolean);
+    const chain = ['/'];
     let cur = '';
     for (const part of parts.slice(0, -1)) {
       cur += '/' + part;
       this.expanded.add(cur);
+      chain.push(cur);
     }
-    for (const p of this.expanded) await this.load(p);
+    // Only the directories on the way: they exist in this view, since the path does.
+    for (const p of chain) await this.load(p);
     await this.loadLevelFully(parentOf(path));
     this.bump();
   }
@@ -192,6 +197,8 @@ export class TreeModel {
     const walk = (path: string, depth: number): void => {
       const lv = this.levels.get(path);
       if (!lv || lv.total < 0) {
+        // An open directory reached for the first time in this view: fetched after this render.
+        if (!lv) queueMicrotask(() => void this.load(path));
         out.push({ depth, dir: path, index: -1, note: 'loading…', loading: true });
         return;
       }
