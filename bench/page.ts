@@ -117,7 +117,8 @@ export async function pageFigure(mode: Mode, repeats: number, log: (s: string) =
     const apiTree = await timeFetch(`${base}/api/images/${benchId}/tree?path=/`, repeats);
     const apiWide = await timeFetch(`${base}/api/images/${wideId}/tree?path=/wide&limit=1000`, repeats);
     const s = { layers: [] as number[], tree: [] as number[], dcl: [] as number[], wide: [] as number[], rows: 0, frameMax: [] as number[], frameMed: [] as number[], end: [] as number[] };
-    for (let i = -1; i < repeats; i++) {
+    // One discarded pass first warms the browser and the server (not in --smoke: it checks the figure works).
+    for (let i = mode === 'smoke' ? 0 : -1; i < repeats; i++) {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       await context.addInitScript(MARKS);
       const page = await context.newPage();
@@ -143,7 +144,7 @@ export async function pageFigure(mode: Mode, repeats: number, log: (s: string) =
       });
       const end = (await mark(page, 'end')) - jumped;
       await context.close();
-      if (i < 0) continue; // the first pass warms the browser and the server
+      if (i < 0) continue;
       s.layers.push(layers);
       s.tree.push(tree);
       s.dcl.push(dcl);
@@ -186,7 +187,7 @@ export function pageTargets(p: PageResult | undefined): Target[] {
 export function pageMarkdown(p: PageResult): string {
   let md = '## Page: the web explorer in Chromium\n\n';
   if (p.skipped) return md + `Skipped: ${p.skipped}\n`;
-  md += `Image: ${p.image}. Each repetition opens a fresh browser context (no cache); "shown" is the start of the frame after the rows entered the DOM, on the page's clock (${p.repeats} repetitions after one discarded). Load average when it started: ${p.loadAverage?.toFixed(1)} (the browser, the server and this script share the machine's cores).\n\n`;
+  md += `Image: ${p.image}. Each repetition opens a fresh browser context (no cache); "shown" is the start of the frame after the rows entered the DOM, on the page's clock (${p.repeats} repetitions${p.repeats === 1 ? ', smoke' : ' after one discarded'}). Load average when it started: ${p.loadAverage?.toFixed(1)} (the browser, the server and this script share the machine's cores).\n\n`;
   md += '| measure | time | baseline (same run) |\n|---|---|---|\n';
   md += `| navigation → layer list shown | ${fmtFigure(p.layerList!)} | DOMContentLoaded ${fmtFigure(p.domContentLoaded!)}; GET /api/images/ID from Node ${fmtFigure(p.apiImage!)} |\n`;
   md += `| navigation → first tree level shown | ${fmtFigure(p.firstLevel!)} | GET …/tree?path=/ from Node ${fmtFigure(p.apiTree!)} |\n`;
