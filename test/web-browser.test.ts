@@ -4,7 +4,7 @@
  * the layers and their created_by (truth/config.json history), a directory and a file
  * (truth/rootfs.manifest), layer 2's A/M/D marks (truth/step-2.changes), a copy-up and a volume
  * that survives rm in the lab, and a 20,000-entry directory that renders only a window of rows.
- * Every test fails on any console error or page error. Screenshots go to test/output/;
+ * Every test fails on any console error or page error, and on any request to another host than the server. Screenshots go to test/output/;
  * `LAYERFS_WRITE_DOCS=1` also writes the explorer's as docs/web.png (the README's screenshot).
  *
  * Without Chromium the suite fails under CI=true and is skipped, loudly, elsewhere.
@@ -59,6 +59,10 @@ async function open(t: { teardown(fn: () => Promise<void>): void }, hash: string
   t.teardown(() => context.close());
   const page = await context.newPage();
   const errors = watchErrors(page);
+  // Offline by construction: the page asks nothing of any host but the server (no CDN, no fonts).
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base() + '/') && !r.url().startsWith('data:')) errors.push(`request to another host: ${r.url()}`);
+  });
   await page.goto(`${base()}/#${hash}`);
   return { page, errors };
 }
