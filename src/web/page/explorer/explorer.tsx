@@ -17,24 +17,33 @@ import { Viewer } from './viewer';
 
 interface Props {
   image: ImageDetail;
-  /** A path to show (from the treemap or the waste list). */
-  focus?: string;
+  /** A path to show (from the treemap or the waste list), in the image after `layer` (default: all). */
+  focus?: Focus;
+}
+
+export interface Focus {
+  path: string;
+  layer?: number;
 }
 
 export function Explorer({ image, focus }: Props) {
   const top = image.layers.length;
-  const [mode, setMode] = useState<ViewMode>({ layer: top, changesOnly: false, sort: 'name' });
+  const [mode, setMode] = useState<ViewMode>({ layer: focus?.layer ?? top, changesOnly: false, sort: 'name' });
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
   const [larger, setLarger] = useState('');
   const [sel, setSel] = useState<Selection>();
   const [viewing, setViewing] = useState<string>();
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<{ total: number; entries: FoundEntry[] } | string>();
-  const [reveal, setReveal] = useState<string | undefined>(focus);
+  const [reveal, setReveal] = useState<string | undefined>(focus?.path);
   const search = useRef<HTMLInputElement>(null);
   const openDirs = useRef(new Set<string>(['/']));
 
-  useEffect(() => setReveal(focus), [focus]);
+  useEffect(() => {
+    if (!focus) return;
+    if (focus.layer) setMode((m) => ({ ...m, layer: focus.layer!, changesOnly: false }));
+    setReveal(focus.path);
+  }, [focus]);
   useEffect(() => {
     const k = (e: KeyboardEvent) => {
       if (e.key === '/' && !(e.target instanceof HTMLInputElement) && !(e.target instanceof HTMLTextAreaElement)) {
