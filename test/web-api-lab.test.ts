@@ -190,3 +190,22 @@ test('layerfs serve (child process): first line is the URL; SIGTERM saves the op
     c.dispose();
   }
 });
+
+test('layerfs serve: a bad option exits 2 and a bad IMAGE exits 1, each with one line naming it, nothing served', async (t) => {
+  const home = join(base, 'bad-home');
+  const run = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const c = spawn('node', [BIN, '--home', home, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('exit', (code) => resolve({ code, out, err }));
+  });
+  const notAnImage = join(FIXTURES, 'layers', 'truth', 'config.json');
+  const [port, root, image] = await Promise.all([run(['--port', 'abc']), run(['--bind-root', join(base, 'nowhere')]), run([notAnImage])]);
+  t.like(port, { code: 2, out: '', err: 'layerfs: --port must be a port number 0..65535, got "abc"\n' });
+  t.like(root, { code: 2, out: '' });
+  t.regex(root.err, /^layerfs: --bind-root .*nowhere: not a directory\n$/);
+  t.like(image, { code: 1, out: '' });
+  t.regex(image.err, new RegExp(`^layerfs: ${notAnImage.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a tar archive[^\\n]*\\n$`));
+});
