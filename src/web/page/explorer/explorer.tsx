@@ -70,6 +70,11 @@ export function Explorer({ image, focus }: Props) {
   const setLayer = (n: number) => {
     setMode({ ...mode, layer: n });
   };
+  const pick = (h: FoundEntry) => {
+    setQuery('');
+    setReveal(h.path);
+    setMode({ ...mode, changesOnly: false });
+  };
   const toggle = (k: 'A' | 'M' | 'D' | 'U') => setFilter({ ...filter, show: { ...filter.show, [k]: !filter.show[k] } });
   const sizeBad = larger.trim() !== '' && Number.isNaN(parseSize(larger));
   const layerInfo = image.layers[mode.layer - 1];
@@ -122,16 +127,16 @@ export function Explorer({ image, focus }: Props) {
             aria-label="search names across the whole image"
             value={query}
             onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
-            onKeyDown={(e) => e.key === 'Escape' && setQuery('')}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setQuery('');
+              // Enter shows the first (largest) hit in the tree.
+              if (e.key === 'Enter' && typeof hits === 'object' && hits.entries[0]) pick(hits.entries[0]);
+            }}
           />
         </div>
         {layerInfo && <p class="context muted" title={layerInfo.createdBy ?? ''}>Layer {mode.layer}: {layerInfo.createdBy ?? 'no history entry'}</p>}
         {hits !== undefined ? (
-          <Hits hits={hits} onPick={(h) => {
-            setQuery('');
-            setReveal(h.path);
-            setMode({ ...mode, changesOnly: false });
-          }} />
+          <Hits hits={hits} onPick={pick} />
         ) : (
           <Tree
             image={image.id}
@@ -163,7 +168,7 @@ function Hits({ hits, onPick }: { hits: { total: number; entries: FoundEntry[] }
   if (typeof hits === 'string') return <p class="error">{hits}</p>;
   return (
     <div class="hits" data-testid="hits">
-      <p class="muted small">{hits.total} match{hits.total === 1 ? '' : 'es'}{hits.total > hits.entries.length ? `, the ${hits.entries.length} largest shown` : ''} · Enter or click to show it in the tree</p>
+      <p class="muted small">{hits.total} match{hits.total === 1 ? '' : 'es'}{hits.total > hits.entries.length ? `, the ${hits.entries.length} largest shown` : ''} · click one to show it in the tree (Enter: the first)</p>
       <VirtualList
         count={hits.entries.length}
         rowHeight={26}
