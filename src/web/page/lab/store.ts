@@ -39,6 +39,8 @@ export class LabStore {
   lastEvents: LabEvent[] = [];
   /** The layers of the last image committed here (the new layer on top, without the volume). */
   committed?: { image: ImageRecord; layers: LayerReport[]; from: string };
+  /** What to re-run after an rm: the removed container's image and the mounts that outlive it. */
+  rerun?: { from: string; spec: CreateSpec };
   busy = false;
   error?: string;
   private listeners = new Set<() => void>();
@@ -140,7 +142,14 @@ export class LabStore {
     this.stacks.delete(r.removed);
     if (this.current === r.removed) this.current = undefined;
     await this.refresh();
-    const named = (c?.mounts ?? []).filter((m) => m.type === 'volume' && this.volumes.some((v) => v.name === m.source)).map((m) => m.source);
+    const named = (c?.mounts ?? []).filter((m) => m.type === 'volume' && this.volumes.some((v) => v.name === m.source && !v.anonymous)).map((m) => m.source);
+    // Re-run as `docker run` again would: the same image, the named volumes (they survive rm), binds and
+    // tmpfs; an anonymous volume is a new one (the old one, if rm kept it, is attached to nothing).
+    if (c) {
+      const anonymous = new Set(this.volumes.filter((v) => v.anonymous).map((v) => v.name));
+      const mounts = c.mounts.map((m) => (m.type === 'volume' && (anonymous.has(m.source ?? '') || !named.includes(m.source)) ? { ...m, source: undefined } : m));
+      this.rerun = { from: c.name, spec: { image: c.imageId, readOnly: c.readOnly, copyUp: c.copyUp ?? undefined, mounts, volumesFrom: [] } };
+    }
     this.note(r.removed, `rm ${volumes ? '-v ' : ''}${c?.name ?? container}: its container layer is gone` +
       (r.volumes.length ? `; anonymous volumes removed: ${r.volumes.join(', ')}` : '') +
       (named.length ? `; volumes kept: ${named.join(', ')}` : ''));
