@@ -14,6 +14,9 @@
  *      against rewriting the whole layer; `layerfs --help` start-up against `node -e 0`.
  *   5. cache (bench/cache.ts): the second `layerfs ls` of a stored multi-layer gzip image in a fresh
  *      process (from the open cache) against the first (cache pruned) and the CLI's start-up.
+ *   6. page (bench/page.ts): the web page in Chromium: navigation to the layer list and to the first
+ *      tree level on the bench image, a 20,000-entry directory shown and scrolled; baselines: the
+ *      API's answers fetched from Node and the page's DOMContentLoaded.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
@@ -32,6 +35,7 @@ import { writeTar } from '../src/out/tar-write.js';
 import { figure, timeRuns } from './stats.js';
 import { cliFigure, cliMarkdown, cliTargets, type CliResult } from './cli.js';
 import { cacheFigure, cacheMarkdown, cacheTargets, type CacheResult } from './cache.js';
+import { pageChart, pageFigure, pageMarkdown, pageTargets, type PageResult } from './page.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -86,6 +90,7 @@ try {
   let copy: CopyResult | undefined;
   let load: LoadResult | undefined;
   let cache: CacheResult | undefined;
+  let page: PageResult | undefined;
   if (want('lookup')) {
     log('lookup (figure 1): layerfs and peers');
     lookup = await peerLookups(DEPTHS, full ? 9 : smoke ? 3 : 5, full ? 50 : smoke ? 2 : 20, log);
@@ -107,7 +112,11 @@ try {
     log('open cache (figure 5)');
     cache = await cacheFigure(mode, full ? 5 : 3, log);
   }
-  const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : []), ...(cache ? cacheTargets(cache) : [])];
+  if (want('page')) {
+    log('page (figure 6): the web page in Chromium');
+    page = await pageFigure(mode, full ? 7 : smoke ? 1 : 5, log);
+  }
+  const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : []), ...(cache ? cacheTargets(cache) : []), ...pageTargets(page)];
   let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
@@ -115,13 +124,20 @@ try {
   if (load) md += loadMarkdown(load) + '\n';
   if (cli) md += cliMarkdown(cli) + '\n';
   if (cache) md += cacheMarkdown(cache) + '\n';
+  if (page) md += pageMarkdown(page) + '\n';
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
-  const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '');
+  const prefix = full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '';
+  const charts = writeCharts(outDir, lookup, copy, load, prefix);
+  const pageSvg = page && pageChart(page);
+  if (pageSvg) {
+    writeFileSync(new URL(`${prefix}page.svg`, outDir), pageSvg);
+    charts.push(`${prefix}page.svg`);
+  }
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
   const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli, cache }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli, cache, page }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {

@@ -14,6 +14,7 @@ import type { Figure } from '../bench/stats.js';
 import type { Target, CopyResult } from '../bench/report.js';
 import type { PeerRow } from '../bench/peers.js';
 import type { LoadResult } from '../bench/load.js';
+import type { PageResult } from '../bench/page.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -133,11 +134,25 @@ test('targets: every target of the issue is judged, and pass agrees with the val
   t.true(existsSync(join(out, 'latest-smoke.md')));
 });
 
-test('cache (figure 4): the first and second `ls` of a stored gzip image and the CLI start-up, each a median with min–max', (t) => {
+test('cache (figure 5): the first and second `ls` of a stored gzip image and the CLI start-up, each a median with min–max', (t) => {
   const c = (results as unknown as { cache: import('../bench/cache.js').CacheResult }).cache;
   t.truthy(c, 'the cache figure ran');
   for (const f of [c.startupMs, c.firstMs, c.secondMs]) t.true(isFigure(f));
   t.true(c.cacheBytes > 0, 'the first ls left a cache');
   t.true(results.targets.some((x) => x.figure === 'cache'));
   t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Open cache'));
+});
+
+test('page: the web page measured in Chromium (navigation, first level, a 20,000-entry directory as a window)', (t) => {
+  const p = (results as Results & { page?: PageResult }).page;
+  t.truthy(p, 'the page figure ran');
+  if (p!.skipped) {
+    t.not(process.env.CI, 'true', `in CI the page figure may not be skipped: ${p!.skipped}`);
+    t.log(`page figure skipped: ${p!.skipped}`);
+    return;
+  }
+  for (const k of ['layerList', 'firstLevel', 'domContentLoaded', 'apiImage', 'apiTree', 'apiWide', 'wideShown', 'scrollFrameMax', 'wideEnd'] as const) t.true(isFigure(p![k]), k);
+  t.true(p!.wideRows! > 0 && p!.wideRows! < 200, `a window of rows, not 20,000 (${p!.wideRows})`);
+  t.is(results.targets.filter((x) => x.figure === 'page').length, 5, 'five page targets');
+  t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Page'));
 });

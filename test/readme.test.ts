@@ -5,8 +5,11 @@
  * a chunk, and podman's diff (OVL-7 keeps /etc's mtime, so only motd and the whiteout's parents show).
  */
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -43,5 +46,30 @@ test('the README engine example runs: the volume outlives the container, the lay
   } finally {
     rmSync(script, { force: true });
     rmSync('/tmp/layerfs-demo', { recursive: true, force: true });
+  }
+});
+
+test('the README web app line runs: its first line is the URL, the API lists the sample image, Ctrl-C stops it with 0', async (t) => {
+  const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+  const line = /## Web app\n\n```sh\n(npx layerfs serve [^#\n]*?)\s*#/.exec(readme)?.[1];
+  t.truthy(line, 'README has the serve line under "## Web app"');
+  const home = mkdtempSync(join(tmpdir(), 'layerfs-readme-serve-'));
+  // `npx layerfs` is bin/layerfs.js in a clone; run it directly so SIGINT reaches the server itself.
+  const args = line!.split(/\s+/).slice(2);
+  const child = spawn('node', [`${ROOT}/bin/layerfs.js`, '--home', home, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`serve exited ${code} before printing its URL`)));
+    });
+    t.regex(first, /^layerfs: serving http:\/\/127\.0\.0\.1:\d+\/$/);
+    const api = await (await fetch(`${first.slice('layerfs: serving '.length)}api/images`)).json() as { images: Array<{ source: string }> };
+    t.deepEqual(api.images.map((i) => i.source), ['images/sample.tar']);
+    const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    t.is(await code, 0);
+  } finally {
+    child.kill();
+    rmSync(home, { recursive: true, force: true });
   }
 });

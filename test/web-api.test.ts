@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCorpus } from '../scripts/hostile-corpus.js';
@@ -314,7 +314,45 @@ test('upload: hostile archives give the typed error the loader documents for the
     t.is(r.status, c.error === 'LIMIT' ? 413 : 400, c.name);
     t.is(r.json?.error?.code, c.error, c.name);
     if (c.message) t.regex(r.json.error.message, c.message, c.name);
+    t.true(r.json.error.message.startsWith(`upload of ${c.name}.tar`), `${c.name}: the message names the upload: ${r.json.error.message}`);
   }
   t.deepEqual((await get(s, '/api/images')).json.images, []);
   t.deepEqual(readdirSync(s.engine.state.home).filter((f) => f.startsWith('.')), [], 'no scratch file left');
+});
+
+test('load by path: stored as `layerfs load` stores it; a hostile archive gives its documented code', async (t) => {
+  const s = await start();
+  t.teardown(() => s.close());
+  const r = await call(s, 'POST', '/api/images/load', { body: { path: archive('whiteouts') } });
+  t.is(r.status, 201, JSON.stringify(r.json));
+  t.is(sha(readFileSync(s.engine.state.imageArchive(r.json.image.id))), sha(readFileSync(archive('whiteouts'))));
+  const c = (await buildCorpus()).find((x) => x.kind === 'image' && x.error === 'DIGEST_MISMATCH')!;
+  const file = join(base, `${c.name}.tar`);
+  writeFileSync(file, c.files[0]);
+  const bad = await call(s, 'POST', '/api/images/load', { body: { path: file } });
+  t.is(bad.status, 400);
+  t.is(bad.json.error.code, 'DIGEST_MISMATCH');
+  t.is((await call(s, 'POST', '/api/images/load', { body: { path: join(base, 'nothing.tar') } })).status, 400);
+  t.is((await get(s, '/api/images')).json.images.length, 1);
+});
+
+test('the page: / is dist/web/index.html and /assets/ its files; unbuilt, a 500 saying how to build it', async (t) => {
+  const built = join(base, 'page-built');
+  mkdirSync(join(built, 'assets'), { recursive: true });
+  writeFileSync(join(built, 'index.html'), '<!doctype html><title>layerfs</title>');
+  writeFileSync(join(built, 'assets', 'app.js'), 'console.log(1)');
+  const s = await start({ pageDir: built + '/' });
+  t.teardown(() => s.close());
+  const page = await get(s, '/');
+  t.is(page.status, 200);
+  t.is(page.body.toString(), '<!doctype html><title>layerfs</title>');
+  t.regex(String(page.headers['content-type']), /text\/html/);
+  t.is((await get(s, '/assets/app.js')).body.toString(), 'console.log(1)');
+  t.is((await get(s, '/assets/../index.html')).status, 404);
+  t.is((await get(s, '/server/server.js')).status, 404, 'only index.html and assets/ are served');
+  const bare = await start({ pageDir: join(base, 'page-none') + '/' });
+  t.teardown(() => bare.close());
+  const none = await get(bare, '/');
+  t.is(none.status, 500);
+  t.regex(none.body.toString(), /not built.*npm run build/);
 });

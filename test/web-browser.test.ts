@@ -4,7 +4,7 @@
  * the layers and their created_by (truth/config.json history), a directory and a file
  * (truth/rootfs.manifest), layer 2's A/M/D marks (truth/step-2.changes), a copy-up and a volume
  * that survives rm in the lab, and a 20,000-entry directory that renders only a window of rows.
- * Every test fails on any console error or page error. Screenshots go to test/output/;
+ * Every test fails on any console error or page error, and on any request to another host than the server. Screenshots go to test/output/;
  * `LAYERFS_WRITE_DOCS=1` also writes the explorer's as docs/web.png (the README's screenshot).
  *
  * Without Chromium the suite fails under CI=true and is skipped, loudly, elsewhere.
@@ -59,6 +59,10 @@ async function open(t: { teardown(fn: () => Promise<void>): void }, hash: string
   t.teardown(() => context.close());
   const page = await context.newPage();
   const errors = watchErrors(page);
+  // Offline by construction: the page asks nothing of any host but the server (no CDN, no fonts).
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base() + '/') && !r.url().startsWith('data:')) errors.push(`request to another host: ${r.url()}`);
+  });
   await page.goto(`${base()}/#${hash}`);
   return { page, errors };
 }
@@ -133,11 +137,15 @@ test.serial("web: layer 2's A/M/D marks are truth/step-2.changes", async (t) => 
       await page.locator(`[data-path="${r.path}"]`).click();
       await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor();
     }
-    await page.waitForFunction(() => !document.querySelector('.trow.note'));
+    await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
   }
   const marks = (await allRows(page)).filter((r) => r.change).map((r) => (r.change === 'M' ? `M ${r.path} ${r.fields}` : `${r.change} ${r.path}`));
   const want = truth('layers', 'step-2.changes').split('\n').filter(Boolean);
   t.deepEqual(marks.sort(byBytes), want.sort(byBytes));
+  // The side panel of a file layer 2 modified: every layer that touched it.
+  await page.getByTestId('tree').evaluate((el) => (el.scrollTop = 0));
+  await page.locator('[data-path="/etc/sapp.conf"]').click();
+  await page.getByTestId('versions').locator('li').first().waitFor();
   await page.screenshot({ path: join(OUT, 'explorer-changes.png') });
   if (process.env.LAYERFS_WRITE_DOCS === '1') copyFileSync(join(OUT, 'explorer-changes.png'), new URL('../docs/web.png', import.meta.url).pathname);
   t.deepEqual(errors, []);
@@ -162,10 +170,16 @@ test.serial('web: the lab reports a copy-up; after rm a new container sees the v
   };
   await create('lab1');
   const cu = await run('echo hi >> /etc/sapp.conf');
-  t.regex(await cu.getByTestId('event').first().textContent() ?? '', new RegExp(`copy-up /etc/sapp.conf: ${size} B copied \\(full\\)`));
-  await page.getByTestId('container-layer').getByText('/etc/sapp.conf').waitFor();
+  const events = await cu.getByTestId('event').allTextContents();
+  t.true(events.some((e) => e.includes(`copy-up /etc/sapp.conf: ${size} B copied (full)`)), `the copy-up of /etc/sapp.conf (${size} B) is reported: ${events.join('; ')}`);
+  await page.getByTestId('container-layer').locator('.up-copied-up').getByText('/etc/sapp.conf', { exact: true }).waitFor();
   const vol = await run('echo kept > /data/note; echo lost > /gone');
   t.regex(await vol.textContent() ?? '', /write \/data\/note: 5 B into volume data/);
+  // The strategy switch: with metadata-only copy-up, a chmod copies no data (OVL-16).
+  await page.getByTestId('strategy-metadata').click();
+  await page.getByTestId('strategy-metadata').and(page.locator('.on')).waitFor();
+  const meta = await (await run('chmod 600 /etc/passwd')).getByTestId('event').allTextContents();
+  t.true(meta.some((e) => e.includes('copy-up /etc/passwd: metadata only, 0 B of data (metadata)')), meta.join('; '));
   await page.screenshot({ path: join(OUT, 'lab.png') });
   await page.getByTestId('rm').click();
   await page.getByTestId('current').waitFor({ state: 'detached' });

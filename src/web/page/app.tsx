@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api';
 import { ConfigPanel } from './explorer/config';
 import { DiffPanel } from './explorer/diff';
-import { Explorer } from './explorer/explorer';
+import { Explorer, type Focus } from './explorer/explorer';
 import { TreemapPanel } from './explorer/treemap';
 import { WastePanel } from './explorer/waste';
 import { bytes } from './format';
@@ -35,7 +35,7 @@ export function App() {
   const [route, setRoute] = useState(fromHash);
   const [detail, setDetail] = useState<ImageDetail>();
   const [err, setErr] = useState<string>();
-  const [focus, setFocus] = useState<string>();
+  const [focus, setFocus] = useState<Focus>();
 
   const loadImages = () =>
     api.images().then((r) => {
@@ -74,7 +74,7 @@ export function App() {
         </div>
         {images && images.length > 0 && (
           <select class="imgpick" value={id} aria-label="image" data-testid="image-select" onChange={(e) => go(route.tab, (e.currentTarget as HTMLSelectElement).value)}>
-            {images.map((i) => <option key={i.id} value={i.id}>{name(i)} · {i.format} · {bytes(i.size)}</option>)}
+            {images.map((i) => <option key={i.id} value={i.id}>{name(i)} ({bytes(i.size)})</option>)}
           </select>
         )}
         <nav class="tabs" role="tablist" aria-label="views">
@@ -93,8 +93,8 @@ export function App() {
         )}
         {id && !detail && !err && route.tab !== 'lab' && <p class="muted pad">Opening the image…</p>}
         {detail && route.tab === 'explore' && <Explorer key={detail.id} image={detail} focus={focus} />}
-        {detail && route.tab === 'waste' && <WastePanel image={detail.id} onPath={(p) => { setFocus(p); go('explore'); }} />}
-        {detail && route.tab === 'treemap' && <TreemapPanel image={detail.id} onPath={(p) => { setFocus(p); go('explore'); }} />}
+        {detail && route.tab === 'waste' && <WastePanel image={detail.id} onPath={(path, layer) => { setFocus({ path, layer }); go('explore'); }} />}
+        {detail && route.tab === 'treemap' && <TreemapPanel image={detail.id} onPath={(path) => { setFocus({ path }); go('explore'); }} />}
         {detail && route.tab === 'diff' && images && <DiffPanel image={detail.id} images={images} />}
         {detail && route.tab === 'config' && <ConfigPanel image={detail.id} />}
         {route.tab === 'lab' && images && id && <Lab images={images} image={id} info={info} onImages={() => void loadImages()} />}

@@ -56,7 +56,14 @@ export function uploadRoutes(app: FastifyInstance, engine: Engine, opts: UploadO
     });
     try {
       await pipeline(body, count, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
-      const image = await engine.load(file, { tag });
+      let image;
+      try {
+        image = await engine.load(file, { tag });
+      } catch (e) {
+        // The error names the archive as the caller knows it, not the scratch file.
+        if (e instanceof Error) e.message = e.message.split(file).join(`upload${uploadName(req)}`);
+        throw e;
+      }
       // The record names where the archive came from: the upload, not the scratch file.
       const named = { ...image, source: `upload${uploadName(req)}` };
       if (image.source === file) await engine.state.putImage(named);

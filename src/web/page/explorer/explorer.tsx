@@ -17,23 +17,33 @@ import { Viewer } from './viewer';
 
 interface Props {
   image: ImageDetail;
-  /** A path to show (from the treemap or the waste list). */
-  focus?: string;
+  /** A path to show (from the treemap or the waste list), in the image after `layer` (default: all). */
+  focus?: Focus;
+}
+
+export interface Focus {
+  path: string;
+  layer?: number;
 }
 
 export function Explorer({ image, focus }: Props) {
   const top = image.layers.length;
-  const [mode, setMode] = useState<ViewMode>({ layer: top, changesOnly: false, sort: 'name' });
+  const [mode, setMode] = useState<ViewMode>({ layer: focus?.layer ?? top, changesOnly: false, sort: 'name' });
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
   const [larger, setLarger] = useState('');
   const [sel, setSel] = useState<Selection>();
   const [viewing, setViewing] = useState<string>();
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<{ total: number; entries: FoundEntry[] } | string>();
-  const [reveal, setReveal] = useState<string | undefined>(focus);
+  const [reveal, setReveal] = useState<string | undefined>(focus?.path);
   const search = useRef<HTMLInputElement>(null);
+  const openDirs = useRef(new Set<string>(['/']));
 
-  useEffect(() => setReveal(focus), [focus]);
+  useEffect(() => {
+    if (!focus) return;
+    if (focus.layer) setMode((m) => ({ ...m, layer: focus.layer!, changesOnly: false }));
+    setReveal(focus.path);
+  }, [focus]);
   useEffect(() => {
     const k = (e: KeyboardEvent) => {
       if (e.key === '/' && !(e.target instanceof HTMLInputElement) && !(e.target instanceof HTMLTextAreaElement)) {
@@ -60,12 +70,17 @@ export function Explorer({ image, focus }: Props) {
   const setLayer = (n: number) => {
     setMode({ ...mode, layer: n });
   };
+  const pick = (h: FoundEntry) => {
+    setQuery('');
+    setReveal(h.path);
+    setMode({ ...mode, changesOnly: false });
+  };
   const toggle = (k: 'A' | 'M' | 'D' | 'U') => setFilter({ ...filter, show: { ...filter.show, [k]: !filter.show[k] } });
   const sizeBad = larger.trim() !== '' && Number.isNaN(parseSize(larger));
   const layerInfo = image.layers[mode.layer - 1];
 
   return (
-    <div class="explorer">
+    <div class={`explorer ${viewing ? 'viewing' : ''}`}>
       <LayerList image={image} selected={mode.layer} onSelect={setLayer} />
       <section class="main" aria-label="tree">
         <div class="toolbar">
@@ -112,16 +127,16 @@ export function Explorer({ image, focus }: Props) {
             aria-label="search names across the whole image"
             value={query}
             onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
-            onKeyDown={(e) => e.key === 'Escape' && setQuery('')}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setQuery('');
+              // Enter shows the first (largest) hit in the tree.
+              if (e.key === 'Enter' && typeof hits === 'object' && hits.entries[0]) pick(hits.entries[0]);
+            }}
           />
         </div>
         {layerInfo && <p class="context muted" title={layerInfo.createdBy ?? ''}>Layer {mode.layer}: {layerInfo.createdBy ?? 'no history entry'}</p>}
         {hits !== undefined ? (
-          <Hits hits={hits} onPick={(h) => {
-            setQuery('');
-            setReveal(h.path);
-            setMode({ ...mode, changesOnly: false });
-          }} />
+          <Hits hits={hits} onPick={pick} />
         ) : (
           <Tree
             image={image.id}
@@ -129,6 +144,7 @@ export function Explorer({ image, focus }: Props) {
             filter={filter}
             selected={sel?.path}
             reveal={reveal}
+            openDirs={openDirs.current}
             onSelect={setSel}
             onOpen={(s) => {
               setSel(s);
@@ -152,7 +168,7 @@ function Hits({ hits, onPick }: { hits: { total: number; entries: FoundEntry[] }
   if (typeof hits === 'string') return <p class="error">{hits}</p>;
   return (
     <div class="hits" data-testid="hits">
-      <p class="muted small">{hits.total} match{hits.total === 1 ? '' : 'es'}{hits.total > hits.entries.length ? `, the ${hits.entries.length} largest shown` : ''} · Enter or click to show it in the tree</p>
+      <p class="muted small">{hits.total} match{hits.total === 1 ? '' : 'es'}{hits.total > hits.entries.length ? `, the ${hits.entries.length} largest shown` : ''} · click one to show it in the tree (Enter: the first)</p>
       <VirtualList
         count={hits.entries.length}
         rowHeight={26}

@@ -7,7 +7,7 @@
  * - "Changes only" lists what layer N changed (changes=N: A/M/D rows, and unmarked directories that
  *   lead to changes); "whole image" lists the image after layer N (layer=N) and marks, from the same
  *   level of changes=N fetched beside it, what layer N added or modified, with the paths it deleted
- *   shown as struck-out rows.
+ *   shown as struck-out rows. After layer 1 everything is added by layer 1: no marks are fetched.
  * - Filters (A/M/D/unchanged, larger than) apply to whole levels: while one is on, every page of an
  *   open directory is fetched, so a filtered level is never a filtered part of a level.
  */
@@ -53,15 +53,19 @@ export interface Row {
   ghost?: boolean;
   /** A message row (loading, error, empty). */
   note?: string;
+  loading?: boolean;
 }
 
 export class TreeModel {
   readonly levels = new Map<string, Level>();
-  readonly expanded = new Set<string>(['/']);
   version = 0;
   private dead = false;
 
-  constructor(readonly image: string, readonly mode: ViewMode, private readonly changed: () => void) {}
+  /**
+   * `expanded` is shared with the model of the previous view (another layer, sort or view), so the
+   * directories open stay open; each is fetched again when it is reached.
+   */
+  constructor(readonly image: string, readonly mode: ViewMode, private readonly changed: () => void, readonly expanded = new Set<string>(['/'])) {}
 
   dispose(): void {
     this.dead = true;
@@ -88,7 +92,7 @@ export class TreeModel {
     }
     lv.loading.add(page);
     // The marks of the whole-image view come beside the level, never in its way.
-    if (page === 0 && lv.total < 0 && !this.mode.changesOnly && this.mode.layer > 0) {
+    if (page === 0 && lv.total < 0 && !this.mode.changesOnly && this.mode.layer > 1) {
       const level = lv;
       this.loadMarks(path).then((m) => {
         level.marks = m.marks;
@@ -139,8 +143,7 @@ export class TreeModel {
   loadAll(): void {
     for (const path of this.expanded) {
       const lv = this.levels.get(path);
-      if (!lv) void this.load(path);
-      else for (let p = 0; p * PAGE < lv.total; p++) void this.load(path, p);
+      if (lv) for (let p = 0; p * PAGE < lv.total; p++) void this.load(path, p);
     }
   }
 
@@ -161,12 +164,15 @@ export class TreeModel {
   /** Opens every directory on the way to `path` (for "reveal in tree"). */
   async reveal(path: string): Promise<void> {
     const parts = path.split('/').filter(Boolean);
+    const chain = ['/'];
     let cur = '';
     for (const part of parts.slice(0, -1)) {
       cur += '/' + part;
       this.expanded.add(cur);
+      chain.push(cur);
     }
-    for (const p of this.expanded) await this.load(p);
+    // Only the directories on the way: they exist in this view, since the path does.
+    for (const p of chain) await this.load(p);
     await this.loadLevelFully(parentOf(path));
     this.bump();
   }
@@ -191,7 +197,9 @@ export class TreeModel {
     const walk = (path: string, depth: number): void => {
       const lv = this.levels.get(path);
       if (!lv || lv.total < 0) {
-        out.push({ depth, dir: path, index: -1, note: 'loading…' });
+        // An open directory reached for the first time in this view: fetched after this render.
+        if (!lv) queueMicrotask(() => void this.load(path));
+        out.push({ depth, dir: path, index: -1, note: 'loading…', loading: true });
         return;
       }
       if (lv.error) {
@@ -199,7 +207,7 @@ export class TreeModel {
         return;
       }
       if (lv.total === 0 && !lv.deleted?.length) {
-        out.push({ depth, dir: path, index: -1, note: this.mode.changesOnly ? 'no changes here' : 'empty directory' });
+        out.push({ depth, dir: path, index: -1, note: this.mode.changesOnly ? 'nothing changed inside' : 'empty directory' });
         return;
       }
       for (let i = 0; i < lv.total; i++) {
@@ -209,7 +217,8 @@ export class TreeModel {
           continue;
         }
         const mark = this.mode.changesOnly ? e : lv.marks?.get(e.name);
-        const change = mark?.change;
+        // Layer 1 changed everything the image has after it: all of it is added (nothing to fetch).
+        const change = this.mode.layer === 1 && !this.mode.changesOnly ? 'A' : mark?.change;
         const below = mark?.changesBelow ?? 0;
         if (!keep(e, change, below)) continue;
         out.push({ depth, dir: path, index: i, entry: e, change, fields: mark?.fields, changesBelow: below });

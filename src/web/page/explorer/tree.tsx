@@ -2,7 +2,7 @@
  * The tree view: a virtual list over TreeModel's rows, with the keyboard of a file manager
  * (↑/↓ move, → opens or enters, ← closes or goes to the parent, Enter views a file, Home/End).
  */
-import { useEffect, useMemo, useReducer, useState } from 'preact/hooks';
+import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 import { bytes, CHANGE_NAMES, count, modeString } from '../format';
 import { VirtualList } from '../virtual-list';
 import { Chevron, TypeIcon } from '../icons';
@@ -28,13 +28,17 @@ interface Props {
   onOpen: (s: Selection) => void;
   /** A path to open the tree at (search result, treemap, waste list). */
   reveal?: string;
+  /** The open directories, kept by the explorer across views and searches (as in dive). */
+  openDirs: Set<string>;
 }
 
 
 export function Tree(p: Props) {
   const [, bump] = useReducer((n: number) => n + 1, 0);
   const redraw = () => bump(undefined);
-  const model = useMemo(() => new TreeModel(p.image, p.mode, redraw), [p.image, p.mode.layer, p.mode.changesOnly, p.mode.sort]);
+  // The open directories outlive a change of layer, view or sort (as in dive).
+  const model = useMemo(() => new TreeModel(p.image, p.mode, redraw, p.openDirs), [p.image, p.mode.layer, p.mode.changesOnly, p.mode.sort]);
+  const revealing = useRef<string | undefined>(undefined);
   const [cursor, setCursor] = useState(0);
   useEffect(() => {
     void model.load('/');
@@ -45,10 +49,21 @@ export function Tree(p: Props) {
     if (on) model.loadAll();
   }, [model, model.version, on]);
   useEffect(() => {
-    if (p.reveal) void model.reveal(p.reveal);
+    if (!p.reveal) return;
+    revealing.current = p.reveal;
+    void model.reveal(p.reveal);
   }, [model, p.reveal]);
 
   const rows = useMemo(() => model.rows(p.filter), [model, model.version, p.filter]);
+  // A revealed path (search, treemap, waste list) is selected once its row is there.
+  useEffect(() => {
+    const want = revealing.current;
+    if (!want) return;
+    const i = rows.findIndex((r) => r.entry?.path === want);
+    if (i < 0) return;
+    revealing.current = undefined;
+    select(i);
+  }, [rows]);
   // Keep the cursor on the selected path when rows move (a directory opened above it).
   useEffect(() => {
     if (!p.selected) return;
@@ -102,7 +117,7 @@ export function Tree(p: Props) {
     const r: Row = rows[i];
     const pad = { paddingLeft: `${10 + r.depth * 16}px` };
     if (!r.entry) {
-      return <div class="trow note" style={pad}>{r.note ?? <span class="skeleton">loading…</span>}</div>;
+      return <div class={`trow note ${r.loading || !r.note ? 'loading' : ''}`} style={pad}>{r.note ?? <span class="skeleton">loading…</span>}</div>;
     }
     const e = r.entry;
     const open = model.isOpen(e.path);

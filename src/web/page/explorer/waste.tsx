@@ -17,7 +17,8 @@ const CAUSES: Array<{ key: Cause; name: string; explain: string }> = [
 
 const CHANGED: Record<string, string> = { mode: 'chmod', owner: 'chown', xattrs: 'setfattr' };
 
-export function WastePanel({ image, onPath }: { image: string; onPath: (p: string) => void }) {
+/** `onPath(path, layer)`: show a wasted path in the image after the layer that stored its first copy (where it is visible). */
+export function WastePanel({ image, onPath }: { image: string; onPath: (p: string, layer: number) => void }) {
   const [w, setW] = useState<Waste>();
   const [err, setErr] = useState<string>();
   useEffect(() => {
@@ -56,7 +57,7 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
         <tbody>
           {w.paths.slice(0, 500).map((p) => (
             <tr key={p.path}>
-              <td><button class="linkish mono" onClick={() => onPath(p.path)}>{p.path}</button></td>
+              <td><button class="linkish mono" onClick={() => onPath(p.path, Math.min(...p.copies.map((c) => c.layer)))} title={`show it in the image after layer ${Math.min(...p.copies.map((c) => c.layer))}`}>{p.path}</button></td>
               <td class="num">{bytes(p.bytes)}</td>
               <td>
                 {p.copies.map((c, i) => (

@@ -14,7 +14,8 @@ export function dockerFlags(s: CreateSpec): string {
   for (const m of s.mounts) {
     if (m.type === 'tmpfs') f.push(`--tmpfs ${m.target}`);
     else if (m.type === 'bind') f.push(`-v ./${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
-    else f.push(`-v ${m.source ? `${m.source}:` : ''}${m.target}${m.readOnly ? ':ro' : ''}`);
+    // An anonymous volume (64 hex digits, named by the engine) is written as docker takes it: `-v /target`.
+    else f.push(`-v ${m.source && !/^[0-9a-f]{64}$/.test(m.source) ? `${m.source}:` : ''}${m.target}${m.readOnly ? ':ro' : ''}`);
   }
   for (const v of s.volumesFrom) f.push(`--volumes-from ${v.container}${v.mode ? `:${v.mode}` : ''}`);
   return f.join(' ');

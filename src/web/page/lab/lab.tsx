@@ -71,6 +71,7 @@ export function Lab({ images, image, info, onImages }: Props) {
             })}
           </ul>
         </section>
+        <CreateForm images={images} image={image} containers={store.containers} info={info} busy={store.busy} onCreate={(s) => quiet(store.create(s))} />
         <section>
           <h3>Containers</h3>
           {store.containers.length === 0 && <p class="muted small">None yet.</p>}
@@ -92,7 +93,6 @@ export function Lab({ images, image, info, onImages }: Props) {
             ))}
           </ul>
         </section>
-        <CreateForm images={images} image={image} containers={store.containers} info={info} busy={store.busy} onCreate={(s) => quiet(store.create(s))} />
       </aside>
       <section class="labmain">
         {lesson && ctx && <LessonRunner key={lesson.id + ctx.n('')} lesson={lesson} ctx={ctx} onClose={() => { setLesson(undefined); onImages(); }} />}
@@ -121,6 +121,12 @@ export function Lab({ images, image, info, onImages }: Props) {
         ) : (
           <div class="labempty">
             {store.error && <p class="error" role="alert">{store.error}</p>}
+            {store.rerun && (
+              <div class="rerun">
+                <p><strong>{store.rerun.from}</strong> is gone with its container layer. Run a new container from the same image{store.rerun.spec.mounts.length ? ` with ${store.rerun.spec.mounts.map((m) => m.target).join(', ')}` : ''} and look for what survived (<code>ls</code>, <code>cat</code>).</p>
+                <button class="primary" data-testid="rerun" disabled={store.busy} onClick={() => quiet(store.create({ ...store.rerun!.spec, name: undefined }))}>Re-run like {store.rerun.from}</button>
+              </div>
+            )}
             <h2>Container lab</h2>
             <p>Create a container (left) or pick one to open its shell. Every command's effect is drawn where it landed: a copy-up into the container layer, a whiteout, a write into a volume or a bind.</p>
             <p class="muted">Or follow a lesson: predict, act, observe, explain, with the docker/podman command of each step.</p>

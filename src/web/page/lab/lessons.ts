@@ -4,8 +4,9 @@
  * docker/podman command that does the same on a real engine.
  */
 import { api } from '../api';
-import { bytes } from '../format';
+import { bytes, count } from '../format';
 import type { LabEvent } from '../types';
+import { volumeName } from './stack-picture';
 import type { LabStore } from './store';
 
 export interface LessonCtx {
@@ -145,7 +146,7 @@ export const LESSONS: Lesson[] = [
             const r = await c.store.commit(box, tag);
             const sum = (ls: Array<{ size: number }>) => ls.reduce((s, l) => s + l.size, 0);
             const top = r.layers[r.layers.length - 1];
-            return `old image ${bytes(sum(before.layers))} in ${before.layers.length} layers; new image ${bytes(sum(r.layers))} in ${r.layers.length}: the new layer is ${bytes(top.size)} and deletes ${top.deleted} path(s).`;
+            return `old image ${count(sum(before.layers))} B in ${before.layers.length} layers; new image ${count(sum(r.layers))} B in ${r.layers.length}: the new layer adds ${count(top.size)} B and deletes ${top.deleted} path(s); the deleted file's ${bytes(c.bigSize)} are still stored in a layer below.`;
           },
           observe: 'The new layer only adds a whiteout; every old layer is still there with the file in it.',
           explain: 'Layers are shared and immutable: deleting in a later layer hides a file but every byte of it is still pulled and stored. Delete in the same RUN that created it, or use a multi-stage build. The explorer\'s Wasted space tab counts these bytes as "deleted later".',
@@ -215,7 +216,7 @@ export const LESSONS: Lesson[] = [
             await c.store.create({ image: c.image, name: box, mounts: [{ type: 'volume', source: vol, target: '/named' }, { type: 'volume', target: '/anon' }], volumesFrom: [] });
             await exec(c, box, 'echo a > /named/a; echo b > /anon/b');
             const mine = c.store.volumes.filter((v) => v.usedBy.includes(box));
-            return `volumes of ${box}: ${mine.map((v) => `${v.name}${v.anonymous ? ' (anonymous)' : ''}`).join(', ')}`;
+            return `volumes of ${box}: ${mine.map((v) => volumeName(v.name) + (v.anonymous && !/^[0-9a-f]{64}$/.test(v.name) ? ' (anonymous)' : '')).join(', ')}`;
           },
           observe: 'The volume list (left) shows both; the anonymous one has a generated name.',
           explain: '`-v /anon` creates an anonymous volume: a volume like any other, with a random name, tied to the container that made it.',
@@ -227,7 +228,7 @@ export const LESSONS: Lesson[] = [
           act: async () => {
             const r = await c.store.remove(box, true);
             const left = c.store.volumes.some((v) => v.name === vol);
-            return `removed anonymous: ${r.volumes.join(', ') || 'none'}; ${vol} ${left ? 'is still there' : 'is gone'}`;
+            return `removed anonymous: ${r.volumes.map(volumeName).join(', ') || 'none'}; ${vol} ${left ? 'is still there' : 'is gone'}`;
           },
           observe: 'The volume list: the named volume is still there.',
           explain: '`rm -v` removes the anonymous volumes of the container; a named volume may be shared and is never removed with a container (DKR-1, DKR-7).',
@@ -243,14 +244,16 @@ export const LESSONS: Lesson[] = [
     steps: (c) => {
       const one = c.n('bind1');
       const two = c.n('bind2');
-      const dir = c.n('shared');
+      // The server's --bind-root itself ('/' in the API): binds may only name paths that exist there.
+      const dir = '/';
+      const note = `/host/${c.n('hello')}`;
       return [
         {
-          title: `Bind the host directory ${dir} at /host and write into it`,
-          docker: [`docker run --rm -v ./${dir}:/host ${c.imageName} sh -c 'echo from-container > /host/hello'`],
+          title: 'Bind the host directory at /host and write into it',
+          docker: [`docker run --rm -v "$PWD":/host ${c.imageName} sh -c 'echo from-container > ${note}'`],
           act: async () => {
             await c.store.create({ image: c.image, name: one, mounts: [{ type: 'bind', source: dir, target: '/host' }], volumesFrom: [] });
-            const r = await exec(c, one, 'echo from-container > /host/hello');
+            const r = await exec(c, one, `echo from-container > ${note}`);
             const w = said(r.events, 'write');
             return w.map((e) => `${e.path} → ${e.mountKind}`).join('; ') || 'no write reported';
           },
@@ -259,12 +262,12 @@ export const LESSONS: Lesson[] = [
         },
         {
           title: 'Another container binding the same directory',
-          predict: { question: 'A second, unrelated container binds the same host directory. Does it see /host/hello?', choices: ['yes', 'no: each container has its own copy'], answer: 0 },
-          docker: [`docker run --rm -v ./${dir}:/host ${c.imageName} cat /host/hello`],
+          predict: { question: `A second, unrelated container binds the same host directory. Does it see ${note}?`, choices: ['yes', 'no: each container has its own copy'], answer: 0 },
+          docker: [`docker run --rm -v "$PWD":/host ${c.imageName} cat ${note}`],
           act: async () => {
             await c.store.create({ image: c.image, name: two, mounts: [{ type: 'bind', source: dir, target: '/host' }], volumesFrom: [] });
-            const r = await exec(c, two, 'cat /host/hello');
-            return `cat /host/hello ${r.status === 0 ? printed(r.stdout) : `failed: ${r.stderr.trim()}`}`;
+            const r = await exec(c, two, `cat ${note}`);
+            return `cat ${note} ${r.status === 0 ? printed(r.stdout) : `failed: ${r.stderr.trim()}`}`;
           },
           observe: 'The second container reads what the first wrote: both see the host\'s directory.',
           explain: 'Both containers look at one host directory: the host and every container binding it share its files.',
@@ -333,7 +336,8 @@ export const LESSONS: Lesson[] = [
           act: async () => {
             const r = await c.store.commit(box, tag);
             const id = r.image.id;
-            const has = async (p: string) => api.tree(id, { path: p, limit: 1 }).then(() => true, () => false);
+            // Looked up by name across the new image (find never answers 404 for a missing path).
+            const has = async (p: string) => (await api.find(id, p.split('/').pop()!, { type: 'any' })).entries.some((e) => e.path === p);
             const [a, b] = await Promise.all([has('/in-layer'), has('/data/in-volume')]);
             return `the new image has ${r.layers.length} layers; /in-layer ${a ? 'is in it' : 'is missing'}; /data/in-volume ${b ? 'is in it' : 'is missing'}`;
           },

@@ -7,11 +7,14 @@
 import { bytes, short } from '../format';
 import type { LabEvent, Stack } from '../types';
 
-const mountName = (m: Stack['mounts'][number]) => (m.type === 'volume' ? `volume ${m.source ?? '(anonymous)'}` : m.type === 'bind' ? `bind ${m.source ?? ''}` : 'tmpfs');
+/** An anonymous volume's name is 64 hex digits, as Docker makes them: shown short. */
+export const volumeName = (name?: string): string => (!name ? '(anonymous)' : /^[0-9a-f]{64}$/.test(name) ? `${name.slice(0, 12)} (anonymous)` : name);
+const mountName = (m: Stack['mounts'][number]) => (m.type === 'volume' ? `volume ${volumeName(m.source)}` : m.type === 'bind' ? `bind ${m.source ?? ''}` : 'tmpfs');
 
 export function describe(e: LabEvent): string {
   switch (e.kind) {
     case 'copy-up':
+      if (e.type === 'dir') return `copy-up ${e.path}: directory (its metadata, no data)`;
       return `copy-up ${e.path}: ${e.data === false ? 'metadata only, 0 B of data' : `${bytes(e.bytes ?? 0)} copied`} (${e.strategy})`;
     case 'copy-data':
       return `data copied for ${e.path}: ${bytes(e.bytes ?? 0)} (${e.strategy})`;
@@ -20,7 +23,7 @@ export function describe(e: LabEvent): string {
     case 'opaque':
       return `opaque directory ${e.path}: hides everything below it in the image`;
     case 'write':
-      return `write ${e.path}: ${bytes(e.bytes ?? 0)} into ${e.mountKind === 'layer' ? 'the container layer' : `${e.mountKind} ${e.source ?? e.mount ?? ''}`}`;
+      return `write ${e.path}: ${bytes(e.bytes ?? 0)} into ${e.mountKind === 'layer' ? 'the container layer' : `${e.mountKind} ${e.mountKind === 'volume' ? volumeName(e.source) : e.source ?? e.mount ?? ''}`}`;
     default:
       return `${e.kind} ${e.path}`;
   }

@@ -39,6 +39,8 @@ export class LabStore {
   lastEvents: LabEvent[] = [];
   /** The layers of the last image committed here (the new layer on top, without the volume). */
   committed?: { image: ImageRecord; layers: LayerReport[]; from: string };
+  /** What to re-run after an rm: the removed container's image and the mounts that outlive it. */
+  rerun?: { from: string; spec: CreateSpec };
   busy = false;
   error?: string;
   private listeners = new Set<() => void>();
@@ -84,6 +86,11 @@ export class LabStore {
     return this.containers.find((c) => c.id === ref || c.name === ref);
   }
 
+  /** The id of a container named by id or name (the store keys everything by id). */
+  idOf(ref: string): string {
+    return this.byName(ref)?.id ?? ref;
+  }
+
   async select(id: string): Promise<void> {
     this.current = id;
     const r = await this.run(() => api.container(id));
@@ -104,26 +111,27 @@ export class LabStore {
 
   async exec(container: string, command: string): Promise<ExecResult> {
     const r = await this.run(() => api.exec(container, command));
-    this.stacks.set(container, r.stack);
-    this.current = container;
+    const id = this.idOf(container);
+    this.stacks.set(id, r.stack);
+    this.current = id;
     this.lastEvents = r.events;
-    this.log = [...this.log, { id: ++seq, container, cwd: r.cwd, command, stdout: r.stdout, stderr: r.stderr, status: r.status, events: r.events }];
+    this.log = [...this.log, { id: ++seq, container: id, cwd: r.cwd, command, stdout: r.stdout, stderr: r.stderr, status: r.status, events: r.events }];
     this.emit();
     return r;
   }
 
   async strategy(container: string, copyUp: Strategy): Promise<void> {
     const r = await this.run(() => api.strategy(container, copyUp));
-    this.stacks.set(container, r.stack);
-    this.note(container, `copy-up strategy: ${copyUp}`);
+    this.stacks.set(r.container.id, r.stack);
+    this.note(r.container.id, `copy-up strategy: ${copyUp}`);
     await this.refresh();
   }
 
   async commit(container: string, tag: string): Promise<{ image: ImageRecord; layers: LayerReport[] }> {
     const r = await this.run(() => api.commit(container, tag));
-    this.committed = { ...r, from: container };
+    this.committed = { ...r, from: this.idOf(container) };
     const top = r.layers[r.layers.length - 1];
-    this.note(container, `committed ${tag}: ${r.layers.length} layers, the new one ${top ? `+${top.added} ~${top.modified} −${top.deleted}` : ''} (volumes are not in it)`);
+    this.note(this.idOf(container), `committed ${tag}: ${r.layers.length} layers, the new one ${top ? `+${top.added} ~${top.modified} −${top.deleted}` : ''} (volumes are not in it)`);
     await this.refresh();
     return r;
   }
@@ -134,7 +142,14 @@ export class LabStore {
     this.stacks.delete(r.removed);
     if (this.current === r.removed) this.current = undefined;
     await this.refresh();
-    const named = (c?.mounts ?? []).filter((m) => m.type === 'volume' && this.volumes.some((v) => v.name === m.source)).map((m) => m.source);
+    const named = (c?.mounts ?? []).filter((m) => m.type === 'volume' && this.volumes.some((v) => v.name === m.source && !v.anonymous)).map((m) => m.source);
+    // Re-run as `docker run` again would: the same image, the named volumes (they survive rm), binds and
+    // tmpfs; an anonymous volume is a new one (the old one, if rm kept it, is attached to nothing).
+    if (c) {
+      const anonymous = new Set(this.volumes.filter((v) => v.anonymous).map((v) => v.name));
+      const mounts = c.mounts.map((m) => (m.type === 'volume' && (anonymous.has(m.source ?? '') || !named.includes(m.source)) ? { ...m, source: undefined } : m));
+      this.rerun = { from: c.name, spec: { image: c.imageId, readOnly: c.readOnly, copyUp: c.copyUp ?? undefined, mounts, volumesFrom: [] } };
+    }
     this.note(r.removed, `rm ${volumes ? '-v ' : ''}${c?.name ?? container}: its container layer is gone` +
       (r.volumes.length ? `; anonymous volumes removed: ${r.volumes.join(', ')}` : '') +
       (named.length ? `; volumes kept: ${named.join(', ')}` : ''));
