@@ -1,5 +1,5 @@
 /**
- * Figure 4, cache: "every command after the first is instant". A multi-layer gzip image (4 layers
+ * Figure 5, cache: "every command after the first is instant". A multi-layer gzip image (4 layers
  * of the synthetic rootfs, ~400 MiB uncompressed in quick mode) is stored with `layerfs load`;
  * then `layerfs ls IMAGE /usr/bin` runs in fresh processes (plain node over dist/, as a user runs
  * it): the first with the open cache pruned (inflate, hash, index every layer), the second on
@@ -177,7 +177,7 @@ export function cacheTargets(c: CacheResult): Target[] {
 }
 
 export function cacheMarkdown(c: CacheResult): string {
-  let md = `## Open cache (figure 4)\n\nA ${c.layers}-layer gzip image (${fmtBytes(c.imageBytes)} uncompressed, ${fmtBytes(c.storedBytes)} stored), stored with \`layerfs load\`; each command in a fresh process (plain node over dist/). The first runs after \`system prune\`, the second on what the first kept (${fmtBytes(c.cacheBytes)} in \`<home>/cache\`).\n\n`;
+  let md = `## Open cache (figure 5)\n\nA ${c.layers}-layer gzip image (${fmtBytes(c.imageBytes)} uncompressed, ${fmtBytes(c.storedBytes)} stored), stored with \`layerfs load\`; each command in a fresh process (plain node over dist/). The first runs after \`system prune\`, the second on what the first kept (${fmtBytes(c.cacheBytes)} in \`<home>/cache\`).\n\n`;
   const cpu = (f: Figure | undefined): string => (f ? fmtFigure(f) : 'n/a');
   md += '| command | wall time (median, min–max) | CPU time, user + system |\n|---|---|---|\n';
   md += `| \`layerfs --help\` (CLI start-up) | ${fmtFigure(c.startupMs)} | ${cpu(c.cpu?.startupMs)} |\n`;

@@ -1,5 +1,5 @@
 /**
- * Figure 4, the web page (`layerfs serve`), measured in Debian's Chromium (playwright-core) against
+ * Figure 6, the web page (`layerfs serve`), measured in Debian's Chromium (playwright-core) against
  * a real server child on port 0:
  *   - navigation → the layer list shown, and → the first tree level shown, on the bench image (the
  *     load figure's layer as an OCI layout: synthetic, or the Debian rootfs with --full), each in a
