@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createServer, DEFAULT_UPLOAD_LIMIT, isLoopback } from '../../web/server/server.js';
+import { DEFAULT_UPLOAD_LIMIT, isLoopback } from '../../web/server/defaults.js';
 import { parseSize, UsageError } from '../output.js';
 
 interface ServeOpts { port: string; host: string; open?: boolean; bindRoot?: string; uploadLimit?: string }
@@ -30,6 +30,7 @@ export function registerServe(program: Command): void {
       }
       const uploadLimit = opts.uploadLimit === undefined ? undefined : parseSize(opts.uploadLimit);
       const { home } = cmd.optsWithGlobals() as { home?: string };
+      const { createServer } = await import('../../web/server/server.js');
       const server = await createServer({ home, images, host: opts.host, port, bindRoot, uploadLimit });
       const url = await server.listen();
       process.stdout.write(`layerfs: serving ${url}\n`);

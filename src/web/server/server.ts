@@ -20,7 +20,9 @@ import { bool, type Query } from './params.js';
 import { check, type Safety } from './safety.js';
 import { uploadRoutes } from './upload.js';
 
-export const DEFAULT_UPLOAD_LIMIT = 4 * 1024 ** 3;
+import { DEFAULT_UPLOAD_LIMIT, isLoopback } from './defaults.js';
+
+export { DEFAULT_UPLOAD_LIMIT, isLoopback };
 
 /** The package's version (package.json is three levels up from src/web/server and dist/web/server). */
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -50,10 +52,6 @@ export interface Server {
   listen(): Promise<string>;
   /** Saves the lab's open containers, stops listening, closes the images. */
   close(): Promise<void>;
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export async function createServer(opts: ServeOptions = {}): Promise<Server> {
