@@ -126,12 +126,14 @@ scenario('OVL-24 O_PATH|O_NOFOLLOW|O_DIRECTORY on a symlink is ENOTDIR (not ELOO
   [{ op: 'open', fd: 1, path: '/ln', flags: ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'] },
     { op: 'open', fd: 2, path: '/ln', flags: ['O_RDONLY', 'O_NOFOLLOW'] },
     { op: 'open', fd: 3, path: '/ln', flags: ['O_PATH', 'O_DIRECTORY'] }, { op: 'fstat', fd: 3 },
-    { op: 'open', fd: 4, path: '/lf', flags: ['O_PATH', 'O_DIRECTORY'] }],
+    { op: 'open', fd: 4, path: '/lf', flags: ['O_PATH', 'O_DIRECTORY'] },
+    { op: 'open', fd: 5, path: '/ln/', flags: ['O_PATH', 'O_NOFOLLOW'] }, { op: 'fstat', fd: 5 }],
   (k, t) => {
     t.deepEqual(k.results[0], err('ENOTDIR'));
     t.deepEqual(k.results[1], err('ELOOP'));
     t.like(k.results[3], { ok: { type: 'dir' } });
     t.deepEqual(k.results[4], err('ENOTDIR'));
+    t.like(k.results[6], { ok: { type: 'dir' } }, 'a trailing slash follows the link even with O_NOFOLLOW');
   });
 
 scenario('OVL-24 O_PATH ignores O_CREAT, O_TRUNC and the access mode: nothing is created, truncated or copied up',
