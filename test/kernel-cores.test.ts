@@ -56,7 +56,10 @@ const CASES: Array<{ rule: string; ops: Op[] }> = [
     { op: 'open', fd: 4, path: '/f', flags: ['O_PATH', 'O_RDWR', 'O_TRUNC'] }, { op: 'fstat', fd: 4 },
     { op: 'open', fd: 5, path: '/new', flags: ['O_PATH', 'O_CREAT', 'O_WRONLY'] },
     { op: 'open', fd: 6, path: '/f/', flags: ['O_PATH'] }, { op: 'open', fd: 7, path: '/', flags: ['O_PATH', 'O_DIRECTORY'] },
-    { op: 'open', fd: 8, path: '/ln', flags: ['O_RDONLY', 'O_NOFOLLOW'] }, { op: 'readFile', path: '/f' }] },
+    { op: 'open', fd: 8, path: '/ln', flags: ['O_RDONLY', 'O_NOFOLLOW'] }, { op: 'readFile', path: '/f' },
+    { op: 'open', fd: 9, path: '/ld/', flags: ['O_PATH', 'O_NOFOLLOW'] }, { op: 'fstat', fd: 9 },
+    { op: 'open', fd: 10, path: '/ld/.', flags: ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'] }, { op: 'fstat', fd: 10 },
+    { op: 'open', fd: 11, path: '/l1', flags: ['O_PATH'] }] },
   { rule: 'OVL-25 symlink targets', ops: [
     { op: 'stat', path: '/l1' }, { op: 'readFile', path: '/l1' }, { op: 'open', fd: 1, path: '/l1', flags: ['O_RDONLY'] },
     { op: 'stat', path: '/l2' }, { op: 'stat', path: '/l3' }, { op: 'lstat', path: '/l1' }, { op: 'writeFile', path: '/l1', data: 'x' },

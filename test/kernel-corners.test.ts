@@ -13,7 +13,7 @@ import { differential, setup, skipped } from './kernel/ava.js';
 import type { Outcome } from './kernel/harness.js';
 import { mountSpec, type KernelOptions } from './kernel/mount.js';
 import type { Op, Result } from './kernel/ops.js';
-import { dir, fifo, file, specTars, symlink, type Spec } from './kernel/spec.js';
+import { dir, fifo, file, hardlink, specTars, symlink, type Spec } from './kernel/spec.js';
 
 const env = setup(test);
 
@@ -126,12 +126,14 @@ scenario('OVL-24 O_PATH|O_NOFOLLOW|O_DIRECTORY on a symlink is ENOTDIR (not ELOO
   [{ op: 'open', fd: 1, path: '/ln', flags: ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'] },
     { op: 'open', fd: 2, path: '/ln', flags: ['O_RDONLY', 'O_NOFOLLOW'] },
     { op: 'open', fd: 3, path: '/ln', flags: ['O_PATH', 'O_DIRECTORY'] }, { op: 'fstat', fd: 3 },
-    { op: 'open', fd: 4, path: '/lf', flags: ['O_PATH', 'O_DIRECTORY'] }],
+    { op: 'open', fd: 4, path: '/lf', flags: ['O_PATH', 'O_DIRECTORY'] },
+    { op: 'open', fd: 5, path: '/ln/', flags: ['O_PATH', 'O_NOFOLLOW'] }, { op: 'fstat', fd: 5 }],
   (k, t) => {
     t.deepEqual(k.results[0], err('ENOTDIR'));
     t.deepEqual(k.results[1], err('ELOOP'));
     t.like(k.results[3], { ok: { type: 'dir' } });
     t.deepEqual(k.results[4], err('ENOTDIR'));
+    t.like(k.results[6], { ok: { type: 'dir' } }, 'a trailing slash follows the link even with O_NOFOLLOW');
   });
 
 scenario('OVL-24 O_PATH ignores O_CREAT, O_TRUNC and the access mode: nothing is created, truncated or copied up',
@@ -258,3 +260,16 @@ test.serial('OVL-27 inside a chroot on the overlay: rename of or onto "/" is EBU
     view.close();
   }
 });
+
+// Found by the random suite (seed 7, case 247): with index=on, unlinking one name of a lower hard
+// link moves the inode to the index; a descriptor held on it sees the new count.
+scenario('OVL-23 index=on: a descriptor on one name of a lower hard link sees the link count drop when that name is unlinked',
+  [[dir('m'), file('m/q', 'data'), hardlink('m/w', 'm/q')]],
+  [{ op: 'open', fd: 1, path: '/m/q', flags: ['O_PATH'] }, { op: 'open', fd: 2, path: '/m/w', flags: ['O_RDONLY'] },
+    { op: 'unlink', path: '/m/q' }, { op: 'fstat', fd: 1 }, { op: 'fstat', fd: 2 }, { op: 'stat', path: '/m/w' },
+    { op: 'fchmod', fd: 2, mode: 0o600 }, { op: 'stat', path: '/m/w' }],
+  (k, t) => {
+    t.like(k.results[3], { ok: { nlink: 1 } });
+    t.like(k.results[4], { ok: { nlink: 1 } });
+  },
+  { index: true });

@@ -173,6 +173,14 @@ corrected('chown keeps setuid and setgid on a file', (fs, p) => {
   fs.chownSync(p('f'), 1, 1);
   return mode(fs, p('f'));
 });
+corrected('chmod and chown stamp mtime', (fs, p) => {
+  fs.writeFileSync(p('f'), '');
+  fs.utimesSync(p('f'), 1000, 1000);
+  fs.chmodSync(p('f'), 0o600);
+  const afterChmod = fs.statSync(p('f')).mtimeMs;
+  fs.chownSync(p('f'), 1, 1);
+  return [afterChmod, fs.statSync(p('f')).mtimeMs];
+});
 corrected('permission bits bind root', (fs, p) => {
   fs.writeFileSync(p('f'), 'secret');
   fs.chmodSync(p('f'), 0o000);

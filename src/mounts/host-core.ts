@@ -279,7 +279,8 @@ export class HostCore implements Core {
    */
   private openPath(path: string, flags: number): number {
     return this.run('open', path, undefined, () => {
-      const host = this.walk(path, (flags & C.O_NOFOLLOW) === 0, (f) => {
+      // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW).
+      const host = this.walk(path, (flags & C.O_NOFOLLOW) === 0 || path.endsWith('/'), (f) => {
         if (!f.st) fail('ENOENT');
         if ((f.slash || flags & C.O_DIRECTORY) && !isDir(f.st)) fail('ENOTDIR');
         return fs.openSync(self(f.fd!), O_PATH);

@@ -345,7 +345,8 @@ export class MemfsCore implements Core {
    */
   private openPath(path: string, flags: number): number {
     return this.run('open', path, undefined, () => {
-      const f = this.resolve(path, (flags & C.O_NOFOLLOW) === 0);
+      // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW).
+      const f = this.resolve(path, (flags & C.O_NOFOLLOW) === 0 || path.endsWith('/'));
       if (!f.st) fail('ENOENT');
       if ((f.slash || flags & C.O_DIRECTORY) && !f.st.isDirectory()) fail('ENOTDIR');
       if (!f.st.isSymbolicLink()) {

@@ -92,6 +92,8 @@ export function indexCopy(s: UnionState, lower: Inode, path: string, needData = 
     up = copyInode(s, lower, path, needData, truncating);
     up.nlink = lower.nlink;
     s.indexed.set(lower, up);
+    // Every descriptor on the lower inode now sees the index copy (an unlink makes one too).
+    repointRefs(s, lower, up, '');
   } else if (needData) {
     copyUpData(s, up, truncating, path);
   }
@@ -124,7 +126,8 @@ export function repointRefs(s: UnionState, lower: Inode, up: Inode, path: string
   for (const ref of s.lowerRefs) {
     if (ref.lower === lower && (s.index || ref.path === path)) {
       ref.upper = up;
-      s.lowerRefs.delete(ref);
+      // index=on: the name stays tracked, a change through the descriptor binds it (files.ts).
+      if (!s.index) s.lowerRefs.delete(ref);
     }
   }
 }

@@ -13,7 +13,7 @@ import { BufferData } from '../layer/data.js';
 import { copyUp, writeData } from './copy-up.js';
 import { createAt, newUpper } from './namespace.js';
 import type { Obj, Ref, UnionState } from './state.js';
-import { inodeOf, lookup, resolve, type Loc } from './walk.js';
+import { inodeOf, lookup, resolve, walk, type Loc } from './walk.js';
 
 interface OpenFile {
   ref: Ref;
@@ -77,7 +77,8 @@ export class FileTable {
   /** A reference to the object at `loc`; one still in a lower layer is re-pointed by its copy-up. */
   private refTo(loc: Loc & { node: Obj }): Ref {
     const ref: Ref = { upper: loc.node.upper, lower: loc.node.lower, path: '/' + loc.names.join('/') };
-    if (!ref.upper) this.s.lowerRefs.add(ref);
+    // Tracked while lower only, and with index=on while its name still shows a lower inode.
+    if (!ref.upper || (this.s.index && ref.lower && !ref.lower.isDir)) this.s.lowerRefs.add(ref);
     return ref;
   }
 
@@ -164,7 +165,12 @@ export class FileTable {
       if (loc.node.lower !== ref.lower) throw fsError('EEXIST', syscall);
       copyUp(this.s, loc, false);
       ref.upper = loc.node.upper;
-      this.s.lowerRefs.delete(ref);
+      if (!this.s.index) this.s.lowerRefs.delete(ref);
+    } else if (this.s.index && ref.lower && !ref.gone && this.s.lowerRefs.has(ref)) {
+      // OVL-15: the index copy is linked at the descriptor's name by a copy-up through it (the
+      // kernel links lower names of an indexed inode lazily).
+      const loc = walk(this.s, ref.path, false);
+      if (typeof loc !== 'string' && loc.node?.upper === ref.upper) copyUp(this.s, loc as Loc & { node: Obj }, false);
     }
     return ref;
   }
