@@ -1,5 +1,6 @@
 /** `layerfs inspect IMAGE`: layers, what each changed, wasted space, efficiency, CI thresholds. */
 import type { Command } from 'commander';
+import { imageJson } from '../../explore/image-info.js';
 import { ciCheck, inspect, type Thresholds } from '../../explore/inspect.js';
 import { paint, parseSize, printJson, UsageError } from '../output.js';
 import { globals, openStack, shortDigest, sizeText } from './explore-common.js';
@@ -63,7 +64,8 @@ export function registerInspect(program: Command): void {
         const r = inspect(stack);
         const ci = opts.ci ? ciCheck(r.waste, t) : undefined;
         if (ci && !ci.pass) process.exitCode = 1;
-        if (out.json) return printJson({ ...r, ci });
+        // The image's config in the one image shape `image inspect` prints (docs/json.md).
+        if (out.json) return printJson({ ...r, ci, image: imageJson(stack.image) });
         const w = r.waste;
         const lines: string[] = [];
         lines.push(`${paint(out, 'bold', 'Image')}: ${r.file} (${r.format}${r.tags.length ? `, ${r.tags.join(', ')}` : ''}), ${r.layers.length} layer(s)`);
