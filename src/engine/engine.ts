@@ -89,9 +89,9 @@ export class Engine {
     }
   }
 
-  /** tag: puts NEW_TAG (in podman's full form) on the image REF, moving it from any other image. */
-  tag(ref: string, newTag: string): ReturnType<typeof tagImage> {
-    return tagImage(this.state, ref, newTag);
+  /** tag: puts NEW_TAG (in podman's full form) on the image REF (an archive is loaded), moving it from any other image. */
+  async tag(ref: string, newTag: string): ReturnType<typeof tagImage> {
+    return tagImage(this.state, (await this.image(ref)).id, newTag);
   }
 
   /** rmi: a tag, or the image (refused while a container uses it, unless forced). */
