@@ -14,9 +14,11 @@ export function podman(args: string[], input?: string | Buffer): PodmanResult {
   return { code: r.status ?? -1, stdout: String(r.stdout), stderr };
 }
 
-/** Raw stdout bytes (a tar stream). */
+/** Raw stdout bytes (a tar stream); a failure throws with podman's words. */
 export function podmanBytes(args: string[]): Buffer {
-  return spawnSync('podman', ['--runtime', 'runc', ...args], { maxBuffer: 256 << 20 }).stdout;
+  const r = spawnSync('podman', ['--runtime', 'runc', ...args], { maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.status}: ${String(r.stderr).split('\n').filter((l) => !/Refreshing/.test(l)).join('\n')}`);
+  return r.stdout;
 }
 
 /** False (the test is done) when podman is not there: a failure in CI, a visible skip elsewhere. */
