@@ -181,8 +181,8 @@ test('API find and diff: name search across the image, and two images compared (
   const d = await get(explorer, `/api/diff?${q({ a: ids.get('layers')!, b: ids.get('whiteouts')! })}`);
   const pa = new Set(all.map((f) => f[0]));
   const pb = new Set(lines(truth('whiteouts', 'rootfs.manifest')).map((l) => l.split('\t')[0]));
-  t.deepEqual(d.json.added.map((x: any) => x.path).sort(), [...pb].filter((p) => !pa.has(p)).sort());
-  t.deepEqual(d.json.removed.map((x: any) => x.path).sort(), [...pa].filter((p) => !pb.has(p)).sort());
+  t.deepEqual(d.json.filter((x: any) => x.kind === 'A').map((x: any) => x.path).sort(), [...pb].filter((p) => !pa.has(p)).sort());
+  t.deepEqual(d.json.filter((x: any) => x.kind === 'D').map((x: any) => x.path).sort(), [...pa].filter((p) => !pb.has(p)).sort());
 });
 
 test('API file: Range reads are slices of the bytes whose sha256 truth/rootfs.manifest gives; 206, 416, HEAD', async (t) => {

@@ -18,6 +18,7 @@ import type { Volume } from 'memfs';
 import { StateError } from '../errors.js';
 import { OpenCache } from '../cache/open-cache.js';
 import { loadImage, loadLayers, type LoadedImage } from '../image/index.js';
+import { normalizeRef } from '../image/select.js';
 import { openImage } from '../index.js';
 import { copyTree } from '../mounts/copy-tree.js';
 import { HostCore } from '../mounts/host-core.js';
@@ -25,6 +26,7 @@ import type { CopyUpStrategy } from '../union/state.js';
 import type { View } from '../view.js';
 import { inodeOf, walk } from '../union/walk.js';
 import { Container, tarBytes } from './container.js';
+import { addTags, imagePrune as pruneImages, rmi as rmiImage, tag as tagImage, type RmiResult, type TagMove } from './images.js';
 import { readVolumeOrigin, writeVolumeOrigin, type VolumeOrigin } from './volume-origin.js';
 import { replay } from './journal.js';
 import { normalTarget } from './targets.js';
@@ -69,18 +71,28 @@ export class Engine {
     return new Engine(await State.open(opts.home), opts.copyUp ?? 'full');
   }
 
-  /** Adds an image archive or OCI layout directory to the state (format told by content). */
-  async load(path: string, opts: { tag?: string } = {}): Promise<ImageRecord> {
-    const image = await loadImage(path, { ...opts, cache: this.cache });
+  /**
+   * Adds an image archive or OCI layout directory to the state (format told by content). Its tags
+   * are put on it (an image already stored gets the ones it lacks); a tag another image had moves,
+   * and `onMove` is told. An OCI ref name without a repository is a name, as podman loads it
+   * (`latest` → `localhost/latest:latest`, normalizeRef).
+   */
+  async load(path: string, opts: { tag?: string; onMove?: (m: TagMove) => void } = {}): Promise<ImageRecord> {
+    const image = await loadImage(path, { tag: opts.tag, cache: this.cache });
     try {
       const id = imageIdOf(image);
-      const existing = await this.state.getImage(id);
-      if (existing) return existing;
-      // The state keeps an OCI layout directory as the OCI archive it packs into.
-      const format = image.format === 'layers' ? 'docker-archive' : image.format === 'oci-layout' ? 'oci-archive' : image.format;
-      const rec: ImageRecord = { id, tags: image.tags, source: path, format, configDigest: `sha256:${id}`, created: new Date().toISOString() };
-      await this.state.putImage(rec, path);
-      return rec;
+      const oci = image.format === 'oci-archive' || image.format === 'oci-layout';
+      const tags = [...new Set(image.tags.map((t) => (oci && !t.includes('/') ? normalizeRef(t) : t)))];
+      let rec = await this.state.getImage(id);
+      if (!rec) {
+        // The state keeps an OCI layout directory as the OCI archive it packs into.
+        const format = image.format === 'layers' ? 'docker-archive' : image.format === 'oci-layout' ? 'oci-archive' : image.format;
+        rec = { id, tags: [], source: path, format, configDigest: `sha256:${id}`, created: new Date().toISOString() };
+        await this.state.putImage(rec, path);
+      }
+      const { image: tagged, moved } = await addTags(this.state, rec, tags);
+      for (const m of moved) opts.onMove?.(m);
+      return tagged;
     } finally {
       image.close();
     }
@@ -89,6 +101,29 @@ export class Engine {
   /** `pull`: a registry image (docker://...) into the state; see src/registry/store-image.ts. */
   pull(ref: string, opts: RemoteOptions = {}): Promise<PullResult> {
     return pullImage(this.state, ref, opts);
+  }
+
+  /** tag: puts NEW_TAG (in podman's full form) on the image REF (an archive is loaded), moving it from any other image. */
+  async tag(ref: string, newTag: string): ReturnType<typeof tagImage> {
+    return tagImage(this.state, (await this.image(ref)).id, newTag);
+  }
+
+  /** rmi: a tag, or the image (refused while a container uses it, unless forced). */
+  rmi(ref: string, opts: { force?: boolean } = {}): Promise<RmiResult> {
+    return rmiImage(this.state, ref, opts);
+  }
+
+  /** image prune: the dangling images no container uses (every unused one with `all`). */
+  imagePrune(opts: { all?: boolean } = {}): Promise<ImageRecord[]> {
+    return pruneImages(this.state, opts);
+  }
+
+  /** volume create: a new named volume (anonymous without a name); an existing name is refused. */
+  async volumeCreate(name?: string, labels: Record<string, string> = {}): Promise<VolumeRecord> {
+    if (name !== undefined && (await this.state.getVolume(name))) throw new StateError('EXISTS', name, `a volume with this name already exists`);
+    const rec: VolumeRecord = { name: name ?? newId(), anonymous: name === undefined, created: new Date().toISOString(), labels };
+    await this.state.putVolume(rec);
+    return rec;
   }
 
   /** An image by tag, id or id prefix, or an archive path or docker:// reference (loaded or pulled on the way). */

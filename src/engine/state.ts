@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { refAliases } from '../image/select.js';
 import { StateError } from '../errors.js';
 import { cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { stateHome } from './home.js';
@@ -99,9 +100,14 @@ export class State {
     return raw === undefined ? undefined : this.owned(file, 'id', id, shape<ImageRecord>('MALFORMED', file, raw, IMAGE_FIELDS));
   }
 
-  /** The image whose id (also as `sha256:<id>`) or tag is `ref`, or whose id alone starts with it. */
+  /**
+   * The image whose id (also as `sha256:<id>`) or tag is `ref` (a tag also by its short forms:
+   * `app` for `localhost/app:latest`, refAliases), or whose id alone starts with it.
+   */
   async resolveImage(ref: string): Promise<ImageRecord> {
-    return resolveRef(this.kindDir('images'), 'image', ref, await this.listImages(), (i) => i.tags.includes(ref));
+    const images = await this.listImages();
+    const exact = images.filter((i) => i.tags.includes(ref));
+    return resolveRef(this.kindDir('images'), 'image', ref, images, (i) => exact.length > 0 ? exact.includes(i) : i.tags.some((t) => refAliases(t).has(ref)));
   }
 
   /** Where an image's archive is (for a pulled image: its OCI layout directory). */

@@ -89,23 +89,21 @@ function brief(r: Row | undefined): Record<string, unknown> | undefined {
   return r && { type: r.type, size: r.size, ...(r.target !== '-' ? { target: r.target } : {}) };
 }
 
-function changeJson(c: PathChange): Record<string, unknown> {
-  if (c.kind === 'A') return { path: c.path, ...brief(c.after) };
-  if (c.kind === 'D') return { path: c.path, ...brief(c.before) };
-  return { path: c.path, fields: c.fields, before: brief(c.before), after: brief(c.after) };
+/** One path of a diff (docs/json.md): podman's A/C/D; a changed path says which fields differ. */
+export interface DiffEntry {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+  fields?: string[];
+  /** What was there before (C, D) and after (A, C): type, size, symlink target. */
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
 }
 
-export interface ImagesDiffJson {
-  added: Array<Record<string, unknown>>;
-  removed: Array<Record<string, unknown>>;
-  changed: Array<Record<string, unknown>>;
-}
-
-/** Two images compared, as `diff-images --json` and `GET /api/diff` print it. */
-export function diffJson(changes: PathChange[]): ImagesDiffJson {
-  return {
-    added: changes.filter((c) => c.kind === 'A').map(changeJson),
-    removed: changes.filter((c) => c.kind === 'D').map(changeJson),
-    changed: changes.filter((c) => c.kind === 'M').map(changeJson),
-  };
+/** The one diff shape, of a container or of two images (`diff --json`, `GET /api/diff`). */
+export function diffJson(changes: PathChange[]): DiffEntry[] {
+  return changes.map((c) => {
+    if (c.kind === 'A') return { kind: 'A', path: c.path, after: brief(c.after) };
+    if (c.kind === 'D') return { kind: 'D', path: c.path, before: brief(c.before) };
+    return { kind: 'C', path: c.path, fields: c.fields, before: brief(c.before), after: brief(c.after) };
+  });
 }

@@ -39,6 +39,22 @@ export function refAliases(ref: string): Set<string> {
   return out;
 }
 
+/**
+ * A reference in the full form podman stores (`tag`, `load` of an OCI ref name without a
+ * repository): a name without a registry host gets `localhost/`, a name without a tag gets
+ * `:latest` (`app` → `localhost/app:latest`; a bare OCI ref name `v1` → `localhost/v1:latest`,
+ * as podman 4.3 loads it). Digest references are kept as they are.
+ */
+export function normalizeRef(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const withTag = colon > slash ? ref : `${ref}:latest`;
+  const first = withTag.split('/')[0]!;
+  const host = withTag.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  return host ? withTag : `localhost/${withTag}`;
+}
+
 function listing<T>(cands: Array<Candidate<T>>): string {
   return cands.map((c, i) => (c.tags.length ? c.tags.join(' = ') : `(untagged image ${i + 1})`)).join(', ');
 }

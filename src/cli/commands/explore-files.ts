@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { PathChange } from '../../explore/changes.js';
 import type { Row } from '../../explore/stack.js';
 import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
+import { stdoutSink } from './cp.js';
 import { globals, layerArg, openStack, viewAt } from './explore-common.js';
 
 const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
@@ -85,28 +86,34 @@ export function registerFiles(program: Command): void {
   program.command('diff-images')
     .argument('<image-a>', IMAGE)
     .argument('<image-b>', IMAGE)
-    .description('what differs between two images (flattened): A added, D removed, M changed')
+    .description('what differs between two images (flattened): A added, C changed, D deleted (podman diff\'s words)')
     .addHelpText('after', `
 Compares the flattened filesystems path by path with the rules of the fixtures' changes.py:
-M lists the fields that differ (type mode owner content target linkgroup xattrs). Directories are
+C lists the fields that differ (type mode owner content target linkgroup xattrs). Directories are
 compared too; a removed directory lists every path below it.`)
     .action((refA: string, refB: string, _opts: unknown, cmd: Command) => imagesDiff(refA, refB, cmd));
 
   program.command('export')
     .argument('<image-or-container>', `${IMAGE}, or a container name or id`)
     .description('write the flattened filesystem of an image or a container as one tar (docker export: a container\'s volumes are not in it)')
-    .requiredOption('-o, --output <file>', 'the tar to write')
+    .requiredOption('-o, --output <file>', 'the tar to write (- for stdout)')
     .option('--tag <tag>', 'which image, when the archive holds several')
     .action(async (ref: string, opts: { output: string; tag?: string }, cmd: Command) => {
       const { out, home } = globals(cmd);
+      // `-o -` writes the tar to stdout (docker export's default); the report then goes to stderr.
+      const toStdout = opts.output === '-';
+      const dest = () => (toStdout ? stdoutSink() : opts.output);
+      const report = (written: object) => {
+        if (out.json) (toStdout ? (v: unknown) => process.stderr.write(JSON.stringify(v) + '\n') : printJson)({ output: opts.output, ...written });
+        else if (!toStdout) process.stderr.write(`wrote ${opts.output}\n`);
+      };
       // DKR-14: a container exports what lies under its mounts, never a volume's content.
       const container = existsSync(ref) ? undefined : await findContainer(home, ref);
       if (container) {
         const c = await container.engine.open(container.id, { start: false });
         try {
-          const written = await c.view.export(opts.output);
-          if (out.json) printJson({ output: opts.output, ...written });
-          else process.stderr.write(`wrote ${opts.output}\n`);
+          const written = await c.view.export(dest());
+          report(written);
         } finally {
           c.dispose();
         }
@@ -115,9 +122,8 @@ compared too; a removed directory lists every path below it.`)
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       try {
         const { View } = await import('../../view.js');
-        const written = await View.fromImage(stack.image, { readOnly: true }).export(opts.output);
-        if (out.json) printJson({ output: opts.output, ...written });
-        else process.stderr.write(`wrote ${opts.output}\n`);
+        const written = await View.fromImage(stack.image, { readOnly: true }).export(dest());
+        report(written);
       } finally {
         stack.image.close();
       }
@@ -166,13 +172,15 @@ export async function imagesDiff(refA: string, refB: string, cmd: Command): Prom
     try {
       const { changeLine, compareRows, diffJson } = await import('../../explore/changes.js');
       const changes = compareRows(a.rows(), b.rows());
+      // One diff shape for containers and images (docs/json.md): podman's A/C/D; a changed path
+      // also lists the fields that differ.
       if (out.json) return printJson(diffJson(changes));
       const style = { A: 'green', D: 'red', M: 'yellow' } as const;
       const lines = changes.map((c) => {
         const size = c.kind === 'M'
           ? (c.before!.type === 'f' || c.after!.type === 'f' ? `  ${humanSize(c.before!.size)} -> ${humanSize(c.after!.size)}` : '')
           : ((c.after ?? c.before)!.type === 'f' ? `  ${humanSize((c.after ?? c.before)!.size)}` : '');
-        return paint(out, style[c.kind], changeLine(c)) + size;
+        return paint(out, style[c.kind], changeLine(c).replace(/^M /, 'C ')) + size;
       });
       const sum = (k: string): number => changes.filter((c) => c.kind === k).length;
       lines.push(`${sum('A')} added, ${sum('D')} removed, ${sum('M')} changed`);

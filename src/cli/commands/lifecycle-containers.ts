@@ -1,6 +1,6 @@
 /**
- * Container verbs, as Docker has them: `ps [-a]` (running ones, all with -a), `rm [-v]`
- * (anonymous volumes too with -v, DKR-7; a running container is refused), `diff` (A/C/D of the
+ * Container verbs, as Docker has them: `ps [-a]` (running ones, all with -a), `rm [-v] [-f]`
+ * (anonymous volumes too with -v, DKR-7; a running container is refused, or killed with -f), `diff` (A/C/D of the
  * container layer against its image, podman's rules), `commit` (the image plus the container layer
  * as a new image, DKR-12, stored under TAG and written to -o when given). Volumes are never part
  * of a diff or a commit: they are not in the container layer.
@@ -17,7 +17,8 @@ import type { ContainerRecord, ImageRecord } from '../../engine/records.js';
 import { makeOut, paint, printJson } from '../output.js';
 import { ago, forEachArg, printTable } from './lifecycle-table.js';
 import { tagImage } from './lifecycle-images.js';
-import { liveStatus, openEngine, refuseRunning, statusText } from './run-container.js';
+import { StateError } from '../../errors.js';
+import { killShell, liveStatus, openEngine, refuseRunning, statusText } from './run-container.js';
 
 async function imageName(engine: Engine, id: string): Promise<string> {
   const img = await engine.state.getImage(id);
@@ -98,11 +99,18 @@ export function registerContainerVerbs(program: Command): void {
     .description('remove containers and their layers (with -v their anonymous volumes too; named volumes stay)')
     .argument('<container...>', 'container names or ids')
     .option('-v, --volumes', 'also remove the anonymous volumes of the container')
-    .action(async (refs: string[], opts: { volumes?: boolean }, cmd: Command) => {
+    .option('-f, --force', 'remove a running container too (its shell is killed, as docker rm -f kills); a missing one is no error')
+    .action(async (refs: string[], opts: { volumes?: boolean; force?: boolean }, cmd: Command) => {
       const engine = await openEngine(cmd);
       await forEachArg(refs, async (ref) => {
-        const rec = await engine.state.resolveContainer(ref);
-        refuseRunning(rec, 'remove');
+        const rec = await engine.state.resolveContainer(ref).catch((e: unknown) => {
+          // podman rm -f: a container that is not there is not an error (exit 0, nothing printed).
+          if (opts.force && e instanceof StateError && e.code === 'NOT_FOUND') return undefined;
+          throw e;
+        });
+        if (!rec) return;
+        if (opts.force) killShell(rec);
+        else refuseRunning(rec, 'remove');
         await engine.rm(rec.id, { volumes: opts.volumes });
         process.stdout.write(`${rec.name}\n`);
       });

@@ -1,12 +1,15 @@
 /**
  * Image verbs: `images` (the stored images; --json for scripts) and `load ARCHIVE` (a
  * docker-archive, oci-archive or OCI layout, told by content; `--tag T` picks the image tagged T
- * in an archive that holds several). A tag is on one image only: tagging moves it from the image
- * that had it (that one keeps its other tags, or none, as Docker's dangling images).
+ * in an archive that holds several). A tag is on one image only: tagging or loading moves it from
+ * the image that had it (that one keeps its other tags, or none, as Docker's dangling images), and
+ * load says so on stderr as Docker does. An OCI ref name without a repository (`latest`) is taken
+ * as a name, as podman loads it (`localhost/latest:latest`).
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Engine } from '../../engine/engine.js';
+import { addTags, type TagMove } from '../../engine/images.js';
 import type { ImageRecord } from '../../engine/records.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { ago, printTable } from './lifecycle-table.js';
@@ -14,12 +17,17 @@ import { openEngine } from './run-container.js';
 
 /** Puts `tag` on the image `rec` (rewriting its record), taking it off any other image first. */
 export async function tagImage(engine: Engine, rec: ImageRecord, tag: string): Promise<ImageRecord> {
-  for (const other of await engine.state.listImages()) {
-    if (other.id !== rec.id && other.tags.includes(tag)) await engine.state.putImage({ ...other, tags: other.tags.filter((t) => t !== tag) });
-  }
-  const next = { ...rec, tags: rec.tags.includes(tag) ? rec.tags : [...rec.tags, tag] };
-  await engine.state.putImage(next);
-  return next;
+  return (await addTags(engine.state, rec, [tag])).image;
+}
+
+/**
+ * What a load that moved a tag says (stderr), in Docker's words when the other image is left with
+ * no tag ("renaming the old one … to empty string"), else naming the image that keeps its others.
+ */
+export function tagMoveNote(m: TagMove): string {
+  return m.from.tags.length === 0
+    ? `The image ${m.tag} already exists, renaming the old one with ID sha256:${m.from.id} to empty string`
+    : `The tag ${m.tag} moved from image sha256:${m.from.id} (still tagged ${m.from.tags.join(', ')})`;
 }
 
 export function registerImageVerbs(program: Command): void {
@@ -46,8 +54,10 @@ export function registerImageVerbs(program: Command): void {
     .action(async (path: string, opts: { tag?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals();
       const engine = await openEngine(cmd);
-      const rec = await engine.load(path, { tag: opts.tag });
-      if (g.json) return printJson(rec);
+      const moved: TagMove[] = [];
+      const rec = await engine.load(path, { tag: opts.tag, onMove: (m) => moved.push(m) });
+      for (const m of moved) process.stderr.write(`${tagMoveNote(m)}\n`);
+      if (g.json) return printJson({ ...rec, moved: moved.map((m) => ({ tag: m.tag, from: m.from.id })) });
       process.stdout.write(rec.tags.length > 0 ? rec.tags.map((t) => `Loaded image: ${t}\n`).join('') : `Loaded image ID: sha256:${rec.id}\n`);
     });
 }

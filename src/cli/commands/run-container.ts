@@ -54,6 +54,16 @@ export function refuseRunning(rec: ContainerRecord, doing: string): void {
   if (liveStatus(rec) === 'running') throw new Error(`cannot ${doing} container ${rec.name}: it is running (pid ${rec.labels[PID]}); exit its shell first`);
 }
 
+/** rm -f: the shell holding a running container is killed (SIGKILL, as docker rm -f) and waited for. */
+export function killShell(rec: ContainerRecord): void {
+  if (liveStatus(rec) !== 'running') return;
+  const pid = Number(rec.labels[PID]);
+  process.kill(pid, 'SIGKILL');
+  const until = Date.now() + 5000;
+  while (alive(pid) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  if (alive(pid)) throw new Error(`container ${rec.name}: its shell (pid ${pid}) did not end after SIGKILL`);
+}
+
 /** Sets a container's state and labels (undefined removes a label). */
 export async function mark(engine: Engine, id: string, state: ContainerStatus, labels: Record<string, string | undefined>): Promise<void> {
   const rec = (await engine.state.getContainer(id))!;

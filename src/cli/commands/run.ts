@@ -7,44 +7,32 @@
  * status.
  */
 import type { Command } from 'commander';
-import type { MountSpec } from '../../engine/engine.js';
+import { containerOptions, registerCreate, withContainerOptions, type ContainerFlags } from './create.js';
 import { registerContainerVerbs } from './lifecycle-containers.js';
+import { registerCp } from './cp.js';
+import { registerImageVerbs2 } from './image-verbs.js';
 import { registerImageVerbs } from './lifecycle-images.js';
 import { registerVolumeVerbs } from './lifecycle-volumes.js';
 import { openEngine, shell } from './run-container.js';
-import { collect, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './run-options.js';
 
-interface RunOptions {
-  name?: string;
-  volume: string[];
-  mount: string[];
-  tmpfs: string[];
-  volumesFrom: string[];
-  readOnly?: boolean;
+interface RunOptions extends ContainerFlags {
   rm?: boolean;
   command?: string;
 }
 
 export function registerRun(program: Command): void {
-  program
+  withContainerOptions(program
     .command('run')
     .description('create a container from IMAGE (a stored tag or id, or an image archive) and open a shell on its filesystem')
-    .argument('<image>', 'stored image tag or id, or the path of an image archive')
-    .option('--name <name>', 'name of the container (default: a generated one)')
-    .option('-v, --volume <spec>', 'SRC:DST[:ro|:rw|:nocopy] (host path or volume name), or DST for an anonymous volume; repeatable', collect, [])
-    .option('--mount <spec>', 'type=volume|bind|tmpfs,source=…,target=…[,readonly][,volume-nocopy]; repeatable', collect, [])
-    .option('--tmpfs <dst>', 'an in-memory mount at DST; repeatable', collect, [])
-    .option('--volumes-from <container>', 'CONTAINER[:ro|:rw]: mount its volumes and binds; repeatable', collect, [])
-    .option('--read-only', 'make the root read-only (only mounts are writable)')
+    .argument('<image>', 'stored image tag or id, or the path of an image archive'))
     .option('--rm', 'remove the container and its anonymous volumes when the shell exits')
     .option('-c, --command <script>', "run these shell commands ('cmd; cmd') instead of reading stdin")
-    .addHelpText('after', '\nShell commands: ls cat echo rm mkdir mv cp ln chmod stat where cd pwd du help exit (type help in the shell).')
+    .addHelpText('after', '\nShell commands: ls cat echo touch head tail wc grep find du rm mkdir mv cp ln chmod stat where cd pwd env export help exit;\n; && || | > >> $VAR and globs (type help in the shell).')
     .action(async (image: string, opts: RunOptions, cmd: Command) => {
       // Options are checked before anything is created: a usage error leaves no state behind.
-      const mounts: MountSpec[] = [...opts.volume.map(parseVolumeFlag), ...opts.mount.map(parseMountFlag), ...opts.tmpfs.map(parseTmpfsFlag)];
-      const volumesFrom = opts.volumesFrom.map(parseVolumesFrom);
+      const create = containerOptions(opts);
       const engine = await openEngine(cmd);
-      const rec = await engine.create(image, { name: opts.name, mounts, volumesFrom, readOnly: opts.readOnly });
+      const rec = await engine.create(image, create);
       let status: number;
       try {
         status = await shell(engine, rec.id, { script: opts.command, json: cmd.optsWithGlobals().json });
@@ -64,7 +52,10 @@ export function registerRun(program: Command): void {
       process.exitCode = await shell(engine, ref, { script: opts.command, json: cmd.optsWithGlobals().json });
     });
 
+  registerCreate(program);
   registerContainerVerbs(program);
   registerImageVerbs(program);
   registerVolumeVerbs(program);
+  registerImageVerbs2(program);
+  registerCp(program);
 }

@@ -61,8 +61,6 @@ const typeName = (t: string | undefined) => TYPE[t ?? ''] ?? t ?? 'object';
 
 export function describeEvent(e: Told): string {
   switch (e.kind) {
-    default:
-      return JSON.stringify(e);
     case 'copy-up': {
       const what = e.type === 'dir' ? 'directory, no data' : e.type !== 'file' ? `${typeName(e.type)}, no data` : e.bytes > 0 ? humanSize(e.bytes) : 'no data copied';
       return `copied up ${e.path} from image layer ${e.layer} (${what})`;
@@ -77,6 +75,7 @@ export function describeEvent(e: Told): string {
         ? `opaque directory ${e.path}: made in a merged directory, it hides whatever lower layers hold there`
         : `opaque directory ${e.path}: hides the image's ${typeName(e.hides)} from layer ${e.layer} whole (nothing was copied up)`;
   }
+  return JSON.stringify(e);
 }
 
 export interface Where {

@@ -162,11 +162,8 @@ export interface DiffSide {
   size: number;
 }
 
-export interface ImageDiff {
-  added: Array<{ path: string } & DiffSide>;
-  removed: Array<{ path: string } & DiffSide>;
-  changed: Array<{ path: string; fields: string[]; before: DiffSide; after: DiffSide }>;
-}
+/** The one diff shape (docs/json.md): podman's A/C/D, what was there before and after. */
+export type ImageDiff = Array<{ kind: 'A' | 'C' | 'D'; path: string; fields?: string[]; before?: DiffSide; after?: DiffSide }>;
 
 export interface MountRecord {
   type: 'volume' | 'bind' | 'tmpfs';

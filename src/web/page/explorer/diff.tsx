@@ -30,14 +30,16 @@ export function DiffPanel({ image, images }: { image: string; images: ImageRecor
       {!b && <p class="muted">Only one image is loaded: load another one (top right) to compare.</p>}
       {d && (
         <div class="cols three">
-          <List title="Added" cls="A" rows={d.added.map((x) => ({ path: x.path, note: x.type === 'f' ? bytes(x.size) : x.type }))} />
-          <List title="Removed" cls="D" rows={d.removed.map((x) => ({ path: x.path, note: x.type === 'f' ? bytes(x.size) : x.type }))} />
-          <List title="Changed" cls="M" rows={d.changed.map((x) => ({ path: x.path, note: `${x.fields.join(', ')}${x.before.type === 'f' && x.after.type === 'f' && x.before.size !== x.after.size ? ` · ${bytes(x.before.size)} → ${bytes(x.after.size)}` : ''}` }))} />
+          <List title="Added" cls="A" rows={d.filter((x) => x.kind === 'A').map((x) => ({ path: x.path, note: side(x.after) }))} />
+          <List title="Removed" cls="D" rows={d.filter((x) => x.kind === 'D').map((x) => ({ path: x.path, note: side(x.before) }))} />
+          <List title="Changed" cls="M" rows={d.filter((x) => x.kind === 'C').map((x) => ({ path: x.path, note: `${(x.fields ?? []).join(', ')}${x.before?.type === 'f' && x.after?.type === 'f' && x.before.size !== x.after.size ? ` · ${bytes(x.before.size)} → ${bytes(x.after.size)}` : ''}` }))} />
         </div>
       )}
     </div>
   );
 }
+
+const side = (x: DiffSide | undefined): string => (x === undefined ? '' : x.type === 'f' ? bytes(x.size) : x.type);
 
 function List({ title, cls, rows }: { title: string; cls: string; rows: Array<{ path: string; note: string }> }) {
   return (
