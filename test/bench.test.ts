@@ -15,10 +15,11 @@ import type { Target, CopyResult } from '../bench/report.js';
 import type { PeerRow } from '../bench/peers.js';
 import type { LoadResult } from '../bench/load.js';
 import type { PageResult } from '../bench/page.js';
+import type { CliResult } from '../bench/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-interface Results { mode: string; targets: Target[]; lookup: PeerRow[]; copyUp: CopyResult; load: LoadResult }
+interface Results { mode: string; targets: Target[]; lookup: PeerRow[]; copyUp: CopyResult; load: LoadResult; cli: CliResult }
 
 let out = '';
 let stdout = '';
@@ -118,6 +119,12 @@ test('load: tar, gzip and zstd, three ways each, against limits measured in the 
   t.true(isFigure(rows.find((r) => r.form === 'tar' && r.how === 'oci no-verify')!.againMs), 'a second open in the same process');
 });
 
+test('figure 4 (cli): a journal sync against a whole-layer save of the same container, --help against node -e 0, same run', (t) => {
+  const c = results.cli;
+  for (const f of [c.sync, c.fullSave, c.help, c.node]) t.true(isFigure(f));
+  t.true(c.syncBytes > 0 && c.syncBytes < c.layer.tarBytes, `a sync appends ${c.syncBytes} B, the layer is ${c.layer.tarBytes} B`);
+});
+
 test('targets: every target of the issue is judged, and pass agrees with the value and the limit', (t) => {
   const names = results.targets.map((x) => `${x.figure}: ${x.target}`);
   for (const want of [
@@ -126,6 +133,7 @@ test('targets: every target of the issue is judged, and pass agrees with the val
     /copy-up: full copy-up ≤ 3× a Buffer copy/, /copy-up: metadata-only copy-up \(chmod\)/,
     /copy-up: chunked: a 1-byte write .* adds ≤ 64 KiB/, /copy-up: chunked: the same write takes ≤ 1%/,
     /load: indexing .* header walk/, /load: indexing .* faster than `tar -tf`/, /load: gzip open .* zlib gunzip/, /load: peak RSS ≤ 150 MiB/,
+    /cli: saving a small change: sync ≤ 0\.1× rewriting the whole layer/, /cli: start-up: layerfs --help/,
   ]) t.true(names.some((n) => want.test(n)), `${want}`);
   for (const x of results.targets) {
     const pass = x.op === 'le' ? x.value <= x.limit : x.op === 'ge' ? x.value >= x.limit : x.value < x.limit;

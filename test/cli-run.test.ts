@@ -185,7 +185,7 @@ test('ps, rm -v, volume rm, binds, tmpfs, --read-only, --volumes-from, commit -o
 
   // volume rm is refused while used; rm -v takes the anonymous volume, never the named one.
   const refused = await layerfs(h, ['volume', 'rm', 'data']);
-  t.is(refused.code, 1);
+  t.is(refused.code, 2); // DKR-20: podman's code for a volume in use
   t.regex(refused.stderr, /^layerfs: .*is used by container .*\(a\)\n$/);
   const out = join(h, 'a.tar');
   const commit = await layerfs(h, ['commit', 'a', 'localhost/a:1', '-o', out, '--format', 'oci-archive']);

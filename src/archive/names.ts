@@ -58,3 +58,29 @@ export function nameBytes(name: string): Buffer {
 
 /** Alias of `nameBytes`. */
 export const encodeName = nameBytes;
+
+/**
+ * A name as `ls`, `find`, `tree` and manifests print it (out/manifest.ts `esc`: `\\`, `\t`, `\n`
+ * and `\xHH` for control bytes and bytes that are not UTF-8) back to the name itself, in the
+ * form decodeName gives. Anything else after a backslash is kept as it is. The command line and
+ * the shell try a path as typed first, then this decoding of it, so what they printed is accepted
+ * back.
+ */
+export function decodePrinted(text: string): string {
+  if (!text.includes('\\')) return text;
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    const next = text[i + 1];
+    if (c === '\\' && next === '\\') { bytes.push(0x5c); i++; continue; }
+    if (c === '\\' && next === 't') { bytes.push(0x09); i++; continue; }
+    if (c === '\\' && next === 'n') { bytes.push(0x0a); i++; continue; }
+    if (c === '\\' && next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+      bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
+      i += 3;
+      continue;
+    }
+    for (const b of nameBytes(c)) bytes.push(b);
+  }
+  return decodeName(Buffer.from(bytes));
+}

@@ -323,12 +323,21 @@ export class Engine {
     const layer = blobs.length > 0 ? await loadLayers(blobs, { verify: false }) : undefined;
     const upper = layer ? replay(layer.layers[0]!.entries, layer.layers.slice(1).map((l) => l.entries), frames.map((f) => f.drop)) : [];
     const view = await this.openImageView(img, { upper });
+    let container: Container | undefined;
     try {
-      if (opts.start !== false) await this.start(view, rec);
-      return new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {});
+      container = new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {});
+      if (opts.start !== false) {
+        await this.start(view, rec);
+        // The mount points the start made are saved at once.
+        await container.sync();
+      }
+      return container;
     } catch (e) {
-      view.close();
-      layer?.close();
+      if (container) container.dispose();
+      else {
+        view.close();
+        layer?.close();
+      }
       throw e;
     }
   }

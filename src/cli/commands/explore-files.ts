@@ -4,15 +4,24 @@
  */
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import type { Engine } from '../../engine/engine.js';
+import { decodePrinted } from '../../archive/names.js';
 import { fsError, StateError } from '../../errors.js';
 import type { Command } from 'commander';
 import type { PathChange } from '../../explore/changes.js';
-import type { Row } from '../../explore/stack.js';
 import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
 import { stdoutSink } from './cp.js';
 import { globals, layerArg, openStack, viewAt } from './explore-common.js';
 
 const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
+
+/**
+ * `pathBytes` (README: "Names that are not UTF-8"): where the printed path is escaped (a byte that
+ * is not UTF-8, a backslash, tab, newline or control character), the raw bytes of the path, in
+ * base64, beside it; a script decodes that, never the escapes.
+ */
+export function pathBytes(r: { path: string; key: Buffer }): { pathBytes?: string } {
+  return r.path === r.key.toString('utf8') ? {} : { pathBytes: r.key.toString('base64') };
+}
 
 /** Writes a byte source to a file in 1 MiB chunks. */
 function writeSource(src: { size: number; read(b: Uint8Array, o: number, l: number, p: number): number }, dest: string): number {
@@ -45,8 +54,11 @@ export function registerFiles(program: Command): void {
         const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
         const abs = path.startsWith('/') ? path : `/${path}`;
         let data: Buffer;
+        const fs = viewAt(stack, n).fs;
         try {
-          data = viewAt(stack, n).fs.readFileSync(abs) as Buffer;
+          // The path as typed, else as ls/find print it (`\xHH` for a byte that is not UTF-8).
+          const printed = decodePrinted(abs);
+          data = (printed !== abs && !fs.existsSync(abs) ? fs.readFileSync(printed) : fs.readFileSync(abs)) as Buffer;
         } catch (e) {
           // The error names the path asked for (a read of a directory has none of its own).
           const err = e as NodeJS.ErrnoException;
@@ -74,7 +86,7 @@ export function registerFiles(program: Command): void {
         const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
         const { findFiles } = await import('../../explore/find.js');
         const found = findFiles(stack.rows(n).values(), { largerThan, name: opts.name });
-        if (out.json) return printJson(found.map((r) => ({ path: r.path, size: r.size, layer: r.layer })));
+        if (out.json) return printJson(found.map((r) => ({ path: r.path, ...pathBytes(r), size: r.size, layer: r.layer })));
         const text = found.map((r) => `${humanSize(r.size).padStart(9)}  ${r.path}  ${paint(out, 'dim', `(layer ${r.layer})`)}`).join('\n');
         if (text) process.stdout.write(text + '\n');
       } finally {

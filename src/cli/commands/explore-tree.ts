@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { Item } from '../../explore/listing.js';
 import type { Stack } from '../../explore/stack.js';
 import { humanSize, paint, printJson, UsageError, type Out } from '../output.js';
+import { nameBytes } from '../../archive/names.js';
 import { globals, layerArg, openStack } from './explore-common.js';
+import { pathBytes } from './explore-files.js';
 
 const HELP = `
 --layer N     the image as it was after its first N layers (0 = empty)
@@ -26,10 +28,14 @@ function addCommon(c: Command): Command {
 interface Opts { tag?: string; layer?: string; changes?: string; origin?: boolean }
 
 /** The listing code, imported when a command runs (not for --help). */
-let L: typeof import('../../explore/listing.js') & typeof import('../../explore/origin.js') & { normalPath: typeof import('../../explore/stack.js').normalPath };
+let L: typeof import('../../explore/listing.js') & typeof import('../../explore/origin.js')
+  & { normalPath: typeof import('../../explore/stack.js').normalPath; esc: typeof import('../../out/manifest.js').esc };
 
 async function items(ref: string, path: string, opts: Opts, cmd: Command, depth?: number): Promise<{ stack: Stack; list: Item[] }> {
-  L = { ...(await import('../../explore/listing.js')), ...(await import('../../explore/origin.js')), normalPath: (await import('../../explore/stack.js')).normalPath };
+  L = {
+    ...(await import('../../explore/listing.js')), ...(await import('../../explore/origin.js')),
+    normalPath: (await import('../../explore/stack.js')).normalPath, esc: (await import('../../out/manifest.js')).esc,
+  };
   const { listItems, NotFound, normalPath } = L;
   if (opts.layer !== undefined && opts.changes !== undefined) throw new UsageError('--layer and --changes cannot be used together');
   let base: string;
@@ -42,7 +48,16 @@ async function items(ref: string, path: string, opts: Opts, cmd: Command, depth?
   try {
     const layer = layerArg(opts.layer, stack, '--layer');
     const changes = layerArg(opts.changes, stack, '--changes', 1);
-    return { stack, list: listItems(stack, base, { layer, changes, origin: opts.origin, depth }) };
+    const list = (at: string) => listItems(stack, at, { layer, changes, origin: opts.origin, depth });
+    try {
+      return { stack, list: list(base) };
+    } catch (e) {
+      // Rows are named as ls prints them: a path typed with its raw characters (a backslash, a
+      // tab) is tried in that printed form too.
+      const printed = L.esc(nameBytes(base));
+      if (!(e instanceof NotFound) || printed === base) throw e;
+      return { stack, list: list(printed) };
+    }
   } catch (e) {
     stack.image.close();
     if (e instanceof NotFound) throw new Error(e.message);
@@ -71,7 +86,7 @@ export function registerTree(program: Command): void {
       const { out } = globals(cmd);
       const { stack, list } = await items(ref, path, opts, cmd);
       try {
-        if (out.json) return printJson(list.map(L.itemJson));
+        if (out.json) return printJson(list.map((it) => { const j = L.itemJson(it); return { path: j.path, ...pathBytes(it.row), ...j }; }));
         const base = L.normalPath(path);
         const kids = new Map<string, Item[]>();
         for (const it of list) {
@@ -111,7 +126,7 @@ export function registerLs(program: Command): void {
       const { out } = globals(cmd);
       const { stack, list } = await items(ref, path, opts, cmd, 1);
       try {
-        if (out.json) return printJson(list.map(L.itemJson));
+        if (out.json) return printJson(list.map((it) => { const j = L.itemJson(it); return { path: j.path, ...pathBytes(it.row), ...j }; }));
         const lines = list.map((it) => {
           const r = it.row;
           const name = r.path === L.normalPath(path) ? r.path : r.path.slice(r.path.lastIndexOf('/') + 1);

@@ -2,7 +2,7 @@
  * Listings for humans: columns padded to their widest cell, headers in bold on a TTY. `--json`
  * listings print the records instead (printJson).
  */
-import { paint, type Out } from '../output.js';
+import { errorReport, paint, type Out } from '../output.js';
 
 export function printTable(out: Out, headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -18,14 +18,18 @@ export function ago(iso: string, now = Date.now()): string {
   return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
 }
 
-/** Runs `each` on every argument; a failure prints one line and makes the command exit 1. */
+/**
+ * Runs `each` on every argument; a failure prints one line and sets the exit code as errorReport
+ * says (the highest of them: 2 when a volume was in use, as podman's `volume rm`).
+ */
 export async function forEachArg(args: string[], each: (arg: string) => Promise<void>): Promise<void> {
   for (const a of args) {
     try {
       await each(a);
     } catch (e) {
-      process.stderr.write(`layerfs: ${(e as Error).message}\n`);
-      process.exitCode = 1;
+      const { text, code } = errorReport(e);
+      process.stderr.write(`layerfs: ${text}\n`);
+      process.exitCode = Math.max(Number(process.exitCode ?? 0), code);
     }
   }
 }

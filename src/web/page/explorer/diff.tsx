@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { bytes, count } from '../format';
-import type { ImageDiff, ImageRecord } from '../types';
+import type { DiffSide, ImageDiff, ImageRecord } from '../types';
 
 const name = (i: ImageRecord) => i.tags[0] ?? i.id.slice(0, 12);
 
