@@ -43,37 +43,27 @@ function historyRows(i: Info): Array<HistoryEntry & { layer?: { digest: string; 
   return (i.config.history ?? []).map((h) => (h.empty_layer ? { ...h } : { ...h, layer: i.layers[n++] }));
 }
 
-export function registerImageInfo(program: Command): void {
-  program
-    .command('history')
-    .description('the image\'s history: what made each layer (newest first), from the config only')
-    .argument('<image>', 'archive, OCI layout, stored tag or id, or docker://HOST/REPO[:TAG|@DIGEST]')
-    .action(async (ref: string, _opts: unknown, cmd: Command) => {
-      const json = !!cmd.optsWithGlobals().json;
-      const i = await info(ref, cmd);
-      const rows = historyRows(i).reverse();
-      if (json) return printJson({ history: rows, transfer: i.transfer });
-      printTable(makeOut(cmd.optsWithGlobals()), ['LAYER', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [
-        r.layer ? r.layer.digest.slice(7, 19) : '<missing>', r.created ?? '', (r.created_by ?? '').slice(0, 60), r.layer ? humanSize(r.layer.size) : '0 B', r.comment ?? '',
-      ]));
-      if (i.transfer) process.stderr.write(`layerfs: ${transferLine(i.transfer)}\n`);
-    });
+/** `history docker://…`: from the manifest and config only (image-verbs.ts registers the command). */
+export async function remoteHistory(ref: string, cmd: Command): Promise<void> {
+  const json = !!cmd.optsWithGlobals().json;
+  const i = await info(ref, cmd);
+  const rows = historyRows(i).reverse();
+  if (json) return printJson({ history: rows, transfer: i.transfer });
+  printTable(makeOut(cmd.optsWithGlobals()), ['LAYER', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [
+    r.layer ? r.layer.digest.slice(7, 19) : '<missing>', r.created ?? '', (r.created_by ?? '').slice(0, 60), r.layer ? humanSize(r.layer.size) : '0 B', r.comment ?? '',
+  ]));
+  if (i.transfer) process.stderr.write(`layerfs: ${transferLine(i.transfer)}\n`);
+}
 
-  program
-    .command('image')
-    .description('image verbs in Docker\'s long form: image inspect')
-    .command('inspect')
-    .description('the image\'s config and layers as JSON (for a docker:// image: manifest and config only are fetched)')
-    .argument('<image>', 'archive, OCI layout, stored tag or id, or docker://HOST/REPO[:TAG|@DIGEST]')
-    .action(async (ref: string, _opts: unknown, cmd: Command) => {
-      const i = await info(ref, cmd);
-      const c = i.config as ImageConfig & { variant?: string };
-      printJson({
-        Id: i.id, Digest: i.manifestDigest, Created: c.created, Architecture: c.architecture, Os: c.os, Variant: c.variant,
-        Config: c.config, RootFS: c.rootfs, History: c.history, Layers: i.layers, Size: i.layers.reduce((s, l) => s + l.size, 0),
-        ...(i.transfer ? { Transfer: i.transfer } : {}),
-      });
-      // The JSON on stdout carries Transfer; the summary line goes to stderr all the same.
-      if (i.transfer) process.stderr.write(`layerfs: ${transferLine(i.transfer)}\n`);
-    });
+/** `image inspect docker://…`: the config and the manifest's layers, manifest and config only fetched. */
+export async function remoteInspect(ref: string, cmd: Command): Promise<void> {
+  const i = await info(ref, cmd);
+  const c = i.config as ImageConfig & { variant?: string };
+  printJson({
+    Id: i.id, Digest: i.manifestDigest, Created: c.created, Architecture: c.architecture, Os: c.os, Variant: c.variant,
+    Config: c.config, RootFS: c.rootfs, History: c.history, Layers: i.layers, Size: i.layers.reduce((s, l) => s + l.size, 0),
+    ...(i.transfer ? { Transfer: i.transfer } : {}),
+  });
+  // The JSON on stdout carries Transfer; the summary line goes to stderr all the same.
+  if (i.transfer) process.stderr.write(`layerfs: ${transferLine(i.transfer)}\n`);
 }

@@ -27,6 +27,8 @@ async function storedTags(cmd: Command, ref: string, fallback: string[]): Promis
 }
 
 export async function imageInspect(refs: string[], _opts: unknown, cmd: Command): Promise<void> {
+  // A docker:// image: its manifest and config only (src/cli/commands/image-info.ts).
+  if (refs.length === 1 && refs[0]!.startsWith('docker://')) return (await import('./image-info.js')).remoteInspect(refs[0]!, cmd);
   const out = [];
   for (const ref of refs) {
     const stack = await openStack(ref, cmd);
@@ -63,6 +65,7 @@ export function registerImageVerbs2(program: Command): void {
     .option('--no-trunc', 'do not shorten the id and CREATED BY')
     .action(async (ref: string, opts: { trunc: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals();
+      if (ref.startsWith('docker://')) return (await import('./image-info.js')).remoteHistory(ref, cmd);
       const stack = await openStack(ref, cmd);
       try {
         const rows = historyRows(stack.image);

@@ -14,7 +14,6 @@ import { pushImage } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import type { RemoteOptions, Transfer } from '../../registry/store-image.js';
 import { humanSize, printJson, UsageError } from '../output.js';
-import { registerImageInfo } from './image-info.js';
 import { openEngine } from './run-container.js';
 
 interface RemoteFlags { tlsVerify?: string; creds?: string; platform?: string; json?: boolean }
@@ -52,7 +51,6 @@ function progressBar(label: string): { onProgress?: (done: number, total: number
 }
 
 export function registerRegistry(program: Command): void {
-  registerImageInfo(program);
   program
     .option('--tls-verify <bool>', 'verify registry TLS certificates (default true; loopback registries may be plain HTTP)')
     .option('--creds <user:pass>', 'registry credentials (before any auth file)')
