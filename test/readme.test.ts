@@ -122,7 +122,7 @@ test('the README command-line session prints what it shows: the prompt, the mess
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-readme-cli-'));
   writeFileSync(join(dir, 'layerfs'), `#!/bin/sh\nexec "${process.execPath}" "${ROOT}/bin/layerfs.js" "$@"\n`, { mode: 0o755 });
   const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, LAYERFS_HOME: join(dir, 'home'), NO_COLOR: '1' };
-  const pattern = (line: string) => new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/<id>/g, '[0-9a-f]{12}')}$`);
+  const pattern = (line: string) => new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/<id>/g, '[0-9a-f]{12}').replace(/<time>/g, '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z')}$`);
   try {
     let status = 0;
     for (const { cmd, expect } of steps) {

@@ -39,7 +39,9 @@ export type Told = UnionEvent & { inside?: number };
 export function summarize(events: UnionEvent[]): Told[] {
   const out: Told[] = [];
   for (const e of events) {
-    if (e.kind === 'copy-up') {
+    // Writes are told where they land by `where`; the shell tells what the layer had to do.
+    if (e.kind === 'write') continue;
+    if (e.kind === 'copy-up' || e.kind === 'copy-data') {
       out.push({ ...e });
       continue;
     }
@@ -65,6 +67,9 @@ export function describeEvent(e: Told): string {
       const what = e.type === 'dir' ? 'directory, no data' : e.type !== 'file' ? `${typeName(e.type)}, no data` : e.bytes > 0 ? humanSize(e.bytes) : 'no data copied';
       return `copied up ${e.path} from image layer ${e.layer} (${what})`;
     }
+    case 'copy-data':
+      // A metadata-only (or chunked) copy-up getting its data now.
+      return `copied the data of ${e.path} up (${humanSize(e.bytes)}, ${e.strategy} copy-up)`;
     case 'whiteout': {
       if (e.by === 'rename') return `whiteout ${e.path}: the old name now hides the image's ${typeName(e.hides)} from layer ${e.layer}`;
       const gone = e.inside ? `; the ${e.inside} change(s) made inside it went with it` : '';
