@@ -3,7 +3,8 @@
  * with Docker's rules for mounts and lifecycles (semantics.md §3):
  * - DKR-1 named volumes are created on first use; anonymous ones get a random name;
  * - DKR-2 an EMPTY volume mounted over an image directory with content gets a copy of it (once;
- *   `noCopy` leaves it to the next mount), even when the mount is read-only;
+ *   `noCopy` leaves it to the next mount), even when the mount is read-only; as podman does it,
+ *   at the start (open), not at create (DKR-17…19: see start() and create());
  * - DKR-3 a non-empty volume or any bind mount hides the image content; binds are never seeded;
  * - DKR-6 --volumes-from copies the other container's volume and bind mounts (mode kept, or forced
  *   with 'ro'/'rw'); an explicit mount for the same target wins;
