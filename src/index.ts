@@ -36,6 +36,7 @@ export { View } from './view.js';
 export { Engine, type CreateOptions, type MountSpec } from './engine/engine.js';
 export { Container } from './engine/container.js';
 export { stateHome } from './engine/home.js';
+export { OpenCache, type CacheStats, type CacheUsage } from './cache/open-cache.js';
 export { ArchiveError, FsError, StateError } from './errors.js';
 export type { Entry, EntryType, FileType } from './entry.js';
 export type { Change } from './out/diff.js';
