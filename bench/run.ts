@@ -110,7 +110,7 @@ try {
   }
   if (want('cache')) {
     log('open cache (figure 5)');
-    cache = await cacheFigure(mode, full ? 5 : 3, log);
+    cache = await cacheFigure(mode, full ? 5 : smoke ? 1 : 3, log);
   }
   if (want('page')) {
     log('page (figure 6): the web page in Chromium');

@@ -45,6 +45,7 @@ export { View } from './view.js';
 export { Engine, type CreateOptions, type MountSpec } from './engine/engine.js';
 export { Container } from './engine/container.js';
 export { stateHome } from './engine/home.js';
+export { OpenCache, type CacheStats, type CacheUsage } from './cache/open-cache.js';
 export { ArchiveError, FsError, StateError } from './errors.js';
 export { RegistryError } from './registry/errors.js';
 export { parseReference, type Reference } from './registry/reference.js';
