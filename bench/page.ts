@@ -187,7 +187,7 @@ export function pageTargets(p: PageResult | undefined): Target[] {
 export function pageMarkdown(p: PageResult): string {
   let md = '## Page: the web explorer in Chromium\n\n';
   if (p.skipped) return md + `Skipped: ${p.skipped}\n`;
-  md += `Image: ${p.image}. Each repetition opens a fresh browser context (no cache); "shown" is the start of the frame after the rows entered the DOM, on the page's clock (${p.repeats} repetitions${p.repeats === 1 ? ', smoke' : ' after one discarded'}). Load average when it started: ${p.loadAverage?.toFixed(1)} (the browser, the server and this script share the machine's cores).\n\n`;
+  md += `Image: ${p.image}. Each repetition opens a fresh browser context (no cache); "shown" is the start of the frame after the rows entered the DOM, on the page's clock (${p.repeats === 1 ? '1 repetition, smoke' : `${p.repeats} repetitions after one discarded`}). Load average when it started: ${p.loadAverage?.toFixed(1)} (the browser, the server and this script share the machine's cores).\n\n`;
   md += '| measure | time | baseline (same run) |\n|---|---|---|\n';
   md += `| navigation → layer list shown | ${fmtFigure(p.layerList!)} | DOMContentLoaded ${fmtFigure(p.domContentLoaded!)}; GET /api/images/ID from Node ${fmtFigure(p.apiImage!)} |\n`;
   md += `| navigation → first tree level shown | ${fmtFigure(p.firstLevel!)} | GET …/tree?path=/ from Node ${fmtFigure(p.apiTree!)} |\n`;

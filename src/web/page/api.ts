@@ -28,7 +28,18 @@ async function fail(res: Response): Promise<never> {
   throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `${res.status} ${res.statusText}`, e?.path);
 }
 
+/**
+ * GETs started before anyone asks (the first tree level while the image's report loads, so the two
+ * travel at once); the first call of the same URL takes its answer.
+ */
+const early = new Map<string, Promise<unknown>>();
+
 async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const pending = method === 'GET' ? early.get(url) : undefined;
+  if (pending) {
+    early.delete(url);
+    return pending as Promise<T>;
+  }
   const res = await fetch(url, {
     method,
     headers: headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
@@ -57,6 +68,15 @@ export interface TreeQuery {
 }
 
 export const api = {
+  /** Starts api.tree(id, t) now; the first call with the same query gets this answer. */
+  prefetchTree(id: string, t: TreeQuery): void {
+    const url = `${img(id)}/tree${q({ ...t })}`;
+    if (!early.has(url)) {
+      const p = call<TreePage>('GET', url);
+      p.catch(() => early.delete(url));
+      early.set(url, p);
+    }
+  },
   info: () => call<ServerInfo>('GET', '/api/info'),
   images: () => call<{ images: ImageRecord[] }>('GET', '/api/images'),
   image: (id: string) => call<ImageDetail>('GET', img(id)),

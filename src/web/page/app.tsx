@@ -7,6 +7,7 @@ import { api, ApiError } from './api';
 import { ConfigPanel } from './explorer/config';
 import { DiffPanel } from './explorer/diff';
 import { Explorer, type Focus } from './explorer/explorer';
+import { PAGE } from './explorer/tree-model';
 import { TreemapPanel } from './explorer/treemap';
 import { WastePanel } from './explorer/waste';
 import { bytes } from './format';
@@ -57,6 +58,8 @@ export function App() {
     if (!id) return;
     setDetail(undefined);
     setErr(undefined);
+    // The explorer's first level (the image after its last layer) is fetched beside the report it waits for.
+    if (route.tab === 'explore') api.prefetchTree(id, { path: '/', offset: 0, limit: PAGE, sort: 'name' });
     api.image(id).then(setDetail, (e) => setErr(e instanceof ApiError ? `${e.code}: ${e.message}` : String(e)));
   }, [id]);
 

@@ -28,7 +28,7 @@ export interface Focus {
 
 export function Explorer({ image, focus }: Props) {
   const top = image.layers.length;
-  const [mode, setMode] = useState<ViewMode>({ layer: focus?.layer ?? top, changesOnly: false, sort: 'name' });
+  const [mode, setMode] = useState<ViewMode>({ layer: focus?.layer ?? top, top, changesOnly: false, sort: 'name' });
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
   const [larger, setLarger] = useState('');
   const [sel, setSel] = useState<Selection>();

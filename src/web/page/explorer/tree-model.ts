@@ -18,6 +18,8 @@ export const PAGE = 1000;
 
 export interface ViewMode {
   layer: number;
+  /** The image's last layer: the view after it is asked for without `layer` (the API's default). */
+  top: number;
   changesOnly: boolean;
   sort: 'name' | 'size';
 }
@@ -79,7 +81,7 @@ export class TreeModel {
 
   private query(path: string, offset: number, changes: boolean) {
     const m = this.mode;
-    return { path, offset, limit: PAGE, sort: m.sort, ...(changes ? { changes: m.layer } : { layer: m.layer }) };
+    return { path, offset, limit: PAGE, sort: m.sort, ...(changes ? { changes: m.layer } : m.layer === m.top ? {} : { layer: m.layer }) };
   }
 
   /** Fetches page `page` of a level (page 0 creates the level). */
