@@ -15,7 +15,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import type { BlobStore } from './blob-store.js';
 import { repoScope, type RegistryClient } from './client.js';
 import { RegistryError } from './errors.js';
-import { header } from './http.js';
+import { discard, header } from './http.js';
 import type { Descriptor } from './manifest.js';
 
 const MAX_STALLS = 5;
@@ -71,7 +71,7 @@ export async function fetchBlob(
       try {
         for await (const chunk of res.body) {
           if (have + chunk.length > d.size) {
-            res.body.destroy();
+            discard(res);
             throw new RegistryError('TOO_LONG', where, `the blob is longer than the ${d.size} bytes its descriptor gives; reading stopped at ${have + chunk.length}`);
           }
           await fh.write(chunk, 0, chunk.length, have);
