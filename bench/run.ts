@@ -9,7 +9,9 @@
  *      allocate and copy) and a bare memcpy into memory already touched (the floor); peers
  *      (bench/copyup-peers.ts): the kernel's overlayfs, zenfs CoW, unionfs+memfs, a flat memfs.
  *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
- *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
+ *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip;
+ *   4. registry (bench/registry.ts): pull from a loopback docker-registry against `skopeo copy`,
+ *      and bytes fetched by `image inspect` and by one lazy `cat`, as a share of the image.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
@@ -26,6 +28,7 @@ import { summaryMarkdown, targets, writeCharts, lookupMarkdown, loadMarkdown, co
 import { layerfsTrial, measure, peerCopyUps, peerNotes, setWarmupMs, type PeerCopyRow } from './copyup-peers.js';
 import { writeTar } from '../src/out/tar-write.js';
 import { figure, timeRuns } from './stats.js';
+import { registryFigure, registryMarkdown, type RegistryResult } from './registry.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -91,19 +94,27 @@ try {
     log('load (figure 3)');
     load = await loadFigure(mode, full ? 5 : smoke ? 2 : 3, log);
   }
+  let registry: RegistryResult | undefined;
+  if (want('registry')) {
+    log('registry (figure 4): pull against skopeo copy, bytes fetched by image inspect and cat');
+    registry = await registryFigure(mode, REPEATS, scratch, log);
+  }
   const results = targets(lookup, load, copy);
+  // Issue 12's goal: a pull at least as fast as skopeo copy of the same image.
+  if (registry) results.push({ figure: 'registry', target: 'pull ≤ 1× skopeo copy', value: registry.pull.ratio, limit: 1, op: 'le', pass: registry.pull.ratio <= 1, detail: `${registry.pull.layerfs.median.toFixed(0)} ms vs ${registry.pull.skopeo.median.toFixed(0)} ms` });
   let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
   if (copy) md += copyMarkdown(copy) + '\n';
   if (load) md += loadMarkdown(load) + '\n';
+  if (registry) md += registryMarkdown(registry) + '\n';
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const charts = writeCharts(outDir, lookup, copy, load, full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '');
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
   const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, registry }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {
