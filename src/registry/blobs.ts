@@ -19,6 +19,7 @@ import { discard, header } from './http.js';
 import type { Descriptor } from './manifest.js';
 
 const MAX_STALLS = 5;
+const WRITE_BATCH = 1 << 20;
 
 async function hashPrefix(file: string, bytes: number): Promise<Hash> {
   const h = createHash('sha256');
@@ -68,22 +69,37 @@ export async function fetchBlob(
       } else {
         await client.fail(res, `blob ${d.digest}`);
       }
+      // Chunks are written in batches of WRITE_BATCH (one write per socket chunk is several times
+      // slower); `have` counts what is written, so a retry asks for the first byte not on disk.
+      let batch: Buffer[] = [];
+      let batched = 0;
+      const flush = async (): Promise<void> => {
+        if (batched === 0) return;
+        const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+        batch = [];
+        batched = 0;
+        await fh.write(data, 0, data.length, have);
+        hash.update(data);
+        have += data.length;
+      };
       try {
         for await (const chunk of res.body) {
-          if (have + chunk.length > d.size) {
+          if (have + batched + chunk.length > d.size) {
             discard(res);
-            throw new RegistryError('TOO_LONG', where, `the blob is longer than the ${d.size} bytes its descriptor gives; reading stopped at ${have + chunk.length}`);
+            throw new RegistryError('TOO_LONG', where, `the blob is longer than the ${d.size} bytes its descriptor gives; reading stopped at ${have + batched + chunk.length}`);
           }
-          await fh.write(chunk, 0, chunk.length, have);
-          hash.update(chunk);
-          have += chunk.length;
+          batch.push(chunk);
+          batched += chunk.length;
           fetched += chunk.length;
           client.count(chunk.length);
           onBytes?.(chunk.length);
+          if (batched >= WRITE_BATCH) await flush();
         }
+        await flush();
       } catch (e) {
         if (e instanceof RegistryError) throw e;
-        // A connection cut mid-body: ask again from where it stopped.
+        // A connection cut mid-body: keep what came, ask again from where it stopped.
+        await flush();
       }
       // Progress is a byte never held before: a registry that restarts from 0 each time makes none.
       if (have > best) { best = have; stalls = 0; } else stalls++;
