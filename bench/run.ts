@@ -17,6 +17,8 @@
  *   6. page (bench/page.ts): the web page in Chromium: navigation to the layer list and to the first
  *      tree level on the bench image, a 20,000-entry directory shown and scrolled; baselines: the
  *      API's answers fetched from Node and the page's DOMContentLoaded.
+ *   7. registry (bench/registry.ts): pull from a loopback docker-registry against `skopeo copy`,
+ *      and bytes fetched by `image inspect` and by one lazy `cat`, as a share of the image.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
@@ -36,6 +38,7 @@ import { figure, timeRuns } from './stats.js';
 import { cliFigure, cliMarkdown, cliTargets, type CliResult } from './cli.js';
 import { cacheFigure, cacheMarkdown, cacheTargets, type CacheResult } from './cache.js';
 import { pageChart, pageFigure, pageMarkdown, pageTargets, type PageResult } from './page.js';
+import { registryFigure, registryMarkdown, type RegistryResult } from './registry.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
@@ -116,7 +119,14 @@ try {
     log('page (figure 6): the web page in Chromium');
     page = await pageFigure(mode, full ? 7 : smoke ? 1 : 5, log);
   }
+  let registry: RegistryResult | undefined;
+  if (want('registry')) {
+    log('registry (figure 7): pull against skopeo copy, bytes fetched by image inspect and cat');
+    registry = await registryFigure(mode, smoke ? 1 : REPEATS, scratch, log);
+  }
   const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : []), ...(cache ? cacheTargets(cache) : []), ...pageTargets(page)];
+  // Issue 12's goal: a pull at least as fast as skopeo copy of the same image.
+  if (registry) results.push({ figure: 'registry', target: 'pull ≤ 1× skopeo copy', value: registry.pull.ratio, limit: 1, op: 'le', pass: registry.pull.ratio <= 1, detail: `${registry.pull.layerfs.median.toFixed(0)} ms vs ${registry.pull.skopeo.median.toFixed(0)} ms` });
   let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
   md += summaryMarkdown(results) + '\n';
   if (lookup) md += lookupMarkdown(lookup) + '\n';
@@ -125,6 +135,7 @@ try {
   if (cli) md += cliMarkdown(cli) + '\n';
   if (cache) md += cacheMarkdown(cache) + '\n';
   if (page) md += pageMarkdown(page) + '\n';
+  if (registry) md += registryMarkdown(registry) + '\n';
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const prefix = full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '';
@@ -137,7 +148,7 @@ try {
   md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
   // A subset (--only) does not replace the complete results.
   const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli, cache, page }, null, 2) + '\n');
+  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli, cache, page, registry }, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, outDir), md);
   process.stdout.write(md);
 } finally {

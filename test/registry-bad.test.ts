@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Engine, openImage, RegistryError } from '../src/index.js';
+import { Engine, openImage, RegistryError, View } from '../src/index.js';
+import { loadLazy } from '../src/registry/lazy.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 import { run } from './helpers/tools.js';
 
@@ -22,6 +23,7 @@ let manifest: Buffer;
 let manifestDigest: string;
 let blobs: Map<string, Buffer>;
 let layerDigest: string; // the largest layer
+let plain: { manifest: Buffer; digest: string; blobs: Map<string, Buffer> };
 
 test.before(async () => {
   work = mkdtempSync(join(tmpdir(), 'layerfs-registry-bad-'));
@@ -34,6 +36,12 @@ test.before(async () => {
   manifest = blobs.get(manifestDigest)!;
   const layers = (JSON.parse(manifest.toString()) as { layers: Array<{ digest: string; size: number }> }).layers;
   layerDigest = layers.reduce((a, b) => (b.size > a.size ? b : a)).digest;
+  const pdir = join(work, 'plain');
+  await run('mkdir', ['-p', pdir]);
+  await run('tar', ['-xf', join(FIXTURES, 'layers/oci-archive.tar'), '-C', pdir]);
+  const pindex = JSON.parse(readFileSync(join(pdir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const pblobs = new Map(readdirSync(join(pdir, 'blobs', 'sha256')).map((h) => [`sha256:${h}`, readFileSync(join(pdir, 'blobs', 'sha256', h))]));
+  plain = { digest: pindex.manifests[0]!.digest, manifest: pblobs.get(pindex.manifests[0]!.digest)!, blobs: pblobs };
 });
 
 test.after.always(() => { if (work) rmSync(work, { recursive: true, force: true }); });
@@ -47,6 +55,11 @@ async function serve(override?: Handler): Promise<{ host: string; seen: Seen[]; 
     const blob = m?.[1] === 'blobs' ? blobs.get(m[2]!) : undefined;
     if (override?.(req, res, blob)) return;
     if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+    const p = /^\/v2\/plain\/(manifests|blobs)\/(.+)$/.exec(req.url!);
+    if (p?.[1] === 'manifests') return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': plain.digest }).end(plain.manifest);
+    const pb = p?.[1] === 'blobs' ? plain.blobs.get(p[2]!) : undefined;
+    // This server has no Range support: every blob is a 200 with all its bytes.
+    if (pb) return void res.writeHead(200, { 'content-length': pb.length }).end(pb);
     if (m?.[1] === 'manifests') {
       return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': manifestDigest, 'content-length': manifest.length }).end(manifest);
     }
@@ -294,5 +307,23 @@ test('registry bad: a pull killed mid-blob leaves no torn blob, and the next pul
     t.is(srv.seen.filter((s) => s.url.endsWith(layerDigest)).at(-1)!.range, `bytes=${kept}-`);
     t.deepEqual(readFileSync(engine.state.blobPath(layerDigest)), blob);
     t.is(await truthOf(engine, r.image.id), truth('layers', 'rootfs.manifest'));
+  } finally { await srv.close(); }
+});
+
+test('registry lazy: without Range support an uncompressed layer is fetched whole (and stored) instead', async (t) => {
+  // (Ranged lazy reads block this thread until the bytes arrive, so they are tested against the
+  // real registry, another process: test/registry.test.ts. Here the Range probe gets a 200.)
+  const srv = await serve();
+  try {
+    const home = mkdtempSync(join(work, 'home-'));
+    const lazy = await loadLazy(`docker://${srv.host}/plain:latest`, { home });
+    const view = View.fromImage(lazy.image, { readOnly: true });
+    try {
+      t.is(view.manifest(), truth('layers', 'rootfs.manifest'));
+    } finally { view.close(); }
+    const layers = (JSON.parse(plain.manifest.toString()) as { layers: Array<{ digest: string }> }).layers;
+    t.true(layers.every((l) => existsSync(join(home, 'blobs', 'sha256', l.digest.slice(7)))));
+    t.is(lazy.rangeRequests, 0);
+    t.true(srv.seen.some((s) => s.range === 'bytes=0-65535' || /^bytes=0-\d+$/.test(s.range ?? '')), 'the probe asked for a range');
   } finally { await srv.close(); }
 });

@@ -88,3 +88,32 @@ test('registry credentials: the most specific auths key wins; legacy keys and do
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('registry tokens: one per scope, reused until expires_in (less a margin) has passed', async (t) => {
+  const { createServer } = await import('node:http');
+  const { TokenCache } = await import('../src/registry/auth.js');
+  const { Transport } = await import('../src/registry/http.js');
+  let life = 600;
+  let n = 0;
+  const server = createServer((req, res) => {
+    n++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t${n}`, expires_in: life }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const transport = new Transport(true);
+  try {
+    const realm = `http://127.0.0.1:${(server.address() as { port: number }).port}/token`;
+    const challenge = { scheme: 'bearer' as const, params: { realm, service: 's' } };
+    const cache = new TokenCache();
+    t.is(await cache.header(challenge, ['repository:a:pull'], undefined, transport), 'Bearer t1');
+    t.is(await cache.header(challenge, ['repository:a:pull'], undefined, transport), 'Bearer t1', 'reused');
+    t.is(await cache.header(challenge, ['repository:b:pull'], undefined, transport), 'Bearer t2', 'another scope, another token');
+    life = 2; // under the 5 s margin: expired as soon as it is issued
+    t.is(await cache.header(challenge, ['repository:c:pull'], undefined, transport), 'Bearer t3');
+    t.is(await cache.header(challenge, ['repository:c:pull'], undefined, transport), 'Bearer t4', 'an expired token is asked for again');
+    t.is(cache.fetches, 4);
+  } finally {
+    await transport.close();
+    server.close();
+  }
+});

@@ -15,10 +15,12 @@ import { open, rm, stat } from 'node:fs/promises';
 import type { BlobStore } from './blob-store.js';
 import { repoScope, type RegistryClient } from './client.js';
 import { RegistryError } from './errors.js';
-import { header } from './http.js';
+import { discard, header } from './http.js';
 import type { Descriptor } from './manifest.js';
 
 const MAX_STALLS = 5;
+const WRITE_BATCH = 1 << 20;
+const FLUSH_MS = 200;
 
 async function hashPrefix(file: string, bytes: number): Promise<Hash> {
   const h = createHash('sha256');
@@ -68,22 +70,47 @@ export async function fetchBlob(
       } else {
         await client.fail(res, `blob ${d.digest}`);
       }
+      // Chunks are written in batches of WRITE_BATCH (one write per socket chunk is several times
+      // slower), and at least every FLUSH_MS, so a kill loses at most that much; `have` counts
+      // what is written, so a retry asks for the first byte not on disk. Writes run one at a time.
+      let batch: Buffer[] = [];
+      let batched = 0;
+      let inflight = 0;
+      let writing: Promise<void> = Promise.resolve();
+      const flush = (): Promise<void> => (writing = writing.then(async () => {
+        if (batched === 0) return;
+        const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+        batch = [];
+        batched = 0;
+        inflight = data.length;
+        await fh.write(data, 0, data.length, have);
+        hash.update(data);
+        have += data.length;
+        inflight = 0;
+      }));
+      const timer = setInterval(() => void flush().catch(() => undefined), FLUSH_MS);
       try {
         for await (const chunk of res.body) {
-          if (have + chunk.length > d.size) {
-            res.body.destroy();
-            throw new RegistryError('TOO_LONG', where, `the blob is longer than the ${d.size} bytes its descriptor gives; reading stopped at ${have + chunk.length}`);
+          const got = have + inflight + batched + chunk.length;
+          if (got > d.size) {
+            discard(res);
+            throw new RegistryError('TOO_LONG', where, `the blob is longer than the ${d.size} bytes its descriptor gives; reading stopped at ${got}`);
           }
-          await fh.write(chunk, 0, chunk.length, have);
-          hash.update(chunk);
-          have += chunk.length;
+          batch.push(chunk);
+          batched += chunk.length;
           fetched += chunk.length;
           client.count(chunk.length);
           onBytes?.(chunk.length);
+          if (batched >= WRITE_BATCH) await flush();
         }
+        await flush();
       } catch (e) {
         if (e instanceof RegistryError) throw e;
-        // A connection cut mid-body: ask again from where it stopped.
+        // A connection cut mid-body: keep what came, ask again from where it stopped.
+        await flush();
+      } finally {
+        clearInterval(timer);
+        await writing.catch(() => undefined);
       }
       // Progress is a byte never held before: a registry that restarts from 0 each time makes none.
       if (have > best) { best = have; stalls = 0; } else stalls++;

@@ -24,7 +24,7 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: AsyncIterable<Buffer> & { dump(): Promise<void>; text(): Promise<string>; destroy(e?: Error): void };
+  body: AsyncIterable<Buffer> & { dump(): Promise<void>; text(): Promise<string>; destroy(e?: Error): void; on(event: 'error', fn: (e: Error) => void): unknown };
   /** The URL that answered (after redirects). */
   url: string;
 }
@@ -78,11 +78,17 @@ export class Transport {
   }
 }
 
+/** Drops a body unread: the connection is closed, and the abort is not an uncaught error. */
+export function discard(res: HttpResponse): void {
+  res.body.on('error', () => undefined);
+  res.body.destroy();
+}
+
 /** Reads a body whole, refusing (and cutting off) one over `limit` bytes. */
 export async function readLimited(res: HttpResponse, limit: number, onOver: (n: number) => Error): Promise<Buffer> {
   const declared = Number(header(res, 'content-length'));
   if (Number.isFinite(declared) && declared > limit) {
-    res.body.destroy();
+    discard(res);
     throw onOver(declared);
   }
   const chunks: Buffer[] = [];
@@ -90,7 +96,7 @@ export async function readLimited(res: HttpResponse, limit: number, onOver: (n: 
   for await (const chunk of res.body) {
     n += chunk.length;
     if (n > limit) {
-      res.body.destroy();
+      discard(res);
       throw onOver(n);
     }
     chunks.push(chunk);

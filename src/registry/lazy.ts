@@ -19,7 +19,7 @@ import { fetchBlob } from './blobs.js';
 import { RegistryClient, repoScope } from './client.js';
 import { layoutIndex, resolveManifest } from './pull.js';
 import { BLOCK, RangeFetcher, RangeSource } from './range-source.js';
-import { readLimited } from './http.js';
+import { discard, readLimited } from './http.js';
 import { formatReference, parseReference } from './reference.js';
 import type { RemoteOptions, Transfer } from './store-image.js';
 
@@ -43,7 +43,7 @@ class RemoteStore implements ImageBlobStore {
 async function firstBlock(client: RegistryClient, repository: string, digest: string, length: number): Promise<Buffer | undefined> {
   const res = await client.request(`/v2/${repository}/blobs/${digest}`, [repoScope(repository, 'pull')], { headers: { range: `bytes=0-${length - 1}` } });
   if (res.status !== 206) {
-    res.body.destroy();
+    discard(res);
     return undefined;
   }
   const body = await readLimited(res, length, () => new Error('longer than asked')).catch(() => undefined);

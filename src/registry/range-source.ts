@@ -13,7 +13,9 @@
  *   or any error is a RegistryError from the read (the view shows it as the read failing);
  * - Authorization goes to the registry's origin only, never to a host a redirect leads to;
  * - the bytes are not verified against the digest (that needs every byte): lazy reads trust the
- *   registry for the bytes they read, which the README says.
+ *   registry for the bytes they read, which the README says;
+ * - the registry must not be served by the thread that reads (it is blocked while it waits): the
+ *   CLI reads lazily, the library's openImage(docker://...) fetches whole.
  */
 import { Worker } from 'node:worker_threads';
 import type { ByteSource } from '../source.js';

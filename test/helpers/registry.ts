@@ -12,8 +12,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 import bcrypt from 'bcryptjs';
-import { run } from './tools.js';
+
+/** A tool's stdout (or an error naming it); not tools.ts's run, so the bench can use this file without the fixtures. */
+async function run(cmd: string, args: string[]): Promise<string> {
+  try {
+    return (await promisify(execFile)(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 })).stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${(err.stderr || err.message).trim()}`);
+  }
+}
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
