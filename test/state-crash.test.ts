@@ -172,7 +172,7 @@ async function check(lane: Lane, lines: string[]): Promise<string[]> {
   return wrong;
 }
 
-test(`crash: ${RUNS} SIGKILLs at random moments leave the old state or the new one, and lose no fsynced volume data`, async (t) => {
+test(`crash: ${RUNS} SIGKILLs at points of the writer's progress leave the old state or the new one, and lose no fsynced volume data`, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'layerfs-crash-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   t.log(`seed ${SEED} (LAYERFS_CRASH_SEED), ${RUNS} runs (LAYERFS_CRASH_RUNS)`);
