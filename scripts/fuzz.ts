@@ -1,6 +1,6 @@
 /**
  * A property-based fuzzer for the archive reader (fast-check, seeded). It mutates the real fixture
- * archives (../shared/fixtures/images/*) and the layer tars inside them: bit flips, byte sets,
+ * archives (test/fixtures/*) and the layer tars inside them: bit flips, byte sets,
  * truncations, block duplications and removals, inserted headers (valid checksum, random fields).
  * Every mutant must either load (and then `view.manifest()` must not throw) or fail with an
  * ArchiveError or StateError; anything else (TypeError, RangeError, …) or a load slower than 5 s
@@ -29,7 +29,7 @@ import { openImage, openLayers } from '../src/index.js';
 import { readAll } from '../src/source.js';
 import { rawHeader } from './hostile-corpus.js';
 
-export const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/images/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const HANG_MS = 5000;
 
 export interface Seed { label: string; kind: 'image' | 'layers'; bytes: Buffer }

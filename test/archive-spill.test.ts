@@ -17,6 +17,7 @@ import { SpillWriter } from '../src/archive/spill.js';
 import { ArchiveError } from '../src/errors.js';
 import { loadLayers } from '../src/image/index.js';
 import { BufferSource, FileRegion } from '../src/source.js';
+import { requireOrSkip } from './helpers/require.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -122,7 +123,7 @@ test('SpillWriter: writes land in order; a failed write is thrown by drain and e
 test.serial('a full disk under the spill file is reported as ENOSPC, not as bad data, and leaves no descriptor open', async (t) => {
   const dir = tempDir(t);
   const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]).status === 0;
-  if (!mounted) return t.pass('SKIPPED: cannot mount a tmpfs here (needs root)');
+  if (!requireOrSkip(t, !mounted && 'cannot mount a tmpfs here (needs root)')) return;
   t.teardown(() => void spawnSync('umount', ['-l', dir]));
   const content = bigContent();
   const blobs = { gzip: tool('gzip', ['-c'], content), zstd: tool('zstd', ['-q', '-c'], content) };

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLayers } from '../src/index.js';
-import { FIXTURES } from './helpers/fixtures.js';
+import { FIXTURE_TOOLS } from './helpers/fixtures.js';
 
 test('OCI-13 xattrs of a GNU tar layer, empty and binary values included, equal the source tree', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-xattr-'));
@@ -20,7 +20,7 @@ test('OCI-13 xattrs of a GNU tar layer, empty and binary values included, equal 
 os.setxattr('${root}/f', 'user.empty', b'')
 os.setxattr('${root}/f', 'user.bin', bytes([0, 255, 10, 200]))`]);
     execFileSync('tar', ['--xattrs', "--xattrs-include=*", '--format=posix', '-C', root, '-cf', join(dir, 'l.tar'), 'f']);
-    const expected = execFileSync('python3', [join(FIXTURES, 'manifest.py'), '--no-root', root], { encoding: 'utf8' });
+    const expected = execFileSync('python3', [join(FIXTURE_TOOLS, 'manifest.py'), '--no-root', root], { encoding: 'utf8' });
     t.regex(expected, /user\.empty=0x$/m);
     const view = await openLayers([join(dir, 'l.tar')]);
     t.is(view.manifest(), expected);

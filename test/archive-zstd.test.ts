@@ -20,6 +20,7 @@ import { ArchiveError, type ArchiveErrorCode } from '../src/errors.js';
 import { loadLayers } from '../src/image/index.js';
 import { BufferSource } from '../src/source.js';
 import { tarOf } from './helpers/tar.js';
+import { requireOrSkip } from './helpers/require.js';
 
 type Ctx = import('ava').ExecutionContext;
 type Decoder = 'native' | 'js';
@@ -97,7 +98,7 @@ function contents(): Buffer[] {
 test('the decoder in use: libzstd when zstd-napi is built', (t) => {
   t.log(`decoder: ${zstdDecoder}`);
   if (nativeLoads) t.regex(zstdDecoder, /^libzstd 1\.\d+\.\d+ \(zstd-napi\)$/);
-  else t.is(zstdDecoder, 'fzstd');
+  else if (!requireOrSkip(t, 'zstd-napi is not built here: only the fzstd fallback decodes')) t.is(zstdDecoder, 'fzstd');
 });
 
 test('frames made by the zstd CLI decode to what zstd -dc outputs, alone and concatenated', async (t) => {
@@ -161,7 +162,7 @@ test('a stream cut short is TRUNCATED, as zstd -dc reports a premature end', asy
 });
 
 test('damaged data that zstd -dc refuses is BAD_COMPRESSION (libzstd also checks checksums)', async (t) => {
-  if (!nativeLoads) return t.pass('zstd-napi is not built here: fzstd checks no checksums');
+  if (!requireOrSkip(t, !nativeLoads && 'zstd-napi is not built here: fzstd checks no checksums')) return;
   const good = zstd(['-c'], contents()[3]);
   let refused = 0;
   for (let i = 0; i < 40; i++) {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/index.js';
-import { FIXTURES, IMAGES, steps, truth } from './helpers/fixtures.js';
+import { FIXTURE_TOOLS, FIXTURES, IMAGES, steps, truth } from './helpers/fixtures.js';
 import { manifestOf, run } from './helpers/tools.js';
 
 const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
@@ -253,7 +253,7 @@ test('find: regular files largest first, --larger-than and --name filter', async
 
 test('diff-images: added, removed and changed paths equal changes.py over the two rootfs manifests', async (t) => {
   for (const [a, b] of [['layers', 'whiteouts'], ['links', 'layers'], ['gnutar', 'umoci']] as const) {
-    const want = lines(await run('python3', [join(FIXTURES, 'changes.py'), join(FIXTURES, a, 'truth/rootfs.manifest'), join(FIXTURES, b, 'truth/rootfs.manifest')]));
+    const want = lines(await run('python3', [join(FIXTURE_TOOLS, 'changes.py'), join(FIXTURES, a, 'truth/rootfs.manifest'), join(FIXTURES, b, 'truth/rootfs.manifest')]));
     const r = await json(['diff-images', archive(a), archive(b, 'oci-archive-gzip.tar')]);
     // The diff shape (docs/json.md): podman's A/C/D, where changes.py says M.
     const got = r.map((x: any) => (x.kind === 'C' ? `M ${x.path} ${x.fields.join(',')}` : `${x.kind} ${x.path}`));

@@ -270,7 +270,8 @@ test('escape: a directory or a last name swapped for an escaping link by another
     fs.mkdirSync('/st');
     fs.writeFileSync('/st/last', 'inside');
     nodeFs.symlinkSync('../../outside/sentinel', path.join(j.root, 'st', 'last.lnk'));
-    const stop = new Int32Array(new SharedArrayBuffer(4));
+    // [0]: stop flag, [1]: swaps done. The race runs for so many swaps, not for so many ms.
+    const stop = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Worker(`
       const { renameSync } = require('node:fs');
       const { workerData: { root, stop } } = require('node:worker_threads');
@@ -283,6 +284,7 @@ test('escape: a directory or a last name swapped for an escaping link by another
           renameSync(at('sw'), at('sw.lnk'));
           renameSync(at('sw.dir'), at('sw'));
           swaps++;
+          Atomics.store(stop, 1, swaps);
         } catch {}
         try {
           renameSync(at('st/last'), at('st/last.file'));
@@ -296,9 +298,8 @@ test('escape: a directory or a last name swapped for an escaping link by another
     const swaps = new Promise<number>((resolve) => worker.once('message', resolve));
     await new Promise((resolve) => worker.once('online', resolve));
     const seen = new Set<string>();
-    const deadline = Date.now() + 400;
     let calls = 0;
-    for (let i = 0; Date.now() < deadline; i++) {
+    for (let i = 0; i < 100 || Atomics.load(stop, 1) < 50; i++) {
       const attempts: Array<() => unknown> = [
         () => seen.add(fs.readFileSync('/sw/sentinel', 'latin1')),
         () => fs.writeFileSync('/sw/sentinel', `race ${i}`),

@@ -53,9 +53,7 @@ test('the defaults, and resolveLimits merges and checks', (t) => {
 test('a zstd bomb (64 GiB from 2 MiB) stops at the limit', async (t) => {
   const bomb = zstdBomb(512 * 1024); // 512 Ki blocks of 128 KiB = 64 GiB
   t.true(bomb.length < 3 * 1024 * 1024);
-  const started = Date.now();
   const msg = await limit(t, loadLayers([bomb], { limits: { maxUncompressedBytes: 1024 * 1024 } }), '<buffer 1>', 'maxUncompressedBytes');
-  t.true(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
   t.is(msg, '<buffer 1>: layer 1/1: uncompressed size exceeds the limit of 1 MiB (limits.maxUncompressedBytes)');
   // Below the limit the same construction loads: 1 MiB of zeros is an empty tar.
   const img = await loadLayers([zstdBomb(8)], { limits: { maxUncompressedBytes: 1024 * 1024 } });
@@ -67,9 +65,7 @@ test('a zstd bomb (64 GiB from 2 MiB) stops at the limit', async (t) => {
 test('a gzip bomb (8 GiB from 8 MiB) stops at the limit, default and configured', async (t) => {
   const bomb = gzipBomb(8 * 1024);
   const file = temp(t, 'bomb.tar.gz', bomb);
-  const started = Date.now();
   await limit(t, loadLayers([file], { limits: { maxUncompressedBytes: 4 * 1024 * 1024 } }), file, 'maxUncompressedBytes');
-  t.true(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
 });
 
 test('the uncompressed total counts every layer together', async (t) => {

@@ -1,6 +1,6 @@
 /**
  * Hand-written differential scenarios, one per overlayfs rule (IDs from
- * shared/research/semantics.md §1, kernel observations from §8). Each runs on a real overlay mount,
+ * docs/rules.md: the OVL rules and the kernel observations). Each runs on a real overlay mount,
  * asserts the rule's key outcome on the KERNEL result, then runs on the emulator with every copy-up
  * strategy (full, metadata, chunked) and requires identical per-op results, merged tree and upper
  * layer. Skips visibly where overlayfs cannot be mounted.

@@ -2,8 +2,11 @@
  * The crash test: "a process killed at any moment leaves the old state or the new one, never a torn
  * one, and no volume data is lost". A child (test/helpers/state-crash-child.ts) rewrites a
  * container's record and layer.tar generation after generation, adds fsynced files to a volume,
- * and makes and removes scratch volumes, printing a line after each step; the parent SIGKILLs it
- * after a random delay, opens the state (which recovers what the kill left) and checks:
+ * and makes and removes scratch volumes, printing a line before and after each step; the parent
+ * SIGKILLs it at a point chosen from that progress (never from elapsed time, so a loaded machine
+ * changes nothing): after its n-th line, either while it stands still there (`pause`) or as soon as
+ * the parent has read the line while it goes on into the next step (`race`). Then the parent opens
+ * the state (which recovers what the kill left) and checks:
  * - the container is at the last generation the child reported committed, or the next one (old
  *   or new), and its record and layer.tar are a whole pair of one generation;
  * - every volume file the child reported fsynced, in this run or any earlier one, is there, whole;
@@ -11,7 +14,7 @@
  * - no scratch entry (.tmp-, .new-, .trash-, .blob-) is left, the lock is free, and volume content
  *   that looks like scratch is untouched.
  * Runs: LAYERFS_CRASH_RUNS (default 50) over 4 lanes, each a state home that every run continues
- * from. Kill delays come from LAYERFS_CRASH_SEED; the seed is logged.
+ * from. Kill points (line n, pause or race) come from LAYERFS_CRASH_SEED; the seed is logged.
  */
 import test from 'ava';
 import { mulberry32 } from './helpers/random.js';
@@ -20,7 +23,6 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { newId } from '../src/engine/records.js';
 import { State } from '../src/engine/state.js';
@@ -30,8 +32,14 @@ const CHILD = fileURLToPath(new URL('./helpers/state-crash-child.ts', import.met
 const RUNS = Number(process.env.LAYERFS_CRASH_RUNS ?? 50);
 const SEED = Number(process.env.LAYERFS_CRASH_SEED ?? 0x5eed0f);
 const LANES = 4;
-/** Kills land uniformly in this many ms after the child's "ready" (before its open). */
-const MAX_DELAY_MS = 200;
+/**
+ * Kill points: after line 1 ("ready", before the open) up to line MAX_LINE. One loop of the child
+ * prints 4 lines (committing, committed, syncing, synced), every third loop 4 more (a scratch
+ * volume), so MAX_LINE = 18 reaches the fourth generation and a scratch volume's removal.
+ */
+const MAX_LINE = 18;
+
+interface KillPoint { line: number; mode: 'pause' | 'race' }
 const NOW = '2025-01-02T03:04:05.000Z';
 /** Volume content named like the store's scratch, of a pid that is never alive: open must keep it. */
 const DECOYS = ['.tmp-99999999-0123abcd-mine', '.trash-99999999-0123abcd-mine', '.new-99999999-0123abcd-mine'];
@@ -63,21 +71,20 @@ async function newLane(root: string, n: number): Promise<Lane> {
   return { home, id, gen: 0, synced: [] };
 }
 
-/** Runs the child, SIGKILLs it `delay` ms after "ready", and returns every line it printed. */
-async function killedRun(lane: Lane, tag: string, delay: number): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import=tsx', CHILD, lane.home, lane.id, tag], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the child, SIGKILLs it once it has printed line `at.line`, and returns every line it printed. */
+async function killedRun(lane: Lane, tag: string, at: KillPoint): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import=tsx', CHILD, lane.home, lane.id, tag, String(at.line), at.mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   const closed = once(child, 'close');
-  const ready = new Promise<void>((res) => {
-    const check = () => { if (out.startsWith('ready\n')) { child.stdout.off('data', check); res(); } };
+  const reached = new Promise<void>((res) => {
+    const check = () => { if (out.split('\n').length > at.line) { child.stdout.off('data', check); res(); } };
     child.stdout.on('data', check);
     child.once('exit', () => res());
   });
-  await ready;
-  await sleep(delay);
+  await reached;
   child.kill('SIGKILL');
   // 'close': exited (and reaped) and every byte it wrote to the pipe has been read.
   const [, signal] = await closed as [number | null, NodeJS.Signals | null];
@@ -165,12 +172,12 @@ async function check(lane: Lane, lines: string[]): Promise<string[]> {
   return wrong;
 }
 
-test(`crash: ${RUNS} SIGKILLs at random moments leave the old state or the new one, and lose no fsynced volume data`, async (t) => {
+test(`crash: ${RUNS} SIGKILLs at points of the writer's progress leave the old state or the new one, and lose no fsynced volume data`, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'layerfs-crash-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   t.log(`seed ${SEED} (LAYERFS_CRASH_SEED), ${RUNS} runs (LAYERFS_CRASH_RUNS)`);
   const random = mulberry32(SEED);
-  const delays = Array.from({ length: RUNS }, () => Math.floor(random() * MAX_DELAY_MS));
+  const points = Array.from({ length: RUNS }, (): KillPoint => ({ line: 1 + Math.floor(random() * MAX_LINE), mode: random() < 0.5 ? 'pause' : 'race' }));
   const lanes = await Promise.all(Array.from({ length: LANES }, (_, n) => newLane(root, n)));
   const failures: string[] = [];
   const stats = { runs: 0, commits: 0, noCommit: 0, aheadOfReport: 0 };
@@ -183,24 +190,30 @@ test(`crash: ${RUNS} SIGKILLs at random moments leave the old state or the new o
       // An error (a state that does not even open) is a failure of this run; the lane stops, and
       // the others finish before the test ends and its directory is removed.
       try {
-        lines = await killedRun(lane, `r${run}`, delays[run]!);
+        lines = await killedRun(lane, `r${run}`, points[run]!);
         wrong = await check(lane, lines);
       } catch (e) {
-        failures.push(`run ${run} (lane ${n}, kill after ${delays[run]} ms, last line "${lines.at(-1)}"): ${(e as Error).stack}`);
+        failures.push(`run ${run} (lane ${n}, kill after line ${points[run]!.line}, ${points[run]!.mode}, last line "${lines.at(-1)}"): ${(e as Error).stack}`);
         return;
       }
       const reported = lines.filter((l) => l.startsWith('committed ')).length;
+      // The kill came after the chosen line, never before it: the progress decides, not the clock.
+      if (lines.length < points[run]!.line) failures.push(`run ${run}: killed after ${lines.length} lines, before line ${points[run]!.line}`);
+      if (points[run]!.mode === 'pause' && lines.length !== points[run]!.line) failures.push(`run ${run}: paused at line ${points[run]!.line} but printed ${lines.length}`);
       stats.runs++;
       stats.commits += reported;
       if (reported === 0) stats.noCommit++;
       if (lane.gen === before + reported + 1) stats.aheadOfReport++;
-      for (const w of wrong) failures.push(`run ${run} (lane ${n}, kill after ${delays[run]} ms, last line "${lines.at(-1)}"): ${w}`);
+      for (const w of wrong) failures.push(`run ${run} (lane ${n}, kill after line ${points[run]!.line}, ${points[run]!.mode}, last line "${lines.at(-1)}"): ${w}`);
     }
   }));
   t.log(`${stats.runs} runs, ${stats.commits} generations committed; killed before any commit: ${stats.noCommit}; ` +
     `killed after a commit point but before its report: ${stats.aheadOfReport}`);
   t.deepEqual(failures, []);
   t.is(stats.runs, RUNS);
-  // The runs must have done work to prove anything: many were killed inside their write loop.
-  t.true(stats.runs - stats.noCommit >= RUNS / 5, `only ${stats.runs - stats.noCommit} of ${RUNS} runs reached a commit`);
+  // The runs must have done work to prove anything: every run killed after a "committed" line
+  // reached a commit, whatever the machine's load (the kill points say how many that is).
+  const mustCommit = points.filter((p) => p.line >= 3).length;
+  t.true(stats.runs - stats.noCommit >= mustCommit, `${stats.runs - stats.noCommit} of ${RUNS} runs reached a commit; ${mustCommit} were killed after one`);
+  t.true(mustCommit >= RUNS / 2, 'most kill points lie after the first commit');
 });

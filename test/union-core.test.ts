@@ -1,6 +1,6 @@
 /**
  * Unit tests of the union core on hand-written layers. Each expectation comes from the rule named
- * in the test title (shared/research/semantics.md); the kernel differential suite checks the same
+ * in the test title (docs/rules.md); the kernel differential suite checks the same
  * rules against a real overlay mount.
  */
 import test from 'ava';

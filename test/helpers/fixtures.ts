@@ -1,16 +1,19 @@
 /**
- * The reference images in ../shared/fixtures/images (made by podman, buildah, skopeo, umoci and
- * GNU tar, with ground truth from podman and umoci). Tests read them in place and fail loudly when
- * they are missing.
+ * The reference images in test/fixtures, built by `npm run fixtures:build` (scripts/fixtures: buildah,
+ * podman, skopeo, umoci and GNU tar) with ground truth from podman and umoci; `npm run
+ * fixtures:verify` re-checks the committed truth. Tests read them in place.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/images/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+
+/** The fixtures' own tools (manifest.py, changes.py, entries.py) in scripts/fixtures. */
+export const FIXTURE_TOOLS = fileURLToPath(new URL('../../scripts/fixtures/', import.meta.url));
 
 if (!existsSync(join(FIXTURES, 'README.md'))) {
-  throw new Error(`the reference fixtures are missing: expected them at ${FIXTURES} (shared/ beside the project)`);
+  throw new Error(`the reference fixtures are missing: expected them at ${FIXTURES} (npm run fixtures:build makes them)`);
 }
 
 export const FORMATS = ['docker-archive.tar', 'oci-archive.tar', 'oci-archive-gzip.tar', 'oci-archive-zstd.tar'];

@@ -1,11 +1,14 @@
 /**
  * The writer that test/state-crash.test.ts kills with SIGKILL. Run with `node --import=tsx`:
- *   state-crash-child.ts <home> <container id> <run tag>
+ *   state-crash-child.ts <home> <container id> <run tag> <stop at line n> <pause|race>
  * It prints "ready" before it opens the state (so a kill can land in open's own recovery), then
- * loops, printing a line after each step is durable:
- *   committed <k>      the container's record and layer.tar are at generation k (putContainer)
- *   synced <file>      a new file in volume "data" is written and fsynced (file and directory)
+ * loops, printing a line before each step starts and after each step is durable:
+ *   committing <k> / committed <k>   putContainer of generation k begins / is durable
+ *   syncing <file> / synced <file>   a new file in volume "data": begun / written and fsynced
  *   created/filled/removing/removed <volume>   a scratch volume made, filled with 4 files, removed
+ * The kill point is chosen from this progress, never from elapsed time: with `pause` the child stops
+ * dead right after printing line n (the parent kills it there: an exact point between steps); with
+ * `race` it goes on, and the parent kills it as soon as it has read line n (inside the next step).
  * Contents are self-describing and checksummed (layerBlob, volumeFile below, which the parent
  * imports to check them), so the parent can tell a torn or mismatched state from a whole one.
  */
@@ -50,9 +53,15 @@ export function checkVolumeFile(name: string, text: string): void {
   if (v.sha !== sha256hex(v.name + v.payload)) throw new Error(`volume file ${name} fails its checksum`);
 }
 
+let said = 0;
+let stopAt = Infinity;
+let pause = false;
+
 function say(line: string): void {
   // Written synchronously to the pipe, so the parent has the line before the next step starts.
   process.stdout.write(`${line}\n`);
+  // `pause`: block the whole thread here (no timer, no I/O) until the parent's SIGKILL.
+  if (++said === stopAt && pause) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
 async function writeSynced(path: string, data: string): Promise<void> {
@@ -76,10 +85,12 @@ async function main(home: string, id: string, tag: string): Promise<void> {
     // The padding makes the record big (up to 1 MiB), so that writing it takes long enough for
     // kills to land inside the write: an in-place write would then be seen torn.
     const pad = 'p'.repeat(Math.floor(Math.random() * 1024 * 1024));
+    say(`committing ${gen}`);
     rec = await state.putContainer({ ...rec, labels: { gen: String(gen), blob: sha256hex(blob), pad } }, { 'layer.tar': blob });
     say(`committed ${gen}`);
 
     const name = `${tag}-${i}`;
+    say(`syncing ${name}`);
     await writeSynced(join(data, name), volumeFile(name));
     await fsyncDir(data);
     say(`synced ${name}`);
@@ -99,6 +110,8 @@ async function main(home: string, id: string, tag: string): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [home, id, tag] = process.argv.slice(2) as [string, string, string];
+  const [home, id, tag, at, mode] = process.argv.slice(2) as [string, string, string, string, string];
+  stopAt = Number(at);
+  pause = mode === 'pause';
   await main(home, id, tag);
 }

@@ -23,7 +23,6 @@ if (mode === 'hold') {
   await once(process.stdin, 'data');
   process.stdin.pause();
   const seen: number[] = [];
-  const first = Date.now();
   for (let i = 0; i < Number(n); i++) {
     await state.withLock(async () => {
       const vol = await state.getVolume('counter');
@@ -37,7 +36,7 @@ if (mode === 'hold') {
     // Work outside the lock, as a real caller has: the other process gets its turns.
     await sleep(2);
   }
-  console.log(JSON.stringify({ seen, first, last: Date.now() }));
+  console.log(JSON.stringify({ seen }));
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -3,10 +3,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { FIXTURES } from './fixtures.js';
+import { FIXTURE_TOOLS } from './fixtures.js';
 
 const execFileP = promisify(execFile);
-const MANIFEST_PY = join(FIXTURES, 'manifest.py');
+const MANIFEST_PY = join(FIXTURE_TOOLS, 'manifest.py');
 
 export async function run(cmd: string, args: string[]): Promise<string> {
   try {

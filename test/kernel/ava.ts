@@ -6,6 +6,7 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { canMount, Scratch } from './mount.js';
 import { diffStrategy, explain, runKernel, STRATEGIES, type Case, type Outcome, type Strategy } from './harness.js';
+import { requireOrSkip } from '../helpers/require.js';
 
 export interface Env {
   scratch?: Scratch;
@@ -33,14 +34,9 @@ export function setup(test: TestFn): Env {
   return env;
 }
 
-/** Logs and returns true when the kernel side cannot run (the test then passes as a visible skip). */
+/** True when the kernel side cannot run: the test then fails in CI, or passes as a visible skip elsewhere. */
 export function skipped(t: ExecutionContext, env: Env): boolean {
-  if (env.noKernel) {
-    t.log(`SKIPPED: kernel overlayfs not available here (${env.noKernel}); run as root on Linux to compare with the kernel`);
-    t.pass();
-    return true;
-  }
-  return false;
+  return !requireOrSkip(t, env.noKernel && `kernel overlayfs not available here (${env.noKernel}); run as root on Linux to compare with the kernel`);
 }
 
 /**
