@@ -25,9 +25,9 @@ import type { CopyUpStrategy } from '../union/state.js';
 import { View } from '../view.js';
 import { mountOverlay } from './overlay.js';
 
-export type BenchOp = 'write' | 'chmod' | 'append' | 'truncate';
-export const BENCH_OPS: readonly BenchOp[] = ['write', 'chmod', 'append', 'truncate'];
-export const BENCH_STRATEGIES: readonly CopyUpStrategy[] = ['full', 'metadata', 'chunked'];
+export type { BenchOp } from './names.js';
+import type { BenchOp } from './names.js';
+export { BENCH_OPS, BENCH_STRATEGIES } from './names.js';
 export const KERNEL_PEERS = [['kernel', []], ['kernel volatile,metacopy=on', ['volatile', 'metacopy=on']]] as const;
 
 export interface BenchRow {

@@ -124,8 +124,8 @@ export async function loadStore(store: BlobStore, format: ImageFormat, res: Reso
   }
 }
 
-/** Go's GOARCH names, as image configs spell them. */
-export const GOARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+export { GOARCH } from '../core/platform.js';
+import { GOARCH } from '../core/platform.js';
 
 /**
  * Plain layer tarballs, bottom first: tar, tar.gz or tar.zst (sniffed), as paths or in-memory

@@ -7,7 +7,7 @@
  * - attestation manifests (`unknown/unknown`) are never images;
  * - no match is NO_PLATFORM listing what the index offers.
  */
-import { GOARCH } from '../image/index.js';
+import { GOARCH } from '../core/platform.js';
 import { RegistryError } from './errors.js';
 import type { Descriptor, Platform } from './manifest.js';
 

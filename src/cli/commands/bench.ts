@@ -8,9 +8,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { BENCH_OPS, BENCH_STRATEGIES, copyUpBench, largestFiles, pathProblem, type BenchOp, type BenchRow } from '../../bench/copyup.js';
-import { barChart } from '../../bench/svg.js';
+import type { BenchRow } from '../../bench/copyup.js';
+import { BENCH_OPS, BENCH_STRATEGIES, type BenchOp } from '../../bench/names.js';
 import type { CopyUpStrategy } from '../../union/state.js';
 import { humanSize, printJson, UsageError } from '../output.js';
 import { globals, openStack } from './explore-common.js';
@@ -26,7 +25,8 @@ function listArg<T extends string>(text: string | undefined, all: readonly T[], 
 
 const ms = (v: number): string => (v < 1 ? `${(v * 1000).toFixed(1)} µs` : `${v.toFixed(2)} ms`);
 
-function chart(rows: BenchRow[]): string {
+async function chart(rows: BenchRow[]): Promise<string> {
+  const { barChart } = await import('../../bench/svg.js');
   return barChart('layerfs bench: first change of a file (median, min–max)', 'ms', rows.map((r) => ({
     label: `${r.path.split('/').pop()} ${r.op} ${r.how}`, value: r.ms.median, min: r.ms.min, max: r.ms.max, group: r.how,
   })), true);
@@ -50,6 +50,9 @@ export function registerBench(program: Command): void {
       const ops = listArg<BenchOp>(opts.ops, BENCH_OPS, '--ops');
       const repeat = Number(opts.repeat);
       if (!/^\d+$/.test(opts.repeat) || repeat < 1 || repeat > 1000) throw new UsageError(`--repeat must be a whole number 1..1000, got ${JSON.stringify(opts.repeat)}`);
+      // The engine, the benchmark and the bar load when the command runs, not for --help (CLI-7).
+      const { copyUpBench, largestFiles, pathProblem } = await import('../../bench/copyup.js');
+      const { default: cliProgress } = await import('cli-progress');
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       const image = stack.image;
       try {
@@ -69,7 +72,7 @@ export function registerBench(program: Command): void {
           },
         }).finally(() => bar?.stop());
         if (res.kernelSkipped) process.stderr.write(`layerfs: --kernel: ${res.kernelSkipped}\n`);
-        if (opts.svg) writeFileSync(opts.svg, chart(res.rows));
+        if (opts.svg) writeFileSync(opts.svg, await chart(res.rows));
         if (g.json) return printJson({ image: ref, repeat, rows: res.rows, ...(res.kernelSkipped ? { kernelSkipped: res.kernelSkipped } : {}) });
         printTable(g.out, ['PATH', 'SIZE', 'HOW', 'OP', 'MEDIAN', 'RANGE', 'COPIED', 'MEMORY'], res.rows.map((r) => [
           r.path, humanSize(r.size), r.how, r.op, ms(r.ms.median), `${ms(r.ms.min)}–${ms(r.ms.max)}`, humanSize(r.bytesCopied), r.memoryAdded === undefined ? 'n/a' : humanSize(r.memoryAdded),

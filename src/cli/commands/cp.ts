@@ -6,7 +6,6 @@
  */
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { copyIn, copyInTar, copyOut, copyOutTar, splitCopyArg } from '../../engine/copy.js';
 import { UsageError } from '../output.js';
 import { openEngine, refuseRunning } from './run-container.js';
 
@@ -32,6 +31,8 @@ must exist; DEST/ must be an existing directory). A directory becomes DEST when 
 inside DEST under its own name when DEST is a directory, or gives DEST its contents with SRC/. ;
 a directory onto a file is refused. Symlinks are copied as links; modes and times are kept.`)
     .action(async (srcArg: string, destArg: string, opts: { archive?: boolean }, cmd: Command) => {
+      // The engine loads when the command runs, not for --help (CLI-7).
+      const { copyIn, copyInTar, copyOut, copyOutTar, splitCopyArg } = await import('../../engine/copy.js');
       const src = splitCopyArg(srcArg);
       const dest = splitCopyArg(destArg);
       if ((src.container === undefined) === (dest.container === undefined)) {

@@ -12,7 +12,6 @@
  */
 import type { Command } from 'commander';
 import { StateError } from '../../errors.js';
-import { imageJson, historyRows } from '../../explore/image-info.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { openStack } from './explore-common.js';
 import { ago, printTable } from './lifecycle-table.js';
@@ -29,6 +28,7 @@ async function storedTags(cmd: Command, ref: string, fallback: string[]): Promis
 export async function imageInspect(refs: string[], _opts: unknown, cmd: Command): Promise<void> {
   // A docker:// image: its manifest and config only (src/cli/commands/image-info.ts).
   if (refs.length === 1 && refs[0]!.startsWith('docker://')) return (await import('./image-info.js')).remoteInspect(refs[0]!, cmd);
+  const { imageJson } = await import('../../explore/image-info.js');
   const out = [];
   for (const ref of refs) {
     const stack = await openStack(ref, cmd);
@@ -68,6 +68,7 @@ export function registerImageVerbs2(program: Command): void {
       if (ref.startsWith('docker://')) return (await import('./image-info.js')).remoteHistory(ref, cmd);
       const stack = await openStack(ref, cmd);
       try {
+        const { historyRows } = await import('../../explore/image-info.js');
         const rows = historyRows(stack.image);
         if (g.json) return printJson(rows);
         const cut = (s: string, n: number) => (opts.trunc && s.length > n ? s.slice(0, n - 1) + '…' : s);

@@ -9,7 +9,7 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Engine } from '../../engine/engine.js';
-import { addTags, type TagMove } from '../../engine/images.js';
+import type { TagMove } from '../../engine/images.js';
 import type { ImageRecord } from '../../engine/records.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { ago, printTable } from './lifecycle-table.js';
@@ -17,6 +17,7 @@ import { openEngine } from './run-container.js';
 
 /** Puts `tag` on the image `rec` (rewriting its record), taking it off any other image first. */
 export async function tagImage(engine: Engine, rec: ImageRecord, tag: string): Promise<ImageRecord> {
+  const { addTags } = await import('../../engine/images.js');
   return (await addTags(engine.state, rec, [tag])).image;
 }
 

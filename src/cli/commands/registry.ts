@@ -5,13 +5,8 @@
  * size (a summary line, or `--json`); pull and push show a bar per image on a TTY.
  */
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { RegistryClient, repoScope } from '../../registry/client.js';
-import { saveCredentials } from '../../registry/credentials.js';
-import { RegistryError } from '../../registry/errors.js';
+import type { SingleBar } from 'cli-progress';
 import { parsePlatform } from '../../registry/platform.js';
-import { pushImage } from '../../registry/push.js';
-import { parseReference } from '../../registry/reference.js';
 import type { RemoteOptions, Transfer } from '../../registry/store-image.js';
 import { humanSize, printJson, UsageError } from '../output.js';
 import { openEngine } from './run-container.js';
@@ -34,9 +29,11 @@ export function transferLine(t: Transfer): string {
 }
 
 /** A bar (bytes and rate) on stderr when it is a TTY; nothing otherwise. */
-function progressBar(label: string): { onProgress?: (done: number, total: number) => void; stop(): void } {
+async function progressBar(label: string): Promise<{ onProgress?: (done: number, total: number) => void; stop(): void }> {
   if (!process.stderr.isTTY) return { stop: () => undefined };
-  let bar: cliProgress.SingleBar | undefined;
+  // Loaded when a command runs: --help loads no progress bar (CLI-7).
+  const { default: cliProgress } = await import('cli-progress');
+  let bar: SingleBar | undefined;
   const t0 = Date.now();
   return {
     onProgress: (done, total) => {
@@ -63,7 +60,7 @@ export function registerRegistry(program: Command): void {
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as RemoteFlags;
       const engine = await openEngine(cmd);
-      const bar = progressBar(ref);
+      const bar = await progressBar(ref);
       try {
         const r = await engine.pull(ref, { ...remoteOptions(cmd), onProgress: bar.onProgress });
         bar.stop();
@@ -85,8 +82,9 @@ export function registerRegistry(program: Command): void {
       const chunkSize = opts.chunkSize === undefined ? undefined : Number(opts.chunkSize);
       if (chunkSize !== undefined && !(Number.isSafeInteger(chunkSize) && chunkSize > 0)) throw new UsageError(`--chunk-size must be a positive byte count, got ${JSON.stringify(opts.chunkSize)}`);
       const engine = await openEngine(cmd);
-      const bar = progressBar(ref);
+      const bar = await progressBar(ref);
       try {
+        const { pushImage } = await import('../../registry/push.js');
         const r = await pushImage(engine.state, image, ref, { ...remoteOptions(cmd), chunkSize, onProgress: bar.onProgress });
         bar.stop();
         if (g.json) return printJson(r);
@@ -107,6 +105,10 @@ export function registerRegistry(program: Command): void {
       const password = opts.password ?? (await readStdin()).replace(/\r?\n$/, '');
       if (password === '') throw new UsageError('no password: give --password or pipe it on stdin');
       // Checked by asking for a token the way a pull would, so a wrong password is refused here.
+      const { RegistryClient, repoScope } = await import('../../registry/client.js');
+      const { RegistryError } = await import('../../registry/errors.js');
+      const { parseReference } = await import('../../registry/reference.js');
+      const { saveCredentials } = await import('../../registry/credentials.js');
       const ref = parseReference(`docker://${registry}/layerfs-login-check:latest`);
       const client = RegistryClient.for(ref, { ...remoteOptions(cmd), creds: `${opts.username}:${password}` });
       try {
