@@ -1,5 +1,5 @@
 /**
- * The manifest format of the reference fixtures (shared/fixtures/images/README.md, manifest.py):
+ * The manifest format of the reference fixtures (test/fixtures/README.md, scripts/fixtures/manifest.py):
  * one line per path, sorted by raw path bytes, tab-separated
  * `path type mode uid gid size sha256 target linkgroup xattrs`. Tests compare views with the
  * truth files through it; users get it from `view.manifest()`.
