@@ -6,6 +6,7 @@
  * standard input reads nothing). It returns its exit status (0 when it returns nothing).
  */
 import { posix } from 'node:path';
+import { decodePrinted } from '../../archive/names.js';
 import type { Container } from '../../engine/container.js';
 import type { VolumeOrigin } from '../../engine/volume-origin.js';
 
@@ -68,7 +69,12 @@ export type Builtin = (ctx: ShellContext, args: string[]) => number | void;
 
 /** A path of the container, made absolute against the working directory. */
 export function abs(ctx: ShellContext, path: string): string {
-  return posix.resolve(ctx.cwd, path);
+  const p = posix.resolve(ctx.cwd, path);
+  // What ls and find print (`\xHH` for a byte that is not UTF-8) is accepted back: a path is
+  // tried as typed first, then decoded from that printed form (archive/names.ts decodePrinted).
+  if (!p.includes('\\') || ctx.container.fs.existsSync(p)) return p;
+  const decoded = decodePrinted(p);
+  return ctx.container.fs.existsSync(decoded) ? decoded : p;
 }
 
 /** A mistake in how a shell command was called: printed as `NAME: message`, status 2. */
