@@ -121,7 +121,7 @@ export class Engine {
 
   /** volume create: a new named volume (anonymous without a name); an existing name is refused. */
   async volumeCreate(name?: string, labels: Record<string, string> = {}): Promise<VolumeRecord> {
-    if (name !== undefined && (await this.state.getVolume(name))) throw new StateError('EXISTS', name, `a volume with this name already exists`);
+    if (name !== undefined && (await this.state.getVolume(name))) throw new StateError('EXISTS', name, `${name}: a volume with this name already exists`);
     const rec: VolumeRecord = { name: name ?? newId(), anonymous: name === undefined, created: new Date().toISOString(), labels };
     await this.state.putVolume(rec);
     return rec;
