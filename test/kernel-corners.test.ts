@@ -171,6 +171,22 @@ scenario('OVL-25 a symlink target ending in "/" that names a file is ENOTDIR whe
     t.like(k.results[6], { ok: { type: 'symlink', size: 2 } });
   });
 
+scenario('OVL-25 open with O_CREAT does not look up a last name that a link target gave a trailing slash: EISDIR',
+  [[file('f', 'data'), symlink('a', 'b/x'), symlink('c', 'a/'), symlink('d', 'f/')]],
+  [{ op: 'writeFile', path: '/c', data: 'x' }, { op: 'open', fd: 1, path: '/c', flags: ['O_RDONLY'] },
+    { op: 'open', fd: 2, path: '/c', flags: ['O_WRONLY', 'O_CREAT', 'O_EXCL'] }, { op: 'open', fd: 3, path: '/a/', flags: ['O_WRONLY', 'O_CREAT', 'O_EXCL'] },
+    { op: 'open', fd: 4, path: '/d', flags: ['O_RDONLY'] }, { op: 'writeFile', path: '/d', data: 'x' },
+    { op: 'open', fd: 5, path: '/a/', flags: ['O_WRONLY', 'O_CREAT', 'O_NOFOLLOW'] }],
+  (k, t) => {
+    t.deepEqual(k.results[0], err('EISDIR'));
+    t.deepEqual(k.results[1], err('ENOENT'));
+    t.deepEqual(k.results[2], err('EEXIST'));
+    t.deepEqual(k.results[3], err('EISDIR'));
+    t.deepEqual(k.results[4], err('ENOTDIR'));
+    t.deepEqual(k.results[5], err('EISDIR'));
+    t.deepEqual(k.results[6], err('EISDIR'));
+  });
+
 scenario('OVL-25 lstat of a symlink reports the byte length of its target (é中 is 5 bytes)',
   [[file('é中', 'u'), symlink('u', 'é中'), dir('d')]],
   [{ op: 'lstat', path: '/u' }, { op: 'readlink', path: '/u' }, { op: 'readFile', path: '/u' },

@@ -13,7 +13,7 @@
  * - a scratch volume reported filled is there whole, or (once its removal began) gone; never half;
  * - no scratch entry (.tmp-, .new-, .trash-, .blob-) is left, the lock is free, and volume content
  *   that looks like scratch is untouched.
- * Runs: LAYERFS_CRASH_RUNS (default 50) over 4 lanes, each a state home that every run continues
+ * Runs: LAYERFS_CRASH_RUNS (default 15 in npm test, 100 in npm run test:slow) over 4 lanes, each a state home that every run continues
  * from. Kill points (line n, pause or race) come from LAYERFS_CRASH_SEED; the seed is logged.
  */
 import test from 'ava';
@@ -29,7 +29,7 @@ import { State } from '../src/engine/state.js';
 import { checkVolumeFile, layerBlob, layerGen, sha256hex } from './helpers/state-crash-child.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/state-crash-child.ts', import.meta.url));
-const RUNS = Number(process.env.LAYERFS_CRASH_RUNS ?? 50);
+const RUNS = Number(process.env.LAYERFS_CRASH_RUNS ?? 15);
 const SEED = Number(process.env.LAYERFS_CRASH_SEED ?? 0x5eed0f);
 const LANES = 4;
 /**

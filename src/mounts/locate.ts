@@ -8,7 +8,7 @@
 import { constants as C } from 'node:fs';
 import type { StatInfo } from '../fs/core.js';
 import type { MountTable, Placed } from './table.js';
-import { wantsDir } from '../core/path-rules.js';
+import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
 
 
 export interface Located extends Placed {
@@ -24,7 +24,7 @@ const isDir = (st: StatInfo) => (st.mode & C.S_IFMT) === C.S_IFDIR;
 const isLink = (st: StatInfo) => (st.mode & C.S_IFMT) === C.S_IFLNK;
 
 /** Failures come back as an errno code, for the caller to throw with its own syscall and path. */
-export function locate(table: MountTable, path: string, follow: boolean | 'never'): Located | string {
+export function locate(table: MountTable, path: string, follow: Follow): Located | string {
   if (path === '') return 'ENOENT';
   const raw = path.split('/');
   let slash = raw.length > 1 && (raw[raw.length - 1] === '' || raw[raw.length - 1] === '.');
@@ -49,7 +49,7 @@ export function locate(table: MountTable, path: string, follow: boolean | 'never
       if (last) return { ...placed, parts, slash, dots };
       return 'ENOENT';
     }
-    if (isLink(st) && (!last || follow === true || (slash && follow !== 'never'))) {
+    if (isLink(st) && (!last || followsLast(follow, slash))) {
       if (++hops > table.maxHops) return 'ELOOP';
       const target = placed.mount.core.readlink(placed.rel);
       if (target === '') return 'ENOENT';

@@ -9,6 +9,7 @@
 import { constants as C } from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
+import { openFollow, type Follow } from '../core/path-rules.js';
 import { FsError, fsError } from '../errors.js';
 import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
 import { locate, type Located } from './locate.js';
@@ -42,7 +43,7 @@ export class MountCore implements Core {
     }
   }
 
-  private at(path: string, follow: boolean | 'never', syscall: string, dest?: string): Located {
+  private at(path: string, follow: Follow, syscall: string, dest?: string): Located {
     const loc = locate(this.table, path, follow);
     if (typeof loc === 'string') throw fsError(loc, syscall, path, dest);
     return loc;
@@ -181,7 +182,7 @@ export class MountCore implements Core {
   open(path: string, flags: number, mode: number): number {
     if (flags & O_PATH) flags = pathOnly(flags);
     const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
-    const loc = this.at(path, !(excl || flags & C.O_NOFOLLOW), 'open');
+    const loc = this.at(path, openFollow(flags), 'open');
     const changes = (flags & 3) !== C.O_RDONLY || (flags & C.O_TRUNC) !== 0 || (!loc.st && (flags & C.O_CREAT) !== 0);
     if (changes && !(excl && loc.st)) this.writable(loc, 'open', path);
     const rel = loc.rel + (loc.slash ? '/' : '');

@@ -7,6 +7,7 @@
  */
 import { constants as C } from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
+import { openFollow } from '../core/path-rules.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
 import { fsError } from '../errors.js';
 import { BufferData } from '../layer/data.js';
@@ -36,9 +37,7 @@ export class FileTable {
     const acc = flags & 3;
     const writing = acc !== C.O_RDONLY;
     const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
-    // With O_CREAT and a trailing slash the last component is not even followed: EISDIR below.
-    const creatSlash = (flags & C.O_CREAT) !== 0 && /\/\.?$/.test(path);
-    const loc = resolve(s, path, creatSlash ? 'never' : !(excl || flags & C.O_NOFOLLOW), 'open');
+    const loc = resolve(s, path, openFollow(flags), 'open');
     // Linux: O_CREAT on the root, '.' or '..' is EEXIST with O_EXCL, else EISDIR; with a trailing
     // slash it is EISDIR whatever is there.
     if (flags & C.O_CREAT && (loc.dots || loc.names.length === 0)) throw fsError(excl ? 'EEXIST' : 'EISDIR', 'open', path);

@@ -6,7 +6,7 @@
 import { fsError } from '../errors.js';
 import { Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
-import { wantsDir } from '../core/path-rules.js';
+import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
 
 
 export function inodeOf(o: Obj): Inode {
@@ -65,7 +65,7 @@ export function locPath(loc: Loc): string {
  * name itself (unlink, rmdir, rename: `'never'`), where `link/` is ENOTDIR as on Linux. Missing intermediate components
  * are ENOENT, a non-directory in the middle is ENOTDIR, too many symlinks ELOOP.
  */
-export function resolve(s: UnionState, path: string, follow: boolean | 'never', syscall: string): Loc {
+export function resolve(s: UnionState, path: string, follow: Follow, syscall: string): Loc {
   const loc = walk(s, path, follow);
   if (typeof loc === 'string') throw fsError(loc, syscall, path);
   return loc;
@@ -75,7 +75,7 @@ export function resolve(s: UnionState, path: string, follow: boolean | 'never', 
  * The walk itself. Failures come back as an errno code rather than thrown: creating an Error costs
  * more than the whole lookup, and `exists`/`statSync(…, { throwIfNoEntry: false })` are hot paths.
  */
-export function walk(s: UnionState, path: string, follow: boolean | 'never'): Loc | string {
+export function walk(s: UnionState, path: string, follow: Follow): Loc | string {
   if (path === '') return 'ENOENT';
   let parts = path.split('/');
   let slash = parts.length > 1 && (parts[parts.length - 1] === '' || parts[parts.length - 1] === '.');
@@ -105,7 +105,7 @@ export function walk(s: UnionState, path: string, follow: boolean | 'never'): Lo
       return 'ENOENT';
     }
     const ino = inodeOf(child);
-    if (ino.type === 'symlink' && (!last || follow === true || (slash && follow !== 'never'))) {
+    if (ino.type === 'symlink' && (!last || followsLast(follow, slash))) {
       if (++hops > s.maxHops) return 'ELOOP';
       const target = ino.target;
       if (target === '') return 'ENOENT';
