@@ -155,3 +155,84 @@ test('the README command-line session prints what it shows: the prompt, the mess
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * Every `npx layerfs …` line of the README's ```sh blocks under "## Command line" runs as written,
+ * in order, in a scratch directory (with `images/` of this checkout, a `site/` and `oci-dir/` made
+ * by skopeo), on a fresh home, stdin closed (so a shell line sees end of input). IMAGE, IMAGE_A and
+ * IMAGE_B stand for images. Each exits 0, and what the main ones print or write is checked against
+ * GNU tar and skopeo on the same archive.
+ */
+test('the README command-line examples run as written and do what their comments say', (t) => {
+  const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+  const section = /## Command line\n([\s\S]*?)\n## /.exec(readme)![1]!;
+  const lines = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.trimEnd().split('\n'));
+  const commands = lines.flatMap((l) => l.replace(/\s+#.*$/, '').split(/; (?=npx layerfs )/)).map((c) => c.trim());
+  t.true(commands.length >= 25, `found ${commands.length} commands`);
+  t.true(commands.every((c) => c.startsWith('npx layerfs ')), commands.filter((c) => !c.startsWith('npx layerfs ')).join('\n'));
+
+  const dir = mkdtempSync(join(tmpdir(), 'layerfs-readme-sh-'));
+  const home = join(dir, 'home');
+  const sample = `${ROOT}/images/sample.tar`;
+  const other = `${ROOT}/test/fixtures/layers/docker-archive.tar`;
+  const sh = (cmd: string, input?: Buffer) => spawnSync('bash', ['-c', cmd], { cwd: dir, input, encoding: 'buffer', env: { ...process.env, LAYERFS_HOME: home, NO_COLOR: '1' } });
+  try {
+    execFileSync('ln', ['-s', `${ROOT}/images`, join(dir, 'images')]);
+    execFileSync('mkdir', ['-p', join(dir, 'site')]);
+    writeFileSync(join(dir, 'site', 'index.html'), 'from the host\n');
+    execFileSync('skopeo', ['copy', '-q', `docker-archive:${sample}`, `oci:${join(dir, 'oci-dir')}`]);
+
+    // Ground truth: each layer's tar, by GNU tar from the docker archive's manifest.
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', sample, 'manifest.json'], { encoding: 'utf8' })) as Array<{ Layers: string[] }>;
+    const layerTar = (n: number) => execFileSync('tar', ['-xOf', sample, manifest[0]!.Layers[n - 1]!], { maxBuffer: 64 << 20 });
+    const member = (tarBytes: Buffer, name: string) => execFileSync('tar', ['-xOf', '-', name], { input: tarBytes });
+    const names = (tarBytes: Buffer) => execFileSync('tar', ['-tf', '-'], { input: tarBytes, encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${sample}`], { encoding: 'utf8' })) as { config: Record<string, unknown>; history: Array<{ created_by: string }> };
+
+    const out = new Map<string, string>();
+    for (const c of commands) {
+      const cmd = c.replace(/^npx layerfs /, `"${process.execPath}" "${ROOT}/bin/layerfs.js" `)
+        .replace(/\bIMAGE_A\b/, sample).replace(/\bIMAGE_B\b/, other).replace(/\bIMAGE\b/, sample);
+      const r = sh(`${cmd} </dev/null`);
+      t.is(r.status, 0, `${c}\n${r.stderr.toString()}`);
+      out.set(c.slice('npx layerfs '.length), r.stdout.toString('latin1'));
+      // What the verbs block's comments promise, checked as the session goes.
+      if (c.includes('cp ./site/. app:/srv/www')) {
+        t.is(sh(`"${process.execPath}" "${ROOT}/bin/layerfs.js" cp app:/srv/www/index.html - | tar -xOf -`).stdout.toString(), 'from the host\n');
+      }
+    }
+    const get = (prefix: string) => [...out].find(([k]) => k.startsWith(prefix))?.[1] ?? '';
+
+    t.is(get('cat images/sample.tar /etc/motd --layer 1'), member(layerTar(1), 'etc/motd').toString('latin1'));
+    t.regex(get('inspect --ci'), /^CI: PASS$/m);
+    t.deepEqual(names(readFileSync(join(dir, 'layer2.tar'))), names(layerTar(2)));
+    const flat = readFileSync(join(dir, 'flat.tar'));
+    t.deepEqual(member(flat, 'etc/motd'), member(layerTar(2), 'etc/motd'), 'export has the top layer\'s motd');
+    t.true(get('run --rm -c').startsWith(member(layerTar(2), 'etc/motd').toString('latin1')));
+    t.regex(get('run --rm -c'), /index\.html/, 'the image volume /srv/www is seeded');
+    t.regex(get('ps -a'), /\bweb\b/);
+    t.regex(get('images'), /localhost\/web\s+v2|localhost\/web:v2/);
+    t.regex(get('volume ls'), /\bsite\b/);
+
+    const inspected = JSON.parse(get('image inspect')) as Array<{ Config: Record<string, unknown> }>;
+    for (const key of ['Env', 'Cmd', 'WorkingDir', 'Volumes'] as const) t.deepEqual(inspected[0]!.Config[key], config.config[key], key);
+    const history = get('history images/sample.tar').trimEnd().split('\n');
+    t.is(history.length, config.history.length + 1, history.join('\n'));
+    config.history.forEach((h, i) => t.true(history[history.length - 1 - i]!.includes(h.created_by.slice(0, 30)), h.created_by));
+
+    const motdTar = Buffer.from(get('cp app:/etc/motd -'), 'latin1');
+    t.deepEqual(names(motdTar), ['motd']);
+    t.deepEqual(member(motdTar, 'motd'), member(layerTar(2), 'etc/motd'));
+
+    // After the verbs block: the tag is gone, the image stays (prune spared it while app used it),
+    // the volume exists, the container does not.
+    const images = JSON.parse(sh(`"${process.execPath}" "${ROOT}/bin/layerfs.js" images --json`).stdout.toString()) as Array<{ tags?: string[]; RepoTags?: string[] }>;
+    const tags = images.flatMap((i) => i.tags ?? i.RepoTags ?? []);
+    t.false(tags.includes('localhost/app:v1'), tags.join(' '));
+    t.true(tags.includes('localhost/layerfs-sample:latest'), tags.join(' '));
+    t.regex(sh(`"${process.execPath}" "${ROOT}/bin/layerfs.js" volume ls`).stdout.toString(), /\bcache\b/);
+    t.notRegex(sh(`"${process.execPath}" "${ROOT}/bin/layerfs.js" ps -a`).stdout.toString(), /\bapp\b/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
