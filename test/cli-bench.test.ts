@@ -18,8 +18,9 @@ const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
 const ARCHIVE = join(FIXTURES, 'layers', 'docker-archive.tar');
 const CHUNK = 4096;
 
-function cli(args: string[], asNobody = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [cmd, argv] = asNobody ? ['setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
+// Without the capability to mount (uid 0 kept, so a checkout in a 0700 directory stays readable).
+function cli(args: string[], noCaps = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [cmd, argv] = noCaps ? ['setpriv', ['--bounding-set=-all', '--inh-caps=-all', process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
   return new Promise((resolve) => {
     execFile(cmd as string, argv as string[], { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });

@@ -134,12 +134,23 @@ export function pathProblem(image: LoadedImage, path: string): string | undefine
   return undefined;
 }
 
+/**
+ * Mounting overlayfs needs CAP_SYS_ADMIN, not uid 0 as such: read the effective capabilities (bit
+ * 21) where /proc says them, else fall back to the uid.
+ */
+function canMount(): boolean {
+  const status = nodeFs.existsSync('/proc/self/status') ? nodeFs.readFileSync('/proc/self/status', 'utf8') : '';
+  const caps = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  if (!caps) return process.getuid?.() === 0;
+  return ((BigInt(`0x${caps[1]}`) >> 21n) & 1n) === 1n;
+}
+
 export async function copyUpBench(image: LoadedImage, opts: BenchOptions): Promise<{ rows: BenchRow[]; kernelSkipped?: string }> {
   const sizes = new Map<string, number>();
   const probe = View.fromImage(image, { readOnly: true });
   for (const p of opts.paths) sizes.set(p, probe.fs.statSync(p).size as number);
   // Rule: --kernel without root says so and runs the rest.
-  const root = process.getuid?.() === 0;
+  const root = canMount();
   const kernelSkipped = opts.kernel && !root ? 'the kernel rows need root (to mount overlayfs); they were left out' : undefined;
   const kernel = opts.kernel && root;
   let lower: string | undefined;
