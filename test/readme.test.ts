@@ -7,7 +7,7 @@
 import test from 'ava';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -177,8 +177,8 @@ test('the README command-line examples run as written and do what their comments
   const other = `${ROOT}/test/fixtures/layers/docker-archive.tar`;
   const sh = (cmd: string, input?: Buffer) => spawnSync('bash', ['-c', cmd], { cwd: dir, input, encoding: 'buffer', env: { ...process.env, LAYERFS_HOME: home, NO_COLOR: '1' } });
   try {
-    execFileSync('ln', ['-s', `${ROOT}/images`, join(dir, 'images')]);
-    execFileSync('mkdir', ['-p', join(dir, 'site')]);
+    symlinkSync(`${ROOT}/images`, join(dir, 'images'));
+    mkdirSync(join(dir, 'site'));
     writeFileSync(join(dir, 'site', 'index.html'), 'from the host\n');
     execFileSync('skopeo', ['copy', '-q', `docker-archive:${sample}`, `oci:${join(dir, 'oci-dir')}`]);
 
