@@ -174,17 +174,37 @@ rtest('registry: push skips blobs the registry has, mounts across repositories, 
   try { t.is(back.manifest(), truth('links', 'rootfs.manifest')); } finally { back.close(); }
 });
 
-rtest('registry: history and image inspect of a docker:// image fetch its manifests and config only', async (t) => {
+rtest('registry: history and image inspect of a docker:// image fetch its manifests and config only, in the local shapes', async (t) => {
   const h = home();
-  const out = await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', `docker://${reg.host}/multi:latest`, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' });
-  const doc = JSON.parse(out.stdout) as { Id: string; Digest: string; Architecture: string; History: unknown[]; Layers: Array<{ digest: string }>; Transfer: { fetchedBytes: number; imageBytes: number } };
+  const ref = `docker://${reg.host}/multi:latest`;
+  const out = await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', ref, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' });
+  const [doc] = JSON.parse(out.stdout) as Array<Record<string, unknown> & { Id: string; Digest: string; RootFS: { Layers: string[] }; Config: Record<string, unknown>; Transfer: { fetchedBytes: number; imageBytes: number } }>;
   const indexDigest = sha(Buffer.from(await fetch(`http://${reg.host}/v2/multi/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } }).then(async (r) => new Uint8Array(await r.arrayBuffer()))));
-  const config = storedBlob(reg, doc.Id);
-  t.is(doc.Transfer.fetchedBytes, storedBlob(reg, indexDigest).length + storedBlob(reg, doc.Digest).length + config.length);
-  t.true(doc.Transfer.fetchedBytes < doc.Transfer.imageBytes);
-  t.is(doc.History.length, (JSON.parse(readFileSync(join(FIXTURES, 'whiteouts/truth/config.json'), 'utf8')) as { history: unknown[] }).history.length);
+  const config = storedBlob(reg, `sha256:${doc!.Id}`);
+  t.is(doc!.Transfer.fetchedBytes, storedBlob(reg, indexDigest).length + storedBlob(reg, doc!.Digest).length + config.length);
+  t.true(doc!.Transfer.fetchedBytes < doc!.Transfer.imageBytes);
   t.regex(out.stderr, /fetched .* of the image's/);
-  t.deepEqual(readdirSync(join(h, 'blobs', 'sha256')), [doc.Id.slice(7)], 'only the config is stored, no layer');
+  t.deepEqual(readdirSync(join(h, 'blobs', 'sha256')), [doc!.Id], 'only the config is stored, no layer');
+  // The local shape (docs/json.md): the same keys a local image has, the values the config podman wrote.
+  const truthConfig = JSON.parse(readFileSync(join(FIXTURES, 'whiteouts/truth/config.json'), 'utf8')) as { config: Record<string, unknown>; rootfs: { diff_ids: string[] }; history: Array<{ created_by?: string; empty_layer?: boolean }> };
+  const [local] = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', join(FIXTURES, 'whiteouts/oci-archive-gzip.tar')], { encoding: 'utf8' })).stdout) as Array<Record<string, unknown>>;
+  t.deepEqual(Object.keys(doc!).filter((k) => !['Digest', 'Transfer', 'Variant'].includes(k)).sort(), Object.keys(local!).filter((k) => k !== 'Size').sort());
+  t.is(doc!.Size, undefined, 'no layer was read, so the uncompressed size is not claimed');
+  t.deepEqual(doc!.RootFS.Layers, truthConfig.rootfs.diff_ids);
+  t.deepEqual(doc!.Config.Env, truthConfig.config.Env);
+  t.deepEqual(doc!.RepoTags, [`${reg.host}/multi:latest`]);
+
+  const hist = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, '--json', 'history', ref, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' })).stdout) as Array<{ id: string; createdBy: string; emptyLayer: boolean; size?: number; blobSize?: number; layer?: number }>;
+  t.deepEqual(hist.map((r) => [r.createdBy, r.emptyLayer]), truthConfig.history.map((r) => [r.created_by ?? '', r.empty_layer === true]).reverse());
+  t.is(hist[0]!.id, doc!.Id);
+  // Each layer's blob size is the one the registry stores for the manifest's layer.
+  const manifest = JSON.parse(storedBlob(reg, doc!.Digest).toString()) as { layers: Array<{ digest: string; size: number }> };
+  const made = hist.filter((r) => !r.emptyLayer).reverse();
+  t.deepEqual(made.map((r) => [r.layer, r.blobSize, r.size]), manifest.layers.map((l, i) => [i + 1, storedBlob(reg, l.digest).length, undefined]));
+  const localHist = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, '--json', 'history', join(FIXTURES, 'whiteouts/oci-archive-gzip.tar')], { encoding: 'utf8' })).stdout) as Array<Record<string, unknown>>;
+  t.deepEqual(hist.map((r) => Object.keys(r).filter((k) => k !== 'size').sort()), localHist.map((r) => Object.keys(r).filter((k) => k !== 'size').sort()));
+  const table = await execFileP(process.execPath, [BIN, '--home', h, 'history', ref, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' });
+  t.regex(table.stdout, /\(compressed\)/);
 });
 
 rtest('registry lazy: an uncompressed layer is read by Range requests: ls reads headers, cat reads the file', async (t) => {

@@ -61,12 +61,12 @@ export function registerInspect(program: Command): void {
       const stack = await openStack(ref, cmd, { tag: opts.tag as string | undefined });
       try {
         const { ciCheck, inspect } = await import('../../explore/inspect.js');
-        const { imageJson } = await import('../../explore/image-info.js');
+        const { imageJson, localFacts } = await import('../../explore/image-info.js');
         const r = inspect(stack);
         const ci = opts.ci ? ciCheck(r.waste, t) : undefined;
         if (ci && !ci.pass) process.exitCode = 1;
         // The image's config in the one image shape `image inspect` prints (docs/json.md).
-        if (out.json) return printJson({ ...r, ci, image: imageJson(stack.image) });
+        if (out.json) return printJson({ ...r, ci, image: imageJson(localFacts(stack.image)) });
         const w = r.waste;
         const lines: string[] = [];
         lines.push(`${paint(out, 'bold', 'Image')}: ${r.file} (${r.format}${r.tags.length ? `, ${r.tags.join(', ')}` : ''}), ${r.layers.length} layer(s)`);

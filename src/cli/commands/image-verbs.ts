@@ -13,30 +13,17 @@
 import type { Command } from 'commander';
 import { StateError } from '../../errors.js';
 import { humanSize, makeOut, printJson } from '../output.js';
-import { openStack } from './explore-common.js';
 import { ago, printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';
 
 const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
 
-/** The tags the state gives an image (an archive path keeps the archive's own). */
-async function storedTags(cmd: Command, ref: string, fallback: string[]): Promise<string[]> {
-  const engine = await openEngine(cmd);
-  return engine.state.resolveImage(ref).then((r) => r.tags, () => fallback);
-}
-
 export async function imageInspect(refs: string[], _opts: unknown, cmd: Command): Promise<void> {
-  // A docker:// image: its manifest and config only (src/cli/commands/image-info.ts).
-  if (refs.length === 1 && refs[0]!.startsWith('docker://')) return (await import('./image-info.js')).remoteInspect(refs[0]!, cmd);
-  const { imageJson } = await import('../../explore/image-info.js');
+  const [{ imageJson }, { imageFacts }] = await Promise.all([import('../../explore/image-info.js'), import('./image-info.js')]);
   const out = [];
   for (const ref of refs) {
-    const stack = await openStack(ref, cmd);
-    try {
-      out.push(imageJson(stack.image, await storedTags(cmd, ref, stack.image.tags)));
-    } finally {
-      stack.image.close();
-    }
+    const { facts, transfer } = await imageFacts(ref, cmd);
+    out.push({ ...imageJson(facts), ...(transfer ? { Transfer: transfer } : {}) });
   }
   printJson(out);
 }
@@ -65,20 +52,16 @@ export function registerImageVerbs2(program: Command): void {
     .option('--no-trunc', 'do not shorten the id and CREATED BY')
     .action(async (ref: string, opts: { trunc: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals();
-      if (ref.startsWith('docker://')) return (await import('./image-info.js')).remoteHistory(ref, cmd);
-      const stack = await openStack(ref, cmd);
-      try {
-        const { historyRows } = await import('../../explore/image-info.js');
-        const rows = historyRows(stack.image);
-        if (g.json) return printJson(rows);
-        const cut = (s: string, n: number) => (opts.trunc && s.length > n ? s.slice(0, n - 1) + '…' : s);
-        printTable(makeOut(g), ['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [
-          r.id === '<missing>' || !opts.trunc ? r.id : r.id.slice(0, 12), r.created ? ago(r.created) : '-',
-          cut(r.createdBy.replace(/\s+/g, ' '), 45), humanSize(r.size), r.comment,
-        ]));
-      } finally {
-        stack.image.close();
-      }
+      const [{ historyRows }, { imageFacts }] = await Promise.all([import('../../explore/image-info.js'), import('./image-info.js')]);
+      const rows = historyRows((await imageFacts(ref, cmd)).facts);
+      if (g.json) return printJson(rows);
+      const cut = (s: string, n: number) => (opts.trunc && s.length > n ? s.slice(0, n - 1) + '…' : s);
+      // A docker:// image's layers were not read: its SIZE is the compressed blob's, marked so.
+      const size = (r: (typeof rows)[number]) => (r.size !== undefined ? humanSize(r.size) : `${humanSize(r.blobSize ?? 0)} (compressed)`);
+      printTable(makeOut(g), ['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [
+        r.id === '<missing>' || !opts.trunc ? r.id : r.id.slice(0, 12), r.created ? ago(r.created) : '-',
+        cut(r.createdBy.replace(/\s+/g, ' '), 45), size(r), r.comment,
+      ]));
     });
 
   program.command('tag')
