@@ -104,12 +104,12 @@ try {
   }
   if (want('load')) {
     log('load (figure 3)');
-    load = await loadFigure(mode, full ? 5 : smoke ? 2 : 3, log);
+    load = await loadFigure(mode, full ? 5 : smoke ? 1 : 3, log);
   }
   let cli: CliResult | undefined;
   if (want('cli')) {
     log('command line (figure 4)');
-    cli = await cliFigure(mode, full ? 15 : smoke ? 3 : 9, log);
+    cli = await cliFigure(mode, full ? 15 : smoke ? 1 : 9, log);
   }
   if (want('cache')) {
     log('open cache (figure 5)');

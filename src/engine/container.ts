@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { Volume } from 'memfs';
+import type { Volume } from 'memfs';
 import { StateError } from '../errors.js';
 import type { LayerFs } from '../fs/node-fs.js';
 import { createFs } from '../fs/node-fs.js';
@@ -65,13 +65,15 @@ export class Container {
     private readonly layer: LoadedImage | undefined,
     readOnlyRoot: boolean,
     trees: Record<string, Volume>,
+    /** A new memfs tree for each tmpfs mount. */
+    newTmpfs: () => Volume,
     private baseBytes = record.blobs['layer.tar']?.size ?? 0,
   ) {
     this.journalBytes = record.blobs[JOURNAL]?.size ?? 0;
     this.since = Date.now();
     this.snapshot = this.changes().next;
     const mounts: TableMount[] = record.mounts.map((m) => {
-      if (m.type === 'tmpfs') return { target: m.target, readOnly: m.readOnly, kind: 'tmpfs', core: new MemfsCore(new Volume()) };
+      if (m.type === 'tmpfs') return { target: m.target, readOnly: m.readOnly, kind: 'tmpfs', core: new MemfsCore(newTmpfs()) };
       if (m.type === 'bind' && m.source.startsWith('memfs:')) {
         const tree = trees[m.source.slice(6)];
         if (!tree) throw new StateError('BAD_INPUT', m.source, `container ${record.name} binds ${m.source}: pass that memfs tree in trees when opening it`);

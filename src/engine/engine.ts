@@ -20,7 +20,7 @@ import { StateError } from '../errors.js';
 import { OpenCache } from '../cache/open-cache.js';
 import { loadImage, loadLayers, type LoadedImage } from '../image/index.js';
 import { normalizeRef } from '../image/select.js';
-import { openImage } from '../index.js';
+import { openImage } from '../open.js';
 import { copyTree } from '../mounts/copy-tree.js';
 import { HostCore } from '../mounts/host-core.js';
 import type { CopyUpStrategy } from '../union/state.js';
@@ -34,7 +34,7 @@ import { normalTarget } from './targets.js';
 import { checkKey, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
 import { isRegistryRef } from '../registry/reference.js';
-import { pullImage, type PullResult, type RemoteOptions } from '../registry/store-image.js';
+import type { PullResult, RemoteOptions } from '../registry/store-image.js';
 
 export interface MountSpec {
   type: 'volume' | 'bind' | 'tmpfs';
@@ -100,7 +100,9 @@ export class Engine {
   }
 
   /** `pull`: a registry image (docker://...) into the state; see src/registry/store-image.ts. */
-  pull(ref: string, opts: RemoteOptions = {}): Promise<PullResult> {
+  async pull(ref: string, opts: RemoteOptions = {}): Promise<PullResult> {
+    // The registry client is loaded by the commands that reach a registry only.
+    const { pullImage } = await import('../registry/store-image.js');
     return pullImage(this.state, ref, opts);
   }
 
@@ -326,7 +328,9 @@ export class Engine {
     const view = await this.openImageView(img, { upper });
     let container: Container | undefined;
     try {
-      container = new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {});
+      // memfs is loaded for a container with a tmpfs only.
+      const memfs = rec.mounts.some((m) => m.type === 'tmpfs') ? await import('memfs') : undefined;
+      container = new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {}, () => new memfs!.Volume());
       if (opts.start !== false) {
         await this.start(view, rec);
         // The mount points the start made are saved at once.

@@ -6,15 +6,17 @@
  */
 import { existsSync } from 'node:fs';
 import { OpenCache } from '../cache/open-cache.js';
-import { Engine, noSuchImage } from '../engine/engine.js';
 import { stateHome } from '../engine/home.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
 import { isRegistryRef } from '../registry/reference.js';
-import { loadLazy } from '../registry/lazy.js';
 import type { RemoteOptions, Transfer } from '../registry/store-image.js';
+
+// The state (Engine) and the registry client are loaded only when IMAGE needs them: an archive
+// path opens without either (every explore command pays for what it loads: bench figure 4).
 
 export async function resolveArchive(ref: string, home?: string): Promise<string> {
   if (existsSync(ref)) return ref;
+  const { Engine, noSuchImage } = await import('../engine/engine.js');
   const engine = await Engine.open({ home });
   const rec = await engine.state.resolveImage(ref).catch((e: unknown) => { throw noSuchImage(ref, e); });
   return engine.state.imageArchive(rec.id);
@@ -27,6 +29,7 @@ export async function resolveArchive(ref: string, home?: string): Promise<string
  */
 export async function loadRef(ref: string, opts: LoadOptions & RemoteOptions & { home?: string; onTransfer?: (t: Transfer) => void } = {}): Promise<LoadedImage> {
   if (isRegistryRef(ref)) {
+    const { loadLazy } = await import('../registry/lazy.js');
     const { image, transfer } = await loadLazy(ref, opts);
     opts.onTransfer?.(transfer);
     return image;

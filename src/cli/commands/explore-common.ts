@@ -26,10 +26,11 @@ const BAR_MIN_BYTES = 64 << 20;
 
 export async function openStack(ref: string, cmd: Command, opts: { tag?: string } = {}): Promise<Stack> {
   const g = globals(cmd);
-  const [{ default: cliProgress }, { loadRef }, { Stack }] = await Promise.all([import('cli-progress'), import('../../explore/open.js'), import('../../explore/stack.js')]);
+  // The progress bar's module only on a TTY, where a bar can be drawn.
+  const [cliProgress, { loadRef }, { Stack }] = await Promise.all([process.stderr.isTTY ? import('cli-progress').then((m) => m.default) : undefined, import('../../explore/open.js'), import('../../explore/stack.js')]);
   viewModule = await import('../../view.js');
   let bar: SingleBar | undefined;
-  const onProgress = process.stderr.isTTY
+  const onProgress = cliProgress
     ? (done: number, total: number): void => {
       if (!bar && total >= BAR_MIN_BYTES) {
         bar = new cliProgress.SingleBar({
