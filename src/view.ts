@@ -8,7 +8,7 @@ import { createFs, type LayerFs } from './fs/node-fs.js';
 import type { LoadedImage } from './image/index.js';
 import { buildLayer, type LayerTree } from './layer/build.js';
 import { flatten } from './layer/flatten.js';
-import type { CommitOptions, CommitResult } from './out/commit.js';
+import { commitLayers, type CommitOptions, type CommitResult } from './out/commit.js';
 import { changes, type Change } from './out/diff.js';
 import { manifest } from './out/manifest.js';
 import { writeTar, type Written } from './out/tar-write.js';
@@ -97,13 +97,13 @@ export class View {
    * Writes the image's layers plus the writable layer as a new image (DKR-12). Base layers are
    * written uncompressed, so their diff_ids stay and their digests are those of the tar.
    */
-  async commit(dest: string, opts: CommitOptions = {}): Promise<CommitResult> {
-    // Loaded when a commit runs: the commands that only read an image do not load the writers.
-    const { commitLayers } = await import('./out/commit.js');
+  commit(dest: string, opts: CommitOptions = {}): Promise<CommitResult> {
     const layers = this.image.layers.map((l) => ({
       mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.tar.size, blob: l.tar, diffId: l.diffId, tar: l.tar,
     }));
     const config = structuredClone(this.image.config) as unknown as Record<string, unknown>;
+    // commitLayers writes the new layer before it first awaits: the image is the view as it is
+    // now (docker commit pauses the container), so it is imported statically, not on demand.
     return commitLayers(upperEntries(this.core.s, true), { config, layers }, dest, opts);
   }
 
