@@ -231,8 +231,11 @@ export class TreeModel {
           walk(e.path, depth + 1);
           // A directory kept only as the way to changes below it stays only while a row below is kept:
           // an open, loaded level whose changes all were filtered out is no way to anything.
-          const leads = out.slice(at + 1).some((r) => r.entry || r.loading || r.index >= 0);
-          if (on && !leads && (!filter.show[change ?? 'U'] || e.bytes < filter.largerThan)) out.length = at;
+          if (on && (!filter.show[change ?? 'U'] || e.bytes < filter.largerThan)) {
+            let leads = false;
+            for (let j = at + 1; j < out.length && !leads; j++) leads = !!out[j].entry || !!out[j].loading || out[j].index >= 0;
+            if (!leads) out.length = at;
+          }
         }
       }
       for (const d of lv.deleted ?? []) {
