@@ -16,6 +16,9 @@ export function Loader({ info, onLoaded }: { info?: ServerInfo; onLoaded: (i: Im
 
   const upload = async (f: File) => {
     setMsg(undefined);
+    // The outcome of an upload is shown in the popover: a file dropped while it was closed opens it,
+    // so a refused archive's error is seen, not set where nothing draws it.
+    setOpen(true);
     setProgress({ name: f.name, done: 0, size: f.size });
     try {
       const r = await api.upload(f, (d) => setProgress({ name: f.name, done: d, size: f.size }));
@@ -79,14 +82,14 @@ export function Loader({ info, onLoaded }: { info?: ServerInfo; onLoaded: (i: Im
             </form>
           )}
           <label class="filepick">…or upload an archive (or drop it anywhere)
-            <input type="file" onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void upload(f); }} />
+            <input type="file" data-testid="upload-file" onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void upload(f); }} />
           </label>
           {info && <p class="muted small">Uploads up to {bytes(info.uploadLimit)}; checked like `layerfs load`.</p>}
-          {msg && <p class={msg.ok ? 'c-A' : 'error'}>{msg.text}</p>}
+          {msg && <p class={msg.ok ? 'c-A' : 'error'} data-testid="load-message" role={msg.ok ? 'status' : 'alert'}>{msg.text}</p>}
         </div>
       )}
       {progress && (
-        <div class="upload" role="progressbar" aria-valuenow={Math.round(progress.done * 100)} aria-valuemin={0} aria-valuemax={100}>
+        <div class="upload" role="progressbar" data-testid="upload-progress" aria-valuenow={Math.round(progress.done * 100)} aria-valuemin={0} aria-valuemax={100}>
           <span>Uploading {progress.name} · {bytes(progress.done * progress.size)} of {bytes(progress.size)}</span>
           <div class="bar"><div style={{ width: `${progress.done * 100}%` }} /></div>
         </div>

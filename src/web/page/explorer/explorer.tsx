@@ -176,7 +176,7 @@ function Hits({ hits, onPick }: { hits: { total: number; entries: FoundEntry[] }
         row={(i) => {
           const h = hits.entries[i];
           return (
-            <div class="trow" role="treeitem" tabIndex={-1} onClick={() => onPick(h)} onKeyDown={(e) => e.key === 'Enter' && onPick(h)}>
+            <div class="trow" role="treeitem" tabIndex={-1} data-path={h.path} data-size={h.size} onClick={() => onPick(h)} onKeyDown={(e) => e.key === 'Enter' && onPick(h)}>
               <span class="tname"><span class={`ticon t-${h.type}`}><TypeIcon type={h.type} /></span><span class="nm">{h.path}</span></span>
               <span class="tsize">{h.type === 'f' ? bytes(h.size) : ''}</span>
               <span class="tlayer">L{h.layer}</span>

@@ -193,7 +193,9 @@ export class TreeModel {
     const on = filtering(filter);
     const keep = (e: TreeEntry, change: Change | undefined, below: number): boolean => {
       if (!filter.show[change ?? 'U'] && !(change === undefined && below > 0)) return false;
-      if (filter.largerThan > 0 && e.bytes < filter.largerThan) return false;
+      // A directory's bytes are what the view has under it (not what a layer deleted there): one that is
+      // open or leads to changes is judged by the rows kept below it (after its level is walked).
+      if (filter.largerThan > 0 && e.bytes < filter.largerThan && !(e.type === 'd' && (below > 0 || this.expanded.has(e.path)))) return false;
       return true;
     };
     const walk = (path: string, depth: number): void => {
@@ -223,8 +225,18 @@ export class TreeModel {
         const change = this.mode.layer === 1 && !this.mode.changesOnly ? 'A' : mark?.change;
         const below = mark?.changesBelow ?? 0;
         if (!keep(e, change, below)) continue;
+        const at = out.length;
         out.push({ depth, dir: path, index: i, entry: e, change, fields: mark?.fields, changesBelow: below });
-        if (e.type === 'd' && this.expanded.has(e.path)) walk(e.path, depth + 1);
+        if (e.type === 'd' && this.expanded.has(e.path)) {
+          walk(e.path, depth + 1);
+          // A directory kept only as the way to changes below it stays only while a row below is kept:
+          // an open, loaded level whose changes all were filtered out is no way to anything.
+          if (on && (!filter.show[change ?? 'U'] || e.bytes < filter.largerThan)) {
+            let leads = false;
+            for (let j = at + 1; j < out.length && !leads; j++) leads = !!out[j].entry || !!out[j].loading || out[j].index >= 0;
+            if (!leads) out.length = at;
+          }
+        }
       }
       for (const d of lv.deleted ?? []) {
         if (!keep(d, 'D', 0)) continue;

@@ -61,6 +61,7 @@ export function TreemapPanel({ image, onPath }: { image: string; onPath: (p: str
             const dir = n.data.type === 'd';
             return (
               <g key={n.data.path} transform={`translate(${n.x0},${n.y0})`} class={dir ? 'tm-dir' : 'tm-file'}
+                data-path={n.data.path} data-bytes={n.data.bytes} data-depth={n.depth} data-w={w} data-h={h}
                 onClick={(e) => {
                   e.stopPropagation();
                   if (dir) setPath(n.data.path);

@@ -44,7 +44,7 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
       )}
       <ul class="causes">
         {CAUSES.filter((c) => c.key !== 'hidden' || (causes.hidden ?? 0) > 0).map((c) => (
-          <li key={c.key}>
+          <li key={c.key} data-cause={c.key} data-bytes={causes[c.key] ?? 0}>
             <div class="chead"><span class={`swatch sb-${c.key}`} /><strong>{c.name}</strong><span class="grow" /><span class="num">{bytes(causes[c.key] ?? 0)}</span></div>
             <div class="muted small">{c.explain}</div>
           </li>
@@ -56,12 +56,12 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
         <thead><tr><th>Path</th><th class="num">Wasted</th><th>Copies</th></tr></thead>
         <tbody>
           {w.paths.slice(0, 500).map((p) => (
-            <tr key={p.path}>
+            <tr key={p.path} data-path={p.path} data-bytes={p.bytes}>
               <td><button class="linkish mono" onClick={() => onPath(p.path, Math.min(...p.copies.map((c) => c.layer)))} title={`show it in the image after layer ${Math.min(...p.copies.map((c) => c.layer))}`}>{p.path}</button></td>
               <td class="num">{bytes(p.bytes)}</td>
               <td>
                 {p.copies.map((c, i) => (
-                  <div key={i} class="small">
+                  <div key={i} class="small" data-layer={c.layer} data-cause={c.cause ?? c.reason} data-bytes={c.bytes}>
                     layer {c.layer}: {bytes(c.bytes)} <span class={`cause sb-${c.cause ?? c.reason}`}>{CAUSES.find((x) => x.key === (c.cause ?? c.reason))?.name ?? c.reason}</span>
                     {c.by !== undefined && <> by layer {c.by}</>}
                     {c.changed?.length ? <> ({c.changed.map((f) => CHANGED[f] ?? f).join(', ')})</> : null}
