@@ -53,10 +53,14 @@ export function VirtualList(p: VirtualListProps) {
     if (p.count > 0) p.onRange?.(first, last);
   }, [first, last, p.count]);
 
+  // Rows are keyed by their slot in the window, not by index: when the window moves, the same DOM
+  // rows are given new contents and positions instead of being removed and created again (a scroll
+  // of a screen or more would otherwise rebuild every row, icons included, in one frame).
+  const slots = last - first + 1;
   const rows: ComponentChildren[] = [];
   for (let i = first; i <= last; i++) {
     rows.push(
-      <div key={i} class="vrow" style={{ transform: `translateY(${i * p.rowHeight}px)`, height: `${p.rowHeight}px` }}>
+      <div key={i % Math.max(1, slots + 2 * over)} class="vrow" style={{ transform: `translateY(${i * p.rowHeight}px)`, height: `${p.rowHeight}px` }}>
         {p.row(i)}
       </div>,
     );
