@@ -267,3 +267,26 @@ test('an OCI layout directory (skopeo copy … oci:DIR) is stored as its OCI arc
   execFileSync('ln', ['-s', '/etc/passwd', join(dir, 'blobs', 'stray')]);
   t.is(await code(e.state.putImage({ ...rec, id: 'f'.repeat(64), tags: [] }, dir)), 'BAD_INPUT');
 });
+
+test('DA-1 an image loaded by tag from a multi-image archive opens again by its own tag: create, the explore commands, two images of one archive (umoci truth/step-N.manifest)', async (t) => {
+  const { e, home } = await engine(t);
+  const multi = join(FIXTURES, 'umoci/oci-layout-multi.tar');
+  const step2 = await e.load(multi, { tag: 'step2' });
+  const step3 = await e.load(multi, { tag: 'step3' });
+  t.not(step2.id, step3.id);
+  for (const [tag, step] of [['localhost/step2:latest', 2], ['localhost/step3:latest', 3]] as const) {
+    const rec = await e.create(tag, { name: `from-step${step}` });
+    const c = await e.open(rec.id);
+    try {
+      t.is(c.view.manifest(), truth('umoci', `step-${step}.manifest`), `${tag}: the tree umoci unpacks for step ${step}`);
+    } finally {
+      await c.close();
+    }
+  }
+  // The command line opens it by its state tag too (before: "the archive holds 5 images and no tag was given").
+  const bin = new URL('../bin/layerfs.js', import.meta.url).pathname;
+  const names = execFileSync(process.execPath, [bin, '--home', home, 'ls', 'localhost/step2:latest', '/'], { encoding: 'utf8' })
+    .split('\n').filter(Boolean).map((l) => l.split(/\s+/).at(-1));
+  const top = truth('umoci', 'step-2.manifest').split('\n').filter((l) => /^\/[^/\t]+\t/.test(l)).map((l) => l.split('\t')[0]!.slice(1));
+  t.deepEqual(names, top);
+});

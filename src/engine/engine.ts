@@ -88,7 +88,7 @@ export class Engine {
       if (!rec) {
         // The state keeps an OCI layout directory as the OCI archive it packs into.
         const format = image.format === 'layers' ? 'docker-archive' : image.format === 'oci-layout' ? 'oci-archive' : image.format;
-        rec = { id, tags: [], source: path, format, configDigest: `sha256:${id}`, created: new Date().toISOString() };
+        rec = { id, tags: [], source: path, format, configDigest: `sha256:${id}`, created: new Date().toISOString(), ...(opts.tag !== undefined ? { archiveTag: opts.tag } : {}) };
         await this.state.putImage(rec, path);
       }
       const { image: tagged, moved } = await addTags(this.state, rec, tags);
@@ -141,7 +141,8 @@ export class Engine {
   }
 
   private openImageView(img: ImageRecord, upper?: Parameters<typeof openImage>[1]): Promise<View> {
-    return openImage(this.state.imageArchive(img.id), { copyUp: this.copyUp, cache: this.cache, ...upper });
+    const { path, tag } = this.state.imageSource(img);
+    return openImage(path, { copyUp: this.copyUp, cache: this.cache, tag, ...upper });
   }
 
   /**

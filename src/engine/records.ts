@@ -18,6 +18,11 @@ export interface ImageRecord {
   configDigest: string;
   /** ISO 8601 */
   created: string;
+  /**
+   * The tag that picks this image in its archive when the archive holds several (`load --tag`
+   * of a multi-image archive): the stored archive is the one given, so it is opened by it again.
+   */
+  archiveTag?: string;
 }
 
 export interface Mount {
@@ -132,6 +137,7 @@ export const IMAGE_FIELDS: Record<keyof ImageRecord, Field> = {
   format: [(v) => v === 'docker-archive' || v === 'oci-archive' || v === 'oci-layout', "'docker-archive', 'oci-archive' or 'oci-layout'"],
   configDigest: [(v) => typeof v === 'string' && /^sha256:[0-9a-f]{64}$/.test(v), "'sha256:' and 64 hex digits"],
   created: isDate,
+  archiveTag: [(v) => v === undefined || isString(v), 'a string when present'],
 };
 export const CONTAINER_FIELDS: Record<keyof ContainerRecord, Field> = {
   id: [isString, 'a string'],
@@ -155,14 +161,15 @@ export const VOLUME_FIELDS: Record<keyof VolumeRecord, Field> = {
 
 /**
  * Checks `value` has each field of the record kind, with the right type, and returns just those
- * fields (unknown ones are dropped). Reading a file, a bad shape is MALFORMED; writing, BAD_INPUT.
+ * fields (unknown ones are dropped, absent optional ones stay absent). Reading a file, a bad shape is MALFORMED; writing, BAD_INPUT.
  */
 export function shape<T>(code: StateErrorCode, file: string, value: unknown, fields: Record<keyof T, Field>): T {
   if (!isObject(value)) throw new StateError(code, file, 'is not a JSON object');
   const out: Record<string, unknown> = {};
   for (const [key, [test, expected]] of Object.entries(fields) as Array<[string, Field]>) {
     if (!test(value[key])) throw new StateError(code, file, `field "${key}" must be ${expected}, not ${JSON.stringify(value[key])}`);
-    out[key] = value[key];
+    // An optional field that is absent stays absent.
+    if (value[key] !== undefined) out[key] = value[key];
   }
   return out as T;
 }

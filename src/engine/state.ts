@@ -110,6 +110,11 @@ export class State {
     return resolveRef(this.kindDir('images'), 'image', ref, images, (i) => exact.length > 0 ? exact.includes(i) : i.tags.some((t) => refAliases(t).has(ref)));
   }
 
+  /** What opens a stored image: its archive, and the tag that picks it there when it holds several. */
+  imageSource(rec: ImageRecord): { path: string; tag?: string } {
+    return { path: this.imageArchive(rec.id), ...(rec.archiveTag !== undefined ? { tag: rec.archiveTag } : {}) };
+  }
+
   /** Where an image's archive is (for a pulled image: its OCI layout directory). */
   imageArchive(id: string): string {
     const dir = join(this.kindDir('images'), checkKey(this.kindDir('images'), 'image id', id, 'id'));

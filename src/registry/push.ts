@@ -41,7 +41,8 @@ export async function pushImage(state: State, imageRef: string, destText: string
   const dest = parseReference(destText);
   if (dest.digest) throw new RegistryError('BAD_REFERENCE', destText, 'push to a tag, not a digest (the digest is the manifest\'s own)');
   const rec = await state.resolveImage(imageRef);
-  const parts = await imageParts(state.imageArchive(rec.id));
+  const { path, tag } = state.imageSource(rec);
+  const parts = await imageParts(path, { tag });
   const client = RegistryClient.for(dest, opts);
   try {
     let from: Reference | undefined;

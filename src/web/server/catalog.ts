@@ -90,7 +90,11 @@ export class Catalog {
     const id = await this.resolve(ref);
     let p = this.stacks.get(id);
     if (!p) {
-      p = loadImage(this.engine.state.imageArchive(id)).then((image) => new Stack(image));
+      const state = this.engine.state;
+      p = state.getImage(id).then((rec) => {
+        const { path, tag } = rec ? state.imageSource(rec) : { path: state.imageArchive(id), tag: undefined };
+        return loadImage(path, { tag });
+      }).then((image) => new Stack(image));
       this.stacks.set(id, p);
       // A failed open is not kept: the next call tries again.
       p.catch(() => this.stacks.delete(id));
