@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { ArchiveError, openImage, openLayers, type CopyUpStrategy, type View } from '../src/index.js';
 import { FIXTURES, IMAGES, steps, truth } from './helpers/fixtures.js';
 import { gnuTarLayer, manifestOf, run } from './helpers/tools.js';
+import { podmanStore } from './helpers/podman.js';
 
 const FORMATS = ['docker-archive', 'oci-archive', 'oci-layout'] as const;
 type Format = (typeof FORMATS)[number];
@@ -73,22 +74,22 @@ function podmanFlatten(archive: string, ref: string): Promise<{ manifest: string
 }
 
 async function podmanFlattenNow(archive: string, ref: string): Promise<{ manifest: string; id: string }> {
-  const out = await run('podman', ['load', '-i', archive]);
+  const out = await run('podman', [...podmanStore(), 'load', '-i', archive]);
   let id: string | undefined;
   try {
-    id = (await run('podman', ['image', 'inspect', '--format', '{{.Id}}', ref]).catch((e: Error) => {
+    id = (await run('podman', [...podmanStore(), 'image', 'inspect', '--format', '{{.Id}}', ref]).catch((e: Error) => {
       throw new Error(`podman load of ${archive} did not create an image named ${ref} (podman said: ${out.trim()}): ${e.message}`);
     })).trim();
-    const merged = (await run('podman', ['image', 'mount', id])).trim();
+    const merged = (await run('podman', [...podmanStore(), 'image', 'mount', id])).trim();
     try {
       return { manifest: await manifestOf(merged), id };
     } finally {
-      await run('podman', ['image', 'unmount', id]);
+      await run('podman', [...podmanStore(), 'image', 'unmount', id]);
     }
   } finally {
     // Also whatever podman says it loaded, should that not be `ref`.
     const loaded = /Loaded image\(?s?\)?: (.+)/.exec(out)?.[1].split(',').map((n) => n.trim()) ?? [];
-    for (const image of new Set([id ?? ref, ...loaded])) await run('podman', ['rmi', '-f', image]).catch(() => undefined);
+    for (const image of new Set([id ?? ref, ...loaded])) await run('podman', [...podmanStore(), 'rmi', '-f', image]).catch(() => undefined);
   }
 }
 

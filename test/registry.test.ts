@@ -18,6 +18,7 @@ import { pushImage } from '../src/registry/push.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 import { registryMissing, skopeoCopy, startRegistry, storedBlob, type Registry } from './helpers/registry.js';
 import { run } from './helpers/tools.js';
+import { podmanStore } from './helpers/podman.js';
 
 const execFileP = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
@@ -266,14 +267,14 @@ rtest('registry: a pushed commit is pulled by podman (--tls-verify=false) and ru
   const ref = `${reg.host}/hello:commit`;
   await pushImage(engine.state, img.id, `docker://${ref}`);
   await skopeoCopy(`docker://${ref}`, `oci:${join(work, 'hello-back')}:x`);
-  await run('podman', ['pull', '-q', '--tls-verify=false', ref]);
+  await run('podman', [...podmanStore(), 'pull', '-q', '--tls-verify=false', ref]);
   // No --rm: podman's cleanup can race its own exit-code read on a loaded machine.
   const name = `layerfs-registry-${process.pid}`;
   try {
-    const out = await run('podman', ['run', '--name', name, '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--net', 'none', ref, '/hello']);
+    const out = await run('podman', [...podmanStore(), 'run', '--name', name, '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--net', 'none', ref, '/hello']);
     t.is(out, 'hello from a layerfs commit\n');
   } finally {
-    await run('podman', ['rm', '-f', name]).catch(() => undefined);
-    await run('podman', ['rmi', '-f', ref]).catch(() => undefined);
+    await run('podman', [...podmanStore(), 'rm', '-f', name]).catch(() => undefined);
+    await run('podman', [...podmanStore(), 'rmi', '-f', ref]).catch(() => undefined);
   }
 });

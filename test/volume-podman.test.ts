@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Engine } from '../src/engine/engine.js';
 import { FIXTURES } from './helpers/fixtures.js';
+import { podmanStore } from './helpers/podman.js';
 
 const ARCHIVE = join(FIXTURES, 'volumes', 'docker-archive.tar');
 const BIN = new URL('../bin/layerfs.js', import.meta.url).pathname;
@@ -23,7 +24,7 @@ const name = (n: string) => `lfs-${ID}-${n}`;
 
 function podman(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   for (let attempt = 1; ; attempt++) {
-    const r = spawnSync('podman', ['--runtime', 'runc', ...args], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('podman', [...podmanStore(), '--runtime', 'runc', ...args], { encoding: 'utf8', timeout: 120_000 });
     const out = { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').split('\n').filter((l) => !l.includes('level=')).join('\n') };
     // Other podman users on the machine can hold its locks for a moment: try again then.
     if (attempt < 4 && out.status !== 0 && /lock|database is locked|timed out/i.test(out.stderr)) continue;
