@@ -95,7 +95,10 @@ async function child(json: string): Promise<void> {
   writeFileSync(join(o.work, 'result.json'), JSON.stringify(res));
 }
 
-if (process.argv[2] === '--child' && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// The child: this file run with --child. Compared without the extension: tsx may load this source
+// (.ts) for its compiled twin (.js) beside it, as in the tree npm test runs (scripts/test-tree.mjs).
+const stem = (u: string) => u.replace(/\.[cm]?[jt]s$/, '');
+if (process.argv[2] === '--child' && process.argv[1] && stem(import.meta.url) === stem(pathToFileURL(process.argv[1]).href)) {
   child(process.argv[3]).then(() => process.exit(0), (e) => {
     console.error(e);
     process.exit(1);

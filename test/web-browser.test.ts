@@ -133,9 +133,15 @@ test.serial("web: layer 2's A/M/D marks are truth/step-2.changes", async (t) => 
     const closed = (await allRows(page)).filter((r) => r.expanded === 'false');
     if (!closed.length) break;
     for (const r of closed) {
-      await page.locator(`[data-path="${r.path}"]`).scrollIntoViewIfNeeded();
-      await page.locator(`[data-path="${r.path}"]`).click();
-      await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor();
+      // A click can land on a neighbour when a level that just loaded moves the rows under it
+      // (a loaded machine): then this row is still closed, and is clicked again.
+      for (let tries = 1; ; tries++) {
+        await page.locator(`[data-path="${r.path}"]`).scrollIntoViewIfNeeded();
+        await page.locator(`[data-path="${r.path}"]`).click();
+        const opened = await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor({ timeout: 5000 }).then(() => true, () => false);
+        if (opened || (await page.locator(`[data-path="${r.path}"]`).getAttribute('aria-expanded')) === 'true') break;
+        if (tries === 5) throw new Error(`${r.path} did not open after ${tries} clicks`);
+      }
     }
     await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
   }
