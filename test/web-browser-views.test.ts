@@ -32,7 +32,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launch, missing, serve, watchErrors, type Served } from './helpers/browser.js';
+import { launch, missing, openPage, serve, type Served } from './helpers/browser.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 
 const test = anyTest as TestFn;
@@ -70,18 +70,8 @@ if (why && process.env.CI === 'true') {
 const base = () => ctx!.server.url.replace(/\/?(\?.*)?$/, '');
 const getJson = async <T>(path: string): Promise<T> => (await (await fetch(base() + path)).json()) as T;
 
-/** A fresh page at `hash`, its console and page errors collected; the test fails on any. */
-async function open(t: { teardown(fn: () => Promise<void>): void }, hash: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await ctx!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  page.on('request', (r) => {
-    if (!r.url().startsWith(base() + '/') && !r.url().startsWith('data:')) errors.push(`request to another host: ${r.url()}`);
-  });
-  await page.goto(`${base()}/#${hash}`);
-  return { page, errors };
-}
+/** A fresh page at `hash` (helpers/browser.ts openPage): the test fails on any console error or foreign request. */
+const open = (t: { teardown(fn: () => Promise<void>): void }, hash: string) => openPage(ctx!.browser, base(), t, hash);
 
 /** A child's exit status and output (not spawnSync: the page goes on meanwhile). */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {

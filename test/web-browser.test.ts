@@ -15,7 +15,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launch, missing, serve, watchErrors, type Served } from './helpers/browser.js';
+import { launch, missing, openPage, serve, type Served } from './helpers/browser.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 import { wideName, writeWideImage } from './helpers/wide-image.js';
 
@@ -53,19 +53,8 @@ if (why && process.env.CI === 'true') {
 
 const base = () => ctx!.server.url.replace(/\/?(\?.*)?$/, '');
 
-/** A fresh page at `hash`, its console and page errors collected; the test fails on any. */
-async function open(t: { teardown(fn: () => Promise<void>): void }, hash: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await ctx!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  t.teardown(() => context.close());
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  // Offline by construction: the page asks nothing of any host but the server (no CDN, no fonts).
-  page.on('request', (r) => {
-    if (!r.url().startsWith(base() + '/') && !r.url().startsWith('data:')) errors.push(`request to another host: ${r.url()}`);
-  });
-  await page.goto(`${base()}/#${hash}`);
-  return { page, errors };
-}
+/** A fresh page at `hash` (helpers/browser.ts openPage): the test fails on any console error or foreign request. */
+const open = (t: { teardown(fn: () => Promise<void>): void }, hash: string) => openPage(ctx!.browser, base(), t, hash);
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));

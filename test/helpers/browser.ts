@@ -86,3 +86,20 @@ export function watchErrors(page: Page): string[] {
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   return errors;
 }
+
+/**
+ * A fresh page (its own context, 1440×900) at `base/#hash`, closed when the test ends, with its
+ * console and page errors collected, and any request to another host than the server counted as
+ * one: the page is offline by construction (no CDN, no fonts).
+ */
+export async function openPage(browser: Browser, base: string, t: { teardown(fn: () => Promise<void>): void }, hash: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base + '/') && !r.url().startsWith('data:')) errors.push(`request to another host: ${r.url()}`);
+  });
+  await page.goto(`${base}/#${hash}`);
+  return { page, errors };
+}
