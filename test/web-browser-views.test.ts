@@ -32,7 +32,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launch, missing, openPage, serve, type Served } from './helpers/browser.js';
+import { allRows, launch, missing, openAll, openPage, serve, type Served } from './helpers/browser.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 
 const test = anyTest as TestFn;
@@ -168,44 +168,10 @@ function parseHuman(s: string): number {
 }
 const near = (shown: number, want: number) => Math.abs(shown - want) <= Math.max(0.5, want * 0.05);
 
-/** Every row of the tree, scrolling the virtual list from top to bottom (it renders only a window). */
-async function allRows(page: Page): Promise<Array<{ path: string; change: string; expanded: string | null }>> {
-  const tree = page.getByTestId('tree');
-  const seen = new Map<string, { path: string; change: string; expanded: string | null }>();
-  await tree.evaluate((el) => (el.scrollTop = 0));
-  for (;;) {
-    for (const r of await tree.locator('[data-path]').evaluateAll((els) => els.map((e) => ({
-      path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '', expanded: e.getAttribute('aria-expanded'),
-    })))) seen.set(r.path, r);
-    const done = await tree.evaluate((el) => {
-      if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) return true;
-      el.scrollTop += el.clientHeight;
-      return false;
-    });
-    if (done) break;
-    await page.waitForTimeout(30);
-  }
-  return [...seen.values()];
-}
-
 /** The tree's rows in order once no level is loading (the tree of the fixtures fits one window). */
 async function settledRows(page: Page): Promise<Array<{ path: string; change: string }>> {
   await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
   return page.getByTestId('tree').locator('[data-path]').evaluateAll((els) => els.map((e) => ({ path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '' })));
-}
-
-/** Opens every directory of the tree, deleted ones included, until none is left closed. */
-async function openAll(page: Page): Promise<void> {
-  for (let round = 0; round < 20; round++) {
-    const closed = (await allRows(page)).filter((r) => r.expanded === 'false');
-    if (!closed.length) break;
-    for (const r of closed) {
-      await page.locator(`[data-path="${r.path}"]`).scrollIntoViewIfNeeded();
-      await page.locator(`[data-path="${r.path}"]`).click();
-      await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor();
-    }
-    await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
-  }
 }
 
 // ---- 2. the tree: sort, filters, search ----

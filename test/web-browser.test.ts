@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launch, missing, openPage, serve, type Served } from './helpers/browser.js';
+import type { Browser } from 'playwright-core';
+import { allRows, launch, missing, openAll, openPage, serve, type Served } from './helpers/browser.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 import { wideName, writeWideImage } from './helpers/wide-image.js';
 
@@ -59,26 +59,6 @@ const open = (t: { teardown(fn: () => Promise<void>): void }, hash: string) => o
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-/** Every row of the tree, scrolling the virtual list from top to bottom (it renders only a window). */
-async function allRows(page: Page): Promise<Array<{ path: string; change: string; fields: string; expanded: string | null }>> {
-  const tree = page.getByTestId('tree');
-  const seen = new Map<string, { path: string; change: string; fields: string; expanded: string | null }>();
-  await tree.evaluate((el) => (el.scrollTop = 0));
-  for (;;) {
-    for (const r of await tree.locator('[data-path]').evaluateAll((els) => els.map((e) => ({
-      path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '', fields: e.getAttribute('data-fields') ?? '', expanded: e.getAttribute('aria-expanded'),
-    })))) seen.set(r.path, r);
-    const done = await tree.evaluate((el) => {
-      if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) return true;
-      el.scrollTop += el.clientHeight;
-      return false;
-    });
-    if (done) break;
-    await page.waitForTimeout(30);
-  }
-  return [...seen.values()];
-}
-
 test.serial('web: the layer list shows every layer with its created_by (truth/config.json history)', async (t) => {
   const { page, errors } = await open(t, `explore/${ctx!.ids.layers}`);
   const history = (JSON.parse(truth('layers', 'config.json')) as { history: Array<{ created_by?: string; empty_layer?: boolean }> }).history.filter((h) => !h.empty_layer);
@@ -117,23 +97,7 @@ test.serial("web: layer 2's A/M/D marks are truth/step-2.changes", async (t) => 
   await page.getByTestId('layers').locator('[data-layer="2"]').click();
   await page.getByTestId('view-changes').click();
   await page.locator('[data-path="/etc"]').waitFor();
-  // Open every directory, deleted ones included, until none is left closed.
-  for (let round = 0; round < 20; round++) {
-    const closed = (await allRows(page)).filter((r) => r.expanded === 'false');
-    if (!closed.length) break;
-    for (const r of closed) {
-      // A click can land on a neighbour when a level that just loaded moves the rows under it
-      // (a loaded machine): then this row is still closed, and is clicked again.
-      for (let tries = 1; ; tries++) {
-        await page.locator(`[data-path="${r.path}"]`).scrollIntoViewIfNeeded();
-        await page.locator(`[data-path="${r.path}"]`).click();
-        const opened = await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor({ timeout: 5000 }).then(() => true, () => false);
-        if (opened || (await page.locator(`[data-path="${r.path}"]`).getAttribute('aria-expanded')) === 'true') break;
-        if (tries === 5) throw new Error(`${r.path} did not open after ${tries} clicks`);
-      }
-    }
-    await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
-  }
+  await openAll(page);
   const marks = (await allRows(page)).filter((r) => r.change).map((r) => (r.change === 'M' ? `M ${r.path} ${r.fields}` : `${r.change} ${r.path}`));
   const want = truth('layers', 'step-2.changes').split('\n').filter(Boolean);
   t.deepEqual(marks.sort(byBytes), want.sort(byBytes));

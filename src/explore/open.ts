@@ -14,7 +14,7 @@ import type { RemoteOptions, Transfer } from '../registry/store-image.js';
 // The state (Engine) and the registry client are loaded only when IMAGE needs them: an archive
 // path opens without either (every explore command pays for what it loads: bench figure 4).
 
-export async function resolveArchive(ref: string, home?: string): Promise<{ path: string; tag?: string }> {
+export async function resolveSource(ref: string, home?: string): Promise<{ path: string; tag?: string }> {
   if (existsSync(ref)) return { path: ref };
   const { Engine, noSuchImage } = await import('../engine/engine.js');
   const engine = await Engine.open({ home });
@@ -35,7 +35,7 @@ export async function loadRef(ref: string, opts: LoadOptions & RemoteOptions & {
     return image;
   }
   const { home, ...load } = opts;
-  const { path, tag } = await resolveArchive(ref, home);
+  const { path, tag } = await resolveSource(ref, home);
   // A stored image's own archive tag picks it in its archive (IMAGE is the image, not a name in it).
   return loadImage(path, { cache: OpenCache.ofHome(stateHome({ home })), ...load, tag: tag ?? load.tag });
 }

@@ -103,3 +103,45 @@ export async function openPage(browser: Browser, base: string, t: { teardown(fn:
   await page.goto(`${base}/#${hash}`);
   return { page, errors };
 }
+
+export interface TreeRow { path: string; change: string; fields: string; expanded: string | null }
+
+/** Every row of the page's tree, scrolling the virtual list from top to bottom (it renders only a window). */
+export async function allRows(page: Page): Promise<TreeRow[]> {
+  const tree = page.getByTestId('tree');
+  const seen = new Map<string, TreeRow>();
+  await tree.evaluate((el) => (el.scrollTop = 0));
+  for (;;) {
+    for (const r of await tree.locator('[data-path]').evaluateAll((els) => els.map((e) => ({
+      path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '', fields: e.getAttribute('data-fields') ?? '', expanded: e.getAttribute('aria-expanded'),
+    })))) seen.set(r.path, r);
+    const done = await tree.evaluate((el) => {
+      if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) return true;
+      el.scrollTop += el.clientHeight;
+      return false;
+    });
+    if (done) break;
+    await page.waitForTimeout(30);
+  }
+  return [...seen.values()];
+}
+
+/** Opens every directory of the tree, deleted ones included, until none is left closed. */
+export async function openAll(page: Page): Promise<void> {
+  for (let round = 0; round < 20; round++) {
+    const closed = (await allRows(page)).filter((r) => r.expanded === 'false');
+    if (!closed.length) break;
+    for (const r of closed) {
+      // A click can land on a neighbour when a level that just loaded moves the rows under it
+      // (a loaded machine): then this row is still closed, and is clicked again.
+      for (let tries = 1; ; tries++) {
+        await page.locator(`[data-path="${r.path}"]`).scrollIntoViewIfNeeded();
+        await page.locator(`[data-path="${r.path}"]`).click();
+        const opened = await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor({ timeout: 5000 }).then(() => true, () => false);
+        if (opened || (await page.locator(`[data-path="${r.path}"]`).getAttribute('aria-expanded')) === 'true') break;
+        if (tries === 5) throw new Error(`${r.path} did not open after ${tries} clicks`);
+      }
+    }
+    await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
+  }
+}
