@@ -69,7 +69,7 @@ test('OVL-26 commit writes no entry for "/", as podman commit does not', async (
     else t.log('SKIPPED the podman half: podman is not installed');
     return;
   }
-  const P = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay'];
+  const P = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'overlay'];
   try {
     const loaded = /Loaded image(?:\(s\))?: *(\S+)/.exec(await run('podman', [...P, 'load', '-i', SAMPLE]))?.[1];
     t.truthy(loaded, 'podman load names the image');

@@ -63,7 +63,7 @@ test('OCI-1 OCI-5 OCI-7 the bundled sample image, loaded by podman and unpacked 
   if (!requireOrSkip(t, toolsMissing())) return;
   const work = mkdtempSync(join('/var/tmp', 'layerfs-sample-tools-'));
   // A storage of the test's own: never the machine's images.
-  const podman = ['--root', join(work, 'root'), '--runroot', join(work, 'run'), '--storage-driver', 'overlay'];
+  const podman = ['--root', join(work, 'root'), '--runroot', join(work, 'run'), '--tmpdir', join(work, 'tmp'), '--storage-driver', 'overlay'];
   try {
     const loaded = await run('podman', [...podman, 'load', '-q', '-i', SAMPLE]);
     const ref = /Loaded image(?:\(s\))?: (\S+)/.exec(loaded)?.[1] ?? '';

@@ -11,7 +11,8 @@ import type { ExecutionContext } from 'ava';
 let store: string[] | undefined;
 
 /**
- * podman's storage for this test process alone (`--root`/`--runroot` in a temp dir), to put before
+ * podman's storage for this test process alone (`--root`, `--runroot` and `--tmpdir` in a temp dir:
+ * `system reset` removes the tmpdir, by default /run/libpod, which every podman shares), to put before
  * the command: test files run in parallel, and in one shared store one file's `rmi` or `image
  * unmount` can pull a layer from under another file's container (containers/storage), failing
  * its `podman cp`. Reset and removed when the process exits.
@@ -19,7 +20,7 @@ let store: string[] | undefined;
 export function podmanStore(): string[] {
   if (!store) {
     const dir = mkdtempSync(join(tmpdir(), 'layerfs-podman-'));
-    const args = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay'];
+    const args = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--tmpdir', join(dir, 'tmp'), '--storage-driver', 'overlay'];
     store = args;
     process.once('exit', () => {
       spawnSync('podman', [...args, 'system', 'reset', '--force'], { stdio: 'ignore' });
