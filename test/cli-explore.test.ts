@@ -5,27 +5,22 @@
  * GNU tar / sha256 as independent tools.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/index.js';
 import { FIXTURE_TOOLS, FIXTURES, IMAGES, steps, truth } from './helpers/fixtures.js';
+import { layerfsHere } from './helpers/cli.js';
 import { manifestOf, run } from './helpers/tools.js';
 
-const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
 
 interface Result { code: number; stdout: string; stderr: string; raw: Buffer }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { encoding: 'buffer', maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), raw: stdout });
-    });
-  });
+/** `layerfs ARGS...`, run in-process (helpers/cli.ts layerfsHere: the bin's command line and code). */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const r = await layerfsHere(args, { env });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, raw: r.out };
 }
 
 async function json<T = any>(args: string[]): Promise<T> {

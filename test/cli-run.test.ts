@@ -1,30 +1,21 @@
 /**
- * `layerfs run`, its shell and the lifecycle verbs, through the real command (bin/layerfs.js) in
- * separate processes that share one --home, with the shell driven through stdin or -c.
+ * `layerfs run`, its shell and the lifecycle verbs, through the command line (runCli, in-process:
+ * the bin's code) in runs that share one --home, with the shell driven through stdin or -c.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { layerfsHere } from './helpers/cli.js';
 
-const BIN = new URL('../bin/layerfs.js', import.meta.url).pathname;
 const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
+/** `layerfs --home HOME ARGS...` with INPUT on stdin, run in-process (helpers/cli.ts layerfsHere). */
 function layerfs(home: string, args: string[], input = ''): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--home', home, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return layerfsHere(['--home', home, ...args], { input });
 }
 
 async function home(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { layerfs, tempDir } from './helpers/cli.js';
+import { layerfsIn as layerfs, tempDir } from './helpers/cli.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { havePodman, podman, podmanBytes } from './helpers/podman.js';
 import { manifestOf } from './helpers/tools.js';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { BIN, json, layerfs, SAMPLE, tempDir } from './helpers/cli.js';
+import { BIN, json, layerfsIn as layerfs, SAMPLE, tempDir } from './helpers/cli.js';
 import { FIXTURES } from './helpers/fixtures.js';
 import { havePodman, podman } from './helpers/podman.js';
 

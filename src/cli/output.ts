@@ -4,6 +4,7 @@
  */
 import { styleText } from 'node:util';
 import { StateError, type StateErrorCode } from '../errors.js';
+import { io } from './io.js';
 
 export interface Out {
   json: boolean;
@@ -11,8 +12,8 @@ export interface Out {
   color: boolean;
 }
 
-export function makeOut(opts: { json?: boolean; debug?: boolean }, stream: NodeJS.WriteStream = process.stdout): Out {
-  return { json: !!opts.json, debug: !!opts.debug, color: !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb' };
+export function makeOut(opts: { json?: boolean; debug?: boolean }, stream: { isTTY?: boolean } = io().stdout): Out {
+  return { json: !!opts.json, debug: !!opts.debug, color: !!stream.isTTY && !io().env.NO_COLOR && io().env.TERM !== 'dumb' };
 }
 
 type Style = Parameters<typeof styleText>[0];
@@ -72,7 +73,7 @@ export function quietWhenPipeCloses(stream: NodeJS.WriteStream): { closed: () =>
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  io().stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
 /**

@@ -14,6 +14,7 @@ import type { CopyUpStrategy } from '../../union/state.js';
 import { humanSize, printJson, UsageError } from '../output.js';
 import { globals, openStack } from './explore-common.js';
 import { printTable } from './lifecycle-table.js';
+import { io } from '../io.js';
 
 function listArg<T extends string>(text: string | undefined, all: readonly T[], name: string): readonly T[] {
   if (text === undefined) return all;
@@ -60,7 +61,7 @@ export function registerBench(program: Command): void {
         const problems = wanted.map((p) => pathProblem(image, p)).filter((p): p is string => p !== undefined);
         if (problems.length) throw new UsageError(problems.join('; '));
         if (wanted.length === 0) throw new UsageError(`${ref} holds no regular file to benchmark`);
-        const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'bench {bar} {value}/{total} trials', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+        const bar = io().stderr.isTTY ? new cliProgress.SingleBar({ format: 'bench {bar} {value}/{total} trials', hideCursor: true, clearOnComplete: true, stream: io().stderr }, cliProgress.Presets.shades_classic) : undefined;
         let started = false;
         const res = await copyUpBench(image, {
           paths: wanted, strategies, ops, repeat, kernel: !!opts.kernel,
@@ -71,7 +72,7 @@ export function registerBench(program: Command): void {
             bar.update(done);
           },
         }).finally(() => bar?.stop());
-        if (res.kernelSkipped) process.stderr.write(`layerfs: --kernel: ${res.kernelSkipped}\n`);
+        if (res.kernelSkipped) io().stderr.write(`layerfs: --kernel: ${res.kernelSkipped}\n`);
         if (opts.svg) writeFileSync(opts.svg, await chart(res.rows));
         if (g.json) return printJson({ image: ref, repeat, rows: res.rows, ...(res.kernelSkipped ? { kernelSkipped: res.kernelSkipped } : {}) });
         printTable(g.out, ['PATH', 'SIZE', 'HOW', 'OP', 'MEDIAN', 'RANGE', 'COPIED', 'MEMORY'], res.rows.map((r) => [

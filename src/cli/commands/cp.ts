@@ -8,13 +8,14 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { UsageError } from '../output.js';
 import { openEngine, refuseRunning } from './run-container.js';
+import { io } from '../io.js';
 
-/** process.stdout as a sink a pipeline may end (stdout itself is never closed). */
+/** io().stdout as a sink a pipeline may end (stdout itself is never closed). */
 export function stdoutSink(): Writable {
   return new Writable({
     write(chunk: Buffer, _e: BufferEncoding, cb: (e?: Error | null) => void) {
-      if (process.stdout.write(chunk)) cb();
-      else process.stdout.once('drain', () => cb());
+      if (io().stdout.write(chunk)) cb();
+      else io().stdout.once('drain', () => cb());
     },
   });
 }
@@ -45,7 +46,7 @@ a directory onto a file is refused. Symlinks are copied as links; modes and time
       const c = await engine.open(rec.id);
       try {
         if (dest.container !== undefined) {
-          if (src.path === '-') await copyInTar(c, process.stdin, dest.path, opts);
+          if (src.path === '-') await copyInTar(c, io().stdin, dest.path, opts);
           else copyIn(c, src.path, dest.path, opts);
           await c.save();
         } else if (dest.path === '-') await copyOutTar(c, src.path, stdoutSink());

@@ -9,6 +9,7 @@ import type { CreateOptions, MountSpec } from '../../engine/engine.js';
 import { printJson } from '../output.js';
 import { openEngine } from './run-container.js';
 import { collect, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './run-options.js';
+import { io } from '../io.js';
 
 export interface ContainerFlags {
   name?: string;
@@ -45,6 +46,6 @@ export function registerCreate(program: Command): void {
       const create = containerOptions(opts);
       const rec = await (await openEngine(cmd)).create(image, create);
       if (cmd.optsWithGlobals().json) return printJson(rec);
-      process.stdout.write(`${rec.id}\n`);
+      io().stdout.write(`${rec.id}\n`);
     });
 }

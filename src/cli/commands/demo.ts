@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine } from '../../engine/engine.js';
 import { humanSize, makeOut, paint, type Out } from '../output.js';
+import { io } from '../io.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../images/sample.tar', import.meta.url));
 
@@ -39,7 +40,7 @@ export function registerDemo(program: Command): void {
       const out = makeOut(g);
       const n = narrator(out);
       const scratch = mkdtempSync(join(tmpdir(), 'layerfs-demo-'));
-      const given = g.home || process.env.LAYERFS_HOME || undefined;
+      const given = g.home || io().env.LAYERFS_HOME || undefined;
       try {
         const { Engine } = await import('../../engine/engine.js');
         const engine = await Engine.open({ home: given ?? join(scratch, 'state') });

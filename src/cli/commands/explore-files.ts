@@ -11,6 +11,7 @@ import type { PathChange } from '../../explore/changes.js';
 import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
 import { stdoutSink } from './cp.js';
 import { globals, layerArg, openStack, viewAt } from './explore-common.js';
+import { io } from '../io.js';
 
 const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
 
@@ -65,7 +66,7 @@ export function registerFiles(program: Command): void {
           if (typeof err.code === 'string' && err.path === undefined) throw fsError(err.code, err.syscall ?? 'read', abs);
           throw e;
         }
-        await new Promise<void>((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(e) : resolve())));
+        await new Promise<void>((resolve, reject) => io().stdout.write(data, (e) => (e ? reject(e) : resolve())));
       } finally {
         stack.image.close();
       }
@@ -88,7 +89,7 @@ export function registerFiles(program: Command): void {
         const found = findFiles(stack.rows(n).values(), { largerThan, name: opts.name });
         if (out.json) return printJson(found.map((r) => ({ path: r.path, ...pathBytes(r), size: r.size, layer: r.layer })));
         const text = found.map((r) => `${humanSize(r.size).padStart(9)}  ${r.path}  ${paint(out, 'dim', `(layer ${r.layer})`)}`).join('\n');
-        if (text) process.stdout.write(text + '\n');
+        if (text) io().stdout.write(text + '\n');
       } finally {
         stack.image.close();
       }
@@ -116,8 +117,8 @@ compared too; a removed directory lists every path below it.`)
       const toStdout = opts.output === '-';
       const dest = () => (toStdout ? stdoutSink() : opts.output);
       const report = (written: object) => {
-        if (out.json) (toStdout ? (v: unknown) => process.stderr.write(JSON.stringify(v) + '\n') : printJson)({ output: opts.output, ...written });
-        else if (!toStdout) process.stderr.write(`wrote ${opts.output}\n`);
+        if (out.json) (toStdout ? (v: unknown) => io().stderr.write(JSON.stringify(v) + '\n') : printJson)({ output: opts.output, ...written });
+        else if (!toStdout) io().stderr.write(`wrote ${opts.output}\n`);
       };
       // DKR-14: a container exports what lies under its mounts, never a volume's content.
       const container = existsSync(ref) ? undefined : await findContainer(home, ref);
@@ -156,7 +157,7 @@ compared too; a removed directory lists every path below it.`)
         const layer = stack.image.layers[n - 1];
         const bytes = writeSource(layer.tar, opts.output);
         if (out.json) printJson({ output: opts.output, layer: n, bytes, diffId: layer.diffId });
-        else process.stderr.write(`wrote ${opts.output}: layer ${n}, ${bytes} bytes, ${layer.diffId}\n`);
+        else io().stderr.write(`wrote ${opts.output}: layer ${n}, ${bytes} bytes, ${layer.diffId}\n`);
       } finally {
         stack.image.close();
       }
@@ -196,7 +197,7 @@ export async function imagesDiff(refA: string, refB: string, cmd: Command): Prom
       });
       const sum = (k: string): number => changes.filter((c) => c.kind === k).length;
       lines.push(`${sum('A')} added, ${sum('D')} removed, ${sum('M')} changed`);
-      process.stdout.write(lines.join('\n') + '\n');
+      io().stdout.write(lines.join('\n') + '\n');
     } finally {
       b.image.close();
     }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Thresholds } from '../../explore/inspect.js';
 import { paint, parseSize, printJson, UsageError } from '../output.js';
 import { globals, openStack, shortDigest, sizeText } from './explore-common.js';
+import { io, setExitCode } from '../io.js';
 
 const HELP = `
 Per layer: digest (of the blob as stored), size (uncompressed tar, and as stored), the history's
@@ -64,7 +65,7 @@ export function registerInspect(program: Command): void {
         const { imageJson, localFacts } = await import('../../explore/image-info.js');
         const r = inspect(stack);
         const ci = opts.ci ? ciCheck(r.waste, t) : undefined;
-        if (ci && !ci.pass) process.exitCode = 1;
+        if (ci && !ci.pass) setExitCode(1);
         // The image's config in the one image shape `image inspect` prints (docs/json.md).
         if (out.json) return printJson({ ...r, ci, image: imageJson(localFacts(stack.image)) });
         const w = r.waste;
@@ -90,7 +91,7 @@ export function registerInspect(program: Command): void {
             lines.push(`  ${c.pass ? 'pass' : 'FAIL'} ${c.rule}: ${show(c.value)} (limit ${show(c.limit)})`);
           }
         }
-        process.stdout.write(lines.join('\n') + '\n');
+        io().stdout.write(lines.join('\n') + '\n');
       } finally {
         stack.image.close();
       }

@@ -6,6 +6,7 @@ import { humanSize, paint, printJson, UsageError, type Out } from '../output.js'
 import { nameBytes } from '../../archive/names.js';
 import { globals, layerArg, openStack } from './explore-common.js';
 import { pathBytes } from './explore-files.js';
+import { io } from '../io.js';
 
 const HELP = `
 --layer N     the image as it was after its first N layers (0 = empty)
@@ -110,7 +111,7 @@ export function registerTree(program: Command): void {
         if (list.length === 1 && list[0].row.path === base) {
           lines[0] = `${base}${sizeOf(list[0]) ? `  ${sizeOf(list[0])}` : ''}${suffix(out, list[0])}`;
         } else walk(base, '');
-        process.stdout.write(lines.join('\n') + '\n');
+        io().stdout.write(lines.join('\n') + '\n');
       } finally {
         stack.image.close();
       }
@@ -133,7 +134,7 @@ export function registerLs(program: Command): void {
           return `${L.modeString(r.type, r.mode)}  ${`${r.uid}:${r.gid}`.padEnd(11)} ${(r.type === 'f' ? humanSize(r.size) : '-').padStart(9)}  `
             + `${r.type === 'd' ? paint(out, 'blue', name) : name}${suffix(out, it)}`;
         });
-        if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+        if (lines.length) io().stdout.write(lines.join('\n') + '\n');
       } finally {
         stack.image.close();
       }

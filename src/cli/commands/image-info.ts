@@ -12,6 +12,7 @@ import type { Transfer } from '../../registry/store-image.js';
 import { openStack } from './explore-common.js';
 import { remoteOptions, transferLine } from './registry.js';
 import { openEngine } from './run-container.js';
+import { io } from '../io.js';
 
 export interface Facts { facts: ImageFacts; transfer?: Transfer }
 
@@ -23,7 +24,7 @@ export async function imageFacts(ref: string, cmd: Command): Promise<Facts> {
     const parsed = parseReference(ref);
     // RepoTags as podman gives them after a pull (the name it would be stored as), none for a digest.
     const tags = parsed.digest ? [] : [localTag(parsed)];
-    process.once('exit', () => process.stderr.write(`layerfs: ${transferLine(r.transfer)}\n`));
+    io().atEnd(() => io().stderr.write(`layerfs: ${transferLine(r.transfer)}\n`));
     return {
       facts: {
         configDigest: r.configDigest, manifestDigest: r.resolved.manifest.digest, config: r.config, tags,

@@ -15,6 +15,7 @@ import { StateError } from '../../errors.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { ago, printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';
+import { io, setExitCode } from '../io.js';
 
 const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
 
@@ -43,7 +44,7 @@ export function registerImageVerbs2(program: Command): void {
       const g = cmd.optsWithGlobals();
       const gone = await (await openEngine(cmd)).imagePrune({ all: opts.all });
       if (g.json) return printJson(gone.map((i) => ({ id: i.id, tags: i.tags })));
-      for (const i of gone) process.stdout.write(`${i.id}\n`);
+      for (const i of gone) io().stdout.write(`${i.id}\n`);
     });
 
   program.command('history')
@@ -72,7 +73,7 @@ export function registerImageVerbs2(program: Command): void {
       const g = cmd.optsWithGlobals();
       const r = await (await openEngine(cmd)).tag(ref, newTag);
       if (g.json) return printJson({ image: r.image, tag: r.tag, moved: r.moved.map((m) => ({ tag: m.tag, from: m.from.id })) });
-      for (const m of r.moved) process.stderr.write(`layerfs: tag ${m.tag} moved from image ${m.from.id.slice(0, 12)}${m.from.tags.length ? '' : ' (now untagged)'}\n`);
+      for (const m of r.moved) io().stderr.write(`layerfs: tag ${m.tag} moved from image ${m.from.id.slice(0, 12)}${m.from.tags.length ? '' : ' (now untagged)'}\n`);
     });
 
   program.command('rmi')
@@ -88,13 +89,13 @@ export function registerImageVerbs2(program: Command): void {
           const r = await engine.rmi(ref, { force: opts.force });
           results.push({ ref, ...r });
           if (!g.json) {
-            for (const t of r.untagged) process.stdout.write(`Untagged: ${t}\n`);
-            if (r.deleted) process.stdout.write(`Deleted: ${r.deleted}\n`);
+            for (const t of r.untagged) io().stdout.write(`Untagged: ${t}\n`);
+            if (r.deleted) io().stdout.write(`Deleted: ${r.deleted}\n`);
           }
         } catch (e) {
           // podman: 2 for an image in use, 1 for one that is not there (the last error decides).
-          process.stderr.write(`layerfs: ${(e as Error).message}\n`);
-          process.exitCode = e instanceof StateError && e.code === 'IN_USE' && /in use/.test(e.message) ? 2 : 1;
+          io().stderr.write(`layerfs: ${(e as Error).message}\n`);
+          setExitCode(e instanceof StateError && e.code === 'IN_USE' && /in use/.test(e.message) ? 2 : 1);
         }
       }
       if (g.json) printJson(results);
@@ -113,6 +114,6 @@ export function registerImageVerbs2(program: Command): void {
       }));
       const rec = await (await openEngine(cmd)).volumeCreate(name, labels);
       if (g.json) return printJson(rec);
-      process.stdout.write(`${rec.name}\n`);
+      io().stdout.write(`${rec.name}\n`);
     });
 }

@@ -19,6 +19,7 @@ import { ago, forEachArg, printTable } from './lifecycle-table.js';
 import { tagImage } from './lifecycle-images.js';
 import { StateError } from '../../errors.js';
 import { killShell, liveStatus, openEngine, refuseRunning, statusText } from './run-container.js';
+import { io } from '../io.js';
 
 async function imageName(engine: Engine, id: string): Promise<string> {
   const img = await engine.state.getImage(id);
@@ -72,7 +73,7 @@ export async function containerDiff(ref: string, _opts: unknown, cmd: Command): 
   if (g.json) return printJson(changes);
   const out = makeOut(g);
   const style = { A: 'green', C: 'yellow', D: 'red' } as const;
-  for (const ch of changes) process.stdout.write(`${paint(out, style[ch.kind], ch.kind)} ${ch.path}\n`);
+  for (const ch of changes) io().stdout.write(`${paint(out, style[ch.kind], ch.kind)} ${ch.path}\n`);
 }
 
 export function registerContainerVerbs(program: Command): void {
@@ -109,10 +110,10 @@ export function registerContainerVerbs(program: Command): void {
           throw e;
         });
         if (!rec) return;
-        if (opts.force) killShell(rec);
+        if (opts.force) await killShell(rec);
         else refuseRunning(rec, 'remove');
         await engine.rm(rec.id, { volumes: opts.volumes });
-        process.stdout.write(`${rec.name}\n`);
+        io().stdout.write(`${rec.name}\n`);
       });
     });
 
@@ -141,6 +142,6 @@ export function registerContainerVerbs(program: Command): void {
       const engine = await openEngine(cmd);
       const img = await reading(engine, ref, (c, rec) => commitContainer(engine, c, rec, tag, opts));
       if (g.json) return printJson(img);
-      process.stdout.write(`sha256:${img.id}\n`);
+      io().stdout.write(`sha256:${img.id}\n`);
     });
 }

@@ -14,6 +14,7 @@ import type { ImageRecord } from '../../engine/records.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { ago, printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';
+import { io } from '../io.js';
 
 /** Puts `tag` on the image `rec` (rewriting its record), taking it off any other image first. */
 export async function tagImage(engine: Engine, rec: ImageRecord, tag: string): Promise<ImageRecord> {
@@ -57,8 +58,8 @@ export function registerImageVerbs(program: Command): void {
       const engine = await openEngine(cmd);
       const moved: TagMove[] = [];
       const rec = await engine.load(path, { tag: opts.tag, onMove: (m) => moved.push(m) });
-      for (const m of moved) process.stderr.write(`${tagMoveNote(m)}\n`);
+      for (const m of moved) io().stderr.write(`${tagMoveNote(m)}\n`);
       if (g.json) return printJson({ ...rec, moved: moved.map((m) => ({ tag: m.tag, from: m.from.id })) });
-      process.stdout.write(rec.tags.length > 0 ? rec.tags.map((t) => `Loaded image: ${t}\n`).join('') : `Loaded image ID: sha256:${rec.id}\n`);
+      io().stdout.write(rec.tags.length > 0 ? rec.tags.map((t) => `Loaded image: ${t}\n`).join('') : `Loaded image ID: sha256:${rec.id}\n`);
     });
 }

@@ -3,12 +3,13 @@
  * listings print the records instead (printJson).
  */
 import { errorReport, paint, type Out } from '../output.js';
+import { io, setExitCode } from '../io.js';
 
 export function printTable(out: Out, headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
-  process.stdout.write(paint(out, 'bold', line(headers)) + '\n');
-  for (const r of rows) process.stdout.write(line(r) + '\n');
+  io().stdout.write(paint(out, 'bold', line(headers)) + '\n');
+  for (const r of rows) io().stdout.write(line(r) + '\n');
 }
 
 /** "3 minutes ago", as Docker's CREATED column says it. */
@@ -28,8 +29,8 @@ export async function forEachArg(args: string[], each: (arg: string) => Promise<
       await each(a);
     } catch (e) {
       const { text, code } = errorReport(e);
-      process.stderr.write(`layerfs: ${text}\n`);
-      process.exitCode = Math.max(Number(process.exitCode ?? 0), code);
+      io().stderr.write(`layerfs: ${text}\n`);
+      setExitCode(Math.max(io().exitCode ?? 0, code));
     }
   }
 }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { makeOut, printJson } from '../output.js';
 import { ago, forEachArg, printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';
+import { io } from '../io.js';
 
 export function registerVolumeVerbs(program: Command): void {
   const volume = program.command('volume').description('manage volumes: ls, inspect, rm, prune');
@@ -43,7 +44,7 @@ export function registerVolumeVerbs(program: Command): void {
       const engine = await openEngine(cmd);
       await forEachArg(names, async (n) => {
         await engine.volumeRm(n, { force: opts.force });
-        process.stdout.write(`${n}\n`);
+        io().stdout.write(`${n}\n`);
       });
     });
 
@@ -56,6 +57,6 @@ export function registerVolumeVerbs(program: Command): void {
       const engine = await openEngine(cmd);
       const gone = await engine.volumePrune({ all: opts.all });
       if (g.json) return printJson(gone);
-      process.stdout.write(gone.length > 0 ? `Deleted volumes:\n${gone.join('\n')}\n` : 'No volumes to remove\n');
+      io().stdout.write(gone.length > 0 ? `Deleted volumes:\n${gone.join('\n')}\n` : 'No volumes to remove\n');
     });
 }

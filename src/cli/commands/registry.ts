@@ -10,6 +10,7 @@ import { parsePlatform } from '../../registry/platform.js';
 import type { RemoteOptions, Transfer } from '../../registry/store-image.js';
 import { humanSize, printJson, UsageError } from '../output.js';
 import { openEngine } from './run-container.js';
+import { io } from '../io.js';
 
 interface RemoteFlags { tlsVerify?: string; creds?: string; platform?: string; json?: boolean }
 
@@ -30,7 +31,7 @@ export function transferLine(t: Transfer): string {
 
 /** A bar (bytes and rate) on stderr when it is a TTY; nothing otherwise. */
 async function progressBar(label: string): Promise<{ onProgress?: (done: number, total: number) => void; stop(): void }> {
-  if (!process.stderr.isTTY) return { stop: () => undefined };
+  if (!io().stderr.isTTY) return { stop: () => undefined };
   // Loaded when a command runs: --help loads no progress bar (CLI-7).
   const { default: cliProgress } = await import('cli-progress');
   let bar: SingleBar | undefined;
@@ -38,7 +39,7 @@ async function progressBar(label: string): Promise<{ onProgress?: (done: number,
   return {
     onProgress: (done, total) => {
       if (!bar) {
-        bar = new cliProgress.SingleBar({ format: `${label} {bar} {percentage}% | {doneH} of {totalH} | {rate}/s`, hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar({ format: `${label} {bar} {percentage}% | {doneH} of {totalH} | {rate}/s`, hideCursor: true, clearOnComplete: true, stream: io().stderr }, cliProgress.Presets.shades_classic);
         bar.start(total, 0, { doneH: humanSize(0), totalH: humanSize(total), rate: humanSize(0) });
       }
       bar.update(done, { doneH: humanSize(done), totalH: humanSize(total), rate: humanSize(Math.round(done / Math.max(0.001, (Date.now() - t0) / 1000))) });
@@ -65,7 +66,7 @@ export function registerRegistry(program: Command): void {
         const r = await engine.pull(ref, { ...remoteOptions(cmd), onProgress: bar.onProgress });
         bar.stop();
         if (g.json) return printJson(r);
-        process.stdout.write(`${r.image.tags[r.image.tags.length - 1] ?? r.image.id}: sha256:${r.image.id}\n${transferLine(r)}\n`);
+        io().stdout.write(`${r.image.tags[r.image.tags.length - 1] ?? r.image.id}: sha256:${r.image.id}\n${transferLine(r)}\n`);
       } finally {
         bar.stop();
       }
@@ -89,7 +90,7 @@ export function registerRegistry(program: Command): void {
         bar.stop();
         if (g.json) return printJson(r);
         const counts = (a: string) => r.blobs.filter((b) => b.action === a).length;
-        process.stdout.write(`${r.reference}: ${r.manifestDigest}\nblobs: ${counts('uploaded')} uploaded, ${counts('mounted')} mounted, ${counts('exists')} already there; sent ${humanSize(r.uploadedBytes)} of the image's ${humanSize(r.imageBytes)}\n`);
+        io().stdout.write(`${r.reference}: ${r.manifestDigest}\nblobs: ${counts('uploaded')} uploaded, ${counts('mounted')} mounted, ${counts('exists')} already there; sent ${humanSize(r.uploadedBytes)} of the image's ${humanSize(r.imageBytes)}\n`);
       } finally {
         bar.stop();
       }
@@ -120,12 +121,12 @@ export function registerRegistry(program: Command): void {
       }
       const file = await saveCredentials(ref.registry, opts.username, password);
       if ((cmd.optsWithGlobals() as RemoteFlags).json) return printJson({ registry: ref.registry, authFile: file });
-      process.stdout.write(`Login Succeeded (saved in ${file})\n`);
+      io().stdout.write(`Login Succeeded (saved in ${file})\n`);
     });
 }
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  for await (const c of io().stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }

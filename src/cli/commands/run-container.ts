@@ -16,6 +16,7 @@ import { constants as osConstants } from 'node:os';
 import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord, ContainerStatus } from '../../engine/records.js';
 import { makeOut, paint } from '../output.js';
+import { io } from '../io.js';
 
 /** The engine of the state directory --home names (imported here, when a command runs: not for --help). */
 export async function openEngine(cmd: Command): Promise<Engine> {
@@ -55,12 +56,14 @@ export function refuseRunning(rec: ContainerRecord, doing: string): void {
 }
 
 /** rm -f: the shell holding a running container is killed (SIGKILL, as docker rm -f) and waited for. */
-export function killShell(rec: ContainerRecord): void {
+export async function killShell(rec: ContainerRecord): Promise<void> {
   if (liveStatus(rec) !== 'running') return;
   const pid = Number(rec.labels[PID]);
   process.kill(pid, 'SIGKILL');
+  // Polled without blocking the event loop: a shell that is this process's own child (a run
+  // in-process, runCli) is reaped by it, and stays a zombie (alive to kill -0) until then.
   const until = Date.now() + 5000;
-  while (alive(pid) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   if (alive(pid)) throw new Error(`container ${rec.name}: its shell (pid ${pid}) did not end after SIGKILL`);
 }
 
@@ -82,33 +85,33 @@ export async function shell(engine: Engine, ref: string, opts: { script?: string
   let status = 1;
   try {
     await mark(engine, rec.id, 'running', { [PID]: String(process.pid), [EXIT]: undefined });
-    const out = makeOut(opts, process.stderr);
+    const out = makeOut(opts, io().stderr);
     const session = new Session(container, {
-      stdout: process.stdout, stderr: process.stderr, note: (t) => paint(out, 'dim', t), volumeOrigin: (v) => engine.volumeOrigin(v),
+      stdout: io().stdout, stderr: io().stderr, note: (t) => paint(out, 'dim', t), volumeOrigin: (v) => engine.volumeOrigin(v),
     });
     if (opts.script !== undefined) session.runLine(opts.script);
     else {
-      if (process.stdin.isTTY) {
-        process.stderr.write(`${paint(out, 'bold', rec.name)} (${rec.id.slice(0, 12)}): a shell on the container's filesystem; type help, exit to leave\n`);
-        for (const m of rec.mounts) process.stderr.write(`  ${m.target}: ${m.type}${m.type === 'tmpfs' ? '' : ` ${m.source}`}${m.readOnly ? ' (read-only)' : ''}\n`);
+      if (io().stdin.isTTY) {
+        io().stderr.write(`${paint(out, 'bold', rec.name)} (${rec.id.slice(0, 12)}): a shell on the container's filesystem; type help, exit to leave\n`);
+        for (const m of rec.mounts) io().stderr.write(`  ${m.target}: ${m.type}${m.type === 'tmpfs' ? '' : ` ${m.source}`}${m.readOnly ? ' (read-only)' : ''}\n`);
       }
       const prompt = () => `${paint(out, 'cyan', rec.name)}:${session.ctx.cwd}# `;
       const sync = async (): Promise<void> => {
         try {
           await container.sync();
         } catch (e) {
-          process.stderr.write(`layerfs: the container layer could not be saved: ${(e as Error).message}\n`);
+          io().stderr.write(`layerfs: the container layer could not be saved: ${(e as Error).message}\n`);
           session.status = 1;
         }
       };
       let signalled: number | undefined;
       const onSignal = (sig: NodeJS.Signals) => {
         signalled = 128 + osConstants.signals[sig];
-        process.stdin.push(null);
+        io().stdin.push(null);
       };
       process.once('SIGTERM', onSignal).once('SIGHUP', onSignal);
       try {
-        await readCommands(session, process.stdin, process.stdout, prompt, { completer: completer(session.ctx), history: history(engine.state.home), afterLine: sync });
+        await readCommands(session, io().stdin, io().stdout, prompt, { completer: completer(session.ctx), history: history(engine.state.home), afterLine: sync });
       } finally {
         process.off('SIGTERM', onSignal).off('SIGHUP', onSignal);
       }

@@ -14,6 +14,7 @@ import { registerImageVerbs2 } from './image-verbs.js';
 import { registerImageVerbs } from './lifecycle-images.js';
 import { registerVolumeVerbs } from './lifecycle-volumes.js';
 import { openEngine, shell } from './run-container.js';
+import { setExitCode } from '../io.js';
 
 interface RunOptions extends ContainerFlags {
   rm?: boolean;
@@ -39,7 +40,7 @@ export function registerRun(program: Command): void {
       } finally {
         if (opts.rm) await engine.rm(rec.id, { volumes: true });
       }
-      process.exitCode = status;
+      setExitCode(status);
     });
 
   program
@@ -49,7 +50,7 @@ export function registerRun(program: Command): void {
     .option('-c, --command <script>', "run these shell commands ('cmd; cmd') instead of reading stdin")
     .action(async (ref: string, opts: { command?: string }, cmd: Command) => {
       const engine = await openEngine(cmd);
-      process.exitCode = await shell(engine, ref, { script: opts.command, json: cmd.optsWithGlobals().json });
+      setExitCode(await shell(engine, ref, { script: opts.command, json: cmd.optsWithGlobals().json }));
     });
 
   registerCreate(program);

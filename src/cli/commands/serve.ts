@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_UPLOAD_LIMIT, isLoopback } from '../../web/server/defaults.js';
 import { parseSize, UsageError } from '../output.js';
+import { io, setExitCode } from '../io.js';
 
 interface ServeOpts { port: string; host: string; open?: boolean; bindRoot?: string; uploadLimit?: string }
 
@@ -33,11 +34,11 @@ export function registerServe(program: Command): void {
       const { createServer } = await import('../../web/server/server.js');
       const server = await createServer({ home, images, host: opts.host, port, bindRoot, uploadLimit });
       const url = await server.listen();
-      process.stdout.write(`layerfs: serving ${url}\n`);
-      if (!isLoopback(opts.host)) process.stderr.write('layerfs: listening beyond this machine: the token in the URL is required for every API call\n');
+      io().stdout.write(`layerfs: serving ${url}\n`);
+      if (!isLoopback(opts.host)) io().stderr.write('layerfs: listening beyond this machine: the token in the URL is required for every API call\n');
       if (opts.open) {
         const { default: open } = await import('open');
-        await open(url).catch((e: Error) => process.stderr.write(`layerfs: could not open a browser: ${e.message}\n`));
+        await open(url).catch((e: Error) => io().stderr.write(`layerfs: could not open a browser: ${e.message}\n`));
       }
       await new Promise<void>((done) => {
         const stop = () => done();
@@ -47,8 +48,8 @@ export function registerServe(program: Command): void {
       try {
         await server.close();
       } catch (e) {
-        process.stderr.write(`layerfs: ${(e as Error).message}\n`);
-        process.exitCode = 1;
+        io().stderr.write(`layerfs: ${(e as Error).message}\n`);
+        setExitCode(1);
       }
     });
 }

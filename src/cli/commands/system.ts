@@ -9,6 +9,7 @@ import { stateHome } from '../../engine/home.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';
+import { io } from '../io.js';
 
 export function registerSystem(program: Command): void {
   const system = program.command('system').description('what the state directory holds (df), and dropping the open cache (prune)');
@@ -30,7 +31,7 @@ export function registerSystem(program: Command): void {
         ['Open cache (layers)', String(cache.layers.length), humanSize(cache.bytes)],
       ]);
       if (cache.layers.length === 0) return;
-      process.stdout.write('\n');
+      io().stdout.write('\n');
       printTable(out, ['CACHED LAYER', 'INDEX', 'DATA', 'STATE'], cache.layers.map((l) => [
         l.digest.slice(7, 19), humanSize(l.recordBytes), l.dataBytes ? humanSize(l.dataBytes) : '-', l.complete ? 'ready' : 'data only (a write was cut short)',
       ]));
@@ -44,6 +45,6 @@ export function registerSystem(program: Command): void {
       const { OpenCache } = await import('../../cache/open-cache.js');
       const gone = await OpenCache.ofHome(stateHome({ home: g.home })).prune();
       if (g.json) return printJson({ removedLayers: gone.layers.length, reclaimedBytes: gone.bytes });
-      process.stdout.write(`Deleted the open cache: ${gone.layers.length} layer(s)\nTotal reclaimed space: ${humanSize(gone.bytes)}\n`);
+      io().stdout.write(`Deleted the open cache: ${gone.layers.length} layer(s)\nTotal reclaimed space: ${humanSize(gone.bytes)}\n`);
     });
 }
