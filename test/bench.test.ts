@@ -83,9 +83,11 @@ test('copy-up: each strategy and peer, bytes copied as each strategy defines it,
         t.true(isFigure(r!.ms));
         t.is(r!.vsBufferCopy, r!.ms.median / baselines[size].bufferCopy.median);
         // full copies the whole file for any change (OVL-5); metadata copies the data only for a
-        // write (OVL-16); chunked copies the 4 KiB chunks the write touches.
+        // write (OVL-16); chunked copies the 4 KiB chunks the write touches. bytesCopied is what
+        // the writable layer holds for the file afterwards; the view's own counter must agree.
         const want = strategy === 'full' ? size : change === 'chmod' ? 0 : strategy === 'metadata' ? size : 4096;
-        t.is(r!.bytesCopied, want, `${strategy} ${change} ${size}: bytes copied`);
+        t.is(r!.bytesCopied, want, `${strategy} ${change} ${size}: bytes the writable layer holds`);
+        t.is(r!.counterBytes, r!.bytesCopied, `${strategy} ${change} ${size}: the view's counter agrees with the writable layer`);
       }
     }
     for (const peer of ['kernel overlayfs', 'zenfs CoW', 'unionfs+memfs', 'memfs (flat)']) {
