@@ -21,6 +21,7 @@ import { Volume } from 'memfs';
 import { Union } from 'unionfs';
 import { CopyOnWriteFS, InMemory, fs as zfs, type FileSystem } from '@zenfs/core';
 import { openLayers } from '../src/index.js';
+import { heldBytes } from '../src/bench/copyup.js';
 import type { CopyUpStrategy } from '../src/union/state.js';
 import { mountOverlay, zenLayer, zenMount } from './peers.js';
 import { figure, type Figure } from './stats.js';
@@ -46,11 +47,15 @@ interface Trial {
   path: string;
   /** Open flags of the write: 'r+' unless given (the kernel: O_WRONLY). */
   flags?: string | number;
-  /** Untimed, always called: what the change copied and where it landed; tears the instance down. */
-  finish(): { bytesCopied: number; where: string };
+  /**
+   * Untimed, always called: what the change copied, measured from what the writable layer holds
+   * for the file afterwards, and where it landed; `counted`: what the fs says it copied (layerfs's
+   * own counter, view.stats.copyUpBytes), for comparison. Tears the instance down.
+   */
+  finish(): { bytesCopied: number; counted?: number; where: string };
 }
 
-export interface Measured { ms: Figure; bytesCopied: number; memoryAdded: number; where: string }
+export interface Measured { ms: Figure; bytesCopied: number; counted?: number; memoryAdded: number; where: string }
 
 /** The change itself: a 1-byte write into the middle of the file, or a chmod. */
 function change(kind: Change, t: Trial, size: number): void {
@@ -82,7 +87,7 @@ export function setWarmupMs(ms: number): void {
  */
 export async function measure(repeats: number, size: number, kind: Change, fresh: () => Promise<Trial>, maxWarmups = WARM_MAX): Promise<Measured> {
   const samples: number[] = [];
-  let last = { bytesCopied: 0, where: '' };
+  let last: ReturnType<Trial['finish']> = { bytesCopied: 0, where: '' };
   const warmUntil = Date.now() + WARM_MS;
   for (let w = 0; w < 3 || (w < maxWarmups && Date.now() < warmUntil); w++) {
     const t = await fresh();
@@ -115,16 +120,23 @@ export async function measure(repeats: number, size: number, kind: Change, fresh
   return { ms: figure(samples), memoryAdded, ...last };
 }
 
-/** layerfs: a view of the one-file layer at `layerPath` with `strategy`; bytes from its stats. */
+/**
+ * layerfs: a view of the one-file layer at `layerPath` with `strategy`. Bytes copied: what the
+ * writable layer's inode of the file holds afterwards (its own copy, its chunks, or nothing for a
+ * metadata-only copy: src/bench/copyup.ts heldBytes, as `layerfs bench` measures it); the view's
+ * counter beside it.
+ */
 export const layerfsTrial = (layerPath: string, strategy: CopyUpStrategy) => async (): Promise<Trial> => {
   const view = await openLayers([layerPath], { copyUp: strategy });
   return {
     fs: view.fs as unknown as OpFs,
     path: PATH,
     finish() {
-      const bytesCopied = view.stats.copyUpBytes;
-      view.close();
-      return { bytesCopied, where: 'writable layer' };
+      try {
+        return { bytesCopied: heldBytes(view, PATH), counted: view.stats.copyUpBytes, where: 'writable layer' };
+      } finally {
+        view.close();
+      }
     },
   };
 };

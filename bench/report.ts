@@ -19,8 +19,13 @@ export interface Target {
   detail: string;
 }
 
-/** Figure 2: one row per size, strategy and change (the targets' rows); peers are informative. */
-export interface CopyRow { size: number; strategy: CopyUpStrategy; change: 'write' | 'chmod'; ms: Figure; bytesCopied: number; memoryAdded: number; vsBufferCopy: number; vsMemcpy: number }
+/**
+ * Figure 2: one row per size, strategy and change (the targets' rows); peers are informative.
+ * `bytesCopied`: what the writable layer holds for the file afterwards (measured there);
+ * `counterBytes`: what the view's own counter (stats.copyUpBytes) says it copied (absent in
+ * results written before it was recorded).
+ */
+export interface CopyRow { size: number; strategy: CopyUpStrategy; change: 'write' | 'chmod'; ms: Figure; bytesCopied: number; counterBytes?: number; memoryAdded: number; vsBufferCopy: number; vsMemcpy: number }
 export interface CopyResult {
   rows: CopyRow[];
   baselines: Record<number, { bufferCopy: Figure; memcpy: Figure }>;
@@ -150,15 +155,15 @@ export function lookupMarkdown(rows: PeerRow[]): string {
 
 export function copyMarkdown(copy: CopyResult): string {
   let md = '## Copy-up: the first 1-byte write into the middle of a lower file, or a chmod\n\n';
-  md += 'layerfs with each copy-up strategy, then the peers on the same operation and sizes in the same run (informative: no target). Time: the change alone, on a fresh instance per repetition, after untimed warm-up repetitions (as many as fit in 250 ms, at most 3,000 and at least 3; 3 for the kernel, whose code needs no warming). Memory added: the growth of ArrayBuffer memory across the change on one more repetition, untimed, with a full GC forced just before it (n/a for the kernel: its copy is in the page cache). "where": where the change landed.\n\n';
-  md += '| size | who | change | time | × Buffer copy | × memcpy | bytes copied | memory added | where |\n|---|---|---|---|---|---|---|---|---|\n';
+  md += 'layerfs with each copy-up strategy, then the peers on the same operation and sizes in the same run (informative: no target). Time: the change alone, on a fresh instance per repetition, after untimed warm-up repetitions (as many as fit in 250 ms, at most 3,000 and at least 3; 3 for the kernel, whose code needs no warming). Bytes copied: the file\'s data the writable layer holds afterwards, measured there (layerfs: the upper inode\'s data store, a whole copy, its chunks or nothing; the peers: see below); counter: what layerfs\'s view says it copied (stats.copyUpBytes), beside it. Memory added: the growth of ArrayBuffer memory across the change on one more repetition, untimed, with a full GC forced just before it (n/a for the kernel: its copy is in the page cache). "where": where the change landed.\n\n';
+  md += '| size | who | change | time | × Buffer copy | × memcpy | bytes copied | counter | memory added | where |\n|---|---|---|---|---|---|---|---|---|---|\n';
   const sizes = Object.keys(copy.baselines).map(Number);
   for (const size of sizes) {
-    for (const r of copy.rows.filter((x) => x.size === size)) md += `| ${fmtBytes(r.size)} | layerfs ${r.strategy} | ${r.change} | ${fmtFigure(r.ms)} | ${r.vsBufferCopy.toFixed(2)}× | ${r.vsMemcpy.toFixed(2)}× | ${fmtBytes(r.bytesCopied)} | ${fmtBytes(r.memoryAdded)} | writable layer |\n`;
+    for (const r of copy.rows.filter((x) => x.size === size)) md += `| ${fmtBytes(r.size)} | layerfs ${r.strategy} | ${r.change} | ${fmtFigure(r.ms)} | ${r.vsBufferCopy.toFixed(2)}× | ${r.vsMemcpy.toFixed(2)}× | ${fmtBytes(r.bytesCopied)} | ${r.counterBytes === undefined ? '' : fmtBytes(r.counterBytes)} | ${fmtBytes(r.memoryAdded)} | writable layer |\n`;
     for (const r of copy.peers.filter((x) => x.size === size)) {
       md += r.ms
-        ? `| ${fmtBytes(r.size)} | ${r.peer} | ${r.change} | ${fmtFigure(r.ms)} | ${r.vsBufferCopy!.toFixed(2)}× | ${r.vsMemcpy!.toFixed(2)}× | ${fmtBytes(r.bytesCopied!)} | ${r.memoryAdded === undefined ? 'n/a' : fmtBytes(r.memoryAdded)} | ${r.where} |\n`
-        : `| ${fmtBytes(r.size)} | ${r.peer} | ${r.change} | skipped | | | | | |\n`;
+        ? `| ${fmtBytes(r.size)} | ${r.peer} | ${r.change} | ${fmtFigure(r.ms)} | ${r.vsBufferCopy!.toFixed(2)}× | ${r.vsMemcpy!.toFixed(2)}× | ${fmtBytes(r.bytesCopied!)} | | ${r.memoryAdded === undefined ? 'n/a' : fmtBytes(r.memoryAdded)} | ${r.where} |\n`
+        : `| ${fmtBytes(r.size)} | ${r.peer} | ${r.change} | skipped | | | | | | |\n`;
     }
   }
   md += '\nPeers:\n\n' + copy.peerNotes.map((p) => `- **${p.peer}**: ${p.note}.\n`).join('');

@@ -8,6 +8,9 @@
  *      chmod of it, for each strategy, against a Buffer copy of the same bytes (Buffer.from:
  *      allocate and copy) and a bare memcpy into memory already touched (the floor); peers
  *      (bench/copyup-peers.ts): the kernel's overlayfs, zenfs CoW, unionfs+memfs, a flat memfs.
+ *      Bytes copied are measured from what the writable layer holds for the file afterwards
+ *      (layerfs: its upper inode's data; the kernel: the upper file's extents; zenfs: the file
+ *      in its writable layer), with layerfs's own counter beside them (counterBytes).
  *   3. load (bench/load.ts): open and list a synthetic image layer as tar, gzip and zstd in a child
  *      process (time, first readdir of /, peak RSS) against a header walk, `tar -tf`, zlib gunzip.
  *   4. cli (bench/cli.ts): saving a small change in a container with a big layer (journal sync)
@@ -20,7 +23,9 @@
  *   7. registry (bench/registry.ts): pull from a loopback docker-registry against `skopeo copy`,
  *      and bytes fetched by `image inspect` and by one lazy `cat`, as a share of the image.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
- * partial-* with --only), and a target summary on stdout. `--smoke` runs every figure on tiny
+ * with --only, partial-<figure>.{json,md} per figure asked for and partial-*.svg), and a target
+ * summary on stdout; then the README's benchmark block is rendered again from bench/results/*.json
+ * (bench/readme.ts; not after --smoke or --out). `--smoke` runs every figure on tiny
  * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,10 +44,19 @@ import { cliFigure, cliMarkdown, cliTargets, type CliResult } from './cli.js';
 import { cacheFigure, cacheMarkdown, cacheTargets, type CacheResult } from './cache.js';
 import { pageChart, pageFigure, pageMarkdown, pageTargets, type PageResult } from './page.js';
 import { registryFigure, registryMarkdown, type RegistryResult } from './registry.js';
+import { BenchArgumentError, FIGURES, figureOfTarget, parseOnly, type FigureName } from './figures.js';
+import { writeReadme, type RunResults } from './readme.js';
 
 const onlyArg = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
-const only = onlyArg ? new Set(onlyArg.replace('--only=', '').split(',')) : undefined;
-const want = (part: string) => !only || only.has(part);
+let only: FigureName[] | undefined;
+try {
+  only = onlyArg === undefined ? undefined : parseOnly(onlyArg.replace('--only=', ''));
+} catch (e) {
+  if (!(e instanceof BenchArgumentError)) throw e;
+  process.stderr.write(`bench: ${e.message}\n`);
+  process.exit(2);
+}
+const want = (part: FigureName) => !only || only.includes(part);
 const log = (s: string) => process.stderr.write(s + '\n');
 
 const full = process.argv.includes('--full');
@@ -76,8 +90,8 @@ async function copyUps(scratch: string): Promise<CopyResult> {
     baselines[size] = { bufferCopy, memcpy };
     for (const strategy of STRATEGIES) {
       for (const change of ['write', 'chmod'] as const) {
-        const { ms, bytesCopied, memoryAdded } = await measure(REPEATS, size, change, layerfsTrial(layerPath, strategy));
-        rows.push({ size, strategy, change, ms, bytesCopied, memoryAdded, vsBufferCopy: ms.median / bufferCopy.median, vsMemcpy: ms.median / memcpy.median });
+        const { ms, bytesCopied, counted, memoryAdded } = await measure(REPEATS, size, change, layerfsTrial(layerPath, strategy));
+        rows.push({ size, strategy, change, ms, bytesCopied, counterBytes: counted!, memoryAdded, vsBufferCopy: ms.median / bufferCopy.median, vsMemcpy: ms.median / memcpy.median });
       }
     }
     rmSync(layerPath);
@@ -127,15 +141,16 @@ try {
   const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : []), ...(cache ? cacheTargets(cache) : []), ...pageTargets(page)];
   // Issue 12's goal: a pull at least as fast as skopeo copy of the same image.
   if (registry) results.push({ figure: 'registry', target: 'pull ≤ 1× skopeo copy', value: registry.pull.ratio, limit: 1, op: 'le', pass: registry.pull.ratio <= 1, detail: `${registry.pull.layerfs.median.toFixed(0)} ms vs ${registry.pull.skopeo.median.toFixed(0)} ms` });
-  let md = `# layerfs benchmark (${mode}, ${new Date().toISOString()}, ${Math.round((Date.now() - t0) / 1000)} s)\n\n`;
-  md += summaryMarkdown(results) + '\n';
-  if (lookup) md += lookupMarkdown(lookup) + '\n';
-  if (copy) md += copyMarkdown(copy) + '\n';
-  if (load) md += loadMarkdown(load) + '\n';
-  if (cli) md += cliMarkdown(cli) + '\n';
-  if (cache) md += cacheMarkdown(cache) + '\n';
-  if (page) md += pageMarkdown(page) + '\n';
-  if (registry) md += registryMarkdown(registry) + '\n';
+  const date = new Date().toISOString();
+  const seconds = Math.round((Date.now() - t0) / 1000);
+  const sections: Array<[FigureName, string]> = [];
+  if (lookup) sections.push(['lookup', lookupMarkdown(lookup)]);
+  if (copy) sections.push(['copy', copyMarkdown(copy)]);
+  if (load) sections.push(['load', loadMarkdown(load)]);
+  if (cli) sections.push(['cli', cliMarkdown(cli)]);
+  if (cache) sections.push(['cache', cacheMarkdown(cache)]);
+  if (page) sections.push(['page', pageMarkdown(page)]);
+  if (registry) sections.push(['registry', registryMarkdown(registry)]);
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const prefix = full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '';
@@ -145,12 +160,44 @@ try {
     writeFileSync(new URL(`${prefix}page.svg`, outDir), pageSvg);
     charts.push(`${prefix}page.svg`);
   }
-  md += `Charts: ${charts.map((c) => `[${c}](${c})`).join(', ')}\n`;
-  // A subset (--only) does not replace the complete results.
-  const name = only ? `partial-${mode}` : full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest';
-  writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify({ mode, repeats: REPEATS, date: new Date().toISOString(), targets: results, lookup, copyUp: copy, load, cli, cache, page, registry }, null, 2) + '\n');
-  writeFileSync(new URL(`${name}.md`, outDir), md);
-  process.stdout.write(md);
+  const chartFigure = (c: string): FigureName => {
+    const n = c.slice(prefix.length);
+    return n.startsWith('lookup-') ? 'lookup' : n.startsWith('copyup-') ? 'copy' : n.startsWith('load-') ? 'load' : 'page';
+  };
+  const data = { lookup, copyUp: copy, load, cli, cache, page, registry };
+  /** The results of the figures `figs` of this run (every figure: undefined) as `name`.{json,md}; answers the Markdown. */
+  const write = (name: string, figs?: FigureName[]): string => {
+    const inIt = (f: FigureName) => !figs || figs.includes(f);
+    const ts = results.filter((t) => inIt(figureOfTarget(t.figure)!.name));
+    let md = `# layerfs benchmark (${mode}${only ? `, --only ${only.join(',')}` : ''}, ${date}, ${seconds} s)\n\n`;
+    md += summaryMarkdown(ts) + '\n';
+    for (const [f, section] of sections) if (inIt(f)) md += section + '\n';
+    const own = charts.filter((c) => inIt(chartFigure(c)));
+    if (own.length) md += `Charts: ${own.map((c) => `[${c}](${c})`).join(', ')}\n`;
+    const json: RunResults = { mode, repeats: REPEATS, date, seconds, ...(only ? { only } : {}), targets: ts };
+    for (const f of FIGURES) if (inIt(f.name)) Object.assign(json, { [f.key]: data[f.key] });
+    writeFileSync(new URL(`${name}.json`, outDir), JSON.stringify(json, null, 2) + '\n');
+    writeFileSync(new URL(`${name}.md`, outDir), md);
+    return md;
+  };
+  if (only) {
+    // A subset (--only) does not replace the complete results, and each figure's partial results
+    // are its own (partial-<figure>.*): a run of one figure leaves another's as they were, and a
+    // figure the run could not measure (skipped) leaves its earlier results too.
+    for (const f of only) {
+      const v = data[FIGURES.find((x) => x.name === f)!.key];
+      if (v === undefined || (f === 'page' && page?.skipped)) {
+        log(`${f}: not measured in this run; partial-${f}.* left as they were`);
+        continue;
+      }
+      process.stdout.write(write(`partial-${f}`, [f]));
+    }
+  } else {
+    process.stdout.write(write(full ? 'latest-full' : smoke ? 'latest-smoke' : 'latest'));
+  }
+  // The README's benchmark block follows the committed results (bench/readme.ts), not a smoke run
+  // or results written elsewhere.
+  if (!outArg && !smoke) log(`README.md: benchmark block ${writeReadme() ? 'rewritten' : 'unchanged'} from bench/results/*.json`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -16,6 +16,7 @@ import type { PeerRow } from '../bench/peers.js';
 import type { LoadResult } from '../bench/load.js';
 import type { PageResult } from '../bench/page.js';
 import type { CliResult } from '../bench/cli.js';
+import { renderBlock, type RunResults } from '../bench/readme.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -83,9 +84,11 @@ test('copy-up: each strategy and peer, bytes copied as each strategy defines it,
         t.true(isFigure(r!.ms));
         t.is(r!.vsBufferCopy, r!.ms.median / baselines[size].bufferCopy.median);
         // full copies the whole file for any change (OVL-5); metadata copies the data only for a
-        // write (OVL-16); chunked copies the 4 KiB chunks the write touches.
+        // write (OVL-16); chunked copies the 4 KiB chunks the write touches. bytesCopied is what
+        // the writable layer holds for the file afterwards; the view's own counter must agree.
         const want = strategy === 'full' ? size : change === 'chmod' ? 0 : strategy === 'metadata' ? size : 4096;
-        t.is(r!.bytesCopied, want, `${strategy} ${change} ${size}: bytes copied`);
+        t.is(r!.bytesCopied, want, `${strategy} ${change} ${size}: bytes the writable layer holds`);
+        t.is(r!.counterBytes, r!.bytesCopied, `${strategy} ${change} ${size}: the view's counter agrees with the writable layer`);
       }
     }
     for (const peer of ['kernel overlayfs', 'zenfs CoW', 'unionfs+memfs', 'memfs (flat)']) {
@@ -163,4 +166,51 @@ test('page: the web page measured in Chromium (navigation, first level, a 20,000
   t.true(p!.wideRows! > 0 && p!.wideRows! < 200, `a window of rows, not 20,000 (${p!.wideRows})`);
   t.is(results.targets.filter((x) => x.figure === 'page').length, 5, 'five page targets');
   t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Page'));
+});
+
+test('the README block renders every figure a run measured: its targets with their verdicts, and a table of its own', (t) => {
+  // The smoke run's results as if a quick run's (the README never takes a smoke run).
+  const r = JSON.parse(readFileSync(join(out, 'latest-smoke.json'), 'utf8')) as RunResults;
+  const block = renderBlock([{ file: 'bench/results/latest.json', results: { ...r, mode: 'quick' } }]);
+  t.true(block.startsWith('<!-- bench:begin -->') && block.endsWith('<!-- bench:end -->'));
+  const titles: Array<[keyof RunResults, string]> = [['lookup', 'Lookup'], ['copyUp', 'Copy-up'], ['load', 'Load'], ['cli', 'Command line'], ['cache', 'Open cache'], ['page', 'Page'], ['registry', 'Registry']];
+  for (const [key, title] of titles) {
+    const ran = r[key] !== undefined && !(key === 'page' && r.page?.skipped);
+    t.is(block.includes(`**${title} (figure `), ran, `${title}: a table exactly when the run measured it`);
+  }
+  for (const x of r.targets) t.true(block.includes(`| ${x.pass ? 'pass' : '**MISS**'} | ${x.figure} | ${x.target} |`), x.target);
+  t.true(block.includes('[latest](bench/results/latest.md)'), 'the rows name the results file');
+});
+
+test('--only writes partial-<figure>.* per figure: a later run of one figure leaves another\'s results as they were; an unknown figure is refused', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'layerfs-bench-partial-'));
+  const bench = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', dir, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  try {
+    const first = bench('--only', 'cli,lookup');
+    t.is(first.status, 0, first.stderr.slice(-2000));
+    const read = (f: string) => JSON.parse(readFileSync(join(dir, `partial-${f}.json`), 'utf8')) as RunResults;
+    const [lookup, cli] = [read('lookup'), read('cli')];
+    t.truthy(lookup.lookup);
+    t.is(lookup.cli, undefined, 'partial-lookup holds the lookup figure alone');
+    t.truthy(cli.cli);
+    t.is(cli.lookup, undefined, 'partial-cli holds the cli figure alone');
+    t.deepEqual([...new Set(lookup.targets.map((x) => x.figure))], ['lookup']);
+    t.deepEqual([...new Set(cli.targets.map((x) => x.figure))], ['cli']);
+    t.deepEqual(lookup.only, ['lookup', 'cli']);
+    t.true(readFileSync(join(dir, 'partial-cli.md'), 'utf8').includes('## Command line'));
+    t.false(readFileSync(join(dir, 'partial-cli.md'), 'utf8').includes('## Lookup'));
+    const cliBytes = readFileSync(join(dir, 'partial-cli.json'), 'utf8');
+    const again = bench('--only=lookup');
+    t.is(again.status, 0, again.stderr.slice(-2000));
+    t.not(read('lookup').date, lookup.date, 'the lookup figure was run again');
+    t.is(readFileSync(join(dir, 'partial-cli.json'), 'utf8'), cliBytes, "the cli figure's partial results are as they were");
+    t.false(readdirSync(dir).some((f) => /^partial-(smoke|quick|full)\./.test(f)), 'no partial file named by the mode');
+    const before = readdirSync(dir).sort();
+    const bad = bench('--only', 'lookup,nope');
+    t.is(bad.status, 2);
+    t.is(bad.stderr, 'bench: --only lookup,nope: "nope" is not a figure (figures: lookup, copy, load, cli, cache, page, registry)\n');
+    t.deepEqual(readdirSync(dir).sort(), before, 'a refused run writes nothing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

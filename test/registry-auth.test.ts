@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,4 +130,59 @@ rtest('registry Bearer: without credentials the token grants nothing, and the er
   t.regex(e!.message, /authentication required for scope repository:layers:pull \(UNAUTHORIZED: authentication required\).*no credentials found/);
   const wrong = await t.throwsAsync(engine.pull(`docker://${tokened.host}/layers:gzip`, { creds: `${USER}:bad`, env: emptyEnv() }), { instanceOf: RegistryError });
   t.regex(wrong!.message, /the token server refused scope repository:layers:pull \(HTTP 401: UNAUTHORIZED: bad user name or password\) with the credentials from --creds/);
+});
+
+/** `layerfs ARGS` with no auth file but the test's; resolves with the exit code and both outputs. */
+const cli = (args: string[], env: NodeJS.ProcessEnv) =>
+  execFileP(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' })
+    .then((r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+/** The sha256 of /etc/motd in the fixture image, from its truth manifest (made by the fixture tools, not layerfs). */
+const motdSha = () => truth('layers', 'rootfs.manifest').split('\n').find((l) => l.startsWith('/etc/motd\t'))!.split('\t')[6];
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+rtest('issue 12: create and run of a docker:// image take --creds and --tls-verify=false (global options, before or after the command); without credentials a one-line 401 names the scope', async (t) => {
+  const env = emptyEnv();
+  const ref = `docker://${basic.host}/layers:gzip`;
+  const state = home();
+  // No credentials: one line, the scope named, nothing stored, exit 1.
+  for (const args of [['create', ref], ['run', '--rm', ref, '-c', 'cat /etc/motd']]) {
+    const r = await cli(['--home', state, ...args], env);
+    t.is(r.code, 1, `${args[0]}: ${r.stderr}`);
+    t.is(r.stdout, '');
+    t.regex(r.stderr, /^layerfs: http:\/\/127\.0\.0\.1:\d+\/v2\/layers\/manifests\/gzip: authentication required for scope repository:layers:pull \(UNAUTHORIZED: [^)]*\); no credentials found: use --creds USER:PASS or layerfs login\n$/, `${args[0]}: one line naming the scope`);
+  }
+  const wrong = await cli(['--home', state, 'run', '--rm', '--creds', `${USER}:nope`, ref, '-c', 'cat /etc/motd'], env);
+  t.is(wrong.code, 1);
+  t.regex(wrong.stderr, /^layerfs: .*scope repository:layers:pull.*the credentials from --creds were refused\n$/);
+  t.deepEqual(JSON.parse((await cli(['--home', state, '--json', 'images'], env)).stdout), [], 'a refused pull stores no image');
+  // With them: create (the option after the command) stores the image and the container, whose file is the image's.
+  const created = await cli(['--home', state, 'create', '--creds', `${USER}:${PASS}`, '--tls-verify=false', ref], env);
+  t.is(created.code, 0, created.stderr);
+  const id = created.stdout.trim();
+  t.regex(id, /^[0-9a-f]{12,64}$/);
+  const started = await cli(['--home', state, 'start', id, '-c', 'cat /etc/motd'], env);
+  t.is(started.code, 0, started.stderr);
+  t.is(sha256(started.stdout), motdSha(), 'the created container has the image\'s /etc/motd');
+  // run --rm in a fresh state directory (the option before the command): pulls, prints the file, leaves no container.
+  const fresh = home();
+  const ran = await cli(['--home', fresh, '--creds', `${USER}:${PASS}`, '--tls-verify=false', 'run', '--rm', ref, '-c', 'cat /etc/motd'], env);
+  t.is(ran.code, 0, ran.stderr);
+  t.is(sha256(ran.stdout), motdSha(), 'run printed the image\'s /etc/motd');
+  t.deepEqual(JSON.parse((await cli(['--home', fresh, '--json', 'ps', '-a'], env)).stdout), [], '--rm removed the container');
+  t.is(JSON.parse((await cli(['--home', fresh, '--json', 'images'], env)).stdout).length, 1, 'the pulled image is stored');
+  // A --tls-verify that is neither true nor false is a usage error naming it, before anything is made.
+  const bad = await cli(['--home', home(), 'run', '--rm', '--tls-verify=maybe', ref, '-c', 'true'], env);
+  t.is(bad.code, 2);
+  t.is(bad.stderr, 'layerfs: --tls-verify must be true or false, got "maybe"\n');
+});
+
+rtest('issue 12: run --help and create --help show the registry options (global options) and that IMAGE may be docker://', async (t) => {
+  for (const command of ['run', 'create']) {
+    const r = await cli([command, '--help'], {});
+    t.is(r.code, 0);
+    t.regex(r.stdout, /docker:\/\/HOST/, `${command} --help: IMAGE may be a registry reference`);
+    const global = r.stdout.slice(r.stdout.indexOf('Global Options:'));
+    t.true(r.stdout.includes('Global Options:'), `${command} --help lists the global options`);
+    for (const option of ['--creds <user:pass>', '--tls-verify <bool>', '--platform']) t.true(global.includes(option), `${command} --help: ${option} among the global options`);
+  }
 });

@@ -59,6 +59,8 @@ export interface CreateOptions {
   readOnly?: boolean;
   /** memfs trees for `memfs:NAME` bind sources. */
   trees?: Record<string, Volume>;
+  /** A docker:// IMAGE: how its registry is reached (credentials, TLS, platform), as for pull. */
+  remote?: RemoteOptions;
 }
 
 export class Engine {
@@ -129,9 +131,12 @@ export class Engine {
     return rec;
   }
 
-  /** An image by tag, id or id prefix, or an archive path or docker:// reference (loaded or pulled on the way). */
-  async image(ref: string): Promise<ImageRecord> {
-    if (isRegistryRef(ref)) return (await this.pull(ref)).image;
+  /**
+   * An image by tag, id or id prefix, or an archive path or docker:// reference (loaded or pulled on
+   * the way; `remote` says how the registry is reached).
+   */
+  async image(ref: string, remote: RemoteOptions = {}): Promise<ImageRecord> {
+    if (isRegistryRef(ref)) return (await this.pull(ref, remote)).image;
     try {
       return await this.state.resolveImage(ref);
     } catch (e) {
@@ -183,7 +188,7 @@ export class Engine {
    * volumes it needs are then created (DKR-1); a volume's first-mount work waits for the start.
    */
   async create(imageRef: string, opts: CreateOptions = {}): Promise<ContainerRecord> {
-    const img = await this.image(imageRef);
+    const img = await this.image(imageRef, opts.remote);
     const view = await this.openImageView(img);
     try {
       if (opts.name !== undefined) {

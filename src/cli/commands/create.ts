@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import type { CreateOptions, MountSpec } from '../../engine/engine.js';
 import { printJson } from '../output.js';
+import { remoteOptions } from './registry.js';
 import { openEngine } from './run-container.js';
 import { collect, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, parseVolumesFrom } from './run-options.js';
 import { io } from '../io.js';
@@ -19,6 +20,9 @@ export interface ContainerFlags {
   volumesFrom: string[];
   readOnly?: boolean;
 }
+
+/** IMAGE of `run` and `create`; their help lists the global options (the registry ones among them). */
+export const IMAGE_ARGUMENT = 'stored image tag or id, the path of an image archive, or docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (pulled first, with the global registry options: --creds, --tls-verify, --platform)';
 
 /** The options `run` and `create` share. */
 export function withContainerOptions(cmd: Command): Command {
@@ -41,9 +45,10 @@ export function registerCreate(program: Command): void {
   withContainerOptions(program
     .command('create')
     .description('create a container from IMAGE without opening its shell (as docker create); open it later with start')
-    .argument('<image>', 'stored image tag or id, or the path of an image archive'))
+    .argument('<image>', IMAGE_ARGUMENT)
+    .configureHelp({ showGlobalOptions: true }))
     .action(async (image: string, opts: ContainerFlags, cmd: Command) => {
-      const create = containerOptions(opts);
+      const create = { ...containerOptions(opts), remote: remoteOptions(cmd) };
       const rec = await (await openEngine(cmd)).create(image, create);
       if (cmd.optsWithGlobals().json) return printJson(rec);
       io().stdout.write(`${rec.id}\n`);

@@ -7,7 +7,8 @@
  * status.
  */
 import type { Command } from 'commander';
-import { containerOptions, registerCreate, withContainerOptions, type ContainerFlags } from './create.js';
+import { containerOptions, IMAGE_ARGUMENT, registerCreate, withContainerOptions, type ContainerFlags } from './create.js';
+import { remoteOptions } from './registry.js';
 import { registerContainerVerbs } from './lifecycle-containers.js';
 import { registerCp } from './cp.js';
 import { registerImageVerbs2 } from './image-verbs.js';
@@ -24,14 +25,15 @@ interface RunOptions extends ContainerFlags {
 export function registerRun(program: Command): void {
   withContainerOptions(program
     .command('run')
-    .description('create a container from IMAGE (a stored tag or id, or an image archive) and open a shell on its filesystem')
-    .argument('<image>', 'stored image tag or id, or the path of an image archive'))
+    .description('create a container from IMAGE (a stored tag or id, an image archive, or docker://…) and open a shell on its filesystem')
+    .argument('<image>', IMAGE_ARGUMENT)
+    .configureHelp({ showGlobalOptions: true }))
     .option('--rm', 'remove the container and its anonymous volumes when the shell exits')
     .option('-c, --command <script>', "run these shell commands ('cmd; cmd') instead of reading stdin")
     .addHelpText('after', '\nShell commands: ls cat echo touch head tail wc grep find du rm mkdir mv cp ln chmod stat where cd pwd env export help exit;\n; && || | > >> $VAR and globs (type help in the shell).')
     .action(async (image: string, opts: RunOptions, cmd: Command) => {
       // Options are checked before anything is created: a usage error leaves no state behind.
-      const create = containerOptions(opts);
+      const create = { ...containerOptions(opts), remote: remoteOptions(cmd) };
       const engine = await openEngine(cmd);
       const rec = await engine.create(image, create);
       let status: number;
