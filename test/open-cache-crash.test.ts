@@ -14,13 +14,14 @@ import { openImage } from '../src/index.js';
 import { OpenCache } from '../src/cache/open-cache.js';
 import { FIXTURES, steps, truth } from './helpers/fixtures.js';
 import { gzipImage } from './helpers/cache-image.js';
+import { nodeArgs } from './helpers/child.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/open-cache-child.ts', import.meta.url));
 
 /** Runs the child until it says it is at `point`, then SIGKILLs it. */
 function killAt(dir: string, point: string, image: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', CHILD, dir, point, image], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs(CHILD), dir, point, image], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (c) => { err += c; });

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { newId } from '../src/engine/records.js';
 import { State } from '../src/engine/state.js';
 import { checkVolumeFile, layerBlob, layerGen, sha256hex } from './helpers/state-crash-child.js';
+import { nodeArgs } from './helpers/child.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/state-crash-child.ts', import.meta.url));
 const RUNS = Number(process.env.LAYERFS_CRASH_RUNS ?? 15);
@@ -73,7 +74,7 @@ async function newLane(root: string, n: number): Promise<Lane> {
 
 /** Runs the child, SIGKILLs it once it has printed line `at.line`, and returns every line it printed. */
 async function killedRun(lane: Lane, tag: string, at: KillPoint): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import=tsx', CHILD, lane.home, lane.id, tag, String(at.line), at.mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs(CHILD), lane.home, lane.id, tag, String(at.line), at.mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });

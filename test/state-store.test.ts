@@ -17,6 +17,7 @@ import { readJson, withLock, writeFileAtomic } from '../src/engine/atomic.js';
 import { stateHome } from '../src/engine/home.js';
 import { newId, shortId, type ContainerInput, type ImageRecord, type VolumeRecord } from '../src/engine/records.js';
 import { State } from '../src/engine/state.js';
+import { nodeArgs } from './helpers/child.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -62,7 +63,7 @@ async function failsWith(t: Ctx, p: Promise<unknown>, code: StateErrorCode, file
 
 /** A child running state-lock-child.ts, with its stdout lines. */
 function lockChild(args: string[]): { child: ChildProcess; lines: string[]; line: (want: (l: string) => boolean) => Promise<string> } {
-  const child = spawn(process.execPath, ['--import=tsx', LOCK_CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs(LOCK_CHILD), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   let buf = '';

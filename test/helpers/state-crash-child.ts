@@ -1,5 +1,5 @@
 /**
- * The writer that test/state-crash.test.ts kills with SIGKILL. Run with `node --import=tsx`:
+ * The writer that test/state-crash.test.ts kills with SIGKILL. Run by nodeArgs (helpers/child.ts: compiled, or through tsx):
  *   state-crash-child.ts <home> <container id> <run tag> <stop at line n> <pause|race>
  * It prints "ready" before it opens the state (so a kill can land in open's own recovery), then
  * loops, printing a line before each step starts and after each step is durable:
