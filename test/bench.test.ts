@@ -17,6 +17,7 @@ import type { LoadResult } from '../bench/load.js';
 import type { PageResult } from '../bench/page.js';
 import type { CliResult } from '../bench/cli.js';
 import { renderBlock, type RunResults } from '../bench/readme.js';
+import { nodeArgs } from './helpers/child.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,7 +29,7 @@ let results: Results;
 
 test.before(() => {
   out = mkdtempSync(join(tmpdir(), 'layerfs-bench-test-'));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(process.execPath, [...nodeArgs(join(ROOT, 'bench/run.ts')), '--smoke', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
   if (r.status !== 0) throw new Error(`bench --smoke exited ${r.status}: ${r.stderr.slice(-2000)}`);
   stdout = r.stdout;
   results = JSON.parse(readFileSync(join(out, 'latest-smoke.json'), 'utf8')) as Results;
@@ -184,7 +185,7 @@ test('the README block renders every figure a run measured: its targets with the
 
 test('--only writes partial-<figure>.* per figure: a later run of one figure leaves another\'s results as they were; an unknown figure is refused', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-bench-partial-'));
-  const bench = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', dir, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  const bench = (...args: string[]) => spawnSync(process.execPath, [...nodeArgs(join(ROOT, 'bench/run.ts')), '--smoke', '--out', dir, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
   try {
     const first = bench('--only', 'cli,lookup');
     t.is(first.status, 0, first.stderr.slice(-2000));
