@@ -29,7 +29,7 @@ function sha256File(path: string): string {
   const fd = openSync(path, 'r');
   const buf = Buffer.allocUnsafe(1 << 20);
   try {
-    for (let pos = 0, n; (n = readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) h.update(buf.subarray(0, n));
+    for (let pos = 0, n: number; (n = readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) h.update(buf.subarray(0, n));
   } finally {
     closeSync(fd);
   }
@@ -143,7 +143,9 @@ export async function cacheFigure(mode: Mode, repeats: number, log: (s: string) 
       first.push(a.ms);
       const b = cli(home, ['ls', CACHE_TAG, '/usr/bin']);
       second.push(b.ms);
-      [s, a, b].forEach((x, i) => x.cpuMs !== undefined && cpu[i].push(x.cpuMs));
+      [s, a, b].forEach((x, i) => {
+        if (x.cpuMs !== undefined) cpu[i].push(x.cpuMs);
+      });
       if (a.stdout !== b.stdout) throw new Error('the cached ls printed something else than the uncached one');
       cacheBytes = (JSON.parse(cli(home, ["--json", "system", "df"]).stdout) as { cache: { bytes: number } }).cache.bytes;
     }

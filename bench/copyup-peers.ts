@@ -236,6 +236,7 @@ function dataBytes(p: string, st: nodeFs.Stats): number {
   return bytes;
 }
 
+// biome-ignore lint/complexity/useSimpleNumberKeys: statfs(2) magic numbers, written in hex as the kernel headers do
 const FS_TYPES: Record<number, string> = { 0xef53: 'ext4', 0x01021994: 'tmpfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs' };
 const fsType = (p: string) => FS_TYPES[nodeFs.statfsSync(p).type] ?? `fs 0x${nodeFs.statfsSync(p).type.toString(16)}`;
 

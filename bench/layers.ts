@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type { Entry } from '../src/entry.js';
 import { writeTar } from '../src/out/tar-write.js';
-import { BufferSource, type ByteSource } from '../src/source.js';
+import type { ByteSource } from '../src/source.js';
 
 const T = Date.UTC(2024, 0, 1);
 export const dir = (path: string): Entry => ({ path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: T, size: 0 });

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, linkSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, linkSync, mkdirSync, openSync, closeSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

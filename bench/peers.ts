@@ -45,7 +45,7 @@ export interface Peer {
   open(depth: number): Promise<PeerFs | string>; // a string: skipped, with the reason
 }
 
-function nodeLike(fs: { statSync: Function; readdirSync: Function }, close: () => void | Promise<void>): PeerFs {
+function nodeLike(fs: { statSync: (p: string) => unknown; readdirSync: (p: string) => unknown }, close: () => void | Promise<void>): PeerFs {
   return {
     stat: (p) => fs.statSync(p),
     statMissing: (p) => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { genCase } from '../test/kernel/gen.js';
 import {
-  checkCase, explain, kernelProbe, runEmulator, runKernel, shrink, type Case, type Difference, type Outcome, type Strategy,
+  checkCase, explain, kernelProbe, runEmulator, runKernel, shrink, type Case, type CaseReport, type Difference, type Outcome, type Strategy,
 } from '../test/kernel/harness.js';
 import { canMount, describeOptions, Scratch } from '../test/kernel/mount.js';
 
@@ -52,7 +52,7 @@ export async function fuzzKernel(opts: {
       const c = gen(opts.seed, i);
       res.cases++;
       res.ops += c.ops.length;
-      let rep;
+      let rep: CaseReport;
       try {
         rep = await checkCase(scratch, c);
       } catch (e) {

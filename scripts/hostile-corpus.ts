@@ -12,7 +12,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
 import type { ArchiveErrorCode } from '../src/errors.js';
 
 /** What the merged view must show after a safe load: path → 'dir' | 'file:CONTENT' | 'symlink:TARGET' | 'char' | 'absent'. */
@@ -97,11 +96,15 @@ export function base256(v: bigint): Buffer {
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
+/** An image document the corpus edits into malformed shapes (untyped on purpose). */
+// biome-ignore lint/suspicious/noExplicitAny: the edits write what no type would allow (a string for an array, a missing field)
+type Doc = Record<string, any>;
+
 export interface OciParts {
   layers: Buffer[];
   /** Edit the documents before they are written (digests of edited documents are recomputed upward). */
-  editManifest?: (m: Record<string, any>) => void;
-  editConfig?: (c: Record<string, any>) => void;
+  editManifest?: (m: Doc) => void;
+  editConfig?: (c: Doc) => void;
   /** Rewrite the documents' JSON text (for what JSON.stringify cannot write, such as deep nesting). */
   mapConfig?: (json: string) => string;
   mapManifest?: (json: string) => string;
@@ -114,14 +117,14 @@ export interface OciParts {
 
 /** An oci-archive in memory: oci-layout, index.json, a manifest, a config and the layer blobs. */
 export async function ociArchive(p: OciParts): Promise<Buffer> {
-  const config: Record<string, any> = {
+  const config: Doc = {
     architecture: 'amd64', os: 'linux', config: {},
     rootfs: { type: 'layers', diff_ids: p.layers.map((l) => sha(l)) },
     history: p.layers.map(() => ({ created_by: 'corpus' })),
   };
   p.editConfig?.(config);
   const cfg = p.mapConfig ? Buffer.from(p.mapConfig(json(config).toString())) : json(config);
-  const manifest: Record<string, any> = {
+  const manifest: Doc = {
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(cfg), size: cfg.length },
     layers: p.layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha(l), size: l.length })),
@@ -362,7 +365,7 @@ export async function buildCorpus(): Promise<Case[]> {
 export async function writeCorpus(out: string): Promise<number> {
   mkdirSync(out, { recursive: true });
   const cases = await buildCorpus();
-  for (const c of cases) c.files.forEach((f, i) => writeFileSync(join(out, `${c.name}.${i + 1}.tar`), f));
+  for (const c of cases) for (const [i, f] of c.files.entries()) writeFileSync(join(out, `${c.name}.${i + 1}.tar`), f);
   writeFileSync(join(out, 'index.json'), JSON.stringify(cases.map(({ files, message, warning, ...c }) => ({ ...c, files: files.length, message: message?.source, warning: warning?.source })), null, 2));
   return cases.length;
 }

@@ -8,10 +8,9 @@ import { FIXTURES } from './helpers/fixtures.js';
 import { tarOf } from './helpers/tar.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ArchiveError, type ArchiveErrorCode } from '../src/errors.js';
 import { loadImage, loadLayers } from '../src/image/index.js';
 

@@ -9,11 +9,10 @@ import { FIXTURES, FORMATS, IMAGES } from './helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  existsSync, linkSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
+  linkSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Entry } from '../src/entry.js';
 import { BufferSource, readAll } from '../src/source.js';
 import { nameBytes } from '../src/archive/tar-header.js';

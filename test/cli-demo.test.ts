@@ -12,6 +12,7 @@ const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
 
 test('the demo runs without input and reports copy-up, whiteout, opaque dir, volume, bind, volumes-from, commit and rm', async (t) => {
   const { stdout } = await promisify(execFile)('node', [BIN, 'demo'], { encoding: 'utf8', timeout: 60_000 });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts a terminal colour sequence
   t.notRegex(stdout, /\x1b\[/, 'no colour when stdout is not a TTY');
   t.regex(stdout, /3 read-only layers/);
   t.regex(stdout, /seeded from the image's \/srv\/www: assets, index\.html/);

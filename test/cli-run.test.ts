@@ -124,7 +124,7 @@ test('persistence across processes: volumes outlive containers, layers go with t
   t.is(commit.code, 0, commit.stderr);
   t.regex(commit.stdout, /^sha256:[0-9a-f]{64}\n$/);
   const images = json<Array<{ tags: string[] }>>(await layerfs(h, ['--json', 'images']));
-  t.deepEqual(images.map((i) => i.tags).flat().sort(), ['localhost/layerfs-sample:latest', 'localhost/web:v2']);
+  t.deepEqual(images.flatMap((i) => i.tags).sort(), ['localhost/layerfs-sample:latest', 'localhost/web:v2']);
 
   t.is((await layerfs(h, ['rm', 'web'])).stdout, 'web\n');
   t.deepEqual(json(await layerfs(h, ['--json', 'ps', '-a'])), []);

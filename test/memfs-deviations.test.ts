@@ -7,7 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { Buffer } from 'node:buffer';
-import * as nodeFs from 'node:fs';
+import type * as nodeFs from 'node:fs';
 import { Volume } from 'memfs';
 import { norm } from './fs/compare.js';
 import { layerSide, realSide, type Side } from './fs/sides.js';

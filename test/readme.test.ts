@@ -91,6 +91,7 @@ function screen(bytes: string): string[] {
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;
     if (c === '\x1b') {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the terminal escape sequence parsed here
       const m = /^\x1b\[([0-9;?]*)([A-Za-z])/.exec(bytes.slice(i));
       if (!m) continue;
       i += m[0].length - 1;
@@ -149,7 +150,7 @@ test('the README command-line session prints what it shows: the prompt, the mess
         got = r.stdout.trimEnd() === '' ? [] : r.stdout.trimEnd().split('\n');
       }
       t.is(got.length, expect.length, `${cmd}:\n${got.join('\n')}`);
-      expect.forEach((line, i) => t.regex(got[i] ?? '', pattern(line), cmd));
+      for (const [i, line] of expect.entries()) t.regex(got[i] ?? '', pattern(line), cmd);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -218,7 +219,7 @@ test('the README command-line examples run as written and do what their comments
     for (const key of ['Env', 'Cmd', 'WorkingDir', 'Volumes'] as const) t.deepEqual(inspected[0]!.Config[key], config.config[key], key);
     const history = get('history images/sample.tar').trimEnd().split('\n');
     t.is(history.length, config.history.length + 1, history.join('\n'));
-    config.history.forEach((h, i) => t.true(history[history.length - 1 - i]!.includes(h.created_by.slice(0, 30)), h.created_by));
+    for (const [i, h] of config.history.entries()) t.true(history[history.length - 1 - i]!.includes(h.created_by.slice(0, 30)), h.created_by);
 
     const motdTar = Buffer.from(get('cp app:/etc/motd -'), 'latin1');
     t.deepEqual(names(motdTar), ['motd']);

@@ -95,7 +95,7 @@ test('registry tokens: one per scope, reused until expires_in (less a margin) ha
   const { Transport } = await import('../src/registry/http.js');
   let life = 600;
   let n = 0;
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     n++;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t${n}`, expires_in: life }));
   });

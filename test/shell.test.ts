@@ -31,6 +31,7 @@ const SCRIPTS = [
   'false || echo b && echo c; echo $?',
   'false; echo $?; true; echo $?; false || false; echo $?',
   'echo "a b"  \'c  d\' e\\ f "x\\"y" \'$HOME\'; echo $?',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell input: ${A} is the shell's expansion
   'A=1; echo $A "$A" \'$A\' ${A}x; export A=2; echo $A; unset A; echo "[$A]"; echo [$NOPE]',
   'echo x | grep -c x; echo $?; echo x | grep y; echo $?; echo x | grep -q x && echo found',
   'mkdir g; touch g/a1 g/b2 g/.h g/c; echo g/*; echo g/?1; echo g/[ab]*; echo g/[!a]*; echo \'g/*\' "g/*" g/\\*; echo g/nomatch*; echo */a1',
@@ -92,6 +93,7 @@ test('shell: help and every builtin exit with a number; -c help exits 0', async 
 
 test('shell: redirections of other descriptors, input, here documents, & , subshells and substitutions are "not supported", never files', async (t) => {
   const h = await tempDir(t, 'layerfs-shell-');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell input: ${A:-x} is a form the shell refuses
   const forms = ['echo x 2> e', 'echo x 2>&1', 'cat < f', 'cat <<EOF', 'echo a &', 'echo a &> f', '(echo a)', 'echo `ls`', 'echo $(ls)', 'echo a |& cat', 'echo ${A:-x}'];
   const r = await layerfs(h, ['run', '--name', 'refuse', SAMPLE], forms.map((f) => `cd /tmp; ${f}; echo $?`).join('\n') + '\necho status=$?\n');
   t.is(r.stdout, 'status=2\n', 'each line was refused whole; $? is 2');

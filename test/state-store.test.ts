@@ -73,7 +73,7 @@ function lockChild(args: string[]): { child: ChildProcess; lines: string[]; line
     const parts = buf.split('\n');
     buf = parts.pop()!;
     lines.push(...parts);
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   const line = (want: (l: string) => boolean) => new Promise<string>((res, rej) => {
@@ -429,9 +429,11 @@ test('lock: two processes each increment a counter N times under it; the result 
   const state = await State.open(home);
   await state.putVolume(volume('counter', { count: '0' }));
   const kids = [lockChild(['count', home, String(N)]), lockChild(['count', home, String(N)])];
-  t.teardown(() => kids.forEach((k) => k.child.kill('SIGKILL')));
+  t.teardown(() => {
+    for (const k of kids) k.child.kill('SIGKILL');
+  });
   await Promise.all(kids.map((k) => k.line((l) => l === 'ready')));
-  kids.forEach((k) => k.child.stdin!.end('go\n'));
+  for (const k of kids) k.child.stdin!.end('go\n');
   const results = await Promise.all(kids.map(async (k) => JSON.parse(await k.line((l) => l.startsWith('{'))) as { seen: number[] }));
   t.is((await state.getVolume('counter'))!.labels.count, String(2 * N));
   // Every read-modify-write saw a count no other did: none was interleaved with another.

@@ -134,7 +134,7 @@ function truthWaste(image: string): { causes: Record<string, number>; paths: Map
     for (const e of entries) {
       if (e.type !== '0' || baseName(e.path).startsWith('.wh.')) continue;
       const mine = steps[li].get(e.path);
-      if (!mine || mine.type !== 'f') continue;
+      if (mine?.type !== 'f') continue;
       let cause: string | undefined;
       for (let lj = li + 1; lj < layers.length && !cause; lj++) {
         for (const x of layers[lj]) {

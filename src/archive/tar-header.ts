@@ -68,6 +68,7 @@ class FieldCache {
     }
     const v = decodeName(buf, start, end);
     // Only an ASCII value compares byte for character (é from C3 A9 must not match a lone E9).
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range starts at NUL on purpose
     if (/^[\x00-\x7f]*$/.test(v)) {
       this.recent[this.next] = v;
       this.next = (this.next + 1) % this.size;

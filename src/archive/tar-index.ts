@@ -12,7 +12,7 @@ import { BufferSource, FileRegion, type ByteSource } from '../source.js';
 import { ArchiveError } from '../errors.js';
 import { Budget, formatBytes, limitError, type Limits } from './limits.js';
 import {
-  BLOCK, HeaderProblem, decodeHeader, decodeLongName, decodeName, headerSize, isZeroBlock, parsePax, verifyChecksum,
+  BLOCK, HeaderProblem, decodeHeader, decodeLongName, headerSize, isZeroBlock, parsePax, verifyChecksum,
   type PaxRecords, type TarHeader,
 } from './tar-header.js';
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { LoadedImage } from '../image/index.js';
 import { BufferData, ChunkedData, LowerData, CHUNK } from '../layer/data.js';
-import { Inode, isWhiteout } from '../layer/inode.js';
+import { type Inode, isWhiteout } from '../layer/inode.js';
 import { HostCore } from '../mounts/host-core.js';
 import { copyTree } from '../mounts/copy-tree.js';
 import type { CopyUpStrategy } from '../union/state.js';
@@ -123,7 +123,7 @@ export function largestFiles(image: LoadedImage, count: number): string[] {
 /** Why `path` cannot be benchmarked (not in the image, or not a regular file), or undefined. */
 export function pathProblem(image: LoadedImage, path: string): string | undefined {
   const view = View.fromImage(image, { readOnly: true });
-  let st;
+  let st: nodeFs.Stats;
   try {
     st = view.fs.lstatSync(path);
   } catch {

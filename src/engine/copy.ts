@@ -153,7 +153,10 @@ export function copyOut(c: Container, src: string, dest: string, opts: CopyOptio
 }
 
 function copyTo(from: Side, src: string, to: Side, t: { path: string; contents: boolean }, owner: (st: host.Stats) => Owner | undefined): void {
-  if (!t.contents) return copyObject(from, src, to, t.path, owner);
+  if (!t.contents) {
+    copyObject(from, src, to, t.path, owner);
+    return;
+  }
   if (!to.lstat(t.path)) to.mkdir(t.path, 0o700);
   for (const name of from.readdir(src)) copyObject(from, posix.join(src, name), to, posix.join(t.path, name), owner);
   const st = from.lstat(src)!;

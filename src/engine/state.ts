@@ -138,7 +138,7 @@ export class State {
     const dir = this.kindDir('images');
     const rec = shape<ImageRecord>('BAD_INPUT', dir, record, IMAGE_FIELDS);
     checkKey(dir, 'image id', rec.id, 'id');
-    rec.tags.forEach((t) => checkTag(dir, t));
+    for (const t of rec.tags) checkTag(dir, t);
     await this.withLock(async () => {
       for (const other of await this.listImages()) {
         const taken = other.id !== rec.id ? rec.tags.find((t) => other.tags.includes(t)) : undefined;

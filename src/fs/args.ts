@@ -106,6 +106,7 @@ export function validateBoolean(value: unknown, name: string): asserts value is 
   if (typeof value !== 'boolean') throw invalidArgType(name, 'of type boolean', value);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a callback of any signature (what Node's validateFunction accepts)
 export function validateFunction(value: unknown, name: string): asserts value is (...args: any[]) => unknown {
   if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
 }

@@ -19,6 +19,7 @@ import * as tree from './sync-tree.js';
 import { pathArg } from './paths.js';
 import { rimrafAsync, validateRm } from './rm.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
 type Callback = (err: unknown, ...results: unknown[]) => void;
 

@@ -60,7 +60,7 @@ export class Dir {
 
   read(): Promise<Dirent | null>;
   read(callback: (err: Error | null, dirent?: Dirent | null) => void): void;
-  read(callback?: (err: Error | null, dirent?: Dirent | null) => void): Promise<Dirent | null> | void {
+  read(callback?: (err: Error | null, dirent?: Dirent | null) => void): Promise<Dirent | null> | undefined {
     if (this.#closed) throw dirClosed();
     if (callback === undefined) return new Promise((resolve, reject) => this.read((e, d) => (e ? reject(e) : resolve(d ?? null))));
     validateFunction(callback, 'callback');

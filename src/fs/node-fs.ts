@@ -24,6 +24,7 @@ import { streamClasses, type StreamClasses, type StreamFs } from './streams.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
 
 const SYNC = {
@@ -39,6 +40,7 @@ const SYNC = {
   rmdirSync: tree.rmdirSync, rmSync: tree.rmSync, statSync: tree.statSync, symlinkSync: tree.symlinkSync,
   truncateSync: files.truncateSync, unlinkSync: tree.unlinkSync, utimesSync: tree.utimesSync,
   writeFileSync: files.writeFileSync, writeSync: files.writeSync, writevSync: files.writevSync,
+  // biome-ignore lint/suspicious/noExplicitAny: each function checks its own arguments (Node's validation), whatever they are
 } satisfies Record<string, (core: Core, ...args: any[]) => unknown>;
 
 type SyncName = keyof typeof SYNC;

@@ -65,8 +65,8 @@ export function parseFileMode(value: unknown, name: string, def?: number): numbe
 
 /** A time argument in seconds: a numeric string, a finite number (negative means now), or a Date. */
 export function toUnixTimestamp(time: unknown, name = 'time'): number {
-  // eslint-disable-next-line eqeqeq
-  if (typeof time === 'string' && +time == (time as unknown as number)) return +time;
+  // Node's `+time == time`: a string that converts to a number (not NaN).
+  if (typeof time === 'string' && !Number.isNaN(+time)) return +time;
   if (typeof time === 'number' && Number.isFinite(time)) return time < 0 ? Date.now() / 1000 : time;
   if (time instanceof Date) return time.getTime() / 1000;
   throw invalidArgType(name, 'an instance of Date or an Time in seconds', time);

@@ -7,7 +7,6 @@
  *   the kernel gives them meaning (`rmdir('link/')` is not `rmdir('link')`).
  * - Errors name the path as the caller wrote it, like Node: a relative path stays relative.
  */
-import { Buffer } from 'node:buffer';
 import { decodeName } from '../archive/names.js';
 import { fileURLToPath } from 'node:url';
 import { FsError } from '../errors.js';

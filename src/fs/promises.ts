@@ -6,7 +6,7 @@
  * lstat-ing, readdir takes any truthy `recursive`, readFile takes a FileHandle but not a
  * descriptor number, writeFile also takes (async) iterables.
  */
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { constants } from 'node:fs';
 import { validateBoolean, validateStringAfterView } from './args.js';
 import type { Core } from './core.js';
@@ -18,6 +18,7 @@ import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
 import type { StreamClasses } from './streams.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
 
 function notImplemented(what: string): Error {

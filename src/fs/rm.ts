@@ -93,7 +93,10 @@ export function rimrafSync(ops: RmOps, path: string, o: RmOptions): void {
   } catch (e) {
     const c = code(e);
     if (c === 'ENOENT') return;
-    if (c === 'EPERM') return rmdirSyncWalk(ops, path, o, e);
+    if (c === 'EPERM') {
+      rmdirSyncWalk(ops, path, o, e);
+      return;
+    }
     if (c !== 'EISDIR') throw e;
     rmdirSyncWalk(ops, path, o, e);
   }
@@ -104,7 +107,8 @@ function retrying(o: RmOptions, fn: () => void): void {
   const tries = o.maxRetries + 1;
   for (let i = 1; i <= tries; i++) {
     try {
-      return fn();
+      fn();
+      return;
     } catch (e) {
       if (RETRY.has(code(e)!) && i < tries && o.retryDelay > 0) sleep(i * o.retryDelay);
       else if (code(e) === 'ENOENT') return;
@@ -134,7 +138,8 @@ export function rimrafAsync(ops: RmOps, path: string, o: RmOptions): void {
   let retries = 0;
   for (;;) {
     try {
-      return walkAsync(ops, path, o);
+      walkAsync(ops, path, o);
+      return;
     } catch (e) {
       if (RETRY.has(code(e)!) && retries < o.maxRetries) {
         retries++;
@@ -154,13 +159,19 @@ function walkAsync(ops: RmOps, path: string, o: RmOptions): void {
   } catch (e) {
     if (code(e) === 'ENOENT') return;
   }
-  if (isDir) return rmdirAsyncWalk(ops, path, o, null);
+  if (isDir) {
+    rmdirAsyncWalk(ops, path, o, null);
+    return;
+  }
   try {
     ops.unlink(path);
   } catch (e) {
     const c = code(e);
     if (c === 'ENOENT') return;
-    if (c === 'EISDIR' || c === 'EPERM') return rmdirAsyncWalk(ops, path, o, e);
+    if (c === 'EISDIR' || c === 'EPERM') {
+      rmdirAsyncWalk(ops, path, o, e);
+      return;
+    }
     throw e;
   }
 }

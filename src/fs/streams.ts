@@ -10,6 +10,7 @@
 import * as nodeFs from 'node:fs';
 import type { FileHandle } from './file-handle.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
 export interface StreamFs { open: Fn; read: Fn; write: Fn; writev: Fn; fsync: Fn; close: Fn }
 

@@ -15,7 +15,7 @@ import type { Core } from './core.js';
 import { fileTooLarge } from './errors.js';
 import { getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toBytes, toUnixTimestamp } from './options.js';
 import { onPaths, pathArg } from './paths.js';
-import { BigIntStats, isType, Stats, toStats } from './stats.js';
+import { type BigIntStats, isType, type Stats, toStats } from './stats.js';
 
 /** Node's kIoMaxLength: the largest file readFile() reads. */
 const IO_MAX = 2 ** 31 - 1;

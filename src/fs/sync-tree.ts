@@ -17,7 +17,7 @@ import { encodeName, getOptions, parseFileMode, toUnixTimestamp } from './option
 import { isUrl, onPaths, pathArg, pathString, shownFrom, toAbs, type PathArg } from './paths.js';
 import { realpathJs } from './realpath.js';
 import { rimrafSync, rmdirOptions, RMDIR_DEFAULTS, validateRm, type RmOps } from './rm.js';
-import { BigIntStats, Stats, toStats } from './stats.js';
+import { type BigIntStats, type Stats, toStats } from './stats.js';
 import { MAX_USER_ID, timesMs } from './sync-files.js';
 
 interface StatOptions { bigint?: boolean; throwIfNoEntry?: boolean }
@@ -201,7 +201,10 @@ export function rmdirSync(core: Core, path: unknown, options?: unknown): void {
   if ((options as { recursive?: unknown } | undefined)?.recursive) {
     warnRecursiveRmdir();
     const o = validateRm(rmOps(core), p.shown, { ...(options as object), force: false }, true, true);
-    if (o !== false) return rimrafSync(rmOps(core), p.shown, o);
+    if (o !== false) {
+      rimrafSync(rmOps(core), p.shown, o);
+      return;
+    }
   } else rmdirOptions(options, RMDIR_DEFAULTS);
   plainRmdir(core, p);
 }

@@ -137,7 +137,7 @@ export function buildLayer(entries: Entry[], index: number, file: string): Layer
         break;
       case 'hardlink': {
         const target = findPlain(root, e.linkname ?? '');
-        if (target && target.isDir) {
+        if (target?.isDir) {
           throw new ArchiveError('BAD_LINK', file, `layer ${index + 1}: hard link ${e.path} points at directory ${e.linkname}`);
         }
         if (target) {

@@ -45,7 +45,10 @@ function applyDir(merged: Inode, dir: Inode, index: number): void {
   } else {
     merged.layers++;
   }
-  if (dir.implicit && merged.layers > 1) return applyChildren(merged, dir, index);
+  if (dir.implicit && merged.layers > 1) {
+    applyChildren(merged, dir, index);
+    return;
+  }
   merged.ino = dir.ino;
   merged.layer = index;
   merged.mode = dir.mode;

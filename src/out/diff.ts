@@ -8,7 +8,7 @@
  * - every directory above an A or D that was not itself listed is listed as C;
  * - the list comes out sorted by path.
  */
-import { Inode, isWhiteout } from '../layer/inode.js';
+import { type Inode, isWhiteout } from '../layer/inode.js';
 import { UnionState } from '../union/state.js';
 import { inodeOf, walk } from '../union/walk.js';
 
@@ -42,7 +42,7 @@ function sameFsTime(a: number, b: number): boolean {
  * its mtime differs from the lower one (observed with podman 4.3 on these machines).
  */
 function unchangedDir(c: Inode, lower: Inode | undefined): boolean {
-  return c.isDir && !c.opaque && !c.implicit && lower !== undefined && lower.isDir
+  return c.isDir && !c.opaque && !c.implicit && lower?.isDir === true
     && c.mode === lower.mode && sameFsTime(c.mtimeMs, lower.mtimeMs);
 }
 

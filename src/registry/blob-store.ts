@@ -39,7 +39,7 @@ export class BlobStore {
 
   async has(digest: string, size?: number): Promise<boolean> {
     const st = await stat(this.path(digest)).catch(() => undefined);
-    return st !== undefined && st.isFile() && (size === undefined || st.size === size);
+    return st?.isFile() === true && (size === undefined || st.size === size);
   }
 
   /** Renames a verified, fsynced partial into place under its digest. */

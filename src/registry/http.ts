@@ -12,7 +12,7 @@
  * - a connection that fails (refused, reset, TLS, timeout) is NETWORK naming the URL.
  */
 import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import { RegistryError } from './errors.js';
 
 export interface HttpRequest {
@@ -49,7 +49,7 @@ export class Transport {
     let headers = { ...req.headers };
     const origin = current.origin;
     for (let hop = 0; ; hop++) {
-      let res;
+      let res: Dispatcher.ResponseData;
       try {
         res = await request(current, { method, headers, body: req.body, dispatcher: this.agent });
       } catch (e) {

@@ -22,7 +22,7 @@ function denyReadOnly(s: UnionState, syscall: string, path: string): void {
 
 /** The lower object at this name, if any: removing the name needs a whiteout to hide it (OVL-9). */
 function lowerChild(loc: Loc): Inode | undefined {
-  const c = parentOf(loc).lower?.children!.get(nameOf(loc));
+  const c = parentOf(loc).lower?.children?.get(nameOf(loc));
   return c === undefined || isWhiteout(c) ? undefined : c;
 }
 
@@ -100,7 +100,7 @@ export function rmdir(s: UnionState, path: string): void {
   denyReadOnly(s, 'rmdir', path);
   if (!loc.node) throw fsError('ENOENT', 'rmdir', path);
   if (!inodeOf(loc.node).isDir) throw fsError('ENOTDIR', 'rmdir', path);
-  if (!isEmptyDir(s, loc.node)) throw fsError('ENOTEMPTY', 'rmdir', path);
+  if (!isEmptyDir(loc.node)) throw fsError('ENOTEMPTY', 'rmdir', path);
   removeName(s, loc as Loc & { node: Obj });
 }
 
@@ -181,7 +181,7 @@ export function rename(s: UnionState, from: string, to: string): void {
   if (hasLower && !s.redirectDir) throw fsError('EXDEV', 'rename', from, to);
   // overlayfs checks a merged or lower target directory before copying anything up; an upper-only
   // one is found non-empty by the upper filesystem's rename, after the copy-ups (observed on 6.18).
-  const full = dst.node && moving.isDir && !isEmptyDir(s, dst.node);
+  const full = dst.node && moving.isDir && !isEmptyDir(dst.node);
   if (full && dst.node!.lower) throw fsError('ENOTEMPTY', 'rename', from, to);
   const wasUpperOnly = src.node.upper !== undefined && src.node.lower === undefined;
   const up = copyUp(s, src as Loc & { node: Obj }, false);

@@ -3,7 +3,7 @@
  * whiteouts are never listed and hide the lower name.
  */
 import type { DirEntryInfo } from '../fs/core.js';
-import { Inode, isWhiteout } from '../layer/inode.js';
+import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import { childOf } from './walk.js';
 
@@ -30,13 +30,13 @@ export function readdirInfo(s: UnionState, dir: Obj): DirEntryInfo[] {
 }
 
 /** OVL-9: a directory is empty when nothing is visible in it (whiteouts don't count). */
-export function isEmptyDir(s: UnionState, dir: Obj): boolean {
+export function isEmptyDir(dir: Obj): boolean {
   if (dir.upper) {
     for (const c of dir.upper.children!.values()) if (!isWhiteout(c)) return false;
   }
   const lower = dir.upper?.opaque ? undefined : dir.lower;
   if (lower) {
-    for (const name of lower.children!.keys()) if (!dir.upper?.children!.has(name)) return false;
+    for (const name of lower.children!.keys()) if (!dir.upper?.children?.has(name)) return false;
   }
   return true;
 }

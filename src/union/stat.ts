@@ -6,7 +6,7 @@
  * layer only reports 2 + its subdirectories; a lower file reports the link count within its layer.
  */
 import type { StatInfo } from '../fs/core.js';
-import { Inode, isWhiteout } from '../layer/inode.js';
+import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import { inodeOf } from './walk.js';
 

@@ -5,7 +5,7 @@
  * and later names of an inode are `hardlink` entries.
  */
 import type { Entry } from '../entry.js';
-import { Inode, isWhiteout } from '../layer/inode.js';
+import { type Inode, isWhiteout } from '../layer/inode.js';
 import { listDir } from './readdir.js';
 import { entryOf, mergedObjects } from './tree.js';
 import type { Obj, UnionState } from './state.js';

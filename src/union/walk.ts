@@ -4,7 +4,7 @@
  * (an absolute target restarts at the view's root, '..' never climbs above it).
  */
 import { fsError } from '../errors.js';
-import { Inode, isWhiteout } from '../layer/inode.js';
+import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
 
@@ -21,13 +21,13 @@ export function inodeOf(o: Obj): Inode {
  * upper copy.
  */
 export function childOf(s: UnionState, dir: Obj, name: string): Obj | undefined {
-  const u = dir.upper?.children!.get(name);
+  const u = dir.upper?.children?.get(name);
   if (isWhiteout(u)) return undefined;
   if (u && !u.isDir) return { upper: u };
-  const l = dir.lower?.children!.get(name) as Inode | undefined;
+  const l = dir.lower?.children?.get(name) as Inode | undefined;
   if (u) {
     if (u.opaque) return { upper: u };
-    const low = u.redirect ?? (l && l.isDir ? l : undefined);
+    const low = u.redirect ?? (l?.isDir ? l : undefined);
     return { upper: u, lower: low };
   }
   if (!l) return undefined;

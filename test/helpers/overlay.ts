@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './tools.js';
 
+// biome-ignore lint/complexity/noUselessStringRaw: Python source, raw so that a backslash in it reaches Python as written
 const TO_KERNEL_WHITEOUTS = String.raw`
 import os, stat, sys
 for top in sys.argv[1:]:

@@ -223,7 +223,7 @@ export function formatCase(c: Case, k: Outcome | undefined, e: Outcome | undefin
   const lines: string[] = [];
   lines.push(`options: ${describeOptions(c.opts)} (${JSON.stringify(c.opts)}), emulator copyUp: ${strategy}`);
   lines.push('layers (bottom first):');
-  c.spec.forEach((layer, i) => lines.push(`  L${i}: ${shortJson(layer)}`));
+  for (const [i, layer] of c.spec.entries()) lines.push(`  L${i}: ${shortJson(layer)}`);
   lines.push(`ops (${c.ops.length}):`);
   c.ops.forEach((op, i) => {
     const kr = k ? showResult(k.results[i]) : '?';

@@ -27,7 +27,7 @@ import type { Entry } from '../../src/entry.js';
 import * as nodefs from 'node:fs';
 import * as path from 'node:path';
 import { readXattrs } from './native.js';
-import { fileType, normData, normTime, type FsLike } from './ops.js';
+import { fileType, normData, normTime, type FsLike, type StatsLike } from './ops.js';
 
 function rootJoin(root: string, p: string): string {
   return root === '/' ? p : p === '/' ? root : root + p;
@@ -43,7 +43,7 @@ export function mergedSnapshot(fsx: FsLike, root: string): string[] {
   const groups = new Map<string, string[]>();
   const visit = (p: string): void => {
     const abs = rootJoin(root, p);
-    let st;
+    let st: StatsLike;
     try {
       st = fsx.lstatSync(abs);
     } catch (e) {

@@ -309,7 +309,7 @@ export async function materializeLayer(layer: LayerSpec, root: string): Promise<
 /** Root attributes of a layer (what the overlay root shows when this layer is on top). */
 export function layerRoot(layer: LayerSpec): { mode: number; uid: number; gid: number; mtime: number } {
   const root = normalizeLayer(layer).find((e) => e.path === '');
-  if (!root || root.type !== 'dir') throw new Error('unreachable');
+  if (root?.type !== 'dir') throw new Error('unreachable');
   return { mode: root.mode, uid: root.uid, gid: root.gid, mtime: root.mtime };
 }
 

@@ -7,7 +7,6 @@ import type { Engine } from '../../engine/engine.js';
 import { decodePrinted } from '../../archive/names.js';
 import { fsError, StateError } from '../../errors.js';
 import type { Command } from 'commander';
-import type { PathChange } from '../../explore/changes.js';
 import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
 import { stdoutSink } from './cp.js';
 import { globals, layerArg, openStack, viewAt } from './explore-common.js';

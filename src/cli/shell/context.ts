@@ -65,6 +65,7 @@ export function describeError(e: unknown): { text: string; status: number } {
 }
 
 /** A shell command: returns its status (0 when it returns nothing). */
+// biome-ignore lint/suspicious/noConfusingVoidType: void on purpose: a builtin may be a one-line call that returns nothing (`(ctx) => ctx.out(text)`).
 export type Builtin = (ctx: ShellContext, args: string[]) => number | void;
 
 /** A path of the container, made absolute against the working directory. */

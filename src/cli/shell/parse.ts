@@ -76,6 +76,7 @@ function tokenize(line: string): Token[] {
     }
     if (rest.startsWith('{')) {
       const m = /^\{([A-Za-z_][A-Za-z0-9_]*|\?)\}/.exec(rest);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names the shell's ${NAME} syntax
       if (!m) throw unsupported(`\${${rest.slice(1).split('}')[0]}}`, 'only ${NAME} and $NAME expansions');
       (word ??= []).push({ var: m[1]!, quoted });
       return i + m[0].length;

@@ -71,7 +71,7 @@ export function App() {
   return (
     <div class="app">
       <header class="top">
-        <div class="brand" aria-label="layerfs">
+        <div class="brand">
           <svg width="20" height="20" viewBox="0 0 16 16" aria-hidden="true"><rect x="1" y="9" width="14" height="5" rx="1" fill="#3b82f6" /><rect x="3" y="5" width="10" height="4" rx="1" fill="#60a5fa" /><rect x="5" y="1" width="6" height="4" rx="1" fill="#93c5fd" /></svg>
           layerfs
         </div>
@@ -80,11 +80,11 @@ export function App() {
             {images.map((i) => <option key={i.id} value={i.id}>{name(i)} ({bytes(i.size)})</option>)}
           </select>
         )}
-        <nav class="tabs" role="tablist" aria-label="views">
+        <div class="tabs" role="tablist" aria-label="views">
           {TABS.map(([t, label], i) => (
             <a key={t} role="tab" aria-selected={route.tab === t} class={route.tab === t ? 'on' : ''} href={`#${t}${id ? `/${encodeURIComponent(id)}` : ''}`} title={`${label} (Alt+${i + 1})`} data-testid={`tab-${t}`}>{label}</a>
           ))}
-        </nav>
+        </div>
         <span class="grow" />
         <Loader info={info} onLoaded={(i) => loadImages().then(() => go(route.tab, i.id))} />
       </header>

@@ -70,7 +70,7 @@ export function Loader({ info, onLoaded }: { info?: ServerInfo; onLoaded: (i: Im
 
   return (
     <>
-      <button class="ghostbtn" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="load-open">+ Load image</button>
+      <button type="button" class="ghostbtn" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="load-open">+ Load image</button>
       {open && (
         <div class="popover" role="dialog" aria-label="load an image">
           {info?.loopback !== false && (
@@ -78,7 +78,7 @@ export function Loader({ info, onLoaded }: { info?: ServerInfo; onLoaded: (i: Im
               <label>Archive or OCI layout on this machine
                 <input value={path} placeholder="/path/to/image.tar" onInput={(e) => setPath((e.currentTarget as HTMLInputElement).value)} />
               </label>
-              <button class="primary" disabled={!path.trim()}>Load</button>
+              <button type="submit" class="primary" disabled={!path.trim()}>Load</button>
             </form>
           )}
           <label class="filepick">…or upload an archive (or drop it anywhere)

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Engine, imageIdOf } from '../../engine/engine.js';
+import { type Engine, imageIdOf } from '../../engine/engine.js';
 import type { ImageRecord } from '../../engine/records.js';
 import { StateError } from '../../errors.js';
 import { loadImage, type LoadedImage } from '../../image/index.js';

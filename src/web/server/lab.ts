@@ -14,7 +14,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Container } from '../../engine/container.js';
 import { Engine, type CreateOptions, type MountSpec } from '../../engine/engine.js';
-import type { ContainerRecord } from '../../engine/records.js';
+import type { ContainerRecord, ImageRecord } from '../../engine/records.js';
 import { inspect } from '../../explore/inspect.js';
 import type { CopyUpStrategy } from '../../union/state.js';
 import { commitContainer, containerRow } from '../../cli/commands/lifecycle-containers.js';
@@ -39,7 +39,12 @@ interface Open {
   queue: Promise<unknown>;
 }
 
-const sink = (into: Buffer[]) => ({ write: (t: string | Uint8Array) => (into.push(Buffer.from(t)), true) }) as unknown as NodeJS.WritableStream;
+const sink = (into: Buffer[]) => ({
+  write: (t: string | Uint8Array) => {
+    into.push(Buffer.from(t));
+    return true;
+  },
+}) as unknown as NodeJS.WritableStream;
 
 type Body = Record<string, unknown>;
 const isObj = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -264,7 +269,7 @@ export class Lab {
     const tag = body.tag;
     const rec = await this.engine.state.resolveContainer(ref);
     const o = this.open.get(rec.id);
-    let image;
+    let image: ImageRecord;
     if (o) {
       image = await this.serial(o, async () => {
         await o.container.save();

@@ -13,6 +13,7 @@ import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { scratchPath } from '../../engine/atomic.js';
 import type { Engine } from '../../engine/engine.js';
+import type { ImageRecord } from '../../engine/records.js';
 import { ApiError, badRequest, forbidden } from './errors.js';
 import { str, type Query } from './params.js';
 
@@ -56,7 +57,7 @@ export function uploadRoutes(app: FastifyInstance, engine: Engine, opts: UploadO
     });
     try {
       await pipeline(body, count, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
-      let image;
+      let image: ImageRecord;
       try {
         image = await engine.load(file, { tag });
       } catch (e) {

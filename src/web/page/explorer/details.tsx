@@ -59,11 +59,11 @@ export function Details({ image, sel, onView, onLayer }: Props) {
         {e.target && <><dt>{e.type === 'l' ? 'Target' : 'Device'}</dt><dd><code>{e.target}</code></dd></>}
         {e.linkgroup && <><dt>Hard link</dt><dd>same inode as <code>{e.linkgroup}</code></dd></>}
         {e.xattrs && <><dt>xattrs</dt><dd><code class="wrap">{e.xattrs}</code></dd></>}
-        {!sel.ghost && <><dt>Comes from</dt><dd><button class="linkish" onClick={() => onLayer(e.layer)}>layer {e.layer}</button></dd></>}
+        {!sel.ghost && <><dt>Comes from</dt><dd><button type="button" class="linkish" onClick={() => onLayer(e.layer)}>layer {e.layer}</button></dd></>}
         {o && o.merges.length > 0 && <><dt>Merges</dt><dd>with the directory of {o.merges.map((l) => `layer ${l}`).join(', ')}</dd></>}
         {o && o.hides.length > 0 && <><dt>Hides</dt><dd data-testid="hides">the copies in {o.hides.map((l) => `layer ${l}`).join(', ')}</dd></>}
       </dl>
-      {e.type === 'f' && !sel.ghost && <button class="primary" onClick={onView}>View file ⏎</button>}
+      {e.type === 'f' && !sel.ghost && <button type="button" class="primary" onClick={onView}>View file ⏎</button>}
       <h3>Touched by</h3>
       {err && <p class="error">{err}</p>}
       {!versions && !err && <p class="muted">loading…</p>}
@@ -71,7 +71,7 @@ export function Details({ image, sel, onView, onLayer }: Props) {
         <ol class="versions" data-testid="versions">
           {versions.map((v) => (
             <li key={v.layer} class={v.change ? `ch-${v.change}` : ''}>
-              <button class="linkish" onClick={() => onLayer(v.layer)}>layer {v.layer}</button>
+              <button type="button" class="linkish" onClick={() => onLayer(v.layer)}>layer {v.layer}</button>
               {v.change && <span class={`badge b-${v.change}`}>{v.change}</span>}
               <span>
                 {v.kind === 'deleted'

@@ -85,16 +85,16 @@ export function Explorer({ image, focus }: Props) {
       <section class="main" aria-label="tree">
         <div class="toolbar">
           <div class="seg" role="group" aria-label="view">
-            <button class={mode.changesOnly ? 'on' : ''} onClick={() => setMode({ ...mode, changesOnly: true })} data-testid="view-changes" title="dive's layer view: only what this layer added, modified or deleted">
+            <button type="button" class={mode.changesOnly ? 'on' : ''} onClick={() => setMode({ ...mode, changesOnly: true })} data-testid="view-changes" title="dive's layer view: only what this layer added, modified or deleted">
               Layer {mode.layer}'s changes
             </button>
-            <button class={!mode.changesOnly ? 'on' : ''} onClick={() => setMode({ ...mode, changesOnly: false })} data-testid="view-image" title="the whole image as it was after this layer, its changes marked">
+            <button type="button" class={!mode.changesOnly ? 'on' : ''} onClick={() => setMode({ ...mode, changesOnly: false })} data-testid="view-image" title="the whole image as it was after this layer, its changes marked">
               Image after layer {mode.layer}
             </button>
           </div>
           <div class="seg" role="group" aria-label="sort">
-            <button class={mode.sort === 'name' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'name' })}>Name</button>
-            <button class={mode.sort === 'size' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'size' })} data-testid="sort-size">Size</button>
+            <button type="button" class={mode.sort === 'name' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'name' })}>Name</button>
+            <button type="button" class={mode.sort === 'size' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'size' })} data-testid="sort-size">Size</button>
           </div>
           <div class="filters" role="group" aria-label="show">
             {(['A', 'M', 'D', 'U'] as const).map((k) => (

@@ -33,9 +33,9 @@ export function LayerList({ image, selected, onSelect }: Props) {
           <div class="muted">layers</div>
         </div>
       </div>
-      <ol class="layer-list" role="listbox" aria-label="layers, bottom first" tabIndex={0} onKeyDown={key} data-testid="layers">
+      <div class="layer-list" role="listbox" aria-label="layers, bottom first" tabIndex={0} onKeyDown={key} data-testid="layers">
         {image.layers.map((l) => (
-          <li
+          <div
             key={l.layer}
             role="option"
             aria-selected={l.layer === selected}
@@ -59,9 +59,9 @@ export function LayerList({ image, selected, onSelect }: Props) {
               <code>{short(l.digest)}</code>
               {(l.wastedBytes ?? 0) > 0 && <span class="c-D" title="bytes of this layer's files that the final image does not show">{bytes(l.wastedBytes!)} wasted</span>}
             </div>
-          </li>
+          </div>
         ))}
-      </ol>
+      </div>
     </section>
   );
 }

@@ -106,7 +106,9 @@ export class TreeModel {
       const res = await api.tree(this.image, this.query(path, page * PAGE, this.mode.changesOnly));
       if (lv.total < 0) lv.entries = new Array(res.total);
       lv.total = res.total;
-      res.entries.forEach((e, i) => (lv!.entries[res.offset + i] = e));
+      res.entries.forEach((e, i) => {
+        lv!.entries[res.offset + i] = e;
+      });
     } catch (e) {
       lv.error = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e);
       if (lv.total < 0) lv.total = 0;

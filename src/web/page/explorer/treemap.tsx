@@ -20,6 +20,7 @@ export function TreemapPanel({ image, onPath }: { image: string; onPath: (p: str
   useLayoutEffect(() => {
     const el = box.current!;
     const fit = () => setSize({ w: el.clientWidth || 900, h: el.clientHeight || 560 });
+    // biome-ignore lint/suspicious/noFocusedTests: fit() is the treemap's own resize, not a focused test
     fit();
     const ro = new ResizeObserver(fit);
     ro.observe(el);
@@ -43,9 +44,9 @@ export function TreemapPanel({ image, onPath }: { image: string; onPath: (p: str
   return (
     <div class="panel treemap-panel" data-testid="treemap">
       <nav class="crumbs" aria-label="treemap path">
-        <button class="linkish" onClick={() => setPath('/')}>/</button>
+        <button type="button" class="linkish" onClick={() => setPath('/')}>/</button>
         {parts.map((p, i) => (
-          <span key={i}> <button class="linkish" onClick={() => setPath('/' + parts.slice(0, i + 1).join('/'))}>{p}</button> /</span>
+          <span key={i}> <button type="button" class="linkish" onClick={() => setPath('/' + parts.slice(0, i + 1).join('/'))}>{p}</button> /</span>
         ))}
         {data && <span class="muted"> · {bytes(data.bytes)} in {count(data.files)} files</span>}
       </nav>

@@ -81,13 +81,13 @@ export function Viewer({ image, path, layer, onClose }: Props) {
     <section class="viewer" aria-label={`file ${path}`} data-testid="viewer" onKeyDown={close} tabIndex={-1}>
       <header class="vhead">
         <h2 title={path}>{path}</h2>
-        <button class="ghostbtn" onClick={onClose} aria-label="close the viewer">✕</button>
+        <button type="button" class="ghostbtn" onClick={onClose} aria-label="close the viewer">✕</button>
       </header>
       <div class="vbar">
         {versions.length > 0 && (
           <div class="seg" role="group" aria-label="version">
             {versions.map((v) => (
-              <button key={v.layer} class={v.layer === at ? 'on' : ''} onClick={() => setAt(v.layer)} title={`the file as layer ${v.layer} wrote it`}>
+              <button type="button" key={v.layer} class={v.layer === at ? 'on' : ''} onClick={() => setAt(v.layer)} title={`the file as layer ${v.layer} wrote it`}>
                 layer {v.layer}{v.change ? ` ${v.change}` : ''}
               </button>
             ))}

@@ -57,7 +57,7 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
         <tbody>
           {w.paths.slice(0, 500).map((p) => (
             <tr key={p.path} data-path={p.path} data-bytes={p.bytes}>
-              <td><button class="linkish mono" onClick={() => onPath(p.path, Math.min(...p.copies.map((c) => c.layer)))} title={`show it in the image after layer ${Math.min(...p.copies.map((c) => c.layer))}`}>{p.path}</button></td>
+              <td><button type="button" class="linkish mono" onClick={() => onPath(p.path, Math.min(...p.copies.map((c) => c.layer)))} title={`show it in the image after layer ${Math.min(...p.copies.map((c) => c.layer))}`}>{p.path}</button></td>
               <td class="num">{bytes(p.bytes)}</td>
               <td>
                 {p.copies.map((c, i) => (

@@ -64,7 +64,7 @@ export function Lab({ images, image, info, onImages }: Props) {
               const off = l.needsBind && info && !info.bindRoot;
               return (
                 <li key={l.id}>
-                  <button class="linkish" disabled={!!off} onClick={() => startLesson(l)} data-testid={`lesson-${l.id}`} title={off ? 'start layerfs serve with --bind-root DIR for binds' : l.summary}>{l.title}</button>
+                  <button type="button" class="linkish" disabled={!!off} onClick={() => startLesson(l)} data-testid={`lesson-${l.id}`} title={off ? 'start layerfs serve with --bind-root DIR for binds' : l.summary}>{l.title}</button>
                   {off && <div class="muted small">needs layerfs serve --bind-root DIR</div>}
                 </li>
               );
@@ -78,7 +78,7 @@ export function Lab({ images, image, info, onImages }: Props) {
           <ul class="plain clist" data-testid="containers">
             {store.containers.map((c) => (
               <li key={c.id} class={c.id === store.current ? 'sel' : ''}>
-                <button class="linkish" onClick={() => quiet(store.select(c.id))}>{c.name}</button>
+                <button type="button" class="linkish" onClick={() => quiet(store.select(c.id))}>{c.name}</button>
                 <span class="muted small"> {imgName(c.imageId)} · {c.open ? `open, ${c.copyUp}` : c.status}</span>
               </li>
             ))}
@@ -104,13 +104,13 @@ export function Lab({ images, image, info, onImages }: Props) {
               <span class="grow" />
               <div class="seg" role="group" aria-label="copy-up strategy">
                 {(['full', 'metadata', 'chunked'] as Strategy[]).map((s) => (
-                  <button key={s} class={stack.copyUp === s ? 'on' : ''} disabled={store.busy} onClick={() => quiet(store.strategy(cur.id, s))} data-testid={`strategy-${s}`}>{s}</button>
+                  <button type="button" key={s} class={stack.copyUp === s ? 'on' : ''} disabled={store.busy} onClick={() => quiet(store.strategy(cur.id, s))} data-testid={`strategy-${s}`}>{s}</button>
                 ))}
               </div>
               <input value={tag} size={16} aria-label="tag for commit" onInput={(e) => setTag((e.currentTarget as HTMLInputElement).value)} />
-              <button disabled={store.busy} onClick={() => quiet(store.commit(cur.id, tag).then(onImages))} data-testid="commit">Commit</button>
+              <button type="button" disabled={store.busy} onClick={() => quiet(store.commit(cur.id, tag).then(onImages))} data-testid="commit">Commit</button>
               <label class="check small"><input type="checkbox" checked={rmVolumes} onChange={() => setRmVolumes(!rmVolumes)} />-v</label>
-              <button class="danger" disabled={store.busy} onClick={() => quiet(store.remove(cur.id, rmVolumes))} data-testid="rm">rm</button>
+              <button type="button" class="danger" disabled={store.busy} onClick={() => quiet(store.remove(cur.id, rmVolumes))} data-testid="rm">rm</button>
             </div>
             {store.error && <p class="error" role="alert">{store.error}</p>}
             <div class="labwork">
@@ -124,7 +124,7 @@ export function Lab({ images, image, info, onImages }: Props) {
             {store.rerun && (
               <div class="rerun">
                 <p><strong>{store.rerun.from}</strong> is gone with its container layer. Run a new container from the same image{store.rerun.spec.mounts.length ? ` with ${store.rerun.spec.mounts.map((m) => m.target).join(', ')}` : ''} and look for what survived (<code>ls</code>, <code>cat</code>).</p>
-                <button class="primary" data-testid="rerun" disabled={store.busy} onClick={() => quiet(store.create({ ...store.rerun!.spec, name: undefined }))}>Re-run like {store.rerun.from}</button>
+                <button type="button" class="primary" data-testid="rerun" disabled={store.busy} onClick={() => quiet(store.create({ ...store.rerun!.spec, name: undefined }))}>Re-run like {store.rerun.from}</button>
               </div>
             )}
             <h2>Container lab</h2>

@@ -41,7 +41,7 @@ export function LessonRunner({ lesson, ctx, onClose }: Props) {
     <section class="lesson" aria-label={`lesson: ${lesson.title}`} data-testid="lesson">
       <header class="vhead">
         <h3>{lesson.title}</h3>
-        <button class="ghostbtn" onClick={onClose} aria-label="close the lesson">✕</button>
+        <button type="button" class="ghostbtn" onClick={onClose} aria-label="close the lesson">✕</button>
       </header>
       <ol class="steps">
         {steps.map((s, i) => <li key={i} class={i === at ? 'on' : i < at ? 'past' : ''}>{s.title}</li>)}
@@ -61,7 +61,7 @@ export function LessonRunner({ lesson, ctx, onClose }: Props) {
         <div class="phaseblock">
           <span class="phase">Act</span>
           <pre class="docker" title="the same on a real engine">{step.docker.map((d) => (d.startsWith('#') ? d : `$ ${d}`)).join('\n')}</pre>
-          <button class="primary" onClick={act} disabled={running || done} data-testid="lesson-act">{running ? 'Running…' : 'Run it in the lab'}</button>
+          <button type="button" class="primary" onClick={act} disabled={running || done} data-testid="lesson-act">{running ? 'Running…' : 'Run it in the lab'}</button>
         </div>
         {err && <p class="error">{err}</p>}
         {done && (
@@ -76,7 +76,7 @@ export function LessonRunner({ lesson, ctx, onClose }: Props) {
               {step.predict && guess !== undefined && <p class={guess === step.predict.answer ? 'c-A' : 'c-D'}>{guess === step.predict.answer ? 'Your prediction was right.' : `Not quite: ${step.predict.choices[step.predict.answer]}.`}</p>}
               <p>{step.explain}</p>
             </div>
-            {at + 1 < steps.length ? <button onClick={next} data-testid="lesson-next">Next step →</button> : <button onClick={onClose}>Finish the lesson</button>}
+            {at + 1 < steps.length ? <button type="button" onClick={next} data-testid="lesson-next">Next step →</button> : <button type="button" onClick={onClose}>Finish the lesson</button>}
           </>
         )}
       </div>

@@ -39,7 +39,7 @@ export function StackPicture({ stack, events, name }: { stack: Stack; events: La
   const inLayer = events.filter((e) => where(e) === '');
   const cl = stack.containerLayer;
   return (
-    <div class="stackpic" data-testid="stack" aria-label={`what ${name}'s filesystem is made of`}>
+    <figure class="stackpic" data-testid="stack" aria-label={`what ${name}'s filesystem is made of`}>
       {stack.mounts.length > 0 && <div class="stitle">Mounts (over the union)</div>}
       {stack.mounts.map((m) => {
         const hits = events.filter((e) => where(e) === m.target);
@@ -74,6 +74,6 @@ export function StackPicture({ stack, events, name }: { stack: Stack; events: La
           <div class="small muted clip" title={l.createdBy ?? ''}>{l.createdBy ?? ''}</div>
         </div>
       ))}
-    </div>
+    </figure>
   );
 }
