@@ -5,6 +5,9 @@
  * (JSON spec + options + ops, both sides' results, the difference as text); a summary is printed.
  *
  *   npm run fuzz -- --kernel [--cases N] [--seed S]     # default 10,000 cases, a time-based seed
+ *   npm run fuzz -- --kernel --commit                   # also commit every agreeing case: umoci's
+ *                                                       # flattening (podman's for every tenth) must be
+ *                                                       # the kernel's merged tree (test/kernel/commit-check.ts)
  *
  * Needs root on Linux (overlay + tmpfs mounts) and python3, as test/kernel-random.test.ts does;
  * without them it prints why and exits 2. Exit code 1 when any difference was found.
@@ -15,8 +18,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { genCase } from '../test/kernel/gen.js';
 import {
-  checkCase, explain, kernelProbe, runEmulator, runKernel, shrink, type Case, type CaseReport, type Difference, type Outcome, type Strategy,
+  checkCase, explain, kernelProbe, runEmulator, runKernel, shrink, STRATEGIES, type Case, type CaseReport, type Difference, type Outcome, type Strategy,
 } from '../test/kernel/harness.js';
+import { commitDifference } from '../test/kernel/commit-check.js';
 import { canMount, describeOptions, Scratch } from '../test/kernel/mount.js';
 
 export interface KernelFuzzResult {
@@ -24,6 +28,9 @@ export interface KernelFuzzResult {
   ops: number;
   skippedOps: number;
   differing: number;
+  /** Cases whose commit was flattened (with --commit), and those whose flattening differed. */
+  committed: number;
+  commitDiffering: Array<{ caseIndex: number; strategy: Strategy; text: string }>;
   /** Distinct differences (by signature) with the file each was written to. */
   distinct: Array<{ signature: string; file: string; caseIndex: number; strategy: Strategy; ops: number }>;
   seconds: number;
@@ -40,11 +47,13 @@ export async function fuzzKernel(opts: {
   cases: number; seed: number; outDir: string; log?: (s: string) => void;
   /** The case generator (default test/kernel/gen.ts genCase); replaceable to check this script itself. */
   gen?: (seed: number, index: number) => Case;
+  /** Commit each case that agrees and compare umoci's (every tenth: podman's too) flattening with the kernel. */
+  commit?: boolean;
 }): Promise<KernelFuzzResult> {
   const gen = opts.gen ?? genCase;
   const scratch = Scratch.create();
   const started = Date.now();
-  const res: KernelFuzzResult = { cases: 0, ops: 0, skippedOps: 0, differing: 0, distinct: [], seconds: 0 };
+  const res: KernelFuzzResult = { cases: 0, ops: 0, skippedOps: 0, differing: 0, committed: 0, commitDiffering: [], distinct: [], seconds: 0 };
   const seen = new Set<string>();
   try {
     for (let i = 0; i < opts.cases; i++) {
@@ -60,7 +69,19 @@ export async function fuzzKernel(opts: {
         continue;
       }
       res.skippedOps += rep.kernel.results.filter((r) => 'skip' in r).length;
-      if (!rep.diffs.length) continue;
+      if (!rep.diffs.length) {
+        if (opts.commit && !c.opts.readOnly) {
+          const strategy = STRATEGIES[i % STRATEGIES.length]!;
+          const text = await commitDifference(c, strategy, rep.kernel, i % 10 === 0 ? ['umoci', 'podman'] : ['umoci'], `case${i}`)
+            .catch((e: Error) => `harness error: ${e.message}`);
+          res.committed++;
+          if (text) {
+            res.commitDiffering.push({ caseIndex: i, strategy, text });
+            opts.log?.(`COMMIT DIFFERENCE case ${i} (${strategy}): ${text}\nreplay: LAYERFS_KERNEL_SEED=${opts.seed} LAYERFS_KERNEL_CASE=${i} LAYERFS_COMMIT_CASES=1 npx ava test/commit-random.test.ts\n`);
+          }
+        }
+        continue;
+      }
       res.differing++;
       const { strategy, diff } = rep.diffs[0];
       const small = await shrink(c, diff, kernelProbe(scratch, strategy));
@@ -115,10 +136,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const outDir = fileURLToPath(new URL('../test/corpus/kernel/', import.meta.url));
   console.log(`kernel differential fuzz: ${cases} cases, seed ${seed}`);
-  const r = await fuzzKernel({ cases, seed, outDir, log: (s) => console.log(s) });
+  const commit = argv.includes('--commit');
+  const r = await fuzzKernel({ cases, seed, outDir, commit, log: (s) => console.log(s) });
   console.log(`${r.cases} cases, ${r.ops} ops (${r.skippedOps} skipped by safety guards) in ${r.seconds.toFixed(1)} s`);
+  if (commit) console.log(`${r.committed} commits flattened: ${r.commitDiffering.length ? `${r.commitDiffering.length} differ from the kernel (cases ${r.commitDiffering.map((d) => d.caseIndex).join(', ')})` : 'every one the kernel\'s merged tree'}`);
   console.log(r.differing
     ? `${r.differing} differing case(s), ${r.distinct.length} distinct: ${r.distinct.map((d) => `${d.file} [${d.signature.split('|')[0]}]`).join(', ')}`
     : 'no differences');
-  return r.differing ? 1 : 0;
+  return r.differing || r.commitDiffering.length ? 1 : 0;
 }
