@@ -4,9 +4,9 @@
  * (`podman load` of the docker archive, `podman image mount`); each flattened tree must be the
  * kernel's merged tree after the same ops (mergedSnapshot lines). Two things are not the layer's
  * to carry and are left out of the comparison:
- * - the root's own attributes: on overlayfs they are the upperdir's (OVL-26), and podman commit
- *   leaves a chmod of / out of the new layer (seen: chmod 0700 of a mounted container's root, then
- *   podman commit, gives an empty layer), so a flattened root shows the image's;
+ * - the root's own attributes: on overlayfs they are the upperdir's (OVL-26), and commit writes no
+ *   entry for "/", as podman commit writes none (root-attributes.test.ts checks that against
+ *   podman), so a flattened root shows the image's;
  * - link counts: the merged view counts a lower file's names in its layer (a name deleted above
  *   still counts, overlayfs(5)), a flattened tree its real names; which names share a file is
  *   still compared (the `links` lines).
