@@ -2,6 +2,7 @@
  * Random-access bytes. Layer contents are never held whole in memory: a file's data is a window
  * onto the archive (or onto a spill file for compressed layers), read when asked for.
  */
+import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 
 export interface ByteSource {
@@ -47,4 +48,17 @@ export function readAll(src: ByteSource): Buffer {
   const out = Buffer.allocUnsafe(src.size);
   const n = src.read(out, 0, src.size, 0);
   return n === src.size ? out : out.subarray(0, n);
+}
+
+/** sha256 (`sha256:<hex>`) of a whole source, read a piece (1 MiB) at a time: never held whole. */
+export function sha256Of(src: ByteSource): string {
+  const hash = createHash('sha256');
+  const piece = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, src.size)));
+  for (let pos = 0; pos < src.size;) {
+    const n = src.read(piece, 0, Math.min(piece.length, src.size - pos), pos);
+    if (n <= 0) throw new Error(`short read: ${pos} of ${src.size} bytes`);
+    hash.update(piece.subarray(0, n));
+    pos += n;
+  }
+  return `sha256:${hash.digest('hex')}`;
 }

@@ -13,7 +13,7 @@ import { Engine } from '../src/engine/engine.js';
 import type { Entry } from '../src/entry.js';
 import { writeImage } from '../src/out/image-write.js';
 import { BufferSource } from '../src/source.js';
-import { tarBytes } from '../src/engine/container.js';
+import { tarBuffer } from '../bench/layers.js';
 import { createHash } from 'node:crypto';
 
 const T = Date.UTC(2024, 0, 1);
@@ -22,7 +22,7 @@ const l = (path: string, target: string): Entry => ({ path, type: 'symlink', lin
 const f = (path: string, text: string): Entry => ({ path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: T, size: text.length, content: new BufferSource(Buffer.from(text)) });
 
 async function hostileImage(dest: string): Promise<void> {
-  const tar = await tarBytes([d('etc-real'), f('etc-real/passwd', 'root:x:0:0\n'), l('etc', '/'), l('x', '../../../..'),
+  const tar = await tarBuffer([d('etc-real'), f('etc-real/passwd', 'root:x:0:0\n'), l('etc', '/'), l('x', '../../../..'),
     l('up', '../../../../outside/sentinel'), l('hostpasswd', '/etc/passwd'), d('data'), d('deep'), d('deep/er'), l('deep/er/out', '../../../../../..')]);
   const digest = 'sha256:' + createHash('sha256').update(tar).digest('hex');
   const src = new BufferSource(tar);

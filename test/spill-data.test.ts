@@ -10,7 +10,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLayers } from '../src/index.js';
-import { BufferData, ChunkedData } from '../src/layer/data.js';
+import { BufferData, CHUNK, ChunkedData, LowerData } from '../src/layer/data.js';
 import { dir, file, patternSource, tarBuffer } from '../bench/layers.js';
 import { readAll } from '../src/source.js';
 
@@ -94,6 +94,29 @@ test('spill: chunked copy-up past the budget keeps its chunks in a scratch file'
   t.is(data.diskBytes, (size / 8192 - 16) * 4096, 'the other chunks are in the scratch file');
   t.is(view.stats.copyUpBytes, (size / 8192) * 4096);
   t.true(view.fs.readFileSync('/data/big').equals(want));
+});
+
+test('chunked data: a run of chunks never written is one read of the lower bytes, around the chunks written', (t) => {
+  const size = 4 * MiB;
+  const lower = patternSource(size);
+  const reads: Array<[number, number]> = [];
+  const counted = new LowerData({ size, read: (b, o, l, p) => {
+    reads.push([p, l]);
+    return lower.read(b, o, l, p);
+  } });
+  const data = new ChunkedData(counted);
+  const out = Buffer.alloc(size);
+  t.is(data.read(out, 0, size, 0), size);
+  t.deepEqual(reads, [[0, size]], 'an unwritten file: one read');
+  t.true(out.equals(readAll(lower)));
+  data.write(Buffer.from([1]), 0, 1, 2 * CHUNK + 5);
+  reads.length = 0;
+  t.is(data.read(out, 0, size, 0), size);
+  // Chunk 2 was materialised by the write (one read of its lower bytes, before); the reads around it are two.
+  t.deepEqual(reads, [[0, 2 * CHUNK], [3 * CHUNK, size - 3 * CHUNK]]);
+  const want = Buffer.from(readAll(lower));
+  want[2 * CHUNK + 5] = 1;
+  t.true(out.equals(want));
 });
 
 /** A small deterministic random generator. */

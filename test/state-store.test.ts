@@ -17,6 +17,8 @@ import { readJson, withLock, writeFileAtomic } from '../src/engine/atomic.js';
 import { stateHome } from '../src/engine/home.js';
 import { newId, shortId, type ContainerInput, type ImageRecord, type VolumeRecord } from '../src/engine/records.js';
 import { State } from '../src/engine/state.js';
+import { frameHead } from '../src/engine/journal.js';
+import { readAll } from '../src/source.js';
 import { nodeArgs } from './helpers/child.js';
 
 type Ctx = import('ava').ExecutionContext;
@@ -348,6 +350,78 @@ test('readBlob checks the blob against its record: CORRUPT names the file', asyn
   const bare = container(img.id);
   await state.putContainer(bare);
   t.is(await state.readBlob(bare.id, 'layer.tar'), undefined);
+});
+
+test('openSaved gives layer.tar and the journal frames as windows onto their files, checked against the record: CORRUPT names the file', async (t) => {
+  const home = tempHome(t);
+  const state = await State.open(home);
+  const img = image();
+  await state.putImage(img, Buffer.from('a'));
+  const c = container(img.id);
+  await state.putContainer(c, { 'layer.tar': Buffer.from('good layer') });
+  const frame = Buffer.concat([frameHead([], 5)!, Buffer.from('frame')]);
+  await state.appendJournal(c.id, frame);
+  const saved = await state.openSaved(c.id);
+  t.deepEqual(readAll(saved.base!), Buffer.from('good layer'));
+  t.deepEqual(saved.frames.map((f) => [f.drop, readAll(f.tar).toString()]), [[[], 'frame']]);
+  saved.close();
+  const file = join(home, 'containers', c.id, 'layer.tar');
+  writeFileSync(file, 'evil layer');
+  await failsWith(t, state.openSaved(c.id), 'CORRUPT', file, sha256(Buffer.from('good layer')));
+  rmSync(file);
+  await failsWith(t, state.openSaved(c.id), 'CORRUPT', file, 'is missing');
+  await state.putBlob(c.id, 'layer.tar', Buffer.from('good layer'));
+  await state.appendJournal(c.id, frame);
+  const journal = join(home, 'containers', c.id, 'layer.journal');
+  writeFileSync(journal, Buffer.concat([frameHead([], 5)!, Buffer.from('fraME')]));
+  await failsWith(t, state.openSaved(c.id), 'CORRUPT', journal, 'the record commits');
+});
+
+test('a blob is streamed into the state chunk by chunk: the record names the digest and size of every chunk written', async (t) => {
+  const home = tempHome(t);
+  const state = await State.open(home);
+  const img = image();
+  await state.putImage(img, Buffer.from('a'));
+  const c = container(img.id);
+  const chunks = ['a layer ', 'in ', 'three chunks'].map((x) => Buffer.from(x));
+  async function* stream() {
+    for (const chunk of chunks) yield chunk;
+  }
+  const whole = Buffer.concat(chunks);
+  t.deepEqual((await state.putContainer(c, { 'layer.tar': stream() })).blobs['layer.tar'], { digest: sha256(whole), size: whole.length }, 'a new container');
+  const again = Buffer.concat([whole, whole]);
+  t.deepEqual((await state.putBlob(c.id, 'layer.tar', [...chunks, ...chunks])).blobs['layer.tar'], { digest: sha256(again), size: again.length }, 'a new blob of an existing one');
+  t.deepEqual(await state.readBlob(c.id, 'layer.tar'), again);
+  const after = await state.appendJournal(c.id, chunks);
+  t.is(after.blobs['layer.journal']!.size, whole.length);
+});
+
+test('a blob stream that fails half way changes nothing: the old layer and journal stay, no scratch file is left', async (t) => {
+  const home = tempHome(t);
+  const state = await State.open(home);
+  const img = image();
+  await state.putImage(img, Buffer.from('a'));
+  const c = container(img.id);
+  const before = await state.putContainer(c, { 'layer.tar': Buffer.from('old layer') });
+  const frame = Buffer.concat([frameHead([], 5)!, Buffer.from('frame')]);
+  const committed = await state.appendJournal(c.id, frame);
+  function* failing() {
+    yield Buffer.alloc(3 << 20, 1);
+    throw new Error('the writable layer failed a read');
+  }
+  await t.throwsAsync(state.putBlob(c.id, 'layer.tar', failing()), { message: 'the writable layer failed a read' });
+  await t.throwsAsync(state.putContainer(container(img.id), { 'layer.tar': failing() }), { message: 'the writable layer failed a read' });
+  await t.throwsAsync(state.appendJournal(c.id, failing()), { message: 'the writable layer failed a read' });
+  t.deepEqual(await state.getContainer(c.id), committed);
+  t.deepEqual(committed.blobs['layer.tar'], before.blobs['layer.tar']);
+  t.deepEqual((await state.listContainers()).map((x) => x.id), [c.id], 'no container was half made');
+  t.deepEqual(readdirSync(join(home, 'containers')), [c.id]);
+  t.deepEqual(readdirSync(join(home, 'containers', c.id)).sort(), ['container.json', 'layer.journal', 'layer.tar']);
+  // The torn tail the failed append left is past the committed length: ignored.
+  const saved = await state.openSaved(c.id);
+  t.deepEqual(readAll(saved.base!), Buffer.from('old layer'));
+  t.deepEqual(saved.frames.map((f) => readAll(f.tar).toString()), ['frame']);
+  saved.close();
 });
 
 // ---- atomic writes and leftovers ----

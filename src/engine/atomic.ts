@@ -11,9 +11,9 @@
  *   .trash-<pid>-<rand>-<base>   a directory renamed away whole, being deleted (moveToTrash)
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, existsSync, readFileSync } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StateError } from '../errors.js';
@@ -60,6 +60,53 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw e;
   }
   await fsyncDir(dirname(path));
+}
+
+/**
+ * Bytes to write: in memory, or produced chunk by chunk as they are written (a container layer's
+ * tar, tarBlocks in src/out/tar-write.ts, which can be gigabytes).
+ */
+export type Content = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** What was written: sha256 (`sha256:<hex>`) and length of the bytes. */
+export interface Streamed { digest: string; size: number }
+
+/**
+ * Writes `content` into `fh` from `position` on, hashing and counting it, then fsyncs the file.
+ * A chunk is written whole before the next is taken, so memory holds one chunk, never the content.
+ * (Letting the next chunks be made while earlier ones are written, as SpillWriter does, measured
+ * slower here: 192 MiB saved in 2.5–3.9 s against 0.5–1.7 s, on 2 busy cores.)
+ */
+export async function writeHashed(fh: FileHandle, position: number, content: Content): Promise<Streamed> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of content instanceof Uint8Array ? [content] : content) {
+    hash.update(chunk);
+    for (let done = 0; done < chunk.length;) done += (await fh.write(chunk, done, chunk.length - done, position + size + done)).bytesWritten;
+    size += chunk.length;
+  }
+  await fh.sync();
+  return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+/**
+ * Streams `content` into a new scratch file beside `path` (writeHashed: hashed, counted, fsynced),
+ * for the caller to rename into place; returns its name with what it holds. On failure the scratch
+ * file is removed; a killed writer's is deleted by a later cleanLeftovers.
+ */
+export async function writeScratch(path: string, content: Content, mode = 0o644): Promise<Streamed & { tmp: string }> {
+  const tmp = scratchPath('tmp', path);
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      return { tmp, ...(await writeHashed(fh, 0, content)) };
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** writeFileAtomic of `value` as indented JSON with a final newline. */

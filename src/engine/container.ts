@@ -7,32 +7,22 @@
  * of everything (tmpfs contents go with it, DKR-10).
  */
 import { statSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import type { Volume } from 'memfs';
 import { StateError } from '../errors.js';
 import type { LayerFs } from '../fs/node-fs.js';
 import { createFs } from '../fs/node-fs.js';
-import type { LoadedImage } from '../image/index.js';
 import { FileCore } from '../mounts/file-core.js';
 import { HostCore } from '../mounts/host-core.js';
 import { MemfsCore } from '../mounts/memfs-core.js';
 import { MountCore } from '../mounts/router.js';
 import { MountTable, type Mount as TableMount } from '../mounts/table.js';
-import { writeTar } from '../out/tar-write.js';
+import { tarBlocks, tarSize } from '../out/tar-write.js';
 import { isWhiteout, type Inode } from '../layer/inode.js';
 import type { View } from '../view.js';
-import { delta, encodeFrame, type Snapshot } from './journal.js';
+import { delta, frameHead, type Snapshot } from './journal.js';
 import { JOURNAL, type ContainerRecord } from './records.js';
 import type { State } from './state.js';
 import type { EventLog } from '../union/events.js';
-
-export async function tarBytes(entries: Parameters<typeof writeTar>[0]): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const sink = new PassThrough();
-  sink.on('data', (c: Buffer) => chunks.push(c));
-  await writeTar(entries, sink);
-  return Buffer.concat(chunks);
-}
 
 /** The journal is compacted into layer.tar once it would pass this and the layer's own size. */
 const COMPACT_MIN = 4 << 20;
@@ -49,6 +39,21 @@ function nextTick(): number {
   return t;
 }
 
+/**
+ * A journal frame's bytes, chunk by chunk: its head, then the tar of `entries`. The tar must come
+ * to the `tar` bytes the head announces (tarSize and tarBlocks agree by construction; were they
+ * not to, the frame is refused before it is committed, as a misframed journal would not open).
+ */
+function* frameChunks(head: Buffer, entries: Parameters<typeof tarBlocks>[0], tar: number): Generator<Buffer> {
+  yield head;
+  let written = 0;
+  for (const block of tarBlocks(entries)) {
+    written += block.length;
+    yield block;
+  }
+  if (written !== tar) throw new Error(`layerfs: a journal frame's tar came to ${written} bytes, not the ${tar} its head announced`);
+}
+
 export class Container {
   readonly fs: LayerFs;
   readonly core: MountCore;
@@ -62,7 +67,8 @@ export class Container {
     private readonly state: State,
     readonly record: ContainerRecord,
     readonly view: View,
-    private readonly layer: LoadedImage | undefined,
+    /** What the saved layer's files and the image behind them hold open (closed by dispose). */
+    private readonly layer: { close(): void } | undefined,
     readOnlyRoot: boolean,
     trees: Record<string, Volume>,
     /** A new memfs tree for each tmpfs mount. */
@@ -128,8 +134,10 @@ export class Container {
    * Saves what changed in the container layer since the last sync as one journal frame, committed
    * with the record (atomic: after a kill the container opens with all of it or none of it). Writes
    * nothing when nothing changed; writes the whole layer instead (compaction) once the journal
-   * would outgrow it (and 4 MiB), so a journal never costs more than a rewrite would have.
-   * Returns whether anything was written.
+   * would outgrow it (and 4 MiB), so a journal never costs more than a rewrite would have, or when
+   * the change is too big for one frame (its length field is 32 bits). The frame is streamed to
+   * the journal, its files' data read from the writable layer a chunk at a time: a changed file
+   * of gigabytes is never one buffer. Returns whether anything was written.
    */
   async sync(): Promise<boolean> {
     const since = nextTick();
@@ -139,19 +147,24 @@ export class Container {
       this.since = since;
       return false;
     }
-    const frame = encodeFrame(d.drop, await tarBytes(d.changed));
-    if (this.journalBytes + frame.length > Math.max(COMPACT_MIN, this.baseBytes)) await this.save();
-    else this.journalBytes = (await this.state.appendJournal(this.record.id, frame)).blobs[JOURNAL]!.size;
+    // The frame's size is known from the entries before any of their data is read.
+    const tar = tarSize(d.changed);
+    const head = frameHead(d.drop, tar);
+    if (head === undefined || this.journalBytes + head.length + tar > Math.max(COMPACT_MIN, this.baseBytes)) await this.save();
+    else this.journalBytes = (await this.state.appendJournal(this.record.id, frameChunks(head, d.changed, tar))).blobs[JOURNAL]!.size;
     this.snapshot = d.next;
     this.since = since;
     return true;
   }
 
-  /** Writes the whole container layer to the state (atomically, with its record); ends the journal. */
+  /**
+   * Writes the whole container layer to the state (atomically, with its record); ends the journal.
+   * The tar is streamed into the state (State.putBlob), a chunk at a time: never one buffer.
+   */
   async save(): Promise<void> {
     const since = nextTick();
     const next = this.changes().next;
-    const rec = await this.state.putBlob(this.record.id, 'layer.tar', await tarBytes(this.view.layerEntries()));
+    const rec = await this.state.putBlob(this.record.id, 'layer.tar', tarBlocks(this.view.layerEntries()));
     this.baseBytes = rec.blobs['layer.tar']!.size;
     this.journalBytes = 0;
     this.snapshot = next;

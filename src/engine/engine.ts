@@ -26,12 +26,13 @@ import { HostCore } from '../mounts/host-core.js';
 import type { CopyUpStrategy } from '../union/state.js';
 import type { View } from '../view.js';
 import { inodeOf, walk } from '../union/walk.js';
-import { Container, tarBytes } from './container.js';
+import { Container } from './container.js';
+import { tarBlocks } from '../out/tar-write.js';
 import { addTags, imagePrune as pruneImages, rmi as rmiImage, tag as tagImage, type RmiResult, type TagMove } from './images.js';
 import { readVolumeOrigin, writeVolumeOrigin, type VolumeOrigin } from './volume-origin.js';
 import { replay } from './journal.js';
 import { normalTarget } from './targets.js';
-import { checkKey, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
+import { checkKey, JOURNAL, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
 import { isRegistryRef } from '../registry/reference.js';
 import type { PullResult, RemoteOptions } from '../registry/store-image.js';
@@ -233,7 +234,7 @@ export class Engine {
           mounts: planned.map(({ create: _, createSource: __, ...m }) => m), state: 'created' as const, created: new Date().toISOString(),
           labels: (opts.readOnly ? { 'layerfs.read-only': 'true' } : {}) as Record<string, string>,
         };
-        return await this.state.putContainer(rec, { 'layer.tar': await tarBytes(view.layerEntries()) });
+        return await this.state.putContainer(rec, { 'layer.tar': tarBlocks(view.layerEntries()) });
       } catch (e) {
         for (const v of made) await this.state.removeVolume(v).catch(() => undefined);
         throw e;
@@ -321,22 +322,33 @@ export class Engine {
    */
   async open(ref: string, opts: { trees?: Record<string, Volume>; start?: boolean } = {}): Promise<Container> {
     const found = await this.state.resolveContainer(ref);
-    // Record, layer.tar and journal are read under one lock, so they are of one commit.
-    const { rec, saved, frames } = await this.state.withLock(async () => ({
-      rec: (await this.state.getContainer(found.id))!,
-      saved: await this.state.readBlob(found.id, 'layer.tar'),
-      frames: await this.state.readJournal(found.id),
-    }));
-    const img = (await this.state.getImage(rec.image))!;
-    const blobs = saved || frames.length > 0 ? [saved ?? EMPTY_TAR, ...frames.map((f) => f.tar)] : [];
-    const layer = blobs.length > 0 ? await loadLayers(blobs, { verify: false }) : undefined;
-    const upper = layer ? replay(layer.layers[0]!.entries, layer.layers.slice(1).map((l) => l.entries), frames.map((f) => f.drop)) : [];
-    const view = await this.openImageView(img, { upper });
+    // Record, layer.tar and journal are of one commit (openSaved opens them under one lock); their
+    // file data stays in those files, read when asked for, so a layer of any size opens in bounded memory.
+    const saved = await this.state.openSaved(found.id);
+    let layer: LoadedImage | undefined;
+    let view: View;
+    const { rec, base, frames } = saved;
+    try {
+      const img = (await this.state.getImage(rec.image))!;
+      const home = join(this.state.home, 'containers', rec.id);
+      const blobs = base || frames.length > 0
+        ? [base ? { label: join(home, 'layer.tar'), source: base } : EMPTY_TAR, ...frames.map((f, i) => ({ label: `${join(home, JOURNAL)} (frame ${i + 1})`, source: f.tar }))]
+        : [];
+      layer = blobs.length > 0 ? await loadLayers(blobs, { verify: false }) : undefined;
+      const upper = layer ? replay(layer.layers[0]!.entries, layer.layers.slice(1).map((l) => l.entries), frames.map((f) => f.drop)) : [];
+      view = await this.openImageView(img, { upper });
+    } catch (e) {
+      layer?.close();
+      saved.close();
+      throw e;
+    }
+    const loaded = layer;
+    const release = { close: () => { loaded?.close(); saved.close(); } };
     let container: Container | undefined;
     try {
       // memfs is loaded for a container with a tmpfs only.
       const memfs = rec.mounts.some((m) => m.type === 'tmpfs') ? await import('memfs') : undefined;
-      container = new Container(this.state, rec, view, layer, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {}, () => new memfs!.Volume());
+      container = new Container(this.state, rec, view, release, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {}, () => new memfs!.Volume());
       if (opts.start !== false) {
         await this.start(view, rec);
         // The mount points the start made are saved at once.
@@ -347,7 +359,7 @@ export class Engine {
       if (container) container.dispose();
       else {
         view.close();
-        layer?.close();
+        release.close();
       }
       throw e;
     }

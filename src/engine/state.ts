@@ -20,23 +20,30 @@
  *   deleted); a record file is replaced by writeJsonAtomic.
  * - A container's record and its blobs change together (putContainer): the record names each
  *   blob's digest and is the commit point.
+ * - A container's blobs are never held whole in memory (a layer may be gigabytes): they are
+ *   streamed into a scratch file as they are written (putContainer, appendJournal), and read as
+ *   windows onto their files (openSaved).
  * - Entries starting with '.' are the store's scratch; ids and names never start with '.'.
  * - `open` creates the layout and, under the lock, finishes or discards what killed writers left.
  */
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, existsSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync } from 'node:fs';
 import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { refAliases } from '../image/select.js';
+import { FileRegion, sha256Of, type ByteSource } from '../source.js';
 import { StateError } from '../errors.js';
-import { cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import {
+  cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeHashed, writeJsonAtomic, writeScratch,
+  type Content, type Streamed,
+} from './atomic.js';
 import { stateHome } from './home.js';
-import { chainDigest, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
+import { chainNext, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
 import { writeLinkedLayout, type BlobLayout } from './linked-layout.js';
 import { assertLayout, packLayout } from './pack-dir.js';
 import {
   BLOB_NAMES, JOURNAL, CONTAINER_FIELDS, IMAGE_FIELDS, INPUT_FIELDS, VOLUME_FIELDS, checkKey, checkTag, shape, shortId,
-  type BlobName, type ContainerInput, type ContainerRecord, type ImageRecord, type VolumeRecord,
+  type BlobName, type BlobRef, type ContainerInput, type ContainerRecord, type ImageRecord, type VolumeRecord,
 } from './records.js';
 
 function sha256(data: Uint8Array): string {
@@ -199,71 +206,110 @@ export class State {
    * change: after a kill at any moment, the record and every blob are all old or all new. Its image
    * must exist and its name must be free.
    *
-   * A new container is built whole in a scratch directory and renamed in. For an existing one:
-   *   1. each new blob is written (atomically) to `.blob-<digest>-<name>` beside its final name;
+   * A blob's content may be bytes or a stream of chunks (a container layer's tar, tarBlocks, can be
+   * gigabytes): it is never held whole. Before the lock is taken (so a long write does not hold
+   * every other process up), each new blob is streamed into a `.tmp-*` scratch file in the
+   * containers directory, hashed and counted as it goes, and fsynced. Then, under the lock, a new
+   * container is built whole in a scratch directory (the blobs renamed into it) and renamed in;
+   * for an existing one:
+   *   1. each new blob is renamed to `.blob-<digest>-<name>` beside its final name;
    *   2. the record, naming the new digests, replaces the old one: the commit point;
    *   3. each staged blob is renamed over its final name.
-   * A kill before 2 leaves staged blobs no record names (discarded by settle); a kill after 2 leaves
-   * staged blobs the record names (renamed into place by settle, which open and readBlob run).
-   * So read blobs through readBlob (which holds the lock and settles), not from the file directly.
+   * A kill before 2 leaves staged blobs no record names (discarded by settle) or scratch files
+   * (deleted by open); a kill after 2 leaves staged blobs the record names (renamed into place by
+   * settle, which open, openSaved and readBlob run). So read blobs through openSaved or readBlob
+   * (which hold the lock and settle), not from the file directly.
    */
-  async putContainer(record: ContainerInput, blobs: Partial<Record<BlobName, Uint8Array>> = {}): Promise<ContainerRecord> {
+  async putContainer(record: ContainerInput, blobs: Partial<Record<BlobName, Content>> = {}): Promise<ContainerRecord> {
+    const input = this.checkInput(record, Object.keys(blobs));
+    return this.withScratch(blobs, (written) => this.withLock(() => this.commitContainer(input, written)));
+  }
+
+  /** Replaces one blob of a container (its record's digest with it, atomically: see putContainer). */
+  async putBlob(id: string, name: BlobName, data: Content): Promise<ContainerRecord> {
+    const dir = join(this.kindDir('containers'), checkKey(this.kindDir('containers'), 'container id', id, 'id'));
+    const current = async (): Promise<ContainerRecord> => {
+      const rec = await this.getContainer(id);
+      if (rec === undefined) throw new StateError('NOT_FOUND', dir, 'no such container');
+      return rec;
+    };
+    // A missing container is refused before its blob is written, and again under the lock.
+    this.checkInput(await current(), [name]);
+    return this.withScratch({ [name]: data }, (written) => this.withLock(async () => this.commitContainer(this.checkInput(await current(), [name]), written)));
+  }
+
+  /** A container record as a caller gives it, checked (BAD_INPUT, BAD_NAME), with the blob names it comes with. */
+  private checkInput(record: ContainerInput, blobNames: string[]): ContainerInput {
     const dir = this.kindDir('containers');
     const input = shape<ContainerInput>('BAD_INPUT', dir, record, INPUT_FIELDS);
     checkKey(dir, 'container id', input.id, 'id');
     checkKey(dir, 'container name', input.name, 'name');
     checkKey(this.kindDir('images'), 'image id', input.image, 'id');
     for (const m of input.mounts) if (m.type === 'volume') checkKey(this.kindDir('volumes'), 'volume name', m.source, 'name');
-    for (const name of Object.keys(blobs)) {
+    for (const name of blobNames) {
       if (!(BLOB_NAMES as readonly string[]).includes(name)) throw new StateError('BAD_NAME', join(dir, input.id), `no blob is named ${JSON.stringify(name)}`);
     }
-    const fresh = Object.entries(blobs) as Array<[BlobName, Uint8Array]>;
-    const refs = Object.fromEntries(fresh.map(([name, data]) => [name, { digest: sha256(data), size: data.length }]));
-    return this.withLock(async () => {
-      if ((await this.getImage(input.image)) === undefined) {
-        throw new StateError('NOT_FOUND', join(this.kindDir('images'), input.image), `container ${shortId(input.id)} names image ${shortId(input.image)}, which does not exist`);
-      }
-      const clash = (await this.listContainers()).find((c) => c.name === input.name && c.id !== input.id);
-      if (clash !== undefined) throw new StateError('EXISTS', this.recordFile('containers', clash.id), `the name "${input.name}" is taken by container ${shortId(clash.id)}`);
-      await this.settle(input.id);
-      const old = await this.getContainer(input.id);
-      const rec: ContainerRecord = { ...input, blobs: { ...old?.blobs, ...refs } };
-      // A new layer.tar holds everything the journal said: it starts a new journal.
-      if (refs['layer.tar'] !== undefined) delete rec.blobs[JOURNAL];
-      if (old === undefined) {
-        await this.create('containers', rec.id, rec, async (staged) => {
-          for (const [name, data] of fresh) await writeFileAtomic(join(staged, name), data);
-        });
-        return rec;
-      }
-      const home = join(dir, rec.id);
-      const staged = fresh.map(([name, data]) => ({ name, data, path: join(home, `.blob-${refs[name]!.digest.slice(7)}-${name}`) }));
-      try {
-        for (const s of staged) await writeFileAtomic(s.path, s.data);
-      } catch (e) {
-        for (const s of staged) await rm(s.path, { force: true });
-        throw e;
-      }
-      await writeJsonAtomic(this.recordFile('containers', rec.id), rec);
-      for (const s of staged) await rename(s.path, join(home, s.name));
-      if (old.blobs[JOURNAL] !== undefined && rec.blobs[JOURNAL] === undefined) await rm(join(home, JOURNAL), { force: true });
-      if (staged.length > 0) await fsyncDir(home);
-      return rec;
-    });
-  }
-
-  /** Replaces one blob of a container (its record's digest with it, atomically: see putContainer). */
-  async putBlob(id: string, name: BlobName, data: Uint8Array): Promise<ContainerRecord> {
-    return this.withLock(async () => {
-      const rec = await this.getContainer(id);
-      if (rec === undefined) throw new StateError('NOT_FOUND', join(this.kindDir('containers'), id), 'no such container');
-      return this.putContainer(rec, { [name]: data });
-    });
+    return input;
   }
 
   /**
-   * A container's blob, checked against the digest in its record (CORRUPT if it differs);
-   * undefined when the container has no such blob.
+   * Streams each blob into a scratch file of the containers directory (writeScratch: hashed,
+   * counted, fsynced), runs `use` with them, and removes whichever `use` did not rename into place.
+   */
+  private async withScratch<T>(blobs: Partial<Record<BlobName, Content>>, use: (written: Written[]) => Promise<T>): Promise<T> {
+    const written: Written[] = [];
+    try {
+      for (const [name, content] of Object.entries(blobs) as Array<[BlobName, Content]>) {
+        written.push({ name, ...(await writeScratch(join(this.kindDir('containers'), name), content)) });
+      }
+      return await use(written);
+    } finally {
+      for (const w of written) await rm(w.tmp, { force: true });
+    }
+  }
+
+  /** putContainer's commit, under the lock, of blobs already written to scratch files. */
+  private async commitContainer(input: ContainerInput, written: Written[]): Promise<ContainerRecord> {
+    const dir = this.kindDir('containers');
+    if ((await this.getImage(input.image)) === undefined) {
+      throw new StateError('NOT_FOUND', join(this.kindDir('images'), input.image), `container ${shortId(input.id)} names image ${shortId(input.image)}, which does not exist`);
+    }
+    const clash = (await this.listContainers()).find((c) => c.name === input.name && c.id !== input.id);
+    if (clash !== undefined) throw new StateError('EXISTS', this.recordFile('containers', clash.id), `the name "${input.name}" is taken by container ${shortId(clash.id)}`);
+    await this.settle(input.id);
+    const old = await this.getContainer(input.id);
+    const refs = Object.fromEntries(written.map((w) => [w.name, { digest: w.digest, size: w.size }]));
+    const rec: ContainerRecord = { ...input, blobs: { ...old?.blobs, ...refs } };
+    // A new layer.tar holds everything the journal said: it starts a new journal.
+    if (refs['layer.tar'] !== undefined) delete rec.blobs[JOURNAL];
+    if (old === undefined) {
+      // create() fsyncs the directory (writing the record in it) before renaming it in.
+      await this.create('containers', rec.id, rec, async (staged) => {
+        for (const w of written) await rename(w.tmp, join(staged, w.name));
+      });
+      return rec;
+    }
+    const home = join(dir, rec.id);
+    const staged = written.map((w) => ({ ...w, path: join(home, `.blob-${w.digest.slice(7)}-${w.name}`) }));
+    try {
+      for (const s of staged) await rename(s.tmp, s.path);
+      // The staged names are durable before the record names them.
+      if (staged.length > 0) await fsyncDir(home);
+    } catch (e) {
+      for (const s of staged) await rm(s.path, { force: true });
+      throw e;
+    }
+    await writeJsonAtomic(this.recordFile('containers', rec.id), rec);
+    for (const s of staged) await rename(s.path, join(home, s.name));
+    if (old.blobs[JOURNAL] !== undefined && rec.blobs[JOURNAL] === undefined) await rm(join(home, JOURNAL), { force: true });
+    if (staged.length > 0) await fsyncDir(home);
+    return rec;
+  }
+
+  /**
+   * A container's blob read whole into memory (for small blobs: tests and tools; the engine opens a
+   * container's layer with openSaved), checked against the digest in its record (CORRUPT if it
+   * differs); undefined when the container has no such blob.
    */
   async readBlob(id: string, name: BlobName): Promise<Buffer | undefined> {
     checkKey(this.kindDir('containers'), 'container id', id, 'id');
@@ -288,10 +334,12 @@ export class State {
 
   /**
    * Appends one frame to a container's journal and commits it in the record (journal.ts): bytes
-   * past the committed length (a torn tail) are cut off first. The frame is fsynced before the
-   * record names it, so a kill leaves the journal as it was or with the frame, never half of it.
+   * past the committed length (a torn tail) are cut off first. The frame (bytes, or chunks
+   * streamed: its tar may hold a big file) is hashed as it is written and fsynced before the record
+   * names it, so a kill leaves the journal as it was or with the frame, never half of it. It is
+   * written under the lock: the committed length it starts from must not move meanwhile.
    */
-  async appendJournal(id: string, frame: Uint8Array): Promise<ContainerRecord> {
+  async appendJournal(id: string, frame: Content): Promise<ContainerRecord> {
     checkKey(this.kindDir('containers'), 'container id', id, 'id');
     return this.withLock(async () => {
       await this.settle(id);
@@ -300,36 +348,75 @@ export class State {
       const ref = rec.blobs[JOURNAL] ?? { digest: EMPTY_CHAIN, size: 0 };
       const file = join(this.kindDir('containers'), id, JOURNAL);
       const fh = await openFile(file, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+      let added: Streamed;
       try {
         await fh.truncate(ref.size);
-        await fh.write(frame, 0, frame.length, ref.size);
-        await fh.sync();
+        added = await writeHashed(fh, ref.size, frame);
       } finally {
         await fh.close();
       }
       if (ref.size === 0) await fsyncDir(dirname(file));
-      const next: ContainerRecord = { ...rec, blobs: { ...rec.blobs, [JOURNAL]: { digest: chainDigest(ref.digest, frame), size: ref.size + frame.length } } };
+      const next: ContainerRecord = { ...rec, blobs: { ...rec.blobs, [JOURNAL]: { digest: chainNext(ref.digest, added.digest), size: ref.size + added.size } } };
       await writeJsonAtomic(this.recordFile('containers', id), next);
       return next;
     });
   }
 
-  /** The committed frames of a container's journal, checked against its record (CORRUPT if not). */
-  async readJournal(id: string): Promise<Frame[]> {
-    checkKey(this.kindDir('containers'), 'container id', id, 'id');
-    return this.withLock(async () => {
-      await this.settle(id);
-      const rec = await this.getContainer(id);
-      if (rec === undefined) throw new StateError('NOT_FOUND', join(this.kindDir('containers'), id), 'no such container');
-      const ref = rec.blobs[JOURNAL];
-      if (ref === undefined) return [];
-      const file = join(this.kindDir('containers'), id, JOURNAL);
-      const data = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new StateError('CORRUPT', file, `is missing, but ${RECORD_FILE.containers} commits ${ref.size} bytes of it`);
+  /**
+   * A container's saved layer as one commit has it: its record, layer.tar and the journal's
+   * committed frames, each a window onto its file, never read whole (a layer may be gigabytes).
+   * The files are opened under the lock, so they are the ones the record names even when a later
+   * save renames new ones in (a descriptor keeps its file), and the record's rules keep what they
+   * hold in place (layer.tar is replaced, never rewritten; a journal grows past its committed
+   * length only). layer.tar is checked against the record's digest and the frames against its
+   * chain digest (CORRUPT, naming the file, if not). `close()` lets go of the descriptors.
+   */
+  async openSaved(id: string): Promise<SavedLayer> {
+    const dir = join(this.kindDir('containers'), checkKey(this.kindDir('containers'), 'container id', id, 'id'));
+    const fds: number[] = [];
+    const close = (): void => {
+      for (const fd of fds.splice(0)) closeSync(fd);
+    };
+    const openCommitted = (name: string, what: string): FileRegion => {
+      const file = join(dir, name);
+      let fd: number;
+      try {
+        fd = openSync(file, 'r');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StateError('CORRUPT', file, `is missing, but ${RECORD_FILE.containers} ${what}`);
         throw e;
+      }
+      fds.push(fd);
+      return new FileRegion(fd, 0, fstatSync(fd).size);
+    };
+    try {
+      const { rec, base, journal } = await this.withLock(async () => {
+        await this.settle(id);
+        const rec = await this.getContainer(id);
+        if (rec === undefined) throw new StateError('NOT_FOUND', dir, 'no such container');
+        const layerRef = rec.blobs['layer.tar'];
+        const journalRef = rec.blobs[JOURNAL];
+        return {
+          rec,
+          base: layerRef && openCommitted('layer.tar', `records ${layerRef.digest}`),
+          journal: journalRef && openCommitted(JOURNAL, `commits ${journalRef.size} bytes of it`),
+        };
       });
-      return decodeFrames(file, data, ref.size, ref.digest);
-    });
+      // Checked after the lock is let go: the descriptors hold the committed files.
+      const layerRef = rec.blobs['layer.tar'];
+      if (base !== undefined && layerRef !== undefined) {
+        const digest = sha256Of(base);
+        if (digest !== layerRef.digest || base.size !== layerRef.size) {
+          throw new StateError('CORRUPT', join(dir, 'layer.tar'), `holds ${digest} (${base.size} bytes), but ${RECORD_FILE.containers} records ${layerRef.digest} (${layerRef.size} bytes)`);
+        }
+      }
+      const journalRef = rec.blobs[JOURNAL];
+      const frames = journal !== undefined && journalRef !== undefined ? decodeFrames(join(dir, JOURNAL), journal, journalRef.size, journalRef.digest) : [];
+      return { rec, base, frames, close };
+    } catch (e) {
+      close();
+      throw e;
+    }
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -459,6 +546,20 @@ export class State {
     }
     await fsyncDir(dir);
   }
+}
+
+/** A blob streamed into a scratch file, to be renamed into place. */
+interface Written extends Streamed { name: BlobName; tmp: string }
+
+/** A container's saved layer, as State.openSaved gives it. */
+export interface SavedLayer {
+  rec: ContainerRecord;
+  /** layer.tar (undefined when the container has none), checked against the record. */
+  base?: ByteSource;
+  /** The journal's committed frames, in order. */
+  frames: Frame[];
+  /** Closes the files the layer and frames are windows onto. */
+  close(): void;
 }
 
 function isBlobLayout(v: unknown): v is BlobLayout {

@@ -127,14 +127,18 @@ export async function loadStore(store: BlobStore, format: ImageFormat, res: Reso
 export { GOARCH } from '../core/platform.js';
 import { GOARCH } from '../core/platform.js';
 
+/** A layer already open: a window onto a file the caller keeps open (and closes), named for messages. */
+export interface LayerSource { label: string; source: ByteSource }
+
 /**
- * Plain layer tarballs, bottom first: tar, tar.gz or tar.zst (sniffed), as paths or in-memory
- * bytes. Digests and diff_ids are computed; the config is synthesised with those diff_ids.
+ * Plain layer tarballs, bottom first: tar, tar.gz or tar.zst (sniffed), as paths, in-memory bytes
+ * or sources already open. Digests and diff_ids are computed; the config is synthesised with those
+ * diff_ids.
  */
-export async function loadLayers(layers: Array<string | Uint8Array>, opts: LoadOptions = {}): Promise<LoadedImage> {
+export async function loadLayers(layers: Array<string | Uint8Array | LayerSource>, opts: LoadOptions = {}): Promise<LoadedImage> {
   const res = new Resources();
   const { warnings, warn } = collector(opts);
-  const labels = layers.map((l, i) => (typeof l === 'string' ? l : `<buffer ${i + 1}>`));
+  const labels = layers.map((l, i) => (typeof l === 'string' ? l : l instanceof Uint8Array ? `<buffer ${i + 1}>` : l.label));
   const file = labels.join(', ');
   const budget = new Budget(resolveLimits(opts.limits));
   try {
@@ -150,8 +154,10 @@ export async function loadLayers(layers: Array<string | Uint8Array>, opts: LoadO
           throw new ArchiveError('MISSING_BLOB', l, `layer ${i + 1}/${layers.length} cannot be opened: ${(e as Error).message}`);
         }
         source = new FileRegion(fd, 0, fstatSync(fd).size);
-      } else {
+      } else if (l instanceof Uint8Array) {
         source = new BufferSource(Buffer.from(l.buffer, l.byteOffset, l.byteLength));
+      } else {
+        source = l.source;
       }
       const planned: PlannedLayer = { path: labels[i], source };
       // No manifest: the computed digests are the truth, so hashing is never skipped.

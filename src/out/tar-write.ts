@@ -141,8 +141,12 @@ export function headerBytes(e: Entry): Buffer {
   ]);
 }
 
-/** The whole tar, block by block, reading file data chunk by chunk from each entry's source. */
-function* tarBlocks(entries: Iterable<Entry>): Generator<Buffer> {
+/**
+ * The whole tar, block by block, reading file data chunk by chunk (1 MiB) from each entry's source
+ * as it is pulled: a consumer that writes each chunk before taking the next holds one chunk at a
+ * time, whatever the tar's size.
+ */
+export function* tarBlocks(entries: Iterable<Entry>): Generator<Buffer> {
   for (const e of entries) {
     if (!TYPEFLAG[e.type]) continue; // sockets
     yield headerBytes(e);
@@ -163,6 +167,20 @@ function* tarBlocks(entries: Iterable<Entry>): Generator<Buffer> {
     if (rest) yield Buffer.alloc(BLOCK - rest);
   }
   yield Buffer.alloc(2 * BLOCK);
+}
+
+/**
+ * The number of bytes tarBlocks(entries) yields, known before any data is read: each entry's
+ * header blocks, its data padded to a whole block, and the two zero blocks at the end.
+ */
+export function tarSize(entries: Iterable<Entry>): number {
+  let size = 2 * BLOCK;
+  for (const e of entries) {
+    if (!TYPEFLAG[e.type]) continue; // sockets
+    size += headerBytes(e).length;
+    if (e.type === 'file') size += Math.ceil(e.size / BLOCK) * BLOCK;
+  }
+  return size;
 }
 
 export interface Written {
