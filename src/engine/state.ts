@@ -43,7 +43,7 @@ import { writeLinkedLayout, type BlobLayout } from './linked-layout.js';
 import { assertLayout, packLayout } from './pack-dir.js';
 import {
   BLOB_NAMES, JOURNAL, CONTAINER_FIELDS, IMAGE_FIELDS, INPUT_FIELDS, VOLUME_FIELDS, checkKey, checkTag, shape, shortId,
-  type BlobName, type BlobRef, type ContainerInput, type ContainerRecord, type ImageRecord, type VolumeRecord,
+  type BlobName, type ContainerInput, type ContainerRecord, type ImageRecord, type VolumeRecord,
 } from './records.js';
 
 function sha256(data: Uint8Array): string {
