@@ -6,16 +6,14 @@
  */
 import { posix } from 'node:path';
 import { FsError } from '../errors.js';
-import { outOfRange, validateFunction, validateUint32 } from './args.js';
+import { nodeError, outOfRange, validateFunction, validateUint32 } from './args.js';
 import type { Core } from './core.js';
 import { Dirent } from './dirent.js';
 import { encodeName, getOptions } from './options.js';
 import { onPaths, pathArg, toAbs, type PathArg } from './paths.js';
 
 function dirClosed(): Error {
-  const e = new Error('Directory handle was closed') as Error & { code: string };
-  e.code = 'ERR_DIR_CLOSED';
-  return e;
+  return nodeError(Error, 'ERR_DIR_CLOSED', 'Directory handle was closed');
 }
 
 function list(core: Core, p: PathArg, encoding: unknown): Dirent[] {

@@ -10,6 +10,7 @@ import { Buffer } from 'node:buffer';
 import { constants } from 'node:fs';
 import { validateBoolean, validateStringAfterView } from './args.js';
 import type { Core } from './core.js';
+import { notImplemented } from './errors.js';
 import { FileHandle, isCustomIterable, writeAllTo } from './file-handle.js';
 import { getOptions } from './options.js';
 import { pathArg } from './paths.js';
@@ -19,12 +20,6 @@ import * as tree from './sync-tree.js';
 import type { StreamClasses } from './streams.js';
 
 type Fn = (...args: any[]) => any;
-
-function notImplemented(what: string): Error {
-  const e = new Error(`The ${what} method is not implemented`) as Error & { code: string };
-  e.code = 'ERR_METHOD_NOT_IMPLEMENTED';
-  return e;
-}
 
 export function promisesApi(core: Core, sync: Record<string, Fn>, streams: StreamClasses) {
   const asPromise = (op: Fn) => async (...args: unknown[]) => op(...args);
