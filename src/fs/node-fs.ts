@@ -100,8 +100,10 @@ export function createFs(core: Core): LayerFs {
     Stats, Dirent, Dir,
     ReadStream: streams.ReadStream, WriteStream: streams.WriteStream,
     FileReadStream: streams.ReadStream, FileWriteStream: streams.WriteStream,
-    createReadStream: (path: unknown, options?: unknown) => new streams.ReadStream(path as nodeFs.PathLike, options),
-    createWriteStream: (path: unknown, options?: unknown) => new streams.WriteStream(path as nodeFs.PathLike, options),
+    // As in Node, the classes are looked up at each call: assigning fs.ReadStream changes what
+    // createReadStream makes.
+    createReadStream: (path: unknown, options?: unknown) => new (fs.ReadStream as StreamClasses['ReadStream'])(path as nodeFs.PathLike, options),
+    createWriteStream: (path: unknown, options?: unknown) => new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options),
     lchmod: undefined,
     lchmodSync: undefined,
   });

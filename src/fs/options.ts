@@ -24,6 +24,17 @@ export function getOptions(options: unknown, defaults: Opts = {}): Opts {
   return o;
 }
 
+/**
+ * Node's copyObject, used where it copies options before changing them (appendFile, streams):
+ * every enumerable property, inherited ones included (for...in), unlike a spread.
+ */
+export function copyObject(source: object): Opts {
+  const target: Opts = {};
+  // eslint-disable-next-line guard-for-in
+  for (const key in source) target[key] = (source as Opts)[key];
+  return target;
+}
+
 const FLAGS: Record<string, number> = {
   r: C.O_RDONLY, rs: C.O_RDONLY | C.O_SYNC, sr: C.O_RDONLY | C.O_SYNC,
   'r+': C.O_RDWR, 'rs+': C.O_RDWR | C.O_SYNC, 'sr+': C.O_RDWR | C.O_SYNC,

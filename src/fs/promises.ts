@@ -12,7 +12,7 @@ import { validateBoolean, validateStringAfterView } from './args.js';
 import type { Core } from './core.js';
 import { notImplemented } from './errors.js';
 import { FileHandle, isCustomIterable, writeAllTo } from './file-handle.js';
-import { getOptions } from './options.js';
+import { copyObject, getOptions } from './options.js';
 import { pathArg } from './paths.js';
 import { rimrafAsync, rmdirOptions, RMDIR_DEFAULTS, validateRm } from './rm.js';
 import * as files from './sync-files.js';
@@ -45,7 +45,7 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
     constants,
     access: asPromise(sync.accessSync),
     appendFile: async (path: unknown, data: unknown, options?: unknown) => {
-      const o = { ...getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' }) };
+      const o = copyObject(getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' }));
       o.flag = o.flag || 'a';
       return writeFile(path, data, o);
     },
@@ -91,7 +91,7 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
       const o = getOptions(options, { flag: 'r' });
       // A descriptor number is not a path here (Node's promises.readFile wants a FileHandle).
       pathArg(path);
-      return files.readFileSync(core, path, { ...o, flag: o.flag || 'r' });
+      return files.readFileSync(core, path, { encoding: o.encoding, flag: o.flag || 'r' });
     },
     writeFile,
   };

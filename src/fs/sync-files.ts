@@ -13,7 +13,7 @@ import {
 } from './args.js';
 import type { Core } from './core.js';
 import { fileTooLarge } from './errors.js';
-import { getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toBytes, toUnixTimestamp } from './options.js';
+import { copyObject, getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toBytes, toUnixTimestamp } from './options.js';
 import { onPaths, pathArg } from './paths.js';
 import { BigIntStats, isType, Stats, toStats } from './stats.js';
 
@@ -273,7 +273,7 @@ export function writeFileSync(core: Core, path: unknown, data: unknown, options?
 
 /** appendFileSync: writeFileSync with flag 'a' (always 'a' for a descriptor). */
 export function appendFileSync(core: Core, path: unknown, data: unknown, options?: unknown): void {
-  const o = { ...getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' }) };
+  const o = copyObject(getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' }));
   if (!o.flag || isFd(path)) o.flag = 'a';
   writeFileSync(core, path, data, o);
 }
