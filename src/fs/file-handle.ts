@@ -6,9 +6,10 @@
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { invalidArgValue, validateBuffer, validateEncoding, validateInteger, validateObject, validateStringAfterView } from './args.js';
+import { readFileHandle, writeFileArgs, writeFileHandle } from './whole-file.js';
 import type { Core } from './core.js';
 import * as files from './sync-files.js';
-import { getOptions, toBytes } from './options.js';
+import { getOptions } from './options.js';
 import type { BigIntStats, Stats } from './stats.js';
 import type { StreamClasses } from './streams.js';
 import type { ReadStream, WriteStream } from 'node:fs';
@@ -18,23 +19,6 @@ function closedError(syscall: string): Error {
   e.code = 'EBADF';
   e.syscall = syscall;
   return e;
-}
-
-/** Iterables other than strings and byte views are written chunk by chunk (writeFile's streams). */
-export function isCustomIterable(v: unknown): v is Iterable<unknown> | AsyncIterable<unknown> {
-  if (v == null || typeof v === 'string' || ArrayBuffer.isView(v)) return false;
-  const o = v as Record<symbol, unknown>;
-  return typeof o[Symbol.iterator] === 'function' || typeof o[Symbol.asyncIterator] === 'function';
-}
-
-/** Writes data (bytes, a string, or an iterable of either) at the descriptor's position. */
-export async function writeAllTo(core: Core, fd: number, data: unknown, encoding: unknown): Promise<void> {
-  const chunks = isCustomIterable(data) ? data : [data];
-  for await (const chunk of chunks) {
-    const bytes = ArrayBuffer.isView(chunk) ? toBytes(chunk) : Buffer.from(chunk as string, (encoding as BufferEncoding) || 'utf8');
-    let done = 0;
-    while (done < bytes.byteLength) done += core.write(fd, bytes, done, bytes.byteLength - done, null);
-  }
 }
 
 export class FileHandle extends EventEmitter {
@@ -111,17 +95,19 @@ export class FileHandle extends EventEmitter {
     return this.#call('writev', (fd) => ({ bytesWritten: files.writevSync(this.#core, fd, buffers, position), buffers }));
   }
 
-  /** The rest of the file from the current position. */
+  /** The rest of the file from the current position (`signal` honoured, see whole-file.ts). */
   readFile(options?: unknown): Promise<string | Buffer> {
-    return this.#call('readFile', (fd) => files.readFileSync(this.#core, fd, options));
+    return this.#call('readFile', (fd) => readFileHandle(this.#core, fd, getOptions(options, { flag: 'r' })));
   }
 
-  /** Writes at the current position (the handle's own flags decide about appending). */
+  /**
+   * Writes at the current position (the handle's own flags decide about appending; `flag` and
+   * `flush` are not used here, as in Node).
+   */
   writeFile(data: unknown, options?: unknown): Promise<void> {
-    return this.#call('writeFile', async (fd) => {
-      const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w' });
-      if (!isCustomIterable(data) && !ArrayBuffer.isView(data)) validateStringAfterView(data, 'data');
-      await writeAllTo(this.#core, fd, data, o.encoding);
+    return this.#call('writeFile', (fd) => {
+      const w = writeFileArgs(data, options);
+      return writeFileHandle(this.#core, fd, w.data, w.o.signal, w.o.encoding);
     });
   }
 

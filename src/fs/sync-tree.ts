@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as C } from 'node:fs';
 import { posix } from 'node:path';
+import { nameBytes } from '../archive/names.js';
 import { FsError } from '../errors.js';
 import { validateBoolean, validateInteger } from './args.js';
 import type { Core } from './core.js';
@@ -172,13 +173,26 @@ export function mkdtempSync(core: Core, prefix: unknown, options?: unknown): str
   }
 }
 
-/** The lstat/unlink/rmdir/readdir calls rm's walk makes, on the caller's path strings. */
-export function rmOps(core: Core): RmOps {
+/** The members of the exported fs object rm's validation and walk call (see rm.ts). */
+export interface RmExported {
+  lstatSync(path: string, options: { throwIfNoEntry: boolean }): { isDirectory(): boolean } | undefined;
+  rmdirSync(path: string | Buffer): void;
+}
+
+/**
+ * The lstat/unlink/rmdir/readdir calls rm's walk makes, on the caller's path strings; the calls
+ * Node makes through the exported object go through `exported` when given.
+ */
+export function rmOps(core: Core, exported?: RmExported): RmOps {
+  const lstat = (path: string, noEntryOk?: boolean) => statPath(core, path, { throwIfNoEntry: !noEntryOk }, false, true);
+  const rmdir = (path: string) => plainRmdir(core, pathArg(path));
   return {
-    lstat: (path, noEntryOk) => statPath(core, path, { throwIfNoEntry: !noEntryOk }, false, true),
+    lstat,
     unlink: (path) => unlinkSync(core, path),
-    rmdir: (path) => plainRmdir(core, pathArg(path)),
+    rmdir,
     readdir: (path) => readdirSync(core, path) as string[],
+    checkLstat: (path, noEntryOk) => (exported ? exported.lstatSync(path, { throwIfNoEntry: !noEntryOk }) : lstat(path, noEntryOk)),
+    rmdirAfterChildren: (path, nested) => (exported ? exported.rmdirSync(nested ? nameBytes(path) : path) : rmdir(path)),
   };
 }
 
@@ -196,20 +210,21 @@ export function warnRecursiveRmdir(): void {
     'DeprecationWarning', 'DEP0147');
 }
 
-export function rmdirSync(core: Core, path: unknown, options?: unknown): void {
+export function rmdirSync(core: Core, path: unknown, options?: unknown, exported?: RmExported): void {
   const p = pathArg(path);
   if ((options as { recursive?: unknown } | undefined)?.recursive) {
     warnRecursiveRmdir();
-    const o = validateRm(rmOps(core), p.shown, { ...(options as object), force: false }, true, true);
-    if (o !== false) return rimrafSync(rmOps(core), p.shown, o);
+    const ops = rmOps(core, exported);
+    const o = validateRm(ops, p.shown, { ...(options as object), force: false }, true);
+    if (o !== false) return rimrafSync(ops, p.shown, o);
   } else rmdirOptions(options, RMDIR_DEFAULTS);
   plainRmdir(core, p);
 }
 
-export function rmSync(core: Core, path: unknown, options?: unknown): void {
+export function rmSync(core: Core, path: unknown, options?: unknown, exported?: RmExported): void {
   const p = pathArg(path);
-  const ops = rmOps(core);
-  const o = validateRm(ops, p.shown, options, false, true);
+  const ops = rmOps(core, exported);
+  const o = validateRm(ops, p.shown, options, false);
   if (o) rimrafSync(ops, p.shown, o);
 }
 
