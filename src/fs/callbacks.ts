@@ -121,7 +121,7 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
     fdatasync: cb('fdatasync', 1), fsync: cb('fsync', 1), fstat: cb('fstat', 2), ftruncate: cb('ftruncate', 2),
     futimes: cb('futimes', 3), lchown: cb('lchown', 3), link: cb('link', 2), lutimes: cb('lutimes', 3),
     mkdir: callbackify((p: unknown, o?: unknown) => tree.mkdirPath(core, p, o, true), 2),
-    mkdtemp: cb('mkdtemp', 2), open: cb('open', 3), opendir: cb('opendir', 2),
+    mkdtemp: cb('mkdtemp', 2), open: cb('open', 3),
     readdir: cb('readdir', 2), readlink: cb('readlink', 2), rename: cb('rename', 2),
     symlink: cb('symlink', 3), truncate: cb('truncate', 2), unlink: cb('unlink', 1), utimes: cb('utimes', 3),
     // Step by step in later turns (AbortSignal), writeFile and appendFile through `exported`.
@@ -142,6 +142,12 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
         if (typeof callback === 'function') callback(err ?? null);
         else if (err) throw err;
       });
+    },
+    /** opendir(path[, options], callback): Node names the callback 'callback'. */
+    opendir(path: unknown, options: unknown, callback?: unknown): void {
+      const done = (typeof options === 'function' ? options : callback) as Callback;
+      validateFunction(done, 'callback');
+      settle(() => sync.opendirSync(path, typeof options === 'function' ? undefined : options), (err, dir) => (err ? done(err) : done(null, dir)));
     },
     /** exists(path, cb): cb(true | false), never an error. */
     exists(path: unknown, callback: unknown): void {

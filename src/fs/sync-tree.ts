@@ -11,7 +11,7 @@ import { nameBytes } from '../archive/names.js';
 import { FsError } from '../errors.js';
 import { validateBoolean, validateInteger } from './args.js';
 import type { Core } from './core.js';
-import { Dirent } from './dirent.js';
+import { Dirent, uvDirentType } from './dirent.js';
 import { invalidSymlinkType, validMode } from './errors.js';
 import { mkdirp } from './mkdirp.js';
 import { encodeName, getOptions, parseFileMode, toUnixTimestamp } from './options.js';
@@ -75,7 +75,7 @@ interface ReaddirOptions { encoding?: string; withFileTypes?: boolean; recursive
 
 function direntsOf(core: Core, p: PathArg, o: ReaddirOptions): Dirent[] {
   return onPaths('scandir', p, undefined, () => core.readdir(p.abs))
-    .map((e) => new Dirent(encodeName(e.name, o.encoding), e.type, p.shown));
+    .map((e) => new Dirent(encodeName(e.name, o.encoding), uvDirentType(e.type), p.shown));
 }
 
 /**
