@@ -21,12 +21,39 @@ export function markArgError<T>(e: T): T {
   return e;
 }
 
-function make(Ctor: ErrorConstructor, code: string, message: string): Error {
-  const e = new Ctor(message) as Error & { code: string };
-  e.code = code;
-  // Node prints these as "TypeError [ERR_X]: message".
+type NodeErrorClass = new (message: string) => Error & { code: string };
+const nodeErrorClasses = new Map<string, NodeErrorClass>();
+
+/**
+ * One of Node's own JavaScript errors (its NodeError classes): an instance of `Base` whose
+ * `constructor` is `Base`, with an own `code`; toString() and the stack's first line read
+ * "TypeError [ERR_X]: message". (Errors Node's C++ layer throws have no code in either.)
+ */
+export function nodeError(Base: ErrorConstructor, code: string, message: string): Error & { code: string } {
+  const key = `${Base.name} ${code}`;
+  let Class = nodeErrorClasses.get(key);
+  if (!Class) {
+    Class = class NodeError extends Base {
+      code = code;
+      // A class accessor cannot be spelled `get constructor()`: the computed key is the only way to name it.
+      // biome-ignore lint/complexity/useLiteralKeys: see above
+      override get ['constructor'](): ErrorConstructor {
+        return Base;
+      }
+      override toString(): string {
+        return `${this.name} [${code}]: ${this.message}`;
+      }
+    };
+    nodeErrorClasses.set(key, Class);
+  }
+  const e = new Class(message);
   e.stack = (e.stack ?? '').replace(/^\w+/, `${e.name} [${code}]`);
-  return markArgError(e);
+  return e;
+}
+
+/** An argument error: a NodeError, marked to be thrown synchronously. */
+function make(Ctor: ErrorConstructor, code: string, message: string): Error {
+  return markArgError(nodeError(Ctor, code, message));
 }
 
 /** Node's description of a received value ("type number (1)", "an instance of Object"...). */

@@ -2,7 +2,9 @@
  * The callback API (fs.stat(path, cb) ...), made from the synchronous calls.
  *
  * - The operation runs at call time; its result or error reaches the callback later, from the
- *   event loop (setImmediate), never before the call returns.
+ *   event loop (setImmediate), never before the call returns. readFile, writeFile and appendFile
+ *   instead go step by step as Node's do (whole-file.ts): an AbortSignal is honoured, and an
+ *   already aborted one is reported before the call returns, as in Node.
  * - A bad argument (an argument error, see args.ts) is thrown at once, as Node throws it.
  * - An `undefined` result calls back with one argument, `cb(null)`, as Node's binding does.
  * - Where Node's callback version differs from the sync one (stat ignores throwIfNoEntry; rm,
@@ -17,7 +19,8 @@ import type { Core } from './core.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
 import { pathArg } from './paths.js';
-import { rimrafAsync, validateRm } from './rm.js';
+import { rimrafAsync, validateRmAsync, type LstatCallback, type RmOptions } from './rm.js';
+import { appendFileCallback, readFileCallback, writeFileCallback } from './whole-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
@@ -109,19 +112,23 @@ function customPromisify(fn: Fn, names: [string, string]): void {
   });
 }
 
-export function callbackApi(core: Core, sync: Record<string, Fn>) {
+export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Record<string, Fn>) {
   const cb = (name: string, arity: number) => callbackify(sync[`${name}Sync`], arity);
+  const exportedLstat: LstatCallback = (path, done) => exported.lstat(path, done);
 
   const api = {
-    access: cb('access', 2), appendFile: cb('appendFile', 3), chmod: cb('chmod', 2), chown: cb('chown', 3),
+    access: cb('access', 2), chmod: cb('chmod', 2), chown: cb('chown', 3),
     copyFile: cb('copyFile', 3), fchmod: cb('fchmod', 2), fchown: cb('fchown', 3),
     fdatasync: cb('fdatasync', 1), fsync: cb('fsync', 1), fstat: cb('fstat', 2), ftruncate: cb('ftruncate', 2),
     futimes: cb('futimes', 3), lchown: cb('lchown', 3), link: cb('link', 2), lutimes: cb('lutimes', 3),
     mkdir: callbackify((p: unknown, o?: unknown) => tree.mkdirPath(core, p, o, true), 2),
-    mkdtemp: cb('mkdtemp', 2), open: cb('open', 3), opendir: cb('opendir', 2),
-    readdir: cb('readdir', 2), readFile: cb('readFile', 2), readlink: cb('readlink', 2), rename: cb('rename', 2),
+    mkdtemp: cb('mkdtemp', 2), open: cb('open', 3),
+    readdir: cb('readdir', 2), readlink: cb('readlink', 2), rename: cb('rename', 2),
     symlink: cb('symlink', 3), truncate: cb('truncate', 2), unlink: cb('unlink', 1), utimes: cb('utimes', 3),
-    writeFile: cb('writeFile', 3),
+    // Step by step in later turns (AbortSignal), writeFile and appendFile through `exported`.
+    readFile: readFileCallback(core),
+    writeFile: writeFileCallback(exported),
+    appendFile: appendFileCallback(exported),
     // Only the synchronous stat calls honour throwIfNoEntry.
     stat: callbackify((p: unknown, o?: unknown) => tree.statPath(core, p, o, true, false), 2),
     lstat: callbackify((p: unknown, o?: unknown) => tree.statPath(core, p, o, false, false), 2),
@@ -137,28 +144,43 @@ export function callbackApi(core: Core, sync: Record<string, Fn>) {
         else if (err) throw err;
       });
     },
+    /** opendir(path[, options], callback): Node names the callback 'callback'. */
+    opendir(path: unknown, options: unknown, callback?: unknown): void {
+      const done = (typeof options === 'function' ? options : callback) as Callback;
+      validateFunction(done, 'callback');
+      settle(() => sync.opendirSync(path, typeof options === 'function' ? undefined : options), (err, dir) => (err ? done(err) : done(null, dir)));
+    },
     /** exists(path, cb): cb(true | false), never an error. */
     exists(path: unknown, callback: unknown): void {
       validateFunction(callback, 'cb');
       const found = sync.existsSync(path) as boolean;
       setImmediate(callback, found);
     },
-    /** rm(): validation and walk in the asynchronous variant (see rm.ts). */
-    rm: callbackify((path: unknown, options?: unknown) => {
+    /** rm(): the validation's lstat through the exported fs.lstat, then the asynchronous walk (see rm.ts). */
+    rm(...args: unknown[]): void {
+      const [[path, options], callback] = splitCallback(args, 2);
       const p = pathArg(path);
-      const ops = tree.rmOps(core);
-      const o = validateRm(ops, p.shown, options, false, false);
-      if (o) rimrafAsync(ops, p.shown, o);
-    }, 2),
-    rmdir: callbackify((path: unknown, options?: unknown) => {
+      validateRmAsync(exportedLstat, p.shown, options, false, (err, o) => {
+        if (err) return callback(err);
+        settle(() => rimrafAsync(tree.rmOps(core), p.shown, o as RmOptions), (e) => callback(e ?? null));
+      });
+    },
+    /** rmdir(): plain, or (recursive) validated through fs.lstat and walked as rm(). */
+    rmdir(...args: unknown[]): void {
+      const [[path, options], callback] = splitCallback(args, 2);
       const p = pathArg(path);
-      if (!(options as { recursive?: unknown } | undefined)?.recursive) return sync.rmdirSync(path, options);
+      const done = (e: unknown) => callback(e ?? null);
+      if (!(options as { recursive?: unknown } | undefined)?.recursive) {
+        settle(() => sync.rmdirSync(path, options), done);
+        return;
+      }
       tree.warnRecursiveRmdir();
       const ops = tree.rmOps(core);
-      const o = validateRm(ops, p.shown, { ...(options as object), force: false }, true, false);
-      if (o === false) return ops.rmdir(p.shown);
-      rimrafAsync(ops, p.shown, o);
-    }, 2),
+      validateRmAsync(exportedLstat, p.shown, { ...(options as object), force: false }, true, (err, o) => {
+        if (err) return callback(err);
+        settle(() => (o === false ? ops.rmdir(p.shown) : rimrafAsync(ops, p.shown, o!)), done);
+      });
+    },
     realpath: Object.assign(cb('realpath', 2), { native: callbackify((p: unknown, o?: unknown) => tree.realpathNativeSync(core, p, o), 2) }),
   };
   customPromisify(api.read, ['bytesRead', 'buffer']);

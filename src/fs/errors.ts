@@ -2,7 +2,7 @@
  * The few errors Node's `fs` raises itself rather than passing on from a syscall.
  */
 import { constants as os } from 'node:os';
-import { markArgError } from './args.js';
+import { markArgError, nodeError } from './args.js';
 
 /**
  * Node's SystemError, as thrown by rm() on a directory without `recursive`:
@@ -23,6 +23,8 @@ export class SystemError extends Error {
     this.errno = errno;
     this.syscall = info.syscall;
     this.path = info.path;
+    // Node's stack starts as toString() does, with the code.
+    this.stack = (this.stack ?? '').replace(/^\w+/, `SystemError [${code}]`);
   }
 
   override toString(): string {
@@ -37,16 +39,18 @@ export function rmIsDirectory(path: string): SystemError {
 
 /** readFile of more than 2 GiB - 1 (Node's kIoMaxLength). */
 export function fileTooLarge(size: number): Error {
-  const e = new RangeError(`File size (${size}) is greater than 2 GiB`) as RangeError & { code: string };
-  e.code = 'ERR_FS_FILE_TOO_LARGE';
-  return e;
+  return nodeError(RangeError, 'ERR_FS_FILE_TOO_LARGE', `File size (${size}) is greater than 2 GiB`);
 }
 
 /** symlink()'s type must be 'dir', 'file' or 'junction' when given as a string. */
 export function invalidSymlinkType(type: string): Error {
-  const e = new Error(`Symlink type must be one of "dir", "file", or "junction". Received "${type}"`) as Error & { code: string };
-  e.code = 'ERR_FS_INVALID_SYMLINK_TYPE';
-  return markArgError(e);
+  return markArgError(nodeError(Error, 'ERR_FS_INVALID_SYMLINK_TYPE',
+    `Symlink type must be one of "dir", "file", or "junction". Received "${type}"`));
+}
+
+/** ERR_METHOD_NOT_IMPLEMENTED: "The lchmod() method is not implemented". */
+export function notImplemented(what: string): Error {
+  return nodeError(Error, 'ERR_METHOD_NOT_IMPLEMENTED', `The ${what} method is not implemented`);
 }
 
 /** Errors Node's C++ layer raises for a bad `mode` of access() and copyFile(). */

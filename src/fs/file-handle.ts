@@ -2,16 +2,48 @@
  * The FileHandle of fs.promises.open(): a descriptor with promise methods, following Node's
  * lib/internal/fs/promises.js. After close() every method rejects with EBADF ("file closed"),
  * and the handle emits 'close' once.
+ *
+ * A handle garbage-collected while open is closed then, with Node's warnings: "Closing file
+ * descriptor N on garbage collection" each time, and DEP0137 once a process.
  */
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { invalidArgValue, validateBuffer, validateEncoding, validateInteger, validateObject, validateStringAfterView } from './args.js';
+import { invalidArgType, invalidArgValue, nodeError, validateBuffer, validateEncoding, validateInteger, validateObject, validateStringAfterView } from './args.js';
+import { readFileHandle, writeFileArgs, writeFileHandle } from './whole-file.js';
 import type { Core } from './core.js';
 import * as files from './sync-files.js';
-import { getOptions, toBytes } from './options.js';
+import { getOptions } from './options.js';
 import type { BigIntStats, Stats } from './stats.js';
 import type { StreamClasses } from './streams.js';
 import type { ReadStream, WriteStream } from 'node:fs';
+import type { Interface } from 'node:readline';
+import * as readlinePromises from 'node:readline/promises';
+import { fileWebStream } from './web-stream.js';
+
+/** Node's readLines() makes its internal readline Interface: the base of readline/promises' one. */
+const ReadlineInterface = Object.getPrototypeOf(readlinePromises.Interface) as new (options: object) => Interface;
+
+let gcDeprecationWarned = false;
+
+/** Closes what a collected handle left open, as Node's FileHandle destructor does. */
+const collected = new FinalizationRegistry<{ core: Core; fd: number }>(({ core, fd }) => {
+  try {
+    core.close(fd);
+  } catch {
+    // Already gone: nothing to close.
+  }
+  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
+  if (!gcDeprecationWarned) {
+    gcDeprecationWarned = true;
+    process.emitWarning('Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects '
+      + 'explicitly using FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is '
+      + 'closed during garbage collection.', 'DeprecationWarning', 'DEP0137');
+  }
+});
+
+function invalidState(what: string): Error {
+  return nodeError(Error, 'ERR_INVALID_STATE', `Invalid state: The FileHandle is ${what}`);
+}
 
 function closedError(syscall: string): Error {
   const e = new Error('file closed') as Error & { code: string; syscall: string };
@@ -20,33 +52,19 @@ function closedError(syscall: string): Error {
   return e;
 }
 
-/** Iterables other than strings and byte views are written chunk by chunk (writeFile's streams). */
-export function isCustomIterable(v: unknown): v is Iterable<unknown> | AsyncIterable<unknown> {
-  if (v == null || typeof v === 'string' || ArrayBuffer.isView(v)) return false;
-  const o = v as Record<symbol, unknown>;
-  return typeof o[Symbol.iterator] === 'function' || typeof o[Symbol.asyncIterator] === 'function';
-}
-
-/** Writes data (bytes, a string, or an iterable of either) at the descriptor's position. */
-export async function writeAllTo(core: Core, fd: number, data: unknown, encoding: unknown): Promise<void> {
-  const chunks = isCustomIterable(data) ? data : [data];
-  for await (const chunk of chunks) {
-    const bytes = ArrayBuffer.isView(chunk) ? toBytes(chunk) : Buffer.from(chunk as string, (encoding as BufferEncoding) || 'utf8');
-    let done = 0;
-    while (done < bytes.byteLength) done += core.write(fd, bytes, done, bytes.byteLength - done, null);
-  }
-}
-
 export class FileHandle extends EventEmitter {
   #fd: number;
   #core: Core;
   #streams: StreamClasses;
+
+  #locked = false;
 
   constructor(core: Core, fd: number, streams: StreamClasses) {
     super();
     this.#core = core;
     this.#fd = fd;
     this.#streams = streams;
+    collected.register(this, { core, fd }, this);
   }
 
   /** The descriptor, -1 once closed. */
@@ -111,17 +129,19 @@ export class FileHandle extends EventEmitter {
     return this.#call('writev', (fd) => ({ bytesWritten: files.writevSync(this.#core, fd, buffers, position), buffers }));
   }
 
-  /** The rest of the file from the current position. */
+  /** The rest of the file from the current position (`signal` honoured, see whole-file.ts). */
   readFile(options?: unknown): Promise<string | Buffer> {
-    return this.#call('readFile', (fd) => files.readFileSync(this.#core, fd, options));
+    return this.#call('readFile', (fd) => readFileHandle(this.#core, fd, getOptions(options, { flag: 'r' })));
   }
 
-  /** Writes at the current position (the handle's own flags decide about appending). */
+  /**
+   * Writes at the current position (the handle's own flags decide about appending; `flag` and
+   * `flush` are not used here, as in Node).
+   */
   writeFile(data: unknown, options?: unknown): Promise<void> {
-    return this.#call('writeFile', async (fd) => {
-      const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w' });
-      if (!isCustomIterable(data) && !ArrayBuffer.isView(data)) validateStringAfterView(data, 'data');
-      await writeAllTo(this.#core, fd, data, o.encoding);
+    return this.#call('writeFile', (fd) => {
+      const w = writeFileArgs(data, options);
+      return writeFileHandle(this.#core, fd, w.data, w.o.signal, w.o.encoding);
     });
   }
 
@@ -162,8 +182,28 @@ export class FileHandle extends EventEmitter {
     if (this.#fd === -1) return;
     const fd = this.#fd;
     this.#fd = -1;
+    collected.unregister(this);
     this.emit('close');
     this.#core.close(fd);
+  }
+
+  /** The file's lines from the current position (a readline Interface over createReadStream). */
+  readLines(options?: Record<string, unknown>): Interface {
+    return new ReadlineInterface({ input: this.createReadStream(options), crlfDelay: Infinity });
+  }
+
+  /**
+   * A ReadableStream of the file from the current position (see web-stream.ts); one per handle
+   * (ERR_INVALID_STATE once locked, even when `type` then proves invalid, as in Node).
+   */
+  readableWebStream(options: { type?: unknown } = {}): ReadableStream {
+    if (this.#fd === -1) throw invalidState('closed');
+    if (this.#locked) throw invalidState('locked');
+    this.#locked = true;
+    if (options.type !== undefined && typeof options.type !== 'string') {
+      throw invalidArgType('options.type', 'of type string', options.type);
+    }
+    return fileWebStream(this, this.#core, options.type);
   }
 
   /** A ReadStream over this handle; closing the stream closes the handle. */

@@ -23,12 +23,13 @@ import { BigIntStats, Stats } from './stats.js';
 import { streamClasses, type StreamClasses, type StreamFs } from './streams.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
+import * as whole from './whole-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
 
 const SYNC = {
-  accessSync: tree.accessSync, appendFileSync: files.appendFileSync, chmodSync: tree.chmodSync,
+  accessSync: tree.accessSync, chmodSync: tree.chmodSync,
   chownSync: tree.chownSync, closeSync: files.closeSync, copyFileSync, existsSync: tree.existsSync,
   fchmodSync: files.fchmodSync, fchownSync: files.fchownSync, fdatasyncSync: files.fdatasyncSync,
   fstatSync: files.fstatSync, fsyncSync: files.fsyncSync, ftruncateSync: files.ftruncateSync,
@@ -37,13 +38,15 @@ const SYNC = {
   mkdtempSync: tree.mkdtempSync, openSync: files.openSync, opendirSync, readdirSync: tree.readdirSync,
   readFileSync: files.readFileSync, readlinkSync: tree.readlinkSync, readSync: files.readSync,
   readvSync: files.readvSync, realpathSync: tree.realpathSync, renameSync: tree.renameSync,
-  rmdirSync: tree.rmdirSync, rmSync: tree.rmSync, statSync: tree.statSync, symlinkSync: tree.symlinkSync,
+  statSync: tree.statSync, symlinkSync: tree.symlinkSync,
   truncateSync: files.truncateSync, unlinkSync: tree.unlinkSync, utimesSync: tree.utimesSync,
-  writeFileSync: files.writeFileSync, writeSync: files.writeSync, writevSync: files.writevSync,
+  writeSync: files.writeSync, writevSync: files.writevSync,
   // biome-ignore lint/suspicious/noExplicitAny: each function checks its own arguments (Node's validation), whatever they are
 } satisfies Record<string, (core: Core, ...args: any[]) => unknown>;
 
-type SyncName = keyof typeof SYNC;
+/** Calls made elsewhere: through the exported object (whole-file.ts). */
+type ViaFsName = 'writeFileSync' | 'appendFileSync' | 'rmSync' | 'rmdirSync';
+type SyncName = keyof typeof SYNC | ViaFsName;
 type CallbackName = SyncName extends `${infer N}Sync` ? N : never;
 type NodeFs = typeof nodeFs;
 
@@ -91,19 +94,33 @@ function bindSync(core: Core): Record<string, Fn> {
   return out;
 }
 
+/** A function carrying Node's name for it. */
+function named<F extends Fn>(name: string, fn: F): F {
+  return Object.defineProperty(fn, 'name', { value: name });
+}
+
 export function createFs(core: Core): LayerFs {
+  const fs: Record<string, Fn> = {};
   const sync = bindSync(core);
-  const fs: Record<string, unknown> = {};
+  // These call other members of the exported object, as Node's do (a spy on fs.fsyncSync sees them).
+  Object.assign(sync, {
+    writeFileSync: named('writeFileSync', (p: unknown, d: unknown, o?: unknown) => whole.writeFileSync(core, fs, p, d, o)),
+    appendFileSync: named('appendFileSync', (p: unknown, d: unknown, o?: unknown) => whole.appendFileSync(fs, p, d, o)),
+    rmSync: named('rmSync', (p: unknown, o?: unknown) => tree.rmSync(core, p, o, fs as unknown as tree.RmExported)),
+    rmdirSync: named('rmdirSync', (p: unknown, o?: unknown) => tree.rmdirSync(core, p, o, fs as unknown as tree.RmExported)),
+  });
   const streams = streamClasses(fs as unknown as StreamFs, (v): v is FileHandle => v instanceof FileHandle);
-  Object.assign(fs, sync, callbackApi(core, sync), {
-    promises: promisesApi(core, sync, streams),
+  Object.assign(fs, sync, callbackApi(core, sync, fs), {
+    promises: promisesApi(core, sync, streams, fs),
     constants: nodeFs.constants,
     F_OK: nodeFs.constants.F_OK, R_OK: nodeFs.constants.R_OK, W_OK: nodeFs.constants.W_OK, X_OK: nodeFs.constants.X_OK,
     Stats, Dirent, Dir,
     ReadStream: streams.ReadStream, WriteStream: streams.WriteStream,
     FileReadStream: streams.ReadStream, FileWriteStream: streams.WriteStream,
-    createReadStream: (path: unknown, options?: unknown) => new streams.ReadStream(path as nodeFs.PathLike, options),
-    createWriteStream: (path: unknown, options?: unknown) => new streams.WriteStream(path as nodeFs.PathLike, options),
+    // As in Node, the classes are looked up at each call: assigning fs.ReadStream changes what
+    // createReadStream makes.
+    createReadStream: (path: unknown, options?: unknown) => new (fs.ReadStream as StreamClasses['ReadStream'])(path as nodeFs.PathLike, options),
+    createWriteStream: (path: unknown, options?: unknown) => new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options),
     lchmod: undefined,
     lchmodSync: undefined,
   });

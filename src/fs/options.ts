@@ -6,13 +6,15 @@
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import { nameBytes } from '../archive/names.js';
+import { validateAbortSignal } from './abort.js';
 import { assertEncoding, invalidArgType, invalidArgValue, validateInt32, validateUint32 } from './args.js';
 
 export type Opts = Record<string, unknown>;
 
 /**
  * Options given as undefined/null/function mean the defaults, a string means { encoding }, an
- * object is taken as is; anything else is an argument error. The encoding is checked.
+ * object is taken as is; anything else is an argument error. The encoding is checked, and so is
+ * `signal` when given (an AbortSignal), for every call, as Node's getOptions does.
  */
 export function getOptions(options: unknown, defaults: Opts = {}): Opts {
   if (options == null || typeof options === 'function') return defaults;
@@ -21,7 +23,19 @@ export function getOptions(options: unknown, defaults: Opts = {}): Opts {
   else if (typeof options === 'object') o = options as Opts;
   else throw invalidArgType('options', 'one of type string or object', options);
   assertEncoding(o.encoding);
+  if (o.signal !== undefined) validateAbortSignal(o.signal, 'options.signal');
   return o;
+}
+
+/**
+ * Node's copyObject, used where it copies options before changing them (appendFile, streams):
+ * every enumerable property, inherited ones included (for...in), unlike a spread.
+ */
+export function copyObject(source: object): Opts {
+  const target: Opts = {};
+  // eslint-disable-next-line guard-for-in
+  for (const key in source) target[key] = (source as Opts)[key];
+  return target;
 }
 
 const FLAGS: Record<string, number> = {
@@ -39,7 +53,10 @@ const FLAGS: Record<string, number> = {
   'sa+': C.O_APPEND | C.O_CREAT | C.O_RDWR | C.O_SYNC,
 };
 
-/** Node's stringToFlags: a number is an int32 taken as is, null means 'r', strings from the table. */
+/**
+ * Node's stringToFlags: a number is an int32 taken as is (`name` in its error), null means 'r',
+ * strings from the table; any other value is "The argument 'flags' is invalid", whatever `name`.
+ */
 export function stringToFlags(flags: unknown, name = 'flags'): number {
   if (typeof flags === 'number') {
     validateInt32(flags, name);
@@ -47,7 +64,7 @@ export function stringToFlags(flags: unknown, name = 'flags'): number {
   }
   if (flags == null) return C.O_RDONLY;
   if (typeof flags === 'string' && Object.hasOwn(FLAGS, flags)) return FLAGS[flags];
-  throw invalidArgValue(name, flags);
+  throw invalidArgValue('flags', flags);
 }
 
 /** A mode: uint32, or a string of octal digits. */

@@ -63,25 +63,25 @@ export function shownFrom(p: PathArg, abs: string): string {
   return p.abs !== p.shown && abs.startsWith('/') ? abs.slice(1) : abs;
 }
 
-/** An FsError naming the core's absolute paths re-issued with the caller's spelling. */
-function relabel(e: unknown, a: PathArg, b?: PathArg): unknown {
-  if (!(e instanceof FsError)) return e;
-  const spell = (x: string | undefined) => x === undefined ? x : x === a.abs ? a.shown : b && x === b.abs ? b.shown : x;
-  const path = spell(e.path);
-  const dest = spell(e.dest);
-  if (path === e.path && dest === e.dest) return e;
-  return new FsError(e.code, e.syscall, path, dest);
+/** An FsError naming the core's absolute path re-issued with the caller's spelling. */
+function relabel(e: unknown, a: PathArg): unknown {
+  if (!(e instanceof FsError) || e.path !== a.abs || a.abs === a.shown) return e;
+  return new FsError(e.code, e.syscall, a.shown, e.dest);
 }
 
 /**
  * Runs one core call on path arguments. The empty path names nothing (ENOENT, as the kernel says);
- * failures name the paths as the caller wrote them.
+ * failures name the paths as the caller wrote them. A two-path call (rename, link, symlink,
+ * copyfile) fails as Node's do whatever went wrong and where: the call's syscall, `path` the first
+ * argument, `dest` the second, and "... link 'a' -> 'b'" (a core may name only the path it was
+ * resolving when it failed).
  */
 export function onPaths<T>(syscall: string, a: PathArg, b: PathArg | undefined, fn: () => T): T {
   if (a.abs === '' || b?.abs === '') throw new FsError('ENOENT', syscall, a.shown, b?.shown);
   try {
     return fn();
   } catch (e) {
-    throw relabel(e, a, b);
+    if (b && e instanceof FsError) throw new FsError(e.code, syscall, a.shown, b.shown);
+    throw relabel(e, a);
   }
 }

@@ -4,54 +4,81 @@
  * stat ignores throwIfNoEntry, realpath is the core's (native) one, rm and mkdir { recursive }
  * walk like the callback versions, rmdir { recursive } stats (following links) instead of
  * lstat-ing, readdir takes any truthy `recursive`, readFile takes a FileHandle but not a
- * descriptor number, writeFile also takes (async) iterables.
+ * descriptor number, writeFile also takes (async) iterables. readFile and writeFile go step by
+ * step in later turns, honouring `signal` (see whole-file.ts).
  */
 import type { Buffer } from 'node:buffer';
 import { constants } from 'node:fs';
-import { validateBoolean, validateStringAfterView } from './args.js';
+import { aggregateTwoErrors, checkAborted, turn } from './abort.js';
 import type { Core } from './core.js';
-import { FileHandle, isCustomIterable, writeAllTo } from './file-handle.js';
-import { getOptions } from './options.js';
+import { notImplemented } from './errors.js';
+import { FileHandle } from './file-handle.js';
+import { copyObject, getOptions } from './options.js';
 import { pathArg } from './paths.js';
-import { rimrafAsync, rmdirOptions, RMDIR_DEFAULTS, validateRm } from './rm.js';
+import { rimrafAsync, rmdirOptions, RMDIR_DEFAULTS, validateRmAsync, type RmOptions } from './rm.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
 import type { StreamClasses } from './streams.js';
+import { readFileHandle, writeFileArgs, writeFileHandle } from './whole-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
 
-function notImplemented(what: string): Error {
-  const e = new Error(`The ${what} method is not implemented`) as Error & { code: string };
-  e.code = 'ERR_METHOD_NOT_IMPLEMENTED';
-  return e;
-}
-
-export function promisesApi(core: Core, sync: Record<string, Fn>, streams: StreamClasses) {
+export function promisesApi(core: Core, sync: Record<string, Fn>, streams: StreamClasses, exported: Record<string, Fn>) {
   const asPromise = (op: Fn) => async (...args: unknown[]) => op(...args);
   const handle = (fd: number) => new FileHandle(core, fd, streams);
 
-  async function writeFile(path: unknown, data: unknown, options?: unknown): Promise<void> {
-    const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false });
-    const flush = o.flush ?? false;
-    validateBoolean(flush, 'options.flush');
-    if (!ArrayBuffer.isView(data) && !isCustomIterable(data)) validateStringAfterView(data, 'data');
-    if (path instanceof FileHandle) return path.writeFile(data, o);
-    pathArg(path);
-    const fd = files.openSync(core, path, o.flag || 'w', o.mode);
+  /** Node's handleFdClose: the handle is closed after the work, whatever its outcome. */
+  async function closing<T>(work: Promise<T>, h: FileHandle): Promise<T> {
+    let result: T;
     try {
-      await writeAllTo(core, fd, data, o.encoding);
-      if (flush) core.fsync(fd);
-    } finally {
-      core.close(fd);
+      result = await work;
+    } catch (e) {
+      try {
+        await h.close();
+      } catch (closeErr) {
+        throw aggregateTwoErrors(closeErr, e);
+      }
+      throw e;
     }
+    await h.close();
+    return result;
+  }
+
+  /** open as the promise API's own: a FileHandle, the result in a later turn. */
+  async function open(path: unknown, flags: unknown, mode: unknown): Promise<FileHandle> {
+    const h = handle(files.openSync(core, path, flags, mode));
+    await turn();
+    return h;
+  }
+
+  /** readFile: a FileHandle is read from its position; else opened, read (see whole-file.ts), closed. */
+  async function readFile(path: unknown, options?: unknown): Promise<string | Buffer> {
+    const o = getOptions(options, { flag: 'r' });
+    const flag = o.flag || 'r';
+    if (path instanceof FileHandle) return readFileHandle(core, path.fd, o);
+    checkAborted(o.signal);
+    // A descriptor number is not a path here (Node's promises.readFile wants a FileHandle).
+    const h = await open(path, flag, 0o666);
+    return closing(readFileHandle(core, h.fd, o), h);
+  }
+
+  /** writeFile: as readFile; `flush` syncs through the handle's sync() before closing. */
+  async function writeFile(path: unknown, data: unknown, options?: unknown): Promise<void> {
+    const w = writeFileArgs(data, options);
+    if (path instanceof FileHandle) return writeFileHandle(core, path.fd, w.data, w.o.signal, w.o.encoding);
+    checkAborted(w.o.signal);
+    const h = await open(path, w.flag, w.o.mode);
+    let work = writeFileHandle(core, h.fd, w.data, w.o.signal, w.o.encoding);
+    if (w.flush) work = work.then(() => h.sync());
+    return closing(work, h);
   }
 
   return {
     constants,
     access: asPromise(sync.accessSync),
     appendFile: async (path: unknown, data: unknown, options?: unknown) => {
-      const o = { ...getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' }) };
+      const o = copyObject(getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' }));
       o.flag = o.flag || 'a';
       return writeFile(path, data, o);
     },
@@ -73,11 +100,13 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
     readlink: asPromise(sync.readlinkSync),
     realpath: async (path: unknown, options?: unknown) => tree.realpathNativeSync(core, path, options),
     rename: asPromise(sync.renameSync),
+    // The validation's lstat goes through the exported fs.lstat, as Node's does.
     rm: async (path: unknown, options?: unknown) => {
       const p = pathArg(path);
-      const ops = tree.rmOps(core);
-      const o = validateRm(ops, p.shown, options, false, false);
-      if (o) rimrafAsync(ops, p.shown, o);
+      const o = await new Promise<RmOptions | false | undefined>((resolve, reject) => {
+        validateRmAsync((q, done) => exported.lstat(q, done), p.shown, options, false, (err, opts) => (err ? reject(err) : resolve(opts)));
+      });
+      if (o) rimrafAsync(tree.rmOps(core), p.shown, o);
     },
     rmdir: async (path: unknown, options?: unknown) => {
       const p = pathArg(path);
@@ -92,13 +121,7 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
     truncate: asPromise(sync.truncateSync),
     unlink: asPromise(sync.unlinkSync),
     utimes: asPromise(sync.utimesSync),
-    readFile: async (path: unknown, options?: unknown): Promise<string | Buffer> => {
-      if (path instanceof FileHandle) return path.readFile(options);
-      const o = getOptions(options, { flag: 'r' });
-      // A descriptor number is not a path here (Node's promises.readFile wants a FileHandle).
-      pathArg(path);
-      return files.readFileSync(core, path, { ...o, flag: o.flag || 'r' });
-    },
+    readFile,
     writeFile,
   };
 }

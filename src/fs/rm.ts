@@ -10,18 +10,33 @@
  *   rm() always lstats, and with `force` passes ENOENT only;
  * - a failed rmdir: the sync walk throws the first error (ENOTDIR included), the async walk reports
  *   the original unlink error for ENOTDIR, which is none when there was no unlink (success).
+ *
+ * Node makes two kinds of calls through the exported `fs` object, and so does this (a spy on
+ * those members sees them): the validation's lstat (fs.lstatSync for rmSync/rmdirSync, fs.lstat for
+ * rm(), rmdir(cb) and promises.rm), and the sync walk's last rmdir of a directory once its
+ * children are gone (fs.rmdirSync, given a Buffer below the top, as Node's rimraf builds child
+ * paths). The walk's other calls are its own.
  */
 import type { FsError } from '../errors.js';
 import { validateBoolean, validateInt32, validateObject, validateUint32 } from './args.js';
 import { rmIsDirectory } from './errors.js';
 
+type IsDir = { isDirectory(): boolean };
+
 export interface RmOps {
   /** lstat, or undefined for ENOENT when `noEntryOk`. */
-  lstat(path: string, noEntryOk?: boolean): { isDirectory(): boolean } | undefined;
+  lstat(path: string, noEntryOk?: boolean): IsDir | undefined;
   unlink(path: string): void;
   rmdir(path: string): void;
   readdir(path: string): string[];
+  /** The sync validation's lstat (fs.lstatSync(path, { throwIfNoEntry: !noEntryOk })). */
+  checkLstat(path: string, noEntryOk: boolean): IsDir | undefined;
+  /** The sync walk's rmdir after the children (fs.rmdirSync; `nested`: a path the walk built). */
+  rmdirAfterChildren(path: string, nested: boolean): void;
 }
+
+/** The callback lstat the asynchronous validation calls (fs.lstat). */
+export type LstatCallback = (path: string, cb: (err: unknown, stats?: IsDir) => void) => void;
 
 export interface RmOptions {
   recursive: boolean;
@@ -56,31 +71,39 @@ export const RM_DEFAULTS: RmOptions = { recursive: false, force: false, retryDel
 export const RMDIR_DEFAULTS = { recursive: false, retryDelay: 100, maxRetries: 0 };
 
 /**
- * Node's validateRmOptions(Sync): returns the options, or false when `expectDir` and the path is
- * not a directory; throws ERR_FS_EISDIR for a directory without `recursive`.
+ * Node's validateRmOptionsSync: returns the options, or false when `expectDir` and the path is not
+ * a directory; throws ERR_FS_EISDIR for a directory without `recursive`. It lstats only without
+ * `force` or `recursive` (or with `expectDir`), and with `force` a missing path passes.
  */
-export function validateRm(ops: RmOps, path: string, options: unknown, expectDir: boolean, sync: boolean): RmOptions | false {
+export function validateRm(ops: RmOps, path: string, options: unknown, expectDir: boolean): RmOptions | false {
   const o = rmdirOptions(options, RM_DEFAULTS);
   validateBoolean(o.force, 'options.force');
-  let isDir: boolean | undefined;
-  if (sync) {
-    if (o.force && !expectDir && o.recursive) return o;
-    isDir = ops.lstat(path, o.force)?.isDirectory();
-  } else {
-    try {
-      isDir = ops.lstat(path)!.isDirectory();
-    } catch (e) {
-      if (o.force && code(e) === 'ENOENT') return o;
-      throw e;
-    }
-  }
+  if (o.force && !expectDir && o.recursive) return o;
+  const isDir = ops.checkLstat(path, o.force)?.isDirectory();
   if (expectDir && !isDir) return false;
   if (isDir && !o.recursive) throw rmIsDirectory(path);
   return o;
 }
 
+/**
+ * Node's validateRmOptions (callback): the option checks throw at once; then `lstat` is called and
+ * `done` gets the options, false (`expectDir` and not a directory), or the error (with `force` a
+ * missing path passes; a directory without `recursive` is ERR_FS_EISDIR).
+ */
+export function validateRmAsync(lstat: LstatCallback, path: string, options: unknown, expectDir: boolean,
+  done: (err: unknown, o?: RmOptions | false) => void): void {
+  const o = rmdirOptions(options, RM_DEFAULTS);
+  validateBoolean(o.force, 'options.force');
+  lstat(path, (err, stats) => {
+    if (err) return done(o.force && code(err) === 'ENOENT' ? null : err, o);
+    if (expectDir && !stats!.isDirectory()) return done(null, false);
+    if (stats!.isDirectory() && !o.recursive) return done(rmIsDirectory(path));
+    done(null, o);
+  });
+}
+
 /** rimrafSync: the synchronous walk. */
-export function rimrafSync(ops: RmOps, path: string, o: RmOptions): void {
+export function rimrafSync(ops: RmOps, path: string, o: RmOptions, nested = false): void {
   let isDir = false;
   try {
     isDir = ops.lstat(path)!.isDirectory();
@@ -88,17 +111,17 @@ export function rimrafSync(ops: RmOps, path: string, o: RmOptions): void {
     if (code(e) === 'ENOENT') return;
   }
   try {
-    if (isDir) rmdirSyncWalk(ops, path, o, null);
+    if (isDir) rmdirSyncWalk(ops, path, o, null, nested);
     else retrying(o, () => ops.unlink(path));
   } catch (e) {
     const c = code(e);
     if (c === 'ENOENT') return;
     if (c === 'EPERM') {
-      rmdirSyncWalk(ops, path, o, e);
+      rmdirSyncWalk(ops, path, o, e, nested);
       return;
     }
     if (c !== 'EISDIR') throw e;
-    rmdirSyncWalk(ops, path, o, e);
+    rmdirSyncWalk(ops, path, o, e, nested);
   }
 }
 
@@ -117,7 +140,7 @@ function retrying(o: RmOptions, fn: () => void): void {
   }
 }
 
-function rmdirSyncWalk(ops: RmOps, path: string, o: RmOptions, originalErr: unknown): void {
+function rmdirSyncWalk(ops: RmOps, path: string, o: RmOptions, originalErr: unknown, nested: boolean): void {
   try {
     ops.rmdir(path);
   } catch (e) {
@@ -125,8 +148,8 @@ function rmdirSyncWalk(ops: RmOps, path: string, o: RmOptions, originalErr: unkn
     if (c === 'ENOENT') return;
     if (c === 'ENOTDIR') throw originalErr ?? e;
     if (NOT_EMPTY.has(c!)) {
-      for (const child of ops.readdir(path)) rimrafSync(ops, `${path}/${child}`, o);
-      retrying(o, () => ops.rmdir(path));
+      for (const child of ops.readdir(path)) rimrafSync(ops, `${path}/${child}`, o, true);
+      retrying(o, () => ops.rmdirAfterChildren(path, nested));
       return;
     }
     throw originalErr ?? e;

@@ -8,12 +8,12 @@ import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import { FsError } from '../errors.js';
 import {
-  invalidArgType, invalidArgValue, outOfRange, validateBoolean, validateBuffer, validateEncoding, validateFd,
+  invalidArgType, invalidArgValue, outOfRange, validateBuffer, validateEncoding, validateFd,
   validateInt32, validateInteger, validateObject, validateStringAfterView,
 } from './args.js';
 import type { Core } from './core.js';
 import { fileTooLarge } from './errors.js';
-import { getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toBytes, toUnixTimestamp } from './options.js';
+import { getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toUnixTimestamp } from './options.js';
 import { onPaths, pathArg } from './paths.js';
 import { type BigIntStats, isType, type Stats, toStats } from './stats.js';
 
@@ -242,40 +242,6 @@ export function readFileSync(core: Core, path: unknown, options?: unknown): stri
     if (!userFd) core.close(fd);
   }
   return o.encoding ? buffer.toString(o.encoding as BufferEncoding) : buffer;
-}
-
-/** The data argument of writeFile/appendFile: a string (encoded) or an ArrayBufferView. */
-function dataBytes(data: unknown, encoding: unknown): Uint8Array {
-  if (!ArrayBuffer.isView(data)) validateStringAfterView(data, 'data');
-  return toBytes(data as ArrayBufferView | string, encoding);
-}
-
-/**
- * writeFileSync(path | fd, data, options): opens with `flag` (default 'w') and `mode`, writes
- * everything at the current position, fsyncs when `flush`, closes what it opened.
- */
-export function writeFileSync(core: Core, path: unknown, data: unknown, options?: unknown): void {
-  const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false });
-  const flush = o.flush ?? false;
-  validateBoolean(flush, 'options.flush');
-  const flag = o.flag || 'w';
-  const bytes = dataBytes(data, o.encoding);
-  const userFd = isFd(path);
-  const fd = userFd ? path : openSync(core, path, flag, o.mode);
-  try {
-    let offset = 0;
-    while (offset < bytes.byteLength) offset += core.write(fd, bytes, offset, bytes.byteLength - offset, null);
-    if (flush) core.fsync(fd);
-  } finally {
-    if (!userFd) core.close(fd);
-  }
-}
-
-/** appendFileSync: writeFileSync with flag 'a' (always 'a' for a descriptor). */
-export function appendFileSync(core: Core, path: unknown, data: unknown, options?: unknown): void {
-  const o = { ...getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' }) };
-  if (!o.flag || isFd(path)) o.flag = 'a';
-  writeFileSync(core, path, data, o);
 }
 
 let truncateFdWarned = false;

@@ -7,10 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { constants as C } from 'node:fs';
 import { posix } from 'node:path';
+import { nameBytes } from '../archive/names.js';
 import { FsError } from '../errors.js';
 import { validateBoolean, validateInteger } from './args.js';
 import type { Core } from './core.js';
-import { Dirent } from './dirent.js';
+import { Dirent, uvDirentType } from './dirent.js';
 import { invalidSymlinkType, validMode } from './errors.js';
 import { mkdirp } from './mkdirp.js';
 import { encodeName, getOptions, parseFileMode, toUnixTimestamp } from './options.js';
@@ -74,7 +75,7 @@ interface ReaddirOptions { encoding?: string; withFileTypes?: boolean; recursive
 
 function direntsOf(core: Core, p: PathArg, o: ReaddirOptions): Dirent[] {
   return onPaths('scandir', p, undefined, () => core.readdir(p.abs))
-    .map((e) => new Dirent(encodeName(e.name, o.encoding), e.type, p.shown));
+    .map((e) => new Dirent(encodeName(e.name, o.encoding), uvDirentType(e.type), p.shown));
 }
 
 /**
@@ -172,13 +173,26 @@ export function mkdtempSync(core: Core, prefix: unknown, options?: unknown): str
   }
 }
 
-/** The lstat/unlink/rmdir/readdir calls rm's walk makes, on the caller's path strings. */
-export function rmOps(core: Core): RmOps {
+/** The members of the exported fs object rm's validation and walk call (see rm.ts). */
+export interface RmExported {
+  lstatSync(path: string, options: { throwIfNoEntry: boolean }): { isDirectory(): boolean } | undefined;
+  rmdirSync(path: string | Buffer): void;
+}
+
+/**
+ * The lstat/unlink/rmdir/readdir calls rm's walk makes, on the caller's path strings; the calls
+ * Node makes through the exported object go through `exported` when given.
+ */
+export function rmOps(core: Core, exported?: RmExported): RmOps {
+  const lstat = (path: string, noEntryOk?: boolean) => statPath(core, path, { throwIfNoEntry: !noEntryOk }, false, true);
+  const rmdir = (path: string) => plainRmdir(core, pathArg(path));
   return {
-    lstat: (path, noEntryOk) => statPath(core, path, { throwIfNoEntry: !noEntryOk }, false, true),
+    lstat,
     unlink: (path) => unlinkSync(core, path),
-    rmdir: (path) => plainRmdir(core, pathArg(path)),
+    rmdir,
     readdir: (path) => readdirSync(core, path) as string[],
+    checkLstat: (path, noEntryOk) => (exported ? exported.lstatSync(path, { throwIfNoEntry: !noEntryOk }) : lstat(path, noEntryOk)),
+    rmdirAfterChildren: (path, nested) => (exported ? exported.rmdirSync(nested ? nameBytes(path) : path) : rmdir(path)),
   };
 }
 
@@ -196,23 +210,24 @@ export function warnRecursiveRmdir(): void {
     'DeprecationWarning', 'DEP0147');
 }
 
-export function rmdirSync(core: Core, path: unknown, options?: unknown): void {
+export function rmdirSync(core: Core, path: unknown, options?: unknown, exported?: RmExported): void {
   const p = pathArg(path);
   if ((options as { recursive?: unknown } | undefined)?.recursive) {
     warnRecursiveRmdir();
-    const o = validateRm(rmOps(core), p.shown, { ...(options as object), force: false }, true, true);
+    const ops = rmOps(core, exported);
+    const o = validateRm(ops, p.shown, { ...(options as object), force: false }, true);
     if (o !== false) {
-      rimrafSync(rmOps(core), p.shown, o);
+      rimrafSync(ops, p.shown, o);
       return;
     }
   } else rmdirOptions(options, RMDIR_DEFAULTS);
   plainRmdir(core, p);
 }
 
-export function rmSync(core: Core, path: unknown, options?: unknown): void {
+export function rmSync(core: Core, path: unknown, options?: unknown, exported?: RmExported): void {
   const p = pathArg(path);
-  const ops = rmOps(core);
-  const o = validateRm(ops, p.shown, options, false, true);
+  const ops = rmOps(core, exported);
+  const o = validateRm(ops, p.shown, options, false);
   if (o) rimrafSync(ops, p.shown, o);
 }
 

@@ -5,7 +5,8 @@
  *   directory the paths start from looks like memfs's root);
  * - `layer`: createFs(new MemfsCore(new Volume())), paths starting at its root '/'; or, once
  *   `useLayerSide(hostSide)` has been called in a test file, createFs(new HostCore(dir)) over a
- *   second fresh temp directory (the bind-mount core: the real fs again, through the confined walk).
+ *   second fresh temp directory (the bind-mount core: the real fs again, through the confined walk);
+ *   or `unionSide()`: a union view (what `view.fs` is) over one empty image layer.
  *
  * A scenario gets `p(rel)` to spell a path on its side: the side's root + '/' + rel, with no
  * normalisation (trailing slashes, '.' and '..' stay), and `fs` of the side. Results are made
@@ -16,8 +17,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Volume } from 'memfs';
 import { createFs, type LayerFs } from '../../src/fs/node-fs.js';
+import { buildLayer } from '../../src/layer/build.js';
+import { flatten } from '../../src/layer/flatten.js';
 import { HostCore } from '../../src/mounts/host-core.js';
 import { MemfsCore } from '../../src/mounts/memfs-core.js';
+import { UnionCore } from '../../src/union/core.js';
 
 /** The creation mask both sides use: the real side's is the process's, set here once. */
 export const UMASK = 0o022;
@@ -95,6 +99,15 @@ function guardedFs(): typeof nodeFs {
 
 export function memfsSide(): Side {
   const fs = createFs(new MemfsCore(new Volume(), { umask: UMASK }));
+  return { name: 'layer', fs, p: (rel) => `/${rel}`, root: '', dispose: () => {} };
+}
+
+/**
+ * createFs(UnionCore) over one empty image layer: a view's own `fs`. Its new objects belong to
+ * uid 0 (the view acts as root), so a run as another user differs from the real side in owners.
+ */
+export function unionSide(): Side {
+  const fs = createFs(new UnionCore(flatten([buildLayer([], 0, 'base')]), { umask: UMASK }));
   return { name: 'layer', fs, p: (rel) => `/${rel}`, root: '', dispose: () => {} };
 }
 
