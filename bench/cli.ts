@@ -89,15 +89,27 @@ export async function cliFigure(mode: 'smoke' | 'quick' | 'full', repeats: numbe
 
 export function cliTargets(r: CliResult): Target[] {
   return [
-    mk('cli', 'saving a small change: sync ≤ 0.1× rewriting the whole layer', r.sync.median / r.fullSave.median, 'le', 0.1,
-      `sync ${fmtTime(r.sync.median)} (${fmtBytes(r.syncBytes)} appended) vs whole-layer save ${fmtTime(r.fullSave.median)} (${fmtBytes(r.layer.tarBytes)}) of ${r.layer.files} files`),
-    mk('cli', "start-up: layerfs --help's own time (minus node -e 0) < 0.3 s", (r.help.median - r.node.median) / 1000, 'lt', 0.3,
-      `layerfs --help ${fmtTime(r.help.median)} vs node -e 0 ${fmtTime(r.node.median)}`),
+    mk(
+      'cli',
+      'saving a small change: sync ≤ 0.1× rewriting the whole layer',
+      r.sync.median / r.fullSave.median,
+      'le',
+      0.1,
+      `sync ${fmtTime(r.sync.median)} (${fmtBytes(r.syncBytes)} appended) vs whole-layer save ${fmtTime(r.fullSave.median)} (${fmtBytes(r.layer.tarBytes)}) of ${r.layer.files} files`,
+    ),
+    mk(
+      'cli',
+      "start-up: layerfs --help's own time (minus node -e 0) < 0.3 s",
+      (r.help.median - r.node.median) / 1000,
+      'lt',
+      0.3,
+      `layerfs --help ${fmtTime(r.help.median)} vs node -e 0 ${fmtTime(r.node.median)}`,
+    ),
   ];
 }
 
 export function cliMarkdown(r: CliResult): string {
-  let md = '## Command line: saving a shell command\'s change, and start-up\n\n';
+  let md = "## Command line: saving a shell command's change, and start-up\n\n";
   md += `A container whose layer holds ${r.layer.files} files (${fmtBytes(r.layer.tarBytes)} as layer.tar); each repetition writes one small file, then saves. Sync appends what changed to the journal; the baseline rewrites the whole layer (what every save did before). Both fsync and commit the record. Start-up: a fresh process each repetition.\n\n`;
   md += '| what | time | × baseline | bytes written |\n|---|---|---|---|\n';
   md += `| sync (journal frame) | ${fmtFigure(r.sync)} | ${(r.sync.median / r.fullSave.median).toFixed(3)}× | ${fmtBytes(r.syncBytes)} |\n`;

@@ -55,7 +55,13 @@ interface Trial {
   finish(): { bytesCopied: number; counted?: number; where: string };
 }
 
-export interface Measured { ms: Figure; bytesCopied: number; counted?: number; memoryAdded: number; where: string }
+export interface Measured {
+  ms: Figure;
+  bytesCopied: number;
+  counted?: number;
+  memoryAdded: number;
+  where: string;
+}
 
 /** The change itself: a 1-byte write into the middle of the file, or a chmod. */
 function change(kind: Change, t: Trial, size: number): void {
@@ -192,9 +198,10 @@ const unionfsPeer = memPeer(
     return {
       fs: ufs as unknown as OpFs,
       path: PATH,
-      finish: () => changedIn(upper, change, size)
-        ? { bytesCopied: upper.statSync(PATH).size as number, where: 'upper volume' }
-        : { bytesCopied: 0, where: changedIn(lower, change, size) ? 'lower volume, in place (no copy-up)' : 'lost' },
+      finish: () =>
+        changedIn(upper, change, size)
+          ? { bytesCopied: upper.statSync(PATH).size as number, where: 'upper volume' }
+          : { bytesCopied: 0, where: changedIn(lower, change, size) ? 'lower volume, in place (no copy-up)' : 'lost' },
     };
   },
 );
@@ -315,7 +322,17 @@ export async function peerCopyUps(repeats: number, size: number, content: Buffer
       for (const change of ['write', 'chmod'] as const) {
         // The kernel runs no JS to warm: a few repetitions warm its caches, more would only cost mounts.
         const m = await measure(repeats, size, change, () => fixture.fresh(change), peer.jsMemory ? undefined : 3);
-        rows.push({ peer: peer.name, size, change, ms: m.ms, bytesCopied: m.bytesCopied, memoryAdded: peer.jsMemory ? m.memoryAdded : undefined, where: m.where, vsBufferCopy: m.ms.median / base.bufferCopy.median, vsMemcpy: m.ms.median / base.memcpy.median });
+        rows.push({
+          peer: peer.name,
+          size,
+          change,
+          ms: m.ms,
+          bytesCopied: m.bytesCopied,
+          memoryAdded: peer.jsMemory ? m.memoryAdded : undefined,
+          where: m.where,
+          vsBufferCopy: m.ms.median / base.bufferCopy.median,
+          vsMemcpy: m.ms.median / base.memcpy.median,
+        });
         log(`  ${peer.name} ${size} B ${change}: ${m.ms.median.toFixed(3)} ms, ${m.bytesCopied} B copied, ${m.where}`);
       }
     } finally {

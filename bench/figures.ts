@@ -18,7 +18,10 @@ export type FigureName = FigureInfo['name'];
 /** A command-line argument of the benchmark it cannot take; names the argument. */
 export class BenchArgumentError extends Error {
   override readonly name = 'BenchArgumentError';
-  constructor(readonly argument: string, readonly problem: string) {
+  constructor(
+    readonly argument: string,
+    readonly problem: string,
+  ) {
     super(`${argument}: ${problem}`);
   }
 }

@@ -23,7 +23,11 @@ export function headerWalk(path) {
       if (h[124] & 0x80) {
         for (let i = 125; i < 136; i++) size = size * 256 + h[i];
       } else {
-        for (let i = 124; i < 136; i++) { const c = h[i]; if (c >= 48 && c <= 55) size = size * 8 + (c - 48); else if (size || c === 0) break; }
+        for (let i = 124; i < 136; i++) {
+          const c = h[i];
+          if (c >= 48 && c <= 55) size = size * 8 + (c - 48);
+          else if (size || c === 0) break;
+        }
       }
       n++;
       pos += 512 + Math.ceil(size / 512) * 512;

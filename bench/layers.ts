@@ -6,8 +6,7 @@ import type { ByteSource } from '../src/source.js';
 
 const T = Date.UTC(2024, 0, 1);
 export const dir = (path: string): Entry => ({ path, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: T, size: 0 });
-export const file = (path: string, content: ByteSource): Entry =>
-  ({ path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: T, size: content.size, content });
+export const file = (path: string, content: ByteSource): Entry => ({ path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: T, size: content.size, content });
 
 export async function tarBuffer(entries: Entry[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -17,7 +16,6 @@ export async function tarBuffer(entries: Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-
 /** A source of `size` pseudo-random bytes without holding them (for very large synthetic files). */
 export function patternSource(size: number): ByteSource {
   const block = Buffer.alloc(1 << 16);
@@ -26,7 +24,7 @@ export function patternSource(size: number): ByteSource {
     size,
     read(buf, off, len, pos) {
       const n = Math.max(0, Math.min(len, size - pos));
-      for (let done = 0; done < n;) {
+      for (let done = 0; done < n; ) {
         const at = (pos + done) % block.length;
         const k = Math.min(n - done, block.length - at);
         buf.set(block.subarray(at, at + k), off + done);

@@ -16,9 +16,7 @@ import { headerWalk } from './header-walk.mjs';
 
 const arg = process.argv[2];
 const again = process.argv.includes('--again');
-const open = () => arg === '--oci' || arg === '--oci-no-verify'
-  ? openImage(process.argv[3], { verify: arg === '--oci' })
-  : openLayers([arg]);
+const open = () => (arg === '--oci' || arg === '--oci-no-verify' ? openImage(process.argv[3], { verify: arg === '--oci' }) : openLayers([arg]));
 if (arg === '--baseline') {
   process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
 } else if (arg === '--walk') {

@@ -33,7 +33,9 @@ function contentPool(): Buffer {
   const text = Buffer.from('usr/lib/x86_64-linux-gnu/libexample.so.1 GLIBC_2.34 __cxa_finalize _ITM_registerTMCloneTable\n');
   for (let b = 0; b < POOL; b += 4096) {
     for (let i = 0; i < 2048; i += 4) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
       pool.writeInt32LE(x | 0, b + i);
     }
     for (let i = 2048; i < 4096; i++) pool[b + i] = text[(i + b / 4096) % text.length];
@@ -48,7 +50,7 @@ function poolSource(size: number, seed: number): ByteSource {
     size,
     read(buf, off, len, pos) {
       const n = Math.max(0, Math.min(len, size - pos));
-      for (let done = 0; done < n;) {
+      for (let done = 0; done < n; ) {
         const at = (start + pos + done) % POOL;
         const k = Math.min(n - done, POOL - at);
         buf.set(p.subarray(at, at + k), off + done);
@@ -62,7 +64,12 @@ function poolSource(size: number, seed: number): ByteSource {
 /** The entries of a synthetic rootfs of about `target` bytes of file data. */
 export function* syntheticEntries(target: number): Generator<Entry> {
   let x = 12345;
-  const rnd = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 2 ** 32; };
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
   let total = 0;
   let n = 0;
   for (let a = 0; total < target; a++) {
@@ -79,7 +86,13 @@ export function* syntheticEntries(target: number): Generator<Entry> {
   }
 }
 
-export interface ImageForms { tar: string; gz: string; zst: string; bytes: number; source: string }
+export interface ImageForms {
+  tar: string;
+  gz: string;
+  zst: string;
+  bytes: number;
+  source: string;
+}
 
 /** How big the run is: `smoke` (a few MiB, for the test that checks the benchmark works), quick, full. */
 export type Mode = 'smoke' | 'quick' | 'full';
@@ -143,7 +156,11 @@ export async function ociLayouts(img: ImageForms): Promise<Record<'tar' | 'gzip'
   const diffId = await sha256File(img.tar);
   const out = {} as Record<'tar' | 'gzip' | 'zstd', string>;
   const types = { tar: 'application/vnd.oci.image.layer.v1.tar', gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd' };
-  for (const [form, path] of [['tar', img.tar], ['gzip', img.gz], ['zstd', img.zst]] as const) {
+  for (const [form, path] of [
+    ['tar', img.tar],
+    ['gzip', img.gz],
+    ['zstd', img.zst],
+  ] as const) {
     const d = `${path}.oci`;
     out[form] = d;
     if (existsSync(join(d, 'index.json'))) continue;
@@ -159,9 +176,17 @@ export async function ociLayouts(img: ImageForms): Promise<Record<'tar' | 'gzip'
       return { digest: 'sha256:' + dg, size: b.length };
     };
     const config = put({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] }, history: [{ created_by: 'bench synthetic layer' }] });
-    const manifest = put({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: types[form], digest, size: statSync(path).size }] });
+    const manifest = put({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: types[form], digest, size: statSync(path).size }],
+    });
     writeFileSync(join(d, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    writeFileSync(join(d, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest }] }));
+    writeFileSync(
+      join(d, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest }] }),
+    );
   }
   return out;
 }
@@ -178,7 +203,15 @@ async function timeMsAsync(fn: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-interface ChildResult { openMs: number; firstReaddirMs: number; listMs: number; entries: number; maxRssKiB: number; againMs?: number; walkMs?: number }
+interface ChildResult {
+  openMs: number;
+  firstReaddirMs: number;
+  listMs: number;
+  entries: number;
+  maxRssKiB: number;
+  againMs?: number;
+  walkMs?: number;
+}
 
 /** Plain node over the compiled package (dist/, built first), as a user runs it: no TypeScript loader. */
 const CHILD = fileURLToPath(new URL('./load-child.mjs', import.meta.url));
@@ -222,24 +255,50 @@ export async function loadFigure(mode: Mode, repeats: number, log: (s: string) =
   const img = await syntheticImage(mode, log);
   let entries = headerWalk(img.tar); // also warms the page cache
   const limits = {
-    headerWalkMs: figure(Array.from({ length: repeats }, () => timeMs(() => { entries = headerWalk(img.tar); }))),
+    headerWalkMs: figure(
+      Array.from({ length: repeats }, () =>
+        timeMs(() => {
+          entries = headerWalk(img.tar);
+        }),
+      ),
+    ),
     headerWalkColdMs: figure(Array.from({ length: repeats }, () => child('--walk', img.tar).walkMs!)),
-    tarTfMs: figure(Array.from({ length: repeats }, () => timeMs(() => { spawnSync('tar', ['-tf', img.tar], { stdio: ['ignore', 'ignore', 'inherit'] }); }))),
-    gunzipMs: figure(await Promise.all([] as Promise<number>[]).then(async () => {
-      const out: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        out.push(await timeMsAsync(() => pipeline(createReadStream(img.gz, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), new Writable({ write: (_c, _e, cb) => cb() }))));
-      }
-      return out;
-    })),
-    zstdDcMs: figure(Array.from({ length: repeats }, () => timeMs(() => { spawnSync('zstd', ['-dc', '-q', img.zst], { stdio: ['ignore', 'ignore', 'inherit'] }); }))),
+    tarTfMs: figure(
+      Array.from({ length: repeats }, () =>
+        timeMs(() => {
+          spawnSync('tar', ['-tf', img.tar], { stdio: ['ignore', 'ignore', 'inherit'] });
+        }),
+      ),
+    ),
+    gunzipMs: figure(
+      await Promise.all([] as Promise<number>[]).then(async () => {
+        const out: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          out.push(await timeMsAsync(() => pipeline(createReadStream(img.gz, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), new Writable({ write: (_c, _e, cb) => cb() }))));
+        }
+        return out;
+      }),
+    ),
+    zstdDcMs: figure(
+      Array.from({ length: repeats }, () =>
+        timeMs(() => {
+          spawnSync('zstd', ['-dc', '-q', img.zst], { stdio: ['ignore', 'ignore', 'inherit'] });
+        }),
+      ),
+    ),
   };
-  log(`  limits: header walk ${limits.headerWalkMs.median.toFixed(1)} ms warm, ${limits.headerWalkColdMs.median.toFixed(1)} ms in a fresh process (${entries} headers), tar -tf ${limits.tarTfMs.median.toFixed(1)} ms, gunzip ${limits.gunzipMs.median.toFixed(0)} ms, zstd -dc ${limits.zstdDcMs.median.toFixed(0)} ms`);
+  log(
+    `  limits: header walk ${limits.headerWalkMs.median.toFixed(1)} ms warm, ${limits.headerWalkColdMs.median.toFixed(1)} ms in a fresh process (${entries} headers), tar -tf ${limits.tarTfMs.median.toFixed(1)} ms, gunzip ${limits.gunzipMs.median.toFixed(0)} ms, zstd -dc ${limits.zstdDcMs.median.toFixed(0)} ms`,
+  );
   const baselineRssMiB = child('--baseline').maxRssKiB / 1024;
   const oci = await ociLayouts(img);
   const rows: LoadRow[] = [];
   const cases: Array<[LoadRow['form'], LoadRow['how'], string, string[]]> = [];
-  for (const [form, path] of [['tar', img.tar], ['gzip', img.gz], ['zstd', img.zst]] as const) {
+  for (const [form, path] of [
+    ['tar', img.tar],
+    ['gzip', img.gz],
+    ['zstd', img.zst],
+  ] as const) {
     cases.push([form, 'openLayers', path, [path]]);
     cases.push([form, 'oci verify', path, ['--oci', oci[form]]]);
     cases.push([form, 'oci no-verify', path, ['--oci-no-verify', oci[form], ...(form === 'tar' ? ['--again'] : [])]]);

@@ -248,7 +248,9 @@ export async function peerLookups(depths: number[], repeats: number, sampleMs: n
         const missingNs = perOp(repeats, sampleMs, () => fs.statMissing(MISSING));
         const readdirNs = perOp(repeats, sampleMs, () => fs.readdir(DIR));
         rows.push({ peer: peer.name, depth, statNs, missingNs, readdirNs, entries });
-        log(`  ${peer.name} depth ${depth}: stat ${(statNs.median / 1e3).toFixed(2)} µs, missing ${(missingNs.median / 1e3).toFixed(2)} µs, readdir(${entries}) ${(readdirNs.median / 1e3).toFixed(1)} µs`);
+        log(
+          `  ${peer.name} depth ${depth}: stat ${(statNs.median / 1e3).toFixed(2)} µs, missing ${(missingNs.median / 1e3).toFixed(2)} µs, readdir(${entries}) ${(readdirNs.median / 1e3).toFixed(1)} µs`,
+        );
         if (fs.coldStat) {
           // One sample per fresh mount: the first stat walks every layer's dentries, none cached yet.
           const cold = figure(Array.from({ length: repeats }, () => fs.coldStat!(BOTTOM)));

@@ -55,7 +55,10 @@ export interface ResultsFile {
 /** A results file or a README that cannot be used as asked; names the file. */
 export class BenchReadmeError extends Error {
   override readonly name = 'BenchReadmeError';
-  constructor(readonly file: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
     super(`${file}: ${problem}`);
   }
 }
@@ -67,7 +70,9 @@ export const README = join(ROOT, 'README.md');
 /** Every results file in `dir` (smoke runs left out), its path given relative to `root`. */
 export function readResults(dir = RESULTS_DIR, root = ROOT): ResultsFile[] {
   const out: ResultsFile[] = [];
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const path = join(dir, name);
     const file = relative(root, path);
     let results: RunResults;
@@ -124,8 +129,7 @@ const link = (f: ResultsFile): string => {
   const md = f.file.replace(/\.json$/, '.md');
   return `[${basename(md, '.md')}](${md})`;
 };
-const table = (head: string[], rows: string[][]): string =>
-  `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`;
+const table = (head: string[], rows: string[][]): string => `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`;
 const opOf = (t: Target): string => (t.op === 'le' ? '≤' : t.op === 'ge' ? '≥' : '<');
 const runOf = (f: ResultsFile): string => {
   const r = f.results;
@@ -137,7 +141,11 @@ const caption = (fig: FigureInfo, f: ResultsFile, what: string): string => `**${
 
 // ---- the figures ----
 
-const OPS = [['statNs', 'stat (bottom layer)'], ['missingNs', 'stat (missing)'], ['readdirNs', 'readdir (merged dir)']] as const;
+const OPS = [
+  ['statNs', 'stat (bottom layer)'],
+  ['missingNs', 'stat (missing)'],
+  ['readdirNs', 'readdir (merged dir)'],
+] as const;
 
 function lookupTable(fig: FigureInfo, f: ResultsFile): string {
   const rows = f.results.lookup!;
@@ -162,13 +170,20 @@ function lookupTable(fig: FigureInfo, f: ResultsFile): string {
     }
   }
   const entries = rows.find((r) => r.entries)?.entries;
-  return caption(fig, f, `${lo} to ${hi} lower layers over an empty upper; the stat target is only in the bottom layer, the merged directory spreads ${entries ?? '?'} entries over every layer. Time per call, median (min–max); × flat memfs: over the flat memfs Volume at depth ${hi}; × layerfs: the peer's time over layerfs's at depth ${lo} / ${hi}.`)
-    + table(['operation', 'who', `depth ${lo}`, `depth ${hi}`, `× flat memfs (depth ${hi})`, `× layerfs (depth ${lo} / ${hi})`], out);
+  return (
+    caption(
+      fig,
+      f,
+      `${lo} to ${hi} lower layers over an empty upper; the stat target is only in the bottom layer, the merged directory spreads ${entries ?? '?'} entries over every layer. Time per call, median (min–max); × flat memfs: over the flat memfs Volume at depth ${hi}; × layerfs: the peer's time over layerfs's at depth ${lo} / ${hi}.`,
+    ) + table(['operation', 'who', `depth ${lo}`, `depth ${hi}`, `× flat memfs (depth ${hi})`, `× layerfs (depth ${lo} / ${hi})`], out)
+  );
 }
 
 function copyTable(fig: FigureInfo, f: ResultsFile): string {
   const c = f.results.copyUp!;
-  const sizes = Object.keys(c.baselines).map(Number).sort((a, b) => a - b);
+  const sizes = Object.keys(c.baselines)
+    .map(Number)
+    .sort((a, b) => a - b);
   const lo = sizes[0];
   const hi = sizes[sizes.length - 1];
   const bytes = (r: { bytesCopied?: number; counterBytes?: number } | undefined): string => {
@@ -181,26 +196,66 @@ function copyTable(fig: FigureInfo, f: ResultsFile): string {
     const a = get(lo);
     const b = get(hi);
     const time = (r: Row | undefined) => (r?.ms ? fmtFigure(r.ms) : `skipped${r?.skipped ? ` (${r.skipped.slice(0, 60)})` : ''}`);
-    return [who, change, time(a), a?.vsBufferCopy === undefined ? '' : fmtRatio(a.vsBufferCopy), time(b), b?.vsBufferCopy === undefined ? '' : fmtRatio(b.vsBufferCopy),
-      a?.ms || b?.ms ? `${bytes(a)} / ${bytes(b)}` : '', b?.ms ? (b.memoryAdded === undefined ? 'n/a' : fmtBytes(b.memoryAdded)) : '', b?.where ?? a?.where ?? ''];
+    return [
+      who,
+      change,
+      time(a),
+      a?.vsBufferCopy === undefined ? '' : fmtRatio(a.vsBufferCopy),
+      time(b),
+      b?.vsBufferCopy === undefined ? '' : fmtRatio(b.vsBufferCopy),
+      a?.ms || b?.ms ? `${bytes(a)} / ${bytes(b)}` : '',
+      b?.ms ? (b.memoryAdded === undefined ? 'n/a' : fmtBytes(b.memoryAdded)) : '',
+      b?.where ?? a?.where ?? '',
+    ];
   };
   const out: string[][] = [];
   const strategies = [...new Set(c.rows.map((r) => r.strategy))];
   for (const s of strategies) {
     for (const change of ['write', 'chmod'] as const) {
-      out.push(line(`layerfs ${s}`, change, (size) => {
-        const r: CopyRow | undefined = c.rows.find((x) => x.size === size && x.strategy === s && x.change === change);
-        return r && { ...r, where: 'writable layer' };
-      }));
+      out.push(
+        line(`layerfs ${s}`, change, (size) => {
+          const r: CopyRow | undefined = c.rows.find((x) => x.size === size && x.strategy === s && x.change === change);
+          return r && { ...r, where: 'writable layer' };
+        }),
+      );
     }
   }
   for (const p of [...new Set(c.peers.map((r) => r.peer))]) {
     for (const change of ['write', 'chmod'] as const) out.push(line(p, change, (size) => c.peers.find((x) => x.peer === p && x.size === size && x.change === change)));
   }
   out.push(['Buffer copy (baseline)', '', fmtFigure(c.baselines[lo].bufferCopy), '1×', fmtFigure(c.baselines[hi].bufferCopy), '1×', '', '', '']);
-  out.push(['memcpy into touched memory (floor)', '', fmtFigure(c.baselines[lo].memcpy), fmtRatio(c.baselines[lo].memcpy.median / c.baselines[lo].bufferCopy.median), fmtFigure(c.baselines[hi].memcpy), fmtRatio(c.baselines[hi].memcpy.median / c.baselines[hi].bufferCopy.median), '', '', '']);
-  return caption(fig, f, `the first 1-byte write into the middle of a lower file, or a chmod of it, at ${fmtBytes(lo)} and ${fmtBytes(hi)} (the sizes between: the targets and the results file). Bytes copied: what the writable layer holds for the file afterwards; memory added: ArrayBuffer growth across the change (n/a: the kernel's copy is in the page cache); where: where the change landed.`)
-    + table(['who', 'change', `time, ${fmtBytes(lo)}`, '× Buffer copy', `time, ${fmtBytes(hi)}`, '× Buffer copy', `bytes copied (${fmtBytes(lo)} / ${fmtBytes(hi)})`, `memory added (${fmtBytes(hi)})`, 'where'], out);
+  out.push([
+    'memcpy into touched memory (floor)',
+    '',
+    fmtFigure(c.baselines[lo].memcpy),
+    fmtRatio(c.baselines[lo].memcpy.median / c.baselines[lo].bufferCopy.median),
+    fmtFigure(c.baselines[hi].memcpy),
+    fmtRatio(c.baselines[hi].memcpy.median / c.baselines[hi].bufferCopy.median),
+    '',
+    '',
+    '',
+  ]);
+  return (
+    caption(
+      fig,
+      f,
+      `the first 1-byte write into the middle of a lower file, or a chmod of it, at ${fmtBytes(lo)} and ${fmtBytes(hi)} (the sizes between: the targets and the results file). Bytes copied: what the writable layer holds for the file afterwards; memory added: ArrayBuffer growth across the change (n/a: the kernel's copy is in the page cache); where: where the change landed.`,
+    )
+    + table(
+      [
+        'who',
+        'change',
+        `time, ${fmtBytes(lo)}`,
+        '× Buffer copy',
+        `time, ${fmtBytes(hi)}`,
+        '× Buffer copy',
+        `bytes copied (${fmtBytes(lo)} / ${fmtBytes(hi)})`,
+        `memory added (${fmtBytes(hi)})`,
+        'where',
+      ],
+      out,
+    )
+  );
 }
 
 function loadTable(fig: FigureInfo, f: ResultsFile): string {
@@ -211,66 +266,130 @@ function loadTable(fig: FigureInfo, f: ResultsFile): string {
   const rows: string[][] = [];
   for (const r of l.rows) {
     const fast = l.rows.find((x) => x.form === r.form && x.how === 'oci no-verify');
-    rows.push([`${r.form}, ${r.how}`, fmtFigure(r.openMs), fmtRatio(r.openMs.median / walk), fast && fast !== r ? fmtRatio(r.openMs.median / fast.openMs.median) : '', rate(r.openMs.median), `${r.peakRssMiB.median.toFixed(0)} MiB (${r.peakRssMiB.min.toFixed(0)}–${r.peakRssMiB.max.toFixed(0)})`]);
-    if (r.againMs) rows.push([`${r.form}, ${r.how}: a second open in the same process (warm code)`, fmtFigure(r.againMs), `${fmtRatio(r.againMs.median / l.limits.headerWalkMs.median)} the walk repeated in process`, '', rate(r.againMs.median), '']);
+    rows.push([
+      `${r.form}, ${r.how}`,
+      fmtFigure(r.openMs),
+      fmtRatio(r.openMs.median / walk),
+      fast && fast !== r ? fmtRatio(r.openMs.median / fast.openMs.median) : '',
+      rate(r.openMs.median),
+      `${r.peakRssMiB.median.toFixed(0)} MiB (${r.peakRssMiB.min.toFixed(0)}–${r.peakRssMiB.max.toFixed(0)})`,
+    ]);
+    if (r.againMs)
+      rows.push([
+        `${r.form}, ${r.how}: a second open in the same process (warm code)`,
+        fmtFigure(r.againMs),
+        `${fmtRatio(r.againMs.median / l.limits.headerWalkMs.median)} the walk repeated in process`,
+        '',
+        rate(r.againMs.median),
+        '',
+      ]);
   }
   const limit = (name: string, x: Figure): string[] => [name, fmtFigure(x), '', '', rate(x.median), ''];
-  rows.push(limit('header walk, fresh process (baseline)', l.limits.headerWalkColdMs), limit('header walk, repeated in process', l.limits.headerWalkMs),
-    limit('`tar -tf`', l.limits.tarTfMs), limit('zlib gunzip', l.limits.gunzipMs), limit('`zstd -dc`', l.limits.zstdDcMs));
+  rows.push(
+    limit('header walk, fresh process (baseline)', l.limits.headerWalkColdMs),
+    limit('header walk, repeated in process', l.limits.headerWalkMs),
+    limit('`tar -tf`', l.limits.tarTfMs),
+    limit('zlib gunzip', l.limits.gunzipMs),
+    limit('`zstd -dc`', l.limits.zstdDcMs),
+  );
   rows.push(['node with the compiled modules only (baseline of RSS)', '', '', '', '', `${l.baselineRssMiB.toFixed(0)} MiB`]);
-  return caption(fig, f, `${l.source === 'synthetic' ? 'a synthetic layer' : `a ${l.source} layer`} of ${fmtBytes(l.imageBytes)}, ${l.entries.toLocaleString('en-US')} entries, opened and listed in a fresh child process per run (page cache warm). × header walk: over the bare header walk timed the same way; × no-verify: over the same form opened without hashing (the cost of hashing every byte).`)
-    + table(['form, how', 'open', '× header walk', '× no-verify', 'uncompressed rate', 'peak RSS'], rows);
+  return (
+    caption(
+      fig,
+      f,
+      `${l.source === 'synthetic' ? 'a synthetic layer' : `a ${l.source} layer`} of ${fmtBytes(l.imageBytes)}, ${l.entries.toLocaleString('en-US')} entries, opened and listed in a fresh child process per run (page cache warm). × header walk: over the bare header walk timed the same way; × no-verify: over the same form opened without hashing (the cost of hashing every byte).`,
+    ) + table(['form, how', 'open', '× header walk', '× no-verify', 'uncompressed rate', 'peak RSS'], rows)
+  );
 }
 
 function cliTable(fig: FigureInfo, f: ResultsFile): string {
   const c = f.results.cli!;
-  return caption(fig, f, `saving a small change in a container whose layer holds ${c.layer.files.toLocaleString('en-US')} files (${fmtBytes(c.layer.tarBytes)} as layer.tar), and start-up.`)
-    + table(['measure', 'time', 'baseline (same run)', 'ratio'], [
-      [`sync (a journal frame, ${fmtBytes(c.syncBytes)} appended)`, fmtFigure(c.sync), `whole-layer save ${fmtFigure(c.fullSave)}`, fmtRatio(c.sync.median / c.fullSave.median)],
-      ['`layerfs --help`, fresh process', fmtFigure(c.help), `\`node -e 0\` ${fmtFigure(c.node)}`, fmtRatio(c.help.median / c.node.median)],
-    ]);
+  return (
+    caption(fig, f, `saving a small change in a container whose layer holds ${c.layer.files.toLocaleString('en-US')} files (${fmtBytes(c.layer.tarBytes)} as layer.tar), and start-up.`)
+    + table(
+      ['measure', 'time', 'baseline (same run)', 'ratio'],
+      [
+        [`sync (a journal frame, ${fmtBytes(c.syncBytes)} appended)`, fmtFigure(c.sync), `whole-layer save ${fmtFigure(c.fullSave)}`, fmtRatio(c.sync.median / c.fullSave.median)],
+        ['`layerfs --help`, fresh process', fmtFigure(c.help), `\`node -e 0\` ${fmtFigure(c.node)}`, fmtRatio(c.help.median / c.node.median)],
+      ],
+    )
+  );
 }
 
 function cacheTable(fig: FigureInfo, f: ResultsFile): string {
   const c = f.results.cache!;
   const cpu = (x: Figure | undefined) => (x ? fmtFigure(x) : 'n/a');
-  return caption(fig, f, `\`layerfs ls IMAGE /usr/bin\` of a stored ${c.layers}-layer gzip image (${fmtBytes(c.imageBytes)} uncompressed) in a fresh process; the cache holds ${fmtBytes(c.cacheBytes)} after the first.`)
-    + table(['measure', 'wall time', 'CPU time', 'baseline (same run)', 'ratio'], [
-      ['second `ls` (from the cache)', fmtFigure(c.secondMs), cpu(c.cpu?.secondMs), `first \`ls\` (cache empty) ${fmtFigure(c.firstMs)}`, fmtRatio(c.secondMs.median / c.firstMs.median)],
-      ['second `ls` (from the cache)', '', '', `CLI start-up (\`--help\`) ${fmtFigure(c.startupMs)}`, fmtRatio(c.secondMs.median / c.startupMs.median)],
-    ]);
+  return (
+    caption(
+      fig,
+      f,
+      `\`layerfs ls IMAGE /usr/bin\` of a stored ${c.layers}-layer gzip image (${fmtBytes(c.imageBytes)} uncompressed) in a fresh process; the cache holds ${fmtBytes(c.cacheBytes)} after the first.`,
+    )
+    + table(
+      ['measure', 'wall time', 'CPU time', 'baseline (same run)', 'ratio'],
+      [
+        ['second `ls` (from the cache)', fmtFigure(c.secondMs), cpu(c.cpu?.secondMs), `first \`ls\` (cache empty) ${fmtFigure(c.firstMs)}`, fmtRatio(c.secondMs.median / c.firstMs.median)],
+        ['second `ls` (from the cache)', '', '', `CLI start-up (\`--help\`) ${fmtFigure(c.startupMs)}`, fmtRatio(c.secondMs.median / c.startupMs.median)],
+      ],
+    )
+  );
 }
 
 function pageTable(fig: FigureInfo, f: ResultsFile): string {
   const p = f.results.page!;
   const wide = WIDE.toLocaleString('en-US');
-  const row = (what: string, x: Figure, baseName: string, base?: Figure): string[] => [what, fmtFigure(x), base ? `${baseName} ${fmtFigure(base)}` : baseName, base ? fmtRatio(x.median / base.median) : ''];
-  return caption(fig, f, `${p.image}; a fresh browser context per repetition (${p.repeats} after one discarded), load average ${p.loadAverage?.toFixed(1)} when it started. "Shown": the frame after the rows entered the DOM, on the page's clock.`)
-    + table(['measure', 'time', 'baseline (same run)', 'ratio'], [
-      row('navigation → layer list shown', p.layerList!, 'DOMContentLoaded', p.domContentLoaded),
-      row('navigation → layer list shown', p.layerList!, 'GET /api/images/ID from Node', p.apiImage),
-      row('navigation → first tree level shown', p.firstLevel!, 'GET …/tree?path=/ from Node', p.apiTree),
-      row(`click → the ${wide}-entry directory shown`, p.wideShown!, 'its first 1,000 entries from Node', p.apiWide),
-      row('scrolling it two screens a frame: longest frame', p.scrollFrameMax!, 'the median frame', p.scrollFrameMedian),
-      row('a jump to its end → the last row shown', p.wideEnd!, ''),
-      ['rows in the DOM for it', String(p.wideRows), `${(WIDE + 2).toLocaleString('en-US')} in the list`, ''],
-    ]);
+  const row = (what: string, x: Figure, baseName: string, base?: Figure): string[] => [
+    what,
+    fmtFigure(x),
+    base ? `${baseName} ${fmtFigure(base)}` : baseName,
+    base ? fmtRatio(x.median / base.median) : '',
+  ];
+  return (
+    caption(
+      fig,
+      f,
+      `${p.image}; a fresh browser context per repetition (${p.repeats} after one discarded), load average ${p.loadAverage?.toFixed(1)} when it started. "Shown": the frame after the rows entered the DOM, on the page's clock.`,
+    )
+    + table(
+      ['measure', 'time', 'baseline (same run)', 'ratio'],
+      [
+        row('navigation → layer list shown', p.layerList!, 'DOMContentLoaded', p.domContentLoaded),
+        row('navigation → layer list shown', p.layerList!, 'GET /api/images/ID from Node', p.apiImage),
+        row('navigation → first tree level shown', p.firstLevel!, 'GET …/tree?path=/ from Node', p.apiTree),
+        row(`click → the ${wide}-entry directory shown`, p.wideShown!, 'its first 1,000 entries from Node', p.apiWide),
+        row('scrolling it two screens a frame: longest frame', p.scrollFrameMax!, 'the median frame', p.scrollFrameMedian),
+        row('a jump to its end → the last row shown', p.wideEnd!, ''),
+        ['rows in the DOM for it', String(p.wideRows), `${(WIDE + 2).toLocaleString('en-US')} in the list`, ''],
+      ],
+    )
+  );
 }
 
 function registryTable(fig: FigureInfo, f: ResultsFile): string {
   const r = f.results.registry!;
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  return caption(fig, f, `a ${fmtBytes(r.imageBytes)} image (gzip layers) from a loopback docker-registry.`)
-    + table(['measure', 'value', 'baseline (same run)', 'ratio'], [
-      ['`layerfs pull`', fmtFigure(r.pull.layerfs), `\`skopeo copy\` ${fmtFigure(r.pull.skopeo)}`, fmtRatio(r.pull.ratio)],
-      ['`image inspect`: bytes fetched', pct(r.share.imageInspect), 'of the image', ''],
-      ['`cat` of one file, uncompressed layers (Range): bytes fetched', pct(r.share.catLazy), 'of the image', ''],
-      ['`cat` of one file, gzip layers (fetched whole): bytes fetched', pct(r.share.catGzip), 'of the image', ''],
-    ]);
+  return (
+    caption(fig, f, `a ${fmtBytes(r.imageBytes)} image (gzip layers) from a loopback docker-registry.`)
+    + table(
+      ['measure', 'value', 'baseline (same run)', 'ratio'],
+      [
+        ['`layerfs pull`', fmtFigure(r.pull.layerfs), `\`skopeo copy\` ${fmtFigure(r.pull.skopeo)}`, fmtRatio(r.pull.ratio)],
+        ['`image inspect`: bytes fetched', pct(r.share.imageInspect), 'of the image', ''],
+        ['`cat` of one file, uncompressed layers (Range): bytes fetched', pct(r.share.catLazy), 'of the image', ''],
+        ['`cat` of one file, gzip layers (fetched whole): bytes fetched', pct(r.share.catGzip), 'of the image', ''],
+      ],
+    )
+  );
 }
 
 const TABLES: Record<FigureName, (fig: FigureInfo, f: ResultsFile) => string> = {
-  lookup: lookupTable, copy: copyTable, load: loadTable, cli: cliTable, cache: cacheTable, page: pageTable, registry: registryTable,
+  lookup: lookupTable,
+  copy: copyTable,
+  load: loadTable,
+  cli: cliTable,
+  cache: cacheTable,
+  page: pageTable,
+  registry: registryTable,
 };
 
 /** The block between the markers (markers included). */
@@ -290,12 +409,16 @@ export function renderBlock(files: ResultsFile[]): string {
   });
   const pass = targets.filter((x) => x.t.pass).length;
   md += `Per figure, the newest \`--full\` results, else the newest quick ones. Targets: **${pass} pass, ${targets.length - pass} miss**.\n\n`;
-  md += table(['figures', 'results', 'run'], [
-    ...[...bySource].map(([f, figs]) => [figs.join(', '), link(f), runOf(f)]),
-    ...(missing.length ? [[missing.join(', '), 'none in bench/results', '']] : []),
-  ]);
-  md += '\n' + table(['', 'figure', 'target', 'measured', 'limit', 'detail', 'results'],
-    targets.map(({ t, f }) => [t.pass ? 'pass' : '**MISS**', t.figure, t.target, t.value.toFixed(t.value >= 10 ? 1 : 3), `${opOf(t)} ${t.limit}`, t.detail, link(f)]));
+  md += table(
+    ['figures', 'results', 'run'],
+    [...[...bySource].map(([f, figs]) => [figs.join(', '), link(f), runOf(f)]), ...(missing.length ? [[missing.join(', '), 'none in bench/results', '']] : [])],
+  );
+  md +=
+    '\n'
+    + table(
+      ['', 'figure', 'target', 'measured', 'limit', 'detail', 'results'],
+      targets.map(({ t, f }) => [t.pass ? 'pass' : '**MISS**', t.figure, t.target, t.value.toFixed(t.value >= 10 ? 1 : 3), `${opOf(t)} ${t.limit}`, t.detail, link(f)]),
+    );
   for (const fig of FIGURES) {
     const f = picked.get(fig.name);
     if (f) md += '\n' + TABLES[fig.name](fig, f);

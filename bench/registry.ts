@@ -72,7 +72,9 @@ export async function registryFigure(mode: Mode, repeats: number, scratch: strin
       try {
         v.fs.readFileSync('/data/small.txt');
         return lazy.transfer.fetchedBytes / lazy.transfer.imageBytes;
-      } finally { v.close(); }
+      } finally {
+        v.close();
+      }
     };
     const layerfs = figure(ours);
     const skopeo = figure(theirs);
@@ -90,9 +92,11 @@ export async function registryFigure(mode: Mode, repeats: number, scratch: strin
 export function registryMarkdown(r: RegistryResult): string {
   const ms = (f: Figure) => `${f.median.toFixed(0)} ms (${f.min.toFixed(0)}–${f.max.toFixed(0)})`;
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  return `## Registry\n\nA ${(r.imageBytes / 2 ** 20).toFixed(1)} MiB image (gzip layers) from a loopback docker-registry.\n\n`
+  return (
+    `## Registry\n\nA ${(r.imageBytes / 2 ** 20).toFixed(1)} MiB image (gzip layers) from a loopback docker-registry.\n\n`
     + '| what | figure |\n|---|---|\n'
     + `| layerfs pull | ${ms(r.pull.layerfs)} |\n| skopeo copy (to a dir: destination) | ${ms(r.pull.skopeo)} |\n| layerfs / skopeo | ${r.pull.ratio.toFixed(2)}× |\n`
     + `| image inspect: fetched / image | ${pct(r.share.imageInspect)} |\n| cat of one file, uncompressed layers (Range): fetched / image | ${pct(r.share.catLazy)} |\n`
-    + `| cat of one file, gzip layers (fetched whole): fetched / image | ${pct(r.share.catGzip)} |\n`;
+    + `| cat of one file, gzip layers (fetched whole): fetched / image | ${pct(r.share.catGzip)} |\n`
+  );
 }

@@ -17,9 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { genCase } from '../test/kernel/gen.js';
-import {
-  checkCase, explain, kernelProbe, runEmulator, runKernel, shrink, STRATEGIES, type Case, type CaseReport, type Difference, type Outcome, type Strategy,
-} from '../test/kernel/harness.js';
+import { checkCase, explain, kernelProbe, runEmulator, runKernel, shrink, STRATEGIES, type Case, type CaseReport, type Difference, type Outcome, type Strategy } from '../test/kernel/harness.js';
 import { commitDifference } from '../test/kernel/commit-check.js';
 import { canMount, describeOptions, Scratch } from '../test/kernel/mount.js';
 
@@ -44,7 +42,10 @@ function signature(c: Case, d: Difference): string {
 }
 
 export async function fuzzKernel(opts: {
-  cases: number; seed: number; outDir: string; log?: (s: string) => void;
+  cases: number;
+  seed: number;
+  outDir: string;
+  log?: (s: string) => void;
   /** The case generator (default test/kernel/gen.ts genCase); replaceable to check this script itself. */
   gen?: (seed: number, index: number) => Case;
   /** Commit each case that agrees and compare umoci's (every tenth: podman's too) flattening with the kernel. */
@@ -72,12 +73,13 @@ export async function fuzzKernel(opts: {
       if (!rep.diffs.length) {
         if (opts.commit && !c.opts.readOnly) {
           const strategy = STRATEGIES[i % STRATEGIES.length]!;
-          const text = await commitDifference(c, strategy, rep.kernel, i % 10 === 0 ? ['umoci', 'podman'] : ['umoci'], `case${i}`)
-            .catch((e: Error) => `harness error: ${e.message}`);
+          const text = await commitDifference(c, strategy, rep.kernel, i % 10 === 0 ? ['umoci', 'podman'] : ['umoci'], `case${i}`).catch((e: Error) => `harness error: ${e.message}`);
           res.committed++;
           if (text) {
             res.commitDiffering.push({ caseIndex: i, strategy, text });
-            opts.log?.(`COMMIT DIFFERENCE case ${i} (${strategy}): ${text}\nreplay: LAYERFS_KERNEL_SEED=${opts.seed} LAYERFS_KERNEL_CASE=${i} LAYERFS_COMMIT_CASES=1 npx ava test/commit-random.test.ts\n`);
+            opts.log?.(
+              `COMMIT DIFFERENCE case ${i} (${strategy}): ${text}\nreplay: LAYERFS_KERNEL_SEED=${opts.seed} LAYERFS_KERNEL_CASE=${i} LAYERFS_COMMIT_CASES=1 npx ava test/commit-random.test.ts\n`,
+            );
           }
         }
         continue;
@@ -90,20 +92,36 @@ export async function fuzzKernel(opts: {
       try {
         k = await runKernel(scratch, small.c);
         e = await runEmulator(small.c, strategy, k);
-      } catch { /* written with what we have */ }
+      } catch {
+        /* written with what we have */
+      }
       const text = await explain(scratch, small.c, strategy, small.d);
       mkdirSync(opts.outDir, { recursive: true });
       const file = join(opts.outDir, `${opts.seed}-${i}.json`);
-      writeFileSync(file, `${JSON.stringify({
-        seed: opts.seed, case: i, strategy, strategiesDiffering: rep.diffs.map((d) => d.strategy),
-        options: small.c.opts, optionsText: describeOptions(small.c.opts),
-        layers: small.c.spec, ops: small.c.ops,
-        kernel: k ?? null, emulator: e ?? null,
-        difference: { where: small.d.where, index: small.d.index, key: small.d.key, text: small.d.text },
-        originalOps: c.ops.length, shrinkProbes: small.probes,
-        replay: `LAYERFS_KERNEL_SEED=${opts.seed} LAYERFS_KERNEL_CASE=${i} npx ava test/kernel-random.test.ts`,
-        note: 'written by scripts/fuzz-kernel.ts (npm run fuzz -- --kernel)',
-      }, null, 2)}\n`);
+      writeFileSync(
+        file,
+        `${JSON.stringify(
+          {
+            seed: opts.seed,
+            case: i,
+            strategy,
+            strategiesDiffering: rep.diffs.map((d) => d.strategy),
+            options: small.c.opts,
+            optionsText: describeOptions(small.c.opts),
+            layers: small.c.spec,
+            ops: small.c.ops,
+            kernel: k ?? null,
+            emulator: e ?? null,
+            difference: { where: small.d.where, index: small.d.index, key: small.d.key, text: small.d.text },
+            originalOps: c.ops.length,
+            shrinkProbes: small.probes,
+            replay: `LAYERFS_KERNEL_SEED=${opts.seed} LAYERFS_KERNEL_CASE=${i} npx ava test/kernel-random.test.ts`,
+            note: 'written by scripts/fuzz-kernel.ts (npm run fuzz -- --kernel)',
+          },
+          null,
+          2,
+        )}\n`,
+      );
       const sig = signature(small.c, small.d);
       if (!seen.has(sig)) {
         seen.add(sig);
@@ -139,9 +157,10 @@ export async function main(argv: string[]): Promise<number> {
   const commit = argv.includes('--commit');
   const r = await fuzzKernel({ cases, seed, outDir, commit, log: (s) => console.log(s) });
   console.log(`${r.cases} cases, ${r.ops} ops (${r.skippedOps} skipped by safety guards) in ${r.seconds.toFixed(1)} s`);
-  if (commit) console.log(`${r.committed} commits flattened: ${r.commitDiffering.length ? `${r.commitDiffering.length} differ from the kernel (cases ${r.commitDiffering.map((d) => d.caseIndex).join(', ')})` : 'every one the kernel\'s merged tree'}`);
-  console.log(r.differing
-    ? `${r.differing} differing case(s), ${r.distinct.length} distinct: ${r.distinct.map((d) => `${d.file} [${d.signature.split('|')[0]}]`).join(', ')}`
-    : 'no differences');
+  if (commit)
+    console.log(
+      `${r.committed} commits flattened: ${r.commitDiffering.length ? `${r.commitDiffering.length} differ from the kernel (cases ${r.commitDiffering.map((d) => d.caseIndex).join(', ')})` : "every one the kernel's merged tree"}`,
+    );
+  console.log(r.differing ? `${r.differing} differing case(s), ${r.distinct.length} distinct: ${r.distinct.map((d) => `${d.file} [${d.signature.split('|')[0]}]`).join(', ')}` : 'no differences');
   return r.differing || r.commitDiffering.length ? 1 : 0;
 }

@@ -27,7 +27,14 @@ export interface GuardedOptions {
   checkModule?: string;
 }
 
-interface CaseRecord { label: string; kind: string; verify: boolean; mutations: Mutation[]; file: string; started: number }
+interface CaseRecord {
+  label: string;
+  kind: string;
+  verify: boolean;
+  mutations: Mutation[];
+  file: string;
+  started: number;
+}
 
 const POLL_MS = 200;
 
@@ -45,7 +52,11 @@ export async function guardedFuzz(opts: GuardedOptions): Promise<FuzzResult> {
     let hung: CaseRecord | undefined;
     const timer = setInterval(() => {
       let c: CaseRecord | undefined;
-      try { c = JSON.parse(readFileSync(caseFile, 'utf8')) as CaseRecord; } catch { return; } // none yet, or being replaced
+      try {
+        c = JSON.parse(readFileSync(caseFile, 'utf8')) as CaseRecord;
+      } catch {
+        return;
+      } // none yet, or being replaced
       if (Date.now() - c.started > opts.hangMs && !hung) {
         hung = c;
         child.kill('SIGKILL');
@@ -71,10 +82,22 @@ function hangFinding(c: CaseRecord, opts: GuardedOptions): FuzzResult {
     mkdirSync(opts.foundDir, { recursive: true });
     finding.file = join(opts.foundDir, `${sha}.tar`);
     copyFileSync(c.file, finding.file);
-    writeFileSync(join(opts.foundDir, `${sha}.json`), JSON.stringify({
-      kind: c.kind, verify: c.verify, seed: c.label, mutations: c.mutations, fuzzSeed: opts.seed, detail,
-      note: 'found by scripts/fuzz.ts (watchdog); replayed by test/hostile-corpus.test.ts',
-    }, null, 2));
+    writeFileSync(
+      join(opts.foundDir, `${sha}.json`),
+      JSON.stringify(
+        {
+          kind: c.kind,
+          verify: c.verify,
+          seed: c.label,
+          mutations: c.mutations,
+          fuzzSeed: opts.seed,
+          detail,
+          note: 'found by scripts/fuzz.ts (watchdog); replayed by test/hostile-corpus.test.ts',
+        },
+        null,
+        2,
+      ),
+    );
   }
   opts.log?.(`FINDING ${label}\n${detail}\n`);
   return { runs: 0, outcomes: { hang: 1 }, findings: [finding] };
@@ -85,7 +108,12 @@ async function child(json: string): Promise<void> {
   const check = o.checkModule ? ((await import(pathToFileURL(o.checkModule).href)) as { check: Parameters<typeof fuzz>[0]['check'] }).check : undefined;
   const caseFile = join(o.work, 'case.json');
   const res = await fuzz({
-    seconds: o.seconds, seed: o.seed, foundDir: o.foundDir, dir: o.work, check, log: (s) => console.log(s),
+    seconds: o.seconds,
+    seed: o.seed,
+    foundDir: o.foundDir,
+    dir: o.work,
+    check,
+    log: (s) => console.log(s),
     // Written (and renamed into place, so the parent never reads half of it) before each load.
     onStart: (c) => {
       writeFileSync(`${caseFile}.new`, JSON.stringify({ ...c, started: Date.now() }));
@@ -99,8 +127,11 @@ async function child(json: string): Promise<void> {
 // (.ts) for its compiled twin (.js) beside it, as in the tree npm test runs (scripts/test-tree.mjs).
 const stem = (u: string) => u.replace(/\.[cm]?[jt]s$/, '');
 if (process.argv[2] === '--child' && process.argv[1] && stem(import.meta.url) === stem(pathToFileURL(process.argv[1]).href)) {
-  child(process.argv[3]).then(() => process.exit(0), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  child(process.argv[3]).then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

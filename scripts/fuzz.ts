@@ -32,12 +32,18 @@ import { rawHeader } from './hostile-corpus.js';
 export const FIXTURES = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const HANG_MS = 5000;
 
-export interface Seed { label: string; kind: 'image' | 'layers'; bytes: Buffer }
+export interface Seed {
+  label: string;
+  kind: 'image' | 'layers';
+  bytes: Buffer;
+}
 
 /** Outer archives of the small fixture images, and their layer tars (plain and gzipped). */
 export async function loadSeeds(): Promise<Seed[]> {
   const seeds: Seed[] = [];
-  const images = readdirSync(FIXTURES).filter((d) => ['gnutar', 'links', 'names', 'umoci', 'volumes', 'whiteouts'].includes(d)).sort();
+  const images = readdirSync(FIXTURES)
+    .filter((d) => ['gnutar', 'links', 'names', 'umoci', 'volumes', 'whiteouts'].includes(d))
+    .sort();
   const { readFileSync } = await import('node:fs');
   for (const image of images) {
     for (const f of ['docker-archive.tar', 'oci-archive.tar', 'oci-archive-gzip.tar', 'oci-archive-zstd.tar']) {
@@ -77,7 +83,8 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record({
-      op: fc.constant('header' as const), block: frac,
+      op: fc.constant('header' as const),
+      block: frac,
       name: fc.constantFrom('a', '../x', '/etc/passwd', '.wh.a', '.wh..wh..opq', 'a/b/c', './', '', 'manifest.json', 'index.json', 'blobs/sha256/x'),
       type: fc.constantFrom('0', '1', '2', '3', '5', 'x', 'g', 'L', 'K', 'S', 'V', 'Z', '\0'),
       size: fc.oneof(fc.constantFrom(0, 1, 511, 512, 513, 2 ** 33 - 1), fc.nat({ max: 100_000 })),
@@ -92,9 +99,15 @@ export function applyMutations(seed: Buffer, ms: Mutation[]): Buffer {
   for (const m of ms) {
     if (b.length === 0) break;
     switch (m.op) {
-      case 'flip': b[pos(m.at)] ^= m.mask; break;
-      case 'set': b[pos(m.at)] = m.value; break;
-      case 'truncate': b = b.subarray(0, pos(m.at)); break;
+      case 'flip':
+        b[pos(m.at)] ^= m.mask;
+        break;
+      case 'set':
+        b[pos(m.at)] = m.value;
+        break;
+      case 'truncate':
+        b = b.subarray(0, pos(m.at));
+        break;
       case 'dup': {
         const from = pos(m.from) & ~511;
         const to = pos(m.to) & ~511;
@@ -117,7 +130,11 @@ export function applyMutations(seed: Buffer, ms: Mutation[]): Buffer {
   return b;
 }
 
-export interface Outcome { result: 'loaded' | 'typed' | 'finding'; detail: string; ms: number }
+export interface Outcome {
+  result: 'loaded' | 'typed' | 'finding';
+  detail: string;
+  ms: number;
+}
 
 /** Loads one mutant (written to `dir`) and classifies what happened. */
 export async function check(bytes: Buffer, kind: 'image' | 'layers', verify: boolean, dir: string): Promise<Outcome> {
@@ -136,22 +153,25 @@ export async function check(bytes: Buffer, kind: 'image' | 'layers', verify: boo
       v.close();
     }
   } catch (e) {
-    out = e instanceof ArchiveError || e instanceof StateError
-      ? { result: 'typed', detail: `${e.code}` }
-      : { result: 'finding', detail: (e as Error)?.stack ?? String(e) };
+    out = e instanceof ArchiveError || e instanceof StateError ? { result: 'typed', detail: `${e.code}` } : { result: 'finding', detail: (e as Error)?.stack ?? String(e) };
   }
   const ms = Date.now() - started;
   if (out.result !== 'finding' && ms > HANG_MS) out = { result: 'finding', detail: `took ${ms} ms (over ${HANG_MS} ms: a hang)` };
   return { ...out, ms };
 }
 
-export const caseArb = (seeds: Seed[]) => fc.record({
-  seed: fc.nat({ max: seeds.length - 1 }),
-  mutations: fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
-  verify: fc.boolean(),
-});
+export const caseArb = (seeds: Seed[]) =>
+  fc.record({
+    seed: fc.nat({ max: seeds.length - 1 }),
+    mutations: fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
+    verify: fc.boolean(),
+  });
 
-export interface FuzzResult { runs: number; outcomes: Record<string, number>; findings: Array<{ label: string; detail: string; file?: string }> }
+export interface FuzzResult {
+  runs: number;
+  outcomes: Record<string, number>;
+  findings: Array<{ label: string; detail: string; file?: string }>;
+}
 
 export interface FuzzOptions {
   seconds: number;
@@ -195,10 +215,22 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
             mkdirSync(opts.foundDir, { recursive: true });
             f.file = join(opts.foundDir, `${sha}.tar`);
             writeFileSync(f.file, bytes);
-            writeFileSync(join(opts.foundDir, `${sha}.json`), JSON.stringify({
-              kind: s.kind, verify: c.verify, seed: s.label, mutations: c.mutations, fuzzSeed: opts.seed, detail: o.detail,
-              note: 'found by scripts/fuzz.ts; replayed by test/hostile-corpus.test.ts',
-            }, null, 2));
+            writeFileSync(
+              join(opts.foundDir, `${sha}.json`),
+              JSON.stringify(
+                {
+                  kind: s.kind,
+                  verify: c.verify,
+                  seed: s.label,
+                  mutations: c.mutations,
+                  fuzzSeed: opts.seed,
+                  detail: o.detail,
+                  note: 'found by scripts/fuzz.ts; replayed by test/hostile-corpus.test.ts',
+                },
+                null,
+                2,
+              ),
+            );
           }
           res.findings.push(f);
           opts.log?.(`FINDING ${f.label}\n${o.detail}\n`);
@@ -215,10 +247,15 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--kernel')) {
   // npm run fuzz -- --kernel [--cases N] [--seed S]: the kernel differential fuzzer (scripts/fuzz-kernel.ts)
-  import('./fuzz-kernel.js').then((m) => m.main(process.argv)).then((code) => process.exit(code), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  import('./fuzz-kernel.js')
+    .then((m) => m.main(process.argv))
+    .then(
+      (code) => process.exit(code),
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
 } else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name: string, def: number): number => {
     const i = process.argv.indexOf(`--${name}`);
@@ -229,9 +266,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href &
   const hangMs = arg('hang-seconds', 30) * 1000;
   const foundDir = fileURLToPath(new URL('../test/corpus/found/', import.meta.url));
   console.log(`fuzzing the archive reader for ${seconds} s, seed ${seed} (a load stuck for ${hangMs / 1000} s is a finding)`);
-  import('./fuzz-watchdog.js').then((w) => w.guardedFuzz({ seconds, seed, foundDir, hangMs, log: (s: string) => console.log(s) })).then((r) => {
-    console.log(`${r.runs} mutants: ${JSON.stringify(r.outcomes)}`);
-    console.log(r.findings.length ? `${r.findings.length} finding(s) written to ${foundDir}` : 'no findings');
-    process.exitCode = r.findings.length ? 1 : 0;
-  });
+  import('./fuzz-watchdog.js')
+    .then((w) => w.guardedFuzz({ seconds, seed, foundDir, hangMs, log: (s: string) => console.log(s) }))
+    .then((r) => {
+      console.log(`${r.runs} mutants: ${JSON.stringify(r.outcomes)}`);
+      console.log(r.findings.length ? `${r.findings.length} finding(s) written to ${foundDir}` : 'no findings');
+      process.exitCode = r.findings.length ? 1 : 0;
+    });
 }

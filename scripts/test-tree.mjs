@@ -19,7 +19,8 @@ try {
 }
 
 const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-  .split('\0').filter((f) => f && existsSync(join(root, f)));
+  .split('\0')
+  .filter((f) => f && existsSync(join(root, f)));
 const withTs = new Set();
 for (const f of files) if (f.endsWith('.ts')) for (let d = dirname(f); d !== '.'; d = dirname(d)) withTs.add(d);
 const linked = new Set();

@@ -39,4 +39,3 @@ export async function openImage(path: string, opts: OpenOptions = {}): Promise<V
 export async function openLayers(layers: Array<string | Uint8Array>, opts: OpenOptions = {}): Promise<View> {
   return viewOf(await loadLayers(layers, opts), opts);
 }
-

@@ -13,7 +13,11 @@ export interface ByteSource {
 
 /** A window of `size` bytes starting at `start` inside an open file descriptor. */
 export class FileRegion implements ByteSource {
-  constructor(readonly fd: number, readonly start: number, readonly size: number) {}
+  constructor(
+    readonly fd: number,
+    readonly start: number,
+    readonly size: number,
+  ) {}
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     const n = Math.max(0, Math.min(length, this.size - position));
     let done = 0;
@@ -32,7 +36,9 @@ export class FileRegion implements ByteSource {
 /** Bytes already in memory (a layer passed as a Buffer, or data written to the upper layer). */
 export class BufferSource implements ByteSource {
   constructor(readonly buf: Uint8Array) {}
-  get size(): number { return this.buf.length; }
+  get size(): number {
+    return this.buf.length;
+  }
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     const n = Math.max(0, Math.min(length, this.buf.length - position));
     if (n > 0) buffer.set(this.buf.subarray(position, position + n), offset);
@@ -54,7 +60,7 @@ export function readAll(src: ByteSource): Buffer {
 export function sha256Of(src: ByteSource): string {
   const hash = createHash('sha256');
   const piece = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, src.size)));
-  for (let pos = 0; pos < src.size;) {
+  for (let pos = 0; pos < src.size; ) {
     const n = src.read(piece, 0, Math.min(piece.length, src.size - pos), pos);
     if (n <= 0) throw new Error(`short read: ${pos} of ${src.size} bytes`);
     hash.update(piece.subarray(0, n));

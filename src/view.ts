@@ -99,7 +99,12 @@ export class View {
    */
   commit(dest: string, opts: CommitOptions = {}): Promise<CommitResult> {
     const layers = this.image.layers.map((l) => ({
-      mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.diffId, size: l.tar.size, blob: l.tar, diffId: l.diffId, tar: l.tar,
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: l.diffId,
+      size: l.tar.size,
+      blob: l.tar,
+      diffId: l.diffId,
+      tar: l.tar,
     }));
     const config = structuredClone(this.image.config) as unknown as Record<string, unknown>;
     // commitLayers writes the new layer before it first awaits: the image is the view as it is

@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { ArchiveError, type ArchiveErrorCode } from '../src/errors.js';
 import { loadImage, loadLayers } from '../src/image/index.js';
 
-
 type Ctx = import('ava').ExecutionContext;
 
 function tempDir(t: Ctx): string {
@@ -166,7 +165,10 @@ test('OCI-12 an absolute entry path is read as relative, with a warning naming t
   const seen: string[] = [];
   const img = await loadLayers([file], { onWarning: (m) => seen.push(m) });
   t.teardown(() => img.close());
-  t.deepEqual(img.layers[0].entries.map((e) => [e.path, e.type, e.size]), [['etc/abs', 'file', 2]]);
+  t.deepEqual(
+    img.layers[0].entries.map((e) => [e.path, e.type, e.size]),
+    [['etc/abs', 'file', 2]],
+  );
   t.is(seen.length, 1);
   t.true(seen[0].startsWith(`${file}: layer 1/1`), seen[0]);
   t.regex(seen[0], /"\/etc\/abs" is absolute; read as "etc\/abs"/);

@@ -8,9 +8,7 @@ import { esc } from '../src/out/manifest.js';
 import { FIXTURES, FORMATS, IMAGES } from './helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  linkSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
-} from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry } from '../src/entry.js';
@@ -18,8 +16,6 @@ import { BufferSource, readAll } from '../src/source.js';
 import { nameBytes } from '../src/archive/tar-header.js';
 import { indexTar } from '../src/archive/tar-index.js';
 import { loadImage, loadLayers, type LoadedImage } from '../src/image/index.js';
-
-
 
 interface TruthConfig {
   config: { Env?: string[]; WorkingDir?: string; Volumes?: Record<string, object>; Cmd?: string[]; Entrypoint?: string[]; User?: string; Labels?: Record<string, string> };
@@ -37,14 +33,21 @@ function tempDir(t: import('ava').ExecutionContext): string {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-
 /** OCI-3 / OCI-4 / OCI-15: layer count, diff_ids, history and the config fields equal the truth. */
 function checkConfig(t: import('ava').ExecutionContext, img: LoadedImage, image: string): void {
   const truth = truthConfig(image);
-  t.deepEqual(img.layers.map((l) => l.diffId), truth.rootfs.diff_ids, 'diff_ids, in order');
+  t.deepEqual(
+    img.layers.map((l) => l.diffId),
+    truth.rootfs.diff_ids,
+    'diff_ids, in order',
+  );
   t.deepEqual(img.config.rootfs.diff_ids, truth.rootfs.diff_ids);
   t.deepEqual(img.history, truth.history, 'history');
-  t.deepEqual(img.layers.map((l) => l.history), truth.history.filter((h) => h.empty_layer !== true), 'OCI-4 one history entry per layer');
+  t.deepEqual(
+    img.layers.map((l) => l.history),
+    truth.history.filter((h) => h.empty_layer !== true),
+    'OCI-4 one history entry per layer',
+  );
   for (const k of ['Env', 'WorkingDir', 'Volumes', 'Cmd', 'Entrypoint', 'User', 'Labels'] as const) {
     t.deepEqual(img.config.config[k], truth.config[k], `config.${k}`);
   }
@@ -55,7 +58,9 @@ function checkFirstLayerData(t: import('ava').ExecutionContext, img: LoadedImage
   const entries = img.layers[0].entries;
   const byPath = new Map<string, Entry>();
   for (const e of entries) if (e.type !== 'whiteout' && e.type !== 'opaque') byPath.set(e.path, e);
-  const rows = readFileSync(join(FIXTURES, image, 'truth/step-1.manifest'), 'utf8').split('\n').filter((l) => l.startsWith('/'));
+  const rows = readFileSync(join(FIXTURES, image, 'truth/step-1.manifest'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('/'));
   const byEscaped = new Map([...byPath.values()].map((e) => [esc(nameBytes(`/${e.path}`)), e]));
   let files = 0;
   for (const r of rows) {
@@ -71,7 +76,10 @@ function checkFirstLayerData(t: import('ava').ExecutionContext, img: LoadedImage
       t.is(e?.type, 'file', `${path} is a file`);
       t.is(String(e!.size), size, `${path} size`);
       t.is(sha256(readAll(e!.content!)), hash, `${path} content`);
-      const x = Object.entries(e!.xattrs ?? {}).map(([k, v]) => `${k}=0x${v.toString('hex')}`).sort().join(',');
+      const x = Object.entries(e!.xattrs ?? {})
+        .map(([k, v]) => `${k}=0x${v.toString('hex')}`)
+        .sort()
+        .join(',');
       t.is(x || '-', xattrs, `${path} xattrs`);
       files++;
     } else if (type === 'l') {
@@ -99,7 +107,11 @@ for (const image of IMAGES) {
 
 test('DA-1 docker-archive-multi.tar: each tag gives its own image', async (t) => {
   const file = join(FIXTURES, 'multi-image/docker-archive-multi.tar');
-  for (const [tag, image] of [['localhost/layers:latest', 'layers'], ['layers:latest', 'layers'], ['volumes', 'volumes']]) {
+  for (const [tag, image] of [
+    ['localhost/layers:latest', 'layers'],
+    ['layers:latest', 'layers'],
+    ['volumes', 'volumes'],
+  ]) {
     const img = await loadImage(file, { tag });
     checkConfig(t, img, image);
     t.deepEqual(img.tags, [`localhost/${image}:latest`]);
@@ -124,7 +136,10 @@ test('OCI layout DIRECTORY (extracted oci-archive-gzip.tar) loads like the archi
   t.is(img.format, 'oci-layout');
   checkConfig(t, img, 'layers');
   checkFirstLayerData(t, img, 'layers');
-  t.true(img.layers.every((l) => l.mediaType.endsWith('+gzip') && l.digest !== l.diffId), 'DA-2 compressed: blob digest differs from diff_id');
+  t.true(
+    img.layers.every((l) => l.mediaType.endsWith('+gzip') && l.digest !== l.diffId),
+    'DA-2 compressed: blob digest differs from diff_id',
+  );
 });
 
 /** A Docker 25+ save: the OCI layout plus a moby manifest.json whose Layers are blobs/sha256/<hex>. */
@@ -137,11 +152,16 @@ test('DA-1/DA-2 Docker 25+ archive (OCI layout + manifest.json with blobs/sha256
   const hex = (d: string): string => d.replace('sha256:', '');
   const manifest = JSON.parse(readFileSync(join(root, 'blobs/sha256', hex(index.manifests[0].digest)), 'utf8'));
   const layerDigests: string[] = manifest.layers.map((l: { digest: string }) => l.digest);
-  writeFileSync(join(root, 'manifest.json'), JSON.stringify([{
-    Config: `blobs/sha256/${hex(manifest.config.digest)}`,
-    RepoTags: ['localhost/layers:latest'],
-    Layers: layerDigests.map((d) => `blobs/sha256/${hex(d)}`),
-  }]));
+  writeFileSync(
+    join(root, 'manifest.json'),
+    JSON.stringify([
+      {
+        Config: `blobs/sha256/${hex(manifest.config.digest)}`,
+        RepoTags: ['localhost/layers:latest'],
+        Layers: layerDigests.map((d) => `blobs/sha256/${hex(d)}`),
+      },
+    ]),
+  );
   writeFileSync(join(root, 'repositories'), JSON.stringify({ 'localhost/layers': { latest: hex(manifest.config.digest) } }));
   const out = join(dir, 'docker25.tar');
   execFileSync('tar', ['-cf', out, '-C', root, 'blobs', 'index.json', 'manifest.json', 'oci-layout', 'repositories']);
@@ -149,7 +169,11 @@ test('DA-1/DA-2 Docker 25+ archive (OCI layout + manifest.json with blobs/sha256
   t.teardown(() => img.close());
   t.is(img.format, 'docker-archive');
   t.deepEqual(img.tags, ['localhost/layers:latest']);
-  t.deepEqual(img.layers.map((l) => l.digest), layerDigests, 'DA-2 blob digests are the compressed ones');
+  t.deepEqual(
+    img.layers.map((l) => l.digest),
+    layerDigests,
+    'DA-2 blob digests are the compressed ones',
+  );
   t.is(img.configDigest, manifest.config.digest);
   checkConfig(t, img, 'layers');
   checkFirstLayerData(t, img, 'layers');
@@ -173,7 +197,9 @@ test('DA-1 legacy <id>/layer.tar symlinks and hard links inside the outer tar ar
   const out = join(dir, 'legacy.tar');
   execFileSync('tar', ['-cf', out, '-C', root, '.']);
   const types = indexTar(new BufferSource(readFileSync(out)), { file: out })
-    .filter((m) => m.name.endsWith('/layer.tar')).map((m) => m.typeflag).sort();
+    .filter((m) => m.name.endsWith('/layer.tar'))
+    .map((m) => m.typeflag)
+    .sort();
   t.deepEqual(types, ['1', '2', '2'], 'one hard link, two symlinks');
   const img = await loadImage(out);
   t.teardown(() => img.close());
@@ -212,11 +238,17 @@ test('loadLayers: plain layer tarballs (tar, gzip, zstd; path or bytes) get comp
   t.teardown(() => img.close());
   t.is(img.format, 'layers');
   t.deepEqual(img.config.rootfs.diff_ids, truth.rootfs.diff_ids);
-  t.deepEqual(img.layers.map((l) => l.diffId), truth.rootfs.diff_ids);
+  t.deepEqual(
+    img.layers.map((l) => l.diffId),
+    truth.rootfs.diff_ids,
+  );
   t.is(img.layers[0].digest, manifest.layers[0].digest);
   t.is(img.layers[1].digest, `sha256:${sha256(readFileSync(gz))}`);
   t.is(img.layers[2].digest, truth.rootfs.diff_ids[2], 'an uncompressed layer: digest = diff_id');
-  t.deepEqual(img.layers.map((l) => l.mediaType.split('.').pop()), ['tar+zstd', 'tar+gzip', 'tar']);
+  t.deepEqual(
+    img.layers.map((l) => l.mediaType.split('.').pop()),
+    ['tar+zstd', 'tar+gzip', 'tar'],
+  );
   checkFirstLayerData(t, img, 'gnutar');
 });
 
@@ -251,15 +283,20 @@ const amd64 = { os: 'linux', architecture: 'amd64' };
 
 test('DA-1 a nested index is followed and linux/amd64 is preferred; attestations are skipped', async (t) => {
   const { dir, layers, volumes } = twoImageLayout(t);
-  const nested = putBlob(dir, INDEX, {
-    schemaVersion: 2,
-    mediaType: INDEX,
-    manifests: [
-      { ...volumes, platform: arm64 },
-      { ...volumes, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
-      { ...layers, platform: amd64 },
-    ],
-  }, { annotations: { 'org.opencontainers.image.ref.name': 'multi' } });
+  const nested = putBlob(
+    dir,
+    INDEX,
+    {
+      schemaVersion: 2,
+      mediaType: INDEX,
+      manifests: [
+        { ...volumes, platform: arm64 },
+        { ...volumes, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+        { ...layers, platform: amd64 },
+      ],
+    },
+    { annotations: { 'org.opencontainers.image.ref.name': 'multi' } },
+  );
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [nested] }));
   const img = await loadImage(dir);
   t.teardown(() => img.close());
@@ -270,10 +307,16 @@ test('DA-1 a nested index is followed and linux/amd64 is preferred; attestations
 test('DA-1 one tag on several top-level platform entries picks linux/amd64', async (t) => {
   const { dir, layers, volumes } = twoImageLayout(t);
   const ann = { annotations: { 'org.opencontainers.image.ref.name': 'x' } };
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ ...volumes, ...ann, platform: arm64 }, { ...layers, ...ann, platform: amd64 }],
-  }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        { ...volumes, ...ann, platform: arm64 },
+        { ...layers, ...ann, platform: amd64 },
+      ],
+    }),
+  );
   const img = await loadImage(dir, { tag: 'x' });
   t.teardown(() => img.close());
   checkConfig(t, img, 'layers');

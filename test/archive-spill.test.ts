@@ -40,7 +40,11 @@ const tool = (cmd: string, args: string[], input: Uint8Array): Buffer => execFil
 
 for (const [form, compress, decompress] of [
   ['gzip', (b: Buffer) => Buffer.concat([tool('gzip', ['-c', '-6'], b.subarray(0, 5 << 20)), tool('gzip', ['-c', '-1'], b.subarray(5 << 20))]), (b: Buffer) => tool('gzip', ['-dc'], b)],
-  ['zstd', (b: Buffer) => Buffer.concat([tool('zstd', ['-q', '-c', '-3'], b.subarray(0, 5 << 20)), tool('zstd', ['-q', '-c', '--fast=3'], b.subarray(5 << 20))]), (b: Buffer) => tool('zstd', ['-dc'], b)],
+  [
+    'zstd',
+    (b: Buffer) => Buffer.concat([tool('zstd', ['-q', '-c', '-3'], b.subarray(0, 5 << 20)), tool('zstd', ['-q', '-c', '--fast=3'], b.subarray(5 << 20))]),
+    (b: Buffer) => tool('zstd', ['-dc'], b),
+  ],
 ] as const) {
   test(`${form}: a multi-MiB stream of two members lands in the spill file as ${form} -dc outputs it`, async (t) => {
     const blob = compress(bigContent());
@@ -100,7 +104,10 @@ test('SpillWriter: writes land in order; a failed write is thrown by drain and e
     await w.drain(2);
   }
   await w.drain(0);
-  t.is(w.size, parts.reduce((n, p) => n + p.length, 0));
+  t.is(
+    w.size,
+    parts.reduce((n, p) => n + p.length, 0),
+  );
   t.is(sha256Of(new FileRegion(fd, 0, w.size)), sha(Buffer.concat(parts)));
 
   const ro = openSync(join(dir, 'spill'), 'r');

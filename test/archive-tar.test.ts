@@ -18,10 +18,11 @@ import { indexTar, paxTime, type TarMember } from '../src/archive/tar-index.js';
 import { readLayer } from '../src/layer/read.js';
 import { loadImage, type LoadedImage } from '../src/image/index.js';
 
-
-
-
-interface TruthLayer { diffId: string; count: number; rows: string[] }
+interface TruthLayer {
+  diffId: string;
+  count: number;
+  rows: string[];
+}
 
 /** `## layer N file=<hex>.tar entries=M` then one tab-separated row per raw member. */
 function truthLayers(image: string): TruthLayer[] {
@@ -39,12 +40,12 @@ function row(m: TarMember, kind: string): string {
   let name = nameBytes(m.name);
   while (name.length > 1 && name[name.length - 1] === 0x2f) name = name.subarray(0, name.length - 1);
   // The keywords in force: a deleted one (empty value) is not listed, nor is an empty xattr.
-  const pax = [...(m.pax ?? new Map<string, string | Buffer>())].filter(([, v]) => v.length > 0).map(([k]) => k).sort().map((k) =>
-    k.startsWith('SCHILY.xattr.') ? `${k}=0x${m.xattrs![k.slice(13)].toString('hex')}` : k);
-  return [
-    esc(name), m.typeflag, m.mode.toString(8).padStart(4, '0'), m.uid, m.gid, m.size,
-    m.linkname === '' ? '-' : esc(nameBytes(m.linkname)), kind, pax.length ? pax.join(',') : '-',
-  ].join('\t');
+  const pax = [...(m.pax ?? new Map<string, string | Buffer>())]
+    .filter(([, v]) => v.length > 0)
+    .map(([k]) => k)
+    .sort()
+    .map((k) => (k.startsWith('SCHILY.xattr.') ? `${k}=0x${m.xattrs![k.slice(13)].toString('hex')}` : k));
+  return [esc(name), m.typeflag, m.mode.toString(8).padStart(4, '0'), m.uid, m.gid, m.size, m.linkname === '' ? '-' : esc(nameBytes(m.linkname)), kind, pax.length ? pax.join(',') : '-'].join('\t');
 }
 
 function checkAgainstTruth(t: import('ava').ExecutionContext, img: LoadedImage, image: string): void {
@@ -80,7 +81,10 @@ test('DA-1 oci-layout-multi.tar ref "latest": raw members equal umoci truth', as
   checkAgainstTruth(t, img, 'umoci');
 });
 
-for (const [tag, image] of [['localhost/layers:latest', 'layers'], ['volumes', 'volumes']]) {
+for (const [tag, image] of [
+  ['localhost/layers:latest', 'layers'],
+  ['volumes', 'volumes'],
+]) {
   test(`DA-1 docker-archive-multi.tar tag ${tag}: raw members equal ${image} truth`, async (t) => {
     const img = await loadImage(join(FIXTURES, 'multi-image/docker-archive-multi.tar'), { tag });
     t.teardown(() => img.close());
@@ -89,7 +93,6 @@ for (const [tag, image] of [['localhost/layers:latest', 'layers'], ['volumes', '
 }
 
 // ---- header codec ----------------------------------------------------------------------------
-
 
 /** Rewrites a header's checksum field after a test edited it (a plain unsigned byte sum). */
 function reseal(buf: Buffer, off: number, signed = false): void {
@@ -126,13 +129,16 @@ test('DA-3 the checksum is the plain sum of the header bytes, at any alignment (
     return sum;
   };
   // A stored value above the unsigned sum can match neither it nor the signed sum (never larger).
-  fc.assert(fc.property(fc.uint8Array({ minLength: 512, maxLength: 512 }), fc.integer({ min: 0, max: 7 }), fc.nat(3), (bytes, shift, off) => {
-    const block = Buffer.from(bytes);
-    block.write((plain(block) + off).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-    const backing = new Uint8Array(new ArrayBuffer(512 + 16));
-    backing.set(block, shift);
-    return (checkChecksum(backing, shift) === undefined) === (off === 0);
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 512, maxLength: 512 }), fc.integer({ min: 0, max: 7 }), fc.nat(3), (bytes, shift, off) => {
+      const block = Buffer.from(bytes);
+      block.write((plain(block) + off).toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+      const backing = new Uint8Array(new ArrayBuffer(512 + 16));
+      backing.set(block, shift);
+      return (checkChecksum(backing, shift) === undefined) === (off === 0);
+    }),
+    { numRuns: 2000 },
+  );
   t.pass();
 });
 
@@ -143,12 +149,19 @@ test('DA-3 PAX mtime follows the POSIX grammar [-]digits[.digits], read to the m
     const ms = Number(m[2]) * 1000 + Number(((m[3] ?? '') + '000').slice(0, 3));
     return m[1] ? -ms : ms;
   };
-  fc.assert(fc.property(fc.stringMatching(/^[-0-9.x ]{0,12}$/), (v) => {
-    let got: number | 'BAD';
-    try { got = paxTime(v); } catch { got = 'BAD'; }
-    const want = grammar(v);
-    return got === want || (got === 0 && want === 0);
-  }), { numRuns: 5000 });
+  fc.assert(
+    fc.property(fc.stringMatching(/^[-0-9.x ]{0,12}$/), (v) => {
+      let got: number | 'BAD';
+      try {
+        got = paxTime(v);
+      } catch {
+        got = 'BAD';
+      }
+      const want = grammar(v);
+      return got === want || (got === 0 && want === 0);
+    }),
+    { numRuns: 5000 },
+  );
   t.is(paxTime('1795756383.85440043'), 1795756383854);
 });
 
@@ -165,14 +178,23 @@ test('uname and gname are decoded header by header: a recurring name is reused o
   const members = indexTar(new BufferSource(tar), { file: 'u.tar' });
   const want = names.map((n) => decodeName(n));
   t.deepEqual(want, ['root', 'é', '\udce9', 'root', 'roo', 'é']);
-  t.deepEqual(members.map((m) => m.uname), want);
-  t.deepEqual(members.map((m) => m.gname), want);
+  t.deepEqual(
+    members.map((m) => m.uname),
+    want,
+  );
+  t.deepEqual(
+    members.map((m) => m.gname),
+    want,
+  );
 });
 
 test('names: any bytes survive decodeName → nameBytes (invalid UTF-8 kept as U+DC80+byte)', (t) => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-    return Buffer.compare(nameBytes(decodeName(bytes)), Buffer.from(bytes)) === 0;
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      return Buffer.compare(nameBytes(decodeName(bytes)), Buffer.from(bytes)) === 0;
+    }),
+    { numRuns: 500 },
+  );
   t.is(decodeName(Buffer.from('latin1-\xe9.txt', 'latin1')), 'latin1-\udce9.txt');
   t.is(decodeName(Buffer.from('emoji-🐳.txt')), 'emoji-🐳.txt');
 });
@@ -184,7 +206,10 @@ test('DA-3 PAX global header (g) applies to every following member', (t) => {
   writeFileSync(join(dir, 'd/f'), 'hi\n');
   execFileSync('tar', ['--format=pax', '--pax-option=uid=4242,comment=hello', '-cf', join(dir, 'g.tar'), '-C', dir, 'd']);
   const members = indexTar(new BufferSource(readFileSync(join(dir, 'g.tar'))), { file: 'g.tar' });
-  t.deepEqual(members.map((m) => m.name), ['d/', 'd/f']);
+  t.deepEqual(
+    members.map((m) => m.name),
+    ['d/', 'd/f'],
+  );
   for (const m of members) {
     t.is(m.uid, 4242);
     t.is(m.pax?.get('comment'), 'hello');
@@ -195,10 +220,16 @@ test('end of archive: one zero block suffices; no zero blocks at a member bounda
   const tar = await tarOf([{ header: { name: 'a', size: 3 }, body: 'abc' }]);
   const oneZero = tar.subarray(0, tar.length - 512);
   const warnings: string[] = [];
-  t.deepEqual(indexTar(new BufferSource(oneZero), { file: 'one.tar', onWarning: (m) => warnings.push(m) }).map((m) => m.name), ['a']);
+  t.deepEqual(
+    indexTar(new BufferSource(oneZero), { file: 'one.tar', onWarning: (m) => warnings.push(m) }).map((m) => m.name),
+    ['a'],
+  );
   t.deepEqual(warnings, []);
   const none = tar.subarray(0, tar.length - 1024);
-  t.deepEqual(indexTar(new BufferSource(none), { file: 'none.tar', onWarning: (m) => warnings.push(m) }).map((m) => m.name), ['a']);
+  t.deepEqual(
+    indexTar(new BufferSource(none), { file: 'none.tar', onWarning: (m) => warnings.push(m) }).map((m) => m.name),
+    ['a'],
+  );
   t.is(warnings.length, 1);
   t.regex(warnings[0], /none\.tar.*without the zero blocks/);
 });
@@ -214,10 +245,21 @@ test('indexing seeks over member data instead of reading it', async (t) => {
   const inner = new BufferSource(tar);
   const counting: ByteSource = {
     size: inner.size,
-    read(b, o, l, p) { const n = inner.read(b, o, l, p); bytesRead += n; return n; },
+    read(b, o, l, p) {
+      const n = inner.read(b, o, l, p);
+      bytesRead += n;
+      return n;
+    },
   };
   const members = indexTar(counting, { file: 'big.tar' });
-  t.deepEqual(members.map((m) => [m.name, m.size]), [['big1', big.length], ['small', 5], ['big2', big.length]]);
+  t.deepEqual(
+    members.map((m) => [m.name, m.size]),
+    [
+      ['big1', big.length],
+      ['small', 5],
+      ['big2', big.length],
+    ],
+  );
   t.true(bytesRead < 128 * 1024, `read ${bytesRead} bytes of a ${tar.length}-byte archive`);
 });
 
@@ -238,17 +280,20 @@ test('OCI-12/OCI-5/OCI-7/OCI-10/OCI-13 layer members become normalised entries',
   ]);
   const warnings: string[] = [];
   const entries = readLayer(new BufferSource(tar), { file: 'l.tar', onWarning: (m) => warnings.push(m) });
-  t.deepEqual(entries.map((e) => [e.path, e.type, e.linkname]), [
-    ['', 'dir', undefined],
-    ['a', 'dir', undefined],
-    ['a/f', 'file', undefined],            // OCI-10: the second 'a/f' wins
-    ['a', 'opaque', undefined],            // OCI-7
-    ['a/gone', 'whiteout', undefined],     // OCI-5: leftover linkname dropped
-    ['a/hl', 'hardlink', 'a/f'],           // target normalised
-    ['a/sym', 'symlink', '../outside/x'],  // symlink target raw
-    ['dev/null', 'char', undefined],
-    ['p', 'fifo', undefined],
-  ]);
+  t.deepEqual(
+    entries.map((e) => [e.path, e.type, e.linkname]),
+    [
+      ['', 'dir', undefined],
+      ['a', 'dir', undefined],
+      ['a/f', 'file', undefined], // OCI-10: the second 'a/f' wins
+      ['a', 'opaque', undefined], // OCI-7
+      ['a/gone', 'whiteout', undefined], // OCI-5: leftover linkname dropped
+      ['a/hl', 'hardlink', 'a/f'], // target normalised
+      ['a/sym', 'symlink', '../outside/x'], // symlink target raw
+      ['dev/null', 'char', undefined],
+      ['p', 'fifo', undefined],
+    ],
+  );
   t.is(entries[1].mode, 0o750);
   const f = entries[2];
   t.is(f.size, 6);

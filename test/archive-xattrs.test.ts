@@ -16,10 +16,13 @@ test('OCI-13 xattrs of a GNU tar layer, empty and binary values included, equal 
     const root = join(dir, 'root');
     mkdirSync(root);
     writeFileSync(join(root, 'f'), 'hi\n');
-    execFileSync('python3', ['-c', `import os
+    execFileSync('python3', [
+      '-c',
+      `import os
 os.setxattr('${root}/f', 'user.empty', b'')
-os.setxattr('${root}/f', 'user.bin', bytes([0, 255, 10, 200]))`]);
-    execFileSync('tar', ['--xattrs', "--xattrs-include=*", '--format=posix', '-C', root, '-cf', join(dir, 'l.tar'), 'f']);
+os.setxattr('${root}/f', 'user.bin', bytes([0, 255, 10, 200]))`,
+    ]);
+    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--format=posix', '-C', root, '-cf', join(dir, 'l.tar'), 'f']);
     const expected = execFileSync('python3', [join(FIXTURE_TOOLS, 'manifest.py'), '--no-root', root], { encoding: 'utf8' });
     t.regex(expected, /user\.empty=0x$/m);
     const view = await openLayers([join(dir, 'l.tar')]);

@@ -254,7 +254,9 @@ test('LIMIT maxZstdWindowBytes: raised, a --long=28 frame loads as zstd --memory
   // A default-level frame of 4 MiB asks for a window over 1 MiB: the CLI limited to 1 MB refuses it.
   const plain = zstd(['-c'], Buffer.alloc(4 << 20, 1));
   t.regex(spawnSync('zstd', ['-dc', '--memory=1MB'], { input: plain, maxBuffer: 1 << 30 }).stderr.toString(), /Window size larger than maximum|too much memory/);
-  const small = await t.throwsAsync(openBlob(new BufferSource(plain), { file: 'p.zst', hash: false, budget: new Budget(resolveLimits({ maxZstdWindowBytes: 1 << 20 })) }), { instanceOf: ArchiveError });
+  const small = await t.throwsAsync(openBlob(new BufferSource(plain), { file: 'p.zst', hash: false, budget: new Budget(resolveLimits({ maxZstdWindowBytes: 1 << 20 })) }), {
+    instanceOf: ArchiveError,
+  });
   t.is(small!.code, 'LIMIT');
 });
 
@@ -290,7 +292,10 @@ test('a frame declaring a 2 GiB window over 1 GiB of zeros is refused before any
 });
 
 test('through openBlob: digests are sha256 of the blob and of zstd -dc output; the limit stops at the exact byte', async (t) => {
-  const tar = await tarOf([{ header: { name: 'a', size: 70000 }, body: randomBytes(70000) }, { header: { name: 'b', size: 300000 }, body: Buffer.alloc(300000, 7) }]);
+  const tar = await tarOf([
+    { header: { name: 'a', size: 70000 }, body: randomBytes(70000) },
+    { header: { name: 'b', size: 300000 }, body: Buffer.alloc(300000, 7) },
+  ]);
   const blob = Buffer.concat([zstd(['-c'], tar.subarray(0, 100000)), skippable(4, Buffer.from('meta')), zstd(['-c', '-9'], tar.subarray(100000))]);
   const plain = cli(blob);
   if (!plain.ok) return t.fail(plain.stderr);
@@ -331,7 +336,10 @@ test('through loadLayers: bad zstd layers fail with ArchiveError naming the file
   const file = join(dir, 'good.zst');
   writeFileSync(file, good);
   const img = await loadLayers([file]);
-  t.deepEqual(img.layers[0].entries.map((e) => e.path), ['f']);
+  t.deepEqual(
+    img.layers[0].entries.map((e) => e.path),
+    ['f'],
+  );
   img.close();
 });
 
@@ -340,8 +348,11 @@ test('without the native module (zstd-napi missing or unbuilt) fzstd decodes ins
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-zstd-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const hide = join(dir, 'hide-zstd-napi.cjs');
-  writeFileSync(hide, `const M = require('node:module'); const load = M._load;
-M._load = function (req, ...rest) { if (/^zstd-napi(\\/|$)/.test(req)) { const e = new Error("Cannot find module '" + req + "'"); e.code = 'MODULE_NOT_FOUND'; throw e; } return load.call(this, req, ...rest); };`);
+  writeFileSync(
+    hide,
+    `const M = require('node:module'); const load = M._load;
+M._load = function (req, ...rest) { if (/^zstd-napi(\\/|$)/.test(req)) { const e = new Error("Cannot find module '" + req + "'"); e.code = 'MODULE_NOT_FOUND'; throw e; } return load.call(this, req, ...rest); };`,
+  );
   const layer = join(dir, 'layer.tar.zst');
   writeFileSync(layer, zstd(['-c'], execFileSync('tar', ['-cf', '-', '-C', dir, 'hide-zstd-napi.cjs'])));
   const script = `

@@ -19,32 +19,54 @@ const RESULTS = join(ROOT, 'bench', 'results');
 const BLOCK = /<!-- bench:begin -->[\s\S]*?<!-- bench:end -->/;
 const section = /\n## Benchmark\n([\s\S]*?)\n## /.exec(README)?.[1] ?? '';
 
-test('the README\'s benchmark block is what bench/results/*.json render (else: npm run bench:readme)', (t) => {
+test("the README's benchmark block is what bench/results/*.json render (else: npm run bench:readme)", (t) => {
   const inReadme = BLOCK.exec(section)?.[0];
   t.truthy(inReadme, 'the Benchmark section holds the block between <!-- bench:begin --> and <!-- bench:end -->');
   t.is(inReadme, renderBlock(readResults()), 'README.md is stale: run `npm run bench:readme` and commit it');
 });
 
 /** The JSON keys of the figures and their targets' `figure`, as bench/run.ts writes them. */
-const FIGURE_KEYS: Array<[string, string]> = [['lookup', 'lookup'], ['copyUp', 'copy-up'], ['load', 'load'], ['cli', 'cli'], ['cache', 'cache'], ['page', 'page'], ['registry', 'registry']];
+const FIGURE_KEYS: Array<[string, string]> = [
+  ['lookup', 'lookup'],
+  ['copyUp', 'copy-up'],
+  ['load', 'load'],
+  ['cli', 'cli'],
+  ['cache', 'cache'],
+  ['page', 'page'],
+  ['registry', 'registry'],
+];
 
-test('every target in the block is its figure\'s newest --full results (else quick), with the verdict and the file named', (t) => {
+test("every target in the block is its figure's newest --full results (else quick), with the verdict and the file named", (t) => {
   // The rule, applied here to the JSON itself: per figure, among the non-smoke files that measured
   // it, the full runs first, then the newest.
-  const files = readdirSync(RESULTS).filter((n) => n.endsWith('.json')).map((n) => ({ n, r: JSON.parse(readFileSync(join(RESULTS, n), 'utf8')) as Record<string, unknown> & { mode: string; date: string; targets: Array<{ figure: string; target: string; pass: boolean }> } }));
+  const files = readdirSync(RESULTS)
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => ({
+      n,
+      r: JSON.parse(readFileSync(join(RESULTS, n), 'utf8')) as Record<string, unknown> & { mode: string; date: string; targets: Array<{ figure: string; target: string; pass: boolean }> },
+    }));
   const block = BLOCK.exec(section)![0];
-  const rows = block.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.split(' | ').map((c) => c.replace(/^\| | \|$/g, '')));
+  const rows = block
+    .split('\n')
+    .filter((l) => l.startsWith('| '))
+    .map((l) => l.split(' | ').map((c) => c.replace(/^\| | \|$/g, '')));
   let checked = 0;
   for (const [key, figure] of FIGURE_KEYS) {
     const having = files.filter(({ r }) => r.mode !== 'smoke' && r[key] !== undefined && !(key === 'page' && (r.page as { skipped?: string }).skipped));
     having.sort((a, b) => (a.r.mode === 'full' ? 1 : 0) - (b.r.mode === 'full' ? 1 : 0) || Date.parse(a.r.date) - Date.parse(b.r.date));
     const best = having[having.length - 1];
     if (!best) {
-      t.true(rows.some((r) => r[0].split(', ').includes(figure) && r[1] === 'none in bench/results'), `${figure}: the block says no results hold it`);
+      t.true(
+        rows.some((r) => r[0].split(', ').includes(figure) && r[1] === 'none in bench/results'),
+        `${figure}: the block says no results hold it`,
+      );
       continue;
     }
     const md = `bench/results/${best.n.replace(/\.json$/, '.md')}`;
-    t.true(rows.some((r) => r[0].split(', ').includes(figure) && r[1].includes(`(${md})`)), `${figure}: the block says it comes from ${md}`);
+    t.true(
+      rows.some((r) => r[0].split(', ').includes(figure) && r[1].includes(`(${md})`)),
+      `${figure}: the block says it comes from ${md}`,
+    );
     for (const target of best.r.targets.filter((x) => x.figure === figure)) {
       const row = rows.find((r) => r[1] === figure && r[2] === target.target);
       t.truthy(row, `${figure}: "${target.target}" in the block`);
@@ -58,9 +80,15 @@ test('every target in the block is its figure\'s newest --full results (else qui
 
 test('the partial results of the page figure are partial-page.* and hold that figure alone', (t) => {
   const r = JSON.parse(readFileSync(join(RESULTS, 'partial-page.json'), 'utf8')) as Record<string, unknown> & { targets: Array<{ figure: string }> };
-  t.deepEqual(FIGURE_KEYS.map(([k]) => k).filter((k) => r[k] !== undefined), ['page']);
+  t.deepEqual(
+    FIGURE_KEYS.map(([k]) => k).filter((k) => r[k] !== undefined),
+    ['page'],
+  );
   t.deepEqual([...new Set(r.targets.map((x) => x.figure))], ['page']);
-  t.false(readdirSync(RESULTS).some((n) => n.startsWith('partial-quick') || n.startsWith('partial-full')), 'no partial results named by mode');
+  t.false(
+    readdirSync(RESULTS).some((n) => n.startsWith('partial-quick') || n.startsWith('partial-full')),
+    'no partial results named by mode',
+  );
 });
 
 test('outside the block, the benchmark section quotes no measurement (times, rates, ratios, percentages)', (t) => {
@@ -96,12 +124,15 @@ test('replaceBlock replaces the block alone, and names the file when the markers
   }
 });
 
-test('readResults: a file that is not a run\'s results is refused naming it; smoke runs are left out', (t) => {
+test("readResults: a file that is not a run's results is refused naming it; smoke runs are left out", (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-bench-readme-'));
   try {
     writeFileSync(join(dir, 'latest-smoke.json'), JSON.stringify({ mode: 'smoke', repeats: 1, date: '2026-01-01T00:00:00Z', targets: [] }));
     writeFileSync(join(dir, 'latest.json'), JSON.stringify({ mode: 'quick', repeats: 1, date: '2026-01-01T00:00:00Z', targets: [] }));
-    t.deepEqual(readResults(dir, dir).map((f) => f.file), ['latest.json']);
+    t.deepEqual(
+      readResults(dir, dir).map((f) => f.file),
+      ['latest.json'],
+    );
     writeFileSync(join(dir, 'broken.json'), '{"mode": ');
     const e1 = t.throws(() => readResults(dir, dir), { instanceOf: BenchReadmeError });
     t.is(e1?.file, 'broken.json');
@@ -113,7 +144,7 @@ test('readResults: a file that is not a run\'s results is refused naming it; smo
   }
 });
 
-test('--only takes figure names (in the benchmark\'s order) and refuses another, naming it', (t) => {
+test("--only takes figure names (in the benchmark's order) and refuses another, naming it", (t) => {
   t.deepEqual(parseOnly('page,lookup'), ['lookup', 'page']);
   const e = t.throws(() => parseOnly('lookup,quick'), { instanceOf: BenchArgumentError });
   t.is(e?.argument, '--only lookup,quick');

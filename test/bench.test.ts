@@ -21,7 +21,14 @@ import { nodeArgs } from './helpers/child.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-interface Results { mode: string; targets: Target[]; lookup: PeerRow[]; copyUp: CopyResult; load: LoadResult; cli: CliResult }
+interface Results {
+  mode: string;
+  targets: Target[];
+  lookup: PeerRow[];
+  copyUp: CopyResult;
+  load: LoadResult;
+  cli: CliResult;
+}
 
 let out = '';
 let stdout = '';
@@ -117,7 +124,13 @@ test('load: tar, gzip and zstd, three ways each, against limits measured in the 
   }
   t.is(new Set(rows.map((r) => r.entries)).size, 1, 'every form lists the same entries');
   const tarTf = spawnSync('tar', ['-tf', join(tmpdir(), 'layerfs-bench-image-v2', 'smoke.tar')], { encoding: 'utf8' });
-  const names = new Set(tarTf.stdout.split('\n').filter(Boolean).map((n) => n.replace(/^\.?\/*/, '').replace(/\/$/, '')).filter(Boolean));
+  const names = new Set(
+    tarTf.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((n) => n.replace(/^\.?\/*/, '').replace(/\/$/, ''))
+      .filter(Boolean),
+  );
   t.is(rows[0].entries, names.size, 'the listing walks every entry GNU tar lists');
   for (const l of ['headerWalkMs', 'headerWalkColdMs', 'tarTfMs', 'gunzipMs', 'zstdDcMs'] as const) t.true(isFigure(limits[l]), l);
   t.true(isFigure(rows.find((r) => r.form === 'tar' && r.how === 'oci no-verify')!.againMs), 'a second open in the same process');
@@ -132,13 +145,25 @@ test('figure 4 (cli): a journal sync against a whole-layer save of the same cont
 test('targets: every target of the issue is judged, and pass agrees with the value and the limit', (t) => {
   const names = results.targets.map((x) => `${x.figure}: ${x.target}`);
   for (const want of [
-    /lookup: stat \(bottom layer\): depth 4 ≤ 1.3× depth 1/, /lookup: stat \(missing\): depth 4 ≤ 2× flat memfs/,
-    /lookup: readdir \(merged dir\): faster than unionfs\+memfs at every depth/, /lookup: .*faster than zenfs CoW chain/,
-    /copy-up: full copy-up ≤ 3× a Buffer copy/, /copy-up: metadata-only copy-up \(chmod\)/,
-    /copy-up: chunked: a 1-byte write .* adds ≤ 64 KiB/, /copy-up: chunked: the same write takes ≤ 1%/,
-    /load: indexing .* header walk/, /load: indexing .* faster than `tar -tf`/, /load: gzip open .* zlib gunzip/, /load: peak RSS ≤ 150 MiB/,
-    /cli: saving a small change: sync ≤ 0\.1× rewriting the whole layer/, /cli: start-up: layerfs --help/,
-  ]) t.true(names.some((n) => want.test(n)), `${want}`);
+    /lookup: stat \(bottom layer\): depth 4 ≤ 1.3× depth 1/,
+    /lookup: stat \(missing\): depth 4 ≤ 2× flat memfs/,
+    /lookup: readdir \(merged dir\): faster than unionfs\+memfs at every depth/,
+    /lookup: .*faster than zenfs CoW chain/,
+    /copy-up: full copy-up ≤ 3× a Buffer copy/,
+    /copy-up: metadata-only copy-up \(chmod\)/,
+    /copy-up: chunked: a 1-byte write .* adds ≤ 64 KiB/,
+    /copy-up: chunked: the same write takes ≤ 1%/,
+    /load: indexing .* header walk/,
+    /load: indexing .* faster than `tar -tf`/,
+    /load: gzip open .* zlib gunzip/,
+    /load: peak RSS ≤ 150 MiB/,
+    /cli: saving a small change: sync ≤ 0\.1× rewriting the whole layer/,
+    /cli: start-up: layerfs --help/,
+  ])
+    t.true(
+      names.some((n) => want.test(n)),
+      `${want}`,
+    );
   for (const x of results.targets) {
     const pass = x.op === 'le' ? x.value <= x.limit : x.op === 'ge' ? x.value >= x.limit : x.value < x.limit;
     t.is(x.pass, Number.isFinite(x.value) && pass, x.target);
@@ -174,7 +199,15 @@ test('the README block renders every figure a run measured: its targets with the
   const r = JSON.parse(readFileSync(join(out, 'latest-smoke.json'), 'utf8')) as RunResults;
   const block = renderBlock([{ file: 'bench/results/latest.json', results: { ...r, mode: 'quick' } }]);
   t.true(block.startsWith('<!-- bench:begin -->') && block.endsWith('<!-- bench:end -->'));
-  const titles: Array<[keyof RunResults, string]> = [['lookup', 'Lookup'], ['copyUp', 'Copy-up'], ['load', 'Load'], ['cli', 'Command line'], ['cache', 'Open cache'], ['page', 'Page'], ['registry', 'Registry']];
+  const titles: Array<[keyof RunResults, string]> = [
+    ['lookup', 'Lookup'],
+    ['copyUp', 'Copy-up'],
+    ['load', 'Load'],
+    ['cli', 'Command line'],
+    ['cache', 'Open cache'],
+    ['page', 'Page'],
+    ['registry', 'Registry'],
+  ];
   for (const [key, title] of titles) {
     const ran = r[key] !== undefined && !(key === 'page' && r.page?.skipped);
     t.is(block.includes(`**${title} (figure `), ran, `${title}: a table exactly when the run measured it`);
@@ -183,7 +216,7 @@ test('the README block renders every figure a run measured: its targets with the
   t.true(block.includes('[latest](bench/results/latest.md)'), 'the rows name the results file');
 });
 
-test('--only writes partial-<figure>.* per figure: a later run of one figure leaves another\'s results as they were; an unknown figure is refused', (t) => {
+test("--only writes partial-<figure>.* per figure: a later run of one figure leaves another's results as they were; an unknown figure is refused", (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-bench-partial-'));
   const bench = (...args: string[]) => spawnSync(process.execPath, [...nodeArgs(join(ROOT, 'bench/run.ts')), '--smoke', '--out', dir, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
   try {
@@ -205,7 +238,10 @@ test('--only writes partial-<figure>.* per figure: a later run of one figure lea
     t.is(again.status, 0, again.stderr.slice(-2000));
     t.not(read('lookup').date, lookup.date, 'the lookup figure was run again');
     t.is(readFileSync(join(dir, 'partial-cli.json'), 'utf8'), cliBytes, "the cli figure's partial results are as they were");
-    t.false(readdirSync(dir).some((f) => /^partial-(smoke|quick|full)\./.test(f)), 'no partial file named by the mode');
+    t.false(
+      readdirSync(dir).some((f) => /^partial-(smoke|quick|full)\./.test(f)),
+      'no partial file named by the mode',
+    );
     const before = readdirSync(dir).sort();
     const bad = bench('--only', 'lookup,nope');
     t.is(bad.status, 2);

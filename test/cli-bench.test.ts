@@ -28,14 +28,27 @@ function cli(args: string[], noCaps = false): Promise<{ code: number; stdout: st
   });
 }
 
-interface Row { path: string; size: number; how: string; op: string; ms: { median: number; min: number; max: number }; bytesCopied: number }
+interface Row {
+  path: string;
+  size: number;
+  how: string;
+  op: string;
+  ms: { median: number; min: number; max: number };
+  bytesCopied: number;
+}
 
 /**
  * Regular files of the flattened image, per truth/rootfs.manifest: path → size; a hard-linked file
  * once, by the first name of its group (the linkgroup column).
  */
-const FILES = new Map(truth('layers', 'rootfs.manifest').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t'))
-  .filter((f) => f[1] === 'f' && (f[8] === '-' || f[8] === f[0])).map((f) => [f[0]!, Number(f[5])]));
+const FILES = new Map(
+  truth('layers', 'rootfs.manifest')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split('\t'))
+    .filter((f) => f[1] === 'f' && (f[8] === '-' || f[8] === f[0]))
+    .map((f) => [f[0]!, Number(f[5])]),
+);
 
 /** What the writable layer holds for a file of `size` after `op` under `how` (the copy-up rules, worked out by hand). */
 function expected(how: string, op: string, size: number): number {
@@ -109,6 +122,9 @@ test('CLI-bench: --kernel without root says so and runs the rest', async (t) => 
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /--kernel: the kernel rows need root/);
   const out = JSON.parse(r.stdout) as { rows: Row[]; kernelSkipped?: string };
-  t.deepEqual(out.rows.map((x) => x.how), ['full', 'metadata', 'chunked']);
+  t.deepEqual(
+    out.rows.map((x) => x.how),
+    ['full', 'metadata', 'chunked'],
+  );
   t.truthy(out.kernelSkipped);
 });

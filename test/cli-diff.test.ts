@@ -16,10 +16,15 @@ import { FIXTURE_TOOLS, FIXTURES } from './helpers/fixtures.js';
 const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
 const run = (args: string[]) => promisify(execFile)('node', [BIN, ...args], { encoding: 'utf8' });
 
-for (const [a, b] of [['layers', 'volumes'], ['whiteouts', 'names']] as const) {
+for (const [a, b] of [
+  ['layers', 'volumes'],
+  ['whiteouts', 'names'],
+] as const) {
   test(`diff IMAGE_A IMAGE_B (${a} → ${b}): A/D/M lines equal changes.py over the two truth manifests`, async (t) => {
     const truth = (image: string) => join(FIXTURES, image, 'truth/rootfs.manifest');
-    const want = execFileSync('python3', [join(FIXTURE_TOOLS, 'changes.py'), truth(a), truth(b)], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+    const want = execFileSync('python3', [join(FIXTURE_TOOLS, 'changes.py'), truth(a), truth(b)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l !== '');
     // Like diff(1), a difference is exit status 1: the output is what counts.
     const r = await run(['diff', '--json', join(FIXTURES, a, 'oci-archive.tar'), join(FIXTURES, b, 'oci-archive-gzip.tar')]).catch((e) => e);
     const out = JSON.parse(r.stdout);

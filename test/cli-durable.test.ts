@@ -19,7 +19,12 @@ import { StateError } from '../src/errors.js';
 const BIN = new URL('../bin/layerfs.js', import.meta.url).pathname;
 const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;
 
-interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 function start(home: string, args: string[]): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [BIN, '--home', home, ...args], { env: { ...process.env, NO_COLOR: '1' } });
@@ -129,36 +134,39 @@ test('CLI-durable: the journal replays to exactly the layer the live view had, a
   const engine = await Engine.open({ home: h });
   const img = await engine.load(SAMPLE);
   let n = 0;
-  await fc.assert(fc.asyncProperty(fc.array(fc.array(ops, { maxLength: 6 }), { minLength: 1, maxLength: 5 }), async (batches) => {
-    const rec = await engine.create(img.id, { name: `p${n++}` });
-    let c = await engine.open(rec.id);
-    try {
-      for (const batch of batches) {
-        for (const o of batch) if (o.op !== 'sync') apply(c, o);
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(ops, { maxLength: 6 }), { minLength: 1, maxLength: 5 }), async (batches) => {
+      const rec = await engine.create(img.id, { name: `p${n++}` });
+      let c = await engine.open(rec.id);
+      try {
+        for (const batch of batches) {
+          for (const o of batch) if (o.op !== 'sync') apply(c, o);
+          await c.sync();
+          const live = layerOf(c);
+          const other = await engine.open(rec.id);
+          try {
+            t.is(layerOf(other), live);
+          } finally {
+            other.dispose();
+          }
+        }
+        // Reopened in the same state, it goes on from there.
+        c.dispose();
+        c = await engine.open(rec.id);
+        c.view.fs.writeFileSync('/after', 'x');
         await c.sync();
         const live = layerOf(c);
-        const other = await engine.open(rec.id);
-        try {
-          t.is(layerOf(other), live);
-        } finally {
-          other.dispose();
-        }
+        await c.close();
+        const last = await engine.open(rec.id);
+        t.is(layerOf(last), live);
+        last.dispose();
+      } finally {
+        c.dispose();
+        await engine.rm(rec.id);
       }
-      // Reopened in the same state, it goes on from there.
-      c.dispose();
-      c = await engine.open(rec.id);
-      c.view.fs.writeFileSync('/after', 'x');
-      await c.sync();
-      const live = layerOf(c);
-      await c.close();
-      const last = await engine.open(rec.id);
-      t.is(layerOf(last), live);
-      last.dispose();
-    } finally {
-      c.dispose();
-      await engine.rm(rec.id);
-    }
-  }), { numRuns: 12, seed: 0x11 });
+    }),
+    { numRuns: 12, seed: 0x11 },
+  );
 });
 
 test('CLI-durable: two writes in one millisecond with the same size and time are both saved (racily clean files count as changed)', async (t) => {

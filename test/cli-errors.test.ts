@@ -16,7 +16,11 @@ const BIN = new URL('../bin/layerfs.js', import.meta.url).pathname;
 const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;
 const TRACE = new URL('./helpers/trace-imports.mjs', import.meta.url).pathname;
 
-interface Result { code: number | null; stdout: string; stderr: string }
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function layerfs(home: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -39,7 +43,11 @@ async function home(t: { teardown(fn: () => Promise<void>): void }): Promise<str
 
 /** `sh -c 'layerfs … | head …'` with pipefail: the real closed pipe. */
 function piped(h: string, args: string, head: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" --home "${h}" ${args} | ${head}`], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 });
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" --home "${h}" ${args} | ${head}`], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -47,7 +55,11 @@ const oneLine = (s: string) => s.trimEnd().split('\n').length === 1;
 
 test('CLI-errors: a missing archive path says the file does not exist; an unknown tag says no image has it', async (t) => {
   const h = await home(t);
-  for (const args of [['run', '/no/such/image.tar'], ['cat', './missing.tar', '/x'], ['load', '/no/such/image.tar']]) {
+  for (const args of [
+    ['run', '/no/such/image.tar'],
+    ['cat', './missing.tar', '/x'],
+    ['load', '/no/such/image.tar'],
+  ]) {
     const r = await layerfs(h, args);
     t.is(r.code, 1, args.join(' '));
     t.true(oneLine(r.stderr), r.stderr);
@@ -58,7 +70,7 @@ test('CLI-errors: a missing archive path says the file does not exist; an unknow
   t.is(tag.stderr, 'layerfs: no image has the id, tag or id prefix "nosuchtag"\n');
 });
 
-test('CLI-errors: a taken name names the name, not the record\'s path; a bad name is a usage error (2) with the rule', async (t) => {
+test("CLI-errors: a taken name names the name, not the record's path; a bad name is a usage error (2) with the rule", async (t) => {
   const h = await home(t);
   t.is((await layerfs(h, ['run', '--name', 'web', SAMPLE, '-c', 'echo'])).code, 0);
   const taken = await layerfs(h, ['run', '--name', 'web', SAMPLE, '-c', 'echo']);
@@ -147,14 +159,23 @@ test('CLI-errors: demo runs any number of times on one home (--home or LAYERFS_H
   }
   t.is((await layerfs(h, ['--json', 'ps', '-a'])).stdout, before, 'the same containers as before');
   t.is((await layerfs(h, ['--json', 'volume', 'ls'])).stdout, volumes, 'the same volumes as before');
-  t.deepEqual(JSON.parse((await layerfs(h, ['--json', 'images'])).stdout).map((i: { tags: string[] }) => i.tags), [['localhost/layerfs-sample:latest']]);
+  t.deepEqual(
+    JSON.parse((await layerfs(h, ['--json', 'images'])).stdout).map((i: { tags: string[] }) => i.tags),
+    [['localhost/layerfs-sample:latest']],
+  );
 });
 
 test('CLI-7: --help loads no engine, image, union or shell module (command modules import them when they run)', (t) => {
   const r = spawnSync(process.execPath, ['--import', TRACE, BIN, '--help'], { encoding: 'utf8' });
   t.is(r.status, 0, r.stderr);
-  const loaded = r.stderr.split('\n').filter((l) => l.startsWith('import: ')).map((l) => l.slice(8));
-  t.true(loaded.some((u) => u.endsWith('/dist/cli/main.js')), 'the trace sees the command');
+  const loaded = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('import: '))
+    .map((l) => l.slice(8));
+  t.true(
+    loaded.some((u) => u.endsWith('/dist/cli/main.js')),
+    'the trace sees the command',
+  );
   const heavy = loaded.filter((u) => /\/dist\/(engine\/(engine|state|container)|image|union|layer|view|mounts|explore|cli\/shell)\b/.test(u) || /node_modules\/(memfs|cli-progress|fzstd)/.test(u));
   t.deepEqual(heavy, []);
 });
@@ -165,7 +186,10 @@ test('CLI-errors: a host file over an image directory is refused as runc refuses
   writeFileSync(file, 'hi\n');
   const r = await layerfs(h, ['run', '-v', 'first:/data', '-v', `${file}:/etc`, SAMPLE, '-c', 'echo']);
   t.is(r.code, 126);
-  t.is(r.stderr, `layerfs: cannot mount ${file} over /etc: a file over a directory of image localhost/layerfs-sample:latest (not a directory; are you trying to mount a directory onto a file, or the other way round?)\n`);
+  t.is(
+    r.stderr,
+    `layerfs: cannot mount ${file} over /etc: a file over a directory of image localhost/layerfs-sample:latest (not a directory; are you trying to mount a directory onto a file, or the other way round?)\n`,
+  );
   t.false(existsSync(join(h, 'volumes', 'first')), 'the volume of the mount before it was not made');
   t.deepEqual(readdirSync(join(h, 'containers')), []);
 });

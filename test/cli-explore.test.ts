@@ -14,8 +14,12 @@ import { FIXTURE_TOOLS, FIXTURES, IMAGES, steps, truth } from './helpers/fixture
 import { layerfsHere } from './helpers/cli.js';
 import { manifestOf, run } from './helpers/tools.js';
 
-
-interface Result { code: number; stdout: string; stderr: string; raw: Buffer }
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+  raw: Buffer;
+}
 
 /** `layerfs ARGS...`, run in-process (helpers/cli.ts layerfsHere: the bin's command line and code). */
 async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
@@ -31,12 +35,24 @@ async function json<T = any>(args: string[]): Promise<T> {
 
 const archive = (image: string, format = 'docker-archive.tar'): string => join(FIXTURES, image, format);
 
-interface MRow { path: string; type: string; mode: string; uid: string; gid: string; size: string; sha256: string; linkgroup: string }
+interface MRow {
+  path: string;
+  type: string;
+  mode: string;
+  uid: string;
+  gid: string;
+  size: string;
+  sha256: string;
+  linkgroup: string;
+}
 function manifestRows(text: string): MRow[] {
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [path, type, mode, uid, gid, size, sha256, , linkgroup] = l.split('\t');
-    return { path, type, mode, uid, gid, size, sha256, linkgroup };
-  });
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [path, type, mode, uid, gid, size, sha256, , linkgroup] = l.split('\t');
+      return { path, type, mode, uid, gid, size, sha256, linkgroup };
+    });
 }
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 const config = (image: string) => JSON.parse(truth(image, 'config.json'));
@@ -61,11 +77,21 @@ for (const image of IMAGES) {
     const r = await json(['inspect', archive(image)]);
     const cfg = config(image);
     t.is(r.layers.length, steps(image));
-    t.deepEqual(r.layers.map((l: any) => l.diffId), cfg.rootfs.diff_ids);
+    t.deepEqual(
+      r.layers.map((l: any) => l.diffId),
+      cfg.rootfs.diff_ids,
+    );
     // docker-archive layers are stored uncompressed: the blob digest is the diff_id.
-    t.deepEqual(r.layers.map((l: any) => l.digest), cfg.rootfs.diff_ids);
+    t.deepEqual(
+      r.layers.map((l: any) => l.digest),
+      cfg.rootfs.diff_ids,
+    );
     const createdBy = (cfg.history ?? []).filter((h: any) => !h.empty_layer).map((h: any) => h.created_by ?? null);
-    if (createdBy.length === r.layers.length) t.deepEqual(r.layers.map((l: any) => l.createdBy), createdBy);
+    if (createdBy.length === r.layers.length)
+      t.deepEqual(
+        r.layers.map((l: any) => l.createdBy),
+        createdBy,
+      );
     for (let n = 1; n <= r.layers.length; n++) {
       const ch = lines(truth(image, `step-${n}.changes`));
       const count = (k: string) => ch.filter((l) => l.startsWith(`${k} `)).length;
@@ -79,20 +105,34 @@ for (const image of ['layers', 'whiteouts']) {
     const r = await json(['inspect', archive(image, 'oci-archive-gzip.tar')]);
     const raw = rawEntries(image);
     // Every regular file stored (typeflag 0, not a whiteout marker) is a copy.
-    const total = raw.flat().filter((e) => e.typeflag === '0' && e.kind === '-').reduce((s, e) => s + e.size, 0);
-    const user = raw.slice(1).flat().filter((e) => e.typeflag === '0' && e.kind === '-').reduce((s, e) => s + e.size, 0);
+    const total = raw
+      .flat()
+      .filter((e) => e.typeflag === '0' && e.kind === '-')
+      .reduce((s, e) => s + e.size, 0);
+    const user = raw
+      .slice(1)
+      .flat()
+      .filter((e) => e.typeflag === '0' && e.kind === '-')
+      .reduce((s, e) => s + e.size, 0);
     // Visible: the final files, once per hard-link group. Each is one stored copy; the rest is wasted.
     const visible = manifestRows(truth(image, 'rootfs.manifest'))
-      .filter((m) => m.type === 'f' && (m.linkgroup === '-' || m.linkgroup === m.path)).reduce((s, m) => s + Number(m.size), 0);
+      .filter((m) => m.type === 'f' && (m.linkgroup === '-' || m.linkgroup === m.path))
+      .reduce((s, m) => s + Number(m.size), 0);
     t.is(r.waste.totalBytes, total);
     t.is(r.waste.userBytes, user);
     t.is(r.waste.wastedBytes, total - visible);
     t.is(r.waste.efficiency, 1 - (total - visible) / total);
-    t.is(r.waste.paths.reduce((s: number, p: any) => s + p.bytes, 0), total - visible);
+    t.is(
+      r.waste.paths.reduce((s: number, p: any) => s + p.bytes, 0),
+      total - visible,
+    );
     // Every wasted copy is a stored copy of that path in that layer.
     for (const p of r.waste.paths) {
       for (const c of p.copies) {
-        t.true(raw[c.layer - 1].some((e) => `/${e.name}` === p.path && e.typeflag === '0' && e.size === c.bytes), `${p.path} layer ${c.layer}`);
+        t.true(
+          raw[c.layer - 1].some((e) => `/${e.name}` === p.path && e.typeflag === '0' && e.size === c.bytes),
+          `${p.path} layer ${c.layer}`,
+        );
         t.true(c.by > c.layer);
       }
     }
@@ -103,7 +143,13 @@ test('inspect: /opt/data/blob.bin of the layers image is wasted twice (65536 B i
   const r = await json(['inspect', archive('layers', 'oci-archive-zstd.tar')]);
   const blob = r.waste.paths.find((p: any) => p.path === '/opt/data/blob.bin');
   const sizes = rawEntries('layers').map((l) => l.find((e) => e.name === 'opt/data/blob.bin')?.size);
-  t.deepEqual(blob.copies.map((c: any) => [c.layer, c.bytes]), [[1, sizes[0]], [2, sizes[1]]]);
+  t.deepEqual(
+    blob.copies.map((c: any) => [c.layer, c.bytes]),
+    [
+      [1, sizes[0]],
+      [2, sizes[1]],
+    ],
+  );
   // Layer 2 only chowned it (step-2.changes "owner"): its new copy has the same bytes.
   t.true(lines(truth('layers', 'step-2.changes')).includes('M /opt/data/blob.bin owner'));
   t.is(blob.copies[0].reason, 'duplicate');
@@ -126,8 +172,17 @@ test('inspect text: one line per layer with its counts, wasted space and efficie
 test('inspect --ci: exit 1 naming the crossed threshold, 0 when all hold', async (t) => {
   const img = archive('layers');
   const { waste } = await json(['inspect', img]);
-  const pass = await cli(['inspect', img, '--ci', '--lowest-efficiency', '0', '--highest-wasted-bytes', String(waste.wastedBytes),
-    '--highest-user-wasted-percent', String(Math.min(1, waste.userWastedRatio))]);
+  const pass = await cli([
+    'inspect',
+    img,
+    '--ci',
+    '--lowest-efficiency',
+    '0',
+    '--highest-wasted-bytes',
+    String(waste.wastedBytes),
+    '--highest-user-wasted-percent',
+    String(Math.min(1, waste.userWastedRatio)),
+  ]);
   t.is(pass.code, waste.userWastedRatio > 1 ? 1 : 0, pass.stdout);
   const ok = await cli(['inspect', img, '--ci', '--lowest-efficiency', '0', '--highest-wasted-bytes', String(waste.wastedBytes)]);
   t.is(ok.code, 0, ok.stdout + ok.stderr);
@@ -140,7 +195,10 @@ test('inspect --ci: exit 1 naming the crossed threshold, 0 when all hold', async
   t.regex(bytes.stdout, /FAIL highest-wasted-bytes: \d+ B/);
   const user = await cli(['--json', 'inspect', img, '--ci', '--highest-user-wasted-percent', '0']);
   t.is(user.code, 1);
-  t.deepEqual(JSON.parse(user.stdout).ci.checks.map((c: any) => [c.rule, c.pass]), [['highest-user-wasted-percent', false]]);
+  t.deepEqual(
+    JSON.parse(user.stdout).ci.checks.map((c: any) => [c.rule, c.pass]),
+    [['highest-user-wasted-percent', false]],
+  );
   t.is((await cli(['inspect', img, '--lowest-efficiency', '0.5'])).code, 2, 'a threshold without --ci');
   t.is((await cli(['inspect', img, '--ci', '--lowest-efficiency', '7'])).code, 2);
 });
@@ -175,17 +233,27 @@ test('tree PATH: only what is below PATH, drawn as a tree with sizes', async (t)
   const shown = lines(r.stdout);
   t.is(shown[0], '/etc');
   t.is(shown.length, want.length + 1);
-  for (const m of want) t.true(shown.some((l) => l.includes(`── ${m.path.slice(5)}  ${m.size} B`)), m.path);
+  for (const m of want)
+    t.true(
+      shown.some((l) => l.includes(`── ${m.path.slice(5)}  ${m.size} B`)),
+      m.path,
+    );
 });
 
 test('ls PATH --json: the direct children of a directory, after N layers and as changed by layer N', async (t) => {
   for (let n = 1; n <= steps('layers'); n++) {
     const items = await json(['ls', archive('layers'), '/etc', '--layer', String(n)]);
     const want = manifestRows(truth('layers', `step-${n}.manifest`)).filter((m) => /^\/etc\/[^/]+$/.test(m.path));
-    t.deepEqual(items.map((i: any) => [i.path, i.type === 'f' ? String(i.size) : '-']), want.map((m) => [m.path, m.size]));
+    t.deepEqual(
+      items.map((i: any) => [i.path, i.type === 'f' ? String(i.size) : '-']),
+      want.map((m) => [m.path, m.size]),
+    );
     const changed = await json(['ls', archive('layers'), '/etc', '--changes', String(n)]);
     const wantCh = lines(truth('layers', `step-${n}.changes`)).filter((l) => /^. \/etc\/[^/ ]+( |$)/.test(l));
-    t.deepEqual(changed.map((i: any) => (i.change === 'M' ? `M ${i.path} ${i.fields.join(',')}` : `${i.change} ${i.path}`)), wantCh);
+    t.deepEqual(
+      changed.map((i: any) => (i.change === 'M' ? `M ${i.path} ${i.fields.join(',')}` : `${i.change} ${i.path}`)),
+      wantCh,
+    );
   }
   const text = await cli(['ls', archive('layers'), '/usr/bin']);
   t.regex(text.stdout, /^-rwsr-xr-x {2}0:0 +20 B {2}ssuid$/m);
@@ -217,11 +285,13 @@ test('cat: the bytes of files hash to the truth manifest, also through --layer',
   // The largest, a hard-linked one, a setuid one and an empty one.
   const some = files.filter((m) => ['/usr/lib/libsfoo.so.1', '/srv/hl-c', '/usr/bin/ssuid', '/var/empty-file', '/etc/sapp.conf'].includes(m.path));
   t.is(some.length, 5);
-  await Promise.all(some.map(async (m) => {
-    const r = await cli(['cat', img, m.path]);
-    t.is(r.code, 0, r.stderr);
-    t.is(createHash('sha256').update(r.raw).digest('hex'), m.sha256, m.path);
-  }));
+  await Promise.all(
+    some.map(async (m) => {
+      const r = await cli(['cat', img, m.path]);
+      t.is(r.code, 0, r.stderr);
+      t.is(createHash('sha256').update(r.raw).digest('hex'), m.sha256, m.path);
+    }),
+  );
   const old = manifestRows(truth('layers', 'step-1.manifest')).find((m) => m.path === '/etc/sapp.conf')!;
   const r = await cli(['cat', img, '/etc/sapp.conf', '--layer', '1']);
   t.is(createHash('sha256').update(r.raw).digest('hex'), old.sha256);
@@ -234,12 +304,24 @@ test('find: regular files largest first, --larger-than and --name filter', async
   const img = archive('layers');
   const files = manifestRows(truth('layers', 'rootfs.manifest')).filter((m) => m.type === 'f');
   const all = await json(['find', img]);
-  t.deepEqual(all.map((f: any) => f.size), files.map((m) => Number(m.size)).sort((a, b) => b - a));
+  t.deepEqual(
+    all.map((f: any) => f.size),
+    files.map((m) => Number(m.size)).sort((a, b) => b - a),
+  );
   t.deepEqual(all.map((f: any) => `${f.path} ${f.size}`).sort(), files.map((m) => `${m.path} ${m.size}`).sort());
   const big = await json(['find', img, '--larger-than', '90']);
-  t.deepEqual(big.map((f: any) => f.path).sort(), files.filter((m) => Number(m.size) > 90).map((m) => m.path).sort());
+  t.deepEqual(
+    big.map((f: any) => f.path).sort(),
+    files
+      .filter((m) => Number(m.size) > 90)
+      .map((m) => m.path)
+      .sort(),
+  );
   const conf = await json(['find', img, '--name', '*.conf']);
-  t.deepEqual(conf.map((f: any) => f.path), files.filter((m) => m.path.endsWith('.conf')).map((m) => m.path));
+  t.deepEqual(
+    conf.map((f: any) => f.path),
+    files.filter((m) => m.path.endsWith('.conf')).map((m) => m.path),
+  );
   const k = await json(['find', img, '--larger-than', '1k']);
   t.true(k.every((f: any) => f.size > 1024) && k.length === files.filter((m) => Number(m.size) > 1024).length);
 });
@@ -247,7 +329,11 @@ test('find: regular files largest first, --larger-than and --name filter', async
 // ---------- diff-images ----------
 
 test('diff-images: added, removed and changed paths equal changes.py over the two rootfs manifests', async (t) => {
-  for (const [a, b] of [['layers', 'whiteouts'], ['links', 'layers'], ['gnutar', 'umoci']] as const) {
+  for (const [a, b] of [
+    ['layers', 'whiteouts'],
+    ['links', 'layers'],
+    ['gnutar', 'umoci'],
+  ] as const) {
     const want = lines(await run('python3', [join(FIXTURE_TOOLS, 'changes.py'), join(FIXTURES, a, 'truth/rootfs.manifest'), join(FIXTURES, b, 'truth/rootfs.manifest')]));
     const r = await json(['diff-images', archive(a), archive(b, 'oci-archive-gzip.tar')]);
     // The diff shape (docs/json.md): podman's A/C/D, where changes.py says M.
@@ -305,7 +391,10 @@ test('IMAGE may be the tag of an image stored in --home', async (t) => {
     const engine = await Engine.open({ home });
     await engine.load(archive('layers'));
     const r = await json(['--home', home, 'inspect', 'localhost/layers:latest']);
-    t.deepEqual(r.layers.map((l: any) => l.diffId), config('layers').rootfs.diff_ids);
+    t.deepEqual(
+      r.layers.map((l: any) => l.diffId),
+      config('layers').rootfs.diff_ids,
+    );
     const missing = await cli(['--home', home, 'inspect', 'localhost/nope:latest']);
     t.is(missing.code, 1);
     t.is(lines(missing.stderr).length, 1);
@@ -319,14 +408,29 @@ test('IMAGE may be the tag of an image stored in --home', async (t) => {
 
 test('usage errors exit 2, runtime errors exit 1 with one line', async (t) => {
   const img = archive('layers');
-  for (const args of [['inspect'], ['tree', img, '--layer', 'x'], ['tree', img, '--layer', '9'], ['ls', img], ['cat', img],
-    ['find', img, '--larger-than', 'lots'], ['export', img], ['tree', img, '--layer', '1', '--changes', '1'], ['tree', img, '--changes', '0'],
-    ['inspect', img, '--bogus'], ['diff-images', img]]) {
+  for (const args of [
+    ['inspect'],
+    ['tree', img, '--layer', 'x'],
+    ['tree', img, '--layer', '9'],
+    ['ls', img],
+    ['cat', img],
+    ['find', img, '--larger-than', 'lots'],
+    ['export', img],
+    ['tree', img, '--layer', '1', '--changes', '1'],
+    ['tree', img, '--changes', '0'],
+    ['inspect', img, '--bogus'],
+    ['diff-images', img],
+  ]) {
     const r = await cli(args);
     t.is(r.code, 2, args.join(' '));
   }
-  for (const args of [['cat', img, '/no/such/file'], ['cat', img, '/etc'], ['ls', img, '/nope'], ['tree', img, '/nope'],
-    ['inspect', join(FIXTURES, 'README.md')]]) {
+  for (const args of [
+    ['cat', img, '/no/such/file'],
+    ['cat', img, '/etc'],
+    ['ls', img, '/nope'],
+    ['tree', img, '/nope'],
+    ['inspect', join(FIXTURES, 'README.md')],
+  ]) {
     const r = await cli(['--home', join(tmpdir(), 'layerfs-unused-home'), ...args]);
     t.is(r.code, 1, args.join(' '));
     t.is(lines(r.stderr).length, 1, r.stderr);

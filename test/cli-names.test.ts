@@ -22,16 +22,29 @@ async function cli(...args: string[]): Promise<{ status: number; stdout: Buffer;
 }
 
 /** truth/rootfs.manifest: escaped path → sha256, for regular files. */
-const hashes = new Map<string, string>(truth('names', 'rootfs.manifest').split('\n').filter((l) => l && !l.startsWith('#'))
-  .map((l) => l.split('\t')).filter((f) => f[1] === 'f').map((f): [string, string] => [f[0]!, f[6]!]));
+const hashes = new Map<string, string>(
+  truth('names', 'rootfs.manifest')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split('\t'))
+    .filter((f) => f[1] === 'f')
+    .map((f): [string, string] => [f[0]!, f[6]!]),
+);
 
-interface Item { path: string; pathBytes?: string; type: string }
+interface Item {
+  path: string;
+  pathBytes?: string;
+  type: string;
+}
 
 test('CLI-names: every file path ls --json prints under /names is accepted back by cat (its bytes hash to the truth) and by ls', async (t) => {
   const items = JSON.parse((await cli('--json', 'ls', IMG, '/names')).stdout.toString()) as Item[];
   // Every escaped name, and two plain ones.
   const files = items.filter((i) => i.type === 'f' && i.path.includes('\\')).concat(items.filter((i) => i.type === 'f' && !i.path.includes('\\')).slice(0, 2));
-  t.true(files.some((f) => f.path.includes('\\x')), 'the image has a name that is not UTF-8');
+  t.true(
+    files.some((f) => f.path.includes('\\x')),
+    'the image has a name that is not UTF-8',
+  );
   for (const f of files) {
     const cat = await cli('cat', IMG, f.path);
     t.is(cat.status, 0, `${f.path}: ${cat.stderr}`);
@@ -46,7 +59,7 @@ test('CLI-names: every file path ls --json prints under /names is accepted back 
   t.is((await cli('ls', IMG, '/names/tab\tx')).status, 0);
 });
 
-test('CLI-names: --json gives an escaped path\'s raw bytes as pathBytes (base64), as GNU tar lists the member literally', async (t) => {
+test("CLI-names: --json gives an escaped path's raw bytes as pathBytes (base64), as GNU tar lists the member literally", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-names-'));
   try {
     const layers = (JSON.parse(execFileSync('tar', ['-xOf', IMG, 'manifest.json'], { encoding: 'utf8' })) as Array<{ Layers: string[] }>)[0]!.Layers;
@@ -70,7 +83,10 @@ test('CLI-names: --json gives an escaped path\'s raw bytes as pathBytes (base64)
       t.truthy(i.pathBytes, i.path);
       if (!i.path.includes('\\n')) t.true(members.has(i.pathBytes!), `${i.path}: pathBytes ${i.pathBytes} is a member name of the layer`);
     }
-    t.true(items.filter((i) => !i.path.includes('\\')).every((i) => i.pathBytes === undefined), 'plain UTF-8 paths have no pathBytes');
+    t.true(
+      items.filter((i) => !i.path.includes('\\')).every((i) => i.pathBytes === undefined),
+      'plain UTF-8 paths have no pathBytes',
+    );
     const latin1 = escaped.find((i) => i.path === '/names/latin1-\\xe9.txt')!;
     t.deepEqual([...Buffer.from(latin1.pathBytes!, 'base64')].slice(-5), [0xe9, 0x2e, 0x74, 0x78, 0x74]);
     const found = JSON.parse((await cli('--json', 'find', IMG)).stdout.toString()) as Item[];

@@ -11,7 +11,11 @@ import { layerfsHere } from './helpers/cli.js';
 
 const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;
 
-interface Result { code: number | null; stdout: string; stderr: string }
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** `layerfs --home HOME ARGS...` with INPUT on stdin, run in-process (helpers/cli.ts layerfsHere). */
 function layerfs(home: string, args: string[], input = ''): Promise<Result> {
@@ -28,37 +32,38 @@ const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
 
 test('the shell reads commands from stdin: every command, errors go on, copy-ups reported', async (t) => {
   const h = await home(t);
-  const script = [
-    'ls /',
-    'ls -l /usr/lib',
-    'cat /etc/motd',
-    'echo hello "quoted world" > /hello',
-    "echo 'more' >> /hello",
-    'cat /hello',
-    'echo to stdout',
-    'where /etc/motd',
-    'echo appended >> /etc/motd',
-    'where /etc/motd',
-    'rm /nope',
-    'mkdir /d',
-    'mkdir /a/b',
-    'mkdir -p /a/b/c',
-    'rm /a',
-    'rm -r /a',
-    'cp /etc/os-release /d/os',
-    'mv /d/os /d/os2',
-    'ln -s /etc/motd /d/motd-link',
-    'ln /hello /d/hello-hard',
-    'chmod 600 /d/os2',
-    'chmod bogus /d/os2',
-    'stat /d/os2',
-    'ls -l /d',
-    'nosuchcommand',
-    'echo "unterminated',
-    'where /srv/www/index.html',
-    'where /d/os2',
-    'cd /d; pwd; ls',
-  ].join('\n') + '\n';
+  const script =
+    [
+      'ls /',
+      'ls -l /usr/lib',
+      'cat /etc/motd',
+      'echo hello "quoted world" > /hello',
+      "echo 'more' >> /hello",
+      'cat /hello',
+      'echo to stdout',
+      'where /etc/motd',
+      'echo appended >> /etc/motd',
+      'where /etc/motd',
+      'rm /nope',
+      'mkdir /d',
+      'mkdir /a/b',
+      'mkdir -p /a/b/c',
+      'rm /a',
+      'rm -r /a',
+      'cp /etc/os-release /d/os',
+      'mv /d/os /d/os2',
+      'ln -s /etc/motd /d/motd-link',
+      'ln /hello /d/hello-hard',
+      'chmod 600 /d/os2',
+      'chmod bogus /d/os2',
+      'stat /d/os2',
+      'ls -l /d',
+      'nosuchcommand',
+      'echo "unterminated',
+      'where /srv/www/index.html',
+      'where /d/os2',
+      'cd /d; pwd; ls',
+    ].join('\n') + '\n';
   const r = await layerfs(h, ['run', '--name', 'sh1', SAMPLE], script);
   t.is(r.code, 0, r.stderr);
   const out = r.stdout;
@@ -111,13 +116,15 @@ test('-c runs a script; exit sets the status and stops it; the last status is th
 
 test('persistence across processes: volumes outlive containers, layers go with them, commit keeps the layer', async (t) => {
   const h = await home(t);
-  const first = await layerfs(h, ['run', '--name', 'web', '-v', 'site:/srv/www', SAMPLE, '-c',
-    'echo in-volume > /srv/www/visits; echo in-layer > /etc/note; cat /srv/www/index.html']);
+  const first = await layerfs(h, ['run', '--name', 'web', '-v', 'site:/srv/www', SAMPLE, '-c', 'echo in-volume > /srv/www/visits; echo in-layer > /etc/note; cat /srv/www/index.html']);
   t.is(first.code, 0, first.stderr);
   t.is(first.stdout, '<h1>seeded from the image</h1>\n'); // the empty named volume was seeded (DKR-2)
 
   const diff = await layerfs(h, ['--json', 'diff', 'web']);
-  t.deepEqual(json(diff), [{ kind: 'C', path: '/etc' }, { kind: 'A', path: '/etc/note' }]);
+  t.deepEqual(json(diff), [
+    { kind: 'C', path: '/etc' },
+    { kind: 'A', path: '/etc/note' },
+  ]);
   t.is((await layerfs(h, ['diff', 'web'])).stdout, 'C /etc\nA /etc/note\n');
 
   const commit = await layerfs(h, ['commit', 'web', 'localhost/web:v2']);
@@ -141,7 +148,10 @@ test('persistence across processes: volumes outlive containers, layers go with t
 
   // The named volume stays (--rm only takes anonymous ones); prune -a removes it once unused.
   const vols = json<Array<{ name: string; anonymous: boolean; usedBy: string[] }>>(await layerfs(h, ['--json', 'volume', 'ls']));
-  t.deepEqual(vols.map((v) => [v.name, v.anonymous, v.usedBy]), [['site', false, []]]);
+  t.deepEqual(
+    vols.map((v) => [v.name, v.anonymous, v.usedBy]),
+    [['site', false, []]],
+  );
   const inspect = json<Array<{ name: string; mountpoint: string }>>(await layerfs(h, ['volume', 'inspect', 'site']));
   t.is(await readFile(join(inspect[0]!.mountpoint, 'visits'), 'utf8'), 'in-volume\n');
   t.is((await layerfs(h, ['volume', 'prune'])).stdout, 'No volumes to remove\n');
@@ -151,8 +161,20 @@ test('persistence across processes: volumes outlive containers, layers go with t
 test('ps, rm -v, volume rm, binds, tmpfs, --read-only, --volumes-from, commit -o', async (t) => {
   const h = await home(t);
   const hostDir = join(h, 'host');
-  const a = await layerfs(h, ['run', '--name', 'a', '-v', `${hostDir}:/host`, '--tmpfs', '/scratch', '--mount', 'type=volume,source=data,target=/data', SAMPLE, '-c',
-    'echo from-container > /host/file; echo gone > /scratch/t; echo kept > /data/k; where /host/file /scratch/t /data/k']);
+  const a = await layerfs(h, [
+    'run',
+    '--name',
+    'a',
+    '-v',
+    `${hostDir}:/host`,
+    '--tmpfs',
+    '/scratch',
+    '--mount',
+    'type=volume,source=data,target=/data',
+    SAMPLE,
+    '-c',
+    'echo from-container > /host/file; echo gone > /scratch/t; echo kept > /data/k; where /host/file /scratch/t /data/k',
+  ]);
   t.is(a.code, 0, a.stderr);
   t.true(existsSync(join(hostDir, 'file')));
   t.regex(a.stdout, /\/host\/file: bind mount of host .*\/host at \/host/);
@@ -184,7 +206,10 @@ test('ps, rm -v, volume rm, binds, tmpfs, --read-only, --volumes-from, commit -o
   t.true(existsSync(out));
   t.is((await layerfs(h, ['rm', '-v', 'a'])).code, 0);
   const vols = json<Array<{ name: string }>>(await layerfs(h, ['--json', 'volume', 'ls']));
-  t.deepEqual(vols.map((v) => v.name), ['data']);
+  t.deepEqual(
+    vols.map((v) => v.name),
+    ['data'],
+  );
   t.deepEqual((await layerfs(h, ['volume', 'rm', 'data'])).stdout, 'data\n');
   // The written archive loads (in another home) as an image with the tag.
   const h2 = await home(t);

@@ -32,10 +32,13 @@ function hostTree(dir: string): string {
 /** `tar -tv` lines of the paths we copied, without times: type+mode, owner, size, name. */
 function listing(tar: Buffer): string[] {
   const lines = execFileSync('tar', ['-tv', '--numeric-owner'], { input: tar, maxBuffer: 64 << 20, encoding: 'utf8' }).split('\n');
-  return lines.filter((l) => / (\.\/)?(newf|newd|dot|keep|etc\/f|etc\/t1)(\/|$| )/.test(l)).map((l) => {
-    const f = l.split(/\s+/);
-    return [f[0], f[1], f[2], f.slice(5).join(' ').replace(/^\.\//, '').replace(/\/$/, '')].join(' ');
-  }).sort();
+  return lines
+    .filter((l) => / (\.\/)?(newf|newd|dot|keep|etc\/f|etc\/t1)(\/|$| )/.test(l))
+    .map((l) => {
+      const f = l.split(/\s+/);
+      return [f[0], f[1], f[2], f.slice(5).join(' ').replace(/^\.\//, '').replace(/\/$/, '')].join(' ');
+    })
+    .sort();
 }
 
 test('cp into a container: files, directories, DEST/., existing directories, -a, a tar stream, as podman cp does it', async (t) => {
@@ -50,12 +53,30 @@ test('cp into a container: files, directories, DEST/., existing directories, -a,
   t.teardown(() => void podman(['rm', '-f', name]));
   // [podman args, layerfs args] for the same copy.
   const copies: Array<[string[], string[]]> = [
-    [['cp', `${h}/f`, `${name}:/newf`], ['cp', `${h}/f`, 'c:/newf']],
-    [['cp', `${h}/d`, `${name}:/newd`], ['cp', `${h}/d`, 'c:/newd']],
-    [['cp', `${h}/d`, `${name}:/newd`], ['cp', `${h}/d`, 'c:/newd']],
-    [['cp', `${h}/d/.`, `${name}:/dot`], ['cp', `${h}/d/.`, 'c:/dot']],
-    [['cp', `${h}/f`, `${name}:/etc`], ['cp', `${h}/f`, 'c:/etc']],
-    [['cp', '--archive=false', `${h}/f`, `${name}:/keep`], ['cp', '-a', `${h}/f`, 'c:/keep']],
+    [
+      ['cp', `${h}/f`, `${name}:/newf`],
+      ['cp', `${h}/f`, 'c:/newf'],
+    ],
+    [
+      ['cp', `${h}/d`, `${name}:/newd`],
+      ['cp', `${h}/d`, 'c:/newd'],
+    ],
+    [
+      ['cp', `${h}/d`, `${name}:/newd`],
+      ['cp', `${h}/d`, 'c:/newd'],
+    ],
+    [
+      ['cp', `${h}/d/.`, `${name}:/dot`],
+      ['cp', `${h}/d/.`, 'c:/dot'],
+    ],
+    [
+      ['cp', `${h}/f`, `${name}:/etc`],
+      ['cp', `${h}/f`, 'c:/etc'],
+    ],
+    [
+      ['cp', '--archive=false', `${h}/f`, `${name}:/keep`],
+      ['cp', '-a', `${h}/f`, 'c:/keep'],
+    ],
   ];
   const home = join(w, 'home');
   t.is((await layerfs(home, ['create', '--name', 'c', IMAGE])).code, 0);
@@ -109,18 +130,34 @@ test('cp out of a container: a directory to the host, and a tar stream to stdout
   // A directory out to a new host path, and into an existing one, and a file of the image.
   mkdirSync(join(w, 'p'));
   mkdirSync(join(w, 'l'));
-  for (const [src, dest] of [['/newd', 'a'], ['/newd', 'a'], ['/etc', 'etc']] as const) {
+  for (const [src, dest] of [
+    ['/newd', 'a'],
+    ['/newd', 'a'],
+    ['/etc', 'etc'],
+  ] as const) {
     const pr = podman(['cp', `${name}:${src}`, join(w, 'p', dest)]);
     t.is(pr.code, 0, pr.stderr);
     const r = await layerfs(home, ['cp', `c:${src}`, join(w, 'l', dest)]);
     t.is(r.code, 0, r.stderr);
   }
   // Extended attributes are not copied (Node has no xattr calls; podman keeps them): that column is left out.
-  const noXattrs = (m: string) => m.split('\n').map((l) => l.split('\t').slice(0, 9).join('\t')).join('\n');
+  const noXattrs = (m: string) =>
+    m
+      .split('\n')
+      .map((l) => l.split('\t').slice(0, 9).join('\t'))
+      .join('\n');
   t.is(noXattrs(await manifestOf(join(w, 'l'))), noXattrs(await manifestOf(join(w, 'p'))));
   // A tar stream of SRC under its base name, with the container's owners.
   const tars = [podmanBytes(['cp', `${name}:/newd`, '-']), (await layerfs(home, ['cp', 'c:/newd', '-'])).out];
-  const names = tars.map((b) => execFileSync('tar', ['-tv', '--numeric-owner'], { input: b, encoding: 'utf8' }).split('\n').filter((l) => l !== '')
-    .map((l) => { const f = l.split(/\s+/); return `${f[0]} ${f[1]} ${f.slice(5).join(' ').replace(/\/$/, '')}`; }).sort());
+  const names = tars.map((b) =>
+    execFileSync('tar', ['-tv', '--numeric-owner'], { input: b, encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const f = l.split(/\s+/);
+        return `${f[0]} ${f[1]} ${f.slice(5).join(' ').replace(/\/$/, '')}`;
+      })
+      .sort(),
+  );
   t.deepEqual(names[1], names[0]);
 });

@@ -23,7 +23,10 @@ test('create: a container that is created, not started (docker create); start op
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /^[0-9a-f]{64}\n$/);
   const ps = json<Array<{ id: string; name: string; state: string; mounts: Array<{ target: string }> }>>(await layerfs(h, ['--json', 'ps', '-a']));
-  t.deepEqual(ps.map((c) => [c.id, c.name, c.state]), [[r.stdout.trim(), 'made', 'created']]);
+  t.deepEqual(
+    ps.map((c) => [c.id, c.name, c.state]),
+    [[r.stdout.trim(), 'made', 'created']],
+  );
   t.true(ps[0]!.mounts.some((m) => m.target === '/data'));
   const bad = await layerfs(h, ['create', '-v', 'x:relative', SAMPLE]);
   t.is(bad.code, 2, 'a bad mount is a usage error, before anything is made');
@@ -87,22 +90,33 @@ test('history: created, created_by, size and comment of each step, newest first,
   const got = json<Array<{ id: string; createdBy: string; size: number; comment: string; created: string; emptyLayer: boolean }>>(r);
   // The newest step carries an image id (podman names the stored image whose top layer it is), the others <missing>.
   const idOrMissing = (id: string) => (id === '<missing>' ? id : /^[0-9a-f]{64}$/.test(id) ? 'id' : id);
-  t.deepEqual(got.map((g) => [idOrMissing(g.id), g.createdBy, g.size, g.comment, Date.parse(g.created)]),
-    want.map((w) => [idOrMissing(w.id), w.CreatedBy, w.size, w.comment ?? '', Date.parse(w.created)]));
-  t.deepEqual(got.map((g) => g.emptyLayer), [false, true, false]);
+  t.deepEqual(
+    got.map((g) => [idOrMissing(g.id), g.createdBy, g.size, g.comment, Date.parse(g.created)]),
+    want.map((w) => [idOrMissing(w.id), w.CreatedBy, w.size, w.comment ?? '', Date.parse(w.created)]),
+  );
+  t.deepEqual(
+    got.map((g) => g.emptyLayer),
+    [false, true, false],
+  );
   const text = await layerfs(h, ['history', archive]);
   t.regex(text.stdout, /^IMAGE +CREATED +CREATED BY +SIZE +COMMENT\n/);
   t.regex(text.stdout, /<missing> .*ENV STEP=2 +0 B +an empty layer\n/);
 });
 
-test('tag, rmi and image prune: podman\'s rules, messages and exit codes', async (t) => {
+test("tag, rmi and image prune: podman's rules, messages and exit codes", async (t) => {
   if (!havePodman(t)) return;
   const h = await tempDir(t);
   const p = `lfv-verbs-${process.pid}`;
   const one = `localhost/${p}:one`;
   // An image of its own in podman's store (a new config over the volumes image's layers).
   const archive = withEmptyLayer(h, one);
-  const steps = [['tag', one, `${p}:two`], ['create', '--name', `${p}-c`, `${p}:two`], ['rmi', `${p}:two`], ['rmi', one], ['rmi', `${p}-nosuch`]];
+  const steps = [
+    ['tag', one, `${p}:two`],
+    ['create', '--name', `${p}-c`, `${p}:two`],
+    ['rmi', `${p}:two`],
+    ['rmi', one],
+    ['rmi', `${p}-nosuch`],
+  ];
   t.is(podman(['load', '-i', archive]).code, 0);
   t.teardown(() => {
     podman(['rm', '-f', `${p}-c`]);
@@ -128,7 +142,10 @@ test('tag, rmi and image prune: podman\'s rules, messages and exit codes', async
   t.regex(moved.stderr, /^layerfs: tag localhost\/layers:latest moved from image [0-9a-f]{12} \(now untagged\)\n$/);
   const pruned = await layerfs(h, ['image', 'prune']);
   t.regex(pruned.stdout, /^[0-9a-f]{64}\n$/);
-  t.deepEqual(json<Array<{ tags: string[] }>>(await layerfs(h, ['--json', 'images'])).map((i) => i.tags), [['localhost/volumes:latest', 'localhost/layers:latest']]);
+  t.deepEqual(
+    json<Array<{ tags: string[] }>>(await layerfs(h, ['--json', 'images'])).map((i) => i.tags),
+    [['localhost/volumes:latest', 'localhost/layers:latest']],
+  );
 });
 
 test('volume create: a named volume; an existing name is refused, naming it', async (t) => {
@@ -139,7 +156,10 @@ test('volume create: a named volume; an existing name is refused, naming it', as
   t.is(again.code, 1);
   t.is(again.stderr, 'layerfs: cache: a volume with this name already exists\n');
   const vols = json<Array<{ name: string; anonymous: boolean }>>(await layerfs(h, ['--json', 'volume', 'ls']));
-  t.deepEqual(vols.map((v) => [v.name, v.anonymous]), [['cache', false]]);
+  t.deepEqual(
+    vols.map((v) => [v.name, v.anonymous]),
+    [['cache', false]],
+  );
 });
 
 test('rm -f: a running container is removed, its shell killed; a missing one is no error (podman rm -f)', async (t) => {
@@ -195,7 +215,7 @@ test('load: an OCI ref name without a repository is tagged as podman loads it; a
   t.is(second.stderr, `The image localhost/latest:latest already exists, renaming the old one with ID sha256:${old.id} to empty string\n`);
 });
 
-test('diff: one JSON shape for a container and for two images ({kind: A|C|D, path}, podman\'s words)', async (t) => {
+test("diff: one JSON shape for a container and for two images ({kind: A|C|D, path}, podman's words)", async (t) => {
   const h = await tempDir(t);
   await layerfs(h, ['run', '--name', 'd', SAMPLE, '-c', 'echo x >> /etc/motd; rm /etc/app.conf; echo n > /new']);
   const c = json<Array<Record<string, unknown>>>(await layerfs(h, ['--json', 'diff', 'd']));
@@ -205,9 +225,16 @@ test('diff: one JSON shape for a container and for two images ({kind: A|C|D, pat
   for (const list of [c, i]) {
     for (const e of list) {
       t.true(['A', 'C', 'D'].includes(e.kind as string));
-      t.deepEqual(Object.keys(e).filter((k) => !['kind', 'path', 'fields', 'before', 'after'].includes(k)), []);
+      t.deepEqual(
+        Object.keys(e).filter((k) => !['kind', 'path', 'fields', 'before', 'after'].includes(k)),
+        [],
+      );
     }
   }
-  const pick = (l: Array<Record<string, unknown>>) => l.filter((e) => e.path !== '/etc' && e.path !== '/').map((e) => `${e.kind} ${e.path}`).sort();
+  const pick = (l: Array<Record<string, unknown>>) =>
+    l
+      .filter((e) => e.path !== '/etc' && e.path !== '/')
+      .map((e) => `${e.kind} ${e.path}`)
+      .sort();
   t.deepEqual(pick(i), pick(c));
 });

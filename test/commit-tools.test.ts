@@ -33,20 +33,21 @@ let toolProblem: string | undefined | null = null;
 function needTools(): void {
   if (toolProblem === null) {
     const missing: string[] = [];
-    for (const [cmd, args] of [['podman', ['--version']], ['skopeo', ['--version']], ['umoci', ['--version']],
-      ['tar', ['--version']], ['python3', ['--version']]] as const) {
+    for (const [cmd, args] of [
+      ['podman', ['--version']],
+      ['skopeo', ['--version']],
+      ['umoci', ['--version']],
+      ['tar', ['--version']],
+      ['python3', ['--version']],
+    ] as const) {
       const r = spawnSync(cmd, args, { encoding: 'utf8' });
       if (r.error || r.status !== 0) missing.push(`${cmd} (${r.error?.message ?? r.stderr.trim()})`);
     }
     if (process.getuid?.() !== 0) missing.push('root privileges (podman image mount and umoci unpack run as root)');
-    toolProblem = missing.length
-      ? `these tests need ${missing.join(', ')}; install podman, skopeo, umoci, tar and python3 (.ci/run does it with apt-get)`
-      : undefined;
+    toolProblem = missing.length ? `these tests need ${missing.join(', ')}; install podman, skopeo, umoci, tar and python3 (.ci/run does it with apt-get)` : undefined;
   }
   if (toolProblem) throw new Error(toolProblem);
 }
-
-
 
 /** A reference no other test or parallel run uses. */
 function uniqueRef(label: string): string {
@@ -77,9 +78,11 @@ async function podmanFlattenNow(archive: string, ref: string): Promise<{ manifes
   const out = await run('podman', [...podmanStore(), 'load', '-i', archive]);
   let id: string | undefined;
   try {
-    id = (await run('podman', [...podmanStore(), 'image', 'inspect', '--format', '{{.Id}}', ref]).catch((e: Error) => {
-      throw new Error(`podman load of ${archive} did not create an image named ${ref} (podman said: ${out.trim()}): ${e.message}`);
-    })).trim();
+    id = (
+      await run('podman', [...podmanStore(), 'image', 'inspect', '--format', '{{.Id}}', ref]).catch((e: Error) => {
+        throw new Error(`podman load of ${archive} did not create an image named ${ref} (podman said: ${out.trim()}): ${e.message}`);
+      })
+    ).trim();
     const merged = (await run('podman', [...podmanStore(), 'image', 'mount', id])).trim();
     try {
       return { manifest: await manifestOf(merged), id };
@@ -88,7 +91,11 @@ async function podmanFlattenNow(archive: string, ref: string): Promise<{ manifes
     }
   } finally {
     // Also whatever podman says it loaded, should that not be `ref`.
-    const loaded = /Loaded image\(?s?\)?: (.+)/.exec(out)?.[1].split(',').map((n) => n.trim()) ?? [];
+    const loaded =
+      /Loaded image\(?s?\)?: (.+)/
+        .exec(out)?.[1]
+        .split(',')
+        .map((n) => n.trim()) ?? [];
     for (const image of new Set([id ?? ref, ...loaded])) await run('podman', [...podmanStore(), 'rmi', '-f', image]).catch(() => undefined);
   }
 }
@@ -108,7 +115,10 @@ async function umociFlattenArchive(archive: string, ref: string, work: string): 
   return umociFlatten(layout, ref, work);
 }
 
-interface Inspected { Layers: string[]; Digest: string }
+interface Inspected {
+  Layers: string[];
+  Digest: string;
+}
 
 /** skopeo reads the manifest and the config: one layer and one diff_id more than the base image. */
 async function skopeoCheck(t: ExecutionContext, transport: string, baseLayers: number): Promise<Inspected> {
@@ -150,7 +160,10 @@ async function commitAndCompare(t: ExecutionContext, view: View, label: string, 
     // and the new (uncompressed) top layer's blob digest is its diff_id.
     const fromDockerArchive = await skopeoCheck(t, `docker-archive:${docker}`, baseLayers);
     t.is(fromDockerArchive.Layers.at(-1), results['docker-archive'].layer.diffId, 'docker-archive: top layer = diff_id');
-    for (const [format, transport] of [['oci-archive', `oci-archive:${oci}:${ref('oci-archive')}`], ['oci-layout', `oci:${layout}:${ref('oci-layout')}`]] as const) {
+    for (const [format, transport] of [
+      ['oci-archive', `oci-archive:${oci}:${ref('oci-archive')}`],
+      ['oci-layout', `oci:${layout}:${ref('oci-layout')}`],
+    ] as const) {
       const info = await skopeoCheck(t, transport, baseLayers);
       t.is(info.Digest, results[format].manifestDigest, `${transport}: manifest digest`);
       t.is(info.Layers.at(-1), results[format].layer.diffId, `${transport}: top layer digest = diff_id`);
@@ -164,17 +177,19 @@ async function commitAndCompare(t: ExecutionContext, view: View, label: string, 
     const all = process.env.LAYERFS_COMMIT_ALL === '1';
     const podmanOci = all || createHash('sha256').update(label).digest()[0]! % 2 === 1;
     const podmanDocker = all || !podmanOci;
-    const podman = (async () => [
-      podmanDocker ? await podmanFlatten(docker, ref('docker-archive')) : undefined,
-      podmanOci ? await podmanFlatten(oci, ref('oci-archive')) : undefined,
-    ])();
+    const podman = (async () => [podmanDocker ? await podmanFlatten(docker, ref('docker-archive')) : undefined, podmanOci ? await podmanFlatten(oci, ref('oci-archive')) : undefined])();
     // allSettled: nothing may still write into `work` when it is removed.
     const settled = await Promise.allSettled([
-      podman, umociFlatten(layout, ref('oci-layout'), work), all || !podmanOci ? umociFlattenArchive(oci, ref('oci-archive'), work) : Promise.resolve(undefined),
+      podman,
+      umociFlatten(layout, ref('oci-layout'), work),
+      all || !podmanOci ? umociFlattenArchive(oci, ref('oci-archive'), work) : Promise.resolve(undefined),
     ] as const);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
-    const [[fromDocker, fromOciArchive], fromLayout, fromExtracted] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as
-      [Array<{ manifest: string; id: string } | undefined>, string, string | undefined];
+    const [[fromDocker, fromOciArchive], fromLayout, fromExtracted] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+      Array<{ manifest: string; id: string } | undefined>,
+      string,
+      string | undefined,
+    ];
     t.true(fromDocker !== undefined || fromOciArchive !== undefined, 'podman flattened an archive');
     t.true(fromOciArchive !== undefined || fromExtracted !== undefined, 'a real tool flattened the oci-archive');
     if (fromDocker) {
@@ -190,7 +205,11 @@ async function commitAndCompare(t: ExecutionContext, view: View, label: string, 
     if (fromExtracted !== undefined) t.is(fromExtracted, expected, 'umoci unpack of the extracted oci-archive');
 
     // And layerfs reads its own output back to the same tree.
-    for (const [path, tag] of [[docker, ref('docker-archive')], [oci, ref('oci-archive')], [layout, ref('oci-layout')]]) {
+    for (const [path, tag] of [
+      [docker, ref('docker-archive')],
+      [oci, ref('oci-archive')],
+      [layout, ref('oci-layout')],
+    ]) {
       const back = await openImage(path, { tag });
       try {
         t.is(back.layerCount, baseLayers + 1);
@@ -238,58 +257,64 @@ const LONG = 'segment-s0123456789-abcdefghijklmnopqrstuvwxyz';
 
 const SCENARIOS: Scenario[] = [
   {
-    image: 'layers', archive: 'docker-archive.tar', copyUp: 'full',
+    image: 'layers',
+    archive: 'docker-archive.tar',
+    copyUp: 'full',
     about: 'copy-up, append, whiteout, recursive delete, opaque recreate, chmod/chown, hard links, rename with xattrs',
     change(fs) {
-      fs.writeFileSync('/etc/motd', 'replaced through layerfs\n');                  // copy-up, new content
-      fs.appendFileSync('/usr/lib/libsfoo.so.1', 'appended tail\n');                // append to a 4 KiB file
-      fs.appendFileSync('/srv/hl-a', 'copy-up breaks the lower hard link\n');      // hl-c keeps the old data
-      fs.unlinkSync('/etc/passwd');                                                  // whiteout
-      fs.rmSync('/var/cache', { recursive: true });                                  // lower tree gone
-      fs.rmSync('/opt/data', { recursive: true });                                   // ... and recreated: opaque
+      fs.writeFileSync('/etc/motd', 'replaced through layerfs\n'); // copy-up, new content
+      fs.appendFileSync('/usr/lib/libsfoo.so.1', 'appended tail\n'); // append to a 4 KiB file
+      fs.appendFileSync('/srv/hl-a', 'copy-up breaks the lower hard link\n'); // hl-c keeps the old data
+      fs.unlinkSync('/etc/passwd'); // whiteout
+      fs.rmSync('/var/cache', { recursive: true }); // lower tree gone
+      fs.rmSync('/opt/data', { recursive: true }); // ... and recreated: opaque
       fs.mkdirSync('/opt/data');
       fs.writeFileSync('/opt/data/fresh.txt', 'a new file in a recreated directory\n');
-      fs.chmodSync('/usr/bin/stool', 0o4750);                                        // metadata only
+      fs.chmodSync('/usr/bin/stool', 0o4750); // metadata only
       fs.chownSync('/home/user/.profile', 2000, 3000);
-      fs.chmodSync('/tmp', 0o1770);                                                  // a directory's mode
-      fs.renameSync('/etc/sapp.conf', '/etc/sapp.conf.renamed');                     // keeps user.origin xattr
+      fs.chmodSync('/tmp', 0o1770); // a directory's mode
+      fs.renameSync('/etc/sapp.conf', '/etc/sapp.conf.renamed'); // keeps user.origin xattr
       fs.mkdirSync('/srv/new/sub', { recursive: true });
       fs.writeFileSync('/srv/new/sub/data.bin', binary(70_000));
       fs.writeFileSync('/srv/new/empty', '');
       fs.symlinkSync('../../etc/motd', '/srv/new/motd-link');
-      fs.linkSync('/srv/hl-b', '/srv/new/hl-b-second-name');                         // link to a lower file
-      fs.linkSync('/srv/new/sub/data.bin', '/srv/new/data-link');                    // link to a new file
-      fs.chmodSync('/srv/new/empty', 0o000);                                         // mode 0000 survives
-      fs.renameSync('/usr/bin/ssuid', '/var/empty-file');                            // rename over a lower file
+      fs.linkSync('/srv/hl-b', '/srv/new/hl-b-second-name'); // link to a lower file
+      fs.linkSync('/srv/new/sub/data.bin', '/srv/new/data-link'); // link to a new file
+      fs.chmodSync('/srv/new/empty', 0o000); // mode 0000 survives
+      fs.renameSync('/usr/bin/ssuid', '/var/empty-file'); // rename over a lower file
     },
   },
   {
-    image: 'whiteouts', archive: 'oci-archive-gzip.tar', copyUp: 'metadata',
+    image: 'whiteouts',
+    archive: 'oci-archive-gzip.tar',
+    copyUp: 'metadata',
     about: 'metadata-only copy-up, file replacing a directory, directory replacing a file, moves',
     change(fs) {
-      fs.chmodSync('/linkdir/real', 0o600);                                          // metacopy: data stays below
+      fs.chmodSync('/linkdir/real', 0o600); // metacopy: data stays below
       fs.chownSync('/linkdir/real', 1, 2);
       fs.chownSync('/sapp2/keep/k', 33, 33);
-      fs.linkSync('/sapp2/keep/k', '/srv/k-second-name');                            // a link to a metacopy
+      fs.linkSync('/sapp2/keep/k', '/srv/k-second-name'); // a link to a metacopy
       fs.appendFileSync('/sapp2/keep/k', 'data copy-up after a metadata copy-up\n');
-      fs.rmSync('/sym2dir', { recursive: true });                                    // a file replaces a directory
+      fs.rmSync('/sym2dir', { recursive: true }); // a file replaces a directory
       fs.writeFileSync('/sym2dir', 'was a directory\n');
-      fs.unlinkSync('/dir2file');                                                    // a directory replaces a file
+      fs.unlinkSync('/dir2file'); // a directory replaces a file
       fs.mkdirSync('/dir2file');
       fs.writeFileSync('/dir2file/inside', 'in a directory that was a file\n');
-      fs.renameSync('/linkdir/real', '/srv/real-moved');                             // rename of a lower file
-      fs.symlinkSync('/srv/real-moved', '/linkdir/real');                            // a symlink where it was
-      fs.rmdirSync('/sapp');                                                         // empty lower directory
+      fs.renameSync('/linkdir/real', '/srv/real-moved'); // rename of a lower file
+      fs.symlinkSync('/srv/real-moved', '/linkdir/real'); // a symlink where it was
+      fs.rmdirSync('/sapp'); // empty lower directory
       fs.mkdirSync('/srv/a/b/c', { recursive: true, mode: 0o750 });
     },
   },
   {
-    image: 'links', archive: 'oci-archive-zstd.tar', copyUp: 'chunked',
+    image: 'links',
+    archive: 'oci-archive-zstd.tar',
+    copyUp: 'chunked',
     about: 'writes through symlinks, partial overwrite, hard-linked symlinks, recreated directories',
     change(fs) {
-      fs.writeFileSync('/bin/rel', 'written through a relative symlink\n');         // lands on /bin/sother
+      fs.writeFileSync('/bin/rel', 'written through a relative symlink\n'); // lands on /bin/sother
       fs.appendFileSync('/data/h1', 'appended to one name of a link group\n');
-      overwriteAt(fs, '/usr/lib/sx.so', 1000, 'CHUNK');                              // chunked: only 5 bytes copied
+      overwriteAt(fs, '/usr/lib/sx.so', 1000, 'CHUNK'); // chunked: only 5 bytes copied
       fs.writeFileSync('/lib/through-dir-symlink.so', 'via /lib -> usr/lib\n');
       fs.unlinkSync('/usr/share/loop1');
       fs.renameSync('/chain/c', '/chain/c-renamed');
@@ -297,27 +322,29 @@ const SCENARIOS: Scenario[] = [
       fs.rmSync('/data/sub', { recursive: true });
       fs.mkdirSync('/data/sub');
       fs.writeFileSync('/data/sub/h3', 'same name, new file\n');
-      fs.linkSync('/data/symh', '/data/symh-third-name');                            // link() does not follow
-      fs.lchownSync('/bin/abs', 5, 6);                                               // owner of a symlink itself
+      fs.linkSync('/data/symh', '/data/symh-third-name'); // link() does not follow
+      fs.lchownSync('/bin/abs', 5, 6); // owner of a symlink itself
       fs.chmodSync('/usr/lib/sx.so', 0o755);
-      fs.truncateSync('/bin/sother', 10_000);                                        // extend: a hole of zeros
-      fs.truncateSync('/usr/share/escape-dangling', 7);                              // shrink
+      fs.truncateSync('/bin/sother', 10_000); // extend: a hole of zeros
+      fs.truncateSync('/usr/share/escape-dangling', 7); // shrink
     },
   },
   {
-    image: 'names', archive: 'oci-archive.tar', copyUp: 'chunked',
+    image: 'names',
+    archive: 'oci-archive.tar',
+    copyUp: 'chunked',
     about: 'non-ASCII, control-character and long names, long link targets, deep paths',
     change(fs) {
       fs.writeFileSync('/names/Straße.txt', 'überschrieben\n');
-      fs.appendFileSync('/names/résumé.txt', 'plus\n');                              // keeps user.comment
+      fs.appendFileSync('/names/résumé.txt', 'plus\n'); // keeps user.comment
       fs.unlinkSync('/names/שלום.txt');
       fs.unlinkSync('/names/new\nxline');
       fs.renameSync('/names/中文/文件.txt', '/names/中文/新しい名前.txt');
-      fs.chmodSync('/names/a\u0308-nfd.txt', 0o640);                            // NFD name, bytes as stored
+      fs.chmodSync('/names/a\u0308-nfd.txt', 0o640); // NFD name, bytes as stored
       fs.writeFileSync('/names/tab\tand\nnewline-new', 'control characters in a new name\n');
       fs.writeFileSync('/names/.wh-lookalike-new', 'not a whiteout: .wh- is not .wh.\n');
       fs.rmSync('/deep/ds1-abcdefgh/ds2-abcdefgh/ds3-abcdefgh', { recursive: true });
-      const longDir = `/long/${'ł'.repeat(120)}`;                                   // 240-byte name
+      const longDir = `/long/${'ł'.repeat(120)}`; // 240-byte name
       fs.mkdirSync(longDir);
       fs.writeFileSync(`${longDir}/${'n'.repeat(250)}`, 'a file with a 250-byte name\n');
       fs.symlinkSync(`${longDir}/${'n'.repeat(250)}`, '/names/very-long-target');
@@ -328,23 +355,29 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    image: 'layers', archive: 'oci-archive-zstd.tar', copyUp: 'chunked', opts: { index: true },
+    image: 'layers',
+    archive: 'oci-archive-zstd.tar',
+    copyUp: 'chunked',
+    opts: { index: true },
     about: 'OVL-15 index=on: a copied-up hard link keeps all its names',
     // upperEntries() (src/union/upper.ts) walks the upper tree only; with index=on the other lower
     // names of a copied-up inode (here /srv/hl-c) show the upper copy in the view (walk.ts childOf,
     // s.indexed) but are not in the upper tree, so the new layer leaves them out: the committed
     // image has /srv/hl-c with the old data and hl-a/hl-c no longer linked.
     change(fs) {
-      fs.appendFileSync('/srv/hl-a', 'seen through /srv/hl-c too\n');             // hl-c shows it (index=on)
-      fs.linkSync('/srv/hl-b', '/srv/hl-b2');                                       // hl-a/hl-c untouched by name
+      fs.appendFileSync('/srv/hl-a', 'seen through /srv/hl-c too\n'); // hl-c shows it (index=on)
+      fs.linkSync('/srv/hl-b', '/srv/hl-b2'); // hl-a/hl-c untouched by name
       fs.writeFileSync('/etc/motd', 'motd\n');
     },
   },
   {
-    image: 'links', archive: 'oci-archive-gzip.tar', copyUp: 'full', opts: { redirectDir: true },
+    image: 'links',
+    archive: 'oci-archive-gzip.tar',
+    copyUp: 'full',
+    opts: { redirectDir: true },
     about: 'OVL-13 redirect_dir=on: renamed lower directories with hard links and symlinks',
     change(fs) {
-      fs.renameSync('/data', '/data-moved');                                         // h1/h4, symh pairs inside
+      fs.renameSync('/data', '/data-moved'); // h1/h4, symh pairs inside
       fs.mkdirSync('/data');
       fs.writeFileSync('/data/new', 'a new directory where the old one was\n');
       fs.renameSync('/usr/share', '/usr/share-moved');
@@ -388,7 +421,6 @@ IMAGES.forEach((image, i) => {
   });
 });
 
-
 test('OCI-13 DKR-12 commit of a GNU tar layer changed through view.fs (binary xattrs, non-UTF-8 long names, large ids, mode 0000, fifo in the new layer): podman and umoci flatten it to view.manifest()', async (t) => {
   needTools();
   const work = mkdtempSync(join(tmpdir(), 'layerfs-commit-gnutar-'));
@@ -398,12 +430,12 @@ test('OCI-13 DKR-12 commit of a GNU tar layer changed through view.fs (binary xa
     try {
       t.is(view.manifest(), await manifestOf(src), 'precondition: layerfs reads the GNU tar layer as the directory was');
       const fs = view.fs;
-      const latin = fs.readdirSync('/data').find((n) => n.startsWith('caf'))!;     // 'caf\udce9': byte 0xe9 kept
+      const latin = fs.readdirSync('/data').find((n) => n.startsWith('caf'))!; // 'caf\udce9': byte 0xe9 kept
       const long = fs.readdirSync(`/data/${latin}`)[0];
-      fs.appendFileSync(`/data/${latin}/${long}`, 'appended\n');                    // copy-up of non-UTF-8 names
+      fs.appendFileSync(`/data/${latin}/${long}`, 'appended\n'); // copy-up of non-UTF-8 names
       fs.renameSync(`/data/${latin}/${long}`, `/data/${latin}/${long}-\udcfe-renamed`);
-      fs.chmodSync('/data/bin-xattr', 0o640);                                         // binary xattr in the new layer
-      fs.chmodSync('/data/fifo', 0o600);                                              // a fifo in the new layer
+      fs.chmodSync('/data/bin-xattr', 0o640); // binary xattr in the new layer
+      fs.chmodSync('/data/fifo', 0o600); // a fifo in the new layer
       fs.chownSync('/data/big-ids', 2_000_001, 3_000_001);
       fs.writeFileSync('/data/zero-mode-new', 'x');
       fs.chmodSync('/data/zero-mode-new', 0);
@@ -439,9 +471,7 @@ test('DKR-12 commit into an existing OCI layout adds the image beside those alre
       const v1 = view.manifest();
       t.not(v1, firstV1);
 
-      const [fromSkopeo, gotV2, gotV1] = await Promise.all([
-        umociFlatten(layout, 'from-skopeo', work), umociFlatten(layout, 'localhost/app:v2', work), umociFlatten(layout, 'localhost/app:v1', work),
-      ]);
+      const [fromSkopeo, gotV2, gotV1] = await Promise.all([umociFlatten(layout, 'from-skopeo', work), umociFlatten(layout, 'localhost/app:v2', work), umociFlatten(layout, 'localhost/app:v1', work)]);
       t.is(fromSkopeo, truth('volumes', 'rootfs.manifest'), 'the image skopeo wrote is still there');
       t.is(gotV2, v2);
       t.is(gotV1, v1, 'v1 is the last commit tagged v1');
@@ -469,10 +499,7 @@ test('DKR-12 commit is the view as it was when commit() was called (docker commi
     const name = uniqueRef('snapshot');
     const docker = join(work, 'docker.tar');
     const layout = join(work, 'layout');
-    const pending = [
-      view.commit(docker, { format: 'docker-archive', tag: `${name}:docker` }),
-      view.commit(layout, { format: 'oci-layout', tag: `${name}:layout` }),
-    ];
+    const pending = [view.commit(docker, { format: 'docker-archive', tag: `${name}:docker` }), view.commit(layout, { format: 'oci-layout', tag: `${name}:layout` })];
     // While the commits are under way, the view goes on changing.
     fs.writeFileSync('/etc/motd', 'after commit() was called\n');
     fs.truncateSync('/srv/big', 10);

@@ -7,7 +7,10 @@ import { DescriptorTable } from '../src/core/descriptors.js';
 
 test('node: descriptor numbers are the lowest free from 3, reused after close, EBADF otherwise', (t) => {
   const d = new DescriptorTable<string>();
-  t.deepEqual(['a', 'b', 'c', 'd', 'e'].map((x) => d.add(x)), [3, 4, 5, 6, 7]);
+  t.deepEqual(
+    ['a', 'b', 'c', 'd', 'e'].map((x) => d.add(x)),
+    [3, 4, 5, 6, 7],
+  );
   t.is(d.remove(6), 'd');
   t.is(d.remove(4), 'b');
   t.is(d.remove(7), 'e');
@@ -21,7 +24,7 @@ test('node: descriptor numbers are the lowest free from 3, reused after close, E
   // Against a plain "scan for the lowest free number" model, over a random close/open sequence.
   const model = new Set<number>([3]);
   let seed = 7;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
   for (let i = 0; i < 2000; i++) {
     if (model.size > 0 && rnd(3) === 0) {
       const open = [...model];

@@ -22,15 +22,29 @@ const l = (path: string, target: string): Entry => ({ path, type: 'symlink', lin
 const f = (path: string, text: string): Entry => ({ path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: T, size: text.length, content: new BufferSource(Buffer.from(text)) });
 
 async function hostileImage(dest: string): Promise<void> {
-  const tar = await tarBuffer([d('etc-real'), f('etc-real/passwd', 'root:x:0:0\n'), l('etc', '/'), l('x', '../../../..'),
-    l('up', '../../../../outside/sentinel'), l('hostpasswd', '/etc/passwd'), d('data'), d('deep'), d('deep/er'), l('deep/er/out', '../../../../../..')]);
+  const tar = await tarBuffer([
+    d('etc-real'),
+    f('etc-real/passwd', 'root:x:0:0\n'),
+    l('etc', '/'),
+    l('x', '../../../..'),
+    l('up', '../../../../outside/sentinel'),
+    l('hostpasswd', '/etc/passwd'),
+    d('data'),
+    d('deep'),
+    d('deep/er'),
+    l('deep/er/out', '../../../../../..'),
+  ]);
   const digest = 'sha256:' + createHash('sha256').update(tar).digest('hex');
   const src = new BufferSource(tar);
-  await writeImage({
-    config: { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [digest] }, history: [{ created_by: 'hostile' }] },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: tar.length, blob: src, diffId: digest, tar: src }],
-    tag: 'localhost/hostile:latest',
-  }, dest, 'docker-archive');
+  await writeImage(
+    {
+      config: { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [digest] }, history: [{ created_by: 'hostile' }] },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: tar.length, blob: src, diffId: digest, tar: src }],
+      tag: 'localhost/hostile:latest',
+    },
+    dest,
+    'docker-archive',
+  );
 }
 
 function fingerprint(p: string): string {
@@ -65,7 +79,7 @@ test('escape: symlinks in the image and in a bind source never lead out of the b
     t.is(fs.readFileSync('/x/x/data/inside', 'utf8'), 'bind content\n');
     t.is(fs.readFileSync('/deep/er/out/data/inside', 'utf8'), 'bind content\n');
     t.throws(() => fs.readFileSync('/up'), { code: 'ENOENT' }, '../../outside/sentinel is no file of the container');
-    t.throws(() => fs.readFileSync('/data/bx'), { code: 'ENOENT' }, 'the bind source\'s link is resolved in the container');
+    t.throws(() => fs.readFileSync('/data/bx'), { code: 'ENOENT' }, "the bind source's link is resolved in the container");
     t.throws(() => fs.readFileSync('/hostpasswd'), { code: 'ENOENT' });
     // Writes through every kind of link land in the container (layer or bind), never outside.
     fs.writeFileSync('/x/data/' + probe + '-1', 'via x');
@@ -87,7 +101,10 @@ test('escape: symlinks in the image and in a bind source never lead out of the b
     t.deepEqual(readdirSync(outside), ['sentinel']);
     t.deepEqual(readdirSync(top).sort(), ['bind', 'hostile.tar', 'outside', 'state']);
     for (const dir of ['/', '/etc', tmpdir()]) {
-      t.false(readdirSync(dir).some((n) => n.startsWith(probe)), `no probe file in ${dir}`);
+      t.false(
+        readdirSync(dir).some((n) => n.startsWith(probe)),
+        `no probe file in ${dir}`,
+      );
     }
     t.false(existsSync('/outside'));
   } finally {

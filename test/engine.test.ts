@@ -20,7 +20,11 @@ async function engine(t: { teardown(fn: () => void): void }): Promise<{ e: Engin
   return { e: await Engine.open({ home }), home };
 }
 
-const code = async (p: Promise<unknown>) => p.then(() => undefined, (e: { code?: string }) => e.code);
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: { code?: string }) => e.code,
+  );
 
 test('DKR-9 the persistence story: volume data survives rm, layer data does not; commit keeps the layer, not the volume', async (t) => {
   const { e, home } = await engine(t);
@@ -91,7 +95,7 @@ test('a volume in use cannot be removed without force', async (t) => {
   t.is(await e.state.getVolume('busy'), undefined);
 });
 
-test('two containers sharing a named volume see each other\'s writes at once; DKR-6 --volumes-from shares both ways', async (t) => {
+test("two containers sharing a named volume see each other's writes at once; DKR-6 --volumes-from shares both ways", async (t) => {
   const { e } = await engine(t);
   const a = await e.open((await e.create(SAMPLE, { name: 'a', mounts: [{ type: 'volume', source: 'shared', target: '/data' }] })).id);
   const b = await e.open((await e.create(SAMPLE, { name: 'b', volumesFrom: [{ container: 'a' }] })).id);
@@ -123,10 +127,16 @@ test('bind mounts: the host sees writes at once, image content is never copied i
   const host = join(home, 'host-dir');
   mkdirSync(host);
   writeFileSync(join(host, 'h.txt'), 'host file');
-  const c = await e.open((await e.create(SAMPLE, { mounts: [
-    { type: 'bind', source: host, target: '/srv/www' },
-    { type: 'bind', source: host, target: '/ro', readOnly: true },
-  ] })).id);
+  const c = await e.open(
+    (
+      await e.create(SAMPLE, {
+        mounts: [
+          { type: 'bind', source: host, target: '/srv/www' },
+          { type: 'bind', source: host, target: '/ro', readOnly: true },
+        ],
+      })
+    ).id,
+  );
   t.deepEqual(c.fs.readdirSync('/srv/www'), ['h.txt']);
   c.fs.writeFileSync('/srv/www/new.txt', 'from the container');
   t.is(readFileSync(join(host, 'new.txt'), 'utf8'), 'from the container');
@@ -137,7 +147,10 @@ test('bind mounts: the host sees writes at once, image content is never copied i
 test('a mount point missing from the image is made in the container layer and shows in diff as added', async (t) => {
   const { e } = await engine(t);
   const c = await e.open((await e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/opt/data' }] })).id);
-  t.deepEqual(c.view.diff().map((x) => `${x.kind} ${x.path}`), ['A /opt', 'A /opt/data']);
+  t.deepEqual(
+    c.view.diff().map((x) => `${x.kind} ${x.path}`),
+    ['A /opt', 'A /opt/data'],
+  );
   const st = c.fs.statSync('/opt/data');
   t.is(st.mode & 0o7777, 0o755);
   await c.close();
@@ -171,10 +184,16 @@ test('a bind mount of a single host file: reads and writes reach the file, nothi
 
 test('nested volumes are each seeded from their own image subpath', async (t) => {
   const { e } = await engine(t);
-  const c = await e.open((await e.create(SAMPLE, { mounts: [
-    { type: 'volume', source: 'outer', target: '/srv/www' },
-    { type: 'volume', source: 'inner', target: '/srv/www/assets' },
-  ] })).id);
+  const c = await e.open(
+    (
+      await e.create(SAMPLE, {
+        mounts: [
+          { type: 'volume', source: 'outer', target: '/srv/www' },
+          { type: 'volume', source: 'inner', target: '/srv/www/assets' },
+        ],
+      })
+    ).id,
+  );
   t.deepEqual(c.fs.readdirSync('/srv/www/assets'), ['logo.txt']);
   t.deepEqual(readdirSync(e.state.volumeData('inner')), ['logo.txt']);
   c.fs.writeFileSync('/srv/www/assets/new', 'n');
@@ -188,7 +207,10 @@ test('DKR-13 diff leaves out volume, bind and tmpfs content; DKR-14 export write
   c.fs.writeFileSync('/srv/www/index.html', 'changed in the volume');
   c.fs.writeFileSync('/tmp/scratch', 'tmpfs');
   c.fs.writeFileSync('/etc/motd', 'changed in the layer');
-  t.deepEqual(c.view.diff().map((x) => `${x.kind} ${x.path}`), ['C /etc/motd']);
+  t.deepEqual(
+    c.view.diff().map((x) => `${x.kind} ${x.path}`),
+    ['C /etc/motd'],
+  );
   const out = join(home, 'export.tar');
   await c.view.export(out);
   const listing = execFileSync('tar', ['-xOf', out, 'srv/www/index.html'], { encoding: 'utf8' });
@@ -213,13 +235,25 @@ test('DKR-2 a read-only mount of a fresh volume still gets the copy; DKR-6 an ex
   (await e.open(a.id)).dispose(); // the copy is made at the first start (DKR-17)
   t.deepEqual(readdirSync(e.state.volumeData('ro-seeded')).sort(), ['assets', 'index.html']);
   const b = await e.create(SAMPLE, { volumesFrom: [{ container: a.id }], mounts: [{ type: 'volume', source: 'mine', target: '/srv/www' }] });
-  t.deepEqual(b.mounts.filter((m) => m.target === '/srv/www').map((m) => m.source), ['mine']);
+  t.deepEqual(
+    b.mounts.filter((m) => m.target === '/srv/www').map((m) => m.source),
+    ['mine'],
+  );
 });
 
 test('volume ls and inspect; `where` tells which layer, volume or mount serves a path', async (t) => {
   const { e } = await engine(t);
-  const rec = await e.create(SAMPLE, { name: 'w', mounts: [{ type: 'volume', source: 'site', target: '/srv/www' }, { type: 'tmpfs', target: '/run' }] });
-  t.deepEqual((await e.volumes()).map((v) => v.name), ['site']);
+  const rec = await e.create(SAMPLE, {
+    name: 'w',
+    mounts: [
+      { type: 'volume', source: 'site', target: '/srv/www' },
+      { type: 'tmpfs', target: '/run' },
+    ],
+  });
+  t.deepEqual(
+    (await e.volumes()).map((v) => v.name),
+    ['site'],
+  );
   const info = await e.volumeInspect('site');
   t.deepEqual(info.usedBy, ['w']);
   t.is(info.mountpoint, e.state.volumeData('site'));
@@ -248,7 +282,7 @@ test('a volume over a symlink of the image fails at create with "not a directory
   await t.throwsAsync(e.create(SAMPLE, { mounts: [{ type: 'volume', source: 'v', target: '/usr/lib/libbig.so.1' }] }), { message: /not a directory/ });
 });
 
-test('an OCI layout directory (skopeo copy … oci:DIR) is stored as its OCI archive and runs: the container shows podman\'s rootfs', async (t) => {
+test("an OCI layout directory (skopeo copy … oci:DIR) is stored as its OCI archive and runs: the container shows podman's rootfs", async (t) => {
   const { e, home } = await engine(t);
   const dir = join(home, '..', `${home.split('/').pop()}-layout`);
   mkdirSync(dir);
@@ -274,7 +308,10 @@ test('DA-1 an image loaded by tag from a multi-image archive opens again by its 
   const step2 = await e.load(multi, { tag: 'step2' });
   const step3 = await e.load(multi, { tag: 'step3' });
   t.not(step2.id, step3.id);
-  for (const [tag, step] of [['localhost/step2:latest', 2], ['localhost/step3:latest', 3]] as const) {
+  for (const [tag, step] of [
+    ['localhost/step2:latest', 2],
+    ['localhost/step3:latest', 3],
+  ] as const) {
     const rec = await e.create(tag, { name: `from-step${step}` });
     const c = await e.open(rec.id);
     try {
@@ -286,7 +323,12 @@ test('DA-1 an image loaded by tag from a multi-image archive opens again by its 
   // The command line opens it by its state tag too (before: "the archive holds 5 images and no tag was given").
   const bin = new URL('../bin/layerfs.js', import.meta.url).pathname;
   const names = execFileSync(process.execPath, [bin, '--home', home, 'ls', 'localhost/step2:latest', '/'], { encoding: 'utf8' })
-    .split('\n').filter(Boolean).map((l) => l.split(/\s+/).at(-1));
-  const top = truth('umoci', 'step-2.manifest').split('\n').filter((l) => /^\/[^/\t]+\t/.test(l)).map((l) => l.split('\t')[0]!.slice(1));
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/).at(-1));
+  const top = truth('umoci', 'step-2.manifest')
+    .split('\n')
+    .filter((l) => /^\/[^/\t]+\t/.test(l))
+    .map((l) => l.split('\t')[0]!.slice(1));
   t.deepEqual(names, top);
 });

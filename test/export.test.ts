@@ -20,7 +20,6 @@ import { gnuTarLayer, manifestOf, run } from './helpers/tools.js';
 import { hostFs, mountImage, overlayProblem } from './helpers/overlay.js';
 import { requireOrSkip } from './helpers/require.js';
 
-
 let toolProblem: string | undefined | null = null;
 
 /** Fails (never skips) when GNU tar, python3 or root is missing: CI has them. */
@@ -36,7 +35,6 @@ function needTools(): void {
   }
   if (toolProblem) throw new Error(toolProblem);
 }
-
 
 /** Extracts a tar with GNU tar as root, keeping owners, modes and xattrs; returns its manifest. */
 async function extractedManifest(tarPath: string, work: string): Promise<string> {
@@ -88,10 +86,16 @@ type Fs = View['fs'];
 const LONG = 'segment-s0123456789-abcdefghijklmnopqrstuvwxyz';
 
 const CHANGED: Array<{
-  image: string; archive: string; copyUp: CopyUpStrategy; opts?: { index?: boolean; redirectDir?: boolean }; change(fs: Fs): void;
+  image: string;
+  archive: string;
+  copyUp: CopyUpStrategy;
+  opts?: { index?: boolean; redirectDir?: boolean };
+  change(fs: Fs): void;
 }> = [
   {
-    image: 'layers', archive: 'oci-archive.tar', copyUp: 'metadata',
+    image: 'layers',
+    archive: 'oci-archive.tar',
+    copyUp: 'metadata',
     change(fs) {
       fs.writeFileSync('/etc/motd', 'replaced\n');
       fs.appendFileSync('/srv/hl-a', 'copy-up breaks the lower hard link\n');
@@ -100,18 +104,20 @@ const CHANGED: Array<{
       fs.mkdirSync('/opt/data');
       fs.writeFileSync('/opt/data/fresh', 'fresh\n');
       fs.chmodSync('/usr/bin/stool', 0o2711);
-      fs.chownSync('/home/user/.profile', 2_000_000, 3_000_000);                     // ids past the 6 octal digits a header field gets
-      fs.renameSync('/etc/sapp.conf', '/etc/sapp.conf.renamed');                     // keeps its xattr
+      fs.chownSync('/home/user/.profile', 2_000_000, 3_000_000); // ids past the 6 octal digits a header field gets
+      fs.renameSync('/etc/sapp.conf', '/etc/sapp.conf.renamed'); // keeps its xattr
       fs.mkdirSync('/srv/new');
       fs.writeFileSync('/srv/new/zero-mode', 'x');
-      fs.chmodSync('/srv/new/zero-mode', 0o000);                                     // mode 0000 survives
+      fs.chmodSync('/srv/new/zero-mode', 0o000); // mode 0000 survives
       fs.linkSync('/srv/hl-b', '/srv/new/hl-b-second');
       fs.symlinkSync('/etc/motd', '/srv/new/abs-link');
       fs.writeFileSync('/srv/new/.wh.not-special-in-an-export', 'a plain file in a docker export\n');
     },
   },
   {
-    image: 'names', archive: 'oci-archive-gzip.tar', copyUp: 'full',
+    image: 'names',
+    archive: 'oci-archive-gzip.tar',
+    copyUp: 'full',
     change(fs) {
       fs.writeFileSync('/names/Straße.txt', 'überschrieben\n');
       fs.appendFileSync('/names/résumé.txt', 'plus\n');
@@ -127,7 +133,9 @@ const CHANGED: Array<{
     },
   },
   {
-    image: 'whiteouts', archive: 'oci-archive-zstd.tar', copyUp: 'chunked',
+    image: 'whiteouts',
+    archive: 'oci-archive-zstd.tar',
+    copyUp: 'chunked',
     change(fs) {
       fs.rmSync('/sym2dir', { recursive: true });
       fs.writeFileSync('/sym2dir', 'was a directory\n');
@@ -140,13 +148,19 @@ const CHANGED: Array<{
     },
   },
   {
-    image: 'layers', archive: 'oci-archive-zstd.tar', copyUp: 'chunked', opts: { index: true },
+    image: 'layers',
+    archive: 'oci-archive-zstd.tar',
+    copyUp: 'chunked',
+    opts: { index: true },
     change(fs) {
       fs.appendFileSync('/srv/hl-a', 'seen through /srv/hl-c too (index=on)\n');
     },
   },
   {
-    image: 'links', archive: 'docker-archive.tar', copyUp: 'metadata', opts: { redirectDir: true },
+    image: 'links',
+    archive: 'docker-archive.tar',
+    copyUp: 'metadata',
+    opts: { redirectDir: true },
     change(fs) {
       fs.renameSync('/data', '/data-moved');
       fs.mkdirSync('/data');
@@ -154,7 +168,9 @@ const CHANGED: Array<{
     },
   },
   {
-    image: 'links', archive: 'oci-archive.tar', copyUp: 'full',
+    image: 'links',
+    archive: 'oci-archive.tar',
+    copyUp: 'full',
     change(fs) {
       fs.writeFileSync('/bin/rel', 'through a symlink\n');
       fs.appendFileSync('/data/h1', 'one name of a link group\n');
@@ -166,7 +182,9 @@ const CHANGED: Array<{
 ];
 
 for (const c of CHANGED) {
-  const opts = Object.keys(c.opts ?? {}).map((k) => `, ${k}`).join('');
+  const opts = Object.keys(c.opts ?? {})
+    .map((k) => `, ${k}`)
+    .join('');
   test(`DKR-14 export ${c.image}/${c.archive} changed through view.fs (copyUp ${c.copyUp}${opts}): GNU tar extracts it to the kernel overlay's tree after the same changes`, async (t) => {
     needTools();
     if (!requireOrSkip(t, overlayProblem())) return;
@@ -208,7 +226,6 @@ test('DKR-14 export to a stream writes the same bytes as export to a path', asyn
 // ---------------------------------------------------------------------------------------------
 // A layer GNU tar made from a real directory: what the fixtures lack
 
-
 /** What the test below does through view.fs, done on a host directory with byte paths. */
 const SAME_CHANGES = String.raw`
 import os, sys
@@ -242,15 +259,15 @@ test('OCI-13 DKR-14 export of a GNU tar layer keeps binary xattrs, non-UTF-8 lon
       t.is(statSync(join(out, 'data/bin-xattr')).mtimeMs, statSync(join(src, 'data/bin-xattr')).mtimeMs, 'an mtime past 2038');
 
       const fs = view.fs;
-      const latin = fs.readdirSync('/data').find((n) => n.startsWith('caf'))!;     // 'caf\udce9': byte 0xe9 kept
+      const latin = fs.readdirSync('/data').find((n) => n.startsWith('caf'))!; // 'caf\udce9': byte 0xe9 kept
       const long = fs.readdirSync(`/data/${latin}`)[0];
-      fs.appendFileSync(`/data/${latin}/${long}`, 'appended\n');                    // copy-up of non-UTF-8 names
-      fs.chmodSync('/data/bin-xattr', 0o600);                                         // binary xattr in the upper layer
+      fs.appendFileSync(`/data/${latin}/${long}`, 'appended\n'); // copy-up of non-UTF-8 names
+      fs.chmodSync('/data/bin-xattr', 0o600); // binary xattr in the upper layer
       fs.chmodSync('/data/fifo', 0o600);
       fs.writeFileSync(`/data/new-\udcff-${'y'.repeat(110)}`, 'a new long non-UTF-8 name\n');
       fs.writeFileSync('/data/big-ids-new', 'x');
       fs.chownSync('/data/big-ids-new', 4_000_000, 5_000_000);
-      const before1970 = new Date('1960-06-01T12:00:00Z');                            // (a negative number would mean now)
+      const before1970 = new Date('1960-06-01T12:00:00Z'); // (a negative number would mean now)
       fs.utimesSync('/data/big-ids-new', before1970, before1970);
       // The same changes on a copy of the directory GNU tar packed, by Python (the kernel).
       const copy = join(work, 'src-changed');

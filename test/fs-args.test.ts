@@ -12,7 +12,11 @@ type Fn = (...args: any[]) => any;
 type Api = Record<string, Fn> & { promises: Record<string, Fn> };
 
 /** A bad call: the function name (without Sync) and its arguments, given a side's path and fd. */
-interface BadCall { name: string; args: (p: (rel: string) => string, fd: number) => unknown[]; flavours?: Array<'sync' | 'callback' | 'promise'> }
+interface BadCall {
+  name: string;
+  args: (p: (rel: string) => string, fd: number) => unknown[];
+  flavours?: Array<'sync' | 'callback' | 'promise'>;
+}
 
 const calls: BadCall[] = [
   { name: 'stat', args: () => [12] },
@@ -81,9 +85,7 @@ async function attempt(side: Side, flavour: 'sync' | 'callback' | 'promise', c: 
   try {
     if (flavour === 'sync') return ['returned', norm(fs[`${c.name}Sync`](...args), side.root)];
     if (flavour === 'promise') {
-      const promise = fs.promises[c.name]
-        ? fs.promises[c.name](...args)
-        : new Promise((resolve, reject) => fs[c.name](...args, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
+      const promise = fs.promises[c.name] ? fs.promises[c.name](...args) : new Promise((resolve, reject) => fs[c.name](...args, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))));
       try {
         return ['resolved', norm(await promise, side.root)];
       } catch (e) {
@@ -128,18 +130,25 @@ test('callback functions without a callback throw ERR_INVALID_ARG_TYPE like Node
   try {
     const results = sides.map((side) => {
       const fs = side.fs as unknown as Api;
-      return [['stat', side.p('f')], ['readFile', side.p('f'), 'utf8'], ['mkdir', side.p('x'), {}], ['access', side.p('f')]]
-        .map(([name, ...args]) => {
-          try {
-            fs[name as string](...args);
-            return 'no error';
-          } catch (e) {
-            return norm(e, side.root);
-          }
-        });
+      return [
+        ['stat', side.p('f')],
+        ['readFile', side.p('f'), 'utf8'],
+        ['mkdir', side.p('x'), {}],
+        ['access', side.p('f')],
+      ].map(([name, ...args]) => {
+        try {
+          fs[name as string](...args);
+          return 'no error';
+        } catch (e) {
+          return norm(e, side.root);
+        }
+      });
     });
     t.is((results[0][0] as { err: string }).err, 'ERR_INVALID_ARG_TYPE');
-    t.deepEqual(results[1].map((r) => (r as { err: string }).err), results[0].map((r) => (r as { err: string }).err));
+    t.deepEqual(
+      results[1].map((r) => (r as { err: string }).err),
+      results[0].map((r) => (r as { err: string }).err),
+    );
   } finally {
     for (const s of sides) s.dispose();
   }

@@ -31,12 +31,30 @@ for (const flavour of FLAVOURS) {
         const p = side.p;
         const log = [];
         for (const [name, ...args] of [
-          ['mkdir', p('a/b'), { recursive: true }], ['mkdir', p('./x/./y/'), { recursive: true }], ['writeFile', p('a/f'), 'rel'],
-          ['readFile', p('a/../a/f'), 'utf8'], ['readFile', p('missing')], ['readdir', p('a/f')], ['rename', p('a/f'), p('nope/g')],
-          ['symlink', 'a/f', p('l')], ['symlink', 'a', p('l')], ['link', p('missing'), p('m')], ['stat', p('l')], ['lstat', p('l')],
-          ['rm', p('a')], ['rmdir', p('a')], ['unlink', p('a/f/')], ['copyFile', p('l'), p('copy')], ['copyFile', p('l'), p('no/copy')],
-          ['realpath', p('l')], ['access', p('l/x')], ['truncate', p('a/f'), 1], ['utimes', p('nope'), 1, 1], ['chmod', p('nope'), 0o600],
-          ['readFile', p('')], ['mkdir', p('')],
+          ['mkdir', p('a/b'), { recursive: true }],
+          ['mkdir', p('./x/./y/'), { recursive: true }],
+          ['writeFile', p('a/f'), 'rel'],
+          ['readFile', p('a/../a/f'), 'utf8'],
+          ['readFile', p('missing')],
+          ['readdir', p('a/f')],
+          ['rename', p('a/f'), p('nope/g')],
+          ['symlink', 'a/f', p('l')],
+          ['symlink', 'a', p('l')],
+          ['link', p('missing'), p('m')],
+          ['stat', p('l')],
+          ['lstat', p('l')],
+          ['rm', p('a')],
+          ['rmdir', p('a')],
+          ['unlink', p('a/f/')],
+          ['copyFile', p('l'), p('copy')],
+          ['copyFile', p('l'), p('no/copy')],
+          ['realpath', p('l')],
+          ['access', p('l/x')],
+          ['truncate', p('a/f'), 1],
+          ['utimes', p('nope'), 1, 1],
+          ['chmod', p('nope'), 0o600],
+          ['readFile', p('')],
+          ['mkdir', p('')],
         ] as Array<[string, ...unknown[]]>) {
           log.push([name, await call(side, flavour, name, ...args)]);
         }
@@ -151,7 +169,12 @@ test('a read stream on a given descriptor closes it when done (autoClose)', asyn
   const fs = side.fs as Fs;
   fs.writeFileSync('/f', 'data');
   const fd = fs.openSync('/f', 'r');
-  const closed = new Promise<void>((resolve) => fs.createReadStream('', { fd }).on('close', () => resolve()).resume());
+  const closed = new Promise<void>((resolve) =>
+    fs
+      .createReadStream('', { fd })
+      .on('close', () => resolve())
+      .resume(),
+  );
   await closed;
   const err = t.throws(() => fs.fstatSync(fd));
   t.is((err as Error & { code: string }).code, 'EBADF');

@@ -83,10 +83,8 @@ test('fs-monkey patchFs onto a plain object, used by fast-glob and glob', async 
 
   const fgOptions = { cwd: '/app', fs: target as never, followSymbolicLinks: false };
   t.deepEqual(fg.sync('**/*.txt', fgOptions).sort(), ['src/a.txt', 'src/b.txt']);
-  t.deepEqual((await fg('**/*', { ...fgOptions, onlyFiles: false, markDirectories: true })).sort(),
-    ['config.json', 'link', 'src/', 'src/a.txt', 'src/b.txt']);
-  t.deepEqual((await glob('**/*.txt', { cwd: '/app', fs: target as never, follow: true })).sort(),
-    ['link/a.txt', 'link/b.txt', 'src/a.txt', 'src/b.txt']);
+  t.deepEqual((await fg('**/*', { ...fgOptions, onlyFiles: false, markDirectories: true })).sort(), ['config.json', 'link', 'src/', 'src/a.txt', 'src/b.txt']);
+  t.deepEqual((await glob('**/*.txt', { cwd: '/app', fs: target as never, follow: true })).sort(), ['link/a.txt', 'link/b.txt', 'src/a.txt', 'src/b.txt']);
   unpatch();
   t.is(target.readFileSync, undefined);
 });
@@ -98,8 +96,13 @@ test('fs-monkey patchFs onto a plain object, used by fast-glob and glob', async 
 function isolatedRequire(id: string, overrides: Record<string, unknown>): unknown {
   const file = require.resolve(id);
   const own = createRequire(file);
-  const wrapper = runInThisContext(Module.wrap(nodeFs.readFileSync(file, 'utf8')), { filename: file }) as
-    (exports: object, require: (id: string) => unknown, module: { exports: unknown }, filename: string, dirname: string) => void;
+  const wrapper = runInThisContext(Module.wrap(nodeFs.readFileSync(file, 'utf8')), { filename: file }) as (
+    exports: object,
+    require: (id: string) => unknown,
+    module: { exports: unknown },
+    filename: string,
+    dirname: string,
+  ) => void;
   const mod = { exports: {} as unknown };
   const req = (name: string) => (Object.hasOwn(overrides, name) ? overrides[name] : own(name));
   wrapper(mod.exports as object, req, mod, file, dirname(file));
@@ -112,8 +115,7 @@ test("write-file-atomic runs on this fs, given as its require('fs') (patched by 
   ours.chownSync('/app/config.json', 7, 8);
   const fsForLibrary: Record<string, unknown> = {};
   patchFs(ours, fsForLibrary);
-  const writeFileAtomic = isolatedRequire('write-file-atomic', { fs: fsForLibrary }) as
-    { sync(file: string, data: string | Buffer, options?: object): void };
+  const writeFileAtomic = isolatedRequire('write-file-atomic', { fs: fsForLibrary }) as { sync(file: string, data: string | Buffer, options?: object): void };
   writeFileAtomic.sync('/app/config.json', '{"rewritten":1}');
   writeFileAtomic.sync('/app/link/new.txt', Buffer.from('new'));
   t.is(ours.readFileSync('/app/config.json', 'utf8'), '{"rewritten":1}');

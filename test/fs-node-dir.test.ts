@@ -30,24 +30,48 @@ nodeTest('opendir: concurrent operations on one Dir throw ERR_DIR_CONCURRENT_OPE
   for (const n of ['a', 'b', 'c', 'e']) fs.writeFileSync(p(`d/${n}`), n);
   let dir = fs.opendirSync(p('d'), { bufferSize: 2 });
   const first = dir.read();
-  note('readSync during read()', attempt(side, () => dir.readSync()));
-  note('closeSync during read()', attempt(side, () => dir.closeSync()));
+  note(
+    'readSync during read()',
+    attempt(side, () => dir.readSync()),
+  );
+  note(
+    'closeSync during read()',
+    attempt(side, () => dir.closeSync()),
+  );
   const second = dir.read();
   const third = new Promise<Dirent | null>((resolve, reject) => dir.read((e, d) => (e ? reject(e) : resolve(d))));
   const got = await Promise.all([first, second, third]);
-  note('queued reads', got.map((d) => d !== null));
+  note(
+    'queued reads',
+    got.map((d) => d !== null),
+  );
   // The buffer holds one more: served without a handle read, so readSync is fine now.
   const buffered = dir.read();
-  note('readSync after a buffered read()', attempt(side, () => dir.readSync()));
+  note(
+    'readSync after a buffered read()',
+    attempt(side, () => dir.readSync()),
+  );
   got.push(await buffered);
   // Which names came in which read is the directory's order; all four came, once each.
   note('every name once', names(got));
   note('end', await dir.read());
   const closing = new Promise((resolve) => dir.close((e) => resolve(e === null ? 'closed' : e)));
-  note('closeSync after close(cb)', attempt(side, () => dir.closeSync()));
+  note(
+    'closeSync after close(cb)',
+    attempt(side, () => dir.closeSync()),
+  );
   note('close(cb)', await closing);
-  note('read() closed', attempt(side, () => dir.read()));
-  note('close() closed', await dir.close().then(() => 'resolved', (e) => norm(e, side.root)));
+  note(
+    'read() closed',
+    attempt(side, () => dir.read()),
+  );
+  note(
+    'close() closed',
+    await dir.close().then(
+      () => 'resolved',
+      (e) => norm(e, side.root),
+    ),
+  );
 
   dir = fs.opendirSync(p('d'));
   const pending = dir.read();
@@ -58,7 +82,10 @@ nodeTest('opendir: concurrent operations on one Dir throw ERR_DIR_CONCURRENT_OPE
   const all: Dirent[] = [];
   for await (const d of dir) all.push(d);
   note('for await', names(all));
-  note('closed after for await', attempt(side, () => dir.closeSync()));
+  note(
+    'closed after for await',
+    attempt(side, () => dir.closeSync()),
+  );
 
   dir = fs.opendirSync(p('d'));
   const seen: Dirent[] = [];
@@ -82,14 +109,29 @@ nodeTest('opendir recursive lists only the first bufferSize entries of a subdire
   }
 });
 
-nodeTest('new fs.Dir() and new fs.Dirent(name, UV_DIRENT_*) behave as Node\'s', async ({ side, p, note }) => {
+nodeTest("new fs.Dir() and new fs.Dirent(name, UV_DIRENT_*) behave as Node's", async ({ side, p, note }) => {
   const fs = side.fs as Fs;
   const Dir = fs.Dir as unknown as new (...a: unknown[]) => { path: string };
-  note('new Dir()', attempt(side, () => new Dir()));
-  note('new Dir(null)', attempt(side, () => new Dir(null, '/x')));
-  note('Dir()', attempt(side, () => (fs.Dir as unknown as () => unknown)()));
-  note('new Dir(handle, path, bufferSize 0)', attempt(side, () => new Dir({}, '/x', { bufferSize: 0 })));
-  note('new Dir(handle, path, 5)', attempt(side, () => new Dir({}, '/x', 5)));
+  note(
+    'new Dir()',
+    attempt(side, () => new Dir()),
+  );
+  note(
+    'new Dir(null)',
+    attempt(side, () => new Dir(null, '/x')),
+  );
+  note(
+    'Dir()',
+    attempt(side, () => (fs.Dir as unknown as () => unknown)()),
+  );
+  note(
+    'new Dir(handle, path, bufferSize 0)',
+    attempt(side, () => new Dir({}, '/x', { bufferSize: 0 })),
+  );
+  note(
+    'new Dir(handle, path, 5)',
+    attempt(side, () => new Dir({}, '/x', 5)),
+  );
   note('new Dir(handle, path).path', new Dir({}, '/x').path);
   note('lengths', [fs.Dir.length, fs.Dirent.length, fs.Dir.name, fs.Dirent.name]);
   const real = fs.opendirSync(p(''));
@@ -98,14 +140,22 @@ nodeTest('new fs.Dir() and new fs.Dirent(name, UV_DIRENT_*) behave as Node\'s', 
   const Dirent = fs.Dirent as unknown as new (name: unknown, type?: unknown, path?: unknown) => Dirent;
   for (const kind of ['UNKNOWN', 'FILE', 'DIR', 'LINK', 'FIFO', 'SOCKET', 'CHAR', 'BLOCK']) {
     const d = new Dirent('n', UV[`UV_DIRENT_${kind}`], '/p');
-    note(kind, [d.name, d.parentPath, d.path, Object.keys(d), Object.getOwnPropertySymbols(d).map(String),
-      ['isFile', 'isDirectory', 'isSymbolicLink', 'isFIFO', 'isSocket', 'isCharacterDevice', 'isBlockDevice']
-        .filter((m) => (d as unknown as Record<string, () => boolean>)[m]())]);
+    note(kind, [
+      d.name,
+      d.parentPath,
+      d.path,
+      Object.keys(d),
+      Object.getOwnPropertySymbols(d).map(String),
+      ['isFile', 'isDirectory', 'isSymbolicLink', 'isFIFO', 'isSocket', 'isCharacterDevice', 'isBlockDevice'].filter((m) => (d as unknown as Record<string, () => boolean>)[m]()),
+    ]);
   }
   const bare = new Dirent('n');
   note('no type', [bare.isFile(), bare.isDirectory(), bare.parentPath]);
   fs.writeFileSync(p('f'), 'f');
   const listed = fs.readdirSync(p(''), { withFileTypes: true });
-  note('from readdir', [listed.every((d) => d instanceof fs.Dirent), Object.getOwnPropertySymbols(listed[0]).map(String),
-    (listed[0] as unknown as Record<symbol, unknown>)[Object.getOwnPropertySymbols(listed[0])[0]]]);
+  note('from readdir', [
+    listed.every((d) => d instanceof fs.Dirent),
+    Object.getOwnPropertySymbols(listed[0]).map(String),
+    (listed[0] as unknown as Record<symbol, unknown>)[Object.getOwnPropertySymbols(listed[0])[0]],
+  ]);
 });

@@ -37,8 +37,13 @@ nodeTest('filehandle.readLines() reads lines with crlfDelay Infinity, through a 
   let h = await fs.promises.open(p('f'));
   const rl = h.readLines();
   const base = Object.getPrototypeOf(readlinePromises.Interface) as { prototype: object };
-  note('kind', [rl instanceof readline.Interface, Object.getPrototypeOf(rl) === base.prototype, rl.terminal,
-    (rl as unknown as { crlfDelay: number }).crlfDelay, typeof (rl as unknown as { input: unknown }).input]);
+  note('kind', [
+    rl instanceof readline.Interface,
+    Object.getPrototypeOf(rl) === base.prototype,
+    rl.terminal,
+    (rl as unknown as { crlfDelay: number }).crlfDelay,
+    typeof (rl as unknown as { input: unknown }).input,
+  ]);
   note('lines', await lines(rl));
   note('handle closed with the stream', h.fd);
   h = await fs.promises.open(p('f'));
@@ -47,7 +52,10 @@ nodeTest('filehandle.readLines() reads lines with crlfDelay Infinity, through a 
   note('end, autoClose false', await lines(h.readLines({ autoClose: false, end: 4 })));
   note('still open', [typeof h.fd, h.fd >= 0]);
   await h.close();
-  note('closed handle', failure(side, () => h.readLines()));
+  note(
+    'closed handle',
+    failure(side, () => h.readLines()),
+  );
 });
 
 /** Everything a reader gets: chunk classes and sizes. */
@@ -74,13 +82,25 @@ nodeTest('filehandle.readableWebStream() streams ArrayBuffers (bytes: Uint8Array
   note('class', [Object.prototype.toString.call(s), s instanceof ReadableStream]);
   note('default chunks', await drain(s));
   note('open after the stream', [typeof h.fd, h.fd >= 0]);
-  note('second stream', failure(side, () => h.readableWebStream()));
+  note(
+    'second stream',
+    failure(side, () => h.readableWebStream()),
+  );
   await h.close();
-  note('closed', failure(side, () => h.readableWebStream()));
+  note(
+    'closed',
+    failure(side, () => h.readableWebStream()),
+  );
 
   h = await fs.promises.open(p('big'));
-  note('type 5', failure(side, () => h.readableWebStream({ type: 5 as never })));
-  note('then locked', failure(side, () => h.readableWebStream({ type: 'bytes' })));
+  note(
+    'type 5',
+    failure(side, () => h.readableWebStream({ type: 5 as never })),
+  );
+  note(
+    'then locked',
+    failure(side, () => h.readableWebStream({ type: 'bytes' })),
+  );
   await h.close();
 
   h = await fs.promises.open(p('big'));
@@ -130,14 +150,14 @@ nodeTest('filehandle.readableWebStream() streams ArrayBuffers (bytes: Uint8Array
  * warns DEP0137 once a process). Serial: it listens to the process's warnings and runs the GC
  * (made callable with v8.setFlagsFromString). The warnings print on the test's stderr too.
  */
-test.serial('NODE-FS a FileHandle garbage-collected while open is closed, with Node\'s warnings', async (t) => {
+test.serial("NODE-FS a FileHandle garbage-collected while open is closed, with Node's warnings", async (t) => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const logs: unknown[] = [];
   const real = realSide();
   try {
     for (const side of [real, unionSide(), memfsSide()]) {
-      const fs = side === real ? nodeFs : side.fs as Fs;
+      const fs = side === real ? nodeFs : (side.fs as Fs);
       fs.writeFileSync(side.p('f'), 'x');
       const warnings: unknown[] = [];
       const listen = (w: Error & { code?: string }) => warnings.push([w.name, w.code, w.message.replace(/\d+/, 'N')]);
@@ -146,7 +166,7 @@ test.serial('NODE-FS a FileHandle garbage-collected while open is closed, with N
       try {
         for (let round = 0; round < 2; round++) {
           // Opened in a function of their own, so that nothing here keeps the handles.
-          fds.push(...await (async () => [(await fs.promises.open(side.p('f'))).fd, (await fs.promises.open(side.p('f'))).fd])());
+          fds.push(...(await (async () => [(await fs.promises.open(side.p('f'))).fd, (await fs.promises.open(side.p('f'))).fd])()));
           for (let i = 0; i < 20 && warnings.length < 2 * (round + 1) + 1; i++) {
             gc();
             await new Promise((resolve) => setTimeout(resolve, 20));

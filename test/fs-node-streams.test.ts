@@ -36,8 +36,10 @@ function events(side: Side, stream: Stream): Promise<unknown[]> {
 /** What a constructed object is. */
 function kind(s: unknown, fs: Fs): unknown {
   return {
-    readStream: s instanceof fs.ReadStream, writeStream: s instanceof fs.WriteStream,
-    readable: s instanceof Readable, writable: s instanceof Writable,
+    readStream: s instanceof fs.ReadStream,
+    writeStream: s instanceof fs.WriteStream,
+    readable: s instanceof Readable,
+    writable: s instanceof Writable,
   };
 }
 
@@ -145,7 +147,7 @@ nodeTest('createReadStream/createWriteStream refuse a number or boolean path or 
     attempt(`ReadStream(${shown})`, () => new (fs.ReadStream as unknown as new (p: unknown) => Stream)(path));
   }
   for (const o of [...badOptions, ...fineOptions]) {
-    const shown = typeof o === 'function' ? 'function' : typeof o === 'bigint' ? `${o}n` : typeof o === 'symbol' ? 'symbol' : JSON.stringify(o) ?? String(o);
+    const shown = typeof o === 'function' ? 'function' : typeof o === 'bigint' ? `${o}n` : typeof o === 'symbol' ? 'symbol' : (JSON.stringify(o) ?? String(o));
     attempt(`createReadStream(f, ${shown})`, () => fs.createReadStream(p('f'), o as never));
     attempt(`createWriteStream(g, ${shown})`, () => fs.createWriteStream(p('g'), o as never));
   }
@@ -167,14 +169,17 @@ nodeTest('stream options inherited through the prototype are honoured', async ({
   w.end('+more');
   note('write', await done);
   note('content', fs.readFileSync(p('f'), 'utf8'));
-  note('bad inherited encoding', (() => {
-    try {
-      fs.createReadStream(p('f'), Object.create({ encoding: 'nope' }));
-      return 'made';
-    } catch (e) {
-      return norm(e, side.root);
-    }
-  })());
+  note(
+    'bad inherited encoding',
+    (() => {
+      try {
+        fs.createReadStream(p('f'), Object.create({ encoding: 'nope' }));
+        return 'made';
+      } catch (e) {
+        return norm(e, side.root);
+      }
+    })(),
+  );
 });
 
 /**

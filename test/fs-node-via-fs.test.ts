@@ -17,9 +17,36 @@ import { memfsSide, realSide, unionSide, type Side } from './fs/sides.js';
 type Fn = (...args: any[]) => any;
 type AnyFs = Record<string, any>;
 
-const SPIED = ['open', 'openSync', 'write', 'writeSync', 'fsync', 'fsyncSync', 'close', 'closeSync', 'writeFile', 'writeFileSync',
-  'appendFile', 'appendFileSync', 'lstat', 'lstatSync', 'stat', 'statSync', 'rmdir', 'rmdirSync', 'unlink', 'unlinkSync',
-  'readdir', 'readdirSync', 'rm', 'rmSync', 'read', 'readSync', 'fstat', 'fstatSync'];
+const SPIED = [
+  'open',
+  'openSync',
+  'write',
+  'writeSync',
+  'fsync',
+  'fsyncSync',
+  'close',
+  'closeSync',
+  'writeFile',
+  'writeFileSync',
+  'appendFile',
+  'appendFileSync',
+  'lstat',
+  'lstatSync',
+  'stat',
+  'statSync',
+  'rmdir',
+  'rmdirSync',
+  'unlink',
+  'unlinkSync',
+  'readdir',
+  'readdirSync',
+  'rm',
+  'rmSync',
+  'read',
+  'readSync',
+  'fstat',
+  'fstatSync',
+];
 
 // Node's rimraf takes its lstat/rmdir/... when first loaded: load it now, with Node's own members.
 {
@@ -47,14 +74,22 @@ function spy(fs: AnyFs, root: string): { calls: unknown[]; restore(): void } {
       return (original as Fn).apply(this, args);
     };
   }
-  return { calls, restore: () => { for (const [name, original] of saved) fs[name] = original; } };
+  return {
+    calls,
+    restore: () => {
+      for (const [name, original] of saved) fs[name] = original;
+    },
+  };
 }
 
 /** Runs `scenario` with the spies on, on Node's fs and on each layer fs; the calls must be the same. */
 async function sameCalls(t: ExecutionContext, scenario: (fs: AnyFs, p: (rel: string) => string) => Promise<void> | void): Promise<void> {
   const logs: Record<string, unknown[]> = {};
   const real = realSide();
-  const layers: Array<[string, Side]> = [['union', unionSide()], ['memfs', memfsSide()]];
+  const layers: Array<[string, Side]> = [
+    ['union', unionSide()],
+    ['memfs', memfsSide()],
+  ];
   try {
     for (const [name, side, fs] of [['real', real, nodeFs as unknown as AnyFs], ...layers.map(([n, s]) => [n, s, s.fs as unknown as AnyFs])] as Array<[string, Side, AnyFs]>) {
       const s = spy(fs, side.root);
@@ -73,8 +108,7 @@ async function sameCalls(t: ExecutionContext, scenario: (fs: AnyFs, p: (rel: str
   t.deepEqual(logs.memfs, logs.real);
 }
 
-const callback = (fn: (cb: (err: unknown) => void) => void): Promise<unknown> =>
-  new Promise((resolve) => fn((err) => resolve(err)));
+const callback = (fn: (cb: (err: unknown) => void) => void): Promise<unknown> => new Promise((resolve) => fn((err) => resolve(err)));
 
 test.serial('NODE-FS writeFileSync and appendFileSync call fs.openSync, fs.writeSync, fs.fsyncSync (flush) and fs.closeSync', async (t) => {
   await sameCalls(t, (fs, p) => {
@@ -107,12 +141,12 @@ test.serial('NODE-FS writeFile and appendFile call fs.open, fs.write, fs.fsync (
   });
 });
 
-test.serial('NODE-FS promises.writeFile with flush calls the FileHandle\'s sync()', async (t) => {
+test.serial("NODE-FS promises.writeFile with flush calls the FileHandle's sync()", async (t) => {
   const counts: number[][] = [];
   const real = realSide();
   try {
     for (const side of [real, unionSide(), memfsSide()]) {
-      const fs = side === real ? nodeFs : side.fs as typeof nodeFs;
+      const fs = side === real ? nodeFs : (side.fs as typeof nodeFs);
       const probe = await fs.promises.open(side.p('probe'), 'w');
       const proto = Object.getPrototypeOf(probe) as { sync: Fn };
       await probe.close();

@@ -15,9 +15,11 @@ import { call, snapshot, type Flavour } from './fs/compare.js';
 import { bothSides, type Side } from './fs/sides.js';
 
 const name = fc.constantFrom('a', 'b', 'c');
-const rel = fc.tuple(fc.array(name, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '', '', '', '/', '/..'))
-  .map(([names, tail]) => names.join('/') + tail);
-const target = fc.oneof(rel.filter((r) => !r.includes('..')), fc.constantFrom('nowhere', 'a/nowhere', 'b/'));
+const rel = fc.tuple(fc.array(name, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '', '', '', '/', '/..')).map(([names, tail]) => names.join('/') + tail);
+const target = fc.oneof(
+  rel.filter((r) => !r.includes('..')),
+  fc.constantFrom('nowhere', 'a/nowhere', 'b/'),
+);
 const flavour = fc.constantFrom<Flavour>('sync', 'callback', 'promise');
 const content = fc.constantFrom('', 'x', 'hello', 'longer content');
 
@@ -28,10 +30,25 @@ type Op = Call | FdIo;
 const P = (path: string) => ({ path });
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ fn: fc.constant('writeFile'), args: fc.tuple(rel.map(P), content, fc.constantFrom('w', 'a', 'wx', 'r+').map((flag) => ({ flag }))), flavour }),
+  fc.record({
+    fn: fc.constant('writeFile'),
+    args: fc.tuple(
+      rel.map(P),
+      content,
+      fc.constantFrom('w', 'a', 'wx', 'r+').map((flag) => ({ flag })),
+    ),
+    flavour,
+  }),
   fc.record({ fn: fc.constant('appendFile'), args: fc.tuple(rel.map(P), content), flavour }),
   fc.record({ fn: fc.constant('readFile'), args: fc.tuple(rel.map(P), fc.constant('latin1')), flavour }),
-  fc.record({ fn: fc.constant('mkdir'), args: fc.tuple(rel.map(P), fc.boolean().map((recursive) => ({ recursive }))), flavour }),
+  fc.record({
+    fn: fc.constant('mkdir'),
+    args: fc.tuple(
+      rel.map(P),
+      fc.boolean().map((recursive) => ({ recursive })),
+    ),
+    flavour,
+  }),
   fc.record({ fn: fc.constant('rmdir'), args: fc.tuple(rel.map(P)), flavour }),
   fc.record({ fn: fc.constant('rm'), args: fc.tuple(rel.map(P), fc.record({ recursive: fc.boolean(), force: fc.boolean() })), flavour }),
   fc.record({ fn: fc.constant('unlink'), args: fc.tuple(rel.map(P)), flavour }),
@@ -41,7 +58,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ fn: fc.constant('readlink'), args: fc.tuple(rel.map(P)), flavour }),
   fc.record({ fn: fc.constant('realpath'), args: fc.tuple(rel.map(P)), flavour }),
   fc.record({ fn: fc.constantFrom('stat', 'lstat', 'exists'), args: fc.tuple(rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('readdir'), args: fc.tuple(rel.map(P), fc.boolean().map((withFileTypes) => ({ withFileTypes }))), flavour }),
+  fc.record({
+    fn: fc.constant('readdir'),
+    args: fc.tuple(
+      rel.map(P),
+      fc.boolean().map((withFileTypes) => ({ withFileTypes })),
+    ),
+    flavour,
+  }),
   fc.record({ fn: fc.constant('truncate'), args: fc.tuple(rel.map(P), fc.integer({ min: 0, max: 8 })), flavour }),
   fc.record({ fn: fc.constant('chmod'), args: fc.tuple(rel.map(P), fc.constantFrom(0o644, 0o755, 0o600, 0o4755, 0o2750, 0o1777, 0o444, 0o000)), flavour }),
   fc.record({ fn: fc.constantFrom('chown', 'lchown'), args: fc.tuple(rel.map(P), fc.constantFrom(0, 1, 1000, -1), fc.constantFrom(0, 5, -1)), flavour }),
@@ -65,7 +89,13 @@ function fdio(side: Side, o: FdIo): unknown[] {
     }
   };
   let fd = -1;
-  if (!step('open', () => { fd = fs.openSync(side.p(o.path), o.flags); return 'fd'; })) return out;
+  if (
+    !step('open', () => {
+      fd = fs.openSync(side.p(o.path), o.flags);
+      return 'fd';
+    })
+  )
+    return out;
   step('write', () => fs.writeSync(fd, Buffer.from(o.data), 0, o.data.length, o.position));
   step('read', () => {
     const b = Buffer.alloc(32);

@@ -46,41 +46,49 @@ diff('stat, lstat, exists, access', async ({ run, p, flavour }) => {
   await run('access', p('missing'), C.F_OK);
 });
 
-diff('readdir: names, Dirents, encodings, recursive', async ({ run, p, flavour, side, note }) => {
-  await fixture(run, p);
-  await run('mkdir', p('d/sub'));
-  await run('writeFile', p('d/sub/deep'), '');
-  await run('readdir', p(''));
-  await run('readdir', p('d'), { withFileTypes: true });
-  await run('readdir', p('ld'), { withFileTypes: true });
-  await run('readdir', p('d'), 'buffer');
-  await run('readdir', p('d'), { encoding: 'hex' });
-  await run('readdir', p('f'));
-  await run('readdir', p('missing'));
-  await run('readdir', p('dangling'));
-  if (flavour === 'sync') {
-    await run('readdir', p('d'), { recursive: true });
-    await run('readdir', p('d'), { recursive: true, withFileTypes: true });
-    return;
-  }
-  // Node 20's fs.readdir calls back synchronously when `recursive` is set (it runs the sync walk);
-  // this fs calls back later, as for every other call. Only the results are compared here.
-  const fs = side.fs as typeof import('node:fs');
-  for (const options of [{ recursive: true }, { recursive: true, withFileTypes: true }]) {
-    const readdir = fs.readdir as (path: string, o: object, cb: (err: unknown, r: unknown) => void) => void;
-    const got = await new Promise((resolve) => readdir(p('d'), options, (err, r) => resolve(norm(err ?? r, side.root))));
-    note('readdir recursive (callback)', got);
-  }
-}, ['sync', 'callback']);
+diff(
+  'readdir: names, Dirents, encodings, recursive',
+  async ({ run, p, flavour, side, note }) => {
+    await fixture(run, p);
+    await run('mkdir', p('d/sub'));
+    await run('writeFile', p('d/sub/deep'), '');
+    await run('readdir', p(''));
+    await run('readdir', p('d'), { withFileTypes: true });
+    await run('readdir', p('ld'), { withFileTypes: true });
+    await run('readdir', p('d'), 'buffer');
+    await run('readdir', p('d'), { encoding: 'hex' });
+    await run('readdir', p('f'));
+    await run('readdir', p('missing'));
+    await run('readdir', p('dangling'));
+    if (flavour === 'sync') {
+      await run('readdir', p('d'), { recursive: true });
+      await run('readdir', p('d'), { recursive: true, withFileTypes: true });
+      return;
+    }
+    // Node 20's fs.readdir calls back synchronously when `recursive` is set (it runs the sync walk);
+    // this fs calls back later, as for every other call. Only the results are compared here.
+    const fs = side.fs as typeof import('node:fs');
+    for (const options of [{ recursive: true }, { recursive: true, withFileTypes: true }]) {
+      const readdir = fs.readdir as (path: string, o: object, cb: (err: unknown, r: unknown) => void) => void;
+      const got = await new Promise((resolve) => readdir(p('d'), options, (err, r) => resolve(norm(err ?? r, side.root))));
+      note('readdir recursive (callback)', got);
+    }
+  },
+  ['sync', 'callback'],
+);
 
 // fs.promises.readdir walks depth-first where the sync walk is breadth-first; sorted, they agree.
-diff('readdir: recursive (promises)', async ({ run, p }) => {
-  await fixture(run, p);
-  await run('mkdir', p('d/sub'));
-  await run('writeFile', p('d/sub/deep'), '');
-  await run('readdir', p(''), { recursive: true, withFileTypes: true });
-  await run('readdir', p('d'), { recursive: true });
-}, ['promise']);
+diff(
+  'readdir: recursive (promises)',
+  async ({ run, p }) => {
+    await fixture(run, p);
+    await run('mkdir', p('d/sub'));
+    await run('writeFile', p('d/sub/deep'), '');
+    await run('readdir', p(''), { recursive: true, withFileTypes: true });
+    await run('readdir', p('d'), { recursive: true });
+  },
+  ['promise'],
+);
 
 diff('mkdir: errors, modes, recursive return values', async ({ run, p }) => {
   await fixture(run, p);
@@ -180,28 +188,31 @@ diff('symlink, readlink, realpath', async ({ run, p }) => {
   await run('readlink', p('ld/'));
   await run('readlink', p('lf/'));
   await run('readlink', p('missing'));
-  for (const path of ['f', 'lf', 'ld', 'ld/inner', 'd/sub/up', 'ld/sub/up', 'd/dotdot', 'd/dotdot/..', 'ld/..', 'd/sub/../..',
-    'dangling', 'loop1', 'missing/x', 'f/', 'lf/', 'ld/', 'd//inner']) {
+  for (const path of ['f', 'lf', 'ld', 'ld/inner', 'd/sub/up', 'ld/sub/up', 'd/dotdot', 'd/dotdot/..', 'ld/..', 'd/sub/../..', 'dangling', 'loop1', 'missing/x', 'f/', 'lf/', 'ld/', 'd//inner']) {
     await run('realpath', p(path));
   }
   await run('realpath', p('ld/inner'), 'buffer');
 });
 
-diff('realpath.native', async ({ side, p, note }) => {
-  const fs = side.fs as typeof import('node:fs');
-  await fixture(async (name: string, ...args: unknown[]) => (fs as any)[`${name}Sync`](...args), p);
-  const cut = (s: string) => cutRoot(s, side.root);
-  for (const path of ['lf', 'ld/inner', 'ld/..', 'dangling', 'loop1', 'f/', 'ld/']) {
-    try {
-      note(path, cut(fs.realpathSync.native(p(path))));
-    } catch (e) {
-      const err = e as Error & { code: string; syscall: string };
-      note(path, [err.code, err.syscall, cut(err.message)]);
+diff(
+  'realpath.native',
+  async ({ side, p, note }) => {
+    const fs = side.fs as typeof import('node:fs');
+    await fixture(async (name: string, ...args: unknown[]) => (fs as any)[`${name}Sync`](...args), p);
+    const cut = (s: string) => cutRoot(s, side.root);
+    for (const path of ['lf', 'ld/inner', 'ld/..', 'dangling', 'loop1', 'f/', 'ld/']) {
+      try {
+        note(path, cut(fs.realpathSync.native(p(path))));
+      } catch (e) {
+        const err = e as Error & { code: string; syscall: string };
+        note(path, [err.code, err.syscall, cut(err.message)]);
+      }
+      const cb = await new Promise((resolve) => fs.realpath.native(p(path), (err, r) => resolve(err ? (err as Error & { code: string }).code : cut(r))));
+      note(`${path} (callback)`, cb);
     }
-    const cb = await new Promise((resolve) => fs.realpath.native(p(path), (err, r) => resolve(err ? (err as Error & { code: string }).code : cut(r))));
-    note(`${path} (callback)`, cb);
-  }
-}, ['sync']);
+  },
+  ['sync'],
+);
 
 diff('link and nlink', async ({ run, p }) => {
   await fixture(run, p);
@@ -253,18 +264,22 @@ diff('chmod, chown, lchown', async ({ run, p }) => {
   await run('chmod', p('f/'), 0o600);
 });
 
-diff('fchmod, fchown, futimes', async ({ run, p, side }) => {
-  const fs = side.fs as typeof import('node:fs');
-  await run('writeFile', p('f'), 'x');
-  const fd = fs.openSync(p('f'), 'r');
-  await run('fchmod', fd, 0o4711);
-  await run('fchown', fd, 42, 43);
-  await run('futimes', fd, 1234, new Date(5678000));
-  await run('fstat', fd);
-  await run('close', fd);
-  await run('fchmod', fd, 0o600);
-  await run('stat', p('f'));
-}, ['sync', 'callback']);
+diff(
+  'fchmod, fchown, futimes',
+  async ({ run, p, side }) => {
+    const fs = side.fs as typeof import('node:fs');
+    await run('writeFile', p('f'), 'x');
+    const fd = fs.openSync(p('f'), 'r');
+    await run('fchmod', fd, 0o4711);
+    await run('fchown', fd, 42, 43);
+    await run('futimes', fd, 1234, new Date(5678000));
+    await run('fstat', fd);
+    await run('close', fd);
+    await run('fchmod', fd, 0o600);
+    await run('stat', p('f'));
+  },
+  ['sync', 'callback'],
+);
 
 diff('utimes and lutimes (whole milliseconds)', async ({ run, p, side, note }) => {
   const fs = side.fs as typeof import('node:fs');
@@ -294,9 +309,12 @@ diff('mkdtemp', async ({ side, p, note, flavour }) => {
   const fs = side.fs as typeof import('node:fs');
   const cut = (s: string) => cutRoot(s, side.root);
   fs.mkdirSync(p('tmp'));
-  const made = flavour === 'sync' ? fs.mkdtempSync(p('tmp/x-'))
-    : flavour === 'promise' ? await fs.promises.mkdtemp(p('tmp/x-'))
-      : await new Promise<string>((resolve, reject) => fs.mkdtemp(p('tmp/x-'), (e, r) => (e ? reject(e) : resolve(r))));
+  const made =
+    flavour === 'sync'
+      ? fs.mkdtempSync(p('tmp/x-'))
+      : flavour === 'promise'
+        ? await fs.promises.mkdtemp(p('tmp/x-'))
+        : await new Promise<string>((resolve, reject) => fs.mkdtemp(p('tmp/x-'), (e, r) => (e ? reject(e) : resolve(r))));
   note('shape', cut(made).replace(/[A-Za-z0-9]{6}$/, 'XXXXXX'));
   note('mode', fs.statSync(made).mode & 0o7777);
   note('listing', fs.readdirSync(p('tmp')).length);
@@ -311,28 +329,32 @@ diff('mkdtemp', async ({ side, p, note, flavour }) => {
   fs.rmSync(p('tmp'), { recursive: true });
 });
 
-diff('opendir', async ({ side, p, note }) => {
-  const fs = side.fs as typeof import('node:fs');
-  fs.mkdirSync(p('d/sub'), { recursive: true });
-  fs.writeFileSync(p('d/a'), '');
-  fs.writeFileSync(p('d/sub/b'), '');
-  const dir = fs.opendirSync(p('d'));
-  const names: string[] = [];
-  for (let d = dir.readSync(); d; d = dir.readSync()) names.push(`${d.name}:${d.isDirectory()}`);
-  note('readSync', names.sort());
-  dir.closeSync();
-  try {
+diff(
+  'opendir',
+  async ({ side, p, note }) => {
+    const fs = side.fs as typeof import('node:fs');
+    fs.mkdirSync(p('d/sub'), { recursive: true });
+    fs.writeFileSync(p('d/a'), '');
+    fs.writeFileSync(p('d/sub/b'), '');
+    const dir = fs.opendirSync(p('d'));
+    const names: string[] = [];
+    for (let d = dir.readSync(); d; d = dir.readSync()) names.push(`${d.name}:${d.isDirectory()}`);
+    note('readSync', names.sort());
     dir.closeSync();
-  } catch (e) {
-    note('closed twice', (e as Error & { code: string }).code);
-  }
-  const all: string[] = [];
-  for await (const d of await fs.promises.opendir(p('d'), { recursive: true } as never)) all.push(d.name);
-  note('recursive', all.sort());
-  try {
-    fs.opendirSync(p('d/a'));
-  } catch (e) {
-    const err = e as Error & { code: string; syscall: string };
-    note('opendir of a file', [err.code, err.syscall]);
-  }
-}, ['sync']);
+    try {
+      dir.closeSync();
+    } catch (e) {
+      note('closed twice', (e as Error & { code: string }).code);
+    }
+    const all: string[] = [];
+    for await (const d of await fs.promises.opendir(p('d'), { recursive: true } as never)) all.push(d.name);
+    note('recursive', all.sort());
+    try {
+      fs.opendirSync(p('d/a'));
+    } catch (e) {
+      const err = e as Error & { code: string; syscall: string };
+      note('opendir of a file', [err.code, err.syscall]);
+    }
+  },
+  ['sync'],
+);

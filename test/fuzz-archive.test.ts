@@ -15,8 +15,10 @@ import { guardedFuzz } from '../scripts/fuzz-watchdog.js';
 test('mutations are deterministic and stay in bounds', (t) => {
   const seed = Buffer.alloc(2048, 7);
   const ms = [
-    { op: 'flip' as const, at: 0.5, mask: 1 }, { op: 'dup' as const, from: 0, to: 0.99 },
-    { op: 'header' as const, block: 0.3, name: 'x', type: '0', size: 1, linkname: '' }, { op: 'drop' as const, block: 0.1 },
+    { op: 'flip' as const, at: 0.5, mask: 1 },
+    { op: 'dup' as const, from: 0, to: 0.99 },
+    { op: 'header' as const, block: 0.3, name: 'x', type: '0', size: 1, linkname: '' },
+    { op: 'drop' as const, block: 0.1 },
     { op: 'truncate' as const, at: 0.9 },
   ];
   const a = applyMutations(seed, ms);
@@ -31,7 +33,10 @@ test('fuzz the reader for ~10 s (seeded): no finding', async (t) => {
   // The budget is time, so how many mutants fit depends on the machine's load: only require some.
   t.true(r.runs > 0, `${r.runs} mutants ran`);
   t.true((r.outcomes.loaded ?? 0) > 0, 'some mutants still load');
-  t.deepEqual(r.findings.map((f) => `${f.label}\n${f.detail}`), []);
+  t.deepEqual(
+    r.findings.map((f) => `${f.label}\n${f.detail}`),
+    [],
+  );
 });
 
 test('the watchdog: a load that never returns is killed and saved as a finding that reproduces it', async (t) => {
@@ -49,7 +54,7 @@ test('the watchdog: a load that never returns is killed and saved as a finding t
   t.true(applyMutations(seed.bytes, meta.mutations).equals(readFileSync(r.findings[0].file!)), 'the saved bytes are the mutant');
 });
 
-test('the watchdog passes a run without hangs through: the child\'s counts, no finding', async (t) => {
+test("the watchdog passes a run without hangs through: the child's counts, no finding", async (t) => {
   const r = await guardedFuzz({ seconds: 3, seed: 0x5eed, hangMs: 30_000 });
   t.true(r.runs > 10, `${r.runs} mutants ran`);
   t.deepEqual(r.findings, []);

@@ -63,7 +63,11 @@ function jail(): Jail {
   const fs = createFs(core);
   const side: Side = { name: 'layer', fs, p: (rel) => `/${rel}`, root: '', dispose: () => {} };
   return {
-    top, root, core, fs, side,
+    top,
+    root,
+    core,
+    fs,
+    side,
     dispose: () => {
       core.closeAll();
       nodeFs.rmSync(top, { recursive: true, force: true });
@@ -77,8 +81,15 @@ function outsideState(j: { top: string; root: string }): unknown[] {
   const entry = (p: string) => {
     const st = nodeFs.lstatSync(p, { bigint: true });
     const e: Record<string, unknown> = {
-      path: path.relative(j.top, p) || '.', mode: st.mode, uid: st.uid, gid: st.gid, nlink: st.nlink, size: st.size,
-      ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
+      path: path.relative(j.top, p) || '.',
+      mode: st.mode,
+      uid: st.uid,
+      gid: st.gid,
+      nlink: st.nlink,
+      size: st.size,
+      ino: st.ino,
+      mtimeNs: st.mtimeNs,
+      ctimeNs: st.ctimeNs,
     };
     if (st.isFile()) e.content = nodeFs.readFileSync(p, 'latin1');
     if (st.isSymbolicLink()) e.target = nodeFs.readlinkSync(p);
@@ -125,9 +136,18 @@ function plantLinks(fs: Fs, top: string): void {
 function escaping(top: string): string[] {
   const rel = top.slice(1);
   return [
-    `/etc/${rel}/outside/sentinel`, `/up/${rel}/outside/sentinel`, '/hostabs', `/hostdir/sentinel`,
-    '/d/x/sentinel', '/c1/sentinel', '/d/e/back/../outside/sentinel', `/../../../..${top}/outside/sentinel`,
-    `/dotdot/${rel}/outside/sentinel`, '/up/../../outside/to-sentinel', '/absdir/sentinel', '/abs',
+    `/etc/${rel}/outside/sentinel`,
+    `/up/${rel}/outside/sentinel`,
+    '/hostabs',
+    `/hostdir/sentinel`,
+    '/d/x/sentinel',
+    '/c1/sentinel',
+    '/d/e/back/../outside/sentinel',
+    `/../../../..${top}/outside/sentinel`,
+    `/dotdot/${rel}/outside/sentinel`,
+    '/up/../../outside/to-sentinel',
+    '/absdir/sentinel',
+    '/abs',
   ];
 }
 
@@ -272,7 +292,8 @@ test('escape: a directory or a last name swapped for an escaping link by another
     nodeFs.symlinkSync('../../outside/sentinel', path.join(j.root, 'st', 'last.lnk'));
     // [0]: stop flag, [1]: swaps done. The race runs for so many swaps, not for so many ms.
     const stop = new Int32Array(new SharedArrayBuffer(8));
-    const worker = new Worker(`
+    const worker = new Worker(
+      `
       const { renameSync } = require('node:fs');
       const { workerData: { root, stop } } = require('node:worker_threads');
       const at = (n) => root + '/' + n;
@@ -294,7 +315,9 @@ test('escape: a directory or a last name swapped for an escaping link by another
         } catch {}
       }
       require('node:worker_threads').parentPort.postMessage(swaps);
-    `, { eval: true, workerData: { root: j.root, stop } });
+    `,
+      { eval: true, workerData: { root: j.root, stop } },
+    );
     const swaps = new Promise<number>((resolve) => worker.once('message', resolve));
     await new Promise((resolve) => worker.once('online', resolve));
     const seen = new Set<string>();
@@ -348,43 +371,56 @@ test('escape: a directory or a last name swapped for an escaping link by another
 
 // Random sequences with hostile link targets: HostCore against MemfsCore (the chroot model).
 const name = fc.constantFrom('a', 'b', 'outside');
-const rel = fc.tuple(fc.array(name, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '', '/', '/..', '/../..'))
-  .map(([names, tail]) => names.join('/') + tail);
-const hostile = (top: string) => fc.oneof(rel, fc.constantFrom('/', '..', '../..', '../../..', '/outside', '../outside/sentinel',
-  'a/../../..', `${top}/outside`, `${top}/outside/sentinel`, '.', 'a/..', '/a/b'));
+const rel = fc.tuple(fc.array(name, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '', '/', '/..', '/../..')).map(([names, tail]) => names.join('/') + tail);
+const hostile = (top: string) =>
+  fc.oneof(rel, fc.constantFrom('/', '..', '../..', '../../..', '/outside', '../outside/sentinel', 'a/../../..', `${top}/outside`, `${top}/outside/sentinel`, '.', 'a/..', '/a/b'));
 const P = (p: string) => ({ path: p });
 const flavour = fc.constantFrom<Flavour>('sync', 'callback', 'promise');
-const ops = (top: string) => fc.array(fc.oneof(
-  fc.record({ fn: fc.constantFrom('writeFile', 'appendFile'), args: fc.tuple(rel.map(P), fc.constantFrom('x', 'hello')), flavour }),
-  fc.record({ fn: fc.constantFrom('readFile', 'readdir', 'stat', 'lstat', 'realpath', 'readlink', 'unlink', 'rmdir'), args: fc.tuple(rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('mkdir'), args: fc.tuple(rel.map(P), fc.boolean().map((recursive) => ({ recursive }))), flavour }),
-  fc.record({ fn: fc.constant('rm'), args: fc.tuple(rel.map(P), fc.constant({ recursive: true, force: true })), flavour }),
-  fc.record({ fn: fc.constantFrom('rename', 'link', 'copyFile'), args: fc.tuple(rel.map(P), rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('symlink'), args: fc.tuple(hostile(top), rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('truncate'), args: fc.tuple(rel.map(P), fc.constant(1)), flavour }),
-  fc.record({ fn: fc.constant('chmod'), args: fc.tuple(rel.map(P), fc.constant(0o600)), flavour }),
-  fc.record({ fn: fc.constantFrom('chown', 'lchown'), args: fc.tuple(rel.map(P), fc.constant(4242), fc.constant(4242)), flavour }),
-  fc.record({ fn: fc.constantFrom('utimes', 'lutimes'), args: fc.tuple(rel.map(P), fc.constant(5), fc.constant(6)), flavour }),
-), { minLength: 1, maxLength: 12 });
+const ops = (top: string) =>
+  fc.array(
+    fc.oneof(
+      fc.record({ fn: fc.constantFrom('writeFile', 'appendFile'), args: fc.tuple(rel.map(P), fc.constantFrom('x', 'hello')), flavour }),
+      fc.record({ fn: fc.constantFrom('readFile', 'readdir', 'stat', 'lstat', 'realpath', 'readlink', 'unlink', 'rmdir'), args: fc.tuple(rel.map(P)), flavour }),
+      fc.record({
+        fn: fc.constant('mkdir'),
+        args: fc.tuple(
+          rel.map(P),
+          fc.boolean().map((recursive) => ({ recursive })),
+        ),
+        flavour,
+      }),
+      fc.record({ fn: fc.constant('rm'), args: fc.tuple(rel.map(P), fc.constant({ recursive: true, force: true })), flavour }),
+      fc.record({ fn: fc.constantFrom('rename', 'link', 'copyFile'), args: fc.tuple(rel.map(P), rel.map(P)), flavour }),
+      fc.record({ fn: fc.constant('symlink'), args: fc.tuple(hostile(top), rel.map(P)), flavour }),
+      fc.record({ fn: fc.constant('truncate'), args: fc.tuple(rel.map(P), fc.constant(1)), flavour }),
+      fc.record({ fn: fc.constant('chmod'), args: fc.tuple(rel.map(P), fc.constant(0o600)), flavour }),
+      fc.record({ fn: fc.constantFrom('chown', 'lchown'), args: fc.tuple(rel.map(P), fc.constant(4242), fc.constant(4242)), flavour }),
+      fc.record({ fn: fc.constantFrom('utimes', 'lutimes'), args: fc.tuple(rel.map(P), fc.constant(5), fc.constant(6)), flavour }),
+    ),
+    { minLength: 1, maxLength: 12 },
+  );
 
 test('escape: random sequences with absolute, ".." and host-path link targets agree with the chroot model and leave the outside alone', async (t) => {
   const j = jail();
   const before = outsideState(j);
   let runs = 0;
   try {
-    const result = await fc.check(fc.asyncProperty(ops(j.top), async (seq) => {
-      runs++;
-      // A fresh root for each sequence: the jail's root emptied (through the host fs, not the core).
-      for (const n of nodeFs.readdirSync(j.root)) nodeFs.rmSync(path.join(j.root, n), { recursive: true, force: true });
-      const model = memfsSide();
-      for (const [i, o] of seq.entries()) {
-        const args = (s: Side) => o.args.map((a) => (a && typeof a === 'object' && 'path' in a ? s.p((a as { path: string }).path) : a));
-        const got = JSON.stringify({ out: await call(j.side, o.flavour, o.fn, ...args(j.side)), tree: snapshot(j.side) });
-        const want = JSON.stringify({ out: await call(model, o.flavour, o.fn, ...args(model)), tree: snapshot(model) });
-        if (got !== want) throw new Error(`step ${i} ${JSON.stringify(o)}\n  host:   ${got}\n  chroot: ${want}`);
-      }
-      return true;
-    }), { numRuns: Number(process.env.FS_RANDOM_RUNS ?? 150), seed: Number(process.env.FS_RANDOM_SEED ?? 20240611) });
+    const result = await fc.check(
+      fc.asyncProperty(ops(j.top), async (seq) => {
+        runs++;
+        // A fresh root for each sequence: the jail's root emptied (through the host fs, not the core).
+        for (const n of nodeFs.readdirSync(j.root)) nodeFs.rmSync(path.join(j.root, n), { recursive: true, force: true });
+        const model = memfsSide();
+        for (const [i, o] of seq.entries()) {
+          const args = (s: Side) => o.args.map((a) => (a && typeof a === 'object' && 'path' in a ? s.p((a as { path: string }).path) : a));
+          const got = JSON.stringify({ out: await call(j.side, o.flavour, o.fn, ...args(j.side)), tree: snapshot(j.side) });
+          const want = JSON.stringify({ out: await call(model, o.flavour, o.fn, ...args(model)), tree: snapshot(model) });
+          if (got !== want) throw new Error(`step ${i} ${JSON.stringify(o)}\n  host:   ${got}\n  chroot: ${want}`);
+        }
+        return true;
+      }),
+      { numRuns: Number(process.env.FS_RANDOM_RUNS ?? 150), seed: Number(process.env.FS_RANDOM_SEED ?? 20240611) },
+    );
     if (result.failed) t.fail(`${result.errorInstance}\nshrunk to ${JSON.stringify(result.counterexample)}`);
     t.true(runs > 0);
     t.deepEqual(outsideState(j), before);
@@ -398,15 +434,30 @@ test('escape: long paths, deep link chains and loops fail as the kernel fails th
   try {
     const fs = j.fs as unknown as Fs;
     const code = (f: () => unknown) => (t.throws(f) as Error & { code: string }).code;
-    t.is(code(() => fs.statSync(`/${'a/'.repeat(2048)}`)), 'ENAMETOOLONG');
-    t.is(code(() => fs.statSync(`/${'x'.repeat(256)}`)), 'ENAMETOOLONG');
+    t.is(
+      code(() => fs.statSync(`/${'a/'.repeat(2048)}`)),
+      'ENAMETOOLONG',
+    );
+    t.is(
+      code(() => fs.statSync(`/${'x'.repeat(256)}`)),
+      'ENAMETOOLONG',
+    );
     fs.writeFileSync('/l0', 'end');
     for (let i = 1; i <= 41; i++) fs.symlinkSync(`l${i - 1}`, `/l${i}`);
     t.is(fs.readFileSync('/l40', 'utf8'), 'end');
-    t.is(code(() => fs.readFileSync('/l41')), 'ELOOP');
+    t.is(
+      code(() => fs.readFileSync('/l41')),
+      'ELOOP',
+    );
     fs.symlinkSync('self/self', '/self');
-    t.is(code(() => fs.statSync('/self')), 'ELOOP');
-    t.is(code(() => fs.openSync('/l1', C.O_RDONLY | C.O_NOFOLLOW)), 'ELOOP');
+    t.is(
+      code(() => fs.statSync('/self')),
+      'ELOOP',
+    );
+    t.is(
+      code(() => fs.openSync('/l1', C.O_RDONLY | C.O_NOFOLLOW)),
+      'ELOOP',
+    );
   } finally {
     j.dispose();
   }
@@ -428,17 +479,21 @@ test('DKR-3 bind mount: descriptors are per core, closeAll closes them, a replac
     other.close(b);
     t.throws(() => other.fstat(b), { code: 'EBADF' });
     t.is(j.core.fstat(a).size, 6);
-    const openOnF = () => nodeFs.readdirSync('/proc/self/fd').filter((n) => {
-      try {
-        return nodeFs.readlinkSync(`/proc/self/fd/${n}`) === path.join(j.root, 'f');
-      } catch {
-        return false;
-      }
-    }).length;
+    const openOnF = () =>
+      nodeFs.readdirSync('/proc/self/fd').filter((n) => {
+        try {
+          return nodeFs.readlinkSync(`/proc/self/fd/${n}`) === path.join(j.root, 'f');
+        } catch {
+          return false;
+        }
+      }).length;
     t.is(openOnF(), 2);
     j.core.closeAll();
     t.is(openOnF(), 0);
-    t.like(t.throws(() => j.core.fstat(a)), { code: 'EBADF', syscall: 'fstat' });
+    t.like(
+      t.throws(() => j.core.fstat(a)),
+      { code: 'EBADF', syscall: 'fstat' },
+    );
     // The root directory replaced on the host (as when a bind source is deleted): ENOENT, not the new one.
     nodeFs.renameSync(j.root, `${j.root}.old`);
     nodeFs.mkdirSync(j.root);
@@ -462,7 +517,9 @@ function roFixture(): { dir: string; fs: Fs; core: HostCore; dispose(): void } {
   execFileSync('mkfifo', [path.join(dir, 'fifo')]);
   const core = new HostCore(dir, { readOnly: true });
   return {
-    dir, core, fs: createFs(core) as unknown as Fs,
+    dir,
+    core,
+    fs: createFs(core) as unknown as Fs,
     dispose: () => {
       core.closeAll();
       nodeFs.rmSync(dir, { recursive: true, force: true });
@@ -552,15 +609,33 @@ test('DKR-5 read-only bind mount: every change is EROFS, after the lookups the k
         return [label, `${err.code} ${err.syscall}`];
       }
     });
-    t.deepEqual(got, RO_CASES.map(([label, , want]) => [label, want]));
+    t.deepEqual(
+      got,
+      RO_CASES.map(([label, , want]) => [label, want]),
+    );
     // Descriptors: those that change metadata are EROFS; one opened read-only cannot write or truncate.
     const fd = ro.fs.openSync('/f', 'r');
     const code = (f: () => unknown) => `${(t.throws(f) as Error & { code: string }).code}`;
-    t.is(code(() => ro.fs.fchmodSync(fd, 0o600)), 'EROFS');
-    t.is(code(() => ro.fs.fchownSync(fd, 0, 0)), 'EROFS');
-    t.is(code(() => ro.fs.futimesSync(fd, 1, 1)), 'EROFS');
-    t.is(code(() => ro.fs.ftruncateSync(fd, 0)), 'EINVAL');
-    t.is(code(() => ro.fs.writeSync(fd, 'x')), 'EBADF');
+    t.is(
+      code(() => ro.fs.fchmodSync(fd, 0o600)),
+      'EROFS',
+    );
+    t.is(
+      code(() => ro.fs.fchownSync(fd, 0, 0)),
+      'EROFS',
+    );
+    t.is(
+      code(() => ro.fs.futimesSync(fd, 1, 1)),
+      'EROFS',
+    );
+    t.is(
+      code(() => ro.fs.ftruncateSync(fd, 0)),
+      'EINVAL',
+    );
+    t.is(
+      code(() => ro.fs.writeSync(fd, 'x')),
+      'EBADF',
+    );
     ro.fs.fsyncSync(fd);
     ro.fs.closeSync(fd);
     t.deepEqual(outsideState({ top: ro.dir, root: '' }), before);
@@ -576,7 +651,13 @@ test('DKR-5 read-only bind mount: reads work', async (t) => {
     t.is(fs.readFileSync('/lf', 'utf8'), 'hi\n');
     t.is(await fs.promises.readFile('/f', 'utf8'), 'hi\n');
     t.deepEqual(fs.readdirSync('/').sort(), ['d', 'dl', 'e', 'f', 'fifo', 'lf']);
-    t.deepEqual(fs.readdirSync('/', { withFileTypes: true }).filter((d) => d.isFIFO()).map((d) => d.name), ['fifo']);
+    t.deepEqual(
+      fs
+        .readdirSync('/', { withFileTypes: true })
+        .filter((d) => d.isFIFO())
+        .map((d) => d.name),
+      ['fifo'],
+    );
     t.true(fs.statSync('/d/').isDirectory());
     t.true(fs.lstatSync('/lf').isSymbolicLink());
     t.is(fs.readlinkSync('/dl'), 'nowhere');

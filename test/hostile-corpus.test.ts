@@ -30,8 +30,12 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms (hang)`)), ms); })])
-    .finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms} ms (hang)`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 type Ctx = import('ava').ExecutionContext;
@@ -44,7 +48,10 @@ function checkView(t: Ctx, v: View, expect: Record<string, string>): void {
     } catch (e) {
       if ((e as { code?: string }).code !== 'ENOENT' && (e as { code?: string }).code !== 'ENOTDIR') throw e;
     }
-    if (want === 'absent') { t.is(st, undefined, `${path} must be absent`); continue; }
+    if (want === 'absent') {
+      t.is(st, undefined, `${path} must be absent`);
+      continue;
+    }
     t.truthy(st, `${path} must exist`);
     if (!st) continue;
     if (want === 'dir') t.true(st.isDirectory(), `${path} is a directory`);
@@ -96,12 +103,24 @@ async function run(t: Ctx, c: Case, dir: string): Promise<void> {
       view!.fs.writeFileSync('/written-by-test', 'x');
       for (const name of view!.fs.readdirSync('/') as string[]) view!.fs.rmSync(`/${name}`, { recursive: true, force: true });
     }
-    if (c.warning) t.true(warnings.some((w) => c.warning!.test(w)), `a warning matches ${c.warning}: ${JSON.stringify(warnings)}`);
-    for (const w of warnings) t.true(paths.some((p) => w.startsWith(p)), `warning names the file: ${w}`);
+    if (c.warning)
+      t.true(
+        warnings.some((w) => c.warning!.test(w)),
+        `a warning matches ${c.warning}: ${JSON.stringify(warnings)}`,
+      );
+    for (const w of warnings)
+      t.true(
+        paths.some((p) => w.startsWith(p)),
+        `warning names the file: ${w}`,
+      );
   } finally {
     view?.close();
   }
-  t.deepEqual(paths.map((p) => sha(readFileSync(p))), before, 'the inputs are unchanged');
+  t.deepEqual(
+    paths.map((p) => sha(readFileSync(p))),
+    before,
+    'the inputs are unchanged',
+  );
   t.deepEqual(readdirSync(dir).sort(), paths.map((_, i) => `${i + 1}.tar`).sort(), 'nothing written beside the inputs');
   t.deepEqual(readdirSync(spill), [], 'nothing left in the temp dir');
 }
@@ -130,7 +149,11 @@ test('truncated at every block boundary: a prefix of the members, or TRUNCATED',
 
 // Fuzzer findings: each must now load or fail typed.
 const found = fileURLToPath(new URL('./corpus/found/', import.meta.url));
-const foundFiles = existsSync(found) ? readdirSync(found).filter((f) => f.endsWith('.tar')).sort() : [];
+const foundFiles = existsSync(found)
+  ? readdirSync(found)
+      .filter((f) => f.endsWith('.tar'))
+      .sort()
+  : [];
 for (const f of foundFiles) {
   test(`fuzzer finding ${f}: loads or fails typed`, async (t) => {
     const note = join(found, f.replace(/\.tar$/, '.json'));

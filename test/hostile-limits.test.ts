@@ -36,10 +36,19 @@ function temp(t: Ctx, name: string, data: Uint8Array): string {
 }
 
 test('the defaults, and resolveLimits merges and checks', (t) => {
-  t.deepEqual({ ...DEFAULT_LIMITS }, {
-    maxUncompressedBytes: 8 * 1024 ** 3, maxEntries: 1_000_000, maxPathLength: 4096, maxPathDepth: 512, maxMetaBytes: 16 * 1024 ** 2,
-    maxJsonBytes: 64 * 1024 ** 2, maxJsonDepth: 512, maxZstdWindowBytes: 128 * 1024 ** 2,
-  });
+  t.deepEqual(
+    { ...DEFAULT_LIMITS },
+    {
+      maxUncompressedBytes: 8 * 1024 ** 3,
+      maxEntries: 1_000_000,
+      maxPathLength: 4096,
+      maxPathDepth: 512,
+      maxMetaBytes: 16 * 1024 ** 2,
+      maxJsonBytes: 64 * 1024 ** 2,
+      maxJsonDepth: 512,
+      maxZstdWindowBytes: 128 * 1024 ** 2,
+    },
+  );
   t.is(resolveLimits({ maxEntries: 5 }).maxEntries, 5);
   t.is(resolveLimits({ maxEntries: 5 }).maxPathLength, 4096);
   t.is(resolveLimits({ maxUncompressedBytes: Infinity }).maxUncompressedBytes, Infinity);

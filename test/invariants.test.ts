@@ -47,8 +47,20 @@ const STRATEGIES: CopyUpStrategy[] = ['full', 'metadata', 'chunked'];
 const FORMATS = ['docker-archive', 'oci-archive', 'oci-layout'] as const;
 
 const ROOT_PATHS = [
-  '/etc', '/etc/motd', '/etc/app.conf', '/etc/new', '/usr/bin/app', '/usr/bin/app-link', '/usr/lib',
-  '/usr/lib/libbig.so', '/usr/lib/libbig.so.1', '/var/cache/app', '/var/cache/app/fresh', '/new', '/new/f', '/tmp/t',
+  '/etc',
+  '/etc/motd',
+  '/etc/app.conf',
+  '/etc/new',
+  '/usr/bin/app',
+  '/usr/bin/app-link',
+  '/usr/lib',
+  '/usr/lib/libbig.so',
+  '/usr/lib/libbig.so.1',
+  '/var/cache/app',
+  '/var/cache/app/fresh',
+  '/new',
+  '/new/f',
+  '/tmp/t',
 ];
 /** Engine containers: a named volume, a host bind and a tmpfs, plus the image's VOLUME /srv/www (anonymous). */
 const MOUNT_PATHS = ['/vol', '/vol/a', '/vol/d', '/vol/d/b', '/bind/a', '/bind/d', '/bind/d/b', '/scratch/a', '/scratch/d', '/srv/www/index.html', '/srv/www/x'];
@@ -84,8 +96,12 @@ function runOps(fs: Fs, ops: Op[]): number[] {
   for (const o of ops) {
     try {
       switch (o.op) {
-        case 'write': fs.writeFileSync(o.path, o.data); break;
-        case 'append': fs.appendFileSync(o.path, o.data); break;
+        case 'write':
+          fs.writeFileSync(o.path, o.data);
+          break;
+        case 'append':
+          fs.appendFileSync(o.path, o.data);
+          break;
         case 'pwrite': {
           const fd = fs.openSync(o.path, 'r+');
           try {
@@ -96,16 +112,36 @@ function runOps(fs: Fs, ops: Op[]): number[] {
           }
           break;
         }
-        case 'truncate': fs.truncateSync(o.path, o.len); break;
-        case 'mkdir': fs.mkdirSync(o.path); break;
-        case 'rm': fs.rmSync(o.path, { recursive: true, force: true }); break;
-        case 'rmdir': fs.rmdirSync(o.path); break;
-        case 'unlink': fs.unlinkSync(o.path); break;
-        case 'rename': fs.renameSync(o.from, o.to); break;
-        case 'link': fs.linkSync(o.from, o.to); break;
-        case 'copy': fs.copyFileSync(o.from, o.to); break;
-        case 'symlink': fs.symlinkSync(o.target, o.path); break;
-        case 'chmod': fs.chmodSync(o.path, o.mode); break;
+        case 'truncate':
+          fs.truncateSync(o.path, o.len);
+          break;
+        case 'mkdir':
+          fs.mkdirSync(o.path);
+          break;
+        case 'rm':
+          fs.rmSync(o.path, { recursive: true, force: true });
+          break;
+        case 'rmdir':
+          fs.rmdirSync(o.path);
+          break;
+        case 'unlink':
+          fs.unlinkSync(o.path);
+          break;
+        case 'rename':
+          fs.renameSync(o.from, o.to);
+          break;
+        case 'link':
+          fs.linkSync(o.from, o.to);
+          break;
+        case 'copy':
+          fs.copyFileSync(o.from, o.to);
+          break;
+        case 'symlink':
+          fs.symlinkSync(o.target, o.path);
+          break;
+        case 'chmod':
+          fs.chmodSync(o.path, o.mode);
+          break;
       }
     } catch (e) {
       if (!(e instanceof Error) || !('code' in e)) throw e; // only Node-shaped fs errors are expected
@@ -135,13 +171,15 @@ function manifestMap(m: string): Map<string, string> {
  */
 function namedBy(ops: Op[], ...trees: Fs[]): string[] {
   const named = ops.flatMap((o) => ('path' in o ? [o.path] : [o.from, o.to]));
-  const resolved = named.flatMap((p) => trees.flatMap((fs) => {
-    try {
-      return [fs.realpathSync(p)];
-    } catch {
-      return [];
-    }
-  }));
+  const resolved = named.flatMap((p) =>
+    trees.flatMap((fs) => {
+      try {
+        return [fs.realpathSync(p)];
+      } catch {
+        return [];
+      }
+    }),
+  );
   return [...named, ...resolved];
 }
 
@@ -152,16 +190,15 @@ function timesOf(fs: Fs, manifest: string): Map<string, string> {
     try {
       const st = fs.lstatSync(p);
       out.set(p, `${st.mtimeMs} ${st.ctimeMs}`);
-    } catch { /* an escaped name: no time, never judged unchanged */ }
+    } catch {
+      /* an escaped name: no time, never judged unchanged */
+    }
   }
   return out;
 }
 
 /** Invariant (c); returns the problems found. */
-function diffProblems(
-  lower: string, merged: string, diff: Array<{ kind: string; path: string }>, lowerTimes: Map<string, string>, mergedTimes: Map<string, string>,
-  named: string[],
-): string[] {
+function diffProblems(lower: string, merged: string, diff: Array<{ kind: string; path: string }>, lowerTimes: Map<string, string>, mergedTimes: Map<string, string>, named: string[]): string[] {
   const lo = manifestMap(lower);
   const me = manifestMap(merged);
   const kind = new Map(diff.map((c) => [c.path, c.kind]));
@@ -199,7 +236,7 @@ function diffProblems(
 }
 
 /** (b): commit the view, reopen, compare manifests. */
-async function roundTrip(view: View, dir: string, format: typeof FORMATS[number]): Promise<string | undefined> {
+async function roundTrip(view: View, dir: string, format: (typeof FORMATS)[number]): Promise<string | undefined> {
   const dest = join(dir, `commit-${format}${format === 'oci-layout' ? '' : '.tar'}`);
   rmSync(dest, { recursive: true, force: true });
   try {
@@ -304,7 +341,14 @@ for (const strategy of STRATEGIES) {
           if (c.view.core.files.openCount !== 0) return fail(t, ops, `root layer descriptors open after closing all: ${c.view.core.files.openCount}`);
           // The root layer's view: volumes, binds, tmpfs are not part of diff or commit.
           const merged = stripMounted(c.view.manifest());
-          const problems = diffProblems(stripMounted(lower), merged, c.view.diff().filter((d) => !isMounted(d.path) || MOUNTED.includes(d.path)), lowerTimes, timesOf(c.view.fs, merged), namedBy(ops, lowerFs, c.view.fs));
+          const problems = diffProblems(
+            stripMounted(lower),
+            merged,
+            c.view.diff().filter((d) => !isMounted(d.path) || MOUNTED.includes(d.path)),
+            lowerTimes,
+            timesOf(c.view.fs, merged),
+            namedBy(ops, lowerFs, c.view.fs),
+          );
           if (problems.length) return fail(t, ops, `diff vs trees:\n${problems.join('\n')}`);
           const rt = await roundTrip(c.view, dir, format);
           if (rt) return fail(t, ops, rt);
@@ -337,7 +381,10 @@ const MOUNTED = ['/vol', '/bind', '/scratch', '/srv/www'];
 const isMounted = (p: string): boolean => MOUNTED.some((m) => p === m || p.startsWith(m + '/'));
 /** Drop what lies below mount points (the root layer's content there is what the image had). */
 function stripMounted(m: string): string {
-  return m.split('\n').filter((l) => !isMounted(l.split('\t')[0]) || MOUNTED.includes(l.split('\t')[0])).join('\n');
+  return m
+    .split('\n')
+    .filter((l) => !isMounted(l.split('\t')[0]) || MOUNTED.includes(l.split('\t')[0]))
+    .join('\n');
 }
 
 function fail(t: { log: (...a: unknown[]) => void }, ops: Op[], why: string): false {

@@ -27,48 +27,120 @@ const T2 = 1_100_000_000;
 const isRoot = process.getuid?.() === 0;
 
 const fdCalls = (fd: number): Op[] => [
-  { op: 'fchmod', fd, mode: 0o700 }, { op: 'fchown', fd, uid: 7, gid: 8 }, { op: 'futimes', fd, atime: T2, mtime: T2 },
-  { op: 'ftruncate', fd, length: 1 }, { op: 'fsync', fd }, { op: 'fstat', fd },
+  { op: 'fchmod', fd, mode: 0o700 },
+  { op: 'fchown', fd, uid: 7, gid: 8 },
+  { op: 'futimes', fd, atime: T2, mtime: T2 },
+  { op: 'ftruncate', fd, length: 1 },
+  { op: 'fsync', fd },
+  { op: 'fstat', fd },
 ];
 
 const TREE: LayerSpec = [
-  file('f', 'lower'), dir('d'), file('d/g', 'deep'), symlink('ln', 'f'), symlink('ld', 'd'), symlink('l1', 'f/'),
-  symlink('l2', 'd/'), symlink('l3', 'f/.'), symlink('u', 'é中'), file('é中', 'u'),
+  file('f', 'lower'),
+  dir('d'),
+  file('d/g', 'deep'),
+  symlink('ln', 'f'),
+  symlink('ld', 'd'),
+  symlink('l1', 'f/'),
+  symlink('l2', 'd/'),
+  symlink('l3', 'f/.'),
+  symlink('u', 'é中'),
+  file('é中', 'u'),
 ];
 
 const CASES: Array<{ rule: string; ops: Op[] }> = [
-  { rule: 'OVL-23 read-only descriptor, name unlinked and reused', ops: [
-    { op: 'open', fd: 1, path: '/f', flags: ['O_RDONLY'] }, { op: 'unlink', path: '/f' },
-    { op: 'writeFile', path: '/f', data: 'new', mode: 0o600 }, ...fdCalls(1), { op: 'read', fd: 1, length: 100, position: 0 },
-    { op: 'stat', path: '/f' }] },
-  { rule: 'OVL-23 read-write descriptor, name renamed away and reused', ops: [
-    { op: 'open', fd: 1, path: '/d/g', flags: ['O_RDWR'] }, { op: 'rename', from: '/d/g', to: '/g2' },
-    { op: 'writeFile', path: '/d/g', data: 'new' }, ...fdCalls(1), { op: 'lstat', path: '/g2' }, { op: 'lstat', path: '/d/g' }] },
-  { rule: 'OVL-23 descriptor of a directory renamed', ops: [
-    { op: 'open', fd: 1, path: '/d', flags: ['O_RDONLY', 'O_DIRECTORY'] }, { op: 'rename', from: '/d', to: '/e' },
-    { op: 'mkdir', path: '/d' }, { op: 'fchmod', fd: 1, mode: 0o711 }, { op: 'fstat', fd: 1 }, { op: 'stat', path: '/e' },
-    { op: 'stat', path: '/d' }] },
-  { rule: 'OVL-24 O_PATH', ops: [
-    { op: 'open', fd: 1, path: '/ln', flags: ['O_PATH', 'O_NOFOLLOW'] }, { op: 'fstat', fd: 1 },
-    { op: 'read', fd: 1, length: 10, position: 0 }, { op: 'write', fd: 1, data: 'x', position: 0 }, ...fdCalls(1),
-    { op: 'close', fd: 1 }, { op: 'open', fd: 2, path: '/ld', flags: ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'] },
-    { op: 'open', fd: 3, path: '/ld', flags: ['O_PATH', 'O_DIRECTORY'] }, { op: 'fstat', fd: 3 },
-    { op: 'open', fd: 4, path: '/f', flags: ['O_PATH', 'O_RDWR', 'O_TRUNC'] }, { op: 'fstat', fd: 4 },
-    { op: 'open', fd: 5, path: '/new', flags: ['O_PATH', 'O_CREAT', 'O_WRONLY'] },
-    { op: 'open', fd: 6, path: '/f/', flags: ['O_PATH'] }, { op: 'open', fd: 7, path: '/', flags: ['O_PATH', 'O_DIRECTORY'] },
-    { op: 'open', fd: 8, path: '/ln', flags: ['O_RDONLY', 'O_NOFOLLOW'] }, { op: 'readFile', path: '/f' },
-    { op: 'open', fd: 9, path: '/ld/', flags: ['O_PATH', 'O_NOFOLLOW'] }, { op: 'fstat', fd: 9 },
-    { op: 'open', fd: 10, path: '/ld/.', flags: ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'] }, { op: 'fstat', fd: 10 },
-    { op: 'open', fd: 11, path: '/l1', flags: ['O_PATH'] }] },
-  { rule: 'OVL-25 symlink targets', ops: [
-    { op: 'stat', path: '/l1' }, { op: 'readFile', path: '/l1' }, { op: 'open', fd: 1, path: '/l1', flags: ['O_RDONLY'] },
-    { op: 'stat', path: '/l2' }, { op: 'stat', path: '/l3' }, { op: 'lstat', path: '/l1' }, { op: 'writeFile', path: '/l1', data: 'x' },
-    { op: 'realpath', path: '/l1' }, { op: 'exists', path: '/l1' }, { op: 'chmod', path: '/l1', mode: 0o600 },
-    { op: 'lstat', path: '/u' }, { op: 'readlink', path: '/u' }, { op: 'readFile', path: '/u' },
-    { op: 'symlink', target: 'd/é中/', path: '/d/v' }, { op: 'lstat', path: '/d/v' }, { op: 'stat', path: '/d/v' }] },
-  { rule: 'OVL-27 the root', ops: [
-    { op: 'rename', from: '/d', to: '/' }, { op: 'rename', from: '/', to: '/x' }, { op: 'rename', from: '/f', to: '/' },
-    { op: 'unlink', path: '/' }, { op: 'mkdir', path: '/' }, { op: 'stat', path: '/' }] },
+  {
+    rule: 'OVL-23 read-only descriptor, name unlinked and reused',
+    ops: [
+      { op: 'open', fd: 1, path: '/f', flags: ['O_RDONLY'] },
+      { op: 'unlink', path: '/f' },
+      { op: 'writeFile', path: '/f', data: 'new', mode: 0o600 },
+      ...fdCalls(1),
+      { op: 'read', fd: 1, length: 100, position: 0 },
+      { op: 'stat', path: '/f' },
+    ],
+  },
+  {
+    rule: 'OVL-23 read-write descriptor, name renamed away and reused',
+    ops: [
+      { op: 'open', fd: 1, path: '/d/g', flags: ['O_RDWR'] },
+      { op: 'rename', from: '/d/g', to: '/g2' },
+      { op: 'writeFile', path: '/d/g', data: 'new' },
+      ...fdCalls(1),
+      { op: 'lstat', path: '/g2' },
+      { op: 'lstat', path: '/d/g' },
+    ],
+  },
+  {
+    rule: 'OVL-23 descriptor of a directory renamed',
+    ops: [
+      { op: 'open', fd: 1, path: '/d', flags: ['O_RDONLY', 'O_DIRECTORY'] },
+      { op: 'rename', from: '/d', to: '/e' },
+      { op: 'mkdir', path: '/d' },
+      { op: 'fchmod', fd: 1, mode: 0o711 },
+      { op: 'fstat', fd: 1 },
+      { op: 'stat', path: '/e' },
+      { op: 'stat', path: '/d' },
+    ],
+  },
+  {
+    rule: 'OVL-24 O_PATH',
+    ops: [
+      { op: 'open', fd: 1, path: '/ln', flags: ['O_PATH', 'O_NOFOLLOW'] },
+      { op: 'fstat', fd: 1 },
+      { op: 'read', fd: 1, length: 10, position: 0 },
+      { op: 'write', fd: 1, data: 'x', position: 0 },
+      ...fdCalls(1),
+      { op: 'close', fd: 1 },
+      { op: 'open', fd: 2, path: '/ld', flags: ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'] },
+      { op: 'open', fd: 3, path: '/ld', flags: ['O_PATH', 'O_DIRECTORY'] },
+      { op: 'fstat', fd: 3 },
+      { op: 'open', fd: 4, path: '/f', flags: ['O_PATH', 'O_RDWR', 'O_TRUNC'] },
+      { op: 'fstat', fd: 4 },
+      { op: 'open', fd: 5, path: '/new', flags: ['O_PATH', 'O_CREAT', 'O_WRONLY'] },
+      { op: 'open', fd: 6, path: '/f/', flags: ['O_PATH'] },
+      { op: 'open', fd: 7, path: '/', flags: ['O_PATH', 'O_DIRECTORY'] },
+      { op: 'open', fd: 8, path: '/ln', flags: ['O_RDONLY', 'O_NOFOLLOW'] },
+      { op: 'readFile', path: '/f' },
+      { op: 'open', fd: 9, path: '/ld/', flags: ['O_PATH', 'O_NOFOLLOW'] },
+      { op: 'fstat', fd: 9 },
+      { op: 'open', fd: 10, path: '/ld/.', flags: ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'] },
+      { op: 'fstat', fd: 10 },
+      { op: 'open', fd: 11, path: '/l1', flags: ['O_PATH'] },
+    ],
+  },
+  {
+    rule: 'OVL-25 symlink targets',
+    ops: [
+      { op: 'stat', path: '/l1' },
+      { op: 'readFile', path: '/l1' },
+      { op: 'open', fd: 1, path: '/l1', flags: ['O_RDONLY'] },
+      { op: 'stat', path: '/l2' },
+      { op: 'stat', path: '/l3' },
+      { op: 'lstat', path: '/l1' },
+      { op: 'writeFile', path: '/l1', data: 'x' },
+      { op: 'realpath', path: '/l1' },
+      { op: 'exists', path: '/l1' },
+      { op: 'chmod', path: '/l1', mode: 0o600 },
+      { op: 'lstat', path: '/u' },
+      { op: 'readlink', path: '/u' },
+      { op: 'readFile', path: '/u' },
+      { op: 'symlink', target: 'd/é中/', path: '/d/v' },
+      { op: 'lstat', path: '/d/v' },
+      { op: 'stat', path: '/d/v' },
+    ],
+  },
+  {
+    rule: 'OVL-27 the root',
+    ops: [
+      { op: 'rename', from: '/d', to: '/' },
+      { op: 'rename', from: '/', to: '/x' },
+      { op: 'rename', from: '/f', to: '/' },
+      { op: 'unlink', path: '/' },
+      { op: 'mkdir', path: '/' },
+      { op: 'stat', path: '/' },
+    ],
+  },
 ];
 
 /** A fresh host directory holding TREE. */
@@ -90,8 +162,7 @@ async function memfsTree(base: string, name: string): Promise<MemfsCore> {
 async function routed(core: Core, kind: MountKind): Promise<{ fsx: FsLike; close(): void }> {
   const view = await openLayers([], { umask: 0o022 });
   view.fs.mkdirSync('/m');
-  const table = new MountTable({ target: '/', core: view.core, readOnly: false, kind: 'layer' },
-    [{ target: '/m', core, readOnly: false, kind }]);
+  const table = new MountTable({ target: '/', core: view.core, readOnly: false, kind: 'layer' }, [{ target: '/m', core, readOnly: false, kind }]);
   return { fsx: createFs(new MountCore(table)) as unknown as FsLike, close: () => view.close() };
 }
 
@@ -131,7 +202,10 @@ for (const c of CASES) {
       host.closeAll();
       const mem = await memfsTree(base, 'memfs-src');
       compare(t, 'MemfsCore', c.ops, want, runOps(createFs(mem) as unknown as FsLike, '/', c.ops));
-      for (const [kind, core] of [['bind', new HostCore(await hostTree(base, 'bind'))], ['tmpfs', await memfsTree(base, 'tmpfs-src')]] as const) {
+      for (const [kind, core] of [
+        ['bind', new HostCore(await hostTree(base, 'bind'))],
+        ['tmpfs', await memfsTree(base, 'tmpfs-src')],
+      ] as const) {
         const r = await routed(core, kind);
         try {
           compare(t, `router + ${kind} at /m`, c.ops, want, runOps(r.fsx, '/', moveOps(c.ops)));

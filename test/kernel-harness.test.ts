@@ -33,26 +33,38 @@ async function tarEntries(buf: Buffer): Promise<Array<{ name: string; type: stri
 }
 
 const LAYER = [
-  file('a/b/f', 'hi', { mode: 0o4755, uid: 7, mtime: 1_100_000_000 }), hardlink('a/h', 'a/b/f'), whiteout('a/gone'),
-  opaqueDir('o', { mode: 0o700 }), symlink('o/l', '../a'), fifo('p'), whiteout('top'),
+  file('a/b/f', 'hi', { mode: 0o4755, uid: 7, mtime: 1_100_000_000 }),
+  hardlink('a/h', 'a/b/f'),
+  whiteout('a/gone'),
+  opaqueDir('o', { mode: 0o700 }),
+  symlink('o/l', '../a'),
+  fifo('p'),
+  whiteout('top'),
 ];
 
 test('spec → OCI tar: whiteouts, opaque markers, explicit parents first, links after targets', async (t) => {
   const es = await tarEntries(await layerTar(LAYER));
-  t.deepEqual(es.map((e) => `${e.name} ${e.type}${e.linkname ? ` ${e.linkname}` : ''}`), [
-    './ directory', 'a/ directory', 'a/b/ directory', 'a/b/f file', 'a/.wh.gone file', 'o/ directory',
-    'o/.wh..wh..opq file', 'o/l symlink ../a', 'p fifo', '.wh.top file', 'a/h link a/b/f',
-  ]);
+  t.deepEqual(
+    es.map((e) => `${e.name} ${e.type}${e.linkname ? ` ${e.linkname}` : ''}`),
+    ['./ directory', 'a/ directory', 'a/b/ directory', 'a/b/f file', 'a/.wh.gone file', 'o/ directory', 'o/.wh..wh..opq file', 'o/l symlink ../a', 'p fifo', '.wh.top file', 'a/h link a/b/f'],
+  );
   const f = es.find((e) => e.name === 'a/b/f')!;
   t.is(f.mode, 0o4755);
   t.is(f.uid, 7);
   t.is(f.size, 2);
   t.is(f.mtime!.getTime(), 1_100_000_000_000);
   t.is(es.find((e) => e.name === 'a/')!.mtime!.getTime(), DEFAULT_MTIME * 1000);
-  t.is(es.find((e) => e.name === 'a/h')!.mode, 0o4755, 'a hard link header repeats its target\'s mode');
+  t.is(es.find((e) => e.name === 'a/h')!.mode, 0o4755, "a hard link header repeats its target's mode");
   t.is(es.find((e) => e.name === 'o/')!.mode, 0o700);
   const zero = await tarEntries(await layerTar([file('z', '', { mode: 0 }), dir('d', { mode: 0 })]));
-  t.deepEqual(zero.filter((e) => e.name !== './').map((e) => [e.name, e.mode]), [['d/', 0], ['z', 0]], 'mode 0 survives');
+  t.deepEqual(
+    zero.filter((e) => e.name !== './').map((e) => [e.name, e.mode]),
+    [
+      ['d/', 0],
+      ['z', 0],
+    ],
+    'mode 0 survives',
+  );
 });
 
 test('spec validation refuses what neither side could represent', (t) => {
@@ -84,7 +96,10 @@ test('spec → lowerdir: char 0/0 whiteouts, opaque xattr, modes, owners, mtimes
 });
 
 function mounted(p: string): boolean {
-  return fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === p);
+  return fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[1] === p);
 }
 
 test('a mount is released even when the body throws, and even with an fd still open', async (t) => {
@@ -133,15 +148,22 @@ test('lowerView applies whiteouts, opaque dirs and non-dir replacement like OCI'
     [dir('a'), file('a/x'), dir('b'), file('b/y'), dir('c'), file('c/z'), file('d')],
     [whiteout('a'), opaqueDir('b'), file('b/w'), file('c'), dir('d'), file('d/q')],
   ]);
-  t.deepEqual([...v].sort(), [['b', 'dir'], ['b/w', 'file'], ['c', 'file'], ['d', 'dir'], ['d/q', 'file']]);
+  t.deepEqual([...v].sort(), [
+    ['b', 'dir'],
+    ['b/w', 'file'],
+    ['c', 'file'],
+    ['d', 'dir'],
+    ['d/q', 'file'],
+  ]);
 });
 
 test('safety guards: escapes above the root, FIFOs and same-file copies are skipped', async (t) => {
   if (skipped(t, env)) return;
-  const m = await mountSpec(env.scratch!, [[
-    dir('d'), symlink('up', '..'), symlink('d/ok', '../d'), symlink('abs', '/etc'), symlink('d/deep', '../../x'),
-    fifo('p'), file('f', 'x'), hardlink('g', 'f'),
-  ]], {});
+  const m = await mountSpec(
+    env.scratch!,
+    [[dir('d'), symlink('up', '..'), symlink('d/ok', '../d'), symlink('abs', '/etc'), symlink('d/deep', '../../x'), fifo('p'), file('f', 'x'), hardlink('g', 'f')]],
+    {},
+  );
   try {
     t.true(walkEscapes(m.mnt, '/up', true));
     t.false(walkEscapes(m.mnt, '/up', false), 'lstat of the link itself does not climb');
@@ -182,16 +204,26 @@ test('the shrinker keeps only what the difference needs', async (t) => {
     const inSpec = c.spec.some((l) => l.some((e) => e.path === 'a/x'));
     return w >= 0 && u >= 0 && inSpec ? { where: 'op', index: u, key: 'op:unlink', text: 'fake' } : undefined;
   };
-  const noise: Op[] = [{ op: 'stat', path: '/b' }, { op: 'mkdir', path: '/c' }, { op: 'readdir', path: '/' }];
+  const noise: Op[] = [
+    { op: 'stat', path: '/b' },
+    { op: 'mkdir', path: '/c' },
+    { op: 'readdir', path: '/' },
+  ];
   const c: Case = {
-    spec: [[dir('b'), file('b/y')], [file('a/x', '1'), symlink('l', 'a')]],
+    spec: [
+      [dir('b'), file('b/y')],
+      [file('a/x', '1'), symlink('l', 'a')],
+    ],
     opts: { redirectDir: true, index: true },
     ops: [...noise, { op: 'writeFile', path: '/a/x', data: 'q' }, ...noise, { op: 'unlink', path: '/a/x' }, ...noise],
   };
   const first = await probe(c);
   t.truthy(first);
   const small = await shrink(c, first!, probe);
-  t.deepEqual(small.c.ops, [{ op: 'writeFile', path: '/a/x', data: 'q' }, { op: 'unlink', path: '/a/x' }]);
+  t.deepEqual(small.c.ops, [
+    { op: 'writeFile', path: '/a/x', data: 'q' },
+    { op: 'unlink', path: '/a/x' },
+  ]);
   t.deepEqual(small.c.spec, [[file('a/x', '1')]]);
   t.deepEqual(small.c.opts, {});
 });

@@ -57,18 +57,20 @@ test.serial(`random differential cases (seed ${SEED})`, async (t) => {
       const sig = signature(small.c, small.d);
       if (found.has(sig)) break;
       const text = await explain(env.scratch!, small.c, strategy, small.d);
-      found.set(sig, [
-        `DIFFERENCE seed=${SEED} case=${i} strategy=${strategy} (original: ${c.ops.length} ops, minimised: ${small.c.ops.length})`,
-        `replay: LAYERFS_KERNEL_SEED=${SEED} LAYERFS_KERNEL_CASE=${i} npx ava test/kernel-random.test.ts`,
-        text,
-      ].join('\n'));
+      found.set(
+        sig,
+        [
+          `DIFFERENCE seed=${SEED} case=${i} strategy=${strategy} (original: ${c.ops.length} ops, minimised: ${small.c.ops.length})`,
+          `replay: LAYERFS_KERNEL_SEED=${SEED} LAYERFS_KERNEL_CASE=${i} npx ava test/kernel-random.test.ts`,
+          text,
+        ].join('\n'),
+      );
       break; // one strategy's minimised difference per case is enough
     }
     if (found.size >= KEEP_GOING) break;
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  t.log(`${indices.length} cases, ${ops} ops (${skippedOps} skipped by safety guards) in ${secs}s; options: ${
-    [...byOptions].map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  t.log(`${indices.length} cases, ${ops} ops (${skippedOps} skipped by safety guards) in ${secs}s; options: ${[...byOptions].map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (env.noEmulator) t.log(`emulator side SKIPPED (${env.noEmulator}); kernel side ran every case`);
   for (const text of found.values()) t.log(text);
   if (found.size) t.fail(`${found.size} difference(s) between the emulator and the kernel; see the log above`);

@@ -21,10 +21,7 @@ async function stack(layers: Buffer[]) {
 }
 
 test('OCI-11 a hard link may name a file that lives in a lower layer: both names share it', async (t) => {
-  const { image, root } = await stack([
-    await tarOf([dir('etc'), file('etc/base.conf', 'from layer 1\n')]),
-    await tarOf([dir('etc'), link('etc/alias.conf', 'etc/base.conf')]),
-  ]);
+  const { image, root } = await stack([await tarOf([dir('etc'), file('etc/base.conf', 'from layer 1\n')]), await tarOf([dir('etc'), link('etc/alias.conf', 'etc/base.conf')])]);
   const r = root();
   const a = findPlain(r, 'etc/base.conf')!;
   const b = findPlain(r, 'etc/alias.conf')!;

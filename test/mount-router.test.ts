@@ -18,10 +18,18 @@ const file = (name: string, body: string) => ({ header: { name, type: 'file', mo
 const link = (name: string, linkname: string) => ({ header: { name, type: 'symlink', linkname } });
 
 async function container(mounts: Array<Omit<Mount, 'core' | 'kind'> & { files?: Record<string, string> }>) {
-  const view = await openLayers([await tarOf([
-    dir('etc'), file('etc/passwd', 'root:x:0:0\n'), dir('data'), file('data/under', 'image content under the mount\n'),
-    dir('data/inner'), dir('ro'), link('up', '../../..'), link('rootlink', '/'),
-  ])]);
+  const view = await openLayers([
+    await tarOf([
+      dir('etc'),
+      file('etc/passwd', 'root:x:0:0\n'),
+      dir('data'),
+      file('data/under', 'image content under the mount\n'),
+      dir('data/inner'),
+      dir('ro'),
+      link('up', '../../..'),
+      link('rootlink', '/'),
+    ]),
+  ]);
   const table = new MountTable(
     { target: '/', core: view.core, readOnly: false, kind: 'layer' },
     mounts.map((m) => ({ ...m, kind: 'tmpfs' as const, core: new MemfsCore(Volume.fromJSON(m.files ?? {}, '/')) })),
@@ -30,7 +38,11 @@ async function container(mounts: Array<Omit<Mount, 'core' | 'kind'> & { files?: 
 }
 
 const code = (fn: () => unknown) => {
-  try { fn(); } catch (e) { return (e as { code?: string }).code; }
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
   return undefined;
 };
 
@@ -61,11 +73,26 @@ test('symlinks and .. resolve inside the container root, also from inside a moun
 
 test('rename and link across mounts are EXDEV; mount points are EBUSY', async (t) => {
   const { view, fs } = await container([{ target: '/data', readOnly: false, files: { '/x': 'x' } }]);
-  t.is(code(() => fs.renameSync('/data/x', '/etc/x')), 'EXDEV');
-  t.is(code(() => fs.renameSync('/etc/passwd', '/data/passwd')), 'EXDEV');
-  t.is(code(() => fs.linkSync('/etc/passwd', '/data/passwd')), 'EXDEV');
-  t.is(code(() => fs.rmdirSync('/data')), 'EBUSY');
-  t.is(code(() => fs.renameSync('/data', '/data2')), 'EBUSY');
+  t.is(
+    code(() => fs.renameSync('/data/x', '/etc/x')),
+    'EXDEV',
+  );
+  t.is(
+    code(() => fs.renameSync('/etc/passwd', '/data/passwd')),
+    'EXDEV',
+  );
+  t.is(
+    code(() => fs.linkSync('/etc/passwd', '/data/passwd')),
+    'EXDEV',
+  );
+  t.is(
+    code(() => fs.rmdirSync('/data')),
+    'EBUSY',
+  );
+  t.is(
+    code(() => fs.renameSync('/data', '/data2')),
+    'EBUSY',
+  );
   fs.renameSync('/data/x', '/data/y');
   t.is(fs.readFileSync('/data/y', 'utf8'), 'x');
   view.close();
@@ -74,11 +101,26 @@ test('rename and link across mounts are EXDEV; mount points are EBUSY', async (t
 test('DKR-5 a read-only mount refuses changes with EROFS and still reads', async (t) => {
   const { view, fs } = await container([{ target: '/ro', readOnly: true, files: { '/f': 'ro data' } }]);
   t.is(fs.readFileSync('/ro/f', 'utf8'), 'ro data');
-  t.is(code(() => fs.writeFileSync('/ro/f', 'x')), 'EROFS');
-  t.is(code(() => fs.writeFileSync('/ro/new', 'x')), 'EROFS');
-  t.is(code(() => fs.unlinkSync('/ro/f')), 'EROFS');
-  t.is(code(() => fs.mkdirSync('/ro/f')), 'EEXIST');
-  t.is(code(() => fs.chmodSync('/ro/missing', 0o600)), 'ENOENT');
+  t.is(
+    code(() => fs.writeFileSync('/ro/f', 'x')),
+    'EROFS',
+  );
+  t.is(
+    code(() => fs.writeFileSync('/ro/new', 'x')),
+    'EROFS',
+  );
+  t.is(
+    code(() => fs.unlinkSync('/ro/f')),
+    'EROFS',
+  );
+  t.is(
+    code(() => fs.mkdirSync('/ro/f')),
+    'EEXIST',
+  );
+  t.is(
+    code(() => fs.chmodSync('/ro/missing', 0o600)),
+    'ENOENT',
+  );
   fs.writeFileSync('/etc/motd', 'the root is still writable');
   view.close();
 });
@@ -87,6 +129,9 @@ test('the symlink hop limit across mounts is configurable (ELOOP past it)', asyn
   const view = await openLayers([await tarOf([file('t', 'end'), link('a', 't'), link('b', 'a'), link('c', 'b')])]);
   const make = (maxSymlinkHops: number) => createFs(new MountCore(new MountTable({ target: '/', core: view.core, readOnly: false, kind: 'layer' }, [], { maxSymlinkHops })));
   t.is(make(3).readFileSync('/c', 'utf8'), 'end');
-  t.is(code(() => make(2).readFileSync('/c')), 'ELOOP');
+  t.is(
+    code(() => make(2).readFileSync('/c')),
+    'ELOOP',
+  );
   view.close();
 });

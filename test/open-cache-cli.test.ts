@@ -48,11 +48,17 @@ test('CLI cache: inspect then ls of one archive file pays once; ls lists what ro
   t.is(Object.keys(after).filter((n) => n.endsWith('.idx')).length, steps('layers'));
   const listed = JSON.parse(await ok(['--home', home, '--json', 'ls', ARCHIVE, '/etc'])) as Array<{ path: string; type: string; mode: string; size: number }>;
   t.deepEqual(snapshot(join(home, 'cache')), after, 'ls wrote nothing: every layer came from the cache');
-  const want = truth('layers', 'rootfs.manifest').split('\n').filter((l) => /^\/etc\/[^/\t]+\t/.test(l)).map((l) => {
-    const [path, type, mode, , , size] = l.split('\t');
-    return { path, type, mode, size: size === '-' ? 0 : Number(size) };
-  });
-  t.deepEqual(listed.map((r) => ({ path: r.path, type: r.type, mode: r.mode, size: r.size })), want);
+  const want = truth('layers', 'rootfs.manifest')
+    .split('\n')
+    .filter((l) => /^\/etc\/[^/\t]+\t/.test(l))
+    .map((l) => {
+      const [path, type, mode, , , size] = l.split('\t');
+      return { path, type, mode, size: size === '-' ? 0 : Number(size) };
+    });
+  t.deepEqual(
+    listed.map((r) => ({ path: r.path, type: r.type, mode: r.mode, size: r.size })),
+    want,
+  );
 });
 
 test('CLI cache: system df --json shows the cached layers and their bytes; system prune --json drops them all', async (t) => {
@@ -64,7 +70,10 @@ test('CLI cache: system df --json shows the cached layers and their bytes; syste
   await ok(['--home', home, 'ls', ARCHIVE, '/']);
   const df = JSON.parse(await ok(['--home', home, '--json', 'system', 'df']));
   t.is(df.cache.layers.length, steps('layers'));
-  t.true(df.cache.layers.every((l: { complete: boolean; dataBytes: number }) => l.complete && l.dataBytes > 0), 'gzip layers keep their tar');
+  t.true(
+    df.cache.layers.every((l: { complete: boolean; dataBytes: number }) => l.complete && l.dataBytes > 0),
+    'gzip layers keep their tar',
+  );
   let bytes = 0;
   for (const sub of ['layers', 'locations']) for (const n of readdirSync(join(home, 'cache', sub))) bytes += statSync(join(home, 'cache', sub, n)).size;
   t.is(df.cache.bytes, bytes);

@@ -24,7 +24,9 @@ function killAt(dir: string, point: string, image: string): Promise<void> {
     const child = spawn(process.execPath, [...nodeArgs(CHILD), dir, point, image], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stderr.on('data', (c) => { err += c; });
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
     child.stdout.on('data', (c) => {
       out += c;
       if (out.includes(`at ${point}\n`)) child.kill('SIGKILL');
@@ -48,7 +50,10 @@ async function reopenTwice(t: import('ava').ExecutionContext, dir: string, image
   b.close();
   t.is(second.stats.hits, layers, 'the cache is usable');
   // Scratch files of the dead writer are gone once a writer ran after it.
-  t.deepEqual(readdirSync(join(dir, 'layers')).filter((n) => n.startsWith('.')), []);
+  t.deepEqual(
+    readdirSync(join(dir, 'layers')).filter((n) => n.startsWith('.')),
+    [],
+  );
 }
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), 'layerfs-open-cache-crash-'));
@@ -62,7 +67,10 @@ test('cache: kill -9 in the middle of decompressing a layer into the cache leave
   const want = plain.manifest();
   plain.close();
   await killAt(join(dir, 'c'), 'mid-spill', image);
-  t.true(readdirSync(join(dir, 'c', 'layers')).some((n) => n.startsWith('.tmp-')), 'the kill left a half-written scratch file');
+  t.true(
+    readdirSync(join(dir, 'c', 'layers')).some((n) => n.startsWith('.tmp-')),
+    'the kill left a half-written scratch file',
+  );
   await reopenTwice(t, join(dir, 'c'), image, want, 2);
 });
 

@@ -17,7 +17,11 @@ import { FIXTURES, IMAGES, steps } from './helpers/fixtures.js';
  * a path holding a newline is split and its second half sorts first. Sort ours the same way.
  */
 function sortedLines(bytes: Buffer): Buffer {
-  const lines = bytes.toString('latin1').split('\n').filter((l) => l !== '').map((l) => Buffer.from(l, 'latin1'));
+  const lines = bytes
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => Buffer.from(l, 'latin1'));
   const key = (l: Buffer) => (l.includes(0x20) ? l.subarray(l.indexOf(0x20) + 1) : Buffer.alloc(0));
   lines.sort((a, b) => Buffer.compare(key(a), key(b)) || Buffer.compare(a, b));
   return Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));

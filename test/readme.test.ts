@@ -64,8 +64,11 @@ test('the README web app line runs: its first line is the URL, the API lists the
       child.once('exit', (code) => reject(new Error(`serve exited ${code} before printing its URL`)));
     });
     t.regex(first, /^layerfs: serving http:\/\/127\.0\.0\.1:\d+\/$/);
-    const api = await (await fetch(`${first.slice('layerfs: serving '.length)}api/images`)).json() as { images: Array<{ source: string }> };
-    t.deepEqual(api.images.map((i) => i.source), ['images/sample.tar']);
+    const api = (await (await fetch(`${first.slice('layerfs: serving '.length)}api/images`)).json()) as { images: Array<{ source: string }> };
+    t.deepEqual(
+      api.images.map((i) => i.source),
+      ['images/sample.tar'],
+    );
     const code = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
     t.is(await code, 0);
@@ -123,7 +126,13 @@ test('the README command-line session prints what it shows: the prompt, the mess
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-readme-cli-'));
   writeFileSync(join(dir, 'layerfs'), `#!/bin/sh\nexec "${process.execPath}" "${ROOT}/bin/layerfs.js" "$@"\n`, { mode: 0o755 });
   const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, LAYERFS_HOME: join(dir, 'home'), NO_COLOR: '1' };
-  const pattern = (line: string) => new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/<id>/g, '[0-9a-f]{12}').replace(/<time>/g, '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z')}$`);
+  const pattern = (line: string) =>
+    new RegExp(
+      `^${line
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/<id>/g, '[0-9a-f]{12}')
+        .replace(/<time>/g, '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z')}$`,
+    );
   try {
     let status = 0;
     for (const { cmd, expect } of steps) {
@@ -170,7 +179,10 @@ test('the README command-line examples run as written and do what their comments
   const lines = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.trimEnd().split('\n'));
   const commands = lines.flatMap((l) => l.replace(/\s+#.*$/, '').split(/; (?=npx layerfs )/)).map((c) => c.trim());
   t.true(commands.length >= 25, `found ${commands.length} commands`);
-  t.true(commands.every((c) => c.startsWith('npx layerfs ')), commands.filter((c) => !c.startsWith('npx layerfs ')).join('\n'));
+  t.true(
+    commands.every((c) => c.startsWith('npx layerfs ')),
+    commands.filter((c) => !c.startsWith('npx layerfs ')).join('\n'),
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-readme-sh-'));
   const home = join(dir, 'home');
@@ -187,13 +199,22 @@ test('the README command-line examples run as written and do what their comments
     const manifest = JSON.parse(execFileSync('tar', ['-xOf', sample, 'manifest.json'], { encoding: 'utf8' })) as Array<{ Layers: string[] }>;
     const layerTar = (n: number) => execFileSync('tar', ['-xOf', sample, manifest[0]!.Layers[n - 1]!], { maxBuffer: 64 << 20 });
     const member = (tarBytes: Buffer, name: string) => execFileSync('tar', ['-xOf', '-', name], { input: tarBytes });
-    const names = (tarBytes: Buffer) => execFileSync('tar', ['-tf', '-'], { input: tarBytes, encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
-    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${sample}`], { encoding: 'utf8' })) as { config: Record<string, unknown>; history: Array<{ created_by: string }> };
+    const names = (tarBytes: Buffer) =>
+      execFileSync('tar', ['-tf', '-'], { input: tarBytes, encoding: 'utf8', maxBuffer: 64 << 20 })
+        .trim()
+        .split('\n');
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${sample}`], { encoding: 'utf8' })) as {
+      config: Record<string, unknown>;
+      history: Array<{ created_by: string }>;
+    };
 
     const out = new Map<string, string>();
     for (const c of commands) {
-      const cmd = c.replace(/^npx layerfs /, `"${process.execPath}" "${ROOT}/bin/layerfs.js" `)
-        .replace(/\bIMAGE_A\b/, sample).replace(/\bIMAGE_B\b/, other).replace(/\bIMAGE\b/, sample);
+      const cmd = c
+        .replace(/^npx layerfs /, `"${process.execPath}" "${ROOT}/bin/layerfs.js" `)
+        .replace(/\bIMAGE_A\b/, sample)
+        .replace(/\bIMAGE_B\b/, other)
+        .replace(/\bIMAGE\b/, sample);
       const r = sh(`${cmd} </dev/null`);
       t.is(r.status, 0, `${c}\n${r.stderr.toString()}`);
       out.set(c.slice('npx layerfs '.length), r.stdout.toString('latin1'));
@@ -208,7 +229,7 @@ test('the README command-line examples run as written and do what their comments
     t.regex(get('inspect --ci'), /^CI: PASS$/m);
     t.deepEqual(names(readFileSync(join(dir, 'layer2.tar'))), names(layerTar(2)));
     const flat = readFileSync(join(dir, 'flat.tar'));
-    t.deepEqual(member(flat, 'etc/motd'), member(layerTar(2), 'etc/motd'), 'export has the top layer\'s motd');
+    t.deepEqual(member(flat, 'etc/motd'), member(layerTar(2), 'etc/motd'), "export has the top layer's motd");
     t.true(get('run --rm -c').startsWith(member(layerTar(2), 'etc/motd').toString('latin1')));
     t.regex(get('run --rm -c'), /index\.html/, 'the image volume /srv/www is seeded');
     t.regex(get('ps -a'), /\bweb\b/);

@@ -75,10 +75,14 @@ rtest('registry Basic: anonymous is UNAUTHORIZED naming the scope; wrong --creds
   t.deepEqual(await engine.state.listImages(), []);
   const r = await engine.pull(ref, { creds: `${USER}:${PASS}`, env: emptyEnv() });
   const view = await openImage(engine.state.imageArchive(r.image.id));
-  try { t.is(view.manifest(), truth('layers', 'rootfs.manifest')); } finally { view.close(); }
+  try {
+    t.is(view.manifest(), truth('layers', 'rootfs.manifest'));
+  } finally {
+    view.close();
+  }
 });
 
-rtest('registry credentials: REGISTRY_AUTH_FILE, then XDG_RUNTIME_DIR, then ~/.docker/config.json (podman\'s order)', async (t) => {
+rtest("registry credentials: REGISTRY_AUTH_FILE, then XDG_RUNTIME_DIR, then ~/.docker/config.json (podman's order)", async (t) => {
   const ref = `docker://${basic.host}/layers:gzip`;
   // Only ~/.docker/config.json has them.
   const env = emptyEnv();
@@ -87,7 +91,10 @@ rtest('registry credentials: REGISTRY_AUTH_FILE, then XDG_RUNTIME_DIR, then ~/.d
   await t.notThrowsAsync(engine.pull(ref, { env }));
   // A wrong entry earlier in the order wins over the right one later.
   authFile(join(env.XDG_RUNTIME_DIR!, 'containers', 'auth.json'), { [basic.host]: `${USER}:wrong` });
-  const e = await t.throwsAsync(Engine.open({ home: home() }).then((en) => en.pull(ref, { env })), { instanceOf: RegistryError });
+  const e = await t.throwsAsync(
+    Engine.open({ home: home() }).then((en) => en.pull(ref, { env })),
+    { instanceOf: RegistryError },
+  );
   t.regex(e!.message, new RegExp(`credentials from ${join(env.XDG_RUNTIME_DIR!, 'containers', 'auth.json').replace(/[.]/g, '\\.')} were refused`));
   const file = join(work, `authfile-${Date.now()}.json`);
   authFile(file, { [`${basic.host}/layers`]: `${USER}:${PASS}` });
@@ -116,9 +123,16 @@ rtest('registry Bearer: a token per scope from the issuer, asked for once and re
   const asked = issuer.requests.slice(before);
   t.deepEqual(asked, [{ scopes: ['repository:layers:pull'], authenticated: true }]);
   const view = await openImage(engine.state.imageArchive(r.image.id));
-  try { t.is(view.manifest(), truth('layers', 'rootfs.manifest')); } finally { view.close(); }
+  try {
+    t.is(view.manifest(), truth('layers', 'rootfs.manifest'));
+  } finally {
+    view.close();
+  }
   const pushed = await pushImage(engine.state, r.image.id, `docker://${tokened.host}/team/copy:v1`, { creds: `${USER}:${PASS}`, env: emptyEnv() });
-  t.true(pushed.blobs.every((b) => b.action === 'mounted'), 'mounted from layers, the image\'s source repository');
+  t.true(
+    pushed.blobs.every((b) => b.action === 'mounted'),
+    "mounted from layers, the image's source repository",
+  );
   t.deepEqual(issuer.requests.at(-1)!.scopes.sort(), ['repository:layers:pull', 'repository:team/copy:pull,push']);
   await skopeoCopy(`docker://${tokened.host}/team/copy:v1`, `oci:${join(work, 'token-back')}:x`, ['--src-creds', `${USER}:${PASS}`]);
 });
@@ -134,47 +148,63 @@ rtest('registry Bearer: without credentials the token grants nothing, and the er
 
 /** `layerfs ARGS` with no auth file but the test's; resolves with the exit code and both outputs. */
 const cli = (args: string[], env: NodeJS.ProcessEnv) =>
-  execFileP(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' })
-    .then((r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+  execFileP(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
 /** The sha256 of /etc/motd in the fixture image, from its truth manifest (made by the fixture tools, not layerfs). */
-const motdSha = () => truth('layers', 'rootfs.manifest').split('\n').find((l) => l.startsWith('/etc/motd\t'))!.split('\t')[6];
+const motdSha = () =>
+  truth('layers', 'rootfs.manifest')
+    .split('\n')
+    .find((l) => l.startsWith('/etc/motd\t'))!
+    .split('\t')[6];
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-rtest('issue 12: create and run of a docker:// image take --creds and --tls-verify=false (global options, before or after the command); without credentials a one-line 401 names the scope', async (t) => {
-  const env = emptyEnv();
-  const ref = `docker://${basic.host}/layers:gzip`;
-  const state = home();
-  // No credentials: one line, the scope named, nothing stored, exit 1.
-  for (const args of [['create', ref], ['run', '--rm', ref, '-c', 'cat /etc/motd']]) {
-    const r = await cli(['--home', state, ...args], env);
-    t.is(r.code, 1, `${args[0]}: ${r.stderr}`);
-    t.is(r.stdout, '');
-    t.regex(r.stderr, /^layerfs: http:\/\/127\.0\.0\.1:\d+\/v2\/layers\/manifests\/gzip: authentication required for scope repository:layers:pull \(UNAUTHORIZED: [^)]*\); no credentials found: use --creds USER:PASS or layerfs login\n$/, `${args[0]}: one line naming the scope`);
-  }
-  const wrong = await cli(['--home', state, 'run', '--rm', '--creds', `${USER}:nope`, ref, '-c', 'cat /etc/motd'], env);
-  t.is(wrong.code, 1);
-  t.regex(wrong.stderr, /^layerfs: .*scope repository:layers:pull.*the credentials from --creds were refused\n$/);
-  t.deepEqual(JSON.parse((await cli(['--home', state, '--json', 'images'], env)).stdout), [], 'a refused pull stores no image');
-  // With them: create (the option after the command) stores the image and the container, whose file is the image's.
-  const created = await cli(['--home', state, 'create', '--creds', `${USER}:${PASS}`, '--tls-verify=false', ref], env);
-  t.is(created.code, 0, created.stderr);
-  const id = created.stdout.trim();
-  t.regex(id, /^[0-9a-f]{12,64}$/);
-  const started = await cli(['--home', state, 'start', id, '-c', 'cat /etc/motd'], env);
-  t.is(started.code, 0, started.stderr);
-  t.is(sha256(started.stdout), motdSha(), 'the created container has the image\'s /etc/motd');
-  // run --rm in a fresh state directory (the option before the command): pulls, prints the file, leaves no container.
-  const fresh = home();
-  const ran = await cli(['--home', fresh, '--creds', `${USER}:${PASS}`, '--tls-verify=false', 'run', '--rm', ref, '-c', 'cat /etc/motd'], env);
-  t.is(ran.code, 0, ran.stderr);
-  t.is(sha256(ran.stdout), motdSha(), 'run printed the image\'s /etc/motd');
-  t.deepEqual(JSON.parse((await cli(['--home', fresh, '--json', 'ps', '-a'], env)).stdout), [], '--rm removed the container');
-  t.is(JSON.parse((await cli(['--home', fresh, '--json', 'images'], env)).stdout).length, 1, 'the pulled image is stored');
-  // A --tls-verify that is neither true nor false is a usage error naming it, before anything is made.
-  const bad = await cli(['--home', home(), 'run', '--rm', '--tls-verify=maybe', ref, '-c', 'true'], env);
-  t.is(bad.code, 2);
-  t.is(bad.stderr, 'layerfs: --tls-verify must be true or false, got "maybe"\n');
-});
+rtest(
+  'issue 12: create and run of a docker:// image take --creds and --tls-verify=false (global options, before or after the command); without credentials a one-line 401 names the scope',
+  async (t) => {
+    const env = emptyEnv();
+    const ref = `docker://${basic.host}/layers:gzip`;
+    const state = home();
+    // No credentials: one line, the scope named, nothing stored, exit 1.
+    for (const args of [
+      ['create', ref],
+      ['run', '--rm', ref, '-c', 'cat /etc/motd'],
+    ]) {
+      const r = await cli(['--home', state, ...args], env);
+      t.is(r.code, 1, `${args[0]}: ${r.stderr}`);
+      t.is(r.stdout, '');
+      t.regex(
+        r.stderr,
+        /^layerfs: http:\/\/127\.0\.0\.1:\d+\/v2\/layers\/manifests\/gzip: authentication required for scope repository:layers:pull \(UNAUTHORIZED: [^)]*\); no credentials found: use --creds USER:PASS or layerfs login\n$/,
+        `${args[0]}: one line naming the scope`,
+      );
+    }
+    const wrong = await cli(['--home', state, 'run', '--rm', '--creds', `${USER}:nope`, ref, '-c', 'cat /etc/motd'], env);
+    t.is(wrong.code, 1);
+    t.regex(wrong.stderr, /^layerfs: .*scope repository:layers:pull.*the credentials from --creds were refused\n$/);
+    t.deepEqual(JSON.parse((await cli(['--home', state, '--json', 'images'], env)).stdout), [], 'a refused pull stores no image');
+    // With them: create (the option after the command) stores the image and the container, whose file is the image's.
+    const created = await cli(['--home', state, 'create', '--creds', `${USER}:${PASS}`, '--tls-verify=false', ref], env);
+    t.is(created.code, 0, created.stderr);
+    const id = created.stdout.trim();
+    t.regex(id, /^[0-9a-f]{12,64}$/);
+    const started = await cli(['--home', state, 'start', id, '-c', 'cat /etc/motd'], env);
+    t.is(started.code, 0, started.stderr);
+    t.is(sha256(started.stdout), motdSha(), "the created container has the image's /etc/motd");
+    // run --rm in a fresh state directory (the option before the command): pulls, prints the file, leaves no container.
+    const fresh = home();
+    const ran = await cli(['--home', fresh, '--creds', `${USER}:${PASS}`, '--tls-verify=false', 'run', '--rm', ref, '-c', 'cat /etc/motd'], env);
+    t.is(ran.code, 0, ran.stderr);
+    t.is(sha256(ran.stdout), motdSha(), "run printed the image's /etc/motd");
+    t.deepEqual(JSON.parse((await cli(['--home', fresh, '--json', 'ps', '-a'], env)).stdout), [], '--rm removed the container');
+    t.is(JSON.parse((await cli(['--home', fresh, '--json', 'images'], env)).stdout).length, 1, 'the pulled image is stored');
+    // A --tls-verify that is neither true nor false is a usage error naming it, before anything is made.
+    const bad = await cli(['--home', home(), 'run', '--rm', '--tls-verify=maybe', ref, '-c', 'true'], env);
+    t.is(bad.code, 2);
+    t.is(bad.stderr, 'layerfs: --tls-verify must be true or false, got "maybe"\n');
+  },
+);
 
 rtest('issue 12: run --help and create --help show the registry options (global options) and that IMAGE may be docker://', async (t) => {
   for (const command of ['run', 'create']) {

@@ -15,7 +15,12 @@ import { loadLazy } from '../src/registry/lazy.js';
 import { FIXTURES, truth } from './helpers/fixtures.js';
 import { run } from './helpers/tools.js';
 
-interface Seen { method: string; url: string; range?: string; authorization?: string }
+interface Seen {
+  method: string;
+  url: string;
+  range?: string;
+  authorization?: string;
+}
 type Handler = (req: IncomingMessage, res: ServerResponse, blob?: Buffer) => boolean;
 
 let work: string;
@@ -44,7 +49,9 @@ test.before(async () => {
   plain = { digest: pindex.manifests[0]!.digest, manifest: pblobs.get(pindex.manifests[0]!.digest)!, blobs: pblobs };
 });
 
-test.after.always(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+test.after.always(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 /** A registry serving the fixture image; `override` may answer a request first (return true). */
 async function serve(override?: Handler): Promise<{ host: string; seen: Seen[]; close(): Promise<void> }> {
@@ -68,7 +75,15 @@ async function serve(override?: Handler): Promise<{ host: string; seen: Seen[]; 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-  return { host, seen, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    host,
+    seen,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const isLayer = (req: IncomingMessage) => req.url === `/v2/img/blobs/${layerDigest}`;
@@ -85,7 +100,11 @@ async function nothingStored(t: import('ava').ExecutionContext, engine: Engine, 
 
 async function truthOf(engine: Engine, id: string): Promise<string> {
   const view = await openImage(engine.state.imageArchive(id));
-  try { return view.manifest(); } finally { view.close(); }
+  try {
+    return view.manifest();
+  } finally {
+    view.close();
+  }
 }
 
 test('registry bad: a registry that answers 200 to a Range request is read from the start', async (t) => {
@@ -97,10 +116,15 @@ test('registry bad: a registry that answers 200 to a Range request is read from 
     await run('mkdir', ['-p', join(engine.state.home, 'blobs', 'sha256')]);
     await run('python3', ['-c', `import sys; open(sys.argv[1],'wb').write(open(sys.argv[2],'rb').read()[:100])`, partial, join(work, 'image', 'blobs', 'sha256', layerDigest.slice(7))]);
     const r = await engine.pull(`docker://${srv.host}/img:latest`);
-    t.deepEqual(srv.seen.filter((s) => s.url.endsWith(layerDigest)).map((s) => s.range), ['bytes=100-']);
+    t.deepEqual(
+      srv.seen.filter((s) => s.url.endsWith(layerDigest)).map((s) => s.range),
+      ['bytes=100-'],
+    );
     t.deepEqual(readFileSync(engine.state.blobPath(layerDigest)), blob);
     t.is(await truthOf(engine, r.image.id), truth('layers', 'rootfs.manifest'));
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry bad: a body cut short is asked for again from where it stopped', async (t) => {
@@ -120,10 +144,15 @@ test('registry bad: a body cut short is asked for again from where it stopped', 
   try {
     const engine = await fresh();
     const r = await engine.pull(`docker://${srv.host}/img:latest`);
-    t.deepEqual(srv.seen.filter((s) => s.url.endsWith(layerDigest)).map((s) => s.range), [undefined, 'bytes=1000-']);
+    t.deepEqual(
+      srv.seen.filter((s) => s.url.endsWith(layerDigest)).map((s) => s.range),
+      [undefined, 'bytes=1000-'],
+    );
     t.is(r.fetchedBytes, r.imageBytes, 'no byte fetched twice');
     t.is(await truthOf(engine, r.image.id), truth('layers', 'rootfs.manifest'));
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry bad: a body always cut short without Range support is TRUNCATED after a few tries, nothing stored', async (t) => {
@@ -139,7 +168,9 @@ test('registry bad: a body always cut short without Range support is TRUNCATED a
     t.is(e!.code, 'TRUNCATED');
     t.is(srv.seen.filter((s) => s.url.endsWith(layerDigest)).length, 6, 'the first try and 5 more');
     await nothingStored(t, engine, layerDigest);
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry bad: a blob whose bytes do not hash to its digest is DIGEST_MISMATCH, nothing stored', async (t) => {
@@ -157,7 +188,9 @@ test('registry bad: a blob whose bytes do not hash to its digest is DIGEST_MISMA
     t.regex(e!.message, new RegExp(`not the ${layerDigest}`));
     await nothingStored(t, engine, layerDigest);
     t.false(existsSync(join(engine.state.home, 'blobs', `.partial-${layerDigest.slice(7)}`)), 'the bad bytes are not kept to resume from');
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry bad: a manifest whose Docker-Content-Digest differs from its sha256 is DIGEST_MISMATCH', async (t) => {
@@ -174,7 +207,9 @@ test('registry bad: a manifest whose Docker-Content-Digest differs from its sha2
     const byDigest = await t.throwsAsync(engine.pull(`docker://${srv.host}/img@sha256:${'1'.repeat(64)}`), { instanceOf: RegistryError });
     t.is(byDigest!.code, 'DIGEST_MISMATCH');
     t.deepEqual(await engine.state.listImages(), []);
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry bad: a blob redirected to another host gets no Authorization header', async (t) => {
@@ -200,10 +235,16 @@ test('registry bad: a blob redirected to another host gets no Authorization head
     const r = await engine.pull(`docker://${srv.host}/img:latest`, { creds: 'bob:pw', env: {} });
     const fromStorage = storage.seen.filter((s) => s.url.startsWith('/storage/'));
     t.true(fromStorage.length >= 2);
-    t.true(fromStorage.every((s) => s.authorization === undefined), JSON.stringify(fromStorage));
+    t.true(
+      fromStorage.every((s) => s.authorization === undefined),
+      JSON.stringify(fromStorage),
+    );
     t.true(srv.seen.filter((s) => s.url.startsWith('/v2/img/')).every((s) => s.authorization === expected));
     t.is(await truthOf(engine, r.image.id), truth('layers', 'rootfs.manifest'));
-  } finally { await srv.close(); await storage.close(); }
+  } finally {
+    await srv.close();
+    await storage.close();
+  }
 });
 
 test('registry bad: a manifest over limits.maxJsonBytes, or endless, is LIMIT and reading stops', async (t) => {
@@ -216,7 +257,10 @@ test('registry bad: a manifest over limits.maxJsonBytes, or endless, is LIMIT an
     if (req.url !== '/v2/img/manifests/endless') return false;
     res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
     const chunk = Buffer.alloc(64 << 10, 0x20);
-    const pump = (): void => { while (!res.destroyed && res.write(chunk)) sent += chunk.length; if (!res.destroyed) res.once('drain', pump); };
+    const pump = (): void => {
+      while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+      if (!res.destroyed) res.once('drain', pump);
+    };
     res.on('close', () => undefined);
     pump();
     return true;
@@ -231,7 +275,9 @@ test('registry bad: a manifest over limits.maxJsonBytes, or endless, is LIMIT an
     t.is(endless!.code, 'LIMIT');
     t.true(sent < 64 << 20, `the server got to send ${sent} bytes`);
     t.deepEqual(await engine.state.listImages(), []);
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry bad: an endless blob body is cut off at its descriptor size (TOO_LONG), nothing stored', async (t) => {
@@ -240,7 +286,10 @@ test('registry bad: an endless blob body is cut off at its descriptor size (TOO_
     res.writeHead(200);
     res.write(blob!);
     const chunk = Buffer.alloc(64 << 10);
-    const pump = (): void => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump); };
+    const pump = (): void => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once('drain', pump);
+    };
     pump();
     return true;
   });
@@ -250,10 +299,12 @@ test('registry bad: an endless blob body is cut off at its descriptor size (TOO_
     t.is(e!.code, 'TOO_LONG');
     await nothingStored(t, engine, layerDigest);
     t.false(existsSync(join(engine.state.home, 'blobs', `.partial-${layerDigest.slice(7)}`)));
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
-test('registry bad: an errors[] body becomes one line with the registry\'s code and message', async (t) => {
+test("registry bad: an errors[] body becomes one line with the registry's code and message", async (t) => {
   const srv = await serve((req, res) => {
     if (!req.url!.startsWith('/v2/img/manifests/')) return false;
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown', detail: { Tag: 'nope' } }] }));
@@ -264,14 +315,18 @@ test('registry bad: an errors[] body becomes one line with the registry\'s code 
     const e = await t.throwsAsync(engine.pull(`docker://${srv.host}/img:nope`), { instanceOf: RegistryError });
     t.is(e!.code, 'NOT_FOUND');
     t.is(e!.message, `http://${srv.host}/v2/img/manifests/nope: manifest ${srv.host}/img@nope: HTTP 404: MANIFEST_UNKNOWN: manifest unknown`);
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry bad: a pull killed mid-blob leaves no torn blob, and the next pull resumes where it stopped', async (t) => {
   const blob = blobs.get(layerDigest)!;
   const half = blob.length >> 1;
   let sentHalf!: () => void;
-  const halfway = new Promise<void>((r) => { sentHalf = r; });
+  const halfway = new Promise<void>((r) => {
+    sentHalf = r;
+  });
   let stalled = true;
   const srv = await serve((req, res) => {
     if (!isLayer(req)) return false;
@@ -287,11 +342,20 @@ test('registry bad: a pull killed mid-blob leaves no torn blob, and the next pul
   });
   try {
     const engine = await fresh();
-    const child = spawn(process.execPath, ['--import=tsx', '--input-type=module', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--import=tsx',
+        '--input-type=module',
+        '-e',
+        `
       const { Engine } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
       const e = await Engine.open({ home: ${JSON.stringify(engine.state.home)} });
       await e.pull('docker://${srv.host}/img:latest', { concurrency: 1 });
-    `], { stdio: 'ignore' });
+    `,
+      ],
+      { stdio: 'ignore' },
+    );
     const partial = join(engine.state.home, 'blobs', `.partial-${layerDigest.slice(7)}`);
     await halfway;
     // Wait until the child has written what it received, then kill it without warning.
@@ -307,7 +371,9 @@ test('registry bad: a pull killed mid-blob leaves no torn blob, and the next pul
     t.is(srv.seen.filter((s) => s.url.endsWith(layerDigest)).at(-1)!.range, `bytes=${kept}-`);
     t.deepEqual(readFileSync(engine.state.blobPath(layerDigest)), blob);
     t.is(await truthOf(engine, r.image.id), truth('layers', 'rootfs.manifest'));
-  } finally { await srv.close(); }
+  } finally {
+    await srv.close();
+  }
 });
 
 test('registry lazy: without Range support an uncompressed layer is fetched whole (and stored) instead', async (t) => {
@@ -320,10 +386,17 @@ test('registry lazy: without Range support an uncompressed layer is fetched whol
     const view = View.fromImage(lazy.image, { readOnly: true });
     try {
       t.is(view.manifest(), truth('layers', 'rootfs.manifest'));
-    } finally { view.close(); }
+    } finally {
+      view.close();
+    }
     const layers = (JSON.parse(plain.manifest.toString()) as { layers: Array<{ digest: string }> }).layers;
     t.true(layers.every((l) => existsSync(join(home, 'blobs', 'sha256', l.digest.slice(7)))));
     t.is(lazy.rangeRequests, 0);
-    t.true(srv.seen.some((s) => s.range === 'bytes=0-65535' || /^bytes=0-\d+$/.test(s.range ?? '')), 'the probe asked for a range');
-  } finally { await srv.close(); }
+    t.true(
+      srv.seen.some((s) => s.range === 'bytes=0-65535' || /^bytes=0-\d+$/.test(s.range ?? '')),
+      'the probe asked for a range',
+    );
+  } finally {
+    await srv.close();
+  }
 });

@@ -26,9 +26,14 @@ test('registry: references normalise as Docker does (docker.io, library/, latest
 
 test('registry: bad references are BAD_REFERENCE naming the part', (t) => {
   for (const [ref, why] of [
-    ['debian', /must start with docker:\/\//], ['docker://', /no repository/], ['docker://Debian', /lowercase/],
-    ['docker://a/b:-x', /tag "-x"/], ['docker://a/b@sha256:12', /digest/], ['docker://a//b', /component ""/],
-    [`docker://h.io/${'a'.repeat(260)}`, /255/], ['docker://a_/b', /component "a_"/],
+    ['debian', /must start with docker:\/\//],
+    ['docker://', /no repository/],
+    ['docker://Debian', /lowercase/],
+    ['docker://a/b:-x', /tag "-x"/],
+    ['docker://a/b@sha256:12', /digest/],
+    ['docker://a//b', /component ""/],
+    [`docker://h.io/${'a'.repeat(260)}`, /255/],
+    ['docker://a_/b', /component "a_"/],
   ] as const) {
     const e = t.throws(() => parseReference(ref), { instanceOf: RegistryError }, ref);
     t.is(e!.code, 'BAD_REFERENCE');
@@ -43,7 +48,8 @@ test('registry: loopback hosts are the ones Docker reaches over plain HTTP', (t)
 
 test('registry: WWW-Authenticate challenges are parsed with quoting', (t) => {
   t.deepEqual(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/debian:pull"'), {
-    scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/debian:pull' },
+    scheme: 'bearer',
+    params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/debian:pull' },
   });
   t.deepEqual(parseChallenge('Basic realm="a \\"quoted\\" realm"'), { scheme: 'basic', params: { realm: 'a "quoted" realm' } });
   t.deepEqual(parseChallenge('bearer realm=http://x/t, service=s'), { scheme: 'bearer', params: { realm: 'http://x/t', service: 's' } });

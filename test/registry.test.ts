@@ -33,7 +33,10 @@ const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex'
 /** An OCI layout with an index of two platforms: layers as linux/amd64, whiteouts as linux/arm64/v8. */
 async function multiPlatformLayout(dir: string): Promise<void> {
   const entries = [];
-  for (const [image, platform] of [['layers', { os: 'linux', architecture: 'amd64' }], ['whiteouts', { os: 'linux', architecture: 'arm64', variant: 'v8' }]] as const) {
+  for (const [image, platform] of [
+    ['layers', { os: 'linux', architecture: 'amd64' }],
+    ['whiteouts', { os: 'linux', architecture: 'arm64', variant: 'v8' }],
+  ] as const) {
     await run('tar', ['-xf', join(FIXTURES, image, 'oci-archive-gzip.tar'), '-C', dir]);
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: Array<Record<string, unknown>> };
     const { annotations: _, ...d } = index.manifests[0]!;
@@ -41,7 +44,13 @@ async function multiPlatformLayout(dir: string): Promise<void> {
   }
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries }));
   writeFileSync(join(dir, 'blobs', 'sha256', sha(index).slice(7)), index);
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha(index), size: index.length, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha(index), size: index.length, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }],
+    }),
+  );
 }
 
 test.before(async () => {
@@ -70,7 +79,12 @@ test.after.always(async () => {
 
 const home = () => mkdtempSync(join(work, 'home-'));
 
-for (const [tag, image] of [['layers:gzip', 'layers'], ['layers:zstd', 'layers'], ['layers:docker', 'layers'], ['whiteouts:gzip', 'whiteouts']] as const) {
+for (const [tag, image] of [
+  ['layers:gzip', 'layers'],
+  ['layers:zstd', 'layers'],
+  ['layers:docker', 'layers'],
+  ['whiteouts:gzip', 'whiteouts'],
+] as const) {
   rtest(`OCI-1 registry: pulled ${tag} flattens to the fixture's truth (and every step)`, async (t) => {
     const engine = await Engine.open({ home: home() });
     const r = await engine.pull(`docker://${reg.host}/${tag}`);
@@ -92,7 +106,10 @@ rtest('registry: an uncompressed image pushed by layerfs is copied back by skope
   const loaded = await engine.load(join(FIXTURES, 'layers/oci-archive.tar'));
   const pushed = await pushImage(engine.state, loaded.id, `docker://${reg.host}/layers:plain`);
   // The config is the gzip image's too, which skopeo put in the same repository already.
-  t.deepEqual(pushed.blobs.map((b) => b.action), ['exists', 'uploaded', 'uploaded', 'uploaded', 'uploaded']);
+  t.deepEqual(
+    pushed.blobs.map((b) => b.action),
+    ['exists', 'uploaded', 'uploaded', 'uploaded', 'uploaded'],
+  );
   // skopeo verifies each blob against its digest while copying.
   await skopeoCopy(`docker://${reg.host}/layers:plain`, `oci:${join(work, 'plain-back')}:x`);
   const manifest = JSON.parse(storedBlob(reg, pushed.manifestDigest).toString()) as { layers: Array<{ mediaType: string }> };
@@ -100,18 +117,30 @@ rtest('registry: an uncompressed image pushed by layerfs is copied back by skope
   const other = await Engine.open({ home: home() });
   const r = await other.pull(`docker://${reg.host}/layers:plain`);
   const view = await openImage(other.state.imageArchive(r.image.id));
-  try { t.is(view.manifest(), truth('layers', 'rootfs.manifest')); } finally { view.close(); }
+  try {
+    t.is(view.manifest(), truth('layers', 'rootfs.manifest'));
+  } finally {
+    view.close();
+  }
 });
 
 rtest('registry: --platform picks from an index; the default is the host; no match lists what is offered', async (t) => {
   const engine = await Engine.open({ home: home() });
   const arm = await engine.pull(`docker://${reg.host}/multi:latest`, { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
   const armView = await openImage(engine.state.imageArchive(arm.image.id));
-  try { t.is(armView.manifest(), truth('whiteouts', 'rootfs.manifest')); } finally { armView.close(); }
+  try {
+    t.is(armView.manifest(), truth('whiteouts', 'rootfs.manifest'));
+  } finally {
+    armView.close();
+  }
   if (process.arch === 'x64') {
     const host = await engine.pull(`docker://${reg.host}/multi:latest`);
     const v = await openImage(engine.state.imageArchive(host.image.id));
-    try { t.is(v.manifest(), truth('layers', 'rootfs.manifest')); } finally { v.close(); }
+    try {
+      t.is(v.manifest(), truth('layers', 'rootfs.manifest'));
+    } finally {
+      v.close();
+    }
   }
   const e = await t.throwsAsync(engine.pull(`docker://${reg.host}/multi:latest`, { platform: { os: 'linux', architecture: 's390x' } }), { instanceOf: RegistryError });
   t.is(e!.code, 'NO_PLATFORM');
@@ -148,7 +177,11 @@ rtest('registry: a partial blob left by an interrupted pull is resumed, not fetc
 rtest('registry: docker:// is taken by openImage, Engine.create and the CLI, which reports bytes fetched', async (t) => {
   const h = home();
   const view = await openImage(`docker://${reg.host}/layers:gzip`, { home: h });
-  try { t.is(view.manifest(), truth('layers', 'rootfs.manifest')); } finally { view.close(); }
+  try {
+    t.is(view.manifest(), truth('layers', 'rootfs.manifest'));
+  } finally {
+    view.close();
+  }
   const engine = await Engine.open({ home: h });
   t.deepEqual(await engine.state.listImages(), [], 'opening a docker:// view adds no image record');
   const c = await engine.create(`docker://${reg.host}/layers:gzip`, { name: 'from-registry' });
@@ -162,48 +195,103 @@ rtest('registry: push skips blobs the registry has, mounts across repositories, 
   const engine = await Engine.open({ home: home() });
   const pulled = await engine.pull(`docker://${reg.host}/whiteouts:gzip`);
   const mounted = await pushImage(engine.state, pulled.image.id, `docker://${reg.host}/copies/whiteouts:v1`);
-  t.true(mounted.blobs.every((b) => b.action === 'mounted'), JSON.stringify(mounted.blobs));
+  t.true(
+    mounted.blobs.every((b) => b.action === 'mounted'),
+    JSON.stringify(mounted.blobs),
+  );
   t.is(mounted.uploadedBytes, 0);
   const again = await pushImage(engine.state, pulled.image.id, `docker://${reg.host}/copies/whiteouts:v2`);
   t.true(again.blobs.every((b) => b.action === 'exists'));
   const loaded = await engine.load(join(FIXTURES, 'links/oci-archive-zstd.tar'));
   const chunked = await pushImage(engine.state, loaded.id, `docker://${reg.host}/chunked:v1`, { chunkSize: 512 });
-  t.true(chunked.blobs.some((b) => b.action === 'uploaded' && b.size > 512), JSON.stringify(chunked.blobs));
+  t.true(
+    chunked.blobs.some((b) => b.action === 'uploaded' && b.size > 512),
+    JSON.stringify(chunked.blobs),
+  );
   await skopeoCopy(`docker://${reg.host}/chunked:v1`, `oci:${join(work, 'chunked-back')}:x`);
   await skopeoCopy(`docker://${reg.host}/copies/whiteouts:v1`, `oci:${join(work, 'mounted-back')}:x`);
   const back = await openImage(join(work, 'chunked-back'));
-  try { t.is(back.manifest(), truth('links', 'rootfs.manifest')); } finally { back.close(); }
+  try {
+    t.is(back.manifest(), truth('links', 'rootfs.manifest'));
+  } finally {
+    back.close();
+  }
 });
 
 rtest('registry: history and image inspect of a docker:// image fetch its manifests and config only, in the local shapes', async (t) => {
   const h = home();
   const ref = `docker://${reg.host}/multi:latest`;
   const out = await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', ref, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' });
-  const [doc] = JSON.parse(out.stdout) as Array<Record<string, unknown> & { Id: string; Digest: string; RootFS: { Layers: string[] }; Config: Record<string, unknown>; Transfer: { fetchedBytes: number; imageBytes: number } }>;
-  const indexDigest = sha(Buffer.from(await fetch(`http://${reg.host}/v2/multi/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } }).then(async (r) => new Uint8Array(await r.arrayBuffer()))));
+  const [doc] = JSON.parse(out.stdout) as Array<
+    Record<string, unknown> & { Id: string; Digest: string; RootFS: { Layers: string[] }; Config: Record<string, unknown>; Transfer: { fetchedBytes: number; imageBytes: number } }
+  >;
+  const indexDigest = sha(
+    Buffer.from(
+      await fetch(`http://${reg.host}/v2/multi/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } }).then(async (r) => new Uint8Array(await r.arrayBuffer())),
+    ),
+  );
   const config = storedBlob(reg, `sha256:${doc!.Id}`);
   t.is(doc!.Transfer.fetchedBytes, storedBlob(reg, indexDigest).length + storedBlob(reg, doc!.Digest).length + config.length);
   t.true(doc!.Transfer.fetchedBytes < doc!.Transfer.imageBytes);
   t.regex(out.stderr, /fetched .* of the image's/);
   t.deepEqual(readdirSync(join(h, 'blobs', 'sha256')), [doc!.Id], 'only the config is stored, no layer');
   // The local shape (docs/json.md): the same keys a local image has, the values the config podman wrote.
-  const truthConfig = JSON.parse(readFileSync(join(FIXTURES, 'whiteouts/truth/config.json'), 'utf8')) as { config: Record<string, unknown>; rootfs: { diff_ids: string[] }; history: Array<{ created_by?: string; empty_layer?: boolean }> };
-  const [local] = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', join(FIXTURES, 'whiteouts/oci-archive-gzip.tar')], { encoding: 'utf8' })).stdout) as Array<Record<string, unknown>>;
-  t.deepEqual(Object.keys(doc!).filter((k) => !['Digest', 'Transfer', 'Variant'].includes(k)).sort(), Object.keys(local!).filter((k) => k !== 'Size').sort());
+  const truthConfig = JSON.parse(readFileSync(join(FIXTURES, 'whiteouts/truth/config.json'), 'utf8')) as {
+    config: Record<string, unknown>;
+    rootfs: { diff_ids: string[] };
+    history: Array<{ created_by?: string; empty_layer?: boolean }>;
+  };
+  const [local] = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, 'image', 'inspect', join(FIXTURES, 'whiteouts/oci-archive-gzip.tar')], { encoding: 'utf8' })).stdout) as Array<
+    Record<string, unknown>
+  >;
+  t.deepEqual(
+    Object.keys(doc!)
+      .filter((k) => !['Digest', 'Transfer', 'Variant'].includes(k))
+      .sort(),
+    Object.keys(local!)
+      .filter((k) => k !== 'Size')
+      .sort(),
+  );
   t.is(doc!.Size, undefined, 'no layer was read, so the uncompressed size is not claimed');
   t.deepEqual(doc!.RootFS.Layers, truthConfig.rootfs.diff_ids);
   t.deepEqual(doc!.Config.Env, truthConfig.config.Env);
   t.deepEqual(doc!.RepoTags, [`${reg.host}/multi:latest`]);
 
-  const hist = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, '--json', 'history', ref, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' })).stdout) as Array<{ id: string; createdBy: string; emptyLayer: boolean; size?: number; blobSize?: number; layer?: number }>;
-  t.deepEqual(hist.map((r) => [r.createdBy, r.emptyLayer]), truthConfig.history.map((r) => [r.created_by ?? '', r.empty_layer === true]).reverse());
+  const hist = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, '--json', 'history', ref, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' })).stdout) as Array<{
+    id: string;
+    createdBy: string;
+    emptyLayer: boolean;
+    size?: number;
+    blobSize?: number;
+    layer?: number;
+  }>;
+  t.deepEqual(
+    hist.map((r) => [r.createdBy, r.emptyLayer]),
+    truthConfig.history.map((r) => [r.created_by ?? '', r.empty_layer === true]).reverse(),
+  );
   t.is(hist[0]!.id, doc!.Id);
   // Each layer's blob size is the one the registry stores for the manifest's layer.
   const manifest = JSON.parse(storedBlob(reg, doc!.Digest).toString()) as { layers: Array<{ digest: string; size: number }> };
   const made = hist.filter((r) => !r.emptyLayer).reverse();
-  t.deepEqual(made.map((r) => [r.layer, r.blobSize, r.size]), manifest.layers.map((l, i) => [i + 1, storedBlob(reg, l.digest).length, undefined]));
-  const localHist = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, '--json', 'history', join(FIXTURES, 'whiteouts/oci-archive-gzip.tar')], { encoding: 'utf8' })).stdout) as Array<Record<string, unknown>>;
-  t.deepEqual(hist.map((r) => Object.keys(r).filter((k) => k !== 'size').sort()), localHist.map((r) => Object.keys(r).filter((k) => k !== 'size').sort()));
+  t.deepEqual(
+    made.map((r) => [r.layer, r.blobSize, r.size]),
+    manifest.layers.map((l, i) => [i + 1, storedBlob(reg, l.digest).length, undefined]),
+  );
+  const localHist = JSON.parse((await execFileP(process.execPath, [BIN, '--home', h, '--json', 'history', join(FIXTURES, 'whiteouts/oci-archive-gzip.tar')], { encoding: 'utf8' })).stdout) as Array<
+    Record<string, unknown>
+  >;
+  t.deepEqual(
+    hist.map((r) =>
+      Object.keys(r)
+        .filter((k) => k !== 'size')
+        .sort(),
+    ),
+    localHist.map((r) =>
+      Object.keys(r)
+        .filter((k) => k !== 'size')
+        .sort(),
+    ),
+  );
   const table = await execFileP(process.execPath, [BIN, '--home', h, 'history', ref, '--platform', 'linux/arm64/v8'], { encoding: 'utf8' });
   t.regex(table.stdout, /\(compressed\)/);
 });

@@ -16,14 +16,20 @@ function recorder() {
 test('CI-1 with CI=true a missing requirement fails the test, naming it', (t) => {
   const r = recorder();
   t.false(requireOrSkip(r.t, 'no overlay mount (not root)', { CI: 'true' }));
-  t.deepEqual(r.calls.map((c) => c[0]), ['fail']);
+  t.deepEqual(
+    r.calls.map((c) => c[0]),
+    ['fail'],
+  );
   t.regex(r.calls[0][1]!, /cannot run in CI: no overlay mount \(not root\)/);
 });
 
 test('CI-1 outside CI a missing requirement is a visible SKIPPED line and a pass', (t) => {
   const r = recorder();
   t.false(requireOrSkip(r.t, 'zstd-napi is not built', {}));
-  t.deepEqual(r.calls.map((c) => c[0]), ['log', 'pass']);
+  t.deepEqual(
+    r.calls.map((c) => c[0]),
+    ['log', 'pass'],
+  );
   t.regex(r.calls[0][1]!, /^SKIPPED: zstd-napi is not built/);
 });
 

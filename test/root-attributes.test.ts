@@ -23,7 +23,7 @@ function home(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-test('OVL-26 a container\'s root is made with it (mtime of creation, nlink 1, the image root\'s mode) and keeps that across save and reopen', async (t) => {
+test("OVL-26 a container's root is made with it (mtime of creation, nlink 1, the image root's mode) and keeps that across save and reopen", async (t) => {
   const e = await Engine.open({ home: home(t) });
   const image = await openImage(SAMPLE, { readOnly: true });
   const imageRoot = image.fs.statSync('/');
@@ -79,12 +79,24 @@ test('OVL-26 commit writes no entry for "/", as podman commit does not', async (
     await run('podman', [...P, 'commit', '-q', id, 'localhost/committed:latest']);
     await run('podman', [...P, 'save', '-q', '--format', 'oci-archive', '-o', join(dir, 'podman.tar'), 'localhost/committed:latest']);
     const index = JSON.parse(execFileSync('tar', ['-xOf', join(dir, 'podman.tar'), 'index.json'], { encoding: 'utf8' })) as { manifests: Array<{ digest: string }> };
-    const manifest = JSON.parse(execFileSync('tar', ['-xOf', join(dir, 'podman.tar'), `blobs/sha256/${index.manifests[0].digest.slice(7)}`], { encoding: 'utf8' })) as { layers: Array<{ digest: string }> };
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', join(dir, 'podman.tar'), `blobs/sha256/${index.manifests[0].digest.slice(7)}`], { encoding: 'utf8' })) as {
+      layers: Array<{ digest: string }>;
+    };
     const last = `blobs/sha256/${manifest.layers[manifest.layers.length - 1].digest.slice(7)}`;
-    const theirs = execFileSync('sh', ['-c', 'tar -xOf "$1" "$2" | tar -tz 2>/dev/null || tar -xOf "$1" "$2" | tar -t', 'sh', join(dir, 'podman.tar'), last], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const theirs = execFileSync('sh', ['-c', 'tar -xOf "$1" "$2" | tar -tz 2>/dev/null || tar -xOf "$1" "$2" | tar -t', 'sh', join(dir, 'podman.tar'), last], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     t.deepEqual(theirs, ours, 'podman commit\'s new layer lists the same entries: no "./"');
   } finally {
-    try { await run('podman', [...P, 'rm', '-a', '-f']); } catch { /* nothing to remove */ }
-    try { await run('podman', [...P, 'system', 'reset', '-f']); } catch { /* best effort */ }
+    try {
+      await run('podman', [...P, 'rm', '-a', '-f']);
+    } catch {
+      /* nothing to remove */
+    }
+    try {
+      await run('podman', [...P, 'system', 'reset', '-f']);
+    } catch {
+      /* best effort */
+    }
   }
 });

@@ -34,22 +34,39 @@ const dir = (path: string, mode = '0755') => `${path}\td\t${mode}\t0\t0\t-\t-\t-
 
 /** The flattened tree of the description: path, type, mode, owner, size, content (libbig.so: size only). */
 const EXPECTED = [
-  dir('/etc'), text('/etc/app.conf', 'port=8080\n', '0600'), text('/etc/motd', 'Welcome to the sample image, configured.\n'),
+  dir('/etc'),
+  text('/etc/app.conf', 'port=8080\n', '0600'),
+  text('/etc/motd', 'Welcome to the sample image, configured.\n'),
   text('/etc/os-release', 'NAME="layerfs sample"\nVERSION_ID=1\n'),
-  dir('/srv'), dir('/srv/www'), dir('/srv/www/assets'), text('/srv/www/assets/logo.txt', '[logo]\n'),
-  text('/srv/www/index.html', '<h1>seeded from the image</h1>\n'), dir('/tmp', '1777'),
-  dir('/usr'), dir('/usr/bin'), text('/usr/bin/app', '#!/bin/sh\necho sample app\n', '0755', '/usr/bin/app'),
+  dir('/srv'),
+  dir('/srv/www'),
+  dir('/srv/www/assets'),
+  text('/srv/www/assets/logo.txt', '[logo]\n'),
+  text('/srv/www/index.html', '<h1>seeded from the image</h1>\n'),
+  dir('/tmp', '1777'),
+  dir('/usr'),
+  dir('/usr/bin'),
+  text('/usr/bin/app', '#!/bin/sh\necho sample app\n', '0755', '/usr/bin/app'),
   text('/usr/bin/app-link', '#!/bin/sh\necho sample app\n', '0755', '/usr/bin/app'),
-  dir('/usr/lib'), 'LIBBIG', `/usr/lib/libbig.so.1\tl\t0777\t0\t0\t-\t${sha('libbig.so')}\tlibbig.so\t-\t-`,
-  dir('/usr/share'), dir('/var'), dir('/var/cache'), dir('/var/cache/app'), text('/var/cache/app/fresh', 'fresh\n'),
+  dir('/usr/lib'),
+  'LIBBIG',
+  `/usr/lib/libbig.so.1\tl\t0777\t0\t0\t-\t${sha('libbig.so')}\tlibbig.so\t-\t-`,
+  dir('/usr/share'),
+  dir('/var'),
+  dir('/var/cache'),
+  dir('/var/cache/app'),
+  text('/var/cache/app/fresh', 'fresh\n'),
 ];
 
 /** The manifest rows, libbig.so reduced to its size (its content is 1 MiB of a sha256 chain). */
 function rows(manifest: string): string[] {
-  return manifest.split('\n').filter((l) => l.startsWith('/')).map((l) => {
-    const c = l.split('\t');
-    return c[0] === '/usr/lib/libbig.so' ? (c[1] === 'f' && c[5] === '1048576' && c[2] === '0644' ? 'LIBBIG' : `LIBBIG? ${l}`) : l;
-  });
+  return manifest
+    .split('\n')
+    .filter((l) => l.startsWith('/'))
+    .map((l) => {
+      const c = l.split('\t');
+      return c[0] === '/usr/lib/libbig.so' ? (c[1] === 'f' && c[5] === '1048576' && c[2] === '0644' ? 'LIBBIG' : `LIBBIG? ${l}`) : l;
+    });
 }
 
 function toolsMissing(): string | undefined {

@@ -36,15 +36,21 @@ test.serial('beyond memory: reopening, committing and compacting that container 
   checkCommit(t, home, BIG, MORE, BOUND_KIB);
 });
 
-test('a journal frame\'s length is known before its data is read: tarSize is what tarBlocks yields, PAX headers, padding and left-out sockets included', (t) => {
+test("a journal frame's length is known before its data is read: tarSize is what tarBlocks yields, PAX headers, padding and left-out sockets included", (t) => {
   const base = { mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000_000, size: 0 };
   const entries: Entry[] = [
-    dir('d'), ...[0, 1, 511, 512, 513, 4096 + 7].map((n) => file(`d/f${n}`, Buffer.alloc(n, 7))),
-    file(`d/${'long-'.repeat(60)}name`, 'long name: PAX path'), file('d/caf\u00e9', 'non-ASCII name'),
-    symlink('d/link', `/${'t'.repeat(200)}`), hardlink('d/hard', 'd/f1'), whiteout('d/gone'), opaque('d'),
+    dir('d'),
+    ...[0, 1, 511, 512, 513, 4096 + 7].map((n) => file(`d/f${n}`, Buffer.alloc(n, 7))),
+    file(`d/${'long-'.repeat(60)}name`, 'long name: PAX path'),
+    file('d/caf\u00e9', 'non-ASCII name'),
+    symlink('d/link', `/${'t'.repeat(200)}`),
+    hardlink('d/hard', 'd/f1'),
+    whiteout('d/gone'),
+    opaque('d'),
     { ...file('d/xattr', 'x'), xattrs: { 'user.a': Buffer.from([0, 1, 2]) } },
     { ...file('d/ids', 'big ids'), uid: 3_000_000, gid: 2_000_000, mtime: -86_400_000 },
-    { ...base, path: 'd/dev', type: 'char', devmajor: 1, devminor: 3 }, { ...base, path: 'd/fifo', type: 'fifo' },
+    { ...base, path: 'd/dev', type: 'char', devmajor: 1, devminor: 3 },
+    { ...base, path: 'd/fifo', type: 'fifo' },
     { ...base, path: 'd/sock', type: 'socket' },
   ];
   let yielded = 0;

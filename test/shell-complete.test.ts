@@ -14,9 +14,14 @@ import { Session } from '../src/cli/shell/session.js';
 import { Engine } from '../src/engine/engine.js';
 import { BIN, SAMPLE, tempDir } from './helpers/cli.js';
 
-const quiet = () => new Writable({ write(_c, _e, cb) { cb(); } });
+const quiet = () =>
+  new Writable({
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
 
-test('shell: tab completion of command names (first word) and of the container\'s paths (other words)', async (t) => {
+test("shell: tab completion of command names (first word) and of the container's paths (other words)", async (t) => {
   const h = await tempDir(t, 'layerfs-complete-');
   const engine = await Engine.open({ home: h });
   const c = await engine.open((await engine.create(SAMPLE)).id);
@@ -28,8 +33,16 @@ test('shell: tab completion of command names (first word) and of the container\'
     t.deepEqual(complete('cat /etc/mo'), [['/etc/motd'], '/etc/mo']);
     t.deepEqual(complete('ls /e'), [['/etc/'], '/e']);
     // Relative to the working directory (the image's WorkingDir, /srv/www); names as the layers hold them.
-    const www = execFileSync('bash', ['-c', `for l in $(tar -xOf "$1" manifest.json | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)[0]["Layers"]))'); do tar -xOf "$1" $l | tar -tv; done`, '-', SAMPLE], { encoding: 'utf8' })
-      .split('\n').map((l) => /^(.)\S* .* srv\/www\/([^/]+)\/?$/.exec(l)).filter((m) => m !== null).map((m) => (m[1] === 'd' ? `${m[2]}/` : m[2]!)).sort();
+    const www = execFileSync(
+      'bash',
+      ['-c', `for l in $(tar -xOf "$1" manifest.json | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)[0]["Layers"]))'); do tar -xOf "$1" $l | tar -tv; done`, '-', SAMPLE],
+      { encoding: 'utf8' },
+    )
+      .split('\n')
+      .map((l) => /^(.)\S* .* srv\/www\/([^/]+)\/?$/.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => (m[1] === 'd' ? `${m[2]}/` : m[2]!))
+      .sort();
     t.deepEqual(complete('cat '), [www, '']);
     t.deepEqual(complete('cat /nowhere/x'), [[], '/nowhere/x']);
   } finally {

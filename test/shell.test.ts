@@ -46,7 +46,12 @@ const SCRIPTS = [
 /** A sink that keeps what is written to it. */
 function sink(): { stream: NodeJS.WritableStream; text(): string } {
   const chunks: Buffer[] = [];
-  const stream = new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } });
+  const stream = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(Buffer.from(c));
+      cb();
+    },
+  });
   return { stream, text: () => Buffer.concat(chunks).toString() };
 }
 
@@ -71,7 +76,7 @@ test('shell: lists, $?, quotes, variables, globs, pipes, wc/head/tail/grep/find/
   }
 });
 
-test('shell: starts in the image\'s WorkingDir with the image\'s Env as exported variables', async (t) => {
+test("shell: starts in the image's WorkingDir with the image's Env as exported variables", async (t) => {
   const h = await tempDir(t, 'layerfs-shell-');
   // The image's config as GNU tar extracts it from the archive.
   const manifest = JSON.parse(execFileSync('tar', ['-xOf', SAMPLE, 'manifest.json'], { encoding: 'utf8' })) as Array<{ Config: string }>;
@@ -159,11 +164,24 @@ test('DKR-2 shell: where of a seeded volume file says which image layer it was c
   const h = await tempDir(t, 'layerfs-shell-');
   const layer = layerHolding('srv/www/assets/logo.txt');
   t.true(layer > 0);
-  const r = await layerfs(h, ['run', '--name', 'v', '-v', 'site:/srv/www', SAMPLE, '-c',
-    'where /srv/www/assets/logo.txt; echo more >> /srv/www/index.html; where index.html; echo n > new; where new']);
+  const r = await layerfs(h, [
+    'run',
+    '--name',
+    'v',
+    '-v',
+    'site:/srv/www',
+    SAMPLE,
+    '-c',
+    'where /srv/www/assets/logo.txt; echo more >> /srv/www/index.html; where index.html; echo n > new; where new',
+  ]);
   t.is(r.code, 0, r.stderr);
   const [logo, index, made] = r.stdout.trimEnd().split('\n') as [string, string, string];
-  t.regex(logo, new RegExp(`^/srv/www/assets/logo.txt: volume site mounted at /srv/www \\(/assets/logo.txt inside it\\): .*; copied from image layer ${layer} \\(image localhost/layerfs-sample:latest, /srv/www/assets/logo.txt\\) into the volume at its first mount, \\d{4}-\\d\\d-\\d\\dT[^;]*$`));
+  t.regex(
+    logo,
+    new RegExp(
+      `^/srv/www/assets/logo.txt: volume site mounted at /srv/www \\(/assets/logo.txt inside it\\): .*; copied from image layer ${layer} \\(image localhost/layerfs-sample:latest, /srv/www/assets/logo.txt\\) into the volume at its first mount, \\d{4}-\\d\\d-\\d\\dT[^;]*$`,
+    ),
+  );
   t.regex(index, /copied from image layer \d .* at its first mount, [^;]*; changed since$/);
   t.regex(made, /; made in the volume after its first mount \(which copied image localhost\/layerfs-sample:latest's \/srv\/www there\)$/);
   // A second container on the same volume: nothing is copied again; the origin stays the first mount's.

@@ -72,7 +72,10 @@ test('spill: a full copy-up of a 32 MiB lower file with spill 1 MiB copies into 
   const data = (ino.children!.get('big') as import('../src/layer/inode.js').Inode).data as BufferData;
   t.true(data instanceof BufferData && data.spilled);
   t.is(data.storedBytes, size + 1, 'the writable layer holds the whole file');
-  const want = createHash('sha256').update(readAll(patternSource(size))).update('x').digest('hex');
+  const want = createHash('sha256')
+    .update(readAll(patternSource(size)))
+    .update('x')
+    .digest('hex');
   t.is(createHash('sha256').update(view.fs.readFileSync('/data/big')).digest('hex'), want);
 });
 
@@ -100,10 +103,13 @@ test('chunked data: a run of chunks never written is one read of the lower bytes
   const size = 4 * MiB;
   const lower = patternSource(size);
   const reads: Array<[number, number]> = [];
-  const counted = new LowerData({ size, read: (b, o, l, p) => {
-    reads.push([p, l]);
-    return lower.read(b, o, l, p);
-  } });
+  const counted = new LowerData({
+    size,
+    read: (b, o, l, p) => {
+      reads.push([p, l]);
+      return lower.read(b, o, l, p);
+    },
+  });
   const data = new ChunkedData(counted);
   const out = Buffer.alloc(size);
   t.is(data.read(out, 0, size, 0), size);
@@ -113,7 +119,10 @@ test('chunked data: a run of chunks never written is one read of the lower bytes
   reads.length = 0;
   t.is(data.read(out, 0, size, 0), size);
   // Chunk 2 was materialised by the write (one read of its lower bytes, before); the reads around it are two.
-  t.deepEqual(reads, [[0, 2 * CHUNK], [3 * CHUNK, size - 3 * CHUNK]]);
+  t.deepEqual(reads, [
+    [0, 2 * CHUNK],
+    [3 * CHUNK, size - 3 * CHUNK],
+  ]);
   const want = Buffer.from(readAll(lower));
   want[2 * CHUNK + 5] = 1;
   t.true(out.equals(want));
@@ -123,7 +132,9 @@ test('chunked data: a run of chunks never written is one read of the lower bytes
 function rng(seed: number): () => number {
   let x = seed;
   return () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
 }

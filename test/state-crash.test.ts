@@ -40,11 +40,13 @@ const LANES = 4;
  */
 const MAX_LINE = 18;
 
-interface KillPoint { line: number; mode: 'pause' | 'race' }
+interface KillPoint {
+  line: number;
+  mode: 'pause' | 'race';
+}
 const NOW = '2025-01-02T03:04:05.000Z';
 /** Volume content named like the store's scratch, of a pid that is never alive: open must keep it. */
 const DECOYS = ['.tmp-99999999-0123abcd-mine', '.trash-99999999-0123abcd-mine', '.new-99999999-0123abcd-mine'];
-
 
 interface Lane {
   home: string;
@@ -62,10 +64,18 @@ async function newLane(root: string, n: number): Promise<Lane> {
   await state.putImage({ id: img, tags: [], source: 'crash-test', format: 'oci-archive', configDigest: `sha256:${img}`, created: NOW }, Buffer.from('archive'));
   const id = newId();
   const blob = layerBlob(0);
-  await state.putContainer({
-    id, name: `crash${n}`, image: img, state: 'running', created: NOW, labels: { gen: '0', blob: sha256hex(blob) },
-    mounts: [{ type: 'volume', source: 'data', target: '/data', readOnly: false }],
-  }, { 'layer.tar': blob });
+  await state.putContainer(
+    {
+      id,
+      name: `crash${n}`,
+      image: img,
+      state: 'running',
+      created: NOW,
+      labels: { gen: '0', blob: sha256hex(blob) },
+      mounts: [{ type: 'volume', source: 'data', target: '/data', readOnly: false }],
+    },
+    { 'layer.tar': blob },
+  );
   await state.putVolume({ name: 'data', anonymous: false, created: NOW, labels: {} });
   for (const d of DECOYS) writeFileSync(join(state.volumeData('data'), d), 'user data');
   mkdirSync(join(state.volumeData('data'), 'sub', '.tmp-99999999-0123abcd-deep'), { recursive: true });
@@ -77,18 +87,27 @@ async function killedRun(lane: Lane, tag: string, at: KillPoint): Promise<string
   const child = spawn(process.execPath, [...nodeArgs(CHILD), lane.home, lane.id, tag, String(at.line), at.mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const closed = once(child, 'close');
   const reached = new Promise<void>((res) => {
-    const check = () => { if (out.split('\n').length > at.line) { child.stdout.off('data', check); res(); } };
+    const check = () => {
+      if (out.split('\n').length > at.line) {
+        child.stdout.off('data', check);
+        res();
+      }
+    };
     child.stdout.on('data', check);
     child.once('exit', () => res());
   });
   await reached;
   child.kill('SIGKILL');
   // 'close': exited (and reaped) and every byte it wrote to the pipe has been read.
-  const [, signal] = await closed as [number | null, NodeJS.Signals | null];
+  const [, signal] = (await closed) as [number | null, NodeJS.Signals | null];
   if (signal !== 'SIGKILL') throw new Error(`the child ended by itself (${child.exitCode}) before the kill:\n${err}`);
   return out.split('\n').filter((l) => l !== '');
 }
@@ -183,33 +202,34 @@ test(`crash: ${RUNS} SIGKILLs at points of the writer's progress leave the old s
   const failures: string[] = [];
   const stats = { runs: 0, commits: 0, noCommit: 0, aheadOfReport: 0 };
   let next = 0;
-  await Promise.all(lanes.map(async (lane, n) => {
-    for (let run = next++; run < RUNS; run = next++) {
-      const before = lane.gen;
-      let lines: string[] = [];
-      let wrong: string[];
-      // An error (a state that does not even open) is a failure of this run; the lane stops, and
-      // the others finish before the test ends and its directory is removed.
-      try {
-        lines = await killedRun(lane, `r${run}`, points[run]!);
-        wrong = await check(lane, lines);
-      } catch (e) {
-        failures.push(`run ${run} (lane ${n}, kill after line ${points[run]!.line}, ${points[run]!.mode}, last line "${lines.at(-1)}"): ${(e as Error).stack}`);
-        return;
+  await Promise.all(
+    lanes.map(async (lane, n) => {
+      for (let run = next++; run < RUNS; run = next++) {
+        const before = lane.gen;
+        let lines: string[] = [];
+        let wrong: string[];
+        // An error (a state that does not even open) is a failure of this run; the lane stops, and
+        // the others finish before the test ends and its directory is removed.
+        try {
+          lines = await killedRun(lane, `r${run}`, points[run]!);
+          wrong = await check(lane, lines);
+        } catch (e) {
+          failures.push(`run ${run} (lane ${n}, kill after line ${points[run]!.line}, ${points[run]!.mode}, last line "${lines.at(-1)}"): ${(e as Error).stack}`);
+          return;
+        }
+        const reported = lines.filter((l) => l.startsWith('committed ')).length;
+        // The kill came after the chosen line, never before it: the progress decides, not the clock.
+        if (lines.length < points[run]!.line) failures.push(`run ${run}: killed after ${lines.length} lines, before line ${points[run]!.line}`);
+        if (points[run]!.mode === 'pause' && lines.length !== points[run]!.line) failures.push(`run ${run}: paused at line ${points[run]!.line} but printed ${lines.length}`);
+        stats.runs++;
+        stats.commits += reported;
+        if (reported === 0) stats.noCommit++;
+        if (lane.gen === before + reported + 1) stats.aheadOfReport++;
+        for (const w of wrong) failures.push(`run ${run} (lane ${n}, kill after line ${points[run]!.line}, ${points[run]!.mode}, last line "${lines.at(-1)}"): ${w}`);
       }
-      const reported = lines.filter((l) => l.startsWith('committed ')).length;
-      // The kill came after the chosen line, never before it: the progress decides, not the clock.
-      if (lines.length < points[run]!.line) failures.push(`run ${run}: killed after ${lines.length} lines, before line ${points[run]!.line}`);
-      if (points[run]!.mode === 'pause' && lines.length !== points[run]!.line) failures.push(`run ${run}: paused at line ${points[run]!.line} but printed ${lines.length}`);
-      stats.runs++;
-      stats.commits += reported;
-      if (reported === 0) stats.noCommit++;
-      if (lane.gen === before + reported + 1) stats.aheadOfReport++;
-      for (const w of wrong) failures.push(`run ${run} (lane ${n}, kill after line ${points[run]!.line}, ${points[run]!.mode}, last line "${lines.at(-1)}"): ${w}`);
-    }
-  }));
-  t.log(`${stats.runs} runs, ${stats.commits} generations committed; killed before any commit: ${stats.noCommit}; ` +
-    `killed after a commit point but before its report: ${stats.aheadOfReport}`);
+    }),
+  );
+  t.log(`${stats.runs} runs, ${stats.commits} generations committed; killed before any commit: ${stats.noCommit}; ` + `killed after a commit point but before its report: ${stats.aheadOfReport}`);
   t.deepEqual(failures, []);
   t.is(stats.runs, RUNS);
   // The runs must have done work to prove anything: every run killed after a "committed" line

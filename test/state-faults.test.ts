@@ -40,7 +40,6 @@ const SCRATCH = /^\.(tmp|new|trash|blob)-/;
 /** Files the volume image puts in /srv/www/many (seeding them takes long enough for kills to land in it). */
 const MANY = 400;
 
-
 let root: string;
 /** sample.tar plus MANY files in /srv/www/many: the image whose VOLUME /srv/www seeds volumes. */
 let volImage: string;
@@ -61,7 +60,13 @@ test.before(async () => {
   const w = await openImage(volImage);
   volContent = new Map();
   for (const e of w.entries()) {
-    if (e.type === 'file' && e.path.startsWith('srv/www/')) volContent.set(e.path.slice('srv/www/'.length), createHash('sha256').update(w.fs.readFileSync('/' + e.path)).digest('hex'));
+    if (e.type === 'file' && e.path.startsWith('srv/www/'))
+      volContent.set(
+        e.path.slice('srv/www/'.length),
+        createHash('sha256')
+          .update(w.fs.readFileSync('/' + e.path))
+          .digest('hex'),
+      );
   }
   w.close();
 });
@@ -177,7 +182,13 @@ test.serial('disk full during rm: the container and its volumes go whole or stay
   await onTinyFs(t, '3m', async (fsDir) => {
     const home = join(fsDir, 'home');
     const engine = await Engine.open({ home });
-    await engine.create(SAMPLE, { name: 'c', mounts: [{ type: 'volume', source: 'site', target: '/srv/www' }, { type: 'volume', target: '/data' }] });
+    await engine.create(SAMPLE, {
+      name: 'c',
+      mounts: [
+        { type: 'volume', source: 'site', target: '/srv/www' },
+        { type: 'volume', target: '/data' },
+      ],
+    });
     const c = await engine.open('c');
     c.fs.writeFileSync('/data/anon', 'anonymous volume data');
     await c.close();
@@ -221,7 +232,10 @@ test.serial('disk full during volume seeding (at the first start, DKR-17): the s
     t.deepEqual(scratchLeft(home), [], 'G1');
     const vol = (await state.getVolume('site'))!;
     const partial = seedProblems(state.volumeData('site')).length;
-    t.true(vol.labels['layerfs.seeding'] === 'pending' || readdirSync(state.volumeData('site')).length === 0, `G4: ${partial} of ${volContent.size} image files missing, labels ${JSON.stringify(vol.labels)}`);
+    t.true(
+      vol.labels['layerfs.seeding'] === 'pending' || readdirSync(state.volumeData('site')).length === 0,
+      `G4: ${partial} of ${volContent.size} image files missing, labels ${JSON.stringify(vol.labels)}`,
+    );
   });
 });
 
@@ -288,8 +302,12 @@ async function killedChild(home: string, mode: string, delay: number): Promise<s
   const child = spawn(process.execPath, ['--import=tsx', childScript(), home, mode, volImage], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const closed = once(child, 'close');
   const started = Date.now();
   while (!out.includes('ready') && child.exitCode === null && Date.now() - started < 20_000) await sleep(2);
@@ -297,7 +315,7 @@ async function killedChild(home: string, mode: string, delay: number): Promise<s
     await sleep(delay);
     child.kill('SIGKILL');
   }
-  const [code, signal] = await closed as [number | null, string | null];
+  const [code, signal] = (await closed) as [number | null, string | null];
   if (signal === null && code !== 0) throw new Error(`child ${mode} exited ${code}: ${err}`);
   return out.split('\n').filter(Boolean);
 }

@@ -77,17 +77,20 @@ function lockChild(args: string[]): { child: ChildProcess; lines: string[]; line
     lines.push(...parts);
     for (const w of waiters.splice(0)) w();
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const line = (want: (l: string) => boolean) => new Promise<string>((res, rej) => {
-    const check = () => {
-      const found = lines.find(want);
-      if (found !== undefined) return res(found);
-      if (child.exitCode !== null || child.signalCode !== null) return rej(new Error(`child exited: ${stderr}`));
-      waiters.push(check);
-    };
-    child.once('exit', () => setTimeout(check, 50));
-    check();
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
   });
+  const line = (want: (l: string) => boolean) =>
+    new Promise<string>((res, rej) => {
+      const check = () => {
+        const found = lines.find(want);
+        if (found !== undefined) return res(found);
+        if (child.exitCode !== null || child.signalCode !== null) return rej(new Error(`child exited: ${stderr}`));
+        waiters.push(check);
+      };
+      child.once('exit', () => setTimeout(check, 50));
+      check();
+    });
   return { child, lines, line };
 }
 
@@ -234,9 +237,17 @@ test('ids and names: no separators, no "..", no dot names, bounded length; refus
   const home = tempHome(t);
   const state = await State.open(home);
   const badNames: Array<[string, string]> = [
-    ['', 'is empty'], ['a/b', 'path separator'], ['../x', 'path separator'], ['a\\b', 'path separator'],
-    ['..', "contains '..'"], ['a..b', "contains '..'"], ['.', 'must start with a letter or digit'],
-    ['.hidden', 'must start with a letter or digit'], ['-x', 'must start'], ['a b', 'must start'], ['é', 'must start'],
+    ['', 'is empty'],
+    ['a/b', 'path separator'],
+    ['../x', 'path separator'],
+    ['a\\b', 'path separator'],
+    ['..', "contains '..'"],
+    ['a..b', "contains '..'"],
+    ['.', 'must start with a letter or digit'],
+    ['.hidden', 'must start with a letter or digit'],
+    ['-x', 'must start'],
+    ['a b', 'must start'],
+    ['é', 'must start'],
     ['x'.repeat(129), 'longer than 128'],
   ];
   for (const [name, problem] of badNames) {
@@ -248,8 +259,11 @@ test('ids and names: no separators, no "..", no dot names, bounded length; refus
   const img = image();
   await state.putImage(img, Buffer.from('a'));
   const badIds: Array<[string, string]> = [
-    ['abc', '64 lowercase hex'], [newId().toUpperCase(), '64 lowercase hex'], [`${newId()}0`, '64 lowercase hex'],
-    [`../${newId().slice(3)}`, 'path separator'], ['', 'is empty'],
+    ['abc', '64 lowercase hex'],
+    [newId().toUpperCase(), '64 lowercase hex'],
+    [`${newId()}0`, '64 lowercase hex'],
+    [`../${newId().slice(3)}`, 'path separator'],
+    ['', 'is empty'],
   ];
   for (const [id, problem] of badIds) {
     await failsWith(t, state.putContainer(container(img.id, id)), 'BAD_NAME', join(home, 'containers'), problem);
@@ -363,7 +377,10 @@ test('openSaved gives layer.tar and the journal frames as windows onto their fil
   await state.appendJournal(c.id, frame);
   const saved = await state.openSaved(c.id);
   t.deepEqual(readAll(saved.base!), Buffer.from('good layer'));
-  t.deepEqual(saved.frames.map((f) => [f.drop, readAll(f.tar).toString()]), [[[], 'frame']]);
+  t.deepEqual(
+    saved.frames.map((f) => [f.drop, readAll(f.tar).toString()]),
+    [[[], 'frame']],
+  );
   saved.close();
   const file = join(home, 'containers', c.id, 'layer.tar');
   writeFileSync(file, 'evil layer');
@@ -414,13 +431,20 @@ test('a blob stream that fails half way changes nothing: the old layer and journ
   await t.throwsAsync(state.appendJournal(c.id, failing()), { message: 'the writable layer failed a read' });
   t.deepEqual(await state.getContainer(c.id), committed);
   t.deepEqual(committed.blobs['layer.tar'], before.blobs['layer.tar']);
-  t.deepEqual((await state.listContainers()).map((x) => x.id), [c.id], 'no container was half made');
+  t.deepEqual(
+    (await state.listContainers()).map((x) => x.id),
+    [c.id],
+    'no container was half made',
+  );
   t.deepEqual(readdirSync(join(home, 'containers')), [c.id]);
   t.deepEqual(readdirSync(join(home, 'containers', c.id)).sort(), ['container.json', 'layer.journal', 'layer.tar']);
   // The torn tail the failed append left is past the committed length: ignored.
   const saved = await state.openSaved(c.id);
   t.deepEqual(readAll(saved.base!), Buffer.from('old layer'));
-  t.deepEqual(saved.frames.map((f) => readAll(f.tar).toString()), ['frame']);
+  t.deepEqual(
+    saved.frames.map((f) => readAll(f.tar).toString()),
+    ['frame'],
+  );
   saved.close();
 });
 
@@ -443,7 +467,7 @@ test('writeFileAtomic replaces the whole file, and on failure leaves the target 
   t.deepEqual(readdirSync(blocked), ['inside']);
 });
 
-test('open deletes dead writers\' scratch entries (not live ones, not volume content) and settles blob commits', async (t) => {
+test("open deletes dead writers' scratch entries (not live ones, not volume content) and settles blob commits", async (t) => {
   const home = tempHome(t);
   const state = await State.open(home);
   const img = image();
@@ -512,9 +536,12 @@ test('lock: two processes each increment a counter N times under it; the result 
   t.is((await state.getVolume('counter'))!.labels.count, String(2 * N));
   // Every read-modify-write saw a count no other did: none was interleaved with another.
   const seen = [...results[0]!.seen, ...results[1]!.seen].sort((x, y) => x - y);
-  t.deepEqual(seen, Array.from({ length: 2 * N }, (_, i) => i));
+  t.deepEqual(
+    seen,
+    Array.from({ length: 2 * N }, (_, i) => i),
+  );
   // The two really ran at the same time, taking turns: otherwise this proves nothing.
-  const [a, b] = results as [typeof results[0], typeof results[0]];
+  const [a, b] = results as [(typeof results)[0], (typeof results)[0]];
   t.true(a.seen.some((v) => v > Math.min(...b.seen)) && b.seen.some((v) => v > Math.min(...a.seen)), 'the two took turns');
 });
 
@@ -529,7 +556,11 @@ test('lock: a live holder blocks (LOCK_TIMEOUT naming it); once it is SIGKILLed 
 
   holder.child.kill('SIGKILL');
   await once(holder.child, 'exit');
-  t.deepEqual(readdirSync(join(home, 'lock')).map((n) => n.split('-')[0]), [String(holder.child.pid)], 'the dead holder left its entry');
+  t.deepEqual(
+    readdirSync(join(home, 'lock')).map((n) => n.split('-')[0]),
+    [String(holder.child.pid)],
+    'the dead holder left its entry',
+  );
   const state = await State.open(home, { lockTimeoutMs: 5000 });
   t.deepEqual(readdirSync(join(home, 'lock')), []);
   await state.putVolume(volume('after'));
@@ -551,13 +582,17 @@ test('lock: re-entrant within one async context; concurrent contexts of one proc
   let inside = 0;
   let most = 0;
   const order: number[] = [];
-  await Promise.all([0, 1, 2, 3].map((i) => withLock(home, async () => {
-    inside++;
-    most = Math.max(most, inside);
-    await new Promise((r) => setTimeout(r, 5));
-    order.push(i);
-    inside--;
-  })));
+  await Promise.all(
+    [0, 1, 2, 3].map((i) =>
+      withLock(home, async () => {
+        inside++;
+        most = Math.max(most, inside);
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(i);
+        inside--;
+      }),
+    ),
+  );
   t.is(most, 1);
   t.is(order.length, 4);
   t.deepEqual(readdirSync(join(home, 'lock')), []);

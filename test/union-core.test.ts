@@ -36,29 +36,44 @@ function read(u: UnionCore, path: string): string {
 }
 
 function names(u: UnionCore, path: string): string[] {
-  return u.readdir(path).map((d) => d.name).sort();
+  return u
+    .readdir(path)
+    .map((d) => d.name)
+    .sort();
 }
 
 test('OVL-1 a file in an upper layer hides a lower directory; walking through it is ENOTDIR', (t) => {
   const u = union([[dir('a'), file('a/x', 'x')], [file('a', 'now a file')]]);
   t.is(u.stat('/a', false).mode & C.S_IFMT, C.S_IFREG);
-  t.is(code(() => u.stat('/a/x', false)), 'ENOTDIR');
+  t.is(
+    code(() => u.stat('/a/x', false)),
+    'ENOTDIR',
+  );
 });
 
 test('OVL-2 a merged directory takes the attributes of its topmost copy', (t) => {
-  const u = union([[dir('d', 0o700), file('d/x', '1')], [dir('d', 0o751), file('d/y', '2')]]);
+  const u = union([
+    [dir('d', 0o700), file('d/x', '1')],
+    [dir('d', 0o751), file('d/y', '2')],
+  ]);
   t.is(u.stat('/d', false).mode & 0o7777, 0o751);
   t.deepEqual(names(u, '/d'), ['x', 'y']);
 });
 
 test('OCI-6 a layer whiteout never hides an entry of the same layer, whatever the order', (t) => {
-  const u = union([[dir('d'), file('d/x', 'old'), file('d/y', 'y')], [file('d/x', 'new'), whiteout('d/x'), whiteout('d/y')]]);
+  const u = union([
+    [dir('d'), file('d/x', 'old'), file('d/y', 'y')],
+    [file('d/x', 'new'), whiteout('d/x'), whiteout('d/y')],
+  ]);
   t.is(read(u, '/d/x'), 'new');
   t.deepEqual(names(u, '/d'), ['x']);
 });
 
 test('OCI-7 an opaque marker hides lower children but keeps the layer own ones', (t) => {
-  const u = union([[dir('d'), file('d/old', 'o')], [file('d/new', 'n'), opaque('d')]]);
+  const u = union([
+    [dir('d'), file('d/old', 'o')],
+    [file('d/new', 'n'), opaque('d')],
+  ]);
   t.deepEqual(names(u, '/d'), ['new']);
 });
 
@@ -67,7 +82,10 @@ test('OVL-9 unlink of a lower file writes a whiteout; of an upper-only file, non
   u.close(u.open('/d/new', C.O_CREAT | C.O_WRONLY, 0o644));
   u.unlink('/d/low');
   u.unlink('/d/new');
-  t.is(code(() => u.stat('/d/low', false)), 'ENOENT');
+  t.is(
+    code(() => u.stat('/d/low', false)),
+    'ENOENT',
+  );
   t.deepEqual(names(u, '/d'), []);
   const up = upperEntries(u.s).map((e) => `${e.type} ${e.path}`);
   t.deepEqual(up, ['dir d', 'whiteout d/low']);
@@ -75,10 +93,16 @@ test('OVL-9 unlink of a lower file writes a whiteout; of an upper-only file, non
 
 test('OVL-9 rmdir of a directory with visible lower children is ENOTEMPTY', (t) => {
   const u = union([[dir('d'), file('d/x', 'x')]]);
-  t.is(code(() => u.rmdir('/d')), 'ENOTEMPTY');
+  t.is(
+    code(() => u.rmdir('/d')),
+    'ENOTEMPTY',
+  );
   u.unlink('/d/x');
   u.rmdir('/d');
-  t.is(code(() => u.stat('/d', false)), 'ENOENT');
+  t.is(
+    code(() => u.stat('/d', false)),
+    'ENOENT',
+  );
 });
 
 test('OVL-10 mkdir over a whiteout makes an opaque directory; old children stay hidden', (t) => {
@@ -92,18 +116,27 @@ test('OVL-10 mkdir over a whiteout makes an opaque directory; old children stay 
 
 test('OVL-12 rename of a lower directory is EXDEV; OVL-13 redirectDir moves it', (t) => {
   const layers = [[dir('d'), file('d/x', 'x')]];
-  t.is(code(() => union(layers).rename('/d', '/e')), 'EXDEV');
+  t.is(
+    code(() => union(layers).rename('/d', '/e')),
+    'EXDEV',
+  );
   const r = union(layers, { redirectDir: true });
   r.rename('/d', '/e');
   t.is(read(r, '/e/x'), 'x');
-  t.is(code(() => r.stat('/d', false)), 'ENOENT');
+  t.is(
+    code(() => r.stat('/d', false)),
+    'ENOENT',
+  );
 });
 
 test('OVL-14 renaming a lower file copies it up and leaves a whiteout', (t) => {
   const u = union([[file('f', 'data')]]);
   u.rename('/f', '/g');
   t.is(read(u, '/g'), 'data');
-  t.deepEqual(upperEntries(u.s).map((e) => `${e.type} ${e.path}`), ['whiteout f', 'file g']);
+  t.deepEqual(
+    upperEntries(u.s).map((e) => `${e.type} ${e.path}`),
+    ['whiteout f', 'file g'],
+  );
 });
 
 test('OVL-6 open with O_TRUNC copies up without a write; a read-only open never copies up', (t) => {
@@ -138,11 +171,26 @@ test('OVL-15 index=off: copy-up breaks a hard link; index=on keeps it', (t) => {
 
 test('OVL-18 a read-only view refuses every mutation with EROFS', (t) => {
   const u = union([[file('f', 'x'), dir('d')]], { readOnly: true });
-  t.is(code(() => u.open('/f', C.O_WRONLY, 0)), 'EROFS');
-  t.is(code(() => u.unlink('/f')), 'EROFS');
-  t.is(code(() => u.mkdir('/n', 0o755)), 'EROFS');
-  t.is(code(() => u.mkdir('/d', 0o755)), 'EEXIST');
-  t.is(code(() => u.chmod('/f', 0o600, true)), 'EROFS');
+  t.is(
+    code(() => u.open('/f', C.O_WRONLY, 0)),
+    'EROFS',
+  );
+  t.is(
+    code(() => u.unlink('/f')),
+    'EROFS',
+  );
+  t.is(
+    code(() => u.mkdir('/n', 0o755)),
+    'EROFS',
+  );
+  t.is(
+    code(() => u.mkdir('/d', 0o755)),
+    'EEXIST',
+  );
+  t.is(
+    code(() => u.chmod('/f', 0o600, true)),
+    'EROFS',
+  );
 });
 
 test('symlinks resolve inside the view root: absolute targets and .. never leave it', (t) => {
@@ -150,7 +198,10 @@ test('symlinks resolve inside the view root: absolute targets and .. never leave
   t.is(read(u, '/a/up'), 'root:x');
   t.is(read(u, '/abs'), 'root:x');
   t.is(u.realpath('/a/up'), '/etc/passwd');
-  t.is(code(() => u.stat('/loop', true)), 'ELOOP');
+  t.is(
+    code(() => u.stat('/loop', true)),
+    'ELOOP',
+  );
 });
 
 for (const copyUp of ['full', 'metadata', 'chunked'] as const) {
@@ -172,13 +223,19 @@ for (const copyUp of ['full', 'metadata', 'chunked'] as const) {
 }
 
 test('OCI-9 a directory over a directory keeps the children below and takes the new attributes', (t) => {
-  const u = union([[dir('d', 0o700), file('d/old', 'o')], [dir('d', 0o755), file('d/new', 'n')]]);
+  const u = union([
+    [dir('d', 0o700), file('d/old', 'o')],
+    [dir('d', 0o755), file('d/new', 'n')],
+  ]);
   t.deepEqual(names(u, '/d'), ['new', 'old']);
   t.is(u.stat('/d', false).mode & 0o7777, 0o755);
 });
 
 test('OCI-9 a directory over a file or symlink replaces it', (t) => {
-  const u = union([[file('a', 'file'), symlink('b', 'a')], [dir('a'), file('a/x', 'x'), dir('b')]]);
+  const u = union([
+    [file('a', 'file'), symlink('b', 'a')],
+    [dir('a'), file('a/x', 'x'), dir('b')],
+  ]);
   t.is(u.stat('/a', false).mode & C.S_IFMT, C.S_IFDIR);
   t.is(u.stat('/b', false).mode & C.S_IFMT, C.S_IFDIR);
   t.deepEqual(names(u, '/b'), []);

@@ -56,8 +56,14 @@ test('events: OVL-9 whiteouts, OVL-10 opaque directories, OVL-7 parents first; t
     { kind: 'whiteout', path: '/srv/sub', hides: 'dir', layer: 1, by: 'remove' },
     { kind: 'opaque', path: '/srv/sub', hides: 'dir', layer: 1, by: 'mkdir' },
   ]);
-  const markers = upperEntries(u.s).filter((e) => e.type === 'whiteout' || e.type === 'opaque').map((e) => `${e.type} /${e.path}`);
-  for (const m of markers) t.true(events.some((e) => `${e.kind} ${e.path}` === m), `${m} was reported`);
+  const markers = upperEntries(u.s)
+    .filter((e) => e.type === 'whiteout' || e.type === 'opaque')
+    .map((e) => `${e.type} /${e.path}`);
+  for (const m of markers)
+    t.true(
+      events.some((e) => `${e.kind} ${e.path}` === m),
+      `${m} was reported`,
+    );
   t.is(copied(events), u.s.stats.copyUpBytes);
 });
 
@@ -76,8 +82,16 @@ for (const strategy of ['full', 'metadata', 'chunked'] as const) {
     // Then the 1-byte append: metadata copies the whole file now; chunked reads the last chunk's lower bytes.
     const later = { full: 0, metadata: BIG, chunked: BIG - Math.floor(BIG / CHUNK) * CHUNK }[strategy];
     t.is(copied(write), later);
-    if (later) t.like(write.find((e) => e.kind === 'copy-data'), { path: '/etc/big', bytes: later, strategy });
-    t.is(write.find((e) => e.kind === 'write'), undefined, 'writes are the mount router\'s to record');
+    if (later)
+      t.like(
+        write.find((e) => e.kind === 'copy-data'),
+        { path: '/etc/big', bytes: later, strategy },
+      );
+    t.is(
+      write.find((e) => e.kind === 'write'),
+      undefined,
+      "writes are the mount router's to record",
+    );
     t.is(copied(log.since(0).events), u.s.stats.copyUpBytes);
   });
 }

@@ -32,8 +32,16 @@ test('fs-monkey patchFs onto a plain object lets fast-glob walk the merged tree'
   patchFs(view.fs as never, patched);
   const files = await fg('**/*', { cwd: '/', fs: patched as never, dot: true, onlyFiles: true });
   t.deepEqual(files.sort(), [
-    'etc/app.conf', 'etc/motd', 'etc/os-release', 'srv/www/assets/logo.txt', 'srv/www/index.html',
-    'usr/bin/app', 'usr/bin/app-link', 'usr/lib/libbig.so', 'usr/lib/libbig.so.1', 'var/cache/app/fresh',
+    'etc/app.conf',
+    'etc/motd',
+    'etc/os-release',
+    'srv/www/assets/logo.txt',
+    'srv/www/index.html',
+    'usr/bin/app',
+    'usr/bin/app-link',
+    'usr/lib/libbig.so',
+    'usr/lib/libbig.so.1',
+    'var/cache/app/fresh',
   ]);
   view.close();
 });

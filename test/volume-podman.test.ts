@@ -25,7 +25,14 @@ const name = (n: string) => `lfs-${ID}-${n}`;
 function podman(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   for (let attempt = 1; ; attempt++) {
     const r = spawnSync('podman', [...podmanStore(), '--runtime', 'runc', ...args], { encoding: 'utf8', timeout: 120_000 });
-    const out = { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').split('\n').filter((l) => !l.includes('level=')).join('\n') };
+    const out = {
+      status: r.status,
+      stdout: r.stdout ?? '',
+      stderr: (r.stderr ?? '')
+        .split('\n')
+        .filter((l) => !l.includes('level='))
+        .join('\n'),
+    };
     // Other podman users on the machine can hold its locks for a moment: try again then.
     if (attempt < 4 && out.status !== 0 && /lock|database is locked|timed out/i.test(out.stderr)) continue;
     return out;
@@ -78,7 +85,7 @@ async function engine(t: ExecutionContext): Promise<Engine> {
   return Engine.open({ home });
 }
 
-test.serial('DKR-17 a volume\'s root takes the owner and mode of the image directory at its first mount (not at create); a later mount elsewhere changes neither', async (t) => {
+test.serial("DKR-17 a volume's root takes the owner and mode of the image directory at its first mount (not at create); a later mount elsewhere changes neither", async (t) => {
   if (!needPodman(t)) return;
   const v = name('v1');
   const data = pvolume(v);
@@ -104,7 +111,7 @@ test.serial('DKR-17 a volume\'s root takes the owner and mode of the image direc
   t.deepEqual(first, { mode: '750', owner: '1000:1000', entries: ['nested.txt'] }, 'what podman did');
 });
 
-test.serial('DKR-17 with nocopy (nothing copied) the root still takes the image directory\'s owner and mode; a later mount without nocopy copies but keeps them', async (t) => {
+test.serial("DKR-17 with nocopy (nothing copied) the root still takes the image directory's owner and mode; a later mount without nocopy copies but keeps them", async (t) => {
   if (!needPodman(t)) return;
   const v = name('v2');
   const data = pvolume(v);
@@ -137,7 +144,11 @@ test.serial('DKR-18 mount points missing from the image are made in the containe
   const e = await engine(t);
   const rec = await e.create(ARCHIVE, { mounts: [{ type: 'volume', target: '/newdir/deep' }] });
   const look1 = await e.open(rec.id, { start: false });
-  t.deepEqual(look1.view.diff().map((d) => `${d.kind} ${d.path}`), created.stdout.split('\n').filter(Boolean), 'created, never started');
+  t.deepEqual(
+    look1.view.diff().map((d) => `${d.kind} ${d.path}`),
+    created.stdout.split('\n').filter(Boolean),
+    'created, never started',
+  );
   look1.dispose();
   const ran = await e.open(rec.id);
   await ran.close();
@@ -145,7 +156,10 @@ test.serial('DKR-18 mount points missing from the image are made in the containe
   const ours = after.view.diff().map((d) => `${d.kind} ${d.path}`);
   after.dispose();
   // podman also writes /etc (hosts, resolv.conf) and makes WorkingDir: the mount points must agree.
-  t.deepEqual(ours, started.filter((l) => /^A \/(newdir|not-in-image)/.test(l)));
+  t.deepEqual(
+    ours,
+    started.filter((l) => /^A \/(newdir|not-in-image)/.test(l)),
+  );
   t.deepEqual(ours, ['A /newdir', 'A /newdir/deep', 'A /not-in-image']);
 });
 
@@ -159,8 +173,24 @@ test.serial('DKR-19 a create that is refused leaves nothing behind: no volume is
   t.false(podman('volume', 'ls', '--format', '{{.Name}}').stdout.split('\n').includes(v), 'podman made no volume');
 
   const e = await engine(t);
-  await t.throwsAsync(e.create(ARCHIVE, { mounts: [{ type: 'volume', source: 'v6', target: '/data' }, { type: 'bind', source: '/nonexistent-layerfs', target: '/x' }] }), { message: /bind source path does not exist/ });
-  await t.throwsAsync(e.create(ARCHIVE, { mounts: [{ type: 'volume', source: 'v6', target: '/data' }, { type: 'volume', target: '/etc/app.conf' }] }), { message: /not a directory/ });
+  await t.throwsAsync(
+    e.create(ARCHIVE, {
+      mounts: [
+        { type: 'volume', source: 'v6', target: '/data' },
+        { type: 'bind', source: '/nonexistent-layerfs', target: '/x' },
+      ],
+    }),
+    { message: /bind source path does not exist/ },
+  );
+  await t.throwsAsync(
+    e.create(ARCHIVE, {
+      mounts: [
+        { type: 'volume', source: 'v6', target: '/data' },
+        { type: 'volume', target: '/etc/app.conf' },
+      ],
+    }),
+    { message: /not a directory/ },
+  );
   t.deepEqual(await e.volumes(), [], 'no named or anonymous volume');
   t.deepEqual(await e.state.listContainers(), []);
 });
@@ -189,5 +219,5 @@ test.serial('DKR-20 exit codes: volume rm of a volume in use exits 2, of a missi
   t.is(run.status, refused, run.stderr);
   t.is(run.stderr, 'layerfs: cannot mount a volume over /etc/app.conf: it is not a directory in image localhost/volumes:latest\n');
   t.false(existsSync(join(home, 'volumes', 'v8')));
-  t.deepEqual([inUse, missing, refused], [2, 1, 126], 'podman 4.3\'s codes');
+  t.deepEqual([inUse, missing, refused], [2, 1, 126], "podman 4.3's codes");
 });

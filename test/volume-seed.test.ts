@@ -29,7 +29,10 @@ for (const path of ['/srv/www', '/cache']) {
     try {
       copyTree(view.core, path, volume, '/');
       t.is(await manifestOf(dir), subtree(truth('volumes', 'rootfs.manifest'), path));
-      const rootLine = truth('volumes', 'rootfs.manifest').split('\n').find((l) => l.startsWith(path + '\t'))!.split('\t');
+      const rootLine = truth('volumes', 'rootfs.manifest')
+        .split('\n')
+        .find((l) => l.startsWith(path + '\t'))!
+        .split('\t');
       const st = volume.stat('/', true);
       t.is((st.mode & 0o7777).toString(8).padStart(4, '0'), rootLine[2]);
       t.is(`${st.uid}:${st.gid}`, `${rootLine[3]}:${rootLine[4]}`);

@@ -26,7 +26,13 @@ test.after.always(async () => {
 });
 const ARCHIVE = join(FIXTURES, 'layers', 'docker-archive.tar');
 const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
-const manifest = new Map(truth('layers', 'rootfs.manifest').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')).map((f) => [f[0], f]));
+const manifest = new Map(
+  truth('layers', 'rootfs.manifest')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split('\t'))
+    .map((f) => [f[0], f]),
+);
 const sizeOf = (p: string) => Number(manifest.get(p)![5]);
 
 let n = 0;
@@ -39,7 +45,9 @@ async function start(opts: Parameters<typeof createServer>[0] = {}): Promise<Ser
 
 async function call(s: Server, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
   const r = await s.app.inject({
-    method: method as 'GET', url, headers: { host: new URL(s.url).host, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    method: method as 'GET',
+    url,
+    headers: { host: new URL(s.url).host, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     payload: body !== undefined ? JSON.stringify(body) : undefined,
   });
   return { status: r.statusCode, json: JSON.parse(r.body) };
@@ -63,19 +71,28 @@ test('lab round trip: copy-up reported with bytes, a volume outlives rm, the lay
   t.is(a.status, 0);
   // The union's record: /etc copied up (a directory, no data), then /etc/motd with its whole size (truth), then the write.
   // (Which image layer each copy-up came from is checked in shell-union-events.test.ts.)
-  t.deepEqual(a.events.map(({ layer: _, ...e }: { layer?: number }) => e), [
-    { kind: 'copy-up', path: '/etc', type: 'dir', bytes: 0, strategy: 'full', data: true },
-    { kind: 'copy-up', path: '/etc/motd', type: 'file', bytes: sizeOf('/etc/motd'), strategy: 'full', data: true },
-    { kind: 'write', path: '/etc/motd', bytes: 3, mount: '/', mountKind: 'layer' },
-  ]);
+  t.deepEqual(
+    a.events.map(({ layer: _, ...e }: { layer?: number }) => e),
+    [
+      { kind: 'copy-up', path: '/etc', type: 'dir', bytes: 0, strategy: 'full', data: true },
+      { kind: 'copy-up', path: '/etc/motd', type: 'file', bytes: sizeOf('/etc/motd'), strategy: 'full', data: true },
+      { kind: 'write', path: '/etc/motd', bytes: 3, mount: '/', mountKind: 'layer' },
+    ],
+  );
   t.regex(a.stderr, /^copied up \/etc\/motd from image layer 3 \(25 B\)$/m);
-  t.like(a.stack.containerLayer.paths.find((p: any) => p.path === '/etc/motd'), { status: 'copied-up', size: sizeOf('/etc/motd') + 3 });
+  t.like(
+    a.stack.containerLayer.paths.find((p: any) => p.path === '/etc/motd'),
+    { status: 'copied-up', size: sizeOf('/etc/motd') + 3 },
+  );
 
   const b = await exec(s, 'lab1', 'echo kept > /data/f; rm /etc/passwd; cat /etc/motd');
-  t.deepEqual(b.events.map(({ layer: _, ...e }: { layer?: number }) => e), [
-    { kind: 'write', path: '/data/f', bytes: 5, mount: '/data', mountKind: 'volume', source: 'labdata' },
-    { kind: 'whiteout', path: '/etc/passwd', hides: 'file', by: 'remove' },
-  ]);
+  t.deepEqual(
+    b.events.map(({ layer: _, ...e }: { layer?: number }) => e),
+    [
+      { kind: 'write', path: '/data/f', bytes: 5, mount: '/data', mountKind: 'volume', source: 'labdata' },
+      { kind: 'whiteout', path: '/etc/passwd', hides: 'file', by: 'remove' },
+    ],
+  );
   const motd = Buffer.from(b.stdout);
   t.is(sha(motd.subarray(0, sizeOf('/etc/motd'))), manifest.get('/etc/motd')![6], 'the image bytes, then ours');
   t.is(motd.subarray(sizeOf('/etc/motd')).toString(), 'hi\n');
@@ -87,9 +104,16 @@ test('lab round trip: copy-up reported with bytes, a volume outlives rm, the lay
   t.deepEqual(c.json.image.tags, ['localhost/lab:v2']);
   const top = c.json.layers.length;
   const changes = await call(s, 'GET', `/api/images/${c.json.image.id}/tree?path=/etc&changes=${top}`);
-  t.deepEqual(changes.json.entries.map((e: any) => `${e.change} ${e.path}`), ['M /etc/motd', 'D /etc/passwd']);
+  t.deepEqual(
+    changes.json.entries.map((e: any) => `${e.change} ${e.path}`),
+    ['M /etc/motd', 'D /etc/passwd'],
+  );
   const inData = await call(s, 'GET', `/api/images/${c.json.image.id}/find?name=f&type=any`);
-  t.deepEqual(inData.json.entries.filter((e: any) => e.path.startsWith('/data/')), [], 'the volume is not in the commit');
+  t.deepEqual(
+    inData.json.entries.filter((e: any) => e.path.startsWith('/data/')),
+    [],
+    'the volume is not in the commit',
+  );
 
   // rm (named volume stays), a new container on the same volume: the volume's file survived, the layer's change did not.
   const rm = await call(s, 'DELETE', '/api/containers/lab1?volumes=1');
@@ -111,14 +135,23 @@ test('lab copy-up strategies: a chmod copies the whole file with full, no data w
   await call(s, 'POST', '/api/containers', { image, name: 'strat', copyUp: 'metadata' });
   const path = '/usr/lib/libsfoo.so.1';
   const meta = await exec(s, 'strat', `chmod 600 ${path}`);
-  t.like(meta.events.find((e: any) => e.path === path), { kind: 'copy-up', bytes: 0, strategy: 'metadata', data: false });
+  t.like(
+    meta.events.find((e: any) => e.path === path),
+    { kind: 'copy-up', bytes: 0, strategy: 'metadata', data: false },
+  );
   const write = await exec(s, 'strat', `echo x >> ${path}`);
-  t.like(write.events.find((e: any) => e.kind === 'copy-data'), { path, bytes: sizeOf(path), strategy: 'metadata' });
+  t.like(
+    write.events.find((e: any) => e.kind === 'copy-data'),
+    { path, bytes: sizeOf(path), strategy: 'metadata' },
+  );
   const full = await call(s, 'PATCH', '/api/containers/strat', { copyUp: 'full' });
   t.is(full.json.container.copyUp, 'full');
   const other = '/etc/sapp.conf';
   const f = await exec(s, 'strat', `chmod 600 ${other}`);
-  t.like(f.events.find((e: any) => e.path === other), { kind: 'copy-up', bytes: sizeOf(other), strategy: 'full', data: true });
+  t.like(
+    f.events.find((e: any) => e.path === other),
+    { kind: 'copy-up', bytes: sizeOf(other), strategy: 'full', data: true },
+  );
   t.is((await call(s, 'PATCH', '/api/containers/strat', { copyUp: 'sideways' })).status, 400);
 });
 
@@ -130,14 +163,26 @@ test('lab mounts: tmpfs and a read-only root, anonymous volumes and rm -v, volum
   const s = await start({ bindRoot: root });
   const image = s.catalog.named[0];
   const made = await call(s, 'POST', '/api/containers', {
-    image, name: 'ro', readOnly: true,
-    mounts: [{ type: 'tmpfs', target: '/scratch' }, { type: 'volume', target: '/cache' }, { type: 'bind', source: 'share', target: '/host' }],
+    image,
+    name: 'ro',
+    readOnly: true,
+    mounts: [
+      { type: 'tmpfs', target: '/scratch' },
+      { type: 'volume', target: '/cache' },
+      { type: 'bind', source: 'share', target: '/host' },
+    ],
   });
   t.is(made.status, 201, JSON.stringify(made.json));
   const r = await exec(s, 'ro', 'echo no > /etc/x; echo yes > /scratch/x; cat /host/host.txt; echo back > /host/new.txt');
   t.regex(r.stderr, /EROFS/);
   t.true(r.stdout.includes('from the host'));
-  t.deepEqual(r.events.map((e: any) => [e.path, e.mountKind]), [['/scratch/x', 'tmpfs'], ['/host/new.txt', 'bind']]);
+  t.deepEqual(
+    r.events.map((e: any) => [e.path, e.mountKind]),
+    [
+      ['/scratch/x', 'tmpfs'],
+      ['/host/new.txt', 'bind'],
+    ],
+  );
   t.is(readFileSync(join(root, 'share', 'new.txt'), 'utf8'), 'back\n', 'the bind wrote on the host');
   const anon = made.json.container.mounts.find((m: any) => m.target === '/cache').source;
   await exec(s, 'ro', 'echo c > /cache/c');
@@ -170,9 +215,9 @@ test('layerfs serve (child process): first line is the URL; SIGTERM saves the op
   const url = first.slice('layerfs: serving '.length);
   const post = async (path: string, body: unknown) => {
     const r = await fetch(url + path.slice(1), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: r.status, json: await r.json() as any };
+    return { status: r.status, json: (await r.json()) as any };
   };
-  const images = await (await fetch(url + 'api/images')).json() as any;
+  const images = (await (await fetch(url + 'api/images')).json()) as any;
   const made = await post('/api/containers', { image: images.images[0].id, name: 'kept' });
   t.is(made.status, 201);
   const r = await post('/api/containers/kept/exec', { command: 'echo saved > /etc/motd' });
@@ -194,14 +239,15 @@ test('layerfs serve (child process): first line is the URL; SIGTERM saves the op
 
 test('layerfs serve: a bad option exits 2 and a bad IMAGE exits 1, each with one line naming it, nothing served', async (t) => {
   const home = join(base, 'bad-home');
-  const run = (args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const c = spawn('node', [BIN, '--home', home, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('exit', (code) => resolve({ code, out, err }));
-  });
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const c = spawn('node', [BIN, '--home', home, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (err += d));
+      c.on('exit', (code) => resolve({ code, out, err }));
+    });
   const notAnImage = join(FIXTURES, 'layers', 'truth', 'config.json');
   const [port, root, image] = await Promise.all([run(['--port', 'abc']), run(['--bind-root', join(base, 'nowhere')]), run([notAnImage])]);
   t.like(port, { code: 2, out: '', err: 'layerfs: --port must be a port number 0..65535, got "abc"\n' });

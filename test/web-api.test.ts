@@ -28,19 +28,28 @@ async function start(opts: Parameters<typeof createServer>[0] = {}): Promise<Ser
   return s;
 }
 
-interface Answer { status: number; json: any; body: Buffer; headers: Record<string, unknown> }
+interface Answer {
+  status: number;
+  json: any;
+  body: Buffer;
+  headers: Record<string, unknown>;
+}
 
 /** A call as the page makes it: Host is the server's own (inject sends it through the same hooks). */
 async function call(s: Server, method: string, url: string, opts: { headers?: Record<string, string>; body?: unknown; payload?: Buffer } = {}): Promise<Answer> {
   const host = new URL(s.url).host;
   const r = await s.app.inject({
-    method: method as 'GET', url, headers: { host, ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+    method: method as 'GET',
+    url,
+    headers: { host, ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
     payload: opts.payload ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
   });
   let json: unknown;
   try {
     json = JSON.parse(r.body);
-  } catch { /* bytes */ }
+  } catch {
+    /* bytes */
+  }
   return { status: r.statusCode, json, body: r.rawPayload, headers: r.headers };
 }
 const get = (s: Server, url: string, headers?: Record<string, string>) => call(s, 'GET', url, { headers });
@@ -96,18 +105,29 @@ for (const image of IMAGES) {
     // The walk goes depth first; the manifest is in raw path byte order: compare in one order.
     entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     want.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    t.deepEqual(entries.map((e) => e.path), want.map((w) => w[0]), 'paths');
-    const got = await Promise.all(entries.map(async (e) => {
-      let digest = '-';
-      if (e.type === 'f') {
-        const r = await get(explorer, `/api/images/${id}/file?${q({ path: e.path })}`);
-        t.is(r.status, 200, e.path);
-        t.is(r.body.length, e.size, `${e.path}: Content-Length is the size`);
-        digest = sha(r.body);
-      } else if (e.type === 'l') digest = sha(Buffer.from(e.target.replace(/\\x([0-9a-f]{2})/g, (_: string, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1'));
-      return [e.path, e.type, e.mode, String(e.uid), String(e.gid), e.type === 'f' ? String(e.size) : '-', digest,
-        e.target ?? '-', e.linkgroup ?? '-', e.xattrs ?? '-'];
-    }));
+    t.deepEqual(
+      entries.map((e) => e.path),
+      want.map((w) => w[0]),
+      'paths',
+    );
+    const got = await Promise.all(
+      entries.map(async (e) => {
+        let digest = '-';
+        if (e.type === 'f') {
+          const r = await get(explorer, `/api/images/${id}/file?${q({ path: e.path })}`);
+          t.is(r.status, 200, e.path);
+          t.is(r.body.length, e.size, `${e.path}: Content-Length is the size`);
+          digest = sha(r.body);
+        } else if (e.type === 'l')
+          digest = sha(
+            Buffer.from(
+              e.target.replace(/\\x([0-9a-f]{2})/g, (_: string, h: string) => String.fromCharCode(parseInt(h, 16))),
+              'latin1',
+            ),
+          );
+        return [e.path, e.type, e.mode, String(e.uid), String(e.gid), e.type === 'f' ? String(e.size) : '-', digest, e.target ?? '-', e.linkgroup ?? '-', e.xattrs ?? '-'];
+      }),
+    );
     // A symlink's target may hold bytes the escape-free form above cannot rebuild: compare those by target.
     for (let i = 0; i < got.length; i++) if (want[i]?.[1] === 'l' && /\\/.test(want[i][7])) got[i][6] = want[i][6];
     t.deepEqual(got, want);
@@ -119,7 +139,10 @@ for (const image of IMAGES) {
     const want = JSON.parse(truth(image, 'config-summary.json'));
     t.deepEqual(Object.fromEntries(Object.keys(want).map((k) => [k, r.json[k]])), want);
     const cfg = JSON.parse(truth(image, 'config.json'));
-    t.deepEqual(r.json.history.map((h: any) => !!h.empty_layer), (cfg.history ?? []).map((h: any) => !!h.empty_layer));
+    t.deepEqual(
+      r.json.history.map((h: any) => !!h.empty_layer),
+      (cfg.history ?? []).map((h: any) => !!h.empty_layer),
+    );
     t.is(r.json.history.filter((h: any) => h.layer !== null).length, steps(image));
   });
 }
@@ -128,21 +151,44 @@ test('API image: layers with digest, diff_id, sizes, created_by, A/M/D and waste
   const image = 'layers';
   const r = await get(explorer, `/api/images/${ids.get(image)}`);
   const cfg = JSON.parse(truth(image, 'config.json'));
-  t.deepEqual(r.json.layers.map((l: any) => l.diffId), cfg.rootfs.diff_ids);
-  t.deepEqual(r.json.layers.map((l: any) => l.createdBy), cfg.history.filter((h: any) => !h.empty_layer).map((h: any) => h.created_by));
+  t.deepEqual(
+    r.json.layers.map((l: any) => l.diffId),
+    cfg.rootfs.diff_ids,
+  );
+  t.deepEqual(
+    r.json.layers.map((l: any) => l.createdBy),
+    cfg.history.filter((h: any) => !h.empty_layer).map((h: any) => h.created_by),
+  );
   for (const l of r.json.layers) {
     const ch = lines(truth(image, `step-${l.layer}.changes`));
-    t.deepEqual([l.added, l.modified, l.deleted], ['A', 'M', 'D'].map((k) => ch.filter((x) => x.startsWith(`${k} `)).length));
+    t.deepEqual(
+      [l.added, l.modified, l.deleted],
+      ['A', 'M', 'D'].map((k) => ch.filter((x) => x.startsWith(`${k} `)).length),
+    );
   }
   // Layer 2 of `layers` chowns /opt/data/blob.bin (truth: "M /opt/data/blob.bin owner"): the layer-1 copy is a
   // metadata-only duplicate, and its bytes are the layer-1 file's size in truth/step-1.manifest.
   const w = (await get(explorer, `/api/images/${ids.get(image)}/waste`)).json;
   const blob = w.paths.find((p: any) => p.path === '/opt/data/blob.bin');
-  const size1 = Number(lines(truth(image, 'step-1.manifest')).map((l) => l.split('\t')).find((f) => f[0] === '/opt/data/blob.bin')![5]);
-  t.like(blob.copies.find((c: any) => c.layer === 1), { cause: 'metadata-duplicate', changed: ['owner'], by: 2, bytes: size1 });
-  const sum = (cause: string) => w.paths.flatMap((p: any) => p.copies).filter((c: any) => c.cause === cause).reduce((s: number, c: any) => s + c.bytes, 0);
+  const size1 = Number(
+    lines(truth(image, 'step-1.manifest'))
+      .map((l) => l.split('\t'))
+      .find((f) => f[0] === '/opt/data/blob.bin')![5],
+  );
+  t.like(
+    blob.copies.find((c: any) => c.layer === 1),
+    { cause: 'metadata-duplicate', changed: ['owner'], by: 2, bytes: size1 },
+  );
+  const sum = (cause: string) =>
+    w.paths
+      .flatMap((p: any) => p.copies)
+      .filter((c: any) => c.cause === cause)
+      .reduce((s: number, c: any) => s + c.bytes, 0);
   for (const cause of Object.keys(w.causes)) t.is(w.causes[cause], sum(cause), cause);
-  t.is(r.json.layers.reduce((s: number, l: any) => s + l.wastedBytes, 0), w.wastedBytes);
+  t.is(
+    r.json.layers.reduce((s: number, l: any) => s + l.wastedBytes, 0),
+    w.wastedBytes,
+  );
 });
 
 test('API versions and sizes: every layer that touched a path (step manifests), directory totals (rootfs.manifest)', async (t) => {
@@ -151,7 +197,10 @@ test('API versions and sizes: every layer that touched a path (step manifests), 
   const path = '/etc/sapp.conf';
   const r = await get(explorer, `/api/images/${id}/versions?${q({ path })}`);
   t.is(r.status, 200);
-  const row = (k: number) => lines(truth(image, `step-${k}.manifest`)).map((l) => l.split('\t')).find((f) => f[0] === path);
+  const row = (k: number) =>
+    lines(truth(image, `step-${k}.manifest`))
+      .map((l) => l.split('\t'))
+      .find((f) => f[0] === path);
   for (const v of r.json.versions.filter((x: any) => x.kind === 'entry')) {
     // Each version's bytes, read as the view after its layer, hash to that step's manifest.
     const f = await get(explorer, `/api/images/${id}/file?${q({ path, layer: v.layer })}`);
@@ -159,44 +208,90 @@ test('API versions and sizes: every layer that touched a path (step manifests), 
     t.is(v.sha256, row(v.layer)![6]);
   }
   const changedIn = Array.from({ length: steps(image) }, (_, i) => i + 1).filter((k) => lines(truth(image, `step-${k}.changes`)).some((l) => l.split(' ')[1] === path));
-  t.deepEqual(r.json.versions.filter((v: any) => v.change).map((v: any) => v.layer), changedIn);
+  t.deepEqual(
+    r.json.versions.filter((v: any) => v.change).map((v: any) => v.layer),
+    changedIn,
+  );
 
   const sizes = (await get(explorer, `/api/images/${id}/sizes?${q({ path: '/', depth: 1 })}`)).json;
-  const files = lines(truth(image, 'rootfs.manifest')).map((l) => l.split('\t')).filter((f) => f[1] === 'f');
-  t.is(sizes.bytes, files.reduce((s, f) => s + Number(f[5]), 0));
+  const files = lines(truth(image, 'rootfs.manifest'))
+    .map((l) => l.split('\t'))
+    .filter((f) => f[1] === 'f');
+  t.is(
+    sizes.bytes,
+    files.reduce((s, f) => s + Number(f[5]), 0),
+  );
   for (const c of sizes.children) {
-    t.is(c.bytes, files.filter((f) => f[0] === c.path || f[0].startsWith(c.path + '/')).reduce((s, f) => s + Number(f[5]), 0), c.path);
+    t.is(
+      c.bytes,
+      files.filter((f) => f[0] === c.path || f[0].startsWith(c.path + '/')).reduce((s, f) => s + Number(f[5]), 0),
+      c.path,
+    );
   }
   const bySize = (await get(explorer, `/api/images/${id}/tree?${q({ path: '/', sort: 'size' })}`)).json.entries.map((e: any) => e.bytes);
-  t.deepEqual(bySize, [...bySize].sort((a: number, b: number) => b - a));
+  t.deepEqual(
+    bySize,
+    [...bySize].sort((a: number, b: number) => b - a),
+  );
 });
 
 test('API find and diff: name search across the image, and two images compared (rootfs manifests)', async (t) => {
   const id = ids.get('layers')!;
   const all = lines(truth('layers', 'rootfs.manifest')).map((l) => l.split('\t'));
   const r = await get(explorer, `/api/images/${id}/find?${q({ name: '*.conf' })}`);
-  t.deepEqual(r.json.entries.map((e: any) => e.path).sort(), all.filter((f) => f[1] === 'f' && f[0].endsWith('.conf')).map((f) => f[0]).sort());
+  t.deepEqual(
+    r.json.entries.map((e: any) => e.path).sort(),
+    all
+      .filter((f) => f[1] === 'f' && f[0].endsWith('.conf'))
+      .map((f) => f[0])
+      .sort(),
+  );
   const dirs = await get(explorer, `/api/images/${id}/find?${q({ name: 's*', type: 'any', limit: 5000 })}`);
-  t.deepEqual(dirs.json.entries.map((e: any) => e.path).sort(), all.filter((f) => /\/s[^/]*$/.test(f[0])).map((f) => f[0]).sort());
+  t.deepEqual(
+    dirs.json.entries.map((e: any) => e.path).sort(),
+    all
+      .filter((f) => /\/s[^/]*$/.test(f[0]))
+      .map((f) => f[0])
+      .sort(),
+  );
   const d = await get(explorer, `/api/diff?${q({ a: ids.get('layers')!, b: ids.get('whiteouts')! })}`);
   const pa = new Set(all.map((f) => f[0]));
   const pb = new Set(lines(truth('whiteouts', 'rootfs.manifest')).map((l) => l.split('\t')[0]));
-  t.deepEqual(d.json.filter((x: any) => x.kind === 'A').map((x: any) => x.path).sort(), [...pb].filter((p) => !pa.has(p)).sort());
-  t.deepEqual(d.json.filter((x: any) => x.kind === 'D').map((x: any) => x.path).sort(), [...pa].filter((p) => !pb.has(p)).sort());
+  t.deepEqual(
+    d.json
+      .filter((x: any) => x.kind === 'A')
+      .map((x: any) => x.path)
+      .sort(),
+    [...pb].filter((p) => !pa.has(p)).sort(),
+  );
+  t.deepEqual(
+    d.json
+      .filter((x: any) => x.kind === 'D')
+      .map((x: any) => x.path)
+      .sort(),
+    [...pa].filter((p) => !pb.has(p)).sort(),
+  );
 });
 
 test('API file: Range reads are slices of the bytes whose sha256 truth/rootfs.manifest gives; 206, 416, HEAD', async (t) => {
   const id = ids.get('layers')!;
   // The largest file of the image, as truth/rootfs.manifest lists it.
-  const [path, , , , , sizeText, digest] = lines(truth('layers', 'rootfs.manifest')).map((l) => l.split('\t'))
-    .filter((f) => f[1] === 'f').sort((a, b) => Number(b[5]) - Number(a[5]))[0];
+  const [path, , , , , sizeText, digest] = lines(truth('layers', 'rootfs.manifest'))
+    .map((l) => l.split('\t'))
+    .filter((f) => f[1] === 'f')
+    .sort((a, b) => Number(b[5]) - Number(a[5]))[0];
   const size = Number(sizeText);
   t.true(size > 200);
   const url = `/api/images/${id}/file?${q({ path })}`;
   const whole = (await get(explorer, url)).body;
   t.is(whole.length, size);
   t.is(sha(whole), digest);
-  for (const [range, start, end] of [['bytes=0-9', 0, 10], ['bytes=100-', 100, size], ['bytes=-7', size - 7, size], [`bytes=${size - 1}-${size + 50}`, size - 1, size]] as const) {
+  for (const [range, start, end] of [
+    ['bytes=0-9', 0, 10],
+    ['bytes=100-', 100, size],
+    ['bytes=-7', size - 7, size],
+    [`bytes=${size - 1}-${size + 50}`, size - 1, size],
+  ] as const) {
     const r = await get(explorer, url, { range });
     t.is(r.status, 206, range);
     t.is(r.headers['content-range'], `bytes ${start}-${end - 1}/${size}`, range);
@@ -294,13 +389,20 @@ test('upload: a fixture archive is stored as `layerfs load` stores it; over the 
   t.is(r.json.image.id, /([0-9a-f]{64})/.exec(manifest[0].Config)![1]);
   t.deepEqual(r.json.image.tags, ['localhost/layers:latest']);
   const listed = (await get(s, '/api/images')).json.images;
-  t.like(listed.find((i: any) => i.id === r.json.image.id), { stored: true });
+  t.like(
+    listed.find((i: any) => i.id === r.json.image.id),
+    { stored: true },
+  );
   // The stored copy is byte for byte the upload.
   t.is(sha(readFileSync(s.engine.state.imageArchive(r.json.image.id))), sha(bytes));
   const big = await call(s, 'POST', '/api/images/upload', { payload: Buffer.alloc(300_001), headers: { 'content-type': 'application/octet-stream' } });
   t.is(big.status, 413);
   t.is(big.json.error.code, 'TOO_LARGE');
-  t.deepEqual(readdirSync(s.engine.state.home).filter((f) => f.startsWith('.tmp')), [], 'no scratch file left');
+  t.deepEqual(
+    readdirSync(s.engine.state.home).filter((f) => f.startsWith('.tmp')),
+    [],
+    'no scratch file left',
+  );
   t.is((await get(s, '/api/images')).json.images.length, 1);
 });
 
@@ -317,7 +419,11 @@ test('upload: hostile archives give the typed error the loader documents for the
     t.true(r.json.error.message.startsWith(`upload of ${c.name}.tar`), `${c.name}: the message names the upload: ${r.json.error.message}`);
   }
   t.deepEqual((await get(s, '/api/images')).json.images, []);
-  t.deepEqual(readdirSync(s.engine.state.home).filter((f) => f.startsWith('.')), [], 'no scratch file left');
+  t.deepEqual(
+    readdirSync(s.engine.state.home).filter((f) => f.startsWith('.')),
+    [],
+    'no scratch file left',
+  );
 });
 
 test('load by path: stored as `layerfs load` stores it; a hostile archive gives its documented code', async (t) => {

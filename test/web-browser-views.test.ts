@@ -39,7 +39,13 @@ const test = anyTest as TestFn;
 const BIN = new URL('../bin/layerfs.js', import.meta.url).pathname;
 const why = missing();
 
-interface Ctx { browser: Browser; server: Served; scratch: string; binds: string; ids: { layers: string; links: string } }
+interface Ctx {
+  browser: Browser;
+  server: Served;
+  scratch: string;
+  binds: string;
+  ids: { layers: string; links: string };
+}
 let ctx: Ctx | undefined;
 
 if (why && process.env.CI === 'true') {
@@ -52,10 +58,7 @@ if (why && process.env.CI === 'true') {
     const scratch = mkdtempSync(join(tmpdir(), 'layerfs-web-views-'));
     const binds = join(scratch, 'binds');
     mkdirSync(binds);
-    const [browser, server] = await Promise.all([
-      launch(),
-      serve([join(FIXTURES, 'layers/docker-archive.tar'), join(FIXTURES, 'links/docker-archive.tar'), '--bind-root', binds]),
-    ]);
+    const [browser, server] = await Promise.all([launch(), serve([join(FIXTURES, 'layers/docker-archive.tar'), join(FIXTURES, 'links/docker-archive.tar'), '--bind-root', binds])]);
     const images = (await (await fetch(`${server.url.replace(/\/?(\?.*)?$/, '')}/api/images`)).json()) as { images: Array<{ id: string; tags: string[] }> };
     const id = (tag: string) => images.images.find((i) => i.tags.includes(tag))?.id ?? '';
     ctx = { browser, server, scratch, binds, ids: { layers: id('localhost/layers:latest'), links: id('localhost/links:latest') } };
@@ -89,7 +92,18 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('he
 
 // ---- ground truth readers (the fixtures' files, parsed here; no layerfs code) ----
 
-interface MRow { path: string; type: string; mode: string; uid: string; gid: string; size: number; sha: string; target: string; linkgroup: string; xattrs: string }
+interface MRow {
+  path: string;
+  type: string;
+  mode: string;
+  uid: string;
+  gid: string;
+  size: number;
+  sha: string;
+  target: string;
+  linkgroup: string;
+  xattrs: string;
+}
 function manifest(image: string, file: string): Map<string, MRow> {
   const out = new Map<string, MRow>();
   for (const l of truth(image, file).split('\n')) {
@@ -99,7 +113,11 @@ function manifest(image: string, file: string): Map<string, MRow> {
   }
   return out;
 }
-const changes = (image: string, n: number) => truth(image, `step-${n}.changes`).split('\n').filter(Boolean).map((l) => ({ kind: l[0], path: l.split(' ')[1] }));
+const changes = (image: string, n: number) =>
+  truth(image, `step-${n}.changes`)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => ({ kind: l[0], path: l.split(' ')[1] }));
 const parentOf = (p: string) => p.slice(0, Math.max(1, p.lastIndexOf('/'))) || '/';
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 /** Bytes of the regular files under `dir` in a manifest (each path counted, hard links too). */
@@ -171,7 +189,10 @@ const near = (shown: number, want: number) => Math.abs(shown - want) <= Math.max
 /** The tree's rows in order once no level is loading (the tree of the fixtures fits one window). */
 async function settledRows(page: Page): Promise<Array<{ path: string; change: string }>> {
   await page.waitForFunction(() => !document.querySelector('.trow.note.loading'));
-  return page.getByTestId('tree').locator('[data-path]').evaluateAll((els) => els.map((e) => ({ path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '' })));
+  return page
+    .getByTestId('tree')
+    .locator('[data-path]')
+    .evaluateAll((els) => els.map((e) => ({ path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '' })));
 }
 
 // ---- 2. the tree: sort, filters, search ----
@@ -182,21 +203,37 @@ test.serial('web: tree sort by name is raw byte order and by size is largest tot
   const top = [...m.keys()].filter((p) => parentOf(p) === '/');
   const size = (p: string) => (m.get(p)!.type === 'd' ? total(m, p) : m.get(p)!.size);
   await page.locator('[data-path="/etc"]').waitFor();
-  t.deepEqual((await settledRows(page)).map((r) => r.path), [...top].sort(byBytes), 'by name: the root in raw byte order');
+  t.deepEqual(
+    (await settledRows(page)).map((r) => r.path),
+    [...top].sort(byBytes),
+    'by name: the root in raw byte order',
+  );
   await page.getByTestId('sort-size').click();
   await page.getByTestId('sort-size').and(page.locator('.on')).waitFor();
   await page.locator('[data-path="/usr"]').waitFor();
   const bySize = (await settledRows(page)).map((r) => r.path);
   t.deepEqual([...bySize].sort(byBytes), [...top].sort(byBytes), 'by size: the same entries');
-  t.deepEqual(bySize.map(size), top.map(size).sort((a, b) => b - a), `by size: totals largest first (${bySize.map((p) => `${p}=${size(p)}`).join(' ')})`);
+  t.deepEqual(
+    bySize.map(size),
+    top.map(size).sort((a, b) => b - a),
+    `by size: totals largest first (${bySize.map((p) => `${p}=${size(p)}`).join(' ')})`,
+  );
   // Inside a directory too: /etc's files by size.
   await page.locator('[data-path="/etc"]').click();
   await page.locator('[data-path="/etc/motd"]').waitFor();
   const etc = (await settledRows(page)).map((r) => r.path).filter((p) => parentOf(p) === '/etc');
-  t.deepEqual(etc, [...m.keys()].filter((p) => parentOf(p) === '/etc').sort((a, b) => size(b) - size(a)), '/etc by size');
+  t.deepEqual(
+    etc,
+    [...m.keys()].filter((p) => parentOf(p) === '/etc').sort((a, b) => size(b) - size(a)),
+    '/etc by size',
+  );
   await page.getByRole('button', { name: 'Name', exact: true }).click();
   await page.waitForFunction(() => document.querySelector('[data-testid="tree"] [data-path]')?.getAttribute('data-path') === '/etc');
-  t.deepEqual((await settledRows(page)).map((r) => r.path).filter((p) => parentOf(p) === '/etc'), [...m.keys()].filter((p) => parentOf(p) === '/etc').sort(byBytes), '/etc by name again, still open');
+  t.deepEqual(
+    (await settledRows(page)).map((r) => r.path).filter((p) => parentOf(p) === '/etc'),
+    [...m.keys()].filter((p) => parentOf(p) === '/etc').sort(byBytes),
+    '/etc by name again, still open',
+  );
   t.deepEqual(errors, []);
 });
 
@@ -212,7 +249,11 @@ test.serial('web: tree filters added/modified/deleted and larger-than keep exact
   const filters = page.getByRole('group', { name: 'show' });
   const chip = (name: string) => filters.locator('label', { hasText: name }).locator('input');
   const marked = async () => (await allRows(page)).filter((r) => r.change);
-  const want = (kinds: string) => ch.filter((c) => kinds.includes(c.kind)).map((c) => `${c.kind} ${c.path}`).sort(byBytes);
+  const want = (kinds: string) =>
+    ch
+      .filter((c) => kinds.includes(c.kind))
+      .map((c) => `${c.kind} ${c.path}`)
+      .sort(byBytes);
   t.deepEqual((await marked()).map((r) => `${r.change} ${r.path}`).sort(byBytes), want('AMD'), 'no filter: every change');
   // Unchanged off too: in the changes view the unmarked rows are the directories on the way to changes.
   await chip('Unchanged').uncheck();
@@ -220,10 +261,30 @@ test.serial('web: tree filters added/modified/deleted and larger-than keep exact
   await chip('Modified').uncheck();
   await page.waitForFunction(() => !document.querySelector('[data-testid="tree"] [data-change="A"]'));
   const onlyD = await allRows(page);
-  t.deepEqual(onlyD.filter((r) => r.change).map((r) => `${r.change} ${r.path}`).sort(byBytes), want('D'), 'deleted only');
+  t.deepEqual(
+    onlyD
+      .filter((r) => r.change)
+      .map((r) => `${r.change} ${r.path}`)
+      .sort(byBytes),
+    want('D'),
+    'deleted only',
+  );
   // The unmarked rows left are the directories on the way to a deletion.
-  const ways = new Set(want('D').flatMap((l) => { const out: string[] = []; for (let p = parentOf(l.slice(2)); p !== '/'; p = parentOf(p)) out.push(p); return out; }));
-  t.deepEqual(onlyD.filter((r) => !r.change).map((r) => r.path).sort(byBytes), [...ways].filter((p) => !ch.some((c) => c.path === p)).sort(byBytes), 'the rest lead to deletions');
+  const ways = new Set(
+    want('D').flatMap((l) => {
+      const out: string[] = [];
+      for (let p = parentOf(l.slice(2)); p !== '/'; p = parentOf(p)) out.push(p);
+      return out;
+    }),
+  );
+  t.deepEqual(
+    onlyD
+      .filter((r) => !r.change)
+      .map((r) => r.path)
+      .sort(byBytes),
+    [...ways].filter((p) => !ch.some((c) => c.path === p)).sort(byBytes),
+    'the rest lead to deletions',
+  );
   await chip('Deleted').uncheck();
   await chip('Added').check();
   await page.waitForFunction(() => !document.querySelector('[data-testid="tree"] [data-change="D"]'));
@@ -241,7 +302,14 @@ test.serial('web: tree filters added/modified/deleted and larger-than keep exact
   await page.waitForFunction(() => !document.querySelector('[data-testid="tree"] [data-path="/etc/snew.conf"]'));
   const big = (await allRows(page)).filter((r) => (after.get(r.path) ?? before.get(r.path))?.type === 'f');
   const fileOf = (c: { kind: string; path: string }) => (c.kind === 'D' ? before : after).get(c.path);
-  t.deepEqual(big.map((r) => r.path).sort(byBytes), ch.filter((c) => fileOf(c)?.type === 'f' && fileOf(c)!.size >= 100).map((c) => c.path).sort(byBytes), '≥ 100 B: the changed files that large');
+  t.deepEqual(
+    big.map((r) => r.path).sort(byBytes),
+    ch
+      .filter((c) => fileOf(c)?.type === 'f' && fileOf(c)!.size >= 100)
+      .map((c) => c.path)
+      .sort(byBytes),
+    '≥ 100 B: the changed files that large',
+  );
   await page.getByLabel('larger than (e.g. 10K, 2M)').fill('');
   await page.locator('[data-path="/etc/snew.conf"]').waitFor();
   t.deepEqual(errors, []);
@@ -255,10 +323,13 @@ test.serial('web: name search runs across the whole image, unopened directories 
   await search.fill('lib');
   const hits = page.getByTestId('hits');
   const want = [...m.values()].filter((r) => baseName(r.path).includes('lib'));
-  await hits.locator('[data-path]').nth(want.length - 1).waitFor();
+  await hits
+    .locator('[data-path]')
+    .nth(want.length - 1)
+    .waitFor();
   const shown = await hits.locator('[data-path]').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')!));
   t.deepEqual([...shown].sort(byBytes), want.map((r) => r.path).sort(byBytes), 'every path whose base name holds "lib"');
-  t.regex(await hits.textContent() ?? '', new RegExp(`^${want.length} matches`));
+  t.regex((await hits.textContent()) ?? '', new RegExp(`^${want.length} matches`));
   // Largest first (docs/api.md): the file of 4096 bytes leads.
   const largest = want.filter((r) => r.type === 'f').sort((a, b) => b.size - a.size)[0];
   t.is(shown[0], largest.path);
@@ -266,8 +337,14 @@ test.serial('web: name search runs across the whole image, unopened directories 
   await search.fill('');
   await page.getByTestId('layers').locator('[data-layer="2"]').click();
   await search.fill('conf');
-  const step2 = [...manifest('layers', 'step-2.manifest').values()].filter((r) => baseName(r.path).includes('conf')).map((r) => r.path).sort(byBytes);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="hits"] [data-path]').length === n && document.querySelector('[data-testid="hits"] [data-path="/etc/snew.conf"]'), step2.length);
+  const step2 = [...manifest('layers', 'step-2.manifest').values()]
+    .filter((r) => baseName(r.path).includes('conf'))
+    .map((r) => r.path)
+    .sort(byBytes);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="hits"] [data-path]').length === n && document.querySelector('[data-testid="hits"] [data-path="/etc/snew.conf"]'),
+    step2.length,
+  );
   t.deepEqual((await hits.locator('[data-path]').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')!))).sort(byBytes), step2);
   // A hit shows it in the tree, its parents opened and it selected.
   await hits.locator('[data-path="/etc/snew.conf"]').click();
@@ -291,16 +368,31 @@ test.serial('web: wasted space by cause, with bytes per cause and every wasted c
     const num = await panel.locator(`li[data-cause="${cause}"] .num`).textContent();
     t.true(near(parseHuman(num!), n), `${cause}: ${num} shown for ${n} B`);
   }
-  const rows = await panel.locator('tr[data-path]').evaluateAll((els) => els.map((e) => ({
-    path: e.getAttribute('data-path')!, bytes: Number(e.getAttribute('data-bytes')),
-    copies: [...e.querySelectorAll('[data-layer]')].map((c) => ({ layer: Number(c.getAttribute('data-layer')), cause: c.getAttribute('data-cause')!, bytes: Number(c.getAttribute('data-bytes')) })),
-  })));
-  t.deepEqual(rows.map((r) => [r.path, r.copies] as const).sort((x, y) => byBytes(x[0], y[0])), [...w.paths].sort((x, y) => byBytes(x[0], y[0])), 'every wasted copy: its layer, cause and bytes');
-  for (const r of rows) t.is(r.bytes, r.copies.reduce((s, c) => s + c.bytes, 0));
-  t.deepEqual(rows.map((r) => r.bytes), [...rows.map((r) => r.bytes)].sort((a, b) => b - a), 'largest first');
+  const rows = await panel.locator('tr[data-path]').evaluateAll((els) =>
+    els.map((e) => ({
+      path: e.getAttribute('data-path')!,
+      bytes: Number(e.getAttribute('data-bytes')),
+      copies: [...e.querySelectorAll('[data-layer]')].map((c) => ({ layer: Number(c.getAttribute('data-layer')), cause: c.getAttribute('data-cause')!, bytes: Number(c.getAttribute('data-bytes')) })),
+    })),
+  );
+  t.deepEqual(
+    rows.map((r) => [r.path, r.copies] as const).sort((x, y) => byBytes(x[0], y[0])),
+    [...w.paths].sort((x, y) => byBytes(x[0], y[0])),
+    'every wasted copy: its layer, cause and bytes',
+  );
+  for (const r of rows)
+    t.is(
+      r.bytes,
+      r.copies.reduce((s, c) => s + c.bytes, 0),
+    );
+  t.deepEqual(
+    rows.map((r) => r.bytes),
+    [...rows.map((r) => r.bytes)].sort((a, b) => b - a),
+    'largest first',
+  );
   // What a metadata-only duplicate was: chown of /opt/data/blob.bin (step-2.changes: "M … owner").
-  t.regex(await panel.locator('tr[data-path="/opt/data/blob.bin"] [data-layer="1"]').textContent() ?? '', /Metadata-only duplicate by layer 2 \(chown\)/);
-  t.regex(await panel.locator('tr[data-path="/usr/bin/stool"] [data-layer="1"]').textContent() ?? '', /Metadata-only duplicate by layer 2 \(chmod\)/);
+  t.regex((await panel.locator('tr[data-path="/opt/data/blob.bin"] [data-layer="1"]').textContent()) ?? '', /Metadata-only duplicate by layer 2 \(chown\)/);
+  t.regex((await panel.locator('tr[data-path="/usr/bin/stool"] [data-layer="1"]').textContent()) ?? '', /Metadata-only duplicate by layer 2 \(chmod\)/);
   t.deepEqual(errors, []);
 });
 
@@ -311,9 +403,20 @@ test.serial("web: the treemap's top-level rectangles carry the manifest's bytes,
   const m = manifest('layers', 'rootfs.manifest');
   const tm = page.getByTestId('treemap');
   await tm.locator('g[data-depth="1"]').first().waitFor();
-  const read = () => tm.locator('g[data-depth="1"]').evaluateAll((els) => els.map((e) => ({ path: e.getAttribute('data-path')!, bytes: Number(e.getAttribute('data-bytes')), area: Number(e.getAttribute('data-w')) * Number(e.getAttribute('data-h')), label: e.querySelector('text')?.textContent ?? '' })));
+  const read = () =>
+    tm.locator('g[data-depth="1"]').evaluateAll((els) =>
+      els.map((e) => ({
+        path: e.getAttribute('data-path')!,
+        bytes: Number(e.getAttribute('data-bytes')),
+        area: Number(e.getAttribute('data-w')) * Number(e.getAttribute('data-h')),
+        label: e.querySelector('text')?.textContent ?? '',
+      })),
+    );
   const check = (rects: Awaited<ReturnType<typeof read>>, dir: string) => {
-    const kids = [...m.values()].filter((r) => parentOf(r.path) === dir).map((r) => ({ path: r.path, bytes: r.type === 'd' ? total(m, r.path) : r.type === 'f' ? r.size : 0 })).filter((k) => k.bytes > 0);
+    const kids = [...m.values()]
+      .filter((r) => parentOf(r.path) === dir)
+      .map((r) => ({ path: r.path, bytes: r.type === 'd' ? total(m, r.path) : r.type === 'f' ? r.size : 0 }))
+      .filter((k) => k.bytes > 0);
     t.deepEqual(rects.map((r) => [r.path, r.bytes]).sort(), kids.map((k) => [k.path, k.bytes]).sort(), `${dir}: a rectangle for each entry with bytes, with its bytes`);
     const all = rects.reduce((s, r) => s + r.area, 0);
     const sum = kids.reduce((s, k) => s + k.bytes, 0);
@@ -321,7 +424,10 @@ test.serial("web: the treemap's top-level rectangles carry the manifest's bytes,
     for (const r of rects.filter((x) => x.label)) t.true(r.label.startsWith(baseName(r.path).slice(0, 3)), `${r.path} labelled ${r.label}`);
   };
   check(await read(), '/');
-  t.true((await read()).some((r) => r.label.startsWith('usr')), 'the largest is labelled');
+  t.true(
+    (await read()).some((r) => r.label.startsWith('usr')),
+    'the largest is labelled',
+  );
   // Zooming into /usr: its children, the same rules.
   await tm.locator('g[data-path="/usr"] > rect').click({ position: { x: 5, y: 5 } });
   await page.waitForFunction(() => document.querySelector('[data-testid="treemap"] g[data-depth="1"]')?.getAttribute('data-path')?.startsWith('/usr/'));
@@ -355,10 +461,16 @@ test.serial("web: compare lists A/C/D and C's fields between two images as the d
   const panel = page.getByTestId('diff-images');
   await panel.getByLabel('image to compare with').selectOption(ctx!.ids.links);
   await panel.locator('li[data-kind]').first().waitFor();
-  const shown = await panel.locator('li[data-kind]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')} ${e.getAttribute('data-path')}${e.getAttribute('data-kind') === 'C' ? ` ${e.getAttribute('data-fields')}` : ''}`));
+  const shown = await panel
+    .locator('li[data-kind]')
+    .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')} ${e.getAttribute('data-path')}${e.getAttribute('data-kind') === 'C' ? ` ${e.getAttribute('data-fields')}` : ''}`));
   t.deepEqual(shown.sort(byBytes), want.sort(byBytes));
-  for (const [k, title] of [['A', 'Added'], ['D', 'Removed'], ['C', 'Changed']]) {
-    t.regex(await panel.locator('h3', { hasText: title }).textContent() ?? '', new RegExp(`${title} ${want.filter((l) => l[0] === k).length}$`));
+  for (const [k, title] of [
+    ['A', 'Added'],
+    ['D', 'Removed'],
+    ['C', 'Changed'],
+  ]) {
+    t.regex((await panel.locator('h3', { hasText: title }).textContent()) ?? '', new RegExp(`${title} ${want.filter((l) => l[0] === k).length}$`));
   }
   t.deepEqual(errors, []);
 });
@@ -389,24 +501,38 @@ test.serial('web: an uploaded archive shows progress, then is listed with the di
   await page.getByTestId('load-open').click();
   await page.getByTestId('upload-file').setInputFiles(file);
   await page.getByTestId('upload-progress').waitFor();
-  t.regex(await page.getByTestId('upload-progress').textContent() ?? '', /Uploading docker-archive\.tar/);
+  t.regex((await page.getByTestId('upload-progress').textContent()) ?? '', /Uploading docker-archive\.tar/);
   await page.getByTestId('load-message').filter({ hasText: 'loaded' }).waitFor({ timeout: 20_000 });
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   t.is(await page.getByTestId('upload-progress').count(), 0, 'the bar is gone once loaded');
   const seen = (await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).map(Number);
-  t.true(seen.some((v) => v > 0 && v < 100), `the bar moved through intermediate values: ${seen.join(',')}`);
-  t.deepEqual(seen, [...seen].sort((x, y) => x - y), 'and only forward');
+  t.true(
+    seen.some((v) => v > 0 && v < 100),
+    `the bar moved through intermediate values: ${seen.join(',')}`,
+  );
+  t.deepEqual(
+    seen,
+    [...seen].sort((x, y) => x - y),
+    'and only forward',
+  );
   t.is(await page.getByTestId('load-message').textContent(), `loaded ${man[0].RepoTags[0]} (${(readFileSync(file).length / 1024).toFixed(1)} KiB)`);
   // Listed, shown (the page went to it), with the archive's digest and layers.
   await page.getByTestId('image-select').locator(`option[value="${digest}"]`).waitFor({ state: 'attached' });
   await page.waitForFunction((d) => (document.querySelector('[data-testid="image-select"]') as HTMLSelectElement | null)?.value === d, digest);
-  t.regex(await page.getByTestId('image-select').locator(`option[value="${digest}"]`).textContent() ?? '', new RegExp(`^${man[0].RepoTags[0]} `));
+  t.regex((await page.getByTestId('image-select').locator(`option[value="${digest}"]`).textContent()) ?? '', new RegExp(`^${man[0].RepoTags[0]} `));
   const rec = (await getJson<{ images: Array<{ id: string; configDigest: string; tags: string[]; source: string }> }>('/api/images')).images.find((i) => i.id === digest);
   t.is(rec?.configDigest, `sha256:${digest}`);
   t.is(rec?.source, 'upload of docker-archive.tar');
   const detail = await getJson<{ layers: Array<{ diffId: string }> }>(`/api/images/${digest}`);
-  t.deepEqual(detail.layers.map((l) => l.diffId), diffIds);
-  await page.getByTestId('layers').locator('[data-layer]').nth(diffIds.length - 1).waitFor();
+  t.deepEqual(
+    detail.layers.map((l) => l.diffId),
+    diffIds,
+  );
+  await page
+    .getByTestId('layers')
+    .locator('[data-layer]')
+    .nth(diffIds.length - 1)
+    .waitFor();
   t.deepEqual(errors, []);
 });
 
@@ -444,7 +570,10 @@ test.serial('web: a hostile archive dropped on the page shows the typed error `l
   // Chromium logs the refused upload's 400 itself, once: the answer under test, not a page error.
   const refused = 'console: Failed to load resource: the server responded with a status of 400 (Bad Request)';
   t.is(errors.filter((e) => e === refused).length, 1);
-  t.deepEqual(errors.filter((e) => e !== refused), []);
+  t.deepEqual(
+    errors.filter((e) => e !== refused),
+    [],
+  );
 });
 
 // ---- 1. lessons ----
@@ -460,7 +589,12 @@ const ANSWERS: Record<string, RegExp[]> = {
   commit: [/^only \/in-layer$/],
 };
 
-interface Volume { name: string; anonymous: boolean; mountpoint: string; usedBy: string[] }
+interface Volume {
+  name: string;
+  anonymous: boolean;
+  mountpoint: string;
+  usedBy: string[];
+}
 const volumes = async () => (await getJson<{ volumes: Volume[] }>('/api/volumes')).volumes;
 const hostFile = (dir: string, name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : undefined);
 
@@ -472,7 +606,15 @@ test.serial('web: lessons: every lesson runs predict, act, observe, explain with
   // The image's layer tars, as GNU tar lists them, and their total: the image's size.
   const archive = join(FIXTURES, 'layers/docker-archive.tar');
   const tarLayers = (JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' })) as Array<{ Layers: string[] }>)[0].Layers;
-  const listed = new Map(execFileSync('tar', ['-tvf', archive], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => { const f = l.trim().split(/\s+/); return [f[5], Number(f[2])]; }));
+  const listed = new Map(
+    execFileSync('tar', ['-tvf', archive], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const f = l.trim().split(/\s+/);
+        return [f[5], Number(f[2])];
+      }),
+  );
   const imageBytes = tarLayers.reduce((s, l) => s + listed.get(l)!, 0);
   const layerCount = (JSON.parse(truth('layers', 'config.json')) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids.length;
 
@@ -504,7 +646,8 @@ test.serial('web: lessons: every lesson runs predict, act, observe, explain with
       t.is(await lesson.locator('.error').count(), 0, `${id} step ${i + 1}: ${await lesson.locator('.error').allTextContents()}`);
       results.push(((await lesson.getByTestId('lesson-result').locator('strong').textContent()) ?? '').trim());
       t.is(await lesson.locator('.phaseblock', { hasText: 'Explain' }).count(), 1, `${id} step ${i + 1} explains`);
-      if (await predict.count()) t.regex(await lesson.locator('.phaseblock', { hasText: 'Explain' }).textContent() ?? '', /Your prediction was right\./, `${id} step ${i + 1}: the engine's answer is the page's`);
+      if (await predict.count())
+        t.regex((await lesson.locator('.phaseblock', { hasText: 'Explain' }).textContent()) ?? '', /Your prediction was right\./, `${id} step ${i + 1}: the engine's answer is the page's`);
       if (i + 1 < n) await lesson.getByTestId('lesson-next').click();
     }
     t.is(predicted, ANSWERS[id].length, `${id}: every prediction was asked`);
@@ -552,7 +695,10 @@ test.serial('web: lessons: every lesson runs predict, act, observe, explain with
         t.is(anon![2], named ?? '');
         const kept = vols.find((x) => x.name === named);
         t.is(kept && hostFile(kept.mountpoint, 'a'), 'a\n', 'the named volume and its file are still on the host');
-        t.false(vols.some((x) => x.anonymous && x.name.startsWith(anon![1].slice(0, 12))), 'the anonymous one is gone');
+        t.false(
+          vols.some((x) => x.anonymous && x.name.startsWith(anon![1].slice(0, 12))),
+          'the anonymous one is gone',
+        );
         break;
       }
       case 'bind': {
@@ -574,7 +720,7 @@ test.serial('web: lessons: every lesson runs predict, act, observe, explain with
       case 'commit': {
         t.is(r[0], '/in-layer → container layer; /data/in-volume → volume');
         t.is(r[1], `the new image has ${layerCount + 1} layers; /in-layer is in it; /data/in-volume is missing`);
-        const tag = /as (localhost\/lesson-\S+)/.exec(await lesson.locator('ol.steps li').nth(1).textContent() ?? '')?.[1];
+        const tag = /as (localhost\/lesson-\S+)/.exec((await lesson.locator('ol.steps li').nth(1).textContent()) ?? '')?.[1];
         const img = (await getJson<{ images: Array<{ id: string; tags: string[] }> }>('/api/images')).images.find((i) => i.tags.includes(tag ?? ''));
         t.truthy(img, `the committed image ${tag} is listed`);
         const f = (p: string) => fetch(`${base()}/api/images/${img!.id}/file?path=${encodeURIComponent(p)}`);

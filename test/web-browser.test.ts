@@ -24,7 +24,12 @@ const OUT = new URL('./output/', import.meta.url).pathname;
 const WIDE = 20_000;
 const why = missing();
 
-interface Ctx { browser: Browser; server: Served; scratch: string; ids: { layers: string; wide: string } }
+interface Ctx {
+  browser: Browser;
+  server: Served;
+  scratch: string;
+  ids: { layers: string; wide: string };
+}
 let ctx: Ctx | undefined;
 
 if (why && process.env.CI === 'true') {
@@ -65,7 +70,10 @@ test.serial('web: the layer list shows every layer with its created_by (truth/co
   const layers = page.getByTestId('layers').locator('[data-layer]');
   await layers.nth(history.length - 1).waitFor();
   t.is(await layers.count(), history.length);
-  t.deepEqual(await layers.locator('.lby').allTextContents(), history.map((h) => h.created_by));
+  t.deepEqual(
+    await layers.locator('.lby').allTextContents(),
+    history.map((h) => h.created_by),
+  );
   // The image after its last layer is shown first: the root's directories are listed.
   await page.locator('[data-path="/etc"]').waitFor();
   await page.screenshot({ path: join(OUT, 'explorer-layers.png') });
@@ -74,7 +82,12 @@ test.serial('web: the layer list shows every layer with its created_by (truth/co
 
 test.serial('web: a directory opens and a file shows its bytes (truth/rootfs.manifest)', async (t) => {
   const { page, errors } = await open(t, `explore/${ctx!.ids.layers}`);
-  const manifest = new Map(truth('layers', 'rootfs.manifest').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.split('\t')[0], l.split('\t')]));
+  const manifest = new Map(
+    truth('layers', 'rootfs.manifest')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => [l.split('\t')[0], l.split('\t')]),
+  );
   await page.locator('[data-path="/etc"]').click();
   const want = [...manifest.keys()].filter((p) => p.startsWith('/etc/') && !p.slice(5).includes('/')).sort(byBytes);
   await page.locator('[data-path="/etc/motd"]').waitFor();
@@ -112,7 +125,12 @@ test.serial("web: layer 2's A/M/D marks are truth/step-2.changes", async (t) => 
 
 test.serial('web: the lab reports a copy-up; after rm a new container sees the volume, not the old layer', async (t) => {
   const { page, errors } = await open(t, `lab/${ctx!.ids.layers}`);
-  const size = Number(truth('layers', 'rootfs.manifest').split('\n').find((l) => l.startsWith('/etc/sapp.conf\t'))!.split('\t')[5]);
+  const size = Number(
+    truth('layers', 'rootfs.manifest')
+      .split('\n')
+      .find((l) => l.startsWith('/etc/sapp.conf\t'))!
+      .split('\t')[5],
+  );
   const create = async (name: string) => {
     const form = page.getByTestId('create-form');
     await form.getByTestId('create-name').fill(name);
@@ -130,21 +148,27 @@ test.serial('web: the lab reports a copy-up; after rm a new container sees the v
   await create('lab1');
   const cu = await run('echo hi >> /etc/sapp.conf');
   const events = await cu.getByTestId('event').allTextContents();
-  t.true(events.some((e) => e.includes(`copy-up /etc/sapp.conf: ${size} B copied (full)`)), `the copy-up of /etc/sapp.conf (${size} B) is reported: ${events.join('; ')}`);
+  t.true(
+    events.some((e) => e.includes(`copy-up /etc/sapp.conf: ${size} B copied (full)`)),
+    `the copy-up of /etc/sapp.conf (${size} B) is reported: ${events.join('; ')}`,
+  );
   await page.getByTestId('container-layer').locator('.up-copied-up').getByText('/etc/sapp.conf', { exact: true }).waitFor();
   const vol = await run('echo kept > /data/note; echo lost > /gone');
-  t.regex(await vol.textContent() ?? '', /write \/data\/note: 5 B into volume data/);
+  t.regex((await vol.textContent()) ?? '', /write \/data\/note: 5 B into volume data/);
   // The strategy switch: with metadata-only copy-up, a chmod copies no data (OVL-16).
   await page.getByTestId('strategy-metadata').click();
   await page.getByTestId('strategy-metadata').and(page.locator('.on')).waitFor();
   const meta = await (await run('chmod 600 /etc/passwd')).getByTestId('event').allTextContents();
-  t.true(meta.some((e) => e.includes('copy-up /etc/passwd: metadata only, 0 B of data (metadata)')), meta.join('; '));
+  t.true(
+    meta.some((e) => e.includes('copy-up /etc/passwd: metadata only, 0 B of data (metadata)')),
+    meta.join('; '),
+  );
   await page.screenshot({ path: join(OUT, 'lab.png') });
   await page.getByTestId('rm').click();
   await page.getByTestId('current').waitFor({ state: 'detached' });
   await create('lab2');
   t.is((await (await run('cat /data/note')).locator('.stdout').textContent())?.trim(), 'kept', "the volume's file survived rm");
-  t.regex(await (await run('cat /gone')).locator('.stderr').textContent() ?? '', /ENOENT/, "the old container layer's file did not");
+  t.regex((await (await run('cat /gone')).locator('.stderr').textContent()) ?? '', /ENOENT/, "the old container layer's file did not");
   t.deepEqual(errors, []);
 });
 

@@ -112,7 +112,7 @@ export function sha256Of(src: ByteSource, onRead?: (bytes: number) => void): str
   const h = createHash('sha256');
   // One buffer for every read: update() is done with a chunk when it returns.
   const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, src.size)));
-  for (let pos = 0; pos < src.size;) {
+  for (let pos = 0; pos < src.size; ) {
     const n = src.read(buf, 0, Math.min(buf.length, src.size - pos), pos);
     if (n <= 0) break;
     h.update(buf.subarray(0, n));
@@ -159,25 +159,29 @@ function blobReader(src: ByteSource, onChunk: (c: Uint8Array) => void): Readable
  * (flowing) stream takes each chunk as zlib pushes it, so zlib never waits for a reader.
  */
 async function gunzipTo(src: ByteSource, onChunk: (c: Uint8Array) => void, out: Output): Promise<void> {
-  await pipeline(blobReader(src, onChunk), createGunzip({ chunkSize: CHUNK }), new Writable({
-    // Room for a few chunks, so that zlib's push never finds the pipe full and stops inflating.
-    highWaterMark: 4 * CHUNK,
-    write(c: Buffer, _enc, cb) {
-      // zlib calls this from its inflate callback and starts the next inflate only when it
-      // returns: taking `c` a microtask later lets that inflate run meanwhile (taking it at once
-      // made the open ~40% slower). The write is synchronous: measured on 2 cores, a threadpool
-      // write here made the open ~6% slower (one more thread to wake per chunk).
-      queueMicrotask(() => {
-        try {
-          out.putSync(c);
-        } catch (e) {
-          cb(e as Error);
-          return;
-        }
-        cb();
-      });
-    },
-  }));
+  await pipeline(
+    blobReader(src, onChunk),
+    createGunzip({ chunkSize: CHUNK }),
+    new Writable({
+      // Room for a few chunks, so that zlib's push never finds the pipe full and stops inflating.
+      highWaterMark: 4 * CHUNK,
+      write(c: Buffer, _enc, cb) {
+        // zlib calls this from its inflate callback and starts the next inflate only when it
+        // returns: taking `c` a microtask later lets that inflate run meanwhile (taking it at once
+        // made the open ~40% slower). The write is synchronous: measured on 2 cores, a threadpool
+        // write here made the open ~6% slower (one more thread to wake per chunk).
+        queueMicrotask(() => {
+          try {
+            out.putSync(c);
+          } catch (e) {
+            cb(e as Error);
+            return;
+          }
+          cb();
+        });
+      },
+    }),
+  );
 }
 
 /** Opens a layer blob as a tar; see the file comment. */
@@ -186,8 +190,13 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
   const compression = sniffCompression(src, opts.file, ctx);
   const budget = opts.budget;
   const max = budget ? budget.limits.maxUncompressedBytes - budget.bytes : Infinity;
-  const overLimit = (): ArchiveError => limitError(opts.file, ctx,
-    `uncompressed size exceeds the limit of ${formatBytes(budget!.limits.maxUncompressedBytes)}${budget!.bytes > 0 ? ' (all layers together)' : ''}`, 'maxUncompressedBytes');
+  const overLimit = (): ArchiveError =>
+    limitError(
+      opts.file,
+      ctx,
+      `uncompressed size exceeds the limit of ${formatBytes(budget!.limits.maxUncompressedBytes)}${budget!.bytes > 0 ? ' (all layers together)' : ''}`,
+      'maxUncompressedBytes',
+    );
   if (compression === 'none') {
     if (src.size > max) throw overLimit();
     if (budget) budget.bytes += src.size;

@@ -12,7 +12,10 @@ export function decodeName(buf: Uint8Array, start = 0, end = buf.length): string
   if (start >= end) return '';
   let ascii = true;
   for (let i = start; i < end; i++) {
-    if (buf[i] >= 0x80) { ascii = false; break; }
+    if (buf[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
   }
   const b = buf instanceof Buffer ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (ascii) return b.toString('latin1', start, end);
@@ -29,14 +32,20 @@ function decodeEscaped(b: Buffer, start: number, end: number): string {
   let i = start;
   while (i < end) {
     const c = b[i];
-    if (c < 0x80) { out += String.fromCharCode(c); i++; continue; }
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    }
     const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
     if (len && i + len <= end) {
       try {
         out += utf8.decode(b.subarray(i, i + len));
         i += len;
         continue;
-      } catch { /* not a valid sequence: escape the lead byte */ }
+      } catch {
+        /* not a valid sequence: escape the lead byte */
+      }
     }
     out += String.fromCharCode(0xdc00 + c);
     i++;
@@ -72,9 +81,21 @@ export function decodePrinted(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     const next = text[i + 1];
-    if (c === '\\' && next === '\\') { bytes.push(0x5c); i++; continue; }
-    if (c === '\\' && next === 't') { bytes.push(0x09); i++; continue; }
-    if (c === '\\' && next === 'n') { bytes.push(0x0a); i++; continue; }
+    if (c === '\\' && next === '\\') {
+      bytes.push(0x5c);
+      i++;
+      continue;
+    }
+    if (c === '\\' && next === 't') {
+      bytes.push(0x09);
+      i++;
+      continue;
+    }
+    if (c === '\\' && next === 'n') {
+      bytes.push(0x0a);
+      i++;
+      continue;
+    }
     if (c === '\\' && next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
       bytes.push(parseInt(text.slice(i + 2, i + 4), 16));
       i += 3;

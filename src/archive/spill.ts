@@ -20,7 +20,9 @@ export function openSpill(): number {
     const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
     try {
       return openSync(dir, O_TMPFILE | constants.O_RDWR, 0o600);
-    } catch { /* filesystem without O_TMPFILE: fall back */ }
+    } catch {
+      /* filesystem without O_TMPFILE: fall back */
+    }
   }
   const path = join(dir, `layerfs-spill-${process.pid}-${randomBytes(8).toString('hex')}`);
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -76,9 +78,11 @@ export class SpillWriter {
     this.size += c.length;
     // One write at a time: a second concurrent pwrite on the same file would only wait for the
     // inode lock, holding another threadpool thread.
-    this.tail = this.tail.then(() => (this.failure ? undefined : writeAll(this.fd, c, pos))).catch((error: unknown) => {
-      this.failure ??= { error };
-    });
+    this.tail = this.tail
+      .then(() => (this.failure ? undefined : writeAll(this.fd, c, pos)))
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      });
     this.queue.push(this.tail);
   }
 

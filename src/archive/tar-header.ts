@@ -15,7 +15,10 @@ export const BLOCK = 512;
 
 /** A header problem, without the file name: the tar walker adds the file and the offset. */
 export class HeaderProblem extends Error {
-  constructor(readonly code: 'BAD_CHECKSUM' | 'BAD_HEADER', message: string) {
+  constructor(
+    readonly code: 'BAD_CHECKSUM' | 'BAD_HEADER',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -55,7 +58,10 @@ class FieldCache {
   private readonly recent: string[] = [];
   private next = 0;
   /** Remembers the last `size` distinct values (PAX keys come in a few recurring names). */
-  constructor(private readonly size = 1, private readonly nulEnds = true) {}
+  constructor(
+    private readonly size = 1,
+    private readonly nulEnds = true,
+  ) {}
 
   get(buf: Uint8Array, start: number, len: number): string {
     const end = this.nulEnds ? fieldEnd(buf, start, len) : start + len;

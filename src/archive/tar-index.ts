@@ -11,10 +11,7 @@
 import { BufferSource, FileRegion, type ByteSource } from '../source.js';
 import { ArchiveError } from '../errors.js';
 import { Budget, formatBytes, limitError, type Limits } from './limits.js';
-import {
-  BLOCK, HeaderProblem, decodeHeader, decodeLongName, headerSize, isZeroBlock, parsePax, verifyChecksum,
-  type PaxRecords, type TarHeader,
-} from './tar-header.js';
+import { BLOCK, HeaderProblem, decodeHeader, decodeLongName, headerSize, isZeroBlock, parsePax, verifyChecksum, type PaxRecords, type TarHeader } from './tar-header.js';
 
 export type MemberType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'unknown';
 
@@ -71,7 +68,11 @@ const FAR = 3 * 512;
 
 /** A window of `size` bytes at `start` inside any source. */
 class SourceWindow implements ByteSource {
-  constructor(readonly src: ByteSource, readonly start: number, readonly size: number) {}
+  constructor(
+    readonly src: ByteSource,
+    readonly start: number,
+    readonly size: number,
+  ) {}
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     const n = Math.max(0, Math.min(length, this.size - position));
     return n > 0 ? this.src.read(buffer, offset, n, this.start + position) : 0;
@@ -150,16 +151,27 @@ function readFully(src: ByteSource, buf: Buffer, n: number, pos: number): number
 
 function typeOf(typeflag: string, name: string): MemberType {
   switch (typeflag) {
-    case '0': case '7': return 'file';
+    case '0':
+    case '7':
+      return 'file';
     // Old tars wrote '\0' for regular files; a trailing '/' marked a directory.
-    case '\0': return name.endsWith('/') ? 'dir' : 'file';
-    case '1': return 'hardlink';
-    case '2': return 'symlink';
-    case '3': return 'char';
-    case '4': return 'block';
-    case '5': case 'D': return 'dir';
-    case '6': return 'fifo';
-    default: return 'unknown';
+    case '\0':
+      return name.endsWith('/') ? 'dir' : 'file';
+    case '1':
+      return 'hardlink';
+    case '2':
+      return 'symlink';
+    case '3':
+      return 'char';
+    case '4':
+      return 'block';
+    case '5':
+    case 'D':
+      return 'dir';
+    case '6':
+      return 'fifo';
+    default:
+      return 'unknown';
   }
 }
 
@@ -215,16 +227,36 @@ function applyPax(m: TarMember, records: PaxRecords): void {
       throw new HeaderProblem('BAD_HEADER', `PAX ${key} holds a NUL byte at offset ${value.indexOf('\0')}: names cannot contain NUL`);
     }
     switch (key) {
-      case 'path': m.name = value; break;
-      case 'linkpath': m.linkname = value; break;
-      case 'size': m.size = paxInt(key, value); break;
-      case 'uid': m.uid = paxInt(key, value); break;
-      case 'gid': m.gid = paxInt(key, value); break;
-      case 'mtime': m.mtime = paxTime(value); break;
-      case 'uname': m.uname = value; break;
-      case 'gname': m.gname = value; break;
-      case 'SCHILY.devmajor': m.devmajor = paxInt(key, value); break;
-      case 'SCHILY.devminor': m.devminor = paxInt(key, value); break;
+      case 'path':
+        m.name = value;
+        break;
+      case 'linkpath':
+        m.linkname = value;
+        break;
+      case 'size':
+        m.size = paxInt(key, value);
+        break;
+      case 'uid':
+        m.uid = paxInt(key, value);
+        break;
+      case 'gid':
+        m.gid = paxInt(key, value);
+        break;
+      case 'mtime':
+        m.mtime = paxTime(value);
+        break;
+      case 'uname':
+        m.uname = value;
+        break;
+      case 'gname':
+        m.gname = value;
+        break;
+      case 'SCHILY.devmajor':
+        m.devmajor = paxInt(key, value);
+        break;
+      case 'SCHILY.devminor':
+        m.devminor = paxInt(key, value);
+        break;
       default:
         if (key.startsWith('LIBARCHIVE.xattr.')) {
           // libarchive: URL-encoded name, base64 value.
@@ -365,7 +397,8 @@ export function walkTar(src: ByteSource, opts: IndexOptions, visit: (m: TarMembe
       if (e instanceof HeaderProblem) fail(e.code, `header at offset ${pos}: ${e.message}`);
       throw e;
     }
-    if (typeflag === 'V') { // GNU volume label: not a member
+    if (typeflag === 'V') {
+      // GNU volume label: not a member
       pos = dataOffset + padded(h.size);
       continue;
     }

@@ -29,7 +29,10 @@ const windowLog = (maxBytes: number): number => Math.min(31, Math.max(10, Math.f
 /** Why a zstd stream cannot be decoded: `code` is the ArchiveError code the caller reports. */
 export class ZstdError extends Error {
   override readonly name = 'ZstdError';
-  constructor(readonly code: 'TRUNCATED' | 'BAD_COMPRESSION' | 'LIMIT', message: string) {
+  constructor(
+    readonly code: 'TRUNCATED' | 'BAD_COMPRESSION' | 'LIMIT',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -104,7 +107,7 @@ async function decodeNative(b: Binding, src: ByteSource, out: ZstdOutput, log: n
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafe(OUT_CHUNK));
   let r = 0;
   let inFrame = false;
-  for (let pos = 0; pos < src.size;) {
+  for (let pos = 0; pos < src.size; ) {
     const n = src.read(input, 0, Math.min(input.length, src.size - pos), pos);
     if (n <= 0) break;
     pos += n;
@@ -150,7 +153,7 @@ function windowError(log: number, declared?: number): ZstdError {
 }
 
 function* freshChunks(src: ByteSource): Generator<Uint8Array> {
-  for (let pos = 0; pos < src.size;) {
+  for (let pos = 0; pos < src.size; ) {
     const buf = Buffer.allocUnsafe(Math.min(IN_CHUNK, src.size - pos));
     const n = src.read(buf, 0, buf.length, pos);
     if (n <= 0) break;
@@ -205,7 +208,7 @@ export class FrameWalker {
 
   /** Reads the next bytes of the stream; throws ZstdError for a frame whose window is over the limit. */
   scan(c: Uint8Array): void {
-    for (let i = 0; i < c.length && this.state !== 'off';) {
+    for (let i = 0; i < c.length && this.state !== 'off'; ) {
       if (this.skip > 0) {
         const k = Math.min(this.skip, c.length - i);
         this.skip -= k;
@@ -229,7 +232,7 @@ export class FrameWalker {
         if (magic === ZSTD_MAGIC) {
           this.state = 'header';
           this.need = 5; // and the frame header descriptor tells the rest
-        } else if (((magic & SKIPPABLE_MASK) >>> 0) === SKIPPABLE_MAGIC) {
+        } else if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
           this.state = 'skippable';
           this.need = 8;
         } else this.state = 'off';
@@ -241,12 +244,18 @@ export class FrameWalker {
         return;
       case 'header': {
         const fhd = h[4];
-        if (fhd & 0x08) { this.state = 'off'; return; } // reserved bit: the decoder reports it
+        if (fhd & 0x08) {
+          this.state = 'off';
+          return;
+        } // reserved bit: the decoder reports it
         const single = (fhd >> 5) & 1;
         const didSize = [0, 1, 2, 4][fhd & 3];
         const fcsSize = [single, 2, 4, 8][fhd >> 6];
         const full = 5 + (single ? 0 : 1) + didSize + fcsSize;
-        if (this.need < full) { this.need = full; return; }
+        if (this.need < full) {
+          this.need = full;
+          return;
+        }
         this.checksum = ((fhd >> 2) & 1) === 1;
         let window: number;
         if (!single) {
@@ -266,7 +275,10 @@ export class FrameWalker {
       case 'block': {
         const v = h[0] | (h[1] << 8) | (h[2] << 16);
         const type = (v >> 1) & 3;
-        if (type === 3) { this.state = 'off'; return; } // reserved block type
+        if (type === 3) {
+          this.state = 'off';
+          return;
+        } // reserved block type
         this.skip = type === 1 ? 1 : v >>> 3; // an RLE block stores one byte
         if (v & 1) {
           this.skip += this.checksum ? 4 : 0;

@@ -28,7 +28,10 @@ import { mountOverlay } from './overlay.js';
 export type { BenchOp } from './names.js';
 import type { BenchOp } from './names.js';
 export { BENCH_OPS, BENCH_STRATEGIES } from './names.js';
-export const KERNEL_PEERS = [['kernel', []], ['kernel volatile,metacopy=on', ['volatile', 'metacopy=on']]] as const;
+export const KERNEL_PEERS = [
+  ['kernel', []],
+  ['kernel volatile,metacopy=on', ['volatile', 'metacopy=on']],
+] as const;
 
 export interface BenchRow {
   path: string;
@@ -116,8 +119,12 @@ function mappedBytes(p: string): number {
 /** The `count` largest regular files of the image (paths with a leading '/'), largest first; a hard-linked file once, by its first name. */
 export function largestFiles(image: LoadedImage, count: number): string[] {
   const view = View.fromImage(image, { readOnly: true });
-  return view.entries().filter((e) => e.type === 'file').sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
-    .slice(0, count).map((e) => `/${e.path}`);
+  return view
+    .entries()
+    .filter((e) => e.type === 'file')
+    .sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1))
+    .slice(0, count)
+    .map((e) => `/${e.path}`);
 }
 
 /** Why `path` cannot be benchmarked (not in the image, or not a regular file), or undefined. */
@@ -166,7 +173,11 @@ export async function copyUpBench(image: LoadedImage, opts: BenchOptions): Promi
       lower = join(base, 'l');
       nodeFs.mkdirSync(lower);
       const host = new HostCore(lower);
-      try { copyTree(probe.core, '/', host, '/'); } finally { host.closeAll(); }
+      try {
+        copyTree(probe.core, '/', host, '/');
+      } finally {
+        host.closeAll();
+      }
     }
     for (const path of opts.paths) {
       const size = sizes.get(path)!;

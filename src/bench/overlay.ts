@@ -38,4 +38,3 @@ export function mountOverlay(base: string, lowers: string[], options: string[] =
     },
   };
 }
-

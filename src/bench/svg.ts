@@ -1,8 +1,17 @@
 /** Hand-written SVG charts for the benchmark: a line chart (log axes, min–max whiskers) and a bar chart. */
 
-export interface Point { x: number; y: number; min?: number; max?: number }
+export interface Point {
+  x: number;
+  y: number;
+  min?: number;
+  max?: number;
+}
 /** `dash`: an SVG stroke-dasharray for the line (e.g. '6 3'); solid when absent. */
-export interface Series { name: string; points: Point[]; dash?: string }
+export interface Series {
+  name: string;
+  points: Point[];
+  dash?: string;
+}
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79'];
 const W = 720;
@@ -48,7 +57,13 @@ export function lineChart(c: LineChart): string {
   const xs = pts.map((p) => p.x);
   const ys = pts.flatMap((p) => [p.y, p.min ?? p.y, p.max ?? p.y]).filter((v) => !c.logY || v > 0);
   let [ylo, yhi] = [Math.min(...ys), Math.max(...ys)];
-  if (c.logY) { ylo = 10 ** Math.floor(Math.log10(ylo)); yhi = 10 ** Math.ceil(Math.log10(yhi)); } else { ylo = Math.min(0, ylo); yhi *= 1.05; }
+  if (c.logY) {
+    ylo = 10 ** Math.floor(Math.log10(ylo));
+    yhi = 10 ** Math.ceil(Math.log10(yhi));
+  } else {
+    ylo = Math.min(0, ylo);
+    yhi *= 1.05;
+  }
   const [xlo, xhi] = [Math.min(...xs), Math.max(...xs)];
   const sx = scale(xlo, xhi, M.left, W - M.right, !!c.logX);
   const sy = scale(ylo, yhi, H - M.bottom, M.top, !!c.logY);
@@ -77,17 +92,26 @@ export function lineChart(c: LineChart): string {
     if (ps.length) o.push(`<polyline fill="none" stroke="${col}" stroke-width="2"${dash} points="${ps.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`);
     for (const p of ps) {
       const px = sx(p.x).toFixed(1);
-      if (p.min !== undefined && p.max !== undefined && (!c.logY || p.min > 0)) o.push(`<line x1="${px}" x2="${px}" y1="${sy(p.min).toFixed(1)}" y2="${sy(p.max).toFixed(1)}" stroke="${col}" stroke-opacity="0.6"/>`);
+      if (p.min !== undefined && p.max !== undefined && (!c.logY || p.min > 0))
+        o.push(`<line x1="${px}" x2="${px}" y1="${sy(p.min).toFixed(1)}" y2="${sy(p.max).toFixed(1)}" stroke="${col}" stroke-opacity="0.6"/>`);
       o.push(`<circle cx="${px}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${col}"><title>${esc(`${s.name}: ${xf(p.x)} → ${yf(p.y)}`)}</title></circle>`);
     }
     const ly = M.top + 10 + i * 18;
-    o.push(`<line x1="${W - M.right + 12}" x2="${W - M.right + 32}" y1="${ly}" y2="${ly}" stroke="${col}" stroke-width="2"${dash}/><text x="${W - M.right + 38}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
+    o.push(
+      `<line x1="${W - M.right + 12}" x2="${W - M.right + 32}" y1="${ly}" y2="${ly}" stroke="${col}" stroke-width="2"${dash}/><text x="${W - M.right + 38}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`,
+    );
   });
   o.push('</svg>');
   return o.join('\n') + '\n';
 }
 
-export interface Bar { label: string; value: number; min?: number; max?: number; group?: string }
+export interface Bar {
+  label: string;
+  value: number;
+  min?: number;
+  max?: number;
+  group?: string;
+}
 
 /** Horizontal bars (labels can be long), with min–max whiskers; `log` for a log10 axis. */
 export function barChart(title: string, unit: string, bars: Bar[], log = false): string {

@@ -37,12 +37,20 @@ function keptTar(cache: OpenCache, rec: LayerRecord, ctx: LayerContext): ByteSou
   ctx.res.track(fd);
   return new CheckedRegion(fd, rec.size, sums, (chunk) => {
     cache.dropLayer(rec.digest);
-    return new StateError('CORRUPT', path, `bytes ${chunk * CHECK_CHUNK}… of the cached tar of layer ${rec.digest} do not match the digest recorded with it; the entry was dropped and the next command rebuilds it`);
+    return new StateError(
+      'CORRUPT',
+      path,
+      `bytes ${chunk * CHECK_CHUNK}… of the cached tar of layer ${rec.digest} do not match the digest recorded with it; the entry was dropped and the next command rebuilds it`,
+    );
   });
 }
 
 export async function fromCache(
-  pl: PlannedLayer, expectedDiffId: string | undefined, ctx: LayerContext, context: string, mismatch: (problem: string) => never,
+  pl: PlannedLayer,
+  expectedDiffId: string | undefined,
+  ctx: LayerContext,
+  context: string,
+  mismatch: (problem: string) => never,
 ): Promise<(OpenedLayer & { warnings: string[] }) | undefined> {
   const cache = ctx.cache!;
   const budget = ctx.budget!;
@@ -70,8 +78,14 @@ export async function fromCache(
   cache.stats.hits++;
   const prefix = `${ctx.file}: ${context}`;
   return {
-    compression: rec.compression, digest, diffId: rec.diffId, compressedSize: rec.compressedSize, size: rec.size,
-    entries: decodeEntries(rec.entries, tar), tar, warnings: rec.warnings.map((w) => addPrefix(w, prefix)),
+    compression: rec.compression,
+    digest,
+    diffId: rec.diffId,
+    compressedSize: rec.compressedSize,
+    size: rec.size,
+    entries: decodeEntries(rec.entries, tar),
+    tar,
+    warnings: rec.warnings.map((w) => addPrefix(w, prefix)),
   };
 }
 
@@ -99,9 +113,16 @@ export function startCaching(cache: OpenCache, pl: PlannedLayer, compression: Co
     },
     async finish(opened, offsets, warnings, prefix) {
       const record: LayerRecord = {
-        digest: opened.digest, diffId: opened.diffId, compression: opened.compression, compressedSize: opened.compressedSize, size: opened.size,
-        members: budget.entries - entriesBefore, limits: layerLimits(budget.limits), chunks: hasher?.digests().toString('base64'),
-        warnings: warnings.map((w) => stripPrefix(w, prefix)), entries: encodeEntries(opened.entries, offsets),
+        digest: opened.digest,
+        diffId: opened.diffId,
+        compression: opened.compression,
+        compressedSize: opened.compressedSize,
+        size: opened.size,
+        members: budget.entries - entriesBefore,
+        limits: layerLimits(budget.limits),
+        chunks: hasher?.digests().toString('base64'),
+        warnings: warnings.map((w) => stripPrefix(w, prefix)),
+        entries: encodeEntries(opened.entries, offsets),
       };
       try {
         if (scratch) await cache.placeData(scratch, opened.digest);

@@ -18,7 +18,7 @@ export class ChunkHasher {
   private h = createHash('sha256');
   private filled = 0;
   update(c: Uint8Array): void {
-    for (let at = 0; at < c.length;) {
+    for (let at = 0; at < c.length; ) {
       const n = Math.min(c.length - at, CHECK_CHUNK - this.filled);
       this.h.update(at === 0 && n === c.length ? c : c.subarray(at, at + n));
       this.filled += n;
@@ -42,7 +42,9 @@ export class CheckedRegion implements ByteSource {
   private readonly checked: Uint8Array;
   private scratch: Buffer | undefined;
   constructor(
-    readonly fd: number, readonly size: number, private readonly sums: Buffer,
+    readonly fd: number,
+    readonly size: number,
+    private readonly sums: Buffer,
     private readonly onCorrupt: (chunk: number) => Error,
   ) {
     this.checked = new Uint8Array(Math.ceil(size / CHECK_CHUNK));

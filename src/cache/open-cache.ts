@@ -26,7 +26,11 @@ import { cleanLeftovers, fsyncDir, moveToTrash, scratchPath } from '../engine/at
 import { FileRegion, type ByteSource } from '../source.js';
 import { readRecord, writeRecord } from './record.js';
 
-export interface LocationRecord { key: string; digest: string; diffId: string }
+export interface LocationRecord {
+  key: string;
+  digest: string;
+  diffId: string;
+}
 
 /** What a cache did in this process: for tests and `system df`, never for decisions. */
 export interface CacheStats {
@@ -130,13 +134,21 @@ export class OpenCache {
   /** Drops a file of the cache found corrupt (its record goes with a .tar). */
   drop(path: string): void {
     this.stats.corrupt++;
-    try { unlinkSync(path); } catch { /* gone already */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* gone already */
+    }
   }
 
   /** Drops a layer's record and data (a corrupt .tar). */
   dropLayer(digest: string): void {
     this.drop(this.recordPath(digest));
-    try { unlinkSync(this.dataPath(digest)); } catch { /* gone already */ }
+    try {
+      unlinkSync(this.dataPath(digest));
+    } catch {
+      /* gone already */
+    }
   }
 
   /**
@@ -181,8 +193,17 @@ export class OpenCache {
 
   /** Removes a scratch file that will not be placed (the open failed or the cache cannot be written). */
   discard(scratch: { fd: number; path: string }, close: boolean): void {
-    try { unlinkSync(scratch.path); } catch { /* renamed or gone */ }
-    if (close) try { closeSync(scratch.fd); } catch { /* closed */ }
+    try {
+      unlinkSync(scratch.path);
+    } catch {
+      /* renamed or gone */
+    }
+    if (close)
+      try {
+        closeSync(scratch.fd);
+      } catch {
+        /* closed */
+      }
   }
 
   /** `system df`: what the cache holds. */
@@ -225,12 +246,31 @@ export class OpenCache {
   }
 }
 
-export interface CacheLayerUsage { digest: string; recordBytes: number; dataBytes: number; complete: boolean }
-export interface CacheUsage { dir: string; bytes: number; layers: CacheLayerUsage[]; locations: number; scratchBytes: number }
+export interface CacheLayerUsage {
+  digest: string;
+  recordBytes: number;
+  dataBytes: number;
+  complete: boolean;
+}
+export interface CacheUsage {
+  dir: string;
+  bytes: number;
+  layers: CacheLayerUsage[];
+  locations: number;
+  scratchBytes: number;
+}
 
 function safeList(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 function safeSize(path: string): number {
-  try { return statSync(path).size; } catch { return 0; }
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }

@@ -23,13 +23,27 @@ export interface CliIo {
 
 /** The process itself: its streams, its environment, process.exitCode and the 'exit' event. */
 const processIo: CliIo = {
-  get stdout() { return process.stdout; },
-  get stderr() { return process.stderr; },
-  get stdin() { return process.stdin; },
-  get env() { return process.env; },
-  get exitCode() { return process.exitCode === undefined ? undefined : Number(process.exitCode); },
-  set exitCode(code) { process.exitCode = code; },
-  atEnd(fn) { process.once('exit', fn); },
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
+  get stdin() {
+    return process.stdin;
+  },
+  get env() {
+    return process.env;
+  },
+  get exitCode() {
+    return process.exitCode === undefined ? undefined : Number(process.exitCode);
+  },
+  set exitCode(code) {
+    process.exitCode = code;
+  },
+  atEnd(fn) {
+    process.once('exit', fn);
+  },
 };
 
 const current = new AsyncLocalStorage<CliIo>();

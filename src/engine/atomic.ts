@@ -36,7 +36,11 @@ function errno(e: unknown): string | undefined {
 /** fsync a directory, so that the entries created, renamed or removed in it are durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -69,7 +73,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 export type Content = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /** What was written: sha256 (`sha256:<hex>`) and length of the bytes. */
-export interface Streamed { digest: string; size: number }
+export interface Streamed {
+  digest: string;
+  size: number;
+}
 
 /**
  * Writes `content` into `fh` from `position` on, hashing and counting it, then fsyncs the file.
@@ -82,7 +89,7 @@ export async function writeHashed(fh: FileHandle, position: number, content: Con
   let size = 0;
   for await (const chunk of content instanceof Uint8Array ? [content] : content) {
     hash.update(chunk);
-    for (let done = 0; done < chunk.length;) done += (await fh.write(chunk, done, chunk.length - done, position + size + done)).bytesWritten;
+    for (let done = 0; done < chunk.length; ) done += (await fh.write(chunk, done, chunk.length - done, position + size + done)).bytesWritten;
     size += chunk.length;
   }
   await fh.sync();
@@ -134,7 +141,11 @@ export async function readJson(path: string): Promise<unknown> {
 export async function copyFileSynced(src: string, dest: string): Promise<void> {
   await copyFile(src, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   const fh = await open(dest, 'r+');
-  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -143,7 +154,13 @@ export async function copyFileSynced(src: string, dest: string): Promise<void> {
  * lock, so nothing creates `to` in between). Both parent directories are fsynced.
  */
 export async function moveIntoPlace(from: string, to: string): Promise<void> {
-  const taken = await lstat(to).then(() => true, (e) => { if (errno(e) === 'ENOENT') return false; throw e; });
+  const taken = await lstat(to).then(
+    () => true,
+    (e) => {
+      if (errno(e) === 'ENOENT') return false;
+      throw e;
+    },
+  );
   if (taken) throw new StateError('EXISTS', to, 'already exists');
   await rename(from, to);
   await fsyncDir(dirname(to));
@@ -276,7 +293,10 @@ export async function withLock<T>(home: string, fn: () => Promise<T> | T, opts: 
 /** The live holder of `lockDir` (its entry name), breaking the entries of dead holders. */
 async function liveHolder(lockDir: string): Promise<string | undefined> {
   let live: string | undefined;
-  const entries = await readdir(lockDir).catch((e) => { if (errno(e) === 'ENOENT') return []; throw e; });
+  const entries = await readdir(lockDir).catch((e) => {
+    if (errno(e) === 'ENOENT') return [];
+    throw e;
+  });
   for (const name of entries) {
     const m = ENTRY.exec(name);
     if (m !== null && processAlive(Number(m[1]), m[2])) live = name;

@@ -108,7 +108,9 @@ export function containerUser(c: Container): Owner {
   const [u, g] = user.split(':') as [string, string?];
   const table = (file: string) => {
     try {
-      return String(c.fs.readFileSync(file)).split('\n').map((l) => l.split(':'));
+      return String(c.fs.readFileSync(file))
+        .split('\n')
+        .map((l) => l.split(':'));
     } catch {
       return [];
     }

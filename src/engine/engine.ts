@@ -67,7 +67,10 @@ export interface CreateOptions {
 export class Engine {
   /** What opening images learns, kept in `<home>/cache` (src/cache/open-cache.ts). */
   readonly cache: OpenCache;
-  private constructor(readonly state: State, readonly copyUp: CopyUpStrategy) {
+  private constructor(
+    readonly state: State,
+    readonly copyUp: CopyUpStrategy,
+  ) {
     this.cache = OpenCache.ofHome(state.home);
   }
 
@@ -214,7 +217,11 @@ export class Engine {
         // DKR-20: runc mounts a file only over a file, a directory only over a directory.
         const fileSource = !statSync(m.source).isDirectory();
         if (st && fileSource === isDir) {
-          throw new StateError('MOUNT_REFUSED', m.source, `cannot mount ${m.source} over ${m.target}: ${fileSource ? 'a file over a directory' : 'a directory over a file'} of image ${image} (not a directory; are you trying to mount a directory onto a file, or the other way round?)`);
+          throw new StateError(
+            'MOUNT_REFUSED',
+            m.source,
+            `cannot mount ${m.source} over ${m.target}: ${fileSource ? 'a file over a directory' : 'a directory over a file'} of image ${image} (not a directory; are you trying to mount a directory onto a file, or the other way round?)`,
+          );
         }
       }
       // Everything checked: now make what the mounts need.
@@ -230,8 +237,12 @@ export class Engine {
           }
         }
         const rec = {
-          id: newId(), name: opts.name ?? `layerfs_${Date.now().toString(36)}`, image: img.id,
-          mounts: planned.map(({ create: _, createSource: __, ...m }) => m), state: 'created' as const, created: new Date().toISOString(),
+          id: newId(),
+          name: opts.name ?? `layerfs_${Date.now().toString(36)}`,
+          image: img.id,
+          mounts: planned.map(({ create: _, createSource: __, ...m }) => m),
+          state: 'created' as const,
+          created: new Date().toISOString(),
           labels: (opts.readOnly ? { 'layerfs.read-only': 'true' } : {}) as Record<string, string>,
         };
         return await this.state.putContainer(rec, { 'layer.tar': tarBlocks(view.layerEntries()) });
@@ -331,11 +342,18 @@ export class Engine {
     try {
       const img = (await this.state.getImage(rec.image))!;
       const home = join(this.state.home, 'containers', rec.id);
-      const blobs = base || frames.length > 0
-        ? [base ? { label: join(home, 'layer.tar'), source: base } : EMPTY_TAR, ...frames.map((f, i) => ({ label: `${join(home, JOURNAL)} (frame ${i + 1})`, source: f.tar }))]
-        : [];
+      const blobs =
+        base || frames.length > 0
+          ? [base ? { label: join(home, 'layer.tar'), source: base } : EMPTY_TAR, ...frames.map((f, i) => ({ label: `${join(home, JOURNAL)} (frame ${i + 1})`, source: f.tar }))]
+          : [];
       layer = blobs.length > 0 ? await loadLayers(blobs, { verify: false }) : undefined;
-      const upper = layer ? replay(layer.layers[0]!.entries, layer.layers.slice(1).map((l) => l.entries), frames.map((f) => f.drop)) : [];
+      const upper = layer
+        ? replay(
+            layer.layers[0]!.entries,
+            layer.layers.slice(1).map((l) => l.entries),
+            frames.map((f) => f.drop),
+          )
+        : [];
       view = await this.openImageView(img, { upper });
     } catch (e) {
       layer?.close();
@@ -343,7 +361,12 @@ export class Engine {
       throw e;
     }
     const loaded = layer;
-    const release = { close: () => { loaded?.close(); saved.close(); } };
+    const release = {
+      close: () => {
+        loaded?.close();
+        saved.close();
+      },
+    };
     let container: Container | undefined;
     try {
       // memfs is loaded for a container with a tmpfs only.
@@ -422,9 +445,14 @@ const isTree = (source: string) => source.startsWith('memfs:');
 
 /** An image's id in the state: its config digest's hex (Docker's rule), or for plain layer tarballs the start of their diff_ids. */
 export function imageIdOf(image: LoadedImage): string {
-  return image.configDigest?.slice(7) ?? image.layers.map((l) => l.diffId.slice(7)).join('').slice(0, 64);
+  return (
+    image.configDigest?.slice(7)
+    ?? image.layers
+      .map((l) => l.diffId.slice(7))
+      .join('')
+      .slice(0, 64)
+  );
 }
-
 
 /**
  * The error for an IMAGE argument that is neither a stored image nor an existing file: one that
@@ -447,4 +475,3 @@ const MOUNTED = 'layerfs.mounted';
 
 /** A mount of a container being created: `create` when its volume is to be made. */
 type Planned = Mount & { create?: boolean; createSource?: boolean };
-

@@ -30,7 +30,9 @@ export const EMPTY_CHAIN = `sha256:${createHash('sha256').digest('hex')}`;
 
 /** The chain digest after one more frame, from the frame's own sha256 (`sha256:<hex>`). */
 export function chainNext(prev: string, frameDigest: string): string {
-  return `sha256:${createHash('sha256').update(`${prev.slice(7)}${frameDigest.slice(7)}`).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(`${prev.slice(7)}${frameDigest.slice(7)}`)
+    .digest('hex')}`;
 }
 
 /** The payload length field is 32 bits: a frame's header and tar stay under 4 GiB. */
@@ -57,7 +59,10 @@ export function frameHead(drop: string[], tarSize: number): Buffer | undefined {
 export type Region = ByteSource & { slice(start: number, size: number): ByteSource };
 
 /** One committed frame: the paths it drops, and its tar, a window onto the journal. */
-export interface Frame { drop: string[]; tar: ByteSource }
+export interface Frame {
+  drop: string[];
+  tar: ByteSource;
+}
 
 /**
  * The frames in the committed part of a journal, checked against the record's chain digest;
@@ -68,7 +73,7 @@ export function decodeFrames(file: string, src: Region, size: number, digest: st
   if (src.size < size) throw new StateError('CORRUPT', file, `holds ${src.size} bytes, but the record commits ${size}`);
   const frames: Frame[] = [];
   let chain = EMPTY_CHAIN;
-  for (let at = 0; at < size;) {
+  for (let at = 0; at < size; ) {
     const head = size - at >= HEAD ? readAll(src.slice(at, HEAD)) : undefined;
     if (head === undefined || !head.subarray(0, 4).equals(MAGIC)) throw new StateError('CORRUPT', file, `no journal frame at byte ${at}`);
     const len = head.readUInt32BE(4);
@@ -112,7 +117,12 @@ export function replay(base: Entry[], frames: Entry[][], drops: string[][]): Ent
 export type Snapshot = Map<string, string>;
 
 function signature(e: Entry, ctime: number | undefined): string {
-  const x = e.xattrs ? Object.entries(e.xattrs).map(([k, v]) => `${k}=${v.toString('hex')}`).sort().join(',') : '';
+  const x = e.xattrs
+    ? Object.entries(e.xattrs)
+        .map(([k, v]) => `${k}=${v.toString('hex')}`)
+        .sort()
+        .join(',')
+    : '';
   return [e.type, e.mode, e.uid, e.gid, e.mtime, e.size, e.linkname ?? '', e.devmajor ?? '', e.devminor ?? '', x, ctime ?? ''].join('|');
 }
 

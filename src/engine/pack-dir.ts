@@ -46,7 +46,11 @@ export async function packLayout(dir: string, dest: string): Promise<void> {
     walk('');
     await writeTar(entries, dest);
     const fh = await open(dest, 'r+');
-    try { await fh.sync(); } finally { await fh.close(); }
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   } finally {
     for (const fd of fds) closeSync(fd);
   }

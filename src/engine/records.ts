@@ -40,7 +40,10 @@ export type ContainerStatus = 'created' | 'running' | 'exited';
 export type BlobName = 'layer.tar';
 /** The append-only journal of changes since layer.tar (journal.ts): its ref is a chain digest. */
 export const JOURNAL = 'layer.journal';
-export interface BlobRef { digest: string; size: number }
+export interface BlobRef {
+  digest: string;
+  size: number;
+}
 
 export interface ContainerRecord {
   id: string;
@@ -91,7 +94,9 @@ export function shortId(id: string): string {
  * neither can be a path separator, '.', '..' or one of the store's dot-named scratch entries.
  */
 export function checkKey(dir: string, what: string, value: unknown, kind: 'id' | 'name'): string {
-  const bad = (problem: string): never => { throw new StateError('BAD_NAME', dir, `${what} ${JSON.stringify(value)} ${problem}`); };
+  const bad = (problem: string): never => {
+    throw new StateError('BAD_NAME', dir, `${what} ${JSON.stringify(value)} ${problem}`);
+  };
   if (typeof value !== 'string') return bad('is not a string');
   if (value === '') return bad('is empty');
   if (/[/\\]/.test(value)) return bad('contains a path separator');
@@ -119,12 +124,19 @@ type Field = [test: (v: unknown) => boolean, expected: string];
 const isString = (v: unknown): boolean => typeof v === 'string';
 const isDate: Field = [(v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'an ISO 8601 date'];
 const isLabels: Field = [(v) => isObject(v) && Object.values(v).every(isString), 'an object of strings'];
-const isMount = (v: unknown): boolean => isObject(v) && (v.type === 'volume' || v.type === 'bind' || v.type === 'tmpfs')
-  && isString(v.source) && typeof v.target === 'string' && v.target.startsWith('/') && typeof v.readOnly === 'boolean'
+const isMount = (v: unknown): boolean =>
+  isObject(v)
+  && (v.type === 'volume' || v.type === 'bind' || v.type === 'tmpfs')
+  && isString(v.source)
+  && typeof v.target === 'string'
+  && v.target.startsWith('/')
+  && typeof v.readOnly === 'boolean'
   && (v.noCopy === undefined || typeof v.noCopy === 'boolean');
-const isBlobs = (v: unknown): boolean => isObject(v) && Object.entries(v).every(([k, b]) =>
-  ([...BLOB_NAMES, JOURNAL] as readonly string[]).includes(k) && isObject(b) && typeof b.digest === 'string'
-  && /^sha256:[0-9a-f]{64}$/.test(b.digest) && Number.isSafeInteger(b.size));
+const isBlobs = (v: unknown): boolean =>
+  isObject(v)
+  && Object.entries(v).every(
+    ([k, b]) => ([...BLOB_NAMES, JOURNAL] as readonly string[]).includes(k) && isObject(b) && typeof b.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(b.digest) && Number.isSafeInteger(b.size),
+  );
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -34,16 +34,41 @@ import { refAliases } from '../image/select.js';
 import { FileRegion, sha256Of, type ByteSource } from '../source.js';
 import { StateError } from '../errors.js';
 import {
-  cleanLeftovers, copyFileSynced, fsyncDir, moveIntoPlace, moveToTrash, readJson, scratchPath, withLock, writeFileAtomic, writeHashed, writeJsonAtomic, writeScratch,
-  type Content, type Streamed,
+  cleanLeftovers,
+  copyFileSynced,
+  fsyncDir,
+  moveIntoPlace,
+  moveToTrash,
+  readJson,
+  scratchPath,
+  withLock,
+  writeFileAtomic,
+  writeHashed,
+  writeJsonAtomic,
+  writeScratch,
+  type Content,
+  type Streamed,
 } from './atomic.js';
 import { stateHome } from './home.js';
 import { chainNext, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
 import { writeLinkedLayout, type BlobLayout } from './linked-layout.js';
 import { assertLayout, packLayout } from './pack-dir.js';
 import {
-  BLOB_NAMES, JOURNAL, CONTAINER_FIELDS, IMAGE_FIELDS, INPUT_FIELDS, VOLUME_FIELDS, checkKey, checkTag, shape, shortId,
-  type BlobName, type ContainerInput, type ContainerRecord, type ImageRecord, type VolumeRecord,
+  BLOB_NAMES,
+  JOURNAL,
+  CONTAINER_FIELDS,
+  IMAGE_FIELDS,
+  INPUT_FIELDS,
+  VOLUME_FIELDS,
+  checkKey,
+  checkTag,
+  shape,
+  shortId,
+  type BlobName,
+  type ContainerInput,
+  type ContainerRecord,
+  type ImageRecord,
+  type VolumeRecord,
 } from './records.js';
 
 function sha256(data: Uint8Array): string {
@@ -64,7 +89,10 @@ export interface OpenOptions {
 }
 
 export class State {
-  private constructor(readonly home: string, private readonly lockTimeoutMs: number) {}
+  private constructor(
+    readonly home: string,
+    private readonly lockTimeoutMs: number,
+  ) {}
 
   /**
    * Opens (creating if need be) the state at `home` (default: stateHome()). Under the lock, it
@@ -114,7 +142,7 @@ export class State {
   async resolveImage(ref: string): Promise<ImageRecord> {
     const images = await this.listImages();
     const exact = images.filter((i) => i.tags.includes(ref));
-    return resolveRef(this.kindDir('images'), 'image', ref, images, (i) => exact.length > 0 ? exact.includes(i) : i.tags.some((t) => refAliases(t).has(ref)));
+    return resolveRef(this.kindDir('images'), 'image', ref, images, (i) => (exact.length > 0 ? exact.includes(i) : i.tags.some((t) => refAliases(t).has(ref))));
   }
 
   /** What opens a stored image: its archive, and the tag that picks it there when it holds several. */
@@ -161,10 +189,13 @@ export class State {
         return this.create('images', rec.id, rec, (staged) => writeLinkedLayout(join(staged, 'layout'), (d) => this.blobPath(d), layout));
       }
       if (typeof archive === 'string') {
-        kind = await stat(archive).then((s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : undefined), (e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT') throw new StateError('BAD_INPUT', archive, 'the image archive does not exist');
-          throw e;
-        });
+        kind = await stat(archive).then(
+          (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : undefined),
+          (e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT') throw new StateError('BAD_INPUT', archive, 'the image archive does not exist');
+            throw e;
+          },
+        );
         if (!kind) throw new StateError('BAD_INPUT', archive, 'the image must be an archive file or an OCI layout directory');
         if (kind === 'dir') assertLayout(archive);
       }
@@ -470,7 +501,10 @@ export class State {
 
   /** The record directories of a kind: scratch entries and foreign names are not records. */
   private async keys(kind: Kind): Promise<string[]> {
-    const names = await readdir(this.kindDir(kind)).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
+    const names = await readdir(this.kindDir(kind)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [];
+      throw e;
+    });
     const valid = kind === 'volumes' ? /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ : /^[0-9a-f]{64}$/;
     return names.filter((n) => valid.test(n) && !n.includes('..')).sort();
   }
@@ -515,7 +549,13 @@ export class State {
     const path = join(this.kindDir(kind), key);
     const trash = await this.withLock(async () => {
       const what = `${KIND_NAME[kind]} ${kind === 'volumes' ? key : shortId(key)}`;
-      if (!(await stat(this.recordFile(kind, key)).then(() => true, () => false))) throw new StateError('NOT_FOUND', path, `no such ${KIND_NAME[kind]}: ${key}`);
+      if (
+        !(await stat(this.recordFile(kind, key)).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw new StateError('NOT_FOUND', path, `no such ${KIND_NAME[kind]}: ${key}`);
       const users = usedBy === undefined ? [] : (await this.listContainers()).filter(usedBy);
       if (users.length > 0) throw new StateError('IN_USE', path, `${what} is used by container ${users.map((c) => `${shortId(c.id)} (${c.name})`).join(', ')}`);
       return moveToTrash(path);
@@ -530,7 +570,10 @@ export class State {
    */
   private async settle(id: string): Promise<void> {
     const dir = join(this.kindDir('containers'), id);
-    const names: string[] = await readdir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code === 'ENOENT') return []; throw e; });
+    const names: string[] = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [];
+      throw e;
+    });
     const staged = names.filter((n) => STAGED_BLOB.test(n));
     const journal = names.includes(JOURNAL);
     if (staged.length === 0 && !journal) return;
@@ -549,7 +592,10 @@ export class State {
 }
 
 /** A blob streamed into a scratch file, to be renamed into place. */
-interface Written extends Streamed { name: BlobName; tmp: string }
+interface Written extends Streamed {
+  name: BlobName;
+  tmp: string;
+}
 
 /** A container's saved layer, as State.openSaved gives it. */
 export interface SavedLayer {

@@ -23,6 +23,9 @@ export function configSummary(image: LoadedImage): ConfigSummary {
   const history = image.config.history.map((h) => ({ ...h, layer: h.empty_layer ? null : ++layer }));
   return {
     ...(out as Pick<ConfigSummary, (typeof SUMMARY_KEYS)[number]>),
-    architecture: image.config.architecture ?? null, os: image.config.os ?? null, created: image.config.created ?? null, history,
+    architecture: image.config.architecture ?? null,
+    os: image.config.os ?? null,
+    created: image.config.created ?? null,
+    history,
   };
 }

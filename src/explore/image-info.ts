@@ -25,7 +25,9 @@ export interface ImageFacts {
 
 export function localFacts(image: LoadedImage, tags: string[] = image.tags): ImageFacts {
   return {
-    configDigest: image.configDigest ?? '', config: image.config, tags,
+    configDigest: image.configDigest ?? '',
+    config: image.config,
+    tags,
     layers: image.layers.map((l) => ({ digest: l.digest, blobSize: l.compressedSize, size: l.size })),
   };
 }

@@ -37,12 +37,19 @@ export function inspect(stack: Stack): InspectReport {
   const w = waste(stack);
   const wasted = new Map<number, number>();
   for (const p of w.paths) for (const c of p.copies) wasted.set(c.layer, (wasted.get(c.layer) ?? 0) + c.bytes);
-  const layers = img.layers.map((l, i): LayerReport => ({
-    layer: i + 1, digest: l.digest, diffId: l.diffId, mediaType: l.mediaType, size: l.size, compressedSize: l.compressedSize,
-    createdBy: l.history?.created_by ?? null,
-    ...countChanges(stepChanges(stack, i + 1)),
-    wastedBytes: wasted.get(i + 1) ?? 0,
-  }));
+  const layers = img.layers.map(
+    (l, i): LayerReport => ({
+      layer: i + 1,
+      digest: l.digest,
+      diffId: l.diffId,
+      mediaType: l.mediaType,
+      size: l.size,
+      compressedSize: l.compressedSize,
+      createdBy: l.history?.created_by ?? null,
+      ...countChanges(stepChanges(stack, i + 1)),
+      wastedBytes: wasted.get(i + 1) ?? 0,
+    }),
+  );
   return { file: img.file, format: img.format, tags: img.tags, layers, waste: w };
 }
 

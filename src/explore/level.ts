@@ -41,9 +41,12 @@ export function listLevel(stack: Stack, base: string, opts: LevelOptions = {}): 
   const now = stack.rows(n).get(base);
   const was = opts.changes !== undefined ? stack.rows(n - 1).get(base) : undefined;
   // A directory that layer N replaced by a non-directory: its level is what was deleted in it.
-  const items: Item[] = now && now.type !== 'd' && was?.type === 'd'
-    ? stepChanges(stack, n).filter((c) => parentPath(c.path) === base).map((c) => ({ row: (c.after ?? c.before)!, change: c.kind, fields: c.fields }))
-    : listItems(stack, base, { layer: opts.layer, changes: opts.changes, depth: 1 });
+  const items: Item[] =
+    now && now.type !== 'd' && was?.type === 'd'
+      ? stepChanges(stack, n)
+          .filter((c) => parentPath(c.path) === base)
+          .map((c) => ({ row: (c.after ?? c.before)!, change: c.kind, fields: c.fields }))
+      : listItems(stack, base, { layer: opts.layer, changes: opts.changes, depth: 1 });
   const below = new Map<string, number>();
   if (opts.changes !== undefined && items.every((it) => it.row.path !== base)) {
     // Changes deeper than one level, counted under the direct child of base that leads to them.
@@ -64,8 +67,7 @@ export function listLevel(stack: Stack, base: string, opts: LevelOptions = {}): 
   }
   const after = sizeIndex(stack.rows(n));
   const before = opts.changes !== undefined ? sizeIndex(stack.rows(n - 1)) : after;
-  const sized = items.map((it) => ({ it, idx: it.change === 'D' ? before : after }))
-    .map((x) => ({ ...x, bytes: bytesOf(x.idx, x.it.row) }));
+  const sized = items.map((it) => ({ it, idx: it.change === 'D' ? before : after })).map((x) => ({ ...x, bytes: bytesOf(x.idx, x.it.row) }));
   const sort = opts.sort ?? 'name';
   const desc = opts.order ? opts.order === 'desc' : sort === 'size';
   sized.sort((a, b) => {
@@ -79,8 +81,10 @@ export function listLevel(stack: Stack, base: string, opts: LevelOptions = {}): 
     const r = it.row;
     if (it.change !== 'D') it.origin = originOf(stack, r);
     return {
-      name: r.path.slice(r.path.lastIndexOf('/') + 1), ...itemJson(it), bytes,
-      children: r.type === 'd' ? idx.dirs.get(r.path)?.children ?? 0 : 0,
+      name: r.path.slice(r.path.lastIndexOf('/') + 1),
+      ...itemJson(it),
+      bytes,
+      children: r.type === 'd' ? (idx.dirs.get(r.path)?.children ?? 0) : 0,
       ...(below.has(r.path) ? { changesBelow: below.get(r.path) } : {}),
     };
   });

@@ -87,7 +87,12 @@ export function listItems(stack: Stack, base: string, opts: ListOptions = {}): I
 export function itemJson(it: Item): Record<string, unknown> {
   const r = it.row;
   return {
-    path: r.path, type: r.type, mode: r.mode, uid: r.uid, gid: r.gid, size: r.size,
+    path: r.path,
+    type: r.type,
+    mode: r.mode,
+    uid: r.uid,
+    gid: r.gid,
+    size: r.size,
     ...(r.target !== '-' ? { target: r.target } : {}),
     ...(r.linkgroup !== '-' ? { linkgroup: r.linkgroup } : {}),
     ...(r.xattrs !== '-' ? { xattrs: r.xattrs } : {}),
@@ -104,7 +109,5 @@ export function modeString(type: string, mode: string): string {
   const t = type === 'f' ? '-' : type;
   const bit = (b: number, c: string): string => (m & b ? c : '-');
   const x = (b: number, special: number, on: string, off: string): string => (m & special ? (m & b ? on : off) : bit(b, 'x'));
-  return t + bit(0o400, 'r') + bit(0o200, 'w') + x(0o100, 0o4000, 's', 'S')
-    + bit(0o40, 'r') + bit(0o20, 'w') + x(0o10, 0o2000, 's', 'S')
-    + bit(0o4, 'r') + bit(0o2, 'w') + x(0o1, 0o1000, 't', 'T');
+  return t + bit(0o400, 'r') + bit(0o200, 'w') + x(0o100, 0o4000, 's', 'S') + bit(0o40, 'r') + bit(0o20, 'w') + x(0o10, 0o2000, 's', 'S') + bit(0o4, 'r') + bit(0o2, 'w') + x(0o1, 0o1000, 't', 'T');
 }

@@ -7,10 +7,7 @@
 import type { LayerTree } from '../layer/build.js';
 import { isWhiteout, type Inode } from '../layer/inode.js';
 
-export type LayerSays =
-  | { kind: 'none' }
-  | { kind: 'entry'; ino: Inode }
-  | { kind: 'deleted'; how: 'whiteout' | 'opaque' | 'replaced-parent' };
+export type LayerSays = { kind: 'none' } | { kind: 'entry'; ino: Inode } | { kind: 'deleted'; how: 'whiteout' | 'opaque' | 'replaced-parent' };
 
 export function lookupIn(tree: LayerTree, parts: string[]): LayerSays {
   let node: Inode = tree.root;

@@ -18,7 +18,9 @@ export async function resolveSource(ref: string, home?: string): Promise<{ path:
   if (existsSync(ref)) return { path: ref };
   const { Engine, noSuchImage } = await import('../engine/engine.js');
   const engine = await Engine.open({ home });
-  const rec = await engine.state.resolveImage(ref).catch((e: unknown) => { throw noSuchImage(ref, e); });
+  const rec = await engine.state.resolveImage(ref).catch((e: unknown) => {
+    throw noSuchImage(ref, e);
+  });
   return engine.state.imageSource(rec);
 }
 

@@ -54,7 +54,7 @@ export function sizeIndex(rows: Map<string, Row>): SizeIndex {
 
 /** A row's bytes: a file's size, a directory's total. */
 export function bytesOf(idx: SizeIndex, r: Row): number {
-  return r.type === 'd' ? idx.dirs.get(r.path)?.bytes ?? 0 : r.size;
+  return r.type === 'd' ? (idx.dirs.get(r.path)?.bytes ?? 0) : r.size;
 }
 
 export interface SizeNode {
@@ -77,8 +77,7 @@ export function sizeTree(rows: Map<string, Row>, path: string, depth: number): S
     const d = idx.dirs.get(p)!;
     const out: SizeNode = { name, path: p, type: 'd', bytes: d.bytes, files: d.files };
     if (left > 0) {
-      out.children = (idx.kids.get(p) ?? []).map((k) => node(k.path, k, left - 1))
-        .sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      out.children = (idx.kids.get(p) ?? []).map((k) => node(k.path, k, left - 1)).sort((a, b) => b.bytes - a.bytes || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     }
     return out;
   };

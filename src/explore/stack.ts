@@ -51,7 +51,7 @@ export function contentHash(ino: Inode): string {
   if (cached) return cached;
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 20);
-  for (let pos = 0; pos < data.size;) {
+  for (let pos = 0; pos < data.size; ) {
     const n = data.read(buf, 0, Math.min(buf.length, data.size - pos), pos);
     if (n <= 0) break;
     h.update(buf.subarray(0, n));
@@ -80,9 +80,19 @@ function rowOf(child: Inode, raw: string): Row {
   if (child.type === 'symlink') target = esc(nameBytes(child.target));
   if (child.type === 'char' || child.type === 'block') target = `${devMajor(child.rdev)}:${devMinor(child.rdev)}`;
   return {
-    path: esc(key), key, raw, ino: child, type: TYPE_CHAR[child.type], mode: (child.mode & 0o7777).toString(8).padStart(4, '0'),
-    uid: child.uid, gid: child.gid, size: child.type === 'file' ? child.data?.size ?? 0 : 0, target, linkgroup: '-',
-    xattrs: xattrField(child.xattrs), layer: child.layer + 1,
+    path: esc(key),
+    key,
+    raw,
+    ino: child,
+    type: TYPE_CHAR[child.type],
+    mode: (child.mode & 0o7777).toString(8).padStart(4, '0'),
+    uid: child.uid,
+    gid: child.gid,
+    size: child.type === 'file' ? (child.data?.size ?? 0) : 0,
+    target,
+    linkgroup: '-',
+    xattrs: xattrField(child.xattrs),
+    layer: child.layer + 1,
   };
 }
 
@@ -215,11 +225,19 @@ export function rawPath(display: string): string {
     }
     const n = plain[i + 1];
     const hex = plain.subarray(i + 2, i + 4).toString('latin1');
-    if (n === 0x5c) { bytes.push(0x5c); i++; }
-    else if (n === 0x74) { bytes.push(0x09); i++; }
-    else if (n === 0x6e) { bytes.push(0x0a); i++; }
-    else if (n === 0x78 && /^[0-9a-f]{2}$/i.test(hex)) { bytes.push(parseInt(hex, 16)); i += 3; }
-    else bytes.push(c);
+    if (n === 0x5c) {
+      bytes.push(0x5c);
+      i++;
+    } else if (n === 0x74) {
+      bytes.push(0x09);
+      i++;
+    } else if (n === 0x6e) {
+      bytes.push(0x0a);
+      i++;
+    } else if (n === 0x78 && /^[0-9a-f]{2}$/i.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 3;
+    } else bytes.push(c);
   }
   return splitPath(decodeName(Buffer.from(bytes))).join('/');
 }

@@ -48,8 +48,13 @@ export function versionsOf(stack: Stack, path: string): Version[] {
     }
     const ino = says.ino;
     out.push({
-      layer: k + 1, kind: 'entry', type: TYPE_CHAR[ino.type], mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
-      uid: ino.uid, gid: ino.gid, size: ino.type === 'file' ? ino.data?.size ?? 0 : 0,
+      layer: k + 1,
+      kind: 'entry',
+      type: TYPE_CHAR[ino.type],
+      mode: (ino.mode & 0o7777).toString(8).padStart(4, '0'),
+      uid: ino.uid,
+      gid: ino.gid,
+      size: ino.type === 'file' ? (ino.data?.size ?? 0) : 0,
       ...(ino.type === 'file' && ino.data ? { sha256: contentHash(ino) } : {}),
       ...(ino.type === 'symlink' ? { target: ino.target } : {}),
       ...change,

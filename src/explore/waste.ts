@@ -54,7 +54,11 @@ export interface Waste {
   paths: WastedPath[];
 }
 
-interface Copy { layer: number; raw: string; ino: Inode }
+interface Copy {
+  layer: number;
+  raw: string;
+  ino: Inode;
+}
 
 /** Every regular file a layer stores itself (not hard links to lower layers), once per inode. */
 function copiesOf(stack: Stack, index: number): Copy[] {
@@ -132,7 +136,11 @@ export function waste(stack: Stack): Waste {
   const causes: Record<WasteCause, number> = { overwritten: 0, deleted: 0, 'metadata-duplicate': 0, duplicate: 0, hidden: 0 };
   for (const p of paths) for (const c of p.copies) causes[c.cause] += c.bytes;
   return {
-    totalBytes, userBytes, wastedBytes, causes, paths,
+    totalBytes,
+    userBytes,
+    wastedBytes,
+    causes,
+    paths,
     efficiency: totalBytes === 0 ? 1 : 1 - wastedBytes / totalBytes,
     userWastedRatio: userBytes === 0 ? 0 : wastedBytes / userBytes,
   };

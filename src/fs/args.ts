@@ -61,13 +61,17 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   switch (typeof value) {
-    case 'bigint': return `type bigint (${value}n)`;
+    case 'bigint':
+      return `type bigint (${value}n)`;
     case 'number':
       if (Object.is(value, -0)) return 'type number (-0)';
       return `type number (${value})`;
-    case 'boolean': return `type boolean (${value})`;
-    case 'symbol': return `type symbol (${String(value)})`;
-    case 'function': return `function ${value.name}`;
+    case 'boolean':
+      return `type boolean (${value})`;
+    case 'symbol':
+      return `type symbol (${String(value)})`;
+    case 'function':
+      return `function ${value.name}`;
     case 'object': {
       const ctor = (value as { constructor?: { name?: string } }).constructor;
       if (ctor && typeof ctor.name === 'string') return `an instance of ${ctor.name}`;
@@ -114,8 +118,7 @@ export function outOfRange(name: string, range: string, received: unknown): Erro
   return make(RangeError, 'ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be ${range}. Received ${shown}`);
 }
 
-export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER,
-  max = Number.MAX_SAFE_INTEGER): asserts value is number {
+export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): asserts value is number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
   if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);

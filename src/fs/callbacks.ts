@@ -51,11 +51,14 @@ function splitCallback(args: unknown[], arity: number): [unknown[], Callback] {
 function callbackify(op: Fn, arity: number): Fn {
   return (...args: unknown[]) => {
     const [rest, cb] = splitCallback(args, arity);
-    settle(() => op(...rest), (err, result) => {
-      if (err) cb(err);
-      else if (result === undefined) cb(null);
-      else cb(null, result);
-    });
+    settle(
+      () => op(...rest),
+      (err, result) => {
+        if (err) cb(err);
+        else if (result === undefined) cb(null);
+        else cb(null, result);
+      },
+    );
   };
 }
 
@@ -63,7 +66,9 @@ function callbackify(op: Fn, arity: number): Fn {
 function read(core: Core): Fn {
   return function read(fd: unknown, ...args: unknown[]): void {
     let buffer = args[0];
-    let offset: unknown; let length: unknown; let position: unknown;
+    let offset: unknown;
+    let length: unknown;
+    let position: unknown;
     let callback: unknown;
     if (args.length <= 3) {
       let params: unknown;
@@ -90,8 +95,10 @@ function read(core: Core): Fn {
     validateBuffer(buffer);
     validateFunction(callback, 'cb');
     const buf = buffer;
-    settle(() => files.readSync(core, fd, buf, offset ?? 0, length, position),
-      (err, n) => (callback as Callback)(err, n ?? 0, buf));
+    settle(
+      () => files.readSync(core, fd, buf, offset ?? 0, length, position),
+      (err, n) => (callback as Callback)(err, n ?? 0, buf),
+    );
   };
 }
 
@@ -99,16 +106,20 @@ function read(core: Core): Fn {
 function withBuffers(op: Fn, arity: number): Fn {
   return (...args: unknown[]) => {
     const [rest, cb] = splitCallback(args, arity);
-    settle(() => op(...rest), (err, n) => cb(err, n ?? 0, rest[1]));
+    settle(
+      () => op(...rest),
+      (err, n) => cb(err, n ?? 0, rest[1]),
+    );
   };
 }
 
 /** The `{ bytesRead, buffer }`-style result util.promisify gives for read and write. */
 function customPromisify(fn: Fn, names: [string, string]): void {
   Object.defineProperty(fn, promisify.custom, {
-    value: (...args: unknown[]) => new Promise((resolve, reject) => {
-      fn(...args, (err: unknown, a: unknown, b: unknown) => (err ? reject(err) : resolve({ [names[0]]: a, [names[1]]: b })));
-    }),
+    value: (...args: unknown[]) =>
+      new Promise((resolve, reject) => {
+        fn(...args, (err: unknown, a: unknown, b: unknown) => (err ? reject(err) : resolve({ [names[0]]: a, [names[1]]: b })));
+      }),
   });
 }
 
@@ -117,14 +128,30 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
   const exportedLstat: LstatCallback = (path, done) => exported.lstat(path, done);
 
   const api = {
-    access: cb('access', 2), chmod: cb('chmod', 2), chown: cb('chown', 3),
-    copyFile: cb('copyFile', 3), fchmod: cb('fchmod', 2), fchown: cb('fchown', 3),
-    fdatasync: cb('fdatasync', 1), fsync: cb('fsync', 1), fstat: cb('fstat', 2), ftruncate: cb('ftruncate', 2),
-    futimes: cb('futimes', 3), lchown: cb('lchown', 3), link: cb('link', 2), lutimes: cb('lutimes', 3),
+    access: cb('access', 2),
+    chmod: cb('chmod', 2),
+    chown: cb('chown', 3),
+    copyFile: cb('copyFile', 3),
+    fchmod: cb('fchmod', 2),
+    fchown: cb('fchown', 3),
+    fdatasync: cb('fdatasync', 1),
+    fsync: cb('fsync', 1),
+    fstat: cb('fstat', 2),
+    ftruncate: cb('ftruncate', 2),
+    futimes: cb('futimes', 3),
+    lchown: cb('lchown', 3),
+    link: cb('link', 2),
+    lutimes: cb('lutimes', 3),
     mkdir: callbackify((p: unknown, o?: unknown) => tree.mkdirPath(core, p, o, true), 2),
-    mkdtemp: cb('mkdtemp', 2), open: cb('open', 3),
-    readdir: cb('readdir', 2), readlink: cb('readlink', 2), rename: cb('rename', 2),
-    symlink: cb('symlink', 3), truncate: cb('truncate', 2), unlink: cb('unlink', 1), utimes: cb('utimes', 3),
+    mkdtemp: cb('mkdtemp', 2),
+    open: cb('open', 3),
+    readdir: cb('readdir', 2),
+    readlink: cb('readlink', 2),
+    rename: cb('rename', 2),
+    symlink: cb('symlink', 3),
+    truncate: cb('truncate', 2),
+    unlink: cb('unlink', 1),
+    utimes: cb('utimes', 3),
     // Step by step in later turns (AbortSignal), writeFile and appendFile through `exported`.
     readFile: readFileCallback(core),
     writeFile: writeFileCallback(exported),
@@ -139,16 +166,22 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
     /** close(fd[, cb]): without a callback an error is thrown from the event loop. */
     close(fd: unknown, callback?: unknown): void {
       if (callback !== undefined) validateFunction(callback, 'cb');
-      settle(() => sync.closeSync(fd), (err) => {
-        if (typeof callback === 'function') callback(err ?? null);
-        else if (err) throw err;
-      });
+      settle(
+        () => sync.closeSync(fd),
+        (err) => {
+          if (typeof callback === 'function') callback(err ?? null);
+          else if (err) throw err;
+        },
+      );
     },
     /** opendir(path[, options], callback): Node names the callback 'callback'. */
     opendir(path: unknown, options: unknown, callback?: unknown): void {
       const done = (typeof options === 'function' ? options : callback) as Callback;
       validateFunction(done, 'callback');
-      settle(() => sync.opendirSync(path, typeof options === 'function' ? undefined : options), (err, dir) => (err ? done(err) : done(null, dir)));
+      settle(
+        () => sync.opendirSync(path, typeof options === 'function' ? undefined : options),
+        (err, dir) => (err ? done(err) : done(null, dir)),
+      );
     },
     /** exists(path, cb): cb(true | false), never an error. */
     exists(path: unknown, callback: unknown): void {
@@ -162,7 +195,10 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
       const p = pathArg(path);
       validateRmAsync(exportedLstat, p.shown, options, false, (err, o) => {
         if (err) return callback(err);
-        settle(() => rimrafAsync(tree.rmOps(core), p.shown, o as RmOptions), (e) => callback(e ?? null));
+        settle(
+          () => rimrafAsync(tree.rmOps(core), p.shown, o as RmOptions),
+          (e) => callback(e ?? null),
+        );
       });
     },
     /** rmdir(): plain, or (recursive) validated through fs.lstat and walked as rm(). */

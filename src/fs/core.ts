@@ -87,8 +87,13 @@ export function orMissing(stat: () => StatInfo): StatInfo | undefined {
 
 /** What a directory entry reports about itself: Node's Dirent and memfs's answer alike. */
 export interface DirentLike {
-  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isBlockDevice(): boolean;
-  isCharacterDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isBlockDevice(): boolean;
+  isCharacterDevice(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
 }
 
 export function direntType(d: DirentLike): FileType {

@@ -26,21 +26,26 @@ function dirClosed(): Error {
 }
 
 function concurrent(): Error {
-  return nodeError(Error, 'ERR_DIR_CONCURRENT_OPERATION',
-    'Cannot do synchronous work on directory handle with concurrent asynchronous operations');
+  return nodeError(Error, 'ERR_DIR_CONCURRENT_OPERATION', 'Cannot do synchronous work on directory handle with concurrent asynchronous operations');
 }
 
 /** A directory handle: the entries listed when it was opened, handed out `n` at a time. */
 export class DirHandle {
   #entries: DirEntryInfo[];
 
-  private constructor(readonly core: Core, entries: DirEntryInfo[]) {
+  private constructor(
+    readonly core: Core,
+    entries: DirEntryInfo[],
+  ) {
     this.#entries = entries;
   }
 
   static open(core: Core, p: PathArg): DirHandle {
     try {
-      return new DirHandle(core, onPaths('opendir', p, undefined, () => core.readdir(p.abs)));
+      return new DirHandle(
+        core,
+        onPaths('opendir', p, undefined, () => core.readdir(p.abs)),
+      );
     } catch (e) {
       throw e instanceof FsError && e.syscall === 'scandir' ? new FsError(e.code, 'opendir', e.path, e.dest) : e;
     }
@@ -57,7 +62,11 @@ export class DirHandle {
 }
 
 type ReadCallback = (err: Error | null, dirent?: Dirent | null) => void;
-interface DirOptions { bufferSize: number; encoding?: unknown; recursive?: unknown }
+interface DirOptions {
+  bufferSize: number;
+  encoding?: unknown;
+  recursive?: unknown;
+}
 
 export class Dir {
   #handle: DirHandle;
@@ -202,7 +211,10 @@ export class Dir {
   declare [Symbol.asyncIterator]: () => AsyncGenerator<Dirent>;
 }
 Object.defineProperty(Dir.prototype, Symbol.asyncIterator, {
-  value: Dir.prototype.entries, enumerable: false, writable: true, configurable: true,
+  value: Dir.prototype.entries,
+  enumerable: false,
+  writable: true,
+  configurable: true,
 });
 
 /** opendirSync(path, { encoding, bufferSize, recursive }): the handle first, then the options (as Node). */

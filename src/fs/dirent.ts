@@ -14,8 +14,13 @@ const C = constants as typeof constants & Record<`UV_DIRENT_${'UNKNOWN' | 'FILE'
 const kType = Symbol('type');
 
 const UV: Record<FileType, number> = {
-  file: C.UV_DIRENT_FILE, dir: C.UV_DIRENT_DIR, symlink: C.UV_DIRENT_LINK, fifo: C.UV_DIRENT_FIFO,
-  socket: C.UV_DIRENT_SOCKET, char: C.UV_DIRENT_CHAR, block: C.UV_DIRENT_BLOCK,
+  file: C.UV_DIRENT_FILE,
+  dir: C.UV_DIRENT_DIR,
+  symlink: C.UV_DIRENT_LINK,
+  fifo: C.UV_DIRENT_FIFO,
+  socket: C.UV_DIRENT_SOCKET,
+  char: C.UV_DIRENT_CHAR,
+  block: C.UV_DIRENT_BLOCK,
 };
 
 /** The UV_DIRENT_* constant of a core's file type. */
@@ -36,11 +41,25 @@ export class Dirent {
     this[kType] = type;
   }
 
-  isDirectory(): boolean { return this[kType] === C.UV_DIRENT_DIR; }
-  isFile(): boolean { return this[kType] === C.UV_DIRENT_FILE; }
-  isBlockDevice(): boolean { return this[kType] === C.UV_DIRENT_BLOCK; }
-  isCharacterDevice(): boolean { return this[kType] === C.UV_DIRENT_CHAR; }
-  isSymbolicLink(): boolean { return this[kType] === C.UV_DIRENT_LINK; }
-  isFIFO(): boolean { return this[kType] === C.UV_DIRENT_FIFO; }
-  isSocket(): boolean { return this[kType] === C.UV_DIRENT_SOCKET; }
+  isDirectory(): boolean {
+    return this[kType] === C.UV_DIRENT_DIR;
+  }
+  isFile(): boolean {
+    return this[kType] === C.UV_DIRENT_FILE;
+  }
+  isBlockDevice(): boolean {
+    return this[kType] === C.UV_DIRENT_BLOCK;
+  }
+  isCharacterDevice(): boolean {
+    return this[kType] === C.UV_DIRENT_CHAR;
+  }
+  isSymbolicLink(): boolean {
+    return this[kType] === C.UV_DIRENT_LINK;
+  }
+  isFIFO(): boolean {
+    return this[kType] === C.UV_DIRENT_FIFO;
+  }
+  isSocket(): boolean {
+    return this[kType] === C.UV_DIRENT_SOCKET;
+  }
 }

@@ -15,7 +15,11 @@ export class SystemError extends Error {
   readonly syscall: string;
   readonly path: string;
 
-  constructor(readonly code: string, prefix: string, info: { code: string; message: string; path: string; syscall: string }) {
+  constructor(
+    readonly code: string,
+    prefix: string,
+    info: { code: string; message: string; path: string; syscall: string },
+  ) {
     const errno = (os.errno as Record<string, number>)[info.code];
     super(`${prefix}: ${info.syscall} returned ${info.code} (${info.message}) ${info.path}`);
     Object.defineProperty(this, 'name', { value: 'SystemError', enumerable: false, configurable: true, writable: true });
@@ -33,8 +37,7 @@ export class SystemError extends Error {
 }
 
 export function rmIsDirectory(path: string): SystemError {
-  return new SystemError('ERR_FS_EISDIR', 'Path is a directory',
-    { code: 'EISDIR', message: 'is a directory', path, syscall: 'rm' });
+  return new SystemError('ERR_FS_EISDIR', 'Path is a directory', { code: 'EISDIR', message: 'is a directory', path, syscall: 'rm' });
 }
 
 /** readFile of more than 2 GiB - 1 (Node's kIoMaxLength). */
@@ -44,8 +47,7 @@ export function fileTooLarge(size: number): Error {
 
 /** symlink()'s type must be 'dir', 'file' or 'junction' when given as a string. */
 export function invalidSymlinkType(type: string): Error {
-  return markArgError(nodeError(Error, 'ERR_FS_INVALID_SYMLINK_TYPE',
-    `Symlink type must be one of "dir", "file", or "junction". Received "${type}"`));
+  return markArgError(nodeError(Error, 'ERR_FS_INVALID_SYMLINK_TYPE', `Symlink type must be one of "dir", "file", or "junction". Received "${type}"`));
 }
 
 /** ERR_METHOD_NOT_IMPLEMENTED: "The lchmod() method is not implemented". */

@@ -35,9 +35,13 @@ const collected = new FinalizationRegistry<{ core: Core; fd: number }>(({ core, 
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
   if (!gcDeprecationWarned) {
     gcDeprecationWarned = true;
-    process.emitWarning('Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects '
-      + 'explicitly using FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is '
-      + 'closed during garbage collection.', 'DeprecationWarning', 'DEP0137');
+    process.emitWarning(
+      'Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects '
+        + 'explicitly using FileHandle.prototype.close(). In the future, an error will be thrown if a file descriptor is '
+        + 'closed during garbage collection.',
+      'DeprecationWarning',
+      'DEP0137',
+    );
   }
 });
 

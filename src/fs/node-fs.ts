@@ -29,18 +29,41 @@ import * as whole from './whole-file.js';
 type Fn = (...args: any[]) => any;
 
 const SYNC = {
-  accessSync: tree.accessSync, chmodSync: tree.chmodSync,
-  chownSync: tree.chownSync, closeSync: files.closeSync, copyFileSync, existsSync: tree.existsSync,
-  fchmodSync: files.fchmodSync, fchownSync: files.fchownSync, fdatasyncSync: files.fdatasyncSync,
-  fstatSync: files.fstatSync, fsyncSync: files.fsyncSync, ftruncateSync: files.ftruncateSync,
-  futimesSync: files.futimesSync, lchownSync: tree.lchownSync, linkSync: tree.linkSync,
-  lstatSync: tree.lstatSync, lutimesSync: tree.lutimesSync, mkdirSync: tree.mkdirSync,
-  mkdtempSync: tree.mkdtempSync, openSync: files.openSync, opendirSync, readdirSync: tree.readdirSync,
-  readFileSync: files.readFileSync, readlinkSync: tree.readlinkSync, readSync: files.readSync,
-  readvSync: files.readvSync, realpathSync: tree.realpathSync, renameSync: tree.renameSync,
-  statSync: tree.statSync, symlinkSync: tree.symlinkSync,
-  truncateSync: files.truncateSync, unlinkSync: tree.unlinkSync, utimesSync: tree.utimesSync,
-  writeSync: files.writeSync, writevSync: files.writevSync,
+  accessSync: tree.accessSync,
+  chmodSync: tree.chmodSync,
+  chownSync: tree.chownSync,
+  closeSync: files.closeSync,
+  copyFileSync,
+  existsSync: tree.existsSync,
+  fchmodSync: files.fchmodSync,
+  fchownSync: files.fchownSync,
+  fdatasyncSync: files.fdatasyncSync,
+  fstatSync: files.fstatSync,
+  fsyncSync: files.fsyncSync,
+  ftruncateSync: files.ftruncateSync,
+  futimesSync: files.futimesSync,
+  lchownSync: tree.lchownSync,
+  linkSync: tree.linkSync,
+  lstatSync: tree.lstatSync,
+  lutimesSync: tree.lutimesSync,
+  mkdirSync: tree.mkdirSync,
+  mkdtempSync: tree.mkdtempSync,
+  openSync: files.openSync,
+  opendirSync,
+  readdirSync: tree.readdirSync,
+  readFileSync: files.readFileSync,
+  readlinkSync: tree.readlinkSync,
+  readSync: files.readSync,
+  readvSync: files.readvSync,
+  realpathSync: tree.realpathSync,
+  renameSync: tree.renameSync,
+  statSync: tree.statSync,
+  symlinkSync: tree.symlinkSync,
+  truncateSync: files.truncateSync,
+  unlinkSync: tree.unlinkSync,
+  utimesSync: tree.utimesSync,
+  writeSync: files.writeSync,
+  writevSync: files.writevSync,
   // biome-ignore lint/suspicious/noExplicitAny: each function checks its own arguments (Node's validation), whatever they are
 } satisfies Record<string, (core: Core, ...args: any[]) => unknown>;
 
@@ -51,10 +74,38 @@ type CallbackName = SyncName extends `${infer N}Sync` ? N : never;
 type NodeFs = typeof nodeFs;
 
 /** fs.promises of a LayerFs: Node's signatures, with this fs's FileHandle. */
-export interface LayerPromises extends Omit<Pick<typeof nodePromises,
-  'access' | 'appendFile' | 'chmod' | 'chown' | 'copyFile' | 'lchown' | 'lutimes' | 'link' | 'lstat' | 'stat'
-  | 'mkdir' | 'mkdtemp' | 'opendir' | 'readdir' | 'readlink' | 'realpath' | 'rename' | 'rm' | 'rmdir' | 'symlink'
-  | 'truncate' | 'unlink' | 'utimes' | 'writeFile' | 'constants'>, 'appendFile' | 'writeFile'> {
+export interface LayerPromises
+  extends Omit<
+    Pick<
+      typeof nodePromises,
+      | 'access'
+      | 'appendFile'
+      | 'chmod'
+      | 'chown'
+      | 'copyFile'
+      | 'lchown'
+      | 'lutimes'
+      | 'link'
+      | 'lstat'
+      | 'stat'
+      | 'mkdir'
+      | 'mkdtemp'
+      | 'opendir'
+      | 'readdir'
+      | 'readlink'
+      | 'realpath'
+      | 'rename'
+      | 'rm'
+      | 'rmdir'
+      | 'symlink'
+      | 'truncate'
+      | 'unlink'
+      | 'utimes'
+      | 'writeFile'
+      | 'constants'
+    >,
+    'appendFile' | 'writeFile'
+  > {
   lchmod(path: nodeFs.PathLike, mode: nodeFs.Mode): Promise<void>;
   open(path: nodeFs.PathLike, flags?: string | number, mode?: nodeFs.Mode): Promise<FileHandle>;
   readFile(path: nodeFs.PathLike | FileHandle, options?: { encoding?: null; flag?: string | number } | null): Promise<Buffer>;
@@ -65,22 +116,22 @@ export interface LayerPromises extends Omit<Pick<typeof nodePromises,
 }
 
 /** What createFs returns: usable where a library expects `fs`. */
-export type LayerFs = Pick<NodeFs, SyncName | CallbackName | 'exists' | 'createReadStream' | 'createWriteStream'
-  | 'constants'> & StreamClasses & {
-  F_OK: number;
-  R_OK: number;
-  W_OK: number;
-  X_OK: number;
-  promises: LayerPromises;
-  Stats: typeof Stats;
-  Dirent: typeof Dirent;
-  Dir: typeof Dir;
-  FileReadStream: StreamClasses['ReadStream'];
-  FileWriteStream: StreamClasses['WriteStream'];
-  /** Not on Linux (no O_SYMLINK), as in Node. */
-  lchmod: undefined;
-  lchmodSync: undefined;
-};
+export type LayerFs = Pick<NodeFs, SyncName | CallbackName | 'exists' | 'createReadStream' | 'createWriteStream' | 'constants'> &
+  StreamClasses & {
+    F_OK: number;
+    R_OK: number;
+    W_OK: number;
+    X_OK: number;
+    promises: LayerPromises;
+    Stats: typeof Stats;
+    Dirent: typeof Dirent;
+    Dir: typeof Dir;
+    FileReadStream: StreamClasses['ReadStream'];
+    FileWriteStream: StreamClasses['WriteStream'];
+    /** Not on Linux (no O_SYMLINK), as in Node. */
+    lchmod: undefined;
+    lchmodSync: undefined;
+  };
 
 /** Binds every synchronous call to the core, keeping Node's function names. */
 function bindSync(core: Core): Record<string, Fn> {
@@ -113,10 +164,17 @@ export function createFs(core: Core): LayerFs {
   Object.assign(fs, sync, callbackApi(core, sync, fs), {
     promises: promisesApi(core, sync, streams, fs),
     constants: nodeFs.constants,
-    F_OK: nodeFs.constants.F_OK, R_OK: nodeFs.constants.R_OK, W_OK: nodeFs.constants.W_OK, X_OK: nodeFs.constants.X_OK,
-    Stats, Dirent, Dir,
-    ReadStream: streams.ReadStream, WriteStream: streams.WriteStream,
-    FileReadStream: streams.ReadStream, FileWriteStream: streams.WriteStream,
+    F_OK: nodeFs.constants.F_OK,
+    R_OK: nodeFs.constants.R_OK,
+    W_OK: nodeFs.constants.W_OK,
+    X_OK: nodeFs.constants.X_OK,
+    Stats,
+    Dirent,
+    Dir,
+    ReadStream: streams.ReadStream,
+    WriteStream: streams.WriteStream,
+    FileReadStream: streams.ReadStream,
+    FileWriteStream: streams.WriteStream,
     // As in Node, the classes are looked up at each call: assigning fs.ReadStream changes what
     // createReadStream makes.
     createReadStream: (path: unknown, options?: unknown) => new (fs.ReadStream as StreamClasses['ReadStream'])(path as nodeFs.PathLike, options),

@@ -25,7 +25,10 @@ import { readFileHandle, writeFileArgs, writeFileHandle } from './whole-file.js'
 type Fn = (...args: any[]) => any;
 
 export function promisesApi(core: Core, sync: Record<string, Fn>, streams: StreamClasses, exported: Record<string, Fn>) {
-  const asPromise = (op: Fn) => async (...args: unknown[]) => op(...args);
+  const asPromise =
+    (op: Fn) =>
+    async (...args: unknown[]) =>
+      op(...args);
   const handle = (fd: number) => new FileHandle(core, fd, streams);
 
   /** Node's handleFdClose: the handle is closed after the work, whatever its outcome. */
@@ -86,7 +89,9 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
     chown: asPromise(sync.chownSync),
     copyFile: asPromise(sync.copyFileSync),
     // lchmod exists only where O_SYMLINK does (macOS), as in Node.
-    lchmod: async () => { throw notImplemented('lchmod()'); },
+    lchmod: async () => {
+      throw notImplemented('lchmod()');
+    },
     lchown: asPromise(sync.lchownSync),
     lutimes: asPromise(sync.lutimesSync),
     link: asPromise(sync.linkSync),
@@ -104,7 +109,13 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
     rm: async (path: unknown, options?: unknown) => {
       const p = pathArg(path);
       const o = await new Promise<RmOptions | false | undefined>((resolve, reject) => {
-        validateRmAsync((q, done) => exported.lstat(q, done), p.shown, options, false, (err, opts) => (err ? reject(err) : resolve(opts)));
+        validateRmAsync(
+          (q, done) => exported.lstat(q, done),
+          p.shown,
+          options,
+          false,
+          (err, opts) => (err ? reject(err) : resolve(opts)),
+        );
       });
       if (o) rimrafAsync(tree.rmOps(core), p.shown, o);
     },

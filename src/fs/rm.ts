@@ -90,8 +90,7 @@ export function validateRm(ops: RmOps, path: string, options: unknown, expectDir
  * `done` gets the options, false (`expectDir` and not a directory), or the error (with `force` a
  * missing path passes; a directory without `recursive` is ERR_FS_EISDIR).
  */
-export function validateRmAsync(lstat: LstatCallback, path: string, options: unknown, expectDir: boolean,
-  done: (err: unknown, o?: RmOptions | false) => void): void {
+export function validateRmAsync(lstat: LstatCallback, path: string, options: unknown, expectDir: boolean, done: (err: unknown, o?: RmOptions | false) => void): void {
   const o = rmdirOptions(options, RM_DEFAULTS);
   validateBoolean(o.force, 'options.force');
   lstat(path, (err, stats) => {
@@ -216,4 +215,3 @@ function rmdirAsyncWalk(ops: RmOps, path: string, o: RmOptions, originalErr: unk
     throw e;
   }
 }
-

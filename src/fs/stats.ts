@@ -14,13 +14,27 @@ abstract class StatsBase<T extends number | bigint> {
   abstract dev: T;
   abstract mode: T;
   protected abstract typeIs(fmt: number): boolean;
-  isDirectory(): boolean { return this.typeIs(C.S_IFDIR); }
-  isFile(): boolean { return this.typeIs(C.S_IFREG); }
-  isBlockDevice(): boolean { return this.typeIs(C.S_IFBLK); }
-  isCharacterDevice(): boolean { return this.typeIs(C.S_IFCHR); }
-  isSymbolicLink(): boolean { return this.typeIs(C.S_IFLNK); }
-  isFIFO(): boolean { return this.typeIs(C.S_IFIFO); }
-  isSocket(): boolean { return this.typeIs(C.S_IFSOCK); }
+  isDirectory(): boolean {
+    return this.typeIs(C.S_IFDIR);
+  }
+  isFile(): boolean {
+    return this.typeIs(C.S_IFREG);
+  }
+  isBlockDevice(): boolean {
+    return this.typeIs(C.S_IFBLK);
+  }
+  isCharacterDevice(): boolean {
+    return this.typeIs(C.S_IFCHR);
+  }
+  isSymbolicLink(): boolean {
+    return this.typeIs(C.S_IFLNK);
+  }
+  isFIFO(): boolean {
+    return this.typeIs(C.S_IFIFO);
+  }
+  isSocket(): boolean {
+    return this.typeIs(C.S_IFSOCK);
+  }
 }
 
 export class Stats extends StatsBase<number> {
@@ -32,9 +46,20 @@ export class Stats extends StatsBase<number> {
 
   /** Node's constructor signature (fs.Stats is public and sometimes constructed by libraries). */
   constructor(
-    public dev: number, public mode: number, public nlink: number, public uid: number, public gid: number,
-    public rdev: number, public blksize: number, public ino: number, public size: number, public blocks: number,
-    public atimeMs: number, public mtimeMs: number, public ctimeMs: number, public birthtimeMs: number,
+    public dev: number,
+    public mode: number,
+    public nlink: number,
+    public uid: number,
+    public gid: number,
+    public rdev: number,
+    public blksize: number,
+    public ino: number,
+    public size: number,
+    public blocks: number,
+    public atimeMs: number,
+    public mtimeMs: number,
+    public ctimeMs: number,
+    public birthtimeMs: number,
   ) {
     super();
     this.atime = dateFromMs(atimeMs);
@@ -55,25 +80,54 @@ function nsOf(ms: number): bigint {
 }
 
 export class BigIntStats extends StatsBase<bigint> {
-  dev: bigint; mode: bigint; nlink: bigint; uid: bigint; gid: bigint; rdev: bigint; blksize: bigint;
-  ino: bigint; size: bigint; blocks: bigint;
-  atimeMs: bigint; mtimeMs: bigint; ctimeMs: bigint; birthtimeMs: bigint;
-  atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint; birthtimeNs: bigint;
-  atime: Date; mtime: Date; ctime: Date; birthtime: Date;
+  dev: bigint;
+  mode: bigint;
+  nlink: bigint;
+  uid: bigint;
+  gid: bigint;
+  rdev: bigint;
+  blksize: bigint;
+  ino: bigint;
+  size: bigint;
+  blocks: bigint;
+  atimeMs: bigint;
+  mtimeMs: bigint;
+  ctimeMs: bigint;
+  birthtimeMs: bigint;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  birthtimeNs: bigint;
+  atime: Date;
+  mtime: Date;
+  ctime: Date;
+  birthtime: Date;
 
   constructor(s: StatInfo) {
     super();
-    this.dev = BigInt(s.dev); this.mode = BigInt(s.mode); this.nlink = BigInt(s.nlink);
-    this.uid = BigInt(s.uid); this.gid = BigInt(s.gid); this.rdev = BigInt(s.rdev);
-    this.blksize = BigInt(s.blksize); this.ino = BigInt(s.ino); this.size = BigInt(s.size);
+    this.dev = BigInt(s.dev);
+    this.mode = BigInt(s.mode);
+    this.nlink = BigInt(s.nlink);
+    this.uid = BigInt(s.uid);
+    this.gid = BigInt(s.gid);
+    this.rdev = BigInt(s.rdev);
+    this.blksize = BigInt(s.blksize);
+    this.ino = BigInt(s.ino);
+    this.size = BigInt(s.size);
     this.blocks = BigInt(s.blocks);
-    this.atimeNs = nsOf(s.atimeMs); this.mtimeNs = nsOf(s.mtimeMs);
-    this.ctimeNs = nsOf(s.ctimeMs); this.birthtimeNs = nsOf(s.birthtimeMs);
+    this.atimeNs = nsOf(s.atimeMs);
+    this.mtimeNs = nsOf(s.mtimeMs);
+    this.ctimeNs = nsOf(s.ctimeMs);
+    this.birthtimeNs = nsOf(s.birthtimeMs);
     // Milliseconds are the nanoseconds divided down, as Node computes them.
-    this.atimeMs = this.atimeNs / 1_000_000n; this.mtimeMs = this.mtimeNs / 1_000_000n;
-    this.ctimeMs = this.ctimeNs / 1_000_000n; this.birthtimeMs = this.birthtimeNs / 1_000_000n;
-    this.atime = dateFromMs(this.atimeMs); this.mtime = dateFromMs(this.mtimeMs);
-    this.ctime = dateFromMs(this.ctimeMs); this.birthtime = dateFromMs(this.birthtimeMs);
+    this.atimeMs = this.atimeNs / 1_000_000n;
+    this.mtimeMs = this.mtimeNs / 1_000_000n;
+    this.ctimeMs = this.ctimeNs / 1_000_000n;
+    this.birthtimeMs = this.birthtimeNs / 1_000_000n;
+    this.atime = dateFromMs(this.atimeMs);
+    this.mtime = dateFromMs(this.mtimeMs);
+    this.ctime = dateFromMs(this.ctimeMs);
+    this.birthtime = dateFromMs(this.birthtimeMs);
   }
 
   protected typeIs(fmt: number): boolean {
@@ -84,8 +138,7 @@ export class BigIntStats extends StatsBase<bigint> {
 /** Stats of a core StatInfo; `bigint` selects BigIntStats. */
 export function toStats(s: StatInfo, bigint = false): Stats | BigIntStats {
   if (bigint) return new BigIntStats(s);
-  return new Stats(s.dev, s.mode, s.nlink, s.uid, s.gid, s.rdev, s.blksize, s.ino, s.size, s.blocks,
-    s.atimeMs, s.mtimeMs, s.ctimeMs, s.birthtimeMs);
+  return new Stats(s.dev, s.mode, s.nlink, s.uid, s.gid, s.rdev, s.blksize, s.ino, s.size, s.blocks, s.atimeMs, s.mtimeMs, s.ctimeMs, s.birthtimeMs);
 }
 
 /** The S_IF* type bits of a mode. */

@@ -14,7 +14,14 @@ import { copyObject, getOptions } from './options.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
-export interface StreamFs { open: Fn; read: Fn; write: Fn; writev: Fn; fsync: Fn; close: Fn }
+export interface StreamFs {
+  open: Fn;
+  read: Fn;
+  write: Fn;
+  writev: Fn;
+  fsync: Fn;
+  close: Fn;
+}
 
 /**
  * Constructors like Node's: (path, options), path unused when options.fd is given. Like Node's,
@@ -39,7 +46,9 @@ export interface StreamClasses {
 function handleOps(h: FileHandle): StreamFs {
   const done = (cb: Fn, n: string) => (r: Record<string, unknown>) => cb(null, r[n], r.buffer ?? r.buffers);
   return {
-    open: () => { throw notImplemented('open()'); },
+    open: () => {
+      throw notImplemented('open()');
+    },
     read: (_fd, buf, off, len, pos, cb) => h.read(buf, off, len, pos).then(done(cb, 'bytesRead'), (e) => cb(e, 0, buf)),
     write: (_fd, buf, off, len, pos, cb) => h.write(buf, off, len, pos).then(done(cb, 'bytesWritten'), (e) => cb(e, 0, buf)),
     writev: (_fd, bufs, pos, cb) => h.writev(bufs, pos).then(done(cb, 'bytesWritten'), (e) => cb(e, 0, bufs)),

@@ -7,10 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import { FsError } from '../errors.js';
-import {
-  invalidArgType, invalidArgValue, outOfRange, validateBuffer, validateEncoding, validateFd,
-  validateInt32, validateInteger, validateObject, validateStringAfterView,
-} from './args.js';
+import { invalidArgType, invalidArgValue, outOfRange, validateBuffer, validateEncoding, validateFd, validateInt32, validateInteger, validateObject, validateStringAfterView } from './args.js';
 import type { Core } from './core.js';
 import { fileTooLarge } from './errors.js';
 import { getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toUnixTimestamp } from './options.js';
@@ -99,8 +96,7 @@ function validateOffsetLengthWrite(offset: number, length: number, byteLength: n
  * writeSync(fd, buffer, offset?, length?, position?), writeSync(fd, buffer, { offset, length,
  * position }) or writeSync(fd, string, position?, encoding?).
  */
-export function writeSync(core: Core, fd: unknown, buffer: unknown, offsetOrOptions?: unknown, length?: unknown,
-  position?: unknown): number {
+export function writeSync(core: Core, fd: unknown, buffer: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): number {
   const f = validateFd(fd);
   let offset = offsetOrOptions;
   if (ArrayBuffer.isView(buffer)) {
@@ -254,8 +250,7 @@ export function truncateSync(core: Core, path: unknown, len: unknown = 0): void 
   if (typeof path === 'number') {
     if (!truncateFdWarned) {
       truncateFdWarned = true;
-      process.emitWarning('Using fs.truncate with a file descriptor is deprecated. Please use fs.ftruncate with a file descriptor instead.',
-        'DeprecationWarning', 'DEP0081');
+      process.emitWarning('Using fs.truncate with a file descriptor is deprecated. Please use fs.ftruncate with a file descriptor instead.', 'DeprecationWarning', 'DEP0081');
     }
     ftruncateSync(core, path, len);
     return;

@@ -21,7 +21,10 @@ import { rimrafSync, rmdirOptions, RMDIR_DEFAULTS, validateRm, type RmOps } from
 import { type BigIntStats, type Stats, toStats } from './stats.js';
 import { MAX_USER_ID, timesMs } from './sync-files.js';
 
-interface StatOptions { bigint?: boolean; throwIfNoEntry?: boolean }
+interface StatOptions {
+  bigint?: boolean;
+  throwIfNoEntry?: boolean;
+}
 
 /**
  * stat/lstat. Only the sync calls honour `throwIfNoEntry: false`, and (Node 20) it hides ENOENT
@@ -71,11 +74,14 @@ export function accessSync(core: Core, path: unknown, mode?: unknown): void {
   onPaths('access', p, undefined, () => core.access(p.abs, m));
 }
 
-interface ReaddirOptions { encoding?: string; withFileTypes?: boolean; recursive?: boolean }
+interface ReaddirOptions {
+  encoding?: string;
+  withFileTypes?: boolean;
+  recursive?: boolean;
+}
 
 function direntsOf(core: Core, p: PathArg, o: ReaddirOptions): Dirent[] {
-  return onPaths('scandir', p, undefined, () => core.readdir(p.abs))
-    .map((e) => new Dirent(encodeName(e.name, o.encoding), uvDirentType(e.type), p.shown));
+  return onPaths('scandir', p, undefined, () => core.readdir(p.abs)).map((e) => new Dirent(encodeName(e.name, o.encoding), uvDirentType(e.type), p.shown));
 }
 
 /**
@@ -206,8 +212,7 @@ let rmdirRecursiveWarned = false;
 export function warnRecursiveRmdir(): void {
   if (rmdirRecursiveWarned || process.noDeprecation) return;
   rmdirRecursiveWarned = true;
-  process.emitWarning('In future versions of Node.js, fs.rmdir(path, { recursive: true }) will be removed. Use fs.rm(path, { recursive: true }) instead',
-    'DeprecationWarning', 'DEP0147');
+  process.emitWarning('In future versions of Node.js, fs.rmdir(path, { recursive: true }) will be removed. Use fs.rm(path, { recursive: true }) instead', 'DeprecationWarning', 'DEP0147');
 }
 
 export function rmdirSync(core: Core, path: unknown, options?: unknown, exported?: RmExported): void {
@@ -262,7 +267,10 @@ export function symlinkSync(core: Core, target: unknown, path: unknown, type?: u
 export function readlinkSync(core: Core, path: unknown, options?: unknown): string | Buffer {
   const o = getOptions(options);
   const p = pathArg(path, 'oldPath');
-  return encodeName(onPaths('readlink', p, undefined, () => core.readlink(p.abs)), o.encoding);
+  return encodeName(
+    onPaths('readlink', p, undefined, () => core.readlink(p.abs)),
+    o.encoding,
+  );
 }
 
 export function chmodSync(core: Core, path: unknown, mode: unknown): void {
@@ -310,5 +318,8 @@ export function realpathSync(core: Core, path: unknown, options?: unknown): stri
 export function realpathNativeSync(core: Core, path: unknown, options?: unknown): string | Buffer {
   const o = getOptions(options);
   const p = pathArg(path);
-  return encodeName(onPaths('realpath', p, undefined, () => core.realpath(p.abs)), o.encoding);
+  return encodeName(
+    onPaths('realpath', p, undefined, () => core.realpath(p.abs)),
+    o.encoding,
+  );
 }

@@ -89,28 +89,31 @@ export function fileWebStream(h: WebStreamHandle, core: Core, type: unknown): Re
     ahead = undefined;
     controller.close();
   };
-  return new ReadableStream<ArrayBuffer>({
-    start(c) {
-      controller = c;
-      fetchAhead();
-    },
-    pull(c) {
-      if (ended) return;
-      const chunk = ahead;
-      if (chunk instanceof Error) {
+  return new ReadableStream<ArrayBuffer>(
+    {
+      start(c) {
+        controller = c;
+        fetchAhead();
+      },
+      pull(c) {
+        if (ended) return;
+        const chunk = ahead;
+        if (chunk instanceof Error) {
+          ended = true;
+          return c.error(chunk);
+        }
+        if (chunk === null || chunk === undefined) {
+          ended = true;
+          return c.close();
+        }
+        c.enqueue(chunk);
+        fetchAhead();
+      },
+      cancel() {
         ended = true;
-        return c.error(chunk);
-      }
-      if (chunk === null || chunk === undefined) {
-        ended = true;
-        return c.close();
-      }
-      c.enqueue(chunk);
-      fetchAhead();
+        ahead = undefined;
+      },
     },
-    cancel() {
-      ended = true;
-      ahead = undefined;
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }

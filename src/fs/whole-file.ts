@@ -93,7 +93,11 @@ export function readFileCallback(core: Core): Fn {
     // A caller's descriptor stays open, and (as in Node) the error is not passed on.
     const close = (err?: unknown) => {
       if (userFd) process.nextTick(afterClose, null, null);
-      else io(() => core.close(fd), (closeErr) => afterClose(closeErr, err));
+      else
+        io(
+          () => core.close(fd),
+          (closeErr) => afterClose(closeErr, err),
+        );
     };
     const read = () => {
       const aborted = abortedBy(signal);
@@ -105,24 +109,30 @@ export function readFileCallback(core: Core): Fn {
         offset = 0;
         length = UNKNOWN_CHUNK;
       } else length = Math.min(READ_CHUNK, size - pos);
-      io(() => core.read(fd, buffer, offset, length, null), (err, n) => {
-        if (err) return close(err);
-        pos += n!;
-        if (pos === size || n === 0) return close();
-        if (size === 0) buffers.push(n === UNKNOWN_CHUNK ? buffer : buffer.subarray(0, n));
-        read();
-      });
+      io(
+        () => core.read(fd, buffer, offset, length, null),
+        (err, n) => {
+          if (err) return close(err);
+          pos += n!;
+          if (pos === size || n === 0) return close();
+          if (size === 0) buffers.push(n === UNKNOWN_CHUNK ? buffer : buffer.subarray(0, n));
+          read();
+        },
+      );
     };
     const afterOpen = (err: unknown, opened?: number) => {
       if (err) return cb(err);
       fd = opened!;
-      io(() => core.fstat(fd), (statErr, st) => {
-        if (statErr) return close(statErr);
-        size = isType(st!.mode, C.S_IFREG) ? st!.size : 0;
-        if (size > IO_MAX) return close(fileTooLarge(size));
-        if (size !== 0) buffer = Buffer.allocUnsafeSlow(size);
-        read();
-      });
+      io(
+        () => core.fstat(fd),
+        (statErr, st) => {
+          if (statErr) return close(statErr);
+          size = isType(st!.mode, C.S_IFREG) ? st!.size : 0;
+          if (size > IO_MAX) return close(fileTooLarge(size));
+          if (size !== 0) buffer = Buffer.allocUnsafeSlow(size);
+          read();
+        },
+      );
     };
 
     if (userFd) {
@@ -245,11 +255,10 @@ export function writeFileArgs(data: unknown, options: unknown): { o: Opts; data:
 }
 
 /** Node's writeAll: fs.write until done, fs.fsync when flushing, fs.close unless the caller's descriptor. */
-function writeAll(fs: ExportedFs, fd: number, userFd: boolean, buffer: ArrayBufferView, offset: number, length: number,
-  signal: unknown, flush: boolean, cb: Callback): void {
+function writeAll(fs: ExportedFs, fd: number, userFd: boolean, buffer: ArrayBufferView, offset: number, length: number, signal: unknown, flush: boolean, cb: Callback): void {
   const finish = (err: unknown) => {
     if (userFd) cb(err ?? null);
-    else fs.close(fd, (closeErr: unknown) => cb(err ? aggregateTwoErrors(closeErr, err) : closeErr ?? null));
+    else fs.close(fd, (closeErr: unknown) => cb(err ? aggregateTwoErrors(closeErr, err) : (closeErr ?? null)));
   };
   const aborted = abortedBy(signal);
   if (aborted) {

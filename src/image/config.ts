@@ -91,7 +91,10 @@ export function parseConfig(json: unknown, file: string, what = 'image config'):
   set('Cmd', strings(c.Cmd, 'config.Cmd', file, what));
   set('Volumes', map<object>(c.Volumes, 'config.Volumes', file, what, isObj));
   set('WorkingDir', string(c.WorkingDir, 'config.WorkingDir', file, what));
-  set('Labels', map<string>(c.Labels, 'config.Labels', file, what, (x) => typeof x === 'string'));
+  set(
+    'Labels',
+    map<string>(c.Labels, 'config.Labels', file, what, (x) => typeof x === 'string'),
+  );
   set('ExposedPorts', map<object>(c.ExposedPorts, 'config.ExposedPorts', file, what, isObj));
   set('StopSignal', string(c.StopSignal, 'config.StopSignal', file, what));
 

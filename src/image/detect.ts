@@ -53,7 +53,12 @@ export async function detectImage(path: string, res: Resources, onWarning: (m: s
   if (store.has('manifest.json')) return { format: 'docker-archive', store };
   if (store.has('index.json')) return { format: 'oci-archive', store };
   const names = store.names();
-  const hint = names.length === 0 ? 'the tar is empty'
-    : `found ${names.length} members such as ${names.slice(0, 3).map((n) => JSON.stringify(n)).join(', ')}; a single layer tarball is read with loadLayers()`;
+  const hint =
+    names.length === 0
+      ? 'the tar is empty'
+      : `found ${names.length} members such as ${names
+          .slice(0, 3)
+          .map((n) => JSON.stringify(n))
+          .join(', ')}; a single layer tarball is read with loadLayers()`;
   throw new ArchiveError('NOT_AN_IMAGE', path, `expected a tar holding manifest.json (docker save) or oci-layout and index.json (OCI layout); ${hint}`);
 }

@@ -53,7 +53,11 @@ export function resolveDockerArchive(store: BlobStore, opts: ResolveOptions): Im
   // Found by the fuzzer: a manifest.json member that is a directory, or a link to nothing.
   if (!mf) throw new ArchiveError('BAD_MANIFEST', file, 'manifest.json is not a regular file (a directory, device, or a link to nothing)');
   const items = parseManifest(parseJson(readBytes(mf, file, 'manifest.json', store.limits), file, 'manifest.json', store.limits), file);
-  const chosen = selectImage(items.map((it) => ({ tags: it.RepoTags, value: it })), opts.tag, file).value;
+  const chosen = selectImage(
+    items.map((it) => ({ tags: it.RepoTags, value: it })),
+    opts.tag,
+    file,
+  ).value;
 
   const cfgBlob = store.get(chosen.Config);
   if (!cfgBlob) throw new ArchiveError('MISSING_BLOB', file, `manifest.json names config ${JSON.stringify(chosen.Config)}, which the archive does not hold`);

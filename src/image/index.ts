@@ -60,7 +60,14 @@ export interface LoadedImage {
 
 /** Opens the planned layers in order; OCI-3: diff_ids and layers must be as many. */
 async function openPlan(
-  plan: ImagePlan, file: string, verify: boolean, res: Resources, warn: (m: string) => void, onProgress?: LoadOptions['onProgress'], budget?: Budget, cache?: OpenCache,
+  plan: ImagePlan,
+  file: string,
+  verify: boolean,
+  res: Resources,
+  warn: (m: string) => void,
+  onProgress?: LoadOptions['onProgress'],
+  budget?: Budget,
+  cache?: OpenCache,
 ): Promise<LayerData[]> {
   const diffIds = plan.config.rootfs.diff_ids;
   if (diffIds.length !== plan.layers.length) {
@@ -83,14 +90,28 @@ async function openPlan(
 
 function collector(opts: LoadOptions): { warnings: string[]; warn: (m: string) => void } {
   const warnings: string[] = [];
-  return { warnings, warn: (m) => { warnings.push(m); opts.onWarning?.(m); } };
+  return {
+    warnings,
+    warn: (m) => {
+      warnings.push(m);
+      opts.onWarning?.(m);
+    },
+  };
 }
 
 export async function loadImage(path: string, opts: LoadOptions = {}): Promise<LoadedImage> {
   const res = new Resources();
   try {
     const early: string[] = [];
-    const { format, store } = await detectImage(path, res, (m) => { early.push(m); opts.onWarning?.(m); }, resolveLimits(opts.limits));
+    const { format, store } = await detectImage(
+      path,
+      res,
+      (m) => {
+        early.push(m);
+        opts.onWarning?.(m);
+      },
+      resolveLimits(opts.limits),
+    );
     const image = await loadStore(store, format, res, opts);
     image.warnings.unshift(...early);
     return image;
@@ -110,13 +131,18 @@ export async function loadStore(store: BlobStore, format: ImageFormat, res: Reso
   const verify = opts.verify ?? true;
   const limits = resolveLimits(opts.limits);
   try {
-    const plan = format === 'docker-archive'
-      ? resolveDockerArchive(store, { tag: opts.tag, verify })
-      : resolveOciLayout(store, { tag: opts.tag, verify, onWarning: warn });
+    const plan = format === 'docker-archive' ? resolveDockerArchive(store, { tag: opts.tag, verify }) : resolveOciLayout(store, { tag: opts.tag, verify, onWarning: warn });
     const layers = await openPlan(plan, path, verify, res, warn, opts.onProgress, new Budget(limits), opts.cache);
     return {
-      file: path, format, tags: plan.tags, config: plan.config, configDigest: plan.configDigest, layers,
-      history: plan.config.history, warnings, close: () => res.closeAll(),
+      file: path,
+      format,
+      tags: plan.tags,
+      config: plan.config,
+      configDigest: plan.configDigest,
+      layers,
+      history: plan.config.history,
+      warnings,
+      close: () => res.closeAll(),
     };
   } catch (e) {
     res.closeAll();
@@ -128,7 +154,10 @@ export { GOARCH } from '../core/platform.js';
 import { GOARCH } from '../core/platform.js';
 
 /** A layer already open: a window onto a file the caller keeps open (and closes), named for messages. */
-export interface LayerSource { label: string; source: ByteSource }
+export interface LayerSource {
+  label: string;
+  source: ByteSource;
+}
 
 /**
  * Plain layer tarballs, bottom first: tar, tar.gz or tar.zst (sniffed), as paths, in-memory bytes

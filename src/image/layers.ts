@@ -83,9 +83,7 @@ function claimedCompression(mediaType: string): Compression | undefined {
  * expected digest and the uncompressed bytes to `expectedDiffId`; a difference is DIGEST_MISMATCH
  * naming the layer. Without `verify`, hashing is skipped where both digests are already known.
  */
-export async function openLayer(
-  pl: PlannedLayer, index: number, count: number, expectedDiffId: string | undefined, history: HistoryEntry | undefined, ctx: LayerContext,
-): Promise<LayerData> {
+export async function openLayer(pl: PlannedLayer, index: number, count: number, expectedDiffId: string | undefined, history: HistoryEntry | undefined, ctx: LayerContext): Promise<LayerData> {
   const { file } = ctx;
   const context = pl.path === file ? `layer ${index + 1}/${count}: ` : `layer ${index + 1}/${count} (${pl.path}): `;
   const mismatch = (problem: string): never => {
@@ -101,7 +99,7 @@ export async function openLayer(
   };
   const cached = ctx.cache && ctx.budget ? await fromCache(pl, expectedDiffId, { ...ctx, index }, context, mismatch) : undefined;
   if (cached) for (const w of cached.warnings) warn(w);
-  const opened = cached ?? await openUncached(pl, index, expectedDiffId, ctx, context, mismatch, warn, warnings);
+  const opened = cached ?? (await openUncached(pl, index, expectedDiffId, ctx, context, mismatch, warn, warnings));
   const claimed = pl.mediaType === undefined ? undefined : claimedCompression(pl.mediaType);
   if (claimed !== undefined && claimed !== opened.compression) {
     warn(`${file}: ${context}media type ${pl.mediaType} says ${claimed}, the content is ${opened.compression}; read as ${opened.compression} (OCI-2)`);
@@ -137,15 +135,28 @@ export interface OpenedLayer {
  * whatever `verify` says (the cache records only what was verified) and is written to the cache.
  */
 async function openUncached(
-  pl: PlannedLayer, index: number, expectedDiffId: string | undefined, ctx: LayerContext, context: string,
-  mismatch: (problem: string) => never, warn: (m: string) => void, warnings: string[],
+  pl: PlannedLayer,
+  index: number,
+  expectedDiffId: string | undefined,
+  ctx: LayerContext,
+  context: string,
+  mismatch: (problem: string) => never,
+  warn: (m: string) => void,
+  warnings: string[],
 ): Promise<OpenedLayer> {
   const { file } = ctx;
   const caching = ctx.cache && ctx.budget ? startCaching(ctx.cache, pl, sniffCompression(pl.source, file, context), ctx.budget) : undefined;
   const hash = caching !== undefined || ctx.verify || pl.expectedDigest === undefined || expectedDiffId === undefined;
   try {
     const blob = await openBlob(pl.source, {
-      file, context, hash, onSpill: (fd) => ctx.res.track(fd), onRead: ctx.onRead, budget: ctx.budget, spillFd: caching?.spillFd, onOutput: caching?.onOutput,
+      file,
+      context,
+      hash,
+      onSpill: (fd) => ctx.res.track(fd),
+      onRead: ctx.onRead,
+      budget: ctx.budget,
+      spillFd: caching?.spillFd,
+      onOutput: caching?.onOutput,
     });
     if (ctx.verify) {
       if (pl.expectedDigest !== undefined && blob.digest !== pl.expectedDigest) {
@@ -158,8 +169,13 @@ async function openUncached(
     const dataOffsets = caching ? new Map<Entry, number>() : undefined;
     const entries = readLayer(blob.tar, { file, context, onWarning: warn, budget: ctx.budget, dataOffsets });
     const opened: OpenedLayer = {
-      compression: blob.compression, digest: blob.digest ?? pl.expectedDigest!, diffId: blob.diffId ?? expectedDiffId!,
-      compressedSize: blob.compressedSize, size: blob.size, entries, tar: blob.tar,
+      compression: blob.compression,
+      digest: blob.digest ?? pl.expectedDigest!,
+      diffId: blob.diffId ?? expectedDiffId!,
+      compressedSize: blob.compressedSize,
+      size: blob.size,
+      entries,
+      tar: blob.tar,
     };
     // The warnings so far are the tar's own (kept with the record); the media type's is the manifest's.
     await caching?.finish(opened, dataOffsets!, warnings, `${file}: ${context}`);

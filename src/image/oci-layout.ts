@@ -11,7 +11,11 @@ import type { ImagePlan, PlannedLayer } from './layers.js';
 import { selectImage } from './select.js';
 import { parseJson, readBytes, type BlobStore } from './store.js';
 
-interface Platform { os?: string; architecture?: string; variant?: string }
+interface Platform {
+  os?: string;
+  architecture?: string;
+  variant?: string;
+}
 
 interface Descriptor {
   mediaType?: string;
@@ -57,8 +61,7 @@ function tagsOf(d: Descriptor): string[] {
   return [...new Set([a[CONTAINERD_NAME], a[REF_NAME]].filter((t): t is string => typeof t === 'string' && t !== ''))];
 }
 
-const platformName = (d: Descriptor): string =>
-  d.platform ? [d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/') : 'unknown platform';
+const platformName = (d: Descriptor): string => (d.platform ? [d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/') : 'unknown platform');
 
 /** Attestations and other non-images in a platform index are skipped. */
 function isImageForPlatform(d: Descriptor): boolean {
@@ -110,8 +113,20 @@ export function resolveOciLayout(store: BlobStore, opts: ResolveOptions): ImageP
 
   // Same tag on several entries that carry platforms: one image for several platforms.
   const tiebreak = (ms: Array<{ value: Descriptor }>): Descriptor | undefined =>
-    ms.every((m) => m.value.platform) ? pickPlatform(ms.map((m) => m.value), file, 'index.json', opts.onWarning) : undefined;
-  const chosen = selectImage(top.map((d) => ({ tags: tagsOf(d), value: d })), opts.tag, file, tiebreak);
+    ms.every((m) => m.value.platform)
+      ? pickPlatform(
+          ms.map((m) => m.value),
+          file,
+          'index.json',
+          opts.onWarning,
+        )
+      : undefined;
+  const chosen = selectImage(
+    top.map((d) => ({ tags: tagsOf(d), value: d })),
+    opts.tag,
+    file,
+    tiebreak,
+  );
 
   // Follow nested indexes down to an image manifest.
   let d = chosen.value;

@@ -63,9 +63,7 @@ function listing<T>(cands: Array<Candidate<T>>): string {
  * Picks the image named `tag` (or the only one). `tiebreak` may settle several matches that
  * are one image for several platforms; it returns undefined when it cannot.
  */
-export function selectImage<T>(
-  cands: Array<Candidate<T>>, tag: string | undefined, file: string, tiebreak?: (matches: Array<Candidate<T>>) => T | undefined,
-): Candidate<T> {
+export function selectImage<T>(cands: Array<Candidate<T>>, tag: string | undefined, file: string, tiebreak?: (matches: Array<Candidate<T>>) => T | undefined): Candidate<T> {
   if (cands.length === 0) throw new ArchiveError('NO_SUCH_IMAGE', file, 'the archive lists no images');
   const matches = tag === undefined ? cands : cands.filter((c) => c.tags.some((t) => refAliases(t).has(tag)));
   if (matches.length === 1) return matches[0];

@@ -20,7 +20,11 @@ export class Resources {
     const fds = this.fds;
     this.fds = [];
     for (const fd of fds) {
-      try { closeSync(fd); } catch { /* already closed */ }
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
     }
   }
 }
@@ -63,13 +67,21 @@ export function cleanPath(p: string): string | undefined {
 export class DirStore implements BlobStore {
   private cache = new Map<string, Blob | undefined>();
   private readonly root: string;
-  constructor(readonly file: string, private readonly res: Resources, readonly limits: Limits = DEFAULT_LIMITS) {
+  constructor(
+    readonly file: string,
+    private readonly res: Resources,
+    readonly limits: Limits = DEFAULT_LIMITS,
+  ) {
     this.root = realpathSync(file);
   }
   has(path: string): boolean {
     const p = cleanPath(path);
     if (p === undefined) return false;
-    try { return statSync(join(this.file, p)).isFile(); } catch { return false; }
+    try {
+      return statSync(join(this.file, p)).isFile();
+    } catch {
+      return false;
+    }
   }
   get(path: string): Blob | undefined {
     const p = cleanPath(path);
@@ -90,7 +102,15 @@ export class DirStore implements BlobStore {
       const fd = openSync(real, 'r');
       this.res.track(fd);
       const st = fstatSync(fd);
-      blob = st.isFile() ? { source: new FileRegion(fd, 0, st.size), path: real.slice(this.root.length + 1).split(sep).join('/') } : undefined;
+      blob = st.isFile()
+        ? {
+            source: new FileRegion(fd, 0, st.size),
+            path: real
+              .slice(this.root.length + 1)
+              .split(sep)
+              .join('/'),
+          }
+        : undefined;
     } catch {
       blob = undefined;
     }
@@ -109,7 +129,12 @@ const MAX_LINK_HOPS = 40;
 export class TarStore implements BlobStore {
   private members = new Map<string, TarMember>();
   readonly limits: Limits;
-  constructor(readonly file: string, private readonly src: ByteSource, onWarning?: (m: string) => void, budget?: Budget) {
+  constructor(
+    readonly file: string,
+    private readonly src: ByteSource,
+    onWarning?: (m: string) => void,
+    budget?: Budget,
+  ) {
     this.limits = budget?.limits ?? DEFAULT_LIMITS;
     for (const m of indexTar(src, { file, onWarning, budget })) {
       const p = cleanPath(m.name);

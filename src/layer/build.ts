@@ -39,7 +39,10 @@ function split(path: string): string[] {
  */
 class Dirs {
   private readonly byPath = new Map<string, Inode>();
-  constructor(private readonly root: Inode, private readonly index: number) {}
+  constructor(
+    private readonly root: Inode,
+    private readonly index: number,
+  ) {}
 
   /** The directory holding `path` (whose last '/' is at `slash`), creating implicit parents. */
   parentOf(path: string, slash: number): Inode {

@@ -18,12 +18,18 @@ export interface FileData {
 /** Data of a file in a read-only layer: a window onto the archive. Never written. */
 export class LowerData implements FileData {
   constructor(readonly src: ByteSource) {}
-  get size(): number { return this.src.size; }
+  get size(): number {
+    return this.src.size;
+  }
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     return this.src.read(buffer, offset, length, position);
   }
-  write(): void { throw new Error('layerfs: a lower layer was about to be modified'); }
-  truncate(): void { throw new Error('layerfs: a lower layer was about to be modified'); }
+  write(): void {
+    throw new Error('layerfs: a lower layer was about to be modified');
+  }
+  truncate(): void {
+    throw new Error('layerfs: a lower layer was about to be modified');
+  }
 }
 
 /** pread until `length` bytes or EOF; the rest of the range is zeros (a sparse scratch file's hole). */
@@ -38,7 +44,7 @@ function preadFully(fd: number, buffer: Uint8Array, offset: number, length: numb
 }
 
 function pwriteFully(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): void {
-  for (let done = 0; done < length;) done += writeSync(fd, buffer, offset + done, length - done, position + done);
+  for (let done = 0; done < length; ) done += writeSync(fd, buffer, offset + done, length - done, position + done);
 }
 
 /** A full copy reads and writes this much at a time (the memory a copy into a scratch file takes). */
@@ -74,7 +80,7 @@ export class BufferData implements FileData {
       d.store = store;
       d.fd = store.scratch(d);
       const piece = Buffer.allocUnsafe(Math.min(COPY_PIECE, Math.max(1, src.size)));
-      for (let pos = 0; pos < src.size;) {
+      for (let pos = 0; pos < src.size; ) {
         const n = src.read(piece, 0, Math.min(piece.length, src.size - pos), pos);
         if (n <= 0) break;
         pwriteFully(d.fd, piece, 0, n, pos);
@@ -183,7 +189,10 @@ export class ChunkedData implements FileData {
   size: number;
   /** Bytes read from the lower file to fill chunks: what this copy-up has copied so far. */
   copied = 0;
-  constructor(private readonly base: FileData, store?: SpillStore) {
+  constructor(
+    private readonly base: FileData,
+    store?: SpillStore,
+  ) {
     this.size = base.size;
     this.baseLimit = base.size;
     this.store = store;

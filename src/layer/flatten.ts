@@ -26,8 +26,7 @@ function bindPendingLinks(tree: LayerTree, below: Inode): void {
   for (const link of tree.pendingLinks.splice(0)) {
     const target = findPlain(below, link.target);
     if (!target || target.isDir) {
-      throw new ArchiveError('BAD_LINK', tree.file,
-        `layer ${tree.index + 1}: hard link ${link.name} points at ${link.target}, which ${target ? 'is a directory' : 'does not exist'}`);
+      throw new ArchiveError('BAD_LINK', tree.file, `layer ${tree.index + 1}: hard link ${link.name} points at ${link.target}, which ${target ? 'is a directory' : 'does not exist'}`);
     }
     target.nlink++;
     link.dir.children!.set(link.name, target);

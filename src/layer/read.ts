@@ -63,7 +63,14 @@ function normalizeSlowly(name: string, what: string, opts: ReadLayerOptions): st
 }
 
 const TYPE_OF: Record<TarMember['type'], EntryType> = {
-  file: 'file', hardlink: 'hardlink', symlink: 'symlink', char: 'char', block: 'block', dir: 'dir', fifo: 'fifo', unknown: 'file',
+  file: 'file',
+  hardlink: 'hardlink',
+  symlink: 'symlink',
+  char: 'char',
+  block: 'block',
+  dir: 'dir',
+  fifo: 'fifo',
+  unknown: 'file',
 };
 
 function baseEntry(m: TarMember, path: string, type: EntryType): Entry {
@@ -119,7 +126,9 @@ function toEntry(m: TarMember, src: ByteSource, opts: ReadLayerOptions): Entry |
     case 'symlink':
       e.linkname = m.linkname; // raw: symlink targets are resolved at lookup time, inside the root
       break;
-    case 'char': case 'block': case 'fifo':
+    case 'char':
+    case 'block':
+    case 'fifo':
       e.devmajor = m.devmajor;
       e.devminor = m.devminor;
       break;
@@ -141,7 +150,10 @@ class EntryCollector {
   readonly out: Array<Entry | undefined> = [];
   private readonly seen = new Map<string, number>();
   private dropped = false;
-  constructor(private readonly src: ByteSource, private readonly opts: ReadLayerOptions) {}
+  constructor(
+    private readonly src: ByteSource,
+    private readonly opts: ReadLayerOptions,
+  ) {}
 
   add(m: TarMember): void {
     const e = toEntry(m, this.src, this.opts);

@@ -53,7 +53,11 @@ export class SpillStore {
 
   private closeFd(h: { fd: number }): void {
     if (!this.open.delete(h)) return;
-    try { closeSync(h.fd); } catch { /* already closed */ }
+    try {
+      closeSync(h.fd);
+    } catch {
+      /* already closed */
+    }
   }
 
   /** Closes every scratch file (the view is closed: its writable layer's data is gone). */

@@ -14,7 +14,7 @@ function copyData(from: Core, src: string, to: Core, dest: string, st: StatInfo)
     const outFd = to.open(dest, C.O_WRONLY | C.O_CREAT | C.O_TRUNC, st.mode & 0o7777);
     try {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(st.size, 1)));
-      for (let pos = 0; ;) {
+      for (let pos = 0; ; ) {
         const n = from.read(inFd, buf, 0, buf.length, pos);
         if (n <= 0) break;
         to.write(outFd, buf, 0, n, pos);

@@ -40,12 +40,22 @@ export interface HostCoreOptions {
   readOnly?: boolean;
 }
 
-
 function info(st: fs.Stats): StatInfo {
   return {
-    dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev,
-    size: st.size, blksize: st.blksize, blocks: st.blocks,
-    atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
+    dev: st.dev,
+    ino: st.ino,
+    mode: st.mode,
+    nlink: st.nlink,
+    uid: st.uid,
+    gid: st.gid,
+    rdev: st.rdev,
+    size: st.size,
+    blksize: st.blksize,
+    blocks: st.blocks,
+    atimeMs: st.atimeMs,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    birthtimeMs: st.birthtimeMs,
   };
 }
 
@@ -130,58 +140,72 @@ export class HostCore implements Core {
   }
 
   access(path: string, mode: number): void {
-    this.run('access', path, undefined, () => this.existing(path, true, (f) => {
-      if (mode & C.W_OK && this.readOnly && guarded(f.st)) fail('EROFS');
-      fs.accessSync(self(f.fd), mode);
-    }));
+    this.run('access', path, undefined, () =>
+      this.existing(path, true, (f) => {
+        if (mode & C.W_OK && this.readOnly && guarded(f.st)) fail('EROFS');
+        fs.accessSync(self(f.fd), mode);
+      }),
+    );
   }
 
   readdir(path: string): DirEntryInfo[] {
-    return this.run('scandir', path, undefined, () => this.existing(path, true, (f) => {
-      if (!isDir(f.st)) fail('ENOTDIR');
-      return fs.readdirSync(self(f.fd), { withFileTypes: true }).map((d) => ({ name: d.name, type: direntType(d) }));
-    }));
+    return this.run('scandir', path, undefined, () =>
+      this.existing(path, true, (f) => {
+        if (!isDir(f.st)) fail('ENOTDIR');
+        return fs.readdirSync(self(f.fd), { withFileTypes: true }).map((d) => ({ name: d.name, type: direntType(d) }));
+      }),
+    );
   }
 
   mkdir(path: string, mode: number): void {
-    this.run('mkdir', path, undefined, () => this.walk(path, false, (f) => {
-      if (f.st || f.dot) fail('EEXIST');
-      this.writable();
-      fs.mkdirSync(at(f.dir, f.name), mode);
-    }));
+    this.run('mkdir', path, undefined, () =>
+      this.walk(path, false, (f) => {
+        if (f.st || f.dot) fail('EEXIST');
+        this.writable();
+        fs.mkdirSync(at(f.dir, f.name), mode);
+      }),
+    );
   }
 
   rmdir(path: string): void {
-    this.run('rmdir', path, undefined, () => this.walk(path, false, (f) => {
-      if (f.dot === 'root') fail('EBUSY');
-      if (f.dot === '.') fail('EINVAL');
-      if (f.dot === '..') fail('ENOTEMPTY');
-      this.writable();
-      // The host finds what is there: ENOENT, ENOTDIR (a file or a symlink), ENOTEMPTY, EBUSY.
-      fs.rmdirSync(at(f.dir, f.name));
-    }));
+    this.run('rmdir', path, undefined, () =>
+      this.walk(path, false, (f) => {
+        if (f.dot === 'root') fail('EBUSY');
+        if (f.dot === '.') fail('EINVAL');
+        if (f.dot === '..') fail('ENOTEMPTY');
+        this.writable();
+        // The host finds what is there: ENOENT, ENOTDIR (a file or a symlink), ENOTEMPTY, EBUSY.
+        fs.rmdirSync(at(f.dir, f.name));
+      }),
+    );
   }
 
   unlink(path: string): void {
-    this.run('unlink', path, undefined, () => this.walk(path, false, (f) => {
-      if (f.dot) fail('EISDIR');
-      this.writable();
-      if (!f.st) fail('ENOENT');
-      if (f.slash) fail(isDir(f.st) ? 'EISDIR' : 'ENOTDIR');
-      fs.unlinkSync(at(f.dir, f.name));
-    }));
+    this.run('unlink', path, undefined, () =>
+      this.walk(path, false, (f) => {
+        if (f.dot) fail('EISDIR');
+        this.writable();
+        if (!f.st) fail('ENOENT');
+        if (f.slash) fail(isDir(f.st) ? 'EISDIR' : 'ENOTDIR');
+        fs.unlinkSync(at(f.dir, f.name));
+      }),
+    );
   }
 
   rename(from: string, to: string): void {
-    this.run('rename', from, to, () => this.walk(from, false, (a) => this.walk(to, false, (b) => {
-      if (a.dot || b.dot) fail('EBUSY');
-      this.writable();
-      if (!a.st) fail('ENOENT');
-      // Unless the source is a directory, a trailing slash on either name is ENOTDIR.
-      if (!isDir(a.st) && (a.slash || b.slash)) fail('ENOTDIR');
-      // The host checks the rest: same inode, into itself (EINVAL), types, ENOTEMPTY, EXDEV.
-      fs.renameSync(at(a.dir, a.name), at(b.dir, b.name));
-    })));
+    this.run('rename', from, to, () =>
+      this.walk(from, false, (a) =>
+        this.walk(to, false, (b) => {
+          if (a.dot || b.dot) fail('EBUSY');
+          this.writable();
+          if (!a.st) fail('ENOENT');
+          // Unless the source is a directory, a trailing slash on either name is ENOTDIR.
+          if (!isDir(a.st) && (a.slash || b.slash)) fail('ENOTDIR');
+          // The host checks the rest: same inode, into itself (EINVAL), types, ENOTEMPTY, EXDEV.
+          fs.renameSync(at(a.dir, a.name), at(b.dir, b.name));
+        }),
+      ),
+    );
   }
 
   symlink(target: string, path: string): void {
@@ -193,43 +217,55 @@ export class HostCore implements Core {
   }
 
   readlink(path: string): string {
-    return this.run('readlink', path, undefined, () => this.existing(path, false, (f) => {
-      if (!isLink(f.st)) fail('EINVAL');
-      return fs.readlinkSync(at(f.dir, f.name));
-    }));
+    return this.run('readlink', path, undefined, () =>
+      this.existing(path, false, (f) => {
+        if (!isLink(f.st)) fail('EINVAL');
+        return fs.readlinkSync(at(f.dir, f.name));
+      }),
+    );
   }
 
   /** link(2) does not follow the existing path's last link: both names resolve inside the root. */
   link(existing: string, newPath: string): void {
-    this.run('link', existing, newPath, () => this.existing(existing, false, (src) => this.fresh(newPath, (where) => {
-      if (isDir(src.st)) fail('EPERM');
-      fs.linkSync(at(src.dir, src.name), where);
-    })));
+    this.run('link', existing, newPath, () =>
+      this.existing(existing, false, (src) =>
+        this.fresh(newPath, (where) => {
+          if (isDir(src.st)) fail('EPERM');
+          fs.linkSync(at(src.dir, src.name), where);
+        }),
+      ),
+    );
   }
 
   chmod(path: string, mode: number, follow: boolean): void {
-    this.run('chmod', path, undefined, () => this.existing(path, follow, (f) => {
-      // Linux cannot change a symlink's own mode (fchmodat AT_SYMLINK_NOFOLLOW: EOPNOTSUPP).
-      if (isLink(f.st)) fail('EOPNOTSUPP');
-      this.writable();
-      fs.chmodSync(self(f.fd), mode & 0o7777);
-    }));
+    this.run('chmod', path, undefined, () =>
+      this.existing(path, follow, (f) => {
+        // Linux cannot change a symlink's own mode (fchmodat AT_SYMLINK_NOFOLLOW: EOPNOTSUPP).
+        if (isLink(f.st)) fail('EOPNOTSUPP');
+        this.writable();
+        fs.chmodSync(self(f.fd), mode & 0o7777);
+      }),
+    );
   }
 
   chown(path: string, uid: number, gid: number, follow: boolean): void {
-    this.run(follow ? 'chown' : 'lchown', path, undefined, () => this.existing(path, follow, (f) => {
-      this.writable();
-      if (isLink(f.st)) fs.lchownSync(at(f.dir, f.name), uid, gid);
-      else fs.chownSync(self(f.fd), uid, gid);
-    }));
+    this.run(follow ? 'chown' : 'lchown', path, undefined, () =>
+      this.existing(path, follow, (f) => {
+        this.writable();
+        if (isLink(f.st)) fs.lchownSync(at(f.dir, f.name), uid, gid);
+        else fs.chownSync(self(f.fd), uid, gid);
+      }),
+    );
   }
 
   utimes(path: string, atimeMs: number, mtimeMs: number, follow: boolean): void {
-    this.run(follow ? 'utime' : 'lutime', path, undefined, () => this.existing(path, follow, (f) => {
-      this.writable();
-      if (isLink(f.st)) fs.lutimesSync(at(f.dir, f.name), time(atimeMs), time(mtimeMs));
-      else fs.utimesSync(self(f.fd), time(atimeMs), time(mtimeMs));
-    }));
+    this.run(follow ? 'utime' : 'lutime', path, undefined, () =>
+      this.existing(path, follow, (f) => {
+        this.writable();
+        if (isLink(f.st)) fs.lutimesSync(at(f.dir, f.name), time(atimeMs), time(mtimeMs));
+        else fs.utimesSync(self(f.fd), time(atimeMs), time(mtimeMs));
+      }),
+    );
   }
 
   truncate(path: string, length: number): void {
@@ -252,21 +288,26 @@ export class HostCore implements Core {
       const creat = (flags & C.O_CREAT) !== 0;
       const excl = creat && (flags & C.O_EXCL) !== 0;
       const writing = (flags & (C.O_WRONLY | C.O_RDWR)) !== 0;
-      const host = this.walk(path, !excl && !(flags & C.O_NOFOLLOW), (f) => {
-        if (!f.st) {
-          if (!creat) fail('ENOENT');
-          this.writable();
-          return fs.openSync(at(f.dir, f.name), flags | C.O_NOFOLLOW, mode);
-        }
-        const st = f.st;
-        if (excl) fail('EEXIST');
-        if (f.slash && !isDir(st)) fail('ENOTDIR');
-        if (isLink(st)) fail('ELOOP');
-        if (isDir(st) && (writing || creat)) fail('EISDIR');
-        if (flags & C.O_DIRECTORY && !isDir(st)) fail('ENOTDIR');
-        if (this.readOnly && guarded(st) && (writing || (flags & C.O_TRUNC && st.isFile()))) fail('EROFS');
-        return fs.openSync(self(f.fd!), flags & ~(C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW), mode);
-      }, creat);
+      const host = this.walk(
+        path,
+        !excl && !(flags & C.O_NOFOLLOW),
+        (f) => {
+          if (!f.st) {
+            if (!creat) fail('ENOENT');
+            this.writable();
+            return fs.openSync(at(f.dir, f.name), flags | C.O_NOFOLLOW, mode);
+          }
+          const st = f.st;
+          if (excl) fail('EEXIST');
+          if (f.slash && !isDir(st)) fail('ENOTDIR');
+          if (isLink(st)) fail('ELOOP');
+          if (isDir(st) && (writing || creat)) fail('EISDIR');
+          if (flags & C.O_DIRECTORY && !isDir(st)) fail('ENOTDIR');
+          if (this.readOnly && guarded(st) && (writing || (flags & C.O_TRUNC && st.isFile()))) fail('EROFS');
+          return fs.openSync(self(f.fd!), flags & ~(C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW), mode);
+        },
+        creat,
+      );
       return this.files.add(host);
     });
   }

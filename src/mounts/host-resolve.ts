@@ -77,7 +77,11 @@ export interface Found {
   release(): void;
 }
 
-interface Level { name: string; fd: number; st: fs.Stats }
+interface Level {
+  name: string;
+  fd: number;
+  st: fs.Stats;
+}
 
 /**
  * Resolves `path` under the root directory, whose O_PATH descriptor (and fstat) `root` is: the
@@ -100,8 +104,7 @@ export function resolve(root: { fd: number; st: fs.Stats }, path: string, follow
   const release = () => {
     while (levels.length > 0) fs.closeSync(levels.pop()!.fd);
   };
-  const found = (f: Omit<Found, 'path' | 'release' | 'slash' | 'dot'>, names: string[]): Found =>
-    ({ ...f, path: `/${names.join('/')}`, slash, dot, release });
+  const found = (f: Omit<Found, 'path' | 'release' | 'slash' | 'dot'>, names: string[]): Found => ({ ...f, path: `/${names.join('/')}`, slash, dot, release });
   let hops = 0;
   try {
     if (path === '') fail('ENOENT');
@@ -145,7 +148,12 @@ export function resolve(root: { fd: number; st: fs.Stats }, path: string, follow
         if (target === '') fail('ENOENT');
         if (isLast && wantsDir(target)) slash = true;
         while (target.startsWith('/') && levels.length > 1) pop();
-        todo.push(...target.split('/').filter((c) => c !== '').reverse());
+        todo.push(
+          ...target
+            .split('/')
+            .filter((c) => c !== '')
+            .reverse(),
+        );
         continue;
       }
       if (!isLast && !isDir(st)) {

@@ -10,7 +10,6 @@ import type { StatInfo } from '../fs/core.js';
 import type { MountTable, Placed } from './table.js';
 import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
 
-
 export interface Located extends Placed {
   /** Canonical components of the path (of where the object would be, when it does not exist). */
   parts: string[];

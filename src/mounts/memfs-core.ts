@@ -52,7 +52,6 @@ interface MemfsDirent extends DirentLike {
 /** The set-group-ID bit (not among Node's fs.constants). */
 const S_ISGID = 0o2000;
 
-
 interface OpenFile {
   flags: number;
   dir: boolean;
@@ -73,7 +72,10 @@ export class MemfsCore implements Core {
   private readonly files = new Map<number, OpenFile>();
   private readonly rootIno: number;
 
-  constructor(readonly vol: Volume, opts: MemfsCoreOptions = {}) {
+  constructor(
+    readonly vol: Volume,
+    opts: MemfsCoreOptions = {},
+  ) {
     this.umask = opts.umask ?? 0o022;
     this.rootIno = this.lstat('/').ino;
     grantRoot(vol);
@@ -111,9 +113,20 @@ export class MemfsCore implements Core {
   /** `target`: a symlink's target when known (an O_PATH descriptor has no path to read it at). */
   private info(st: MemfsStats, path: string, target?: string): StatInfo {
     const s: StatInfo = {
-      dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev,
-      size: st.size, blksize: st.blksize, blocks: st.blocks,
-      atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
+      dev: st.dev,
+      ino: st.ino,
+      mode: st.mode,
+      nlink: st.nlink,
+      uid: st.uid,
+      gid: st.gid,
+      rdev: st.rdev,
+      size: st.size,
+      blksize: st.blksize,
+      blocks: st.blocks,
+      atimeMs: st.atimeMs,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      birthtimeMs: st.birthtimeMs,
     };
     // memfs deviation: a symlink shows mode 0o120666 and size 0.
     if (st.isSymbolicLink()) {

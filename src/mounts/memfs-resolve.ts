@@ -5,10 +5,22 @@ import type { Volume } from 'memfs';
 
 /** The fields of memfs's Stats this package reads. */
 export interface MemfsStats {
-  dev: number; ino: number; mode: number; nlink: number; uid: number; gid: number; rdev: number;
-  size: number; blksize: number; blocks: number;
-  atimeMs: number; mtimeMs: number; ctimeMs: number; birthtimeMs: number;
-  isDirectory(): boolean; isSymbolicLink(): boolean;
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  birthtimeMs: number;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
 }
 
 /** Linux's limit on symlinks followed in one lookup (MAXSYMLINKS). */
@@ -78,7 +90,12 @@ export function resolve(vol: Volume, path: string, follow: boolean, creat = fals
       if (target === '') fail('ENOENT');
       if (isLast && wantsDir(target)) slash = true;
       if (target.startsWith('/')) dirs.length = 0;
-      todo.push(...target.split('/').filter((c) => c !== '').reverse());
+      todo.push(
+        ...target
+          .split('/')
+          .filter((c) => c !== '')
+          .reverse(),
+      );
       st = lstat(vol, joinPath(dirs));
       continue;
     }

@@ -29,7 +29,11 @@ export class MountTable {
   /** Symlinks followed in one lookup across the mounts before ELOOP (Linux's MAXSYMLINKS). */
   readonly maxHops: number;
 
-  constructor(readonly root: Mount, mounts: Mount[] = [], opts: { maxSymlinkHops?: number } = {}) {
+  constructor(
+    readonly root: Mount,
+    mounts: Mount[] = [],
+    opts: { maxSymlinkHops?: number } = {},
+  ) {
     this.maxHops = opts.maxSymlinkHops ?? 40;
     if (root.target !== '/') throw new Error(`the root mount must be at '/', not ${root.target}`);
     this.byTarget.set('/', root);

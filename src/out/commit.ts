@@ -43,12 +43,7 @@ function refuseReservedNames(entries: Entry[], dest: string): void {
  * The new layer is written synchronously, before the first await: the image is the view as it was
  * when commit() was called, even if the view changes while the rest (base layers) is written.
  */
-export async function commitLayers(
-  entries: Entry[],
-  base: { config: Record<string, unknown>; layers: LayerBlob[] },
-  dest: string,
-  opts: CommitOptions = {},
-): Promise<CommitResult> {
+export async function commitLayers(entries: Entry[], base: { config: Record<string, unknown>; layers: LayerBlob[] }, dest: string, opts: CommitOptions = {}): Promise<CommitResult> {
   refuseReservedNames(entries, dest);
   const tmp = mkdtempSync(join(tmpdir(), 'layerfs-commit-'));
   try {
@@ -58,7 +53,12 @@ export async function commitLayers(
     try {
       const src = new FileRegion(fd, 0, w.size);
       const layer: LayerBlob = {
-        mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: w.digest, size: w.size, blob: src, diffId: w.diffId, tar: src,
+        mediaType: 'application/vnd.oci.image.layer.v1.tar',
+        digest: w.digest,
+        size: w.size,
+        blob: src,
+        diffId: w.diffId,
+        tar: src,
       };
       const created = new Date().toISOString();
       const config = structuredClone(base.config) as { rootfs?: { diff_ids?: string[] }; history?: unknown[]; created?: string };

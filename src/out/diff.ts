@@ -42,8 +42,7 @@ function sameFsTime(a: number, b: number): boolean {
  * its mtime differs from the lower one (observed with podman 4.3 on these machines).
  */
 function unchangedDir(c: Inode, lower: Inode | undefined): boolean {
-  return c.isDir && !c.opaque && !c.implicit && lower?.isDir === true
-    && c.mode === lower.mode && sameFsTime(c.mtimeMs, lower.mtimeMs);
+  return c.isDir && !c.opaque && !c.implicit && lower?.isDir === true && c.mode === lower.mode && sameFsTime(c.mtimeMs, lower.mtimeMs);
 }
 
 export function changes(layer: Inode, baseRoot: Inode): Change[] {

@@ -78,10 +78,15 @@ function ociFiles(parts: ImageParts, keep: unknown[] = []): { files: Entry[]; ou
   const index = json({
     schemaVersion: 2,
     mediaType: OCI_INDEX,
-    manifests: [...keep, {
-      mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifest.length,
-      annotations: { [REF_NAME]: refName(parts.tag) },
-    }],
+    manifests: [
+      ...keep,
+      {
+        mediaType: OCI_MANIFEST,
+        digest: manifestDigest,
+        size: manifest.length,
+        annotations: { [REF_NAME]: refName(parts.tag) },
+      },
+    ],
   });
   const blobs = new Map<string, ByteSource>();
   for (const l of parts.layers) blobs.set(l.digest, l.blob);
@@ -103,16 +108,14 @@ function dockerFiles(parts: ImageParts): { files: Entry[]; out: WrittenImage } {
   const configDigest = sha(config);
   const layerFiles = new Map<string, ByteSource>();
   for (const l of parts.layers) layerFiles.set(`${hex(l.diffId)}.tar`, l.tar);
-  const manifest = json([{
-    Config: `${hex(configDigest)}.json`,
-    RepoTags: parts.tag ? [parts.tag] : [],
-    Layers: parts.layers.map((l) => `${hex(l.diffId)}.tar`),
-  }]);
-  const files = [
-    file(`${hex(configDigest)}.json`, new BufferSource(config)),
-    ...[...layerFiles].map(([name, src]) => file(name, src)),
-    file('manifest.json', new BufferSource(manifest)),
-  ];
+  const manifest = json([
+    {
+      Config: `${hex(configDigest)}.json`,
+      RepoTags: parts.tag ? [parts.tag] : [],
+      Layers: parts.layers.map((l) => `${hex(l.diffId)}.tar`),
+    },
+  ]);
+  const files = [file(`${hex(configDigest)}.json`, new BufferSource(config)), ...[...layerFiles].map(([name, src]) => file(name, src)), file('manifest.json', new BufferSource(manifest))];
   return { files, out: { configDigest, manifestDigest: sha(manifest) } };
 }
 
@@ -120,7 +123,7 @@ function writeFileFrom(path: string, src: ByteSource): void {
   const fd = openSync(path, 'w');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = 0; pos < src.size;) {
+    for (let pos = 0; pos < src.size; ) {
       const n = src.read(buf, 0, Math.min(buf.length, src.size - pos), pos);
       if (n <= 0) throw new Error(`short read writing ${path}`);
       writeSync(fd, buf, 0, n);

@@ -18,16 +18,40 @@ export function esc(b: Uint8Array): string {
   let i = 0;
   while (i < b.length) {
     const c = b[i];
-    if (c === 0x5c) { out += '\\\\'; i++; continue; }
-    if (c === 0x09) { out += '\\t'; i++; continue; }
-    if (c === 0x0a) { out += '\\n'; i++; continue; }
-    if (c < 0x20 || c === 0x7f) { out += '\\x' + c.toString(16).padStart(2, '0'); i++; continue; }
-    if (c < 0x80) { out += String.fromCharCode(c); i++; continue; }
+    if (c === 0x5c) {
+      out += '\\\\';
+      i++;
+      continue;
+    }
+    if (c === 0x09) {
+      out += '\\t';
+      i++;
+      continue;
+    }
+    if (c === 0x0a) {
+      out += '\\n';
+      i++;
+      continue;
+    }
+    if (c < 0x20 || c === 0x7f) {
+      out += '\\x' + c.toString(16).padStart(2, '0');
+      i++;
+      continue;
+    }
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    }
     const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
     if (len && i + len <= b.length) {
       const seq = b.subarray(i, i + len);
       const text = Buffer.from(seq).toString('utf8');
-      if (!text.includes('\ufffd') && Buffer.byteLength(text) === len) { out += text; i += len; continue; }
+      if (!text.includes('\ufffd') && Buffer.byteLength(text) === len) {
+        out += text;
+        i += len;
+        continue;
+      }
     }
     out += '\\x' + c.toString(16).padStart(2, '0');
     i++;
@@ -70,7 +94,9 @@ export function manifest(entries: Iterable<Entry>): string {
   for (const { key, e } of rows) {
     const owner = e.type === 'hardlink' ? e.linkname! : e.path;
     const real = e.type === 'hardlink' ? byPath.get(owner)! : e;
-    let size = '-', sum = '-', target = '-';
+    let size = '-',
+      sum = '-',
+      target = '-';
     if (real.type === 'file') {
       size = String(real.size);
       sum = sha256(readAll(real.content!));
@@ -82,8 +108,7 @@ export function manifest(entries: Iterable<Entry>): string {
       target = `${real.devmajor ?? 0}:${real.devminor ?? 0}`;
     }
     const mode = (real.mode & 0o7777).toString(8).padStart(4, '0');
-    out += [esc(key), TYPE_CHAR[real.type], mode, real.uid, real.gid, size, sum, target,
-      real.type === 'dir' ? '-' : groupName.get(owner) ?? '-', xattrField(real.xattrs)].join('\t') + '\n';
+    out += [esc(key), TYPE_CHAR[real.type], mode, real.uid, real.gid, size, sum, target, real.type === 'dir' ? '-' : (groupName.get(owner) ?? '-'), xattrField(real.xattrs)].join('\t') + '\n';
   }
   return out;
 }

@@ -25,7 +25,15 @@ const BLOCK = 512;
 const CHUNK = 1 << 20;
 
 const TYPEFLAG: Partial<Record<EntryType, string>> = {
-  file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6', whiteout: '0', opaque: '0',
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  dir: '5',
+  fifo: '6',
+  whiteout: '0',
+  opaque: '0',
 };
 
 function tarName(e: Entry): string {
@@ -69,8 +77,17 @@ function splitName(b: Buffer): { prefix: Buffer; name: Buffer } | undefined {
 const isAscii = (b: Buffer) => b.every((c) => c < 0x80);
 
 interface Fields {
-  name: Buffer; prefix: Buffer; mode: number; uid: number; gid: number; size: number; mtime: number;
-  type: string; linkname: Buffer; devmajor: number; devminor: number;
+  name: Buffer;
+  prefix: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  type: string;
+  linkname: Buffer;
+  devmajor: number;
+  devminor: number;
 }
 
 /** A ustar header block; every number here fits its field (the caller moved the rest to PAX). */
@@ -87,7 +104,10 @@ function ustarHeader(f: Fields): Buffer {
   h.write('ustar\0' + '00', 257, 'latin1');
   // PAX has no standard device keywords (GNU tar ignores SCHILY.dev*): big ones go base-256, which
   // GNU tar, Go's archive/tar and layerfs read.
-  for (const [key, at] of [['devmajor', 329], ['devminor', 337]] as const) {
+  for (const [key, at] of [
+    ['devmajor', 329],
+    ['devminor', 337],
+  ] as const) {
     const o = octal(f[key], 6);
     if (o !== undefined) {
       h.write(o, at, 'latin1');
@@ -113,32 +133,36 @@ export function headerBytes(e: Entry): Buffer {
   const name = nameBytes(tarName(e));
   const linkname = e.type === 'symlink' || e.type === 'hardlink' ? nameBytes(e.linkname ?? '') : Buffer.alloc(0);
   const f: Fields = {
-    name, prefix: Buffer.alloc(0), mode: marker ? 0o644 : e.mode, uid: marker ? 0 : e.uid, gid: marker ? 0 : e.gid,
-    size: e.type === 'file' ? e.size : 0, mtime: marker ? 0 : Math.floor(e.mtime / 1000), type, linkname,
-    devmajor: e.devmajor ?? 0, devminor: e.devminor ?? 0,
+    name,
+    prefix: Buffer.alloc(0),
+    mode: marker ? 0o644 : e.mode,
+    uid: marker ? 0 : e.uid,
+    gid: marker ? 0 : e.gid,
+    size: e.type === 'file' ? e.size : 0,
+    mtime: marker ? 0 : Math.floor(e.mtime / 1000),
+    type,
+    linkname,
+    devmajor: e.devmajor ?? 0,
+    devminor: e.devminor ?? 0,
   };
   // What ustar cannot hold goes to PAX: the numbers, xattrs (raw bytes), and names: non-ASCII ones
   // too (PAX values are raw bytes, as GNU tar writes them; Go's archive/tar reads them so).
   const extra: Array<[string, Buffer]> = [];
-  for (const [key, digits] of [['uid', 6], ['gid', 6], ['size', 11], ['mtime', 11]] as const) {
+  for (const [key, digits] of [
+    ['uid', 6],
+    ['gid', 6],
+    ['size', 11],
+    ['mtime', 11],
+  ] as const) {
     if (octal(f[key], digits) === undefined) extra.push([key, Buffer.from(String(f[key]))]);
   }
   for (const [k, v] of Object.entries(e.xattrs ?? {})) extra.push([`SCHILY.xattr.${k}`, Buffer.from(v)]);
   const split = isAscii(name) ? splitName(name) : undefined;
   if (split && linkname.length <= 100 && !extra.length) return ustarHeader({ ...f, ...split });
 
-  const records = Buffer.concat([
-    paxRecord('path', name),
-    ...(linkname.length ? [paxRecord('linkpath', linkname)] : []),
-    ...extra.map(([k, v]) => paxRecord(k, v)),
-  ]);
+  const records = Buffer.concat([paxRecord('path', name), ...(linkname.length ? [paxRecord('linkpath', linkname)] : []), ...extra.map(([k, v]) => paxRecord(k, v))]);
   const stub = { name: Buffer.from('PaxHeader'), prefix: Buffer.alloc(0), linkname: linkname.length ? Buffer.from('PaxHeader') : linkname };
-  return Buffer.concat([
-    ustarHeader({ ...f, ...stub, size: records.length, type: 'x' }),
-    records,
-    Buffer.alloc((BLOCK - (records.length % BLOCK)) % BLOCK),
-    ustarHeader({ ...f, ...stub }),
-  ]);
+  return Buffer.concat([ustarHeader({ ...f, ...stub, size: records.length, type: 'x' }), records, Buffer.alloc((BLOCK - (records.length % BLOCK)) % BLOCK), ustarHeader({ ...f, ...stub })]);
 }
 
 /**
@@ -225,7 +249,7 @@ export function writeTarSync(entries: Iterable<Entry>, dest: string): Written {
   try {
     for (const block of tarBlocks(entries)) {
       hash.update(block);
-      for (let off = 0; off < block.length;) off += writeSync(fd, block, off, block.length - off);
+      for (let off = 0; off < block.length; ) off += writeSync(fd, block, off, block.length - off);
       size += block.length;
     }
   } finally {

@@ -68,10 +68,16 @@ export class TokenCache {
     const scopeText = scopes.join(' ') || '(none)';
     if (res.status !== 200) {
       const why = registryErrorText(body.toString('utf8')) ?? body.toString('utf8').slice(0, 200).trim();
-      throw new RegistryError(res.status === 401 ? 'UNAUTHORIZED' : 'DENIED', realm!, `the token server refused scope ${scopeText} (HTTP ${res.status}${why ? `: ${why}` : ''})${creds ? ` with the credentials from ${creds.from}` : ' (no credentials: use --creds or layerfs login)'}`);
+      throw new RegistryError(
+        res.status === 401 ? 'UNAUTHORIZED' : 'DENIED',
+        realm!,
+        `the token server refused scope ${scopeText} (HTTP ${res.status}${why ? `: ${why}` : ''})${creds ? ` with the credentials from ${creds.from}` : ' (no credentials: use --creds or layerfs login)'}`,
+      );
     }
     let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
-    try { parsed = JSON.parse(body.toString('utf8')); } catch {
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
       throw new RegistryError('BAD_RESPONSE', realm!, `token response for scope ${scopeText} is not JSON (${header(res, 'content-type') ?? 'no content type'})`);
     }
     const token = typeof parsed.token === 'string' && parsed.token !== '' ? parsed.token : parsed.access_token;

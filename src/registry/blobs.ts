@@ -41,9 +41,7 @@ export interface BlobResult {
   fetched: number;
 }
 
-export async function fetchBlob(
-  client: RegistryClient, repository: string, d: Descriptor, store: BlobStore, onBytes?: (n: number) => void,
-): Promise<BlobResult> {
+export async function fetchBlob(client: RegistryClient, repository: string, d: Descriptor, store: BlobStore, onBytes?: (n: number) => void): Promise<BlobResult> {
   const final = store.path(d.digest);
   if (await store.has(d.digest, d.size)) return { path: final, fetched: 0 };
   const where = `${client.registry}/${repository}@${d.digest}`;
@@ -52,7 +50,10 @@ export async function fetchBlob(
   const fh = await open(partial, have > 0 ? 'r+' : 'w');
   let fetched = 0;
   try {
-    if (have > d.size) { await fh.truncate(0); have = 0; }
+    if (have > d.size) {
+      await fh.truncate(0);
+      have = 0;
+    }
     let hash = await hashPrefix(partial, have);
     let stalls = 0;
     let best = have;
@@ -63,7 +64,11 @@ export async function fetchBlob(
       if (res.status === 206 && rangeStart(res) === have) {
         // The rest, from where the file stops.
       } else if (res.status === 200) {
-        if (have > 0) { await fh.truncate(0); have = 0; hash = createHash('sha256'); }
+        if (have > 0) {
+          await fh.truncate(0);
+          have = 0;
+          hash = createHash('sha256');
+        }
       } else if (res.status === 206 || res.status === 416) {
         await res.body.dump();
         throw new RegistryError('BAD_RESPONSE', where, `asked for bytes ${have}- of the blob, got HTTP ${res.status} with Content-Range ${JSON.stringify(header(res, 'content-range') ?? '')}`);
@@ -77,17 +82,18 @@ export async function fetchBlob(
       let batched = 0;
       let inflight = 0;
       let writing: Promise<void> = Promise.resolve();
-      const flush = (): Promise<void> => (writing = writing.then(async () => {
-        if (batched === 0) return;
-        const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
-        batch = [];
-        batched = 0;
-        inflight = data.length;
-        await fh.write(data, 0, data.length, have);
-        hash.update(data);
-        have += data.length;
-        inflight = 0;
-      }));
+      const flush = (): Promise<void> =>
+        (writing = writing.then(async () => {
+          if (batched === 0) return;
+          const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+          batch = [];
+          batched = 0;
+          inflight = data.length;
+          await fh.write(data, 0, data.length, have);
+          hash.update(data);
+          have += data.length;
+          inflight = 0;
+        }));
       const timer = setInterval(() => void flush().catch(() => undefined), FLUSH_MS);
       try {
         for await (const chunk of res.body) {
@@ -113,7 +119,10 @@ export async function fetchBlob(
         await writing.catch(() => undefined);
       }
       // Progress is a byte never held before: a registry that restarts from 0 each time makes none.
-      if (have > best) { best = have; stalls = 0; } else stalls++;
+      if (have > best) {
+        best = have;
+        stalls = 0;
+      } else stalls++;
       if (have < d.size && stalls >= MAX_STALLS) {
         throw new RegistryError('TRUNCATED', where, `the registry kept ending the blob at byte ${have} of ${d.size} (${MAX_STALLS} tries); the ${have} bytes are kept and the next pull resumes there`);
       }

@@ -40,7 +40,11 @@ export class RegistryClient {
   private creds?: Credentials | null;
   private readonly secure: boolean;
 
-  constructor(readonly registry: string, readonly host: string, private readonly opts: ClientOptions = {}) {
+  constructor(
+    readonly registry: string,
+    readonly host: string,
+    private readonly opts: ClientOptions = {},
+  ) {
     this.secure = opts.tlsVerify !== false && !isLoopback(host);
     this.transport = new Transport(this.secure);
     this.limits = resolveLimits(opts.limits);
@@ -110,7 +114,11 @@ export class RegistryClient {
       }
       const creds = await this.credentials(repository);
       const why = registryErrorText(body.toString('utf8'));
-      throw new RegistryError('UNAUTHORIZED', url, `authentication required for scope ${scopes.join(' ') || '(none)'}${why ? ` (${why})` : ''}; ${creds ? `the credentials from ${creds.from} were refused` : 'no credentials found: use --creds USER:PASS or layerfs login'}`);
+      throw new RegistryError(
+        'UNAUTHORIZED',
+        url,
+        `authentication required for scope ${scopes.join(' ') || '(none)'}${why ? ` (${why})` : ''}; ${creds ? `the credentials from ${creds.from} were refused` : 'no credentials found: use --creds USER:PASS or layerfs login'}`,
+      );
     }
   }
 

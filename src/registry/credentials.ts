@@ -41,11 +41,7 @@ export function loginAuthFile(env: NodeJS.ProcessEnv = process.env): string {
 /** Every auth file podman reads, in its order. */
 export function authFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   const home = env.HOME || homedir();
-  return [
-    loginAuthFile(env),
-    join(env.XDG_CONFIG_HOME || join(home, '.config'), 'containers', 'auth.json'),
-    join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json'),
-  ];
+  return [loginAuthFile(env), join(env.XDG_CONFIG_HOME || join(home, '.config'), 'containers', 'auth.json'), join(env.DOCKER_CONFIG || join(home, '.docker'), 'config.json')];
 }
 
 /** An auth file's key in the form registries are matched on: no scheme, no `/v1/`, docker.io's aliases as docker.io. */
@@ -67,7 +63,9 @@ async function readAuthFile(file: string): Promise<Record<string, { auth?: unkno
     throw new RegistryError('BAD_CREDENTIALS', file, `cannot be read: ${(e as Error).message}`, { cause: e });
   }
   let parsed: unknown;
-  try { parsed = JSON.parse(text); } catch (e) {
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
     throw new RegistryError('BAD_CREDENTIALS', file, `is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   const auths = (parsed as { auths?: unknown } | null)?.auths;

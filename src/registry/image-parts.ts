@@ -56,19 +56,22 @@ export async function imageParts(path: string, opts: { tag?: string } = {}): Pro
   try {
     const limits = resolveLimits();
     const { format, store } = await detectImage(path, res, () => undefined, limits);
-    const plan = format === 'docker-archive'
-      ? resolveDockerArchive(store, { tag: opts.tag, verify: true })
-      : resolveOciLayout(store, { tag: opts.tag, verify: true, onWarning: () => undefined });
+    const plan = format === 'docker-archive' ? resolveDockerArchive(store, { tag: opts.tag, verify: true }) : resolveOciLayout(store, { tag: opts.tag, verify: true, onWarning: () => undefined });
     if (!plan.configDigest) throw new ArchiveError('BAD_MANIFEST', path, 'the image names no config digest');
     let config: Buffer | undefined;
-    const candidates = format === 'docker-archive'
-      ? (parseJson(readBytes(store.get('manifest.json')!, path, 'manifest.json', limits), path, 'manifest.json') as Array<{ Config?: unknown }>)
-        .map((m) => m.Config).filter((c): c is string => typeof c === 'string')
-      : [blobPath(plan.configDigest)];
+    const candidates =
+      format === 'docker-archive'
+        ? (parseJson(readBytes(store.get('manifest.json')!, path, 'manifest.json', limits), path, 'manifest.json') as Array<{ Config?: unknown }>)
+            .map((m) => m.Config)
+            .filter((c): c is string => typeof c === 'string')
+        : [blobPath(plan.configDigest)];
     for (const c of candidates) {
       const blob = store.get(c);
       const bytes = blob && readBytes(blob, path, 'config', limits);
-      if (bytes && sha256(bytes) === plan.configDigest) { config = bytes; break; }
+      if (bytes && sha256(bytes) === plan.configDigest) {
+        config = bytes;
+        break;
+      }
     }
     if (!config) throw new ArchiveError('MISSING_BLOB', path, `the config ${plan.configDigest} is not in the image`);
     const layers = plan.layers.map((l) => {

@@ -27,8 +27,14 @@ const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'applica
 
 /** An image's files as the layout reader asks for them, from memory, the blob store or ranges. */
 class RemoteStore implements ImageBlobStore {
-  constructor(readonly file: string, private readonly blobs: Map<string, ByteSource>, readonly limits: Limits) {}
-  has(path: string): boolean { return this.blobs.has(path); }
+  constructor(
+    readonly file: string,
+    private readonly blobs: Map<string, ByteSource>,
+    readonly limits: Limits,
+  ) {}
+  has(path: string): boolean {
+    return this.blobs.has(path);
+  }
   get(path: string): Blob | undefined {
     const source = this.blobs.get(path);
     return source && { source, path };
@@ -100,13 +106,26 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
     const image = await loadStore(remote, 'oci-layout', res, { ...opts, verify: false });
     const f = fetcher;
     const closeImage = image.close;
-    image.close = () => { closeImage(); f.close(); };
+    image.close = () => {
+      closeImage();
+      f.close();
+    };
     const headerBytes = client.fetched;
     const transfer: Transfer = {
-      reference: formatReference(ref), manifestDigest: resolved.manifest.digest, imageBytes: resolved.size,
-      get fetchedBytes() { return headerBytes + f.fetched; },
+      reference: formatReference(ref),
+      manifestDigest: resolved.manifest.digest,
+      imageBytes: resolved.size,
+      get fetchedBytes() {
+        return headerBytes + f.fetched;
+      },
     };
-    return { image, transfer, get rangeRequests() { return f.requests; } };
+    return {
+      image,
+      transfer,
+      get rangeRequests() {
+        return f.requests;
+      },
+    };
   } catch (e) {
     res.closeAll();
     fetcher?.close();

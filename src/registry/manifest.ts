@@ -19,7 +19,11 @@ export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2
 export const MANIFEST_TYPES = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST];
 export const INDEX_TYPES = new Set([OCI_INDEX, DOCKER_LIST]);
 
-export interface Platform { os: string; architecture: string; variant?: string }
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
 
 export interface Descriptor {
   mediaType: string;
@@ -64,7 +68,9 @@ export async function getManifest(client: RegistryClient, repository: string, re
     throw new RegistryError('DIGEST_MISMATCH', where, `the manifest's sha256 is ${digest}, not the digest asked for`);
   }
   let json: unknown;
-  try { json = JSON.parse(bytes.toString('utf8')); } catch (e) {
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
     throw new RegistryError('BAD_MANIFEST', where, `the manifest is not JSON: ${(e as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new RegistryError('BAD_MANIFEST', where, 'the manifest is not a JSON object');

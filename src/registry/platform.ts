@@ -34,8 +34,7 @@ const variantOf = (p: Platform): string | undefined => p.variant ?? (p.architect
 
 export function pickPlatform(entries: Descriptor[], wanted: Platform, where: string): Descriptor {
   const images = entries.filter((d) => d.platform && d.platform.os !== 'unknown' && d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
-  const hit = images.find((d) => d.platform!.os === wanted.os && d.platform!.architecture === wanted.architecture
-    && (wanted.variant === undefined || variantOf(d.platform!) === variantOf(wanted)));
+  const hit = images.find((d) => d.platform!.os === wanted.os && d.platform!.architecture === wanted.architecture && (wanted.variant === undefined || variantOf(d.platform!) === variantOf(wanted)));
   if (hit) return hit;
   const offered = images.map((d) => platformText(d.platform)).join(', ') || 'none';
   throw new RegistryError('NO_PLATFORM', where, `no manifest for ${platformText(wanted)}; the index offers ${offered} (pick one with --platform)`);

@@ -62,7 +62,11 @@ async function storeBytes(store: BlobStore, digest: string, bytes: Uint8Array): 
   if (await store.has(digest, bytes.length)) return;
   await writeFile(store.partial(digest), bytes);
   const fh = await openFile(store.partial(digest), 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   await store.commit(digest);
 }
 

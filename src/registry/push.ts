@@ -35,11 +35,16 @@ export interface PushResult {
   fetchedBytes: number;
 }
 
-interface Blob { digest: string; size: number; mediaType: string; source: ByteSource }
+interface Blob {
+  digest: string;
+  size: number;
+  mediaType: string;
+  source: ByteSource;
+}
 
 export async function pushImage(state: State, imageRef: string, destText: string, opts: PushOptions = {}): Promise<PushResult> {
   const dest = parseReference(destText);
-  if (dest.digest) throw new RegistryError('BAD_REFERENCE', destText, 'push to a tag, not a digest (the digest is the manifest\'s own)');
+  if (dest.digest) throw new RegistryError('BAD_REFERENCE', destText, "push to a tag, not a digest (the digest is the manifest's own)");
   const rec = await state.resolveImage(imageRef);
   const { path, tag } = state.imageSource(rec);
   const parts = await imageParts(path, { tag });
@@ -60,16 +65,21 @@ export async function pushImage(state: State, imageRef: string, destText: string
     let uploadedBytes = 0;
     for (const b of blobs) {
       if (result.some((r) => r.digest === b.digest)) continue;
-      const action = await pushBlob(client, dest, b, scopes, from, opts.chunkSize, (n) => { uploadedBytes += n; opts.onProgress?.((done += n), imageBytes); });
+      const action = await pushBlob(client, dest, b, scopes, from, opts.chunkSize, (n) => {
+        uploadedBytes += n;
+        opts.onProgress?.((done += n), imageBytes);
+      });
       if (action !== 'uploaded') opts.onProgress?.((done += b.size), imageBytes);
       result.push({ digest: b.digest, size: b.size, action });
     }
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-      layers: parts.layers.map((l: LayerPart) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+        layers: parts.layers.map((l: LayerPart) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+      }),
+    );
     const digest = sha256(manifest);
     const where = `${dest.registry}/${dest.repository}:${dest.tag}`;
     const res = await client.request(`/v2/${dest.repository}/manifests/${dest.tag}`, scopes, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: manifest });
@@ -85,7 +95,13 @@ export async function pushImage(state: State, imageRef: string, destText: string
 }
 
 async function pushBlob(
-  client: RegistryClient, dest: Reference, b: Blob, scopes: string[], from: Reference | undefined, chunkSize: number | undefined, onBytes: (n: number) => void,
+  client: RegistryClient,
+  dest: Reference,
+  b: Blob,
+  scopes: string[],
+  from: Reference | undefined,
+  chunkSize: number | undefined,
+  onBytes: (n: number) => void,
 ): Promise<'exists' | 'mounted' | 'uploaded'> {
   const where = `${dest.registry}/${dest.repository}@${b.digest}`;
   const head = await client.request(`/v2/${dest.repository}/blobs/${b.digest}`, scopes, { method: 'HEAD' });
@@ -94,7 +110,10 @@ async function pushBlob(
   if (head.status !== 404) await client.fail(head, `HEAD of blob ${b.digest}`);
   const mount = from ? `?mount=${encodeURIComponent(b.digest)}&from=${encodeURIComponent(from.repository)}` : '';
   const start = await client.request(`/v2/${dest.repository}/blobs/uploads/${mount}`, scopes, { method: 'POST', headers: { 'content-length': '0' } });
-  if (from && start.status === 201) { await start.body.dump(); return 'mounted'; }
+  if (from && start.status === 201) {
+    await start.body.dump();
+    return 'mounted';
+  }
   if (start.status !== 202) await client.fail(start, `starting the upload of blob ${b.digest}`);
   await start.body.dump();
   let location = uploadUrl(await client.baseUrl(), start, where);

@@ -97,7 +97,12 @@ export class RangeFetcher {
 
 export class RangeSource implements ByteSource {
   private blocks = new Map<number, Buffer>();
-  constructor(private readonly fetcher: RangeFetcher, private readonly url: string, readonly size: number, private readonly where: string) {}
+  constructor(
+    private readonly fetcher: RangeFetcher,
+    private readonly url: string,
+    readonly size: number,
+    private readonly where: string,
+  ) {}
 
   /** A block fetched already (the first one, asked for while the image is opened). */
   seed(index: number, block: Buffer): void {

@@ -35,11 +35,18 @@ export async function remoteConfig(refText: string, opts: RemoteOptions & { home
     const store = await BlobStore.open(opts.home ?? stateHome());
     const { path } = await fetchBlob(client, ref.repository, d, store);
     let json: unknown;
-    try { json = JSON.parse(await readFile(path, 'utf8')); } catch (e) {
+    try {
+      json = JSON.parse(await readFile(path, 'utf8'));
+    } catch (e) {
       throw new RegistryError('BAD_MANIFEST', where, `the config is not JSON: ${(e as Error).message}`);
     }
     const config = parseConfig(json, formatReference(ref), `config ${d.digest}`);
-    return { config, configDigest: d.digest, resolved, transfer: { reference: formatReference(ref), manifestDigest: resolved.manifest.digest, fetchedBytes: client.fetched, imageBytes: resolved.size } };
+    return {
+      config,
+      configDigest: d.digest,
+      resolved,
+      transfer: { reference: formatReference(ref), manifestDigest: resolved.manifest.digest, fetchedBytes: client.fetched, imageBytes: resolved.size },
+    };
   } finally {
     await client.close();
   }

@@ -52,12 +52,24 @@ export class UnionCore implements Core {
     return readdirInfo(this.s, loc.node);
   }
 
-  mkdir(path: string, mode: number): void { ns.mkdir(this.s, path, mode); }
-  rmdir(path: string): void { ns.rmdir(this.s, path); }
-  unlink(path: string): void { ns.unlink(this.s, path); }
-  rename(from: string, to: string): void { ns.rename(this.s, from, to); }
-  symlink(target: string, path: string): void { ns.symlink(this.s, target, path); }
-  link(existing: string, newPath: string): void { ns.link(this.s, existing, newPath); }
+  mkdir(path: string, mode: number): void {
+    ns.mkdir(this.s, path, mode);
+  }
+  rmdir(path: string): void {
+    ns.rmdir(this.s, path);
+  }
+  unlink(path: string): void {
+    ns.unlink(this.s, path);
+  }
+  rename(from: string, to: string): void {
+    ns.rename(this.s, from, to);
+  }
+  symlink(target: string, path: string): void {
+    ns.symlink(this.s, target, path);
+  }
+  link(existing: string, newPath: string): void {
+    ns.link(this.s, existing, newPath);
+  }
 
   readlink(path: string): string {
     const ino = inodeOf(lookup(this.s, path, false, 'readlink').node);
@@ -99,16 +111,36 @@ export class UnionCore implements Core {
     up.mtimeMs = up.ctimeMs = Date.now();
   }
 
-  open(path: string, flags: number, mode: number): number { return this.files.open(path, flags, mode); }
-  close(fd: number): void { this.files.close(fd); }
-  read(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number { return this.files.read(fd, b, o, l, p); }
-  write(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number { return this.files.write(fd, b, o, l, p); }
-  fstat(fd: number): StatInfo { return statOf(this.s, this.files.ref(fd, 'fstat', true)); }
-  ftruncate(fd: number, length: number): void { this.files.ftruncate(fd, length); }
-  fchmod(fd: number, mode: number): void { setMode(inodeOf(this.files.upperOf(fd, 'fchmod')), mode); }
-  fchown(fd: number, uid: number, gid: number): void { setOwner(inodeOf(this.files.upperOf(fd, 'fchown')), uid, gid); }
-  futimes(fd: number, a: number, m: number): void { setTimes(inodeOf(this.files.upperOf(fd, 'futime')), a, m); }
-  fsync(fd: number): void { this.files.ref(fd, 'fsync'); }
+  open(path: string, flags: number, mode: number): number {
+    return this.files.open(path, flags, mode);
+  }
+  close(fd: number): void {
+    this.files.close(fd);
+  }
+  read(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {
+    return this.files.read(fd, b, o, l, p);
+  }
+  write(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {
+    return this.files.write(fd, b, o, l, p);
+  }
+  fstat(fd: number): StatInfo {
+    return statOf(this.s, this.files.ref(fd, 'fstat', true));
+  }
+  ftruncate(fd: number, length: number): void {
+    this.files.ftruncate(fd, length);
+  }
+  fchmod(fd: number, mode: number): void {
+    setMode(inodeOf(this.files.upperOf(fd, 'fchmod')), mode);
+  }
+  fchown(fd: number, uid: number, gid: number): void {
+    setOwner(inodeOf(this.files.upperOf(fd, 'fchown')), uid, gid);
+  }
+  futimes(fd: number, a: number, m: number): void {
+    setTimes(inodeOf(this.files.upperOf(fd, 'futime')), a, m);
+  }
+  fsync(fd: number): void {
+    this.files.ref(fd, 'fsync');
+  }
 }
 
 function setMode(ino: Inode, mode: number): void {

@@ -129,7 +129,7 @@ export class FileTable {
     // A zero-length write changes nothing: no size, no times (Linux).
     if (len === 0) return 0;
     // An O_APPEND write goes to the end whatever the position (observed on 6.18, as POSIX says).
-    const pos = f.flags & C.O_APPEND ? ino.data.size : position ?? f.pos;
+    const pos = f.flags & C.O_APPEND ? ino.data.size : (position ?? f.pos);
     writeData(this.s, ino.data, buf, off, len, pos);
     if (position === null || f.flags & C.O_APPEND) f.pos = pos + len;
     const now = Date.now();

@@ -11,7 +11,13 @@ import type { Obj, UnionState } from './state.js';
 import { inodeOf } from './walk.js';
 
 const TYPE_BITS: Record<string, number> = {
-  file: 0o100000, dir: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000, socket: 0o140000,
+  file: 0o100000,
+  dir: 0o040000,
+  symlink: 0o120000,
+  char: 0o020000,
+  block: 0o060000,
+  fifo: 0o010000,
+  socket: 0o140000,
 };
 
 export function typeBits(ino: Inode): number {

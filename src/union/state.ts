@@ -109,7 +109,10 @@ export class UnionState {
   /** Where the writable layer's file data goes beyond its memory budget. */
   readonly spill: SpillStore;
 
-  constructor(readonly lowerRoot: Inode, opts: UnionOptions = {}) {
+  constructor(
+    readonly lowerRoot: Inode,
+    opts: UnionOptions = {},
+  ) {
     this.strategy = opts.copyUp ?? 'full';
     this.redirectDir = opts.redirectDir ?? false;
     this.index = opts.index ?? false;

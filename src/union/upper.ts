@@ -11,7 +11,6 @@ import { entryOf, mergedObjects } from './tree.js';
 import type { Obj, UnionState } from './state.js';
 import { inodeOf } from './walk.js';
 
-
 const marker = (path: string, type: 'whiteout' | 'opaque'): Entry => ({ path, type, mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 });
 
 /**

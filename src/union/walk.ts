@@ -8,7 +8,6 @@ import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
 
-
 export function inodeOf(o: Obj): Inode {
   return (o.upper ?? o.lower)!;
 }

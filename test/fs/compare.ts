@@ -24,7 +24,9 @@ export function cut(s: string, root: string): string {
   return root ? s.split(`${root}/`).join('/').split(root).join('/') : s;
 }
 
-function isStats(v: object): v is { mode: number | bigint; nlink: number | bigint; uid: number | bigint; gid: number | bigint; size: number | bigint; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean } {
+function isStats(
+  v: object,
+): v is { mode: number | bigint; nlink: number | bigint; uid: number | bigint; gid: number | bigint; size: number | bigint; isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean } {
   return 'mode' in v && 'nlink' in v && typeof (v as { isDirectory?: unknown }).isDirectory === 'function';
 }
 
@@ -55,7 +57,11 @@ export function norm(v: unknown, root: string): unknown {
     if (isStats(v)) {
       const big = typeof v.mode === 'bigint';
       const out: Record<string, unknown> = {
-        type: typeName(v), perm: Number(v.mode) & 0o7777, nlink: Number(v.nlink), uid: Number(v.uid), gid: Number(v.gid),
+        type: typeName(v),
+        perm: Number(v.mode) & 0o7777,
+        nlink: Number(v.nlink),
+        uid: Number(v.uid),
+        gid: Number(v.gid),
         class: big ? 'BigIntStats' : 'Stats',
       };
       if (!v.isDirectory()) out.size = Number(v.size);

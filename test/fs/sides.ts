@@ -117,7 +117,12 @@ export function hostSide(opts: { readOnly?: boolean } = {}): Side & { core: Host
   nodeFs.chmodSync(dir, 0o777);
   const core = new HostCore(dir, opts);
   const side = {
-    name: 'layer' as const, fs: createFs(core), p: (rel: string) => `/${rel}`, root: '', core, dir,
+    name: 'layer' as const,
+    fs: createFs(core),
+    p: (rel: string) => `/${rel}`,
+    root: '',
+    core,
+    dir,
     dispose: () => {
       live.delete(side);
       core.closeAll();

@@ -104,7 +104,12 @@ export async function openPage(browser: Browser, base: string, t: { teardown(fn:
   return { page, errors };
 }
 
-export interface TreeRow { path: string; change: string; fields: string; expanded: string | null }
+export interface TreeRow {
+  path: string;
+  change: string;
+  fields: string;
+  expanded: string | null;
+}
 
 /** Every row of the page's tree, scrolling the virtual list from top to bottom (it renders only a window). */
 export async function allRows(page: Page): Promise<TreeRow[]> {
@@ -112,9 +117,15 @@ export async function allRows(page: Page): Promise<TreeRow[]> {
   const seen = new Map<string, TreeRow>();
   await tree.evaluate((el) => (el.scrollTop = 0));
   for (;;) {
-    for (const r of await tree.locator('[data-path]').evaluateAll((els) => els.map((e) => ({
-      path: e.getAttribute('data-path')!, change: e.getAttribute('data-change') ?? '', fields: e.getAttribute('data-fields') ?? '', expanded: e.getAttribute('aria-expanded'),
-    })))) seen.set(r.path, r);
+    for (const r of await tree.locator('[data-path]').evaluateAll((els) =>
+      els.map((e) => ({
+        path: e.getAttribute('data-path')!,
+        change: e.getAttribute('data-change') ?? '',
+        fields: e.getAttribute('data-fields') ?? '',
+        expanded: e.getAttribute('aria-expanded'),
+      })),
+    ))
+      seen.set(r.path, r);
     const done = await tree.evaluate((el) => {
       if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) return true;
       el.scrollTop += el.clientHeight;
@@ -137,7 +148,13 @@ export async function openAll(page: Page): Promise<void> {
       for (let tries = 1; ; tries++) {
         await page.locator(`[data-path="${r.path}"]`).scrollIntoViewIfNeeded();
         await page.locator(`[data-path="${r.path}"]`).click();
-        const opened = await page.locator(`[data-path="${r.path}"][aria-expanded="true"]`).waitFor({ timeout: 5000 }).then(() => true, () => false);
+        const opened = await page
+          .locator(`[data-path="${r.path}"][aria-expanded="true"]`)
+          .waitFor({ timeout: 5000 })
+          .then(
+            () => true,
+            () => false,
+          );
         if (opened || (await page.locator(`[data-path="${r.path}"]`).getAttribute('aria-expanded')) === 'true') break;
         if (tries === 5) throw new Error(`${r.path} did not open after ${tries} clicks`);
       }

@@ -8,13 +8,19 @@ import { Readable, Writable } from 'node:stream';
 export const BIN = new URL('../../bin/layerfs.js', import.meta.url).pathname;
 export const SAMPLE = new URL('../../images/sample.tar', import.meta.url).pathname;
 
-export interface Result { code: number | null; stdout: string; stderr: string; out: Buffer }
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  out: Buffer;
+}
 
 /** Runs `layerfs --home HOME ARGS...` with `input` on stdin (LAYERFS_HOME is HOME too). */
 export function layerfs(home: string, args: string[], input: string | Buffer = '', opts: { cwd?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--home', home, ...args], {
-      env: { ...process.env, NO_COLOR: '1', LAYERFS_HOME: home }, cwd: opts.cwd,
+      env: { ...process.env, NO_COLOR: '1', LAYERFS_HOME: home },
+      cwd: opts.cwd,
     });
     const out: Buffer[] = [];
     let stderr = '';
@@ -49,7 +55,13 @@ export async function layerfsHere(args: string[], opts: { input?: string | Buffe
   const { runCli } = await import('../../src/cli/program.js');
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  const sink = (into: Buffer[]) => new Writable({ write(chunk: Buffer, _enc, done) { into.push(Buffer.from(chunk)); done(); } });
+  const sink = (into: Buffer[]) =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        into.push(Buffer.from(chunk));
+        done();
+      },
+    });
   const stdin = Readable.from(opts.input === undefined ? [] : [Buffer.from(opts.input)]);
   const { code } = await runCli(args, { stdout: sink(out), stderr: sink(err), stdin, env: { ...process.env, NO_COLOR: '1', ...opts.env } });
   const buf = Buffer.concat(out);

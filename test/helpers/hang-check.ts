@@ -6,6 +6,9 @@ import { check as realCheck } from '../../scripts/fuzz.js';
 
 let n = 0;
 export const check: typeof realCheck = async (bytes, kind, verify, dir) => {
-  if (++n === 5) for (;;) { /* a hang: no await, so the event loop never runs again */ }
+  if (++n === 5)
+    for (;;) {
+      /* a hang: no await, so the event loop never runs again */
+    }
   return realCheck(bytes, kind, verify, dir);
 };

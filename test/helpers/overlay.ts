@@ -24,7 +24,10 @@ for top in sys.argv[1:]:
                 os.unlink(p); os.mknod(os.path.join(d, n[4:]), stat.S_IFCHR | 0o000, os.makedev(0, 0))
 `;
 
-export interface KernelMount { mnt: string; release(): void }
+export interface KernelMount {
+  mnt: string;
+  release(): void;
+}
 
 /** Why an overlay cannot be mounted here, or undefined when it can (root on Linux). */
 export function overlayProblem(): string | undefined {
@@ -52,8 +55,14 @@ export async function mountImage(ociArchive: string, work: string, opts: { index
   await run('python3', ['-c', TO_KERNEL_WHITEOUTS, ...lowers]);
   const [upper, wd, mnt] = ['upper', 'work', 'merged'].map((d) => join(base, d));
   for (const d of [upper!, wd!, mnt!]) mkdirSync(d);
-  const options = [`lowerdir=${[...lowers].reverse().join(':')}`, `upperdir=${upper}`, `workdir=${wd}`,
-    `index=${opts.index ? 'on' : 'off'}`, `redirect_dir=${opts.redirectDir ? 'on' : 'off'}`, 'metacopy=off'];
+  const options = [
+    `lowerdir=${[...lowers].reverse().join(':')}`,
+    `upperdir=${upper}`,
+    `workdir=${wd}`,
+    `index=${opts.index ? 'on' : 'off'}`,
+    `redirect_dir=${opts.redirectDir ? 'on' : 'off'}`,
+    'metacopy=off',
+  ];
   await run('mount', ['-t', 'overlay', 'overlay', '-o', options.join(','), mnt!]);
   return {
     mnt: mnt!,
@@ -66,9 +75,21 @@ export async function mountImage(ociArchive: string, work: string, opts: { index
 
 /** Argument positions that are paths, for the fs calls the export tests make. */
 const PATH_ARGS: Record<string, number[]> = {
-  writeFileSync: [0], appendFileSync: [0], unlinkSync: [0], rmSync: [0], mkdirSync: [0], chmodSync: [0],
-  chownSync: [0], lchownSync: [0], openSync: [0], utimesSync: [0], truncateSync: [0], rmdirSync: [0],
-  renameSync: [0, 1], linkSync: [0, 1], symlinkSync: [1],
+  writeFileSync: [0],
+  appendFileSync: [0],
+  unlinkSync: [0],
+  rmSync: [0],
+  mkdirSync: [0],
+  chmodSync: [0],
+  chownSync: [0],
+  lchownSync: [0],
+  openSync: [0],
+  utimesSync: [0],
+  truncateSync: [0],
+  rmdirSync: [0],
+  renameSync: [0, 1],
+  linkSync: [0, 1],
+  symlinkSync: [1],
 };
 
 /** Node's own fs with every absolute path taken below `root` (symlink targets left as they are). */

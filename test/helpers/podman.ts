@@ -30,19 +30,32 @@ export function podmanStore(): string[] {
   return store;
 }
 
-export interface PodmanResult { code: number; stdout: string; stderr: string }
+export interface PodmanResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function podman(args: string[], input?: string | Buffer): PodmanResult {
   const r = spawnSync('podman', [...podmanStore(), '--runtime', 'runc', ...args], { input, maxBuffer: 256 << 20 });
   // Other users of the same podman store print lock warnings (level=error msg="Refreshing …"): not ours.
-  const stderr = String(r.stderr).split('\n').filter((l) => !/level=(error|warning) msg="Refreshing/.test(l)).join('\n');
+  const stderr = String(r.stderr)
+    .split('\n')
+    .filter((l) => !/level=(error|warning) msg="Refreshing/.test(l))
+    .join('\n');
   return { code: r.status ?? -1, stdout: String(r.stdout), stderr };
 }
 
 /** Raw stdout bytes (a tar stream); a failure throws with podman's words. */
 export function podmanBytes(args: string[]): Buffer {
   const r = spawnSync('podman', [...podmanStore(), '--runtime', 'runc', ...args], { maxBuffer: 256 << 20 });
-  if (r.status !== 0) throw new Error(`podman ${args.join(' ')} exited ${r.status}: ${String(r.stderr).split('\n').filter((l) => !/Refreshing/.test(l)).join('\n')}`);
+  if (r.status !== 0)
+    throw new Error(
+      `podman ${args.join(' ')} exited ${r.status}: ${String(r.stderr)
+        .split('\n')
+        .filter((l) => !/Refreshing/.test(l))
+        .join('\n')}`,
+    );
   return r.stdout;
 }
 

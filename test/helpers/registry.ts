@@ -52,16 +52,22 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-export type RegistryAuth =
-  | { kind: 'none' }
-  | { kind: 'htpasswd'; user: string; password: string }
-  | { kind: 'token'; realm: string; service: string; issuer: string; certFile: string };
+export type RegistryAuth = { kind: 'none' } | { kind: 'htpasswd'; user: string; password: string } | { kind: 'token'; realm: string; service: string; issuer: string; certFile: string };
 
 function config(dir: string, port: number, auth: RegistryAuth): string {
   const lines = [
-    'version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true',
-    'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true',
-    'http:', `  addr: 127.0.0.1:${port}`,
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(dir, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
   ];
   if (auth.kind === 'htpasswd') {
     writeFileSync(join(dir, 'htpasswd'), `${auth.user}:${bcrypt.hashSync(auth.password, 5)}\n`);
@@ -76,7 +82,10 @@ async function ready(host: string, child: ChildProcess, log: () => string): Prom
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${log()}`);
-    const ok = await fetch(`http://${host}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    const ok = await fetch(`http://${host}/v2/`).then(
+      (r) => r.status === 200 || r.status === 401,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -91,7 +100,9 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
     writeFileSync(cfg, config(dir, port, auth));
     const child = spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const host = `127.0.0.1:${port}`;
     try {
       await ready(host, child, () => stderr.trim().slice(-500));
@@ -102,7 +113,8 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
       throw e;
     }
     return {
-      host, dir,
+      host,
+      dir,
       stop: async () => {
         if (child.exitCode === null) {
           const gone = new Promise((r) => child.once('exit', r));
@@ -165,11 +177,13 @@ export async function startTokenIssuer(dir: string, user: string, password: stri
       return;
     }
     const now = Math.floor(Date.now() / 1000);
-    const access = authenticated ? scopes.map((s) => {
-      const [type, ...rest] = s.split(':');
-      const actions = rest.pop()!.split(',');
-      return { type, name: rest.join(':'), actions };
-    }) : [];
+    const access = authenticated
+      ? scopes.map((s) => {
+          const [type, ...rest] = s.split(':');
+          const actions = rest.pop()!.split(',');
+          return { type, name: rest.join(':'), actions };
+        })
+      : [];
     const header = { typ: 'JWT', alg: 'RS256', x5c: [der.toString('base64')] };
     const claims = { iss: issuer, sub: authenticated ? user : '', aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access };
     const body = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;

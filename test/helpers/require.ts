@@ -17,9 +17,7 @@ export const inCI = (env: NodeJS.ProcessEnv = process.env): boolean => env.CI ==
  * Returns true when the test can go on (`missing` is empty); otherwise fails (CI) or logs and
  * passes (elsewhere) and returns false, and the caller returns.
  */
-export function requireOrSkip(
-  t: Judge, missing: string | false | null | undefined, env: NodeJS.ProcessEnv = process.env,
-): boolean {
+export function requireOrSkip(t: Judge, missing: string | false | null | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
   if (!missing) return true;
   if (inCI(env)) {
     t.fail(`cannot run in CI: ${missing} (CI=true: a suite that cannot run fails instead of skipping)`);

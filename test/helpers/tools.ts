@@ -52,4 +52,3 @@ export async function gnuTarLayer(work: string): Promise<{ layer: string; src: s
   await run('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--format=posix', '-cf', layer, '-C', src, '.']);
   return { layer, src };
 }
-

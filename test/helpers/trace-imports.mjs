@@ -2,8 +2,11 @@
 // loads on stderr as `import: URL` (test/cli-errors.test.ts checks --help loads no engine module).
 import { register } from 'node:module';
 
-register('data:text/javascript,' + encodeURIComponent(`
+register(
+  'data:text/javascript,'
+    + encodeURIComponent(`
 export async function load(url, context, next) {
   if (url.startsWith('file:')) process.stderr.write('import: ' + url + '\\n');
   return next(url, context);
-}`));
+}`),
+);

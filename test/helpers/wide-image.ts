@@ -25,13 +25,19 @@ export async function writeWideImage(dest: string, n: number, tag = 'localhost/w
   const tar = await tarBuffer(entries);
   const diffId = 'sha256:' + createHash('sha256').update(tar).digest('hex');
   const layer = new BufferSource(tar);
-  await writeImage({
-    config: {
-      architecture: 'amd64', os: 'linux', config: {},
-      rootfs: { type: 'layers', diff_ids: [diffId] },
-      history: [{ created: '2024-01-01T00:00:00Z', created_by: `wide directory: ${n} entries` }],
+  await writeImage(
+    {
+      config: {
+        architecture: 'amd64',
+        os: 'linux',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: [diffId] },
+        history: [{ created: '2024-01-01T00:00:00Z', created_by: `wide directory: ${n} entries` }],
+      },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: diffId, size: tar.length, blob: layer, diffId, tar: layer }],
+      tag,
     },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: diffId, size: tar.length, blob: layer, diffId, tar: layer }],
-    tag,
-  }, dest, 'docker-archive');
+    dest,
+    'docker-archive',
+  );
 }

@@ -43,9 +43,7 @@ export function skipped(t: ExecutionContext, env: Env): boolean {
  * Runs `c` on the kernel, hands the outcome to `expect` (assertions from the rule / observed kernel,
  * never from the emulator), then runs the emulator with every strategy and fails on any difference.
  */
-export async function differential(
-  t: ExecutionContext, env: Env, c: Case, expect: (k: Outcome) => void, strategies: Strategy[] = STRATEGIES,
-): Promise<void> {
+export async function differential(t: ExecutionContext, env: Env, c: Case, expect: (k: Outcome) => void, strategies: Strategy[] = STRATEGIES): Promise<void> {
   if (skipped(t, env)) return;
   const k = await runKernel(env.scratch!, c);
   expect(k);

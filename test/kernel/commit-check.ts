@@ -35,7 +35,10 @@ const comparable = (lines: string[]): string[] => lines.filter((l) => !l.startsW
 /** The first difference between the kernel's merged tree and each flattened commit, or undefined. */
 export async function commitDifference(c: Case, strategy: Strategy, kernel: Outcome, flatteners: Flattener[], tag: string): Promise<string | undefined> {
   const view = await openLayers(await specTars(effectiveSpec(c)), {
-    copyUp: strategy, redirectDir: !!(c.opts.redirectDir || c.opts.metacopy), index: !!c.opts.index, umask: 0o022,
+    copyUp: strategy,
+    redirectDir: !!(c.opts.redirectDir || c.opts.metacopy),
+    index: !!c.opts.index,
+    umask: 0o022,
   });
   const dir = mkdtempSync(join(tmpdir(), 'layerfs-commit-case-'));
   try {

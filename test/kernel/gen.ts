@@ -61,9 +61,29 @@ const L3 = ['p', 'q'];
 const FRESH1 = ['n', 'm', 'é'];
 const FRESH2 = ['w'];
 const NAMES = [L1, L2, L3];
-const TARGETS = ['x', 'a', 'b/x', 'a/x', '../a', '../b/y', '..', '.', 'missing', 'x/p', '../../a/x', 'y', 'd', 'c/../a',
+const TARGETS = [
+  'x',
+  'a',
+  'b/x',
+  'a/x',
+  '../a',
+  '../b/y',
+  '..',
+  '.',
+  'missing',
+  'x/p',
+  '../../a/x',
+  'y',
+  'd',
+  'c/../a',
   // OVL-25: a trailing slash wants a directory (ENOTDIR on a file); targets are bytes (é中 is 5).
-  'a/', 'x/', 'b/x/', 'missing/', 'é中', 'a/é'];
+  'a/',
+  'x/',
+  'b/x/',
+  'missing/',
+  'é中',
+  'a/é',
+];
 const MODES = [0o644, 0o644, 0o600, 0o755, 0o4755, 0o2755, 0o1777, 0o000, 0o444];
 const DIR_MODES = [0o755, 0o755, 0o700, 0o1777, 0o2775, 0o555];
 const IDS = [0, 0, 0, 1000, 65534];
@@ -148,11 +168,22 @@ function genOptions(r: Rng): KernelOptions {
 }
 
 const OPEN_FLAGS: FlagName[][] = [
-  ['O_RDONLY'], ['O_RDONLY'], ['O_WRONLY'], ['O_RDWR'], ['O_RDONLY', 'O_TRUNC'], ['O_WRONLY', 'O_CREAT', 'O_TRUNC'],
-  ['O_WRONLY', 'O_APPEND'], ['O_RDWR', 'O_CREAT', 'O_EXCL'], ['O_RDONLY', 'O_DIRECTORY'], ['O_RDONLY', 'O_NOFOLLOW'],
+  ['O_RDONLY'],
+  ['O_RDONLY'],
+  ['O_WRONLY'],
+  ['O_RDWR'],
+  ['O_RDONLY', 'O_TRUNC'],
+  ['O_WRONLY', 'O_CREAT', 'O_TRUNC'],
+  ['O_WRONLY', 'O_APPEND'],
+  ['O_RDWR', 'O_CREAT', 'O_EXCL'],
+  ['O_RDONLY', 'O_DIRECTORY'],
+  ['O_RDONLY', 'O_NOFOLLOW'],
   ['O_RDWR', 'O_CREAT'],
   // OVL-24: O_PATH keeps only O_NOFOLLOW and O_DIRECTORY (the rest is ignored).
-  ['O_PATH'], ['O_PATH', 'O_NOFOLLOW'], ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'], ['O_PATH', 'O_WRONLY', 'O_CREAT', 'O_TRUNC'],
+  ['O_PATH'],
+  ['O_PATH', 'O_NOFOLLOW'],
+  ['O_PATH', 'O_NOFOLLOW', 'O_DIRECTORY'],
+  ['O_PATH', 'O_WRONLY', 'O_CREAT', 'O_TRUNC'],
 ];
 
 type Kind = 'dir' | 'file' | 'symlink' | 'fifo';
@@ -231,7 +262,11 @@ function genPathFactory(r: Rng, spec: Spec, plain: boolean): PathGen {
     if (q && q !== '/') typed.set(q, kind);
   };
   const fresh = (): string => {
-    const depth = r.weighted([[5, 1], [4, 2], [1, 3]] as const);
+    const depth = r.weighted([
+      [5, 1],
+      [4, 2],
+      [1, 3],
+    ] as const);
     const parts: string[] = [];
     for (let d = 0; d < depth; d++) parts.push(r.pick(d === 0 ? [...L1, ...FRESH1] : d === 1 ? [...L2, ...FRESH2] : L3));
     return `/${parts.join('/')}`;
@@ -279,7 +314,12 @@ export interface GenOptions {
 /** Case `index` of run `seed`. */
 export function genCase(seed: number, index: number, o: GenOptions = {}): Case {
   const r = new Rng(caseSeed(seed, index));
-  const nLayers = r.weighted([[3, 1], [5, 2], [3, 3], [1, 4]] as const);
+  const nLayers = r.weighted([
+    [3, 1],
+    [5, 2],
+    [3, 3],
+    [1, 4],
+  ] as const);
   const spec: Spec = [];
   for (let i = 0; i < nLayers; i++) spec.push(genLayer(r, i, i === 0));
   spec.splice(0, spec.length, ...sanitizeSpec(spec));
@@ -289,24 +329,64 @@ export function genCase(seed: number, index: number, o: GenOptions = {}): Case {
   const open = new Map<number, boolean>(); // slot -> writable
   let nextSlot = 1;
   const nOps = 4 + r.int((o.maxOps ?? 17) - 3);
-  const data = (): string => r.weighted([[8, `w${r.int(100)}`], [1, ''], [1, bigContent(5000 + r.int(5000), r.int(9))]] as const);
-  const pos = (): number | null => r.weighted([[6, null], [2, 0], [1, 2], [1, 4096 + r.int(8192)]] as const);
+  const data = (): string =>
+    r.weighted([
+      [8, `w${r.int(100)}`],
+      [1, ''],
+      [1, bigContent(5000 + r.int(5000), r.int(9))],
+    ] as const);
+  const pos = (): number | null =>
+    r.weighted([
+      [6, null],
+      [2, 0],
+      [1, 2],
+      [1, 4096 + r.int(8192)],
+    ] as const);
   /** fchmod, fchown, futimes, ftruncate or fsync on a held descriptor. */
-  const fdMeta = (fd: number): Op => r.weighted<Op>([
-    [3, { op: 'fchmod', fd, mode: r.pick(MODES) }], [2, { op: 'fchown', fd, uid: r.pick(IDS), gid: r.pick(IDS) }],
-    [2, { op: 'futimes', fd, atime: r.pick(TIMES), mtime: r.pick(TIMES) }], [1, { op: 'ftruncate', fd, length: r.pick([0, 2]) }],
-    [1, { op: 'fsync', fd }],
-  ]);
+  const fdMeta = (fd: number): Op =>
+    r.weighted<Op>([
+      [3, { op: 'fchmod', fd, mode: r.pick(MODES) }],
+      [2, { op: 'fchown', fd, uid: r.pick(IDS), gid: r.pick(IDS) }],
+      [2, { op: 'futimes', fd, atime: r.pick(TIMES), mtime: r.pick(TIMES) }],
+      [1, { op: 'ftruncate', fd, length: r.pick([0, 2]) }],
+      [1, { op: 'fsync', fd }],
+    ]);
   while (ops.length < nOps) {
     const kind = r.weighted([
-      [4, 'stat'], [3, 'lstat'], [5, 'readdir'], [4, 'readFile'], [2, 'readlink'], [2, 'realpath'], [1, 'exists'],
-      [1, 'access'], [8, 'writeFile'], [3, 'appendFile'], [7, 'open'], [3, 'truncate'], [8, 'unlink'], [5, 'rmdir'],
-      [3, 'rm'], [7, 'mkdir'], [9, 'rename'], [3, 'symlink'], [4, 'link'], [3, 'chmod'], [2, 'chown'],
-      [2, 'utimes'], [2, 'copyFile'], [1, 'sameFile'], [3, 'heldfd'], [3, 'stalefd'], [2, 'root'],
+      [4, 'stat'],
+      [3, 'lstat'],
+      [5, 'readdir'],
+      [4, 'readFile'],
+      [2, 'readlink'],
+      [2, 'realpath'],
+      [1, 'exists'],
+      [1, 'access'],
+      [8, 'writeFile'],
+      [3, 'appendFile'],
+      [7, 'open'],
+      [3, 'truncate'],
+      [8, 'unlink'],
+      [5, 'rmdir'],
+      [3, 'rm'],
+      [7, 'mkdir'],
+      [9, 'rename'],
+      [3, 'symlink'],
+      [4, 'link'],
+      [3, 'chmod'],
+      [2, 'chown'],
+      [2, 'utimes'],
+      [2, 'copyFile'],
+      [1, 'sameFile'],
+      [3, 'heldfd'],
+      [3, 'stalefd'],
+      [2, 'root'],
       ...(open.size ? ([[6, 'fdop']] as const) : []),
     ] as const);
     switch (kind) {
-      case 'stat': case 'lstat': case 'realpath': case 'exists':
+      case 'stat':
+      case 'lstat':
+      case 'realpath':
+      case 'exists':
         ops.push({ op: kind, path: path() });
         break;
       case 'readdir':
@@ -323,7 +403,12 @@ export function genCase(seed: number, index: number, o: GenOptions = {}): Case {
         break;
       case 'writeFile': {
         const p = path(r.chance(0.3) ? 'new' : 'file');
-        const flag = r.weighted([[6, undefined], [1, 'wx'], [1, 'a'], [1, 'r+']] as const);
+        const flag = r.weighted([
+          [6, undefined],
+          [1, 'wx'],
+          [1, 'a'],
+          [1, 'r+'],
+        ] as const);
         ops.push({ op: 'writeFile', path: p, data: data(), ...(flag ? { flag } : {}), ...(r.chance(0.2) ? { mode: r.pick(MODES) } : {}) });
         remember(p, 'file');
         break;
@@ -346,13 +431,29 @@ export function genCase(seed: number, index: number, o: GenOptions = {}): Case {
         const p = path('file');
         const q = path('new');
         const slot = nextSlot++;
-        const flags = r.weighted<FlagName[]>([[3, ['O_RDONLY']], [2, ['O_RDWR']], [1, ['O_PATH']]]);
+        const flags = r.weighted<FlagName[]>([
+          [3, ['O_RDONLY']],
+          [2, ['O_RDWR']],
+          [1, ['O_PATH']],
+        ]);
         ops.push({ op: 'open', fd: slot, path: p, flags });
         const moves = r.weighted<Op[]>([
           [3, [{ op: 'unlink', path: p }]],
-          [3, [{ op: 'unlink', path: p }, { op: 'writeFile', path: p, data: data(), mode: r.pick(MODES) }]],
+          [
+            3,
+            [
+              { op: 'unlink', path: p },
+              { op: 'writeFile', path: p, data: data(), mode: r.pick(MODES) },
+            ],
+          ],
           [2, [{ op: 'rename', from: p, to: q }]],
-          [2, [{ op: 'rename', from: p, to: q }, { op: 'writeFile', path: p, data: data() }]],
+          [
+            2,
+            [
+              { op: 'rename', from: p, to: q },
+              { op: 'writeFile', path: p, data: data() },
+            ],
+          ],
           [1, [{ op: 'writeFile', path: p, data: data() }]],
         ]);
         ops.push(...moves);
@@ -364,14 +465,22 @@ export function genCase(seed: number, index: number, o: GenOptions = {}): Case {
       }
       case 'root': {
         // Operations on the root itself (OVL-26, OVL-27).
-        ops.push(r.weighted<Op>([
-          [2, { op: 'stat', path: '/' }], [1, { op: 'readdir', path: '/' }],
-          [2, { op: 'chmod', path: '/', mode: r.pick(DIR_MODES) }], [1, { op: 'chown', path: '/', uid: r.pick(IDS), gid: r.pick(IDS) }],
-          [2, { op: 'utimes', path: '/', atime: r.pick(TIMES), mtime: r.pick(TIMES) }],
-          [1, { op: 'rename', from: path(), to: '/' }], [1, { op: 'rename', from: '/', to: path('new') }],
-          [1, { op: 'rmdir', path: '/' }], [1, { op: 'unlink', path: '/' }], [1, { op: 'mkdir', path: '/' }],
-          [1, { op: 'writeFile', path: '/', data: 'x' }], [1, { op: 'link', from: path('file'), to: '/' }],
-        ]));
+        ops.push(
+          r.weighted<Op>([
+            [2, { op: 'stat', path: '/' }],
+            [1, { op: 'readdir', path: '/' }],
+            [2, { op: 'chmod', path: '/', mode: r.pick(DIR_MODES) }],
+            [1, { op: 'chown', path: '/', uid: r.pick(IDS), gid: r.pick(IDS) }],
+            [2, { op: 'utimes', path: '/', atime: r.pick(TIMES), mtime: r.pick(TIMES) }],
+            [1, { op: 'rename', from: path(), to: '/' }],
+            [1, { op: 'rename', from: '/', to: path('new') }],
+            [1, { op: 'rmdir', path: '/' }],
+            [1, { op: 'unlink', path: '/' }],
+            [1, { op: 'mkdir', path: '/' }],
+            [1, { op: 'writeFile', path: '/', data: 'x' }],
+            [1, { op: 'link', from: path('file'), to: '/' }],
+          ]),
+        );
         if (r.chance(0.3)) {
           const slot = nextSlot++;
           ops.push({ op: 'open', fd: slot, path: '/', flags: r.pick<FlagName[]>([['O_RDONLY'], ['O_RDONLY', 'O_DIRECTORY'], ['O_PATH']]) });
@@ -385,12 +494,14 @@ export function genCase(seed: number, index: number, o: GenOptions = {}): Case {
         const p = path('file');
         const slot = nextSlot++;
         ops.push({ op: 'open', fd: slot, path: p, flags: ['O_RDONLY'] });
-        ops.push(r.weighted<Op>([
-          [3, { op: 'writeFile', path: p, data: data() }],
-          [1, { op: 'truncate', path: p, length: r.int(3) }],
-          [1, { op: 'appendFile', path: p, data: data() }],
-          [1, { op: 'chmod', path: p, mode: 0o600 }],
-        ]));
+        ops.push(
+          r.weighted<Op>([
+            [3, { op: 'writeFile', path: p, data: data() }],
+            [1, { op: 'truncate', path: p, length: r.int(3) }],
+            [1, { op: 'appendFile', path: p, data: data() }],
+            [1, { op: 'chmod', path: p, mode: 0o600 }],
+          ]),
+        );
         ops.push({ op: 'read', fd: slot, length: 100_000, position: 0 });
         ops.push({ op: 'fstat', fd: slot });
         open.set(slot, false);
@@ -398,9 +509,15 @@ export function genCase(seed: number, index: number, o: GenOptions = {}): Case {
       }
       case 'fdop': {
         const writable = [...open].filter(([, w]) => w).map(([s]) => s);
-        const fop = r.weighted([[writable.length ? 5 : 1, 'write'], [3, 'read'], [2, 'ftruncate'], [2, 'fstat'], [2, 'close'], [2, 'meta']] as const);
-        const slot = fop === 'write' || fop === 'ftruncate' ? r.pick(writable.length && r.chance(0.85) ? writable : [...open.keys()])
-          : r.pick([...open.keys()]);
+        const fop = r.weighted([
+          [writable.length ? 5 : 1, 'write'],
+          [3, 'read'],
+          [2, 'ftruncate'],
+          [2, 'fstat'],
+          [2, 'close'],
+          [2, 'meta'],
+        ] as const);
+        const slot = fop === 'write' || fop === 'ftruncate' ? r.pick(writable.length && r.chance(0.85) ? writable : [...open.keys()]) : r.pick([...open.keys()]);
         if (fop === 'write') ops.push({ op: 'write', fd: slot, data: data(), position: pos() });
         else if (fop === 'read') ops.push({ op: 'read', fd: slot, length: r.pick([1, 10, 100_000]), position: pos() });
         else if (fop === 'ftruncate') ops.push({ op: 'ftruncate', fd: slot, length: r.pick([0, 1, 3, 10_000]) });

@@ -68,8 +68,11 @@ export async function runEmulator(c: Case, strategy: Strategy, kernel?: Outcome,
     layers = await p;
   }
   const view = await openLayers(layers, {
-    copyUp: strategy, redirectDir: !!(c.opts.redirectDir || c.opts.metacopy), index: !!c.opts.index,
-    readOnly: !!c.opts.readOnly, umask: 0o022,
+    copyUp: strategy,
+    redirectDir: !!(c.opts.redirectDir || c.opts.metacopy),
+    index: !!c.opts.index,
+    readOnly: !!c.opts.readOnly,
+    umask: 0o022,
   });
   try {
     const fsx = view.fs as unknown as FsLike;
@@ -106,7 +109,9 @@ export function compareOutcomes(c: Case, k0: Outcome, e0: Outcome): Difference |
   for (let i = 0; i < c.ops.length; i++) {
     if (!sameResult(k.results[i], e.results[i])) {
       return {
-        where: 'op', index: i, key: `op:${c.ops[i].op}`,
+        where: 'op',
+        index: i,
+        key: `op:${c.ops[i].op}`,
         text: `first difference at op ${i}: ${describeOp(c.ops[i])}\n  kernel:   ${showResult(k.results[i])}\n  emulator: ${showResult(e.results[i])}`,
       };
     }
@@ -166,9 +171,7 @@ export function kernelProbe(scratch: Scratch, strategy: Strategy): (c: Case) => 
  * mount options, keeping each removal while `probe` still reports a difference with the same key.
  * `budget` caps the number of probes.
  */
-export async function shrink(
-  c: Case, d: Difference, probe: (c: Case) => Promise<Difference | undefined>, budget = 400,
-): Promise<{ c: Case; d: Difference; probes: number }> {
+export async function shrink(c: Case, d: Difference, probe: (c: Case) => Promise<Difference | undefined>, budget = 400): Promise<{ c: Case; d: Difference; probes: number }> {
   let cur = c;
   let curD = d;
   let runs = 0;
@@ -243,6 +246,8 @@ export async function explain(scratch: Scratch, c: Case, strategy: Strategy, d: 
   try {
     k = await runKernel(scratch, c);
     e = await runEmulator(c, strategy, k);
-  } catch { /* formatted with what we have */ }
+  } catch {
+    /* formatted with what we have */
+  }
   return formatCase(c, k, e, strategy, d);
 }

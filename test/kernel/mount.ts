@@ -37,8 +37,7 @@ export function optionString(o: KernelOptions): string {
 
 export function describeOptions(o: KernelOptions): string {
   if (o.readOnly) return 'read-only';
-  const on = [o.metacopy ? 'metacopy' : '', o.redirectDir || o.metacopy ? 'redirect_dir' : '', o.index ? 'index' : '']
-    .filter((s) => s);
+  const on = [o.metacopy ? 'metacopy' : '', o.redirectDir || o.metacopy ? 'redirect_dir' : '', o.index ? 'index' : ''].filter((s) => s);
   return on.length ? on.join('+') : 'default';
 }
 
@@ -72,7 +71,11 @@ function hookExit(): void {
       live.delete(t);
     }
     for (const d of scratchDirs) {
-      try { fs.rmdirSync(d); } catch { /* not empty or gone */ }
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        /* not empty or gone */
+      }
     }
   };
   process.on('exit', cleanup);
@@ -120,7 +123,9 @@ export class Scratch {
     try {
       fs.rmdirSync(this.dir);
       scratchDirs.delete(this.dir);
-    } catch { /* still busy after a lazy unmount: the exit hook tries again */ }
+    } catch {
+      /* still busy after a lazy unmount: the exit hook tries again */
+    }
   }
 }
 
@@ -184,7 +189,11 @@ export async function mountSpec(scratch: Scratch, spec: Spec, opts: KernelOption
     if (released) return { ok: true, lazy: false };
     released = true;
     const r = mounted ? unmount(mnt) : { ok: true, lazy: false };
-    try { fs.rmSync(base, { recursive: true, force: true }); } catch { /* busy after a lazy unmount */ }
+    try {
+      fs.rmSync(base, { recursive: true, force: true });
+    } catch {
+      /* busy after a lazy unmount */
+    }
     return r;
   };
   try {

@@ -68,8 +68,14 @@ export type NativeRequest =
   | { op: 'xattrs'; root: string }
   | { op: 'ping' };
 
-interface Refable { ref?: () => void; unref?: () => void }
-interface Pending { resolve: (v: unknown[]) => void; reject: (e: Error) => void }
+interface Refable {
+  ref?: () => void;
+  unref?: () => void;
+}
+interface Pending {
+  resolve: (v: unknown[]) => void;
+  reject: (e: Error) => void;
+}
 
 class NativeHelper {
   private child: ChildProcessWithoutNullStreams;
@@ -92,7 +98,9 @@ class NativeHelper {
       }
     });
     let stderr = '';
-    this.child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    this.child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const fail = (e: Error): void => {
       this.dead = e;
       for (const p of this.queue.splice(0)) p.reject(e);
@@ -107,7 +115,13 @@ class NativeHelper {
   /** Referenced while a request is in flight (so the loop waits for it), unreferenced when idle. */
   private setRef(on: boolean): void {
     const out = this.child.stdout as unknown as Refable;
-    if (on) { this.child.ref(); out.ref?.(); } else { this.child.unref(); out.unref?.(); }
+    if (on) {
+      this.child.ref();
+      out.ref?.();
+    } else {
+      this.child.unref();
+      out.unref?.();
+    }
   }
 
   /** Runs requests in order; rejects on the first one that failed. */

@@ -38,9 +38,7 @@
 import { createHash } from 'node:crypto';
 import * as nodefs from 'node:fs';
 
-export type FlagName =
-  | 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_EXCL' | 'O_TRUNC' | 'O_APPEND' | 'O_DIRECTORY'
-  | 'O_NOFOLLOW' | 'O_PATH';
+export type FlagName = 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_EXCL' | 'O_TRUNC' | 'O_APPEND' | 'O_DIRECTORY' | 'O_NOFOLLOW' | 'O_PATH';
 
 export type Op =
   | { op: 'stat'; path: string }
@@ -152,14 +150,22 @@ export function normTime(ms: number): number | 'now' {
 
 export function fileType(mode: number): string {
   switch (mode & 0o170000) {
-    case 0o100000: return 'file';
-    case 0o040000: return 'dir';
-    case 0o120000: return 'symlink';
-    case 0o010000: return 'fifo';
-    case 0o020000: return 'char';
-    case 0o060000: return 'block';
-    case 0o140000: return 'socket';
-    default: return `?${(mode & 0o170000).toString(8)}`;
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o010000:
+      return 'fifo';
+    case 0o020000:
+      return 'char';
+    case 0o060000:
+      return 'block';
+    case 0o140000:
+      return 'socket';
+    default:
+      return `?${(mode & 0o170000).toString(8)}`;
   }
 }
 
@@ -175,8 +181,7 @@ export interface NStat {
 
 export function normStat(s: StatsLike): NStat {
   const type = fileType(s.mode);
-  const out: NStat = { type, mode: (s.mode & 0o7777).toString(8).padStart(4, '0'), uid: s.uid, gid: s.gid, nlink: s.nlink,
-    mtime: normTime(s.mtimeMs) };
+  const out: NStat = { type, mode: (s.mode & 0o7777).toString(8).padStart(4, '0'), uid: s.uid, gid: s.gid, nlink: s.nlink, mtime: normTime(s.mtimeMs) };
   if (type !== 'dir') out.size = s.size;
   return out;
 }
@@ -214,14 +219,12 @@ export function flagsOf(names: FlagName[]): number {
 
 /** JSON with long strings (big file contents) abbreviated, for human-readable reports. */
 export function shortJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    typeof x === 'string' && x.length > 48 ? `${x.slice(0, 24)}…(${x.length} chars, ${normData(Buffer.from(x))})` : x);
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' && x.length > 48 ? `${x.slice(0, 24)}…(${x.length} chars, ${normData(Buffer.from(x))})` : x));
 }
 
 export function describeOp(op: Op): string {
   const { op: name, ...rest } = op;
-  const args = Object.entries(rest).map(([k, v]) =>
-    k === 'mode' && typeof v === 'number' ? `mode=0${v.toString(8)}` : `${k}=${shortJson(v)}`);
+  const args = Object.entries(rest).map(([k, v]) => (k === 'mode' && typeof v === 'number' ? `mode=0${v.toString(8)}` : `${k}=${shortJson(v)}`));
   return `${name} ${args.join(' ')}`;
 }
 
@@ -243,22 +246,47 @@ function errResult(e: unknown): Result {
 /** Which path arguments an op walks, and whether the last component is followed. */
 export function pathArgs(op: Op): Array<{ path: string; follow: boolean }> {
   switch (op.op) {
-    case 'stat': case 'readdir': case 'readFile': case 'writeFile': case 'appendFile': case 'truncate':
-    case 'chmod': case 'realpath': case 'access': case 'exists': case 'open':
+    case 'stat':
+    case 'readdir':
+    case 'readFile':
+    case 'writeFile':
+    case 'appendFile':
+    case 'truncate':
+    case 'chmod':
+    case 'realpath':
+    case 'access':
+    case 'exists':
+    case 'open':
       return [{ path: op.path, follow: true }];
-    case 'chown': case 'utimes':
+    case 'chown':
+    case 'utimes':
       return [{ path: op.path, follow: !op.nofollow }];
     case 'mkdir':
       // mkdir -p stats an existing last component (follows it) to decide EEXIST vs ENOTDIR.
       return [{ path: op.path, follow: !!op.recursive }];
-    case 'lstat': case 'unlink': case 'rmdir': case 'rm': case 'readlink': case 'symlink':
+    case 'lstat':
+    case 'unlink':
+    case 'rmdir':
+    case 'rm':
+    case 'readlink':
+    case 'symlink':
       return [{ path: op.path, follow: false }];
-    case 'rename': case 'link':
-      return [{ path: op.from, follow: false }, { path: op.to, follow: false }];
+    case 'rename':
+    case 'link':
+      return [
+        { path: op.from, follow: false },
+        { path: op.to, follow: false },
+      ];
     case 'copyFile':
-      return [{ path: op.from, follow: true }, { path: op.to, follow: true }];
+      return [
+        { path: op.from, follow: true },
+        { path: op.to, follow: true },
+      ];
     case 'sameFile':
-      return [{ path: op.a, follow: true }, { path: op.b, follow: true }];
+      return [
+        { path: op.a, follow: true },
+        { path: op.b, follow: true },
+      ];
     default:
       return [];
   }
@@ -267,11 +295,17 @@ export function pathArgs(op: Op): Array<{ path: string; follow: boolean }> {
 /** The ops that open their path argument(s) and so would block on a FIFO. */
 function opensPath(op: Op): string[] {
   switch (op.op) {
-    case 'readFile': case 'writeFile': case 'appendFile': return [op.path];
+    case 'readFile':
+    case 'writeFile':
+    case 'appendFile':
+      return [op.path];
     // An O_PATH open opens nothing, so it cannot block on a FIFO.
-    case 'open': return op.flags.includes('O_PATH') ? [] : [op.path];
-    case 'copyFile': return [op.from, op.to];
-    default: return [];
+    case 'open':
+      return op.flags.includes('O_PATH') ? [] : [op.path];
+    case 'copyFile':
+      return [op.from, op.to];
+    default:
+      return [];
   }
 }
 
@@ -322,7 +356,9 @@ export function kernelGuard(root: string): (op: Op) => string | undefined {
     for (const p of opensPath(op)) {
       try {
         if (nodefs.statSync(root + p).isFIFO()) return 'fifo';
-      } catch { /* missing: fine */ }
+      } catch {
+        /* missing: fine */
+      }
     }
     if (op.op === 'copyFile') {
       try {
@@ -331,7 +367,9 @@ export function kernelGuard(root: string): (op: Op) => string | undefined {
         if ((a.dev === b.dev && a.ino === b.ino) || nodefs.realpathSync(root + op.from) === nodefs.realpathSync(root + op.to)) {
           return 'same-file';
         }
-      } catch { /* one side missing: not the same file */ }
+      } catch {
+        /* one side missing: not the same file */
+      }
     }
     return undefined;
   };
@@ -384,7 +422,11 @@ export function runOps(fsx: FsLike, root: string, ops: Op[], opts: RunOptions = 
     }
   } finally {
     for (const fd of fds.values()) {
-      try { fsx.closeSync(fd); } catch { /* already gone */ }
+      try {
+        fsx.closeSync(fd);
+      } catch {
+        /* already gone */
+      }
     }
   }
   return results;
@@ -398,11 +440,17 @@ function runOne(fsx: FsLike, root: string, P: (p: string) => string, fds: Map<nu
     return fd;
   };
   switch (op.op) {
-    case 'stat': return normStat(fsx.statSync(P(op.path)));
-    case 'lstat': return normStat(fsx.lstatSync(P(op.path)));
+    case 'stat':
+      return normStat(fsx.statSync(P(op.path)));
+    case 'lstat':
+      return normStat(fsx.lstatSync(P(op.path)));
     case 'readdir':
-      return fsx.readdirSync(P(op.path), { withFileTypes: true }).map((d) => `${d.name}:${direntType(d)}`).sort();
-    case 'readFile': return normData(fsx.readFileSync(P(op.path)));
+      return fsx
+        .readdirSync(P(op.path), { withFileTypes: true })
+        .map((d) => `${d.name}:${direntType(d)}`)
+        .sort();
+    case 'readFile':
+      return normData(fsx.readFileSync(P(op.path)));
     case 'writeFile': {
       const o: { flag?: string; mode?: number } = {};
       if (op.flag !== undefined) o.flag = op.flag;
@@ -410,7 +458,9 @@ function runOne(fsx: FsLike, root: string, P: (p: string) => string, fds: Map<nu
       fsx.writeFileSync(P(op.path), op.data, o);
       return true;
     }
-    case 'appendFile': fsx.appendFileSync(P(op.path), op.data); return true;
+    case 'appendFile':
+      fsx.appendFileSync(P(op.path), op.data);
+      return true;
     case 'open': {
       if (fds.has(op.fd)) throw Object.assign(new Error('slot in use'), { code: 'SLOT_IN_USE' });
       fds.set(op.fd, fsx.openSync(P(op.path), flagsOf(op.flags), op.mode ?? 0o666));
@@ -425,31 +475,59 @@ function runOne(fsx: FsLike, root: string, P: (p: string) => string, fds: Map<nu
       const n = fsx.readSync(slot(op.fd), b, 0, op.length, op.position ?? null);
       return normData(b.subarray(0, n));
     }
-    case 'ftruncate': fsx.ftruncateSync(slot(op.fd), op.length); return true;
-    case 'fstat': return normStat(fsx.fstatSync(slot(op.fd)));
-    case 'fchmod': fsx.fchmodSync(slot(op.fd), op.mode); return true;
-    case 'fchown': fsx.fchownSync(slot(op.fd), op.uid, op.gid); return true;
-    case 'futimes': fsx.futimesSync(slot(op.fd), op.atime, op.mtime); return true;
-    case 'fsync': fsx.fsyncSync(slot(op.fd)); return true;
+    case 'ftruncate':
+      fsx.ftruncateSync(slot(op.fd), op.length);
+      return true;
+    case 'fstat':
+      return normStat(fsx.fstatSync(slot(op.fd)));
+    case 'fchmod':
+      fsx.fchmodSync(slot(op.fd), op.mode);
+      return true;
+    case 'fchown':
+      fsx.fchownSync(slot(op.fd), op.uid, op.gid);
+      return true;
+    case 'futimes':
+      fsx.futimesSync(slot(op.fd), op.atime, op.mtime);
+      return true;
+    case 'fsync':
+      fsx.fsyncSync(slot(op.fd));
+      return true;
     case 'close': {
       const fd = slot(op.fd);
       fds.delete(op.fd);
       fsx.closeSync(fd);
       return true;
     }
-    case 'truncate': fsx.truncateSync(P(op.path), op.length); return true;
-    case 'unlink': fsx.unlinkSync(P(op.path)); return true;
-    case 'rmdir': fsx.rmdirSync(PR(op.path)); return true;
-    case 'rm': fsx.rmSync(PR(op.path), { recursive: op.recursive ?? false, force: op.force ?? false }); return true;
+    case 'truncate':
+      fsx.truncateSync(P(op.path), op.length);
+      return true;
+    case 'unlink':
+      fsx.unlinkSync(P(op.path));
+      return true;
+    case 'rmdir':
+      fsx.rmdirSync(PR(op.path));
+      return true;
+    case 'rm':
+      fsx.rmSync(PR(op.path), { recursive: op.recursive ?? false, force: op.force ?? false });
+      return true;
     case 'mkdir': {
       const r = fsx.mkdirSync(P(op.path), { recursive: op.recursive ?? false, mode: op.mode ?? 0o777 });
-      return typeof r === 'string' ? toRel(root, r) : r ?? null;
+      return typeof r === 'string' ? toRel(root, r) : (r ?? null);
     }
-    case 'rename': fsx.renameSync(P(op.from), P(op.to)); return true;
-    case 'symlink': fsx.symlinkSync(op.target, P(op.path)); return true;
-    case 'readlink': return fsx.readlinkSync(P(op.path));
-    case 'link': fsx.linkSync(P(op.from), P(op.to)); return true;
-    case 'chmod': fsx.chmodSync(P(op.path), op.mode); return true;
+    case 'rename':
+      fsx.renameSync(P(op.from), P(op.to));
+      return true;
+    case 'symlink':
+      fsx.symlinkSync(op.target, P(op.path));
+      return true;
+    case 'readlink':
+      return fsx.readlinkSync(P(op.path));
+    case 'link':
+      fsx.linkSync(P(op.from), P(op.to));
+      return true;
+    case 'chmod':
+      fsx.chmodSync(P(op.path), op.mode);
+      return true;
     case 'chown':
       if (op.nofollow) fsx.lchownSync(P(op.path), op.uid, op.gid);
       else fsx.chownSync(P(op.path), op.uid, op.gid);
@@ -458,12 +536,16 @@ function runOne(fsx: FsLike, root: string, P: (p: string) => string, fds: Map<nu
       if (op.nofollow) fsx.lutimesSync(P(op.path), op.atime, op.mtime);
       else fsx.utimesSync(P(op.path), op.atime, op.mtime);
       return true;
-    case 'realpath': return toRel(root, fsx.realpathSync(P(op.path)));
+    case 'realpath':
+      return toRel(root, fsx.realpathSync(P(op.path)));
     case 'copyFile':
       fsx.copyFileSync(P(op.from), P(op.to), op.excl ? nodefs.constants.COPYFILE_EXCL : 0);
       return true;
-    case 'access': fsx.accessSync(P(op.path), op.mode); return true;
-    case 'exists': return fsx.existsSync(P(op.path));
+    case 'access':
+      fsx.accessSync(P(op.path), op.mode);
+      return true;
+    case 'exists':
+      return fsx.existsSync(P(op.path));
     case 'sameFile': {
       const a = fsx.statSync(P(op.a));
       const b = fsx.statSync(P(op.b));

@@ -34,7 +34,10 @@ function rootJoin(root: string, p: string): string {
 }
 
 function linkLines(groups: Map<string, string[]>): string[] {
-  return [...groups.values()].filter((g) => g.length > 1).map((g) => `links ${g.sort().join(' ')}`).sort();
+  return [...groups.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => `links ${g.sort().join(' ')}`)
+    .sort();
 }
 
 /** The merged tree as lines (see header). */
@@ -70,7 +73,10 @@ export function mergedSnapshot(fsx: FsLike, root: string): string[] {
     }
     let names: string[];
     try {
-      names = fsx.readdirSync(abs, { withFileTypes: true }).map((d) => d.name).sort();
+      names = fsx
+        .readdirSync(abs, { withFileTypes: true })
+        .map((d) => d.name)
+        .sort();
     } catch (e) {
       lines.push(`${p} readdir-error ${(e as { code?: string }).code ?? String(e)}`);
       return;
@@ -171,12 +177,21 @@ export function emulatorUpperSnapshot(entries: UpperEntryLike[]): string[] {
   const extra: string[] = [];
   for (const e of entries) {
     const p = e.path.replace(/^\/+/, '').replace(/^\.\//, '').replace(/\/+$/, '');
-    if (e.type === 'opaque') { opaques.push(p); continue; }
+    if (e.type === 'opaque') {
+      opaques.push(p);
+      continue;
+    }
     if (p === '') continue;
-    if (e.type === 'hardlink') { links.push({ path: p, target: (e.linkname ?? '').replace(/^\/+/, '') }); continue; }
+    if (e.type === 'hardlink') {
+      links.push({ path: p, target: (e.linkname ?? '').replace(/^\/+/, '') });
+      continue;
+    }
     if (items.has(p)) extra.push(`${p} DUPLICATE-ENTRY ${e.type}`);
     const it: UpperItem = { path: p, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
-    if (e.type === 'whiteout') { items.set(p, { path: p, type: 'whiteout', uid: 0, gid: 0, mtime: 0 }); continue; }
+    if (e.type === 'whiteout') {
+      items.set(p, { path: p, type: 'whiteout', uid: 0, gid: 0, mtime: 0 });
+      continue;
+    }
     if (e.type === 'dir') it.opaque = false;
     if (e.type === 'symlink') it.target = e.linkname ?? '';
     if (e.type === 'file') {
@@ -186,7 +201,10 @@ export function emulatorUpperSnapshot(entries: UpperEntryLike[]): string[] {
     items.set(p, it);
   }
   for (const p of opaques) {
-    if (p === '') { extra.push(`(root) opaque`); continue; }
+    if (p === '') {
+      extra.push(`(root) opaque`);
+      continue;
+    }
     const d = items.get(p);
     if (d && d.type === 'dir') d.opaque = true;
     else extra.push(`${p} OPAQUE-WITHOUT-DIR`);
@@ -194,7 +212,10 @@ export function emulatorUpperSnapshot(entries: UpperEntryLike[]): string[] {
   const groups = new Map<string, string[]>();
   for (const l of links) {
     const t = items.get(l.target);
-    if (!t) { extra.push(`${l.path} HARDLINK-TO-MISSING ${l.target}`); continue; }
+    if (!t) {
+      extra.push(`${l.path} HARDLINK-TO-MISSING ${l.target}`);
+      continue;
+    }
     items.set(l.path, { ...t, path: l.path });
     const g = groups.get(l.target);
     if (g) g.push(l.path);
@@ -207,12 +228,10 @@ export function emulatorUpperSnapshot(entries: UpperEntryLike[]): string[] {
 export function diffLines(a: string[], b: string[], labelA = 'kernel', labelB = 'emulator'): string {
   const sa = new Set(a);
   const sb = new Set(b);
-  const rows = [...a.filter((l) => !sb.has(l)).map((l) => ({ l, who: labelA })),
-    ...b.filter((l) => !sa.has(l)).map((l) => ({ l, who: labelB }))];
+  const rows = [...a.filter((l) => !sb.has(l)).map((l) => ({ l, who: labelA })), ...b.filter((l) => !sa.has(l)).map((l) => ({ l, who: labelB }))];
   if (!rows.length) return '';
   const w = Math.max(labelA.length, labelB.length);
   // Sorted by line so the two versions of one path sit together.
   rows.sort((x, y) => (x.l < y.l ? -1 : x.l > y.l ? 1 : x.who < y.who ? -1 : 1));
   return rows.map((r) => `  ${r.who.padEnd(w)}  ${r.l}`).join('\n');
 }
-

@@ -61,8 +61,7 @@ export type NormEntry =
 export const dir = (p: string, a: Attrs = {}): SpecEntry => ({ type: 'dir', path: p, ...a });
 export const opaqueDir = (p: string, a: Attrs = {}): SpecEntry => ({ type: 'dir', path: p, opaque: true, ...a });
 export const file = (p: string, content = '', a: Attrs = {}): SpecEntry => ({ type: 'file', path: p, content, ...a });
-export const symlink = (p: string, target: string, a: Omit<Attrs, 'mode'> = {}): SpecEntry =>
-  ({ type: 'symlink', path: p, target, ...a });
+export const symlink = (p: string, target: string, a: Omit<Attrs, 'mode'> = {}): SpecEntry => ({ type: 'symlink', path: p, target, ...a });
 export const hardlink = (p: string, target: string): SpecEntry => ({ type: 'hardlink', path: p, target });
 export const fifo = (p: string, a: Attrs = {}): SpecEntry => ({ type: 'fifo', path: p, ...a });
 export const whiteout = (p: string): SpecEntry => ({ type: 'whiteout', path: p });
@@ -202,27 +201,30 @@ export async function layerTar(layer: LayerSpec): Promise<Buffer> {
     const name = e.path === '' ? './' : e.path;
     switch (e.type) {
       case 'dir':
-        await put({ name: e.path === '' ? './' : `${e.path}/`, type: 'directory', mode: tm(e.mode, 'dir'), uid: e.uid, gid: e.gid,
-          mtime: new Date(e.mtime * 1000) });
+        await put({ name: e.path === '' ? './' : `${e.path}/`, type: 'directory', mode: tm(e.mode, 'dir'), uid: e.uid, gid: e.gid, mtime: new Date(e.mtime * 1000) });
         if (e.opaque) {
-          await put({ name: e.path === '' ? '.wh..wh..opq' : `${e.path}/.wh..wh..opq`, type: 'file', mode: 0o644,
-            uid: 0, gid: 0, mtime: new Date(DEFAULT_MTIME * 1000) });
+          await put({ name: e.path === '' ? '.wh..wh..opq' : `${e.path}/.wh..wh..opq`, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(DEFAULT_MTIME * 1000) });
         }
         break;
       case 'file':
-        await put({ name, type: 'file', mode: tm(e.mode, 'file'), uid: e.uid, gid: e.gid, mtime: new Date(e.mtime * 1000),
-          size: Buffer.byteLength(e.content) }, e.content);
+        await put({ name, type: 'file', mode: tm(e.mode, 'file'), uid: e.uid, gid: e.gid, mtime: new Date(e.mtime * 1000), size: Buffer.byteLength(e.content) }, e.content);
         break;
       case 'symlink':
-        await put({ name, type: 'symlink', linkname: e.target, mode: tm(0o777, 'symlink'), uid: e.uid, gid: e.gid,
-          mtime: new Date(e.mtime * 1000) });
+        await put({ name, type: 'symlink', linkname: e.target, mode: tm(0o777, 'symlink'), uid: e.uid, gid: e.gid, mtime: new Date(e.mtime * 1000) });
         break;
       case 'hardlink': {
         // A hard link's header repeats its target's attributes (as tar(1) writes them).
         const t = byPath.get(e.target);
         const a = t && t.type !== 'hardlink' && t.type !== 'whiteout' ? t : undefined;
-        await put({ name, type: 'link', linkname: e.target, mode: tm(a && 'mode' in a ? a.mode : 0o644, 'file'), uid: a?.uid ?? 0,
-          gid: a?.gid ?? 0, mtime: new Date((a?.mtime ?? DEFAULT_MTIME) * 1000) });
+        await put({
+          name,
+          type: 'link',
+          linkname: e.target,
+          mode: tm(a && 'mode' in a ? a.mode : 0o644, 'file'),
+          uid: a?.uid ?? 0,
+          gid: a?.gid ?? 0,
+          mtime: new Date((a?.mtime ?? DEFAULT_MTIME) * 1000),
+        });
         break;
       }
       case 'fifo':
@@ -231,8 +233,7 @@ export async function layerTar(layer: LayerSpec): Promise<Buffer> {
       case 'whiteout': {
         const parent = parentPath(e.path);
         const base = e.path.slice(parent === '' ? 0 : parent.length + 1);
-        await put({ name: parent === '' ? `.wh.${base}` : `${parent}/.wh.${base}`, type: 'file', mode: 0o644,
-          uid: 0, gid: 0, mtime: new Date(DEFAULT_MTIME * 1000) });
+        await put({ name: parent === '' ? `.wh.${base}` : `${parent}/.wh.${base}`, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(DEFAULT_MTIME * 1000) });
         break;
       }
     }

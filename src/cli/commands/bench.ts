@@ -18,7 +18,10 @@ import { io } from '../io.js';
 
 function listArg<T extends string>(text: string | undefined, all: readonly T[], name: string): readonly T[] {
   if (text === undefined) return all;
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = items.filter((s) => !all.includes(s as T));
   if (bad.length || items.length === 0) throw new UsageError(`${name} takes a comma-separated list of ${all.join(', ')}; got ${JSON.stringify(text)}`);
   return items as T[];
@@ -28,9 +31,18 @@ const ms = (v: number): string => (v < 1 ? `${(v * 1000).toFixed(1)} µs` : `${v
 
 async function chart(rows: BenchRow[]): Promise<string> {
   const { barChart } = await import('../../bench/svg.js');
-  return barChart('layerfs bench: first change of a file (median, min–max)', 'ms', rows.map((r) => ({
-    label: `${r.path.split('/').pop()} ${r.op} ${r.how}`, value: r.ms.median, min: r.ms.min, max: r.ms.max, group: r.how,
-  })), true);
+  return barChart(
+    'layerfs bench: first change of a file (median, min–max)',
+    'ms',
+    rows.map((r) => ({
+      label: `${r.path.split('/').pop()} ${r.op} ${r.how}`,
+      value: r.ms.median,
+      min: r.ms.min,
+      max: r.ms.max,
+      group: r.how,
+    })),
+    true,
+  );
 }
 
 export function registerBench(program: Command): void {
@@ -57,14 +69,29 @@ export function registerBench(program: Command): void {
       const stack = await openStack(ref, cmd, { tag: opts.tag });
       const image = stack.image;
       try {
-        const wanted = paths.length ? paths.map((p) => '/' + p.split('/').filter((x) => x !== '' && x !== '.').join('/')) : largestFiles(image, 10);
+        const wanted = paths.length
+          ? paths.map(
+              (p) =>
+                '/'
+                + p
+                  .split('/')
+                  .filter((x) => x !== '' && x !== '.')
+                  .join('/'),
+            )
+          : largestFiles(image, 10);
         const problems = wanted.map((p) => pathProblem(image, p)).filter((p): p is string => p !== undefined);
         if (problems.length) throw new UsageError(problems.join('; '));
         if (wanted.length === 0) throw new UsageError(`${ref} holds no regular file to benchmark`);
-        const bar = io().stderr.isTTY ? new cliProgress.SingleBar({ format: 'bench {bar} {value}/{total} trials', hideCursor: true, clearOnComplete: true, stream: io().stderr }, cliProgress.Presets.shades_classic) : undefined;
+        const bar = io().stderr.isTTY
+          ? new cliProgress.SingleBar({ format: 'bench {bar} {value}/{total} trials', hideCursor: true, clearOnComplete: true, stream: io().stderr }, cliProgress.Presets.shades_classic)
+          : undefined;
         let started = false;
         const res = await copyUpBench(image, {
-          paths: wanted, strategies, ops, repeat, kernel: !!opts.kernel,
+          paths: wanted,
+          strategies,
+          ops,
+          repeat,
+          kernel: !!opts.kernel,
           onProgress: (done, total) => {
             if (!bar) return;
             if (!started) bar.start(total, 0);
@@ -75,9 +102,20 @@ export function registerBench(program: Command): void {
         if (res.kernelSkipped) io().stderr.write(`layerfs: --kernel: ${res.kernelSkipped}\n`);
         if (opts.svg) writeFileSync(opts.svg, await chart(res.rows));
         if (g.json) return printJson({ image: ref, repeat, rows: res.rows, ...(res.kernelSkipped ? { kernelSkipped: res.kernelSkipped } : {}) });
-        printTable(g.out, ['PATH', 'SIZE', 'HOW', 'OP', 'MEDIAN', 'RANGE', 'COPIED', 'MEMORY'], res.rows.map((r) => [
-          r.path, humanSize(r.size), r.how, r.op, ms(r.ms.median), `${ms(r.ms.min)}–${ms(r.ms.max)}`, humanSize(r.bytesCopied), r.memoryAdded === undefined ? 'n/a' : humanSize(r.memoryAdded),
-        ]));
+        printTable(
+          g.out,
+          ['PATH', 'SIZE', 'HOW', 'OP', 'MEDIAN', 'RANGE', 'COPIED', 'MEMORY'],
+          res.rows.map((r) => [
+            r.path,
+            humanSize(r.size),
+            r.how,
+            r.op,
+            ms(r.ms.median),
+            `${ms(r.ms.min)}–${ms(r.ms.max)}`,
+            humanSize(r.bytesCopied),
+            r.memoryAdded === undefined ? 'n/a' : humanSize(r.memoryAdded),
+          ]),
+        );
       } finally {
         image.close();
       }

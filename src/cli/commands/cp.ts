@@ -21,16 +21,20 @@ export function stdoutSink(): Writable {
 }
 
 export function registerCp(program: Command): void {
-  program.command('cp')
+  program
+    .command('cp')
     .description('copy files between a container and the host (docker cp): cp [-a] SRC CONTAINER:DEST, cp [-a] CONTAINER:SRC DEST; - is a tar stream')
     .argument('<src>', 'host path, CONTAINER:PATH, or - (a tar stream on stdin)')
     .argument('<dest>', 'host path, CONTAINER:PATH, or - (a tar stream on stdout)')
     .option('-a, --archive', "keep the source's uid/gid (else files get the container's user inside it, the caller's on the host)")
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Rules (docker cp's): a file goes into DEST when DEST is a directory, else becomes DEST (whose parent
 must exist; DEST/ must be an existing directory). A directory becomes DEST when DEST is missing, goes
 inside DEST under its own name when DEST is a directory, or gives DEST its contents with SRC/. ;
-a directory onto a file is refused. Symlinks are copied as links; modes and times are kept.`)
+a directory onto a file is refused. Symlinks are copied as links; modes and times are kept.`,
+    )
     .action(async (srcArg: string, destArg: string, opts: { archive?: boolean }, cmd: Command) => {
       // The engine loads when the command runs, not for --help (CLI-7).
       const { copyIn, copyInTar, copyOut, copyOutTar, splitCopyArg } = await import('../../engine/copy.js');

@@ -22,7 +22,8 @@ export interface ContainerFlags {
 }
 
 /** IMAGE of `run` and `create`; their help lists the global options (the registry ones among them). */
-export const IMAGE_ARGUMENT = 'stored image tag or id, the path of an image archive, or docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (pulled first, with the global registry options: --creds, --tls-verify, --platform)';
+export const IMAGE_ARGUMENT =
+  'stored image tag or id, the path of an image archive, or docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (pulled first, with the global registry options: --creds, --tls-verify, --platform)';
 
 /** The options `run` and `create` share. */
 export function withContainerOptions(cmd: Command): Command {
@@ -42,15 +43,16 @@ export function containerOptions(opts: ContainerFlags): CreateOptions {
 }
 
 export function registerCreate(program: Command): void {
-  withContainerOptions(program
-    .command('create')
-    .description('create a container from IMAGE without opening its shell (as docker create); open it later with start')
-    .argument('<image>', IMAGE_ARGUMENT)
-    .configureHelp({ showGlobalOptions: true }))
-    .action(async (image: string, opts: ContainerFlags, cmd: Command) => {
-      const create = { ...containerOptions(opts), remote: remoteOptions(cmd) };
-      const rec = await (await openEngine(cmd)).create(image, create);
-      if (cmd.optsWithGlobals().json) return printJson(rec);
-      io().stdout.write(`${rec.id}\n`);
-    });
+  withContainerOptions(
+    program
+      .command('create')
+      .description('create a container from IMAGE without opening its shell (as docker create); open it later with start')
+      .argument('<image>', IMAGE_ARGUMENT)
+      .configureHelp({ showGlobalOptions: true }),
+  ).action(async (image: string, opts: ContainerFlags, cmd: Command) => {
+    const create = { ...containerOptions(opts), remote: remoteOptions(cmd) };
+    const rec = await (await openEngine(cmd)).create(image, create);
+    if (cmd.optsWithGlobals().json) return printJson(rec);
+    io().stdout.write(`${rec.id}\n`);
+  });
 }

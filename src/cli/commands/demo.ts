@@ -61,7 +61,10 @@ class Made {
   readonly containers: string[] = [];
   readonly volumes: string[] = [];
   readonly images: string[] = [];
-  constructor(private readonly engine: Engine, readonly prefix: string) {}
+  constructor(
+    private readonly engine: Engine,
+    readonly prefix: string,
+  ) {}
 
   name(base: string): string {
     return this.prefix + base;
@@ -134,7 +137,12 @@ async function tour(n: ReturnType<typeof narrator>, image: string, engine: Engin
   c.fs.writeFileSync('/srv/www/visits.txt', '1\n');
   const w = c.where('/srv/www/visits.txt');
   n.fact(`/srv/www/visits.txt is served by the ${w.kind} "${w.source}", not by the container layer`);
-  n.say(`podman-style diff of the container: ${c.view.diff().map((d: { kind: string; path: string }) => `${d.kind} ${d.path}`).join(', ')}`);
+  n.say(
+    `podman-style diff of the container: ${c.view
+      .diff()
+      .map((d: { kind: string; path: string }) => `${d.kind} ${d.path}`)
+      .join(', ')}`,
+  );
   await c.close();
 
   n.step('A bind mount shows a host directory; the host sees writes at once');
@@ -145,7 +153,7 @@ async function tour(n: ReturnType<typeof narrator>, image: string, engine: Engin
   n.fact(`the host file ${join(host, 'hello.txt')} now says: ${readFileSync(join(host, 'hello.txt'), 'utf8').trim()}`);
   await b.close();
 
-  n.step('--volumes-from shares the first container\'s volumes');
+  n.step("--volumes-from shares the first container's volumes");
   const s = await engine.open((await made.create(img.id, { name: sidecar, volumesFrom: [{ container: first }] })).id);
   n.fact(`the sidecar reads /srv/www/visits.txt: ${s.fs.readFileSync('/srv/www/visits.txt', 'utf8').trim()}`);
   await s.close();
@@ -171,5 +179,11 @@ async function tour(n: ReturnType<typeof narrator>, image: string, engine: Engin
 }
 
 function upper(c: { view: { upperEntries(): Array<{ type: string; path: string }> } }, path: string): string {
-  return c.view.upperEntries().filter((e) => e.path === path).map((e) => `${e.type} ${e.path}`).join(' + ') || 'nothing';
+  return (
+    c.view
+      .upperEntries()
+      .filter((e) => e.path === path)
+      .map((e) => `${e.type} ${e.path}`)
+      .join(' + ') || 'nothing'
+  );
 }

@@ -28,26 +28,40 @@ const BAR_MIN_BYTES = 64 << 20;
 export async function openStack(ref: string, cmd: Command, opts: { tag?: string } = {}): Promise<Stack> {
   const g = globals(cmd);
   // The progress bar's module only on a TTY, where a bar can be drawn.
-  const [cliProgress, { loadRef }, { Stack }] = await Promise.all([io().stderr.isTTY ? import('cli-progress').then((m) => m.default) : undefined, import('../../explore/open.js'), import('../../explore/stack.js')]);
+  const [cliProgress, { loadRef }, { Stack }] = await Promise.all([
+    io().stderr.isTTY ? import('cli-progress').then((m) => m.default) : undefined,
+    import('../../explore/open.js'),
+    import('../../explore/stack.js'),
+  ]);
   viewModule = await import('../../view.js');
   let bar: SingleBar | undefined;
   const onProgress = cliProgress
     ? (done: number, total: number): void => {
-      if (!bar && total >= BAR_MIN_BYTES) {
-        bar = new cliProgress.SingleBar({
-          format: 'loading {bar} {percentage}% | {doneH} of {totalH}', hideCursor: true, clearOnComplete: true, stream: io().stderr,
-        }, cliProgress.Presets.shades_classic);
-        bar.start(total, 0, { doneH: humanSize(0), totalH: humanSize(total) });
+        if (!bar && total >= BAR_MIN_BYTES) {
+          bar = new cliProgress.SingleBar(
+            {
+              format: 'loading {bar} {percentage}% | {doneH} of {totalH}',
+              hideCursor: true,
+              clearOnComplete: true,
+              stream: io().stderr,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(total, 0, { doneH: humanSize(0), totalH: humanSize(total) });
+        }
+        bar?.update(done, { doneH: humanSize(done), totalH: humanSize(total) });
       }
-      bar?.update(done, { doneH: humanSize(done), totalH: humanSize(total) });
-    }
     : undefined;
   try {
     const image = await loadRef(ref, {
-      home: g.home, tag: opts.tag, onProgress, onWarning: (m) => io().stderr.write(`layerfs: warning: ${m}\n`),
+      home: g.home,
+      tag: opts.tag,
+      onProgress,
+      onWarning: (m) => io().stderr.write(`layerfs: warning: ${m}\n`),
       // A docker:// IMAGE: the registry options, and what it cost on stderr (stdout stays the command's).
       // The count grows as the command reads, so it is printed when the command is done.
-      ...remoteOptions(cmd), onTransfer: (t) => io().atEnd(() => io().stderr.write(`layerfs: ${transferLine(t)}\n`)),
+      ...remoteOptions(cmd),
+      onTransfer: (t) => io().atEnd(() => io().stderr.write(`layerfs: ${transferLine(t)}\n`)),
     });
     return new Stack(image);
   } finally {

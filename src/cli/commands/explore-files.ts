@@ -32,7 +32,7 @@ function writeSource(src: { size: number; read(b: Uint8Array, o: number, l: numb
     while (pos < src.size) {
       const n = src.read(buf, 0, Math.min(buf.length, src.size - pos), pos);
       if (n <= 0) throw new Error(`${dest}: the layer's data ended after ${pos} of ${src.size} bytes`);
-      for (let w = 0; w < n;) w += writeSync(fd, buf, w, n - w);
+      for (let w = 0; w < n; ) w += writeSync(fd, buf, w, n - w);
       pos += n;
     }
     return pos;
@@ -42,7 +42,8 @@ function writeSource(src: { size: number; read(b: Uint8Array, o: number, l: numb
 }
 
 export function registerFiles(program: Command): void {
-  program.command('cat')
+  program
+    .command('cat')
     .argument('<image>', IMAGE)
     .argument('<path>', 'file in the image (symlinks are followed inside the image)')
     .description("print a file's bytes")
@@ -71,7 +72,8 @@ export function registerFiles(program: Command): void {
       }
     });
 
-  program.command('find')
+  program
+    .command('find')
     .argument('<image>', IMAGE)
     .description('regular files, largest first')
     .option('--tag <tag>', 'which image, when the archive holds several')
@@ -95,19 +97,24 @@ export function registerFiles(program: Command): void {
     });
 
   // `diff CONTAINER` is the container command (docker diff); two images are compared here.
-  program.command('diff-images')
+  program
+    .command('diff-images')
     .argument('<image-a>', IMAGE)
     .argument('<image-b>', IMAGE)
-    .description('what differs between two images (flattened): A added, C changed, D deleted (podman diff\'s words)')
-    .addHelpText('after', `
+    .description("what differs between two images (flattened): A added, C changed, D deleted (podman diff's words)")
+    .addHelpText(
+      'after',
+      `
 Compares the flattened filesystems path by path with the rules of the fixtures' changes.py:
 C lists the fields that differ (type mode owner content target linkgroup xattrs). Directories are
-compared too; a removed directory lists every path below it.`)
+compared too; a removed directory lists every path below it.`,
+    )
     .action((refA: string, refB: string, _opts: unknown, cmd: Command) => imagesDiff(refA, refB, cmd));
 
-  program.command('export')
+  program
+    .command('export')
     .argument('<image-or-container>', `${IMAGE}, or a container name or id`)
-    .description('write the flattened filesystem of an image or a container as one tar (docker export: a container\'s volumes are not in it)')
+    .description("write the flattened filesystem of an image or a container as one tar (docker export: a container's volumes are not in it)")
     .requiredOption('-o, --output <file>', 'the tar to write (- for stdout)')
     .option('--tag <tag>', 'which image, when the archive holds several')
     .action(async (ref: string, opts: { output: string; tag?: string }, cmd: Command) => {
@@ -141,7 +148,8 @@ compared too; a removed directory lists every path below it.`)
       }
     });
 
-  program.command('export-layer')
+  program
+    .command('export-layer')
     .argument('<image>', IMAGE)
     .argument('<n>', 'layer number, 1 = the base layer')
     .description('write layer N as stored, uncompressed (its sha256 is the diff_id)')
@@ -189,9 +197,14 @@ export async function imagesDiff(refA: string, refB: string, cmd: Command): Prom
       if (out.json) return printJson(diffJson(changes));
       const style = { A: 'green', D: 'red', M: 'yellow' } as const;
       const lines = changes.map((c) => {
-        const size = c.kind === 'M'
-          ? (c.before!.type === 'f' || c.after!.type === 'f' ? `  ${humanSize(c.before!.size)} -> ${humanSize(c.after!.size)}` : '')
-          : ((c.after ?? c.before)!.type === 'f' ? `  ${humanSize((c.after ?? c.before)!.size)}` : '');
+        const size =
+          c.kind === 'M'
+            ? c.before!.type === 'f' || c.after!.type === 'f'
+              ? `  ${humanSize(c.before!.size)} -> ${humanSize(c.after!.size)}`
+              : ''
+            : (c.after ?? c.before)!.type === 'f'
+              ? `  ${humanSize((c.after ?? c.before)!.size)}`
+              : '';
         return paint(out, style[c.kind], changeLine(c).replace(/^M /, 'C ')) + size;
       });
       const sum = (k: string): number => changes.filter((c) => c.kind === k).length;

@@ -33,7 +33,8 @@ function ratio(text: string, name: string): number {
 const pct = (r: number): string => `${(r * 100).toFixed(2)}%`;
 
 export function registerInspect(program: Command): void {
-  program.command('inspect')
+  program
+    .command('inspect')
     .argument('<image>', 'archive path, OCI layout, or tag/id of a stored image')
     .description('layers, their changes, wasted space and efficiency (dive-style)')
     .option('--tag <tag>', 'which image, when the archive holds several')
@@ -53,10 +54,10 @@ export function registerInspect(program: Command): void {
       if (opts.ci) {
         t = given
           ? {
-            lowestEfficiency: opts.lowestEfficiency === undefined ? undefined : ratio(String(opts.lowestEfficiency), '--lowest-efficiency'),
-            highestWastedBytes: opts.highestWastedBytes === undefined ? undefined : parseSize(String(opts.highestWastedBytes)),
-            highestUserWastedRatio: opts.highestUserWastedPercent === undefined ? undefined : ratio(String(opts.highestUserWastedPercent), '--highest-user-wasted-percent'),
-          }
+              lowestEfficiency: opts.lowestEfficiency === undefined ? undefined : ratio(String(opts.lowestEfficiency), '--lowest-efficiency'),
+              highestWastedBytes: opts.highestWastedBytes === undefined ? undefined : parseSize(String(opts.highestWastedBytes)),
+              highestUserWastedRatio: opts.highestUserWastedPercent === undefined ? undefined : ratio(String(opts.highestUserWastedPercent), '--highest-user-wasted-percent'),
+            }
           : { lowestEfficiency: 0.9, highestUserWastedRatio: 0.1 };
       }
       const stack = await openStack(ref, cmd, { tag: opts.tag as string | undefined });
@@ -73,8 +74,10 @@ export function registerInspect(program: Command): void {
         lines.push(`${paint(out, 'bold', 'Image')}: ${r.file} (${r.format}${r.tags.length ? `, ${r.tags.join(', ')}` : ''}), ${r.layers.length} layer(s)`);
         lines.push('', paint(out, 'bold', '  #  DIGEST        SIZE        STORED          A      M      D  CREATED BY'));
         for (const l of r.layers) {
-          lines.push(`${String(l.layer).padStart(3)}  ${shortDigest(l.digest)}  ${sizeShort(l.size).padStart(10)}  ${sizeShort(l.compressedSize).padStart(10)}  `
-            + `${paint(out, 'green', String(l.added).padStart(5))}  ${paint(out, 'yellow', String(l.modified).padStart(5))}  ${paint(out, 'red', String(l.deleted).padStart(5))}  ${oneLine(l.createdBy ?? '-')}`);
+          lines.push(
+            `${String(l.layer).padStart(3)}  ${shortDigest(l.digest)}  ${sizeShort(l.size).padStart(10)}  ${sizeShort(l.compressedSize).padStart(10)}  `
+              + `${paint(out, 'green', String(l.added).padStart(5))}  ${paint(out, 'yellow', String(l.modified).padStart(5))}  ${paint(out, 'red', String(l.deleted).padStart(5))}  ${oneLine(l.createdBy ?? '-')}`,
+          );
         }
         lines.push('', `${paint(out, 'bold', 'Total file bytes')}: ${sizeText(w.totalBytes)}`);
         lines.push(`${paint(out, 'bold', 'Wasted space')}: ${sizeText(w.wastedBytes)} in ${w.paths.length} path(s)`);

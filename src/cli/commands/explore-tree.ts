@@ -19,23 +19,31 @@ Paths are literal: symlinks are not followed. Sizes are those of regular files.`
 const MARK_STYLE = { A: 'green', M: 'yellow', D: 'red' } as const;
 
 function addCommon(c: Command): Command {
-  return c.option('--tag <tag>', 'which image, when the archive holds several')
+  return c
+    .option('--tag <tag>', 'which image, when the archive holds several')
     .option('--layer <n>', 'view after the first N layers')
     .option('--changes <n>', 'only what layer N changed (A/M/D)')
     .option('--origin', 'show which layer each path comes from and what it hides')
     .addHelpText('after', HELP);
 }
 
-interface Opts { tag?: string; layer?: string; changes?: string; origin?: boolean }
+interface Opts {
+  tag?: string;
+  layer?: string;
+  changes?: string;
+  origin?: boolean;
+}
 
 /** The listing code, imported when a command runs (not for --help). */
-let L: typeof import('../../explore/listing.js') & typeof import('../../explore/origin.js')
-  & { normalPath: typeof import('../../explore/stack.js').normalPath; esc: typeof import('../../out/manifest.js').esc };
+let L: typeof import('../../explore/listing.js') &
+  typeof import('../../explore/origin.js') & { normalPath: typeof import('../../explore/stack.js').normalPath; esc: typeof import('../../out/manifest.js').esc };
 
 async function items(ref: string, path: string, opts: Opts, cmd: Command, depth?: number): Promise<{ stack: Stack; list: Item[] }> {
   L = {
-    ...(await import('../../explore/listing.js')), ...(await import('../../explore/origin.js')),
-    normalPath: (await import('../../explore/stack.js')).normalPath, esc: (await import('../../out/manifest.js')).esc,
+    ...(await import('../../explore/listing.js')),
+    ...(await import('../../explore/origin.js')),
+    normalPath: (await import('../../explore/stack.js')).normalPath,
+    esc: (await import('../../out/manifest.js')).esc,
   };
   const { listItems, NotFound, normalPath } = L;
   if (opts.layer !== undefined && opts.changes !== undefined) throw new UsageError('--layer and --changes cannot be used together');
@@ -79,64 +87,82 @@ function sizeOf(it: Item): string {
 }
 
 export function registerTree(program: Command): void {
-  addCommon(program.command('tree')
-    .argument('<image>', 'archive path, OCI layout, or tag/id of a stored image')
-    .argument('[path]', 'directory to show', '/')
-    .description('the file tree of an image (after N layers, or what one layer changed)'))
-    .action(async (ref: string, path: string, opts: Opts, cmd: Command) => {
-      const { out } = globals(cmd);
-      const { stack, list } = await items(ref, path, opts, cmd);
-      try {
-        if (out.json) return printJson(list.map((it) => { const j = L.itemJson(it); return { path: j.path, ...pathBytes(it.row), ...j }; }));
-        const base = L.normalPath(path);
-        const kids = new Map<string, Item[]>();
-        for (const it of list) {
-          const p = it.row.path;
-          const parent = p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/'));
-          kids.set(parent, [...(kids.get(parent) ?? []), it]);
-        }
-        const lines: string[] = [paint(out, 'bold', base)];
-        const walk = (dir: string, indent: string): void => {
-          const children = kids.get(dir) ?? [];
-          children.forEach((it, i) => {
-            const last = i === children.length - 1;
-            const name = it.row.path.slice(it.row.path.lastIndexOf('/') + 1);
-            const size = sizeOf(it);
-            const shown = it.row.type === 'd' ? paint(out, 'blue', name + '/') : name;
-            lines.push(`${indent}${last ? '└── ' : '├── '}${shown}${size ? `  ${size}` : ''}${suffix(out, it)}`);
-            if (it.row.type === 'd') walk(it.row.path, indent + (last ? '    ' : '│   '));
-          });
-        };
-        // A non-directory PATH lists itself.
-        if (list.length === 1 && list[0].row.path === base) {
-          lines[0] = `${base}${sizeOf(list[0]) ? `  ${sizeOf(list[0])}` : ''}${suffix(out, list[0])}`;
-        } else walk(base, '');
-        io().stdout.write(lines.join('\n') + '\n');
-      } finally {
-        stack.image.close();
+  addCommon(
+    program
+      .command('tree')
+      .argument('<image>', 'archive path, OCI layout, or tag/id of a stored image')
+      .argument('[path]', 'directory to show', '/')
+      .description('the file tree of an image (after N layers, or what one layer changed)'),
+  ).action(async (ref: string, path: string, opts: Opts, cmd: Command) => {
+    const { out } = globals(cmd);
+    const { stack, list } = await items(ref, path, opts, cmd);
+    try {
+      if (out.json)
+        return printJson(
+          list.map((it) => {
+            const j = L.itemJson(it);
+            return { path: j.path, ...pathBytes(it.row), ...j };
+          }),
+        );
+      const base = L.normalPath(path);
+      const kids = new Map<string, Item[]>();
+      for (const it of list) {
+        const p = it.row.path;
+        const parent = p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/'));
+        kids.set(parent, [...(kids.get(parent) ?? []), it]);
       }
-    });
+      const lines: string[] = [paint(out, 'bold', base)];
+      const walk = (dir: string, indent: string): void => {
+        const children = kids.get(dir) ?? [];
+        children.forEach((it, i) => {
+          const last = i === children.length - 1;
+          const name = it.row.path.slice(it.row.path.lastIndexOf('/') + 1);
+          const size = sizeOf(it);
+          const shown = it.row.type === 'd' ? paint(out, 'blue', name + '/') : name;
+          lines.push(`${indent}${last ? '└── ' : '├── '}${shown}${size ? `  ${size}` : ''}${suffix(out, it)}`);
+          if (it.row.type === 'd') walk(it.row.path, indent + (last ? '    ' : '│   '));
+        });
+      };
+      // A non-directory PATH lists itself.
+      if (list.length === 1 && list[0].row.path === base) {
+        lines[0] = `${base}${sizeOf(list[0]) ? `  ${sizeOf(list[0])}` : ''}${suffix(out, list[0])}`;
+      } else walk(base, '');
+      io().stdout.write(lines.join('\n') + '\n');
+    } finally {
+      stack.image.close();
+    }
+  });
 }
 
 export function registerLs(program: Command): void {
-  addCommon(program.command('ls')
-    .argument('<image>', 'archive path, OCI layout, or tag/id of a stored image')
-    .argument('<path>', 'directory (its entries) or file (itself)')
-    .description('list a directory of an image, ls -l style'))
-    .action(async (ref: string, path: string, opts: Opts, cmd: Command) => {
-      const { out } = globals(cmd);
-      const { stack, list } = await items(ref, path, opts, cmd, 1);
-      try {
-        if (out.json) return printJson(list.map((it) => { const j = L.itemJson(it); return { path: j.path, ...pathBytes(it.row), ...j }; }));
-        const lines = list.map((it) => {
-          const r = it.row;
-          const name = r.path === L.normalPath(path) ? r.path : r.path.slice(r.path.lastIndexOf('/') + 1);
-          return `${L.modeString(r.type, r.mode)}  ${`${r.uid}:${r.gid}`.padEnd(11)} ${(r.type === 'f' ? humanSize(r.size) : '-').padStart(9)}  `
-            + `${r.type === 'd' ? paint(out, 'blue', name) : name}${suffix(out, it)}`;
-        });
-        if (lines.length) io().stdout.write(lines.join('\n') + '\n');
-      } finally {
-        stack.image.close();
-      }
-    });
+  addCommon(
+    program
+      .command('ls')
+      .argument('<image>', 'archive path, OCI layout, or tag/id of a stored image')
+      .argument('<path>', 'directory (its entries) or file (itself)')
+      .description('list a directory of an image, ls -l style'),
+  ).action(async (ref: string, path: string, opts: Opts, cmd: Command) => {
+    const { out } = globals(cmd);
+    const { stack, list } = await items(ref, path, opts, cmd, 1);
+    try {
+      if (out.json)
+        return printJson(
+          list.map((it) => {
+            const j = L.itemJson(it);
+            return { path: j.path, ...pathBytes(it.row), ...j };
+          }),
+        );
+      const lines = list.map((it) => {
+        const r = it.row;
+        const name = r.path === L.normalPath(path) ? r.path : r.path.slice(r.path.lastIndexOf('/') + 1);
+        return (
+          `${L.modeString(r.type, r.mode)}  ${`${r.uid}:${r.gid}`.padEnd(11)} ${(r.type === 'f' ? humanSize(r.size) : '-').padStart(9)}  `
+          + `${r.type === 'd' ? paint(out, 'blue', name) : name}${suffix(out, it)}`
+        );
+      });
+      if (lines.length) io().stdout.write(lines.join('\n') + '\n');
+    } finally {
+      stack.image.close();
+    }
+  });
 }

@@ -14,7 +14,10 @@ import { remoteOptions, transferLine } from './registry.js';
 import { openEngine } from './run-container.js';
 import { io } from '../io.js';
 
-export interface Facts { facts: ImageFacts; transfer?: Transfer }
+export interface Facts {
+  facts: ImageFacts;
+  transfer?: Transfer;
+}
 
 export async function imageFacts(ref: string, cmd: Command): Promise<Facts> {
   if (isRegistryRef(ref)) {
@@ -27,7 +30,10 @@ export async function imageFacts(ref: string, cmd: Command): Promise<Facts> {
     io().atEnd(() => io().stderr.write(`layerfs: ${transferLine(r.transfer)}\n`));
     return {
       facts: {
-        configDigest: r.configDigest, manifestDigest: r.resolved.manifest.digest, config: r.config, tags,
+        configDigest: r.configDigest,
+        manifestDigest: r.resolved.manifest.digest,
+        config: r.config,
+        tags,
         layers: r.resolved.image.layers.map((l) => ({ digest: l.digest, blobSize: l.size })),
       },
       transfer: r.transfer,
@@ -36,7 +42,10 @@ export async function imageFacts(ref: string, cmd: Command): Promise<Facts> {
   const stack = await openStack(ref, cmd);
   try {
     // The tags the state gives an image; an archive path keeps the archive's own.
-    const tags = await (await openEngine(cmd)).state.resolveImage(ref).then((r) => r.tags, () => stack.image.tags);
+    const tags = await (await openEngine(cmd)).state.resolveImage(ref).then(
+      (r) => r.tags,
+      () => stack.image.tags,
+    );
     return { facts: localFacts(stack.image, tags) };
   } finally {
     stack.image.close();

@@ -30,13 +30,15 @@ export async function imageInspect(refs: string[], _opts: unknown, cmd: Command)
 }
 
 export function registerImageVerbs2(program: Command): void {
-  const image = program.commands.find((c) => c.name() === 'image') ?? program.command('image').description('image verbs in Docker\'s long form: image inspect, image prune');
-  image.command('inspect')
+  const image = program.commands.find((c) => c.name() === 'image') ?? program.command('image').description("image verbs in Docker's long form: image inspect, image prune");
+  image
+    .command('inspect')
     .description('the image as podman image inspect shows it: Config (Env, Cmd, Entrypoint, WorkingDir, User, Volumes, ExposedPorts, Labels), RootFS, Size (JSON)')
     .argument('<image...>', IMAGE)
     .action(imageInspect);
 
-  image.command('prune')
+  image
+    .command('prune')
     .description('remove the dangling images (no tag) no container uses; with -a every image no container uses')
     .option('-a, --all', 'also remove tagged images no container uses')
     .option('-f, --force', 'do not ask (layerfs never asks; accepted for scripts written for docker)')
@@ -47,7 +49,8 @@ export function registerImageVerbs2(program: Command): void {
       for (const i of gone) io().stdout.write(`${i.id}\n`);
     });
 
-  program.command('history')
+  program
+    .command('history')
     .description('the layers of an image and the history that made them, newest first (as docker history)')
     .argument('<image>', IMAGE)
     .option('--no-trunc', 'do not shorten the id and CREATED BY')
@@ -59,13 +62,15 @@ export function registerImageVerbs2(program: Command): void {
       const cut = (s: string, n: number) => (opts.trunc && s.length > n ? s.slice(0, n - 1) + '…' : s);
       // A docker:// image's layers were not read: its SIZE is the compressed blob's, marked so.
       const size = (r: (typeof rows)[number]) => (r.size !== undefined ? humanSize(r.size) : `${humanSize(r.blobSize ?? 0)} (compressed)`);
-      printTable(makeOut(g), ['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => [
-        r.id === '<missing>' || !opts.trunc ? r.id : r.id.slice(0, 12), r.created ? ago(r.created) : '-',
-        cut(r.createdBy.replace(/\s+/g, ' '), 45), size(r), r.comment,
-      ]));
+      printTable(
+        makeOut(g),
+        ['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'],
+        rows.map((r) => [r.id === '<missing>' || !opts.trunc ? r.id : r.id.slice(0, 12), r.created ? ago(r.created) : '-', cut(r.createdBy.replace(/\s+/g, ' '), 45), size(r), r.comment]),
+      );
     });
 
-  program.command('tag')
+  program
+    .command('tag')
     .description('give a stored image another tag (localhost/ and :latest are added as podman adds them); the tag moves from any image that had it')
     .argument('<image>', 'tag or id of a stored image')
     .argument('<new-tag>', 'e.g. app:v2 (stored as localhost/app:v2)')
@@ -76,7 +81,8 @@ export function registerImageVerbs2(program: Command): void {
       for (const m of r.moved) io().stderr.write(`layerfs: tag ${m.tag} moved from image ${m.from.id.slice(0, 12)}${m.from.tags.length ? '' : ' (now untagged)'}\n`);
     });
 
-  program.command('rmi')
+  program
+    .command('rmi')
     .description('remove an image tag, or the image (refused while a container uses it: exit 2, as podman)')
     .argument('<image...>', 'tags or ids of stored images')
     .option('-f, --force', 'also remove the containers that use it; remove an image by id whatever its tags')
@@ -102,16 +108,19 @@ export function registerImageVerbs2(program: Command): void {
     });
 
   const volume = program.commands.find((c) => c.name() === 'volume');
-  (volume ?? program.command('volume')).command('create')
+  (volume ?? program.command('volume'))
+    .command('create')
     .description('create a named volume (anonymous, with a random name, without NAME)')
     .argument('[name]', 'letters, digits, _ . - (starting with a letter or digit)')
     .option('-l, --label <key=value>', 'a label; repeatable', (v: string, l: string[]) => [...l, v], [] as string[])
     .action(async (name: string | undefined, opts: { label: string[] }, cmd: Command) => {
       const g = cmd.optsWithGlobals();
-      const labels = Object.fromEntries(opts.label.map((l) => {
-        const eq = l.indexOf('=');
-        return eq < 0 ? [l, ''] : [l.slice(0, eq), l.slice(eq + 1)];
-      }));
+      const labels = Object.fromEntries(
+        opts.label.map((l) => {
+          const eq = l.indexOf('=');
+          return eq < 0 ? [l, ''] : [l.slice(0, eq), l.slice(eq + 1)];
+        }),
+      );
       const rec = await (await openEngine(cmd)).volumeCreate(name, labels);
       if (g.json) return printJson(rec);
       io().stdout.write(`${rec.name}\n`);

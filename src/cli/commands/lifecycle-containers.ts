@@ -29,8 +29,15 @@ async function imageName(engine: Engine, id: string): Promise<string> {
 /** A container as `ps --json` (and the web API) show it. */
 export async function containerRow(engine: Engine, c: ContainerRecord) {
   return {
-    id: c.id, name: c.name, image: await imageName(engine, c.image), imageId: c.image, state: liveStatus(c), status: statusText(c),
-    created: c.created, mounts: c.mounts, readOnly: c.labels['layerfs.read-only'] === 'true',
+    id: c.id,
+    name: c.name,
+    image: await imageName(engine, c.image),
+    imageId: c.image,
+    state: liveStatus(c),
+    status: statusText(c),
+    created: c.created,
+    mounts: c.mounts,
+    readOnly: c.labels['layerfs.read-only'] === 'true',
   };
 }
 
@@ -38,8 +45,13 @@ export async function containerRow(engine: Engine, c: ContainerRecord) {
  * commit: the container's image layers plus its layer as a new image in the state, tagged `tag`
  * (DKR-12; volumes are not in it); with `output`, also written there in `format`.
  */
-export async function commitContainer(engine: Engine, c: Container, rec: ContainerRecord, tag: string,
-  opts: { output?: string; format?: 'docker-archive' | 'oci-archive' | 'oci-layout' } = {}): Promise<ImageRecord> {
+export async function commitContainer(
+  engine: Engine,
+  c: Container,
+  rec: ContainerRecord,
+  tag: string,
+  opts: { output?: string; format?: 'docker-archive' | 'oci-archive' | 'oci-layout' } = {},
+): Promise<ImageRecord> {
   const tmp = await mkdtemp(join(tmpdir(), 'layerfs-commit-'));
   try {
     const createdBy = `layerfs commit ${rec.name}`;
@@ -88,11 +100,18 @@ export function registerContainerVerbs(program: Command): void {
       recs.sort((a, b) => b.created.localeCompare(a.created));
       const rows = await Promise.all(recs.map((c) => containerRow(engine, c)));
       if (g.json) return printJson(rows);
-      printTable(makeOut(g), ['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'MOUNTS', 'NAME'], rows.map((r) => [
-        r.id.slice(0, 12), r.image, ago(r.created), r.status,
-        r.mounts.map((m) => `${m.type === 'tmpfs' ? 'tmpfs' : m.type === 'volume' ? m.source.slice(0, 12) : m.source}:${m.target}${m.readOnly ? ':ro' : ''}`).join(', ') || '-',
-        r.name,
-      ]));
+      printTable(
+        makeOut(g),
+        ['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'MOUNTS', 'NAME'],
+        rows.map((r) => [
+          r.id.slice(0, 12),
+          r.image,
+          ago(r.created),
+          r.status,
+          r.mounts.map((m) => `${m.type === 'tmpfs' ? 'tmpfs' : m.type === 'volume' ? m.source.slice(0, 12) : m.source}:${m.target}${m.readOnly ? ':ro' : ''}`).join(', ') || '-',
+          r.name,
+        ]),
+      );
     });
 
   program
@@ -119,16 +138,19 @@ export function registerContainerVerbs(program: Command): void {
 
   // `diff CONTAINER` as Docker has it (also `container diff`, Docker's long form); `diff IMAGE_A
   // IMAGE_B` compares two images (the same as `diff-images`).
-  program.command('container').description('container verbs in Docker\'s long form: container diff').command('diff')
+  program
+    .command('container')
+    .description("container verbs in Docker's long form: container diff")
+    .command('diff')
     .description('changes of the container layer against the image: A added, C changed, D deleted (volumes are not in it)')
     .argument('<container>', 'container name or id')
     .action(containerDiff);
-  program.command('diff')
+  program
+    .command('diff')
     .description('diff CONTAINER: A/C/D of its layer (volumes are not in it); diff IMAGE_A IMAGE_B: what differs between two images')
     .argument('<container-or-image>', 'a container name or id; or the first image')
     .argument('[image-b]', 'the second image: compare two images')
-    .action((first: string, second: string | undefined, opts: unknown, cmd: Command) =>
-      second === undefined ? containerDiff(first, opts, cmd) : imagesDiff(first, second, cmd));
+    .action((first: string, second: string | undefined, opts: unknown, cmd: Command) => (second === undefined ? containerDiff(first, opts, cmd) : imagesDiff(first, second, cmd)));
 
   program
     .command('commit')

@@ -43,9 +43,11 @@ export function registerImageVerbs(program: Command): void {
       const rows = await Promise.all(imgs.map(async (i) => ({ ...i, size: (await stat(engine.state.imageArchive(i.id))).size })));
       rows.sort((a, b) => b.created.localeCompare(a.created));
       if (g.json) return printJson(rows);
-      printTable(makeOut(g), ['TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'FORMAT'], rows.map((r) => [
-        r.tags.join(', ') || '<none>', r.id.slice(0, 12), ago(r.created), humanSize(r.size), r.format,
-      ]));
+      printTable(
+        makeOut(g),
+        ['TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'FORMAT'],
+        rows.map((r) => [r.tags.join(', ') || '<none>', r.id.slice(0, 12), ago(r.created), humanSize(r.size), r.format]),
+      );
     });
 
   program

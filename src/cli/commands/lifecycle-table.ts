@@ -7,7 +7,11 @@ import { io, setExitCode } from '../io.js';
 
 export function printTable(out: Out, headers: string[], rows: string[][]): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
   io().stdout.write(paint(out, 'bold', line(headers)) + '\n');
   for (const r of rows) io().stdout.write(line(r) + '\n');
 }

@@ -21,9 +21,11 @@ export function registerVolumeVerbs(program: Command): void {
       const engine = await openEngine(cmd);
       const vols = await Promise.all((await engine.volumes()).map((v) => engine.volumeInspect(v.name)));
       if (g.json) return printJson(vols);
-      printTable(makeOut(g), ['VOLUME NAME', 'KIND', 'CREATED', 'USED BY'], vols.map((v) => [
-        v.name, v.anonymous ? 'anonymous' : 'named', ago(v.created), v.usedBy.join(', ') || '-',
-      ]));
+      printTable(
+        makeOut(g),
+        ['VOLUME NAME', 'KIND', 'CREATED', 'USED BY'],
+        vols.map((v) => [v.name, v.anonymous ? 'anonymous' : 'named', ago(v.created), v.usedBy.join(', ') || '-']),
+      );
     });
 
   volume

@@ -12,7 +12,12 @@ import { humanSize, printJson, UsageError } from '../output.js';
 import { openEngine } from './run-container.js';
 import { io } from '../io.js';
 
-interface RemoteFlags { tlsVerify?: string; creds?: string; platform?: string; json?: boolean }
+interface RemoteFlags {
+  tlsVerify?: string;
+  creds?: string;
+  platform?: string;
+  json?: boolean;
+}
 
 /** The registry options of the command line (global ones included). */
 export function remoteOptions(cmd: Command): RemoteOptions {
@@ -39,7 +44,10 @@ async function progressBar(label: string): Promise<{ onProgress?: (done: number,
   return {
     onProgress: (done, total) => {
       if (!bar) {
-        bar = new cliProgress.SingleBar({ format: `${label} {bar} {percentage}% | {doneH} of {totalH} | {rate}/s`, hideCursor: true, clearOnComplete: true, stream: io().stderr }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: `${label} {bar} {percentage}% | {doneH} of {totalH} | {rate}/s`, hideCursor: true, clearOnComplete: true, stream: io().stderr },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(total, 0, { doneH: humanSize(0), totalH: humanSize(total), rate: humanSize(0) });
       }
       bar.update(done, { doneH: humanSize(done), totalH: humanSize(total), rate: humanSize(Math.round(done / Math.max(0.001, (Date.now() - t0) / 1000))) });
@@ -52,7 +60,7 @@ export function registerRegistry(program: Command): void {
   program
     .option('--tls-verify <bool>', 'verify registry TLS certificates (default true; loopback registries may be plain HTTP)')
     .option('--creds <user:pass>', 'registry credentials (before any auth file)')
-    .option('--platform <os/arch[/variant]>', 'which image of a multi-platform index (default: this host\'s)');
+    .option('--platform <os/arch[/variant]>', "which image of a multi-platform index (default: this host's)");
 
   program
     .command('pull')
@@ -90,7 +98,9 @@ export function registerRegistry(program: Command): void {
         bar.stop();
         if (g.json) return printJson(r);
         const counts = (a: string) => r.blobs.filter((b) => b.action === a).length;
-        io().stdout.write(`${r.reference}: ${r.manifestDigest}\nblobs: ${counts('uploaded')} uploaded, ${counts('mounted')} mounted, ${counts('exists')} already there; sent ${humanSize(r.uploadedBytes)} of the image's ${humanSize(r.imageBytes)}\n`);
+        io().stdout.write(
+          `${r.reference}: ${r.manifestDigest}\nblobs: ${counts('uploaded')} uploaded, ${counts('mounted')} mounted, ${counts('exists')} already there; sent ${humanSize(r.uploadedBytes)} of the image's ${humanSize(r.imageBytes)}\n`,
+        );
       } finally {
         bar.stop();
       }

@@ -87,7 +87,10 @@ export async function shell(engine: Engine, ref: string, opts: { script?: string
     await mark(engine, rec.id, 'running', { [PID]: String(process.pid), [EXIT]: undefined });
     const out = makeOut(opts, io().stderr);
     const session = new Session(container, {
-      stdout: io().stdout, stderr: io().stderr, note: (t) => paint(out, 'dim', t), volumeOrigin: (v) => engine.volumeOrigin(v),
+      stdout: io().stdout,
+      stderr: io().stderr,
+      note: (t) => paint(out, 'dim', t),
+      volumeOrigin: (v) => engine.volumeOrigin(v),
     });
     if (opts.script !== undefined) session.runLine(opts.script);
     else {

@@ -53,9 +53,7 @@ export function parseVolumeFlag(spec: string): MountSpec {
   if (source === '' || !target.startsWith('/')) throw new UsageError(`-v ${spec}: expected SRC:DST[:OPTIONS] with DST an absolute path`);
   checkTarget('-v', spec, target);
   if (!isHostPath(source)) checkVolumeName('-v', spec, source);
-  const spec2: MountSpec = isHostPath(source)
-    ? { type: 'bind', source: resolve(source), target, createSource: true }
-    : { type: 'volume', source, target };
+  const spec2: MountSpec = isHostPath(source) ? { type: 'bind', source: resolve(source), target, createSource: true } : { type: 'volume', source, target };
   for (const o of opts.split(',').filter((x) => x !== '')) {
     if (o === 'ro') spec2.readOnly = true;
     else if (o === 'rw') spec2.readOnly = false;
@@ -84,11 +82,24 @@ export function parseMountFlag(spec: string): MountSpec {
         if (value !== 'volume' && value !== 'bind' && value !== 'tmpfs') throw new UsageError(`--mount ${spec}: type must be volume, bind or tmpfs`);
         out.type = value;
         break;
-      case 'source': case 'src': out.source = value; break;
-      case 'target': case 'destination': case 'dst': out.target = value; break;
-      case 'readonly': case 'ro': out.readOnly = flag(spec, key, value); break;
-      case 'volume-nocopy': out.noCopy = flag(spec, key, value); break;
-      default: throw new UsageError(`--mount ${spec}: unknown field "${key}"`);
+      case 'source':
+      case 'src':
+        out.source = value;
+        break;
+      case 'target':
+      case 'destination':
+      case 'dst':
+        out.target = value;
+        break;
+      case 'readonly':
+      case 'ro':
+        out.readOnly = flag(spec, key, value);
+        break;
+      case 'volume-nocopy':
+        out.noCopy = flag(spec, key, value);
+        break;
+      default:
+        throw new UsageError(`--mount ${spec}: unknown field "${key}"`);
     }
   }
   const type = out.type ?? 'volume';

@@ -23,14 +23,19 @@ interface RunOptions extends ContainerFlags {
 }
 
 export function registerRun(program: Command): void {
-  withContainerOptions(program
-    .command('run')
-    .description('create a container from IMAGE (a stored tag or id, an image archive, or docker://…) and open a shell on its filesystem')
-    .argument('<image>', IMAGE_ARGUMENT)
-    .configureHelp({ showGlobalOptions: true }))
+  withContainerOptions(
+    program
+      .command('run')
+      .description('create a container from IMAGE (a stored tag or id, an image archive, or docker://…) and open a shell on its filesystem')
+      .argument('<image>', IMAGE_ARGUMENT)
+      .configureHelp({ showGlobalOptions: true }),
+  )
     .option('--rm', 'remove the container and its anonymous volumes when the shell exits')
     .option('-c, --command <script>', "run these shell commands ('cmd; cmd') instead of reading stdin")
-    .addHelpText('after', '\nShell commands: ls cat echo touch head tail wc grep find du rm mkdir mv cp ln chmod stat where cd pwd env export help exit;\n; && || | > >> $VAR and globs (type help in the shell).')
+    .addHelpText(
+      'after',
+      '\nShell commands: ls cat echo touch head tail wc grep find du rm mkdir mv cp ln chmod stat where cd pwd env export help exit;\n; && || | > >> $VAR and globs (type help in the shell).',
+    )
     .action(async (image: string, opts: RunOptions, cmd: Command) => {
       // Options are checked before anything is created: a usage error leaves no state behind.
       const create = { ...containerOptions(opts), remote: remoteOptions(cmd) };

@@ -10,10 +10,17 @@ import { DEFAULT_UPLOAD_LIMIT, isLoopback } from '../../web/server/defaults.js';
 import { parseSize, UsageError } from '../output.js';
 import { io, setExitCode } from '../io.js';
 
-interface ServeOpts { port: string; host: string; open?: boolean; bindRoot?: string; uploadLimit?: string }
+interface ServeOpts {
+  port: string;
+  host: string;
+  open?: boolean;
+  bindRoot?: string;
+  uploadLimit?: string;
+}
 
 export function registerServe(program: Command): void {
-  program.command('serve')
+  program
+    .command('serve')
     .description('the web explorer and container lab on http://127.0.0.1 (API: docs/api.md)')
     .argument('[image...]', 'archive paths, OCI layouts, or tags/ids of stored images to show first')
     .option('--port <n>', 'port to listen on (0: any free port)', '0')

@@ -26,15 +26,21 @@ export function registerSystem(program: Command): void {
       const cache = OpenCache.ofHome(stateHome({ home: g.home })).usage();
       if (g.json) return printJson({ home: engine.state.home, images: { count: images.length, bytes: imageBytes }, cache });
       const out = makeOut(g);
-      printTable(out, ['TYPE', 'TOTAL', 'SIZE'], [
-        ['Images', String(images.length), humanSize(imageBytes)],
-        ['Open cache (layers)', String(cache.layers.length), humanSize(cache.bytes)],
-      ]);
+      printTable(
+        out,
+        ['TYPE', 'TOTAL', 'SIZE'],
+        [
+          ['Images', String(images.length), humanSize(imageBytes)],
+          ['Open cache (layers)', String(cache.layers.length), humanSize(cache.bytes)],
+        ],
+      );
       if (cache.layers.length === 0) return;
       io().stdout.write('\n');
-      printTable(out, ['CACHED LAYER', 'INDEX', 'DATA', 'STATE'], cache.layers.map((l) => [
-        l.digest.slice(7, 19), humanSize(l.recordBytes), l.dataBytes ? humanSize(l.dataBytes) : '-', l.complete ? 'ready' : 'data only (a write was cut short)',
-      ]));
+      printTable(
+        out,
+        ['CACHED LAYER', 'INDEX', 'DATA', 'STATE'],
+        cache.layers.map((l) => [l.digest.slice(7, 19), humanSize(l.recordBytes), l.dataBytes ? humanSize(l.dataBytes) : '-', l.complete ? 'ready' : 'data only (a write was cut short)']),
+      );
     });
 
   system

@@ -63,18 +63,20 @@ function headed(ctx: Parameters<Builtin>[0], name: string, args: string[], pick:
   });
 }
 
-const head: Builtin = (ctx, args) => headed(ctx, 'head', args, (data, o) => {
-  if (o.bytes !== undefined) return data.subarray(0, o.bytes);
-  const ends = lineEnds(data);
-  return data.subarray(0, o.lines === 0 ? 0 : ends[Math.min(o.lines, ends.length) - 1] ?? 0);
-});
+const head: Builtin = (ctx, args) =>
+  headed(ctx, 'head', args, (data, o) => {
+    if (o.bytes !== undefined) return data.subarray(0, o.bytes);
+    const ends = lineEnds(data);
+    return data.subarray(0, o.lines === 0 ? 0 : (ends[Math.min(o.lines, ends.length) - 1] ?? 0));
+  });
 
-const tail: Builtin = (ctx, args) => headed(ctx, 'tail', args, (data, o) => {
-  if (o.bytes !== undefined) return o.from ? data.subarray(Math.max(0, o.bytes - 1)) : data.subarray(Math.max(0, data.length - o.bytes));
-  const ends = lineEnds(data);
-  const startLine = o.from ? Math.max(0, o.lines - 1) : Math.max(0, ends.length - o.lines);
-  return data.subarray(startLine === 0 ? 0 : ends[startLine - 1] ?? data.length);
-});
+const tail: Builtin = (ctx, args) =>
+  headed(ctx, 'tail', args, (data, o) => {
+    if (o.bytes !== undefined) return o.from ? data.subarray(Math.max(0, o.bytes - 1)) : data.subarray(Math.max(0, data.length - o.bytes));
+    const ends = lineEnds(data);
+    const startLine = o.from ? Math.max(0, o.lines - 1) : Math.max(0, ends.length - o.lines);
+    return data.subarray(startLine === 0 ? 0 : (ends[startLine - 1] ?? data.length));
+  });
 
 const wc: Builtin = (ctx, args) => {
   let i = 0;

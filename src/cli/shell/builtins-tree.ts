@@ -160,5 +160,13 @@ const unset: Builtin = (ctx, args) => {
 };
 
 export const treeBuiltins: Record<string, Builtin> = {
-  touch, find, du, cp, env, export: exportVars, unset, true: () => 0, false: () => 1,
+  touch,
+  find,
+  du,
+  cp,
+  env,
+  export: exportVars,
+  unset,
+  true: () => 0,
+  false: () => 1,
 };

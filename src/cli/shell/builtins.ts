@@ -18,13 +18,13 @@ const into = (ctx: ShellContext, from: string, to: string) => (isDir(ctx, to) ? 
 /** `drwxr-xr-x`-style mode string. */
 export function modeString(mode: number): string {
   const type = { [C.S_IFDIR]: 'd', [C.S_IFLNK]: 'l', [C.S_IFCHR]: 'c', [C.S_IFBLK]: 'b', [C.S_IFIFO]: 'p', [C.S_IFSOCK]: 's' }[mode & C.S_IFMT] ?? '-';
-  const rwx = (b: number, special: number, ch: string) =>
-    (b & 4 ? 'r' : '-') + (b & 2 ? 'w' : '-') + (special ? (b & 1 ? ch : ch.toUpperCase()) : b & 1 ? 'x' : '-');
+  const rwx = (b: number, special: number, ch: string) => (b & 4 ? 'r' : '-') + (b & 2 ? 'w' : '-') + (special ? (b & 1 ? ch : ch.toUpperCase()) : b & 1 ? 'x' : '-');
   return type + rwx((mode >> 6) & 7, mode & 0o4000, 's') + rwx((mode >> 3) & 7, mode & 0o2000, 's') + rwx(mode & 7, mode & 0o1000, 't');
 }
 
 const fileType = (mode: number) =>
-  ({ [C.S_IFDIR]: 'directory', [C.S_IFLNK]: 'symbolic link', [C.S_IFREG]: 'regular file', [C.S_IFCHR]: 'character device', [C.S_IFBLK]: 'block device', [C.S_IFIFO]: 'fifo' })[mode & C.S_IFMT] ?? 'other';
+  ({ [C.S_IFDIR]: 'directory', [C.S_IFLNK]: 'symbolic link', [C.S_IFREG]: 'regular file', [C.S_IFCHR]: 'character device', [C.S_IFBLK]: 'block device', [C.S_IFIFO]: 'fifo' })[mode & C.S_IFMT]
+  ?? 'other';
 
 /** ls [-l] [-a] [PATH...]: names sorted; a directory lists its entries, anything else itself. */
 const ls: Builtin = (ctx, args) => {
@@ -108,9 +108,11 @@ const stat: Builtin = (ctx, args) => {
     const path = abs(ctx, p);
     const st = ctx.container.fs.lstatSync(path);
     const link = st.isSymbolicLink() ? ` -> ${ctx.container.fs.readlinkSync(path)}` : '';
-    ctx.out(`  File: ${path}${link}\n  Size: ${st.size}\tType: ${fileType(st.mode)}\n` +
-      `  Mode: (${(st.mode & 0o7777).toString(8).padStart(4, '0')}/${modeString(st.mode)})\tUid: ${st.uid}\tGid: ${st.gid}\n` +
-      `Inode: ${st.ino}\tLinks: ${st.nlink}\n Modify: ${st.mtime.toISOString()}\n`);
+    ctx.out(
+      `  File: ${path}${link}\n  Size: ${st.size}\tType: ${fileType(st.mode)}\n`
+        + `  Mode: (${(st.mode & 0o7777).toString(8).padStart(4, '0')}/${modeString(st.mode)})\tUid: ${st.uid}\tGid: ${st.gid}\n`
+        + `Inode: ${st.ino}\tLinks: ${st.nlink}\n Modify: ${st.mtime.toISOString()}\n`,
+    );
   }
 };
 
@@ -151,5 +153,19 @@ whiteouts and opaque directories, as the union recorded them.
 const help: Builtin = (ctx) => ctx.out(HELP);
 
 export const builtins: Record<string, Builtin> = {
-  ls, cat, echo, rm, mkdir, mv, ln, chmod, stat, where, cd, pwd, help, ...textBuiltins, ...treeBuiltins,
+  ls,
+  cat,
+  echo,
+  rm,
+  mkdir,
+  mv,
+  ln,
+  chmod,
+  stat,
+  where,
+  cd,
+  pwd,
+  help,
+  ...textBuiltins,
+  ...treeBuiltins,
 };

@@ -35,10 +35,13 @@ export function completer(ctx: ShellContext): (line: string) => [string[], strin
     } catch {
       return [[], word];
     }
-    const hits = names.filter((n) => n.startsWith(base) && (base.startsWith('.') || !n.startsWith('.'))).sort().map((n) => {
-      const isDir = fs.statSync(posix.join(dir, n), { throwIfNoEntry: false })?.isDirectory();
-      return `${dirPart}${n}${isDir ? '/' : ''}`;
-    });
+    const hits = names
+      .filter((n) => n.startsWith(base) && (base.startsWith('.') || !n.startsWith('.')))
+      .sort()
+      .map((n) => {
+        const isDir = fs.statSync(posix.join(dir, n), { throwIfNoEntry: false })?.isDirectory();
+        return `${dirPart}${n}${isDir ? '/' : ''}`;
+      });
     return [hits, word];
   };
 }
@@ -48,7 +51,11 @@ export function history(home: string): { lines: string[]; add(line: string): voi
   const file = join(home, 'shell-history');
   let lines: string[] = [];
   try {
-    lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(-HISTORY).reverse();
+    lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .slice(-HISTORY)
+      .reverse();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

@@ -38,7 +38,7 @@ export function eachInput(ctx: ShellContext, name: string, files: string[], use:
   for (const f of files.length === 0 ? ['-'] : files) {
     let data: Buffer;
     try {
-      data = f === '-' ? ctx.stdin ?? Buffer.alloc(0) : (ctx.container.fs.readFileSync(abs(ctx, f)) as Buffer);
+      data = f === '-' ? (ctx.stdin ?? Buffer.alloc(0)) : (ctx.container.fs.readFileSync(abs(ctx, f)) as Buffer);
     } catch (e) {
       const d = describeError(e);
       ctx.err(`${name}: ${d.text}\n`);

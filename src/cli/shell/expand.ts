@@ -21,7 +21,7 @@ interface Ch {
 function chars(ctx: ShellContext, word: Word): Ch[] {
   const out: Ch[] = [];
   for (const p of word) {
-    const text = 'text' in p ? p.text : p.var === '?' ? String(ctx.status) : ctx.vars.get(p.var) ?? '';
+    const text = 'text' in p ? p.text : p.var === '?' ? String(ctx.status) : (ctx.vars.get(p.var) ?? '');
     const glob = 'text' in p && !p.quoted;
     for (const ch of text) out.push({ ch, glob: glob && (ch === '*' || ch === '?' || ch === '[') });
   }
@@ -54,7 +54,10 @@ function componentRegex(seg: Ch[]): RegExp {
         re += '\\[';
         continue;
       }
-      const body = seg.slice(start, j).map((x) => x.ch.replace(/[\\\]^]/g, '\\$&')).join('');
+      const body = seg
+        .slice(start, j)
+        .map((x) => x.ch.replace(/[\\\]^]/g, '\\$&'))
+        .join('');
       re += `[${negate ? '^' : ''}${body}]`;
       i = j;
     }
@@ -120,5 +123,7 @@ export function expandWords(ctx: ShellContext, words: Word[]): string[] {
 
 /** A word that must stay one word (an assignment's value, a redirection's path). */
 export function expandOne(ctx: ShellContext, word: Word): string {
-  return chars(ctx, word).map((c) => c.ch).join('');
+  return chars(ctx, word)
+    .map((c) => c.ch)
+    .join('');
 }

@@ -96,7 +96,11 @@ export interface Where {
    */
   layer?: {
     status: 'image' | 'new' | 'copied-up' | 'opaque' | 'whited-out' | 'missing';
-    imageLayer?: number; size?: number; dir?: boolean; hiddenAt?: string; hides?: string;
+    imageLayer?: number;
+    size?: number;
+    dir?: boolean;
+    hiddenAt?: string;
+    hides?: string;
   };
   /** A volume only: what its first mount copied there from the image (VolumeOrigin). */
   seeded?: { origin: VolumeOrigin; file?: VolumeOrigin['files'][string]; changed?: boolean };
@@ -159,15 +163,21 @@ export function describeWhere(w: Where, cost?: number): string {
       if (!sd.file) return `${base}; made in the volume after its first mount (which copied ${img}'s ${sd.origin.path} there)`;
       return `${base}; copied from image layer ${sd.file.layer} (${img}, ${posix.join(sd.origin.path, w.inner)}) into the volume at its first mount, ${sd.origin.at}${sd.changed ? '; changed since' : ''}`;
     }
-    case 'bind': return `${w.path}: bind mount of host ${w.source} at ${w.target}${at}: not in any layer`;
-    case 'tmpfs': return `${w.path}: tmpfs at ${w.target}${at}: in memory, gone when the shell exits`;
+    case 'bind':
+      return `${w.path}: bind mount of host ${w.source} at ${w.target}${at}: not in any layer`;
+    case 'tmpfs':
+      return `${w.path}: tmpfs at ${w.target}${at}: in memory, gone when the shell exits`;
   }
   const l = w.layer!;
   switch (l.status) {
-    case 'missing': return `${w.path}: does not exist (would be created in the container layer)`;
-    case 'image': return `${w.path}: image layer ${l.imageLayer} (read-only; a write copies it up first${l.dir ? '' : `: ${humanSize(l.size ?? 0)}`})`;
-    case 'new': return `${w.path}: container layer (new, not in the image)`;
-    case 'opaque': return `${w.path}: container layer (an opaque directory: new, it hides the image's ${typeName(l.hides)} from layer ${l.imageLayer} whole)`;
+    case 'missing':
+      return `${w.path}: does not exist (would be created in the container layer)`;
+    case 'image':
+      return `${w.path}: image layer ${l.imageLayer} (read-only; a write copies it up first${l.dir ? '' : `: ${humanSize(l.size ?? 0)}`})`;
+    case 'new':
+      return `${w.path}: container layer (new, not in the image)`;
+    case 'opaque':
+      return `${w.path}: container layer (an opaque directory: new, it hides the image's ${typeName(l.hides)} from layer ${l.imageLayer} whole)`;
     case 'whited-out': {
       const what = l.imageLayer === undefined ? '' : ` the image's ${typeName(l.hides)} from layer ${l.imageLayer}`;
       return l.hiddenAt === w.inner

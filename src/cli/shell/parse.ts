@@ -130,7 +130,7 @@ function tokenize(line: string): Token[] {
       while (i + 1 < line.length && line[i + 1] !== '\n') i++;
     } else if (ch === "'") {
       const end = line.indexOf("'", i + 1);
-      if (end < 0) throw new ShellSyntaxError('unterminated quote (\')');
+      if (end < 0) throw new ShellSyntaxError("unterminated quote (')");
       add(line.slice(i + 1, end), true);
       i = end;
     } else if (ch === '"') {

@@ -42,7 +42,10 @@ export class Session {
   exited = false;
   readonly ctx: ShellContext;
 
-  constructor(readonly container: Container, private readonly io: SessionIO) {
+  constructor(
+    readonly container: Container,
+    private readonly io: SessionIO,
+  ) {
     const config = container.view.image.config.config;
     const vars = new Map<string, string>();
     for (const kv of config.Env ?? []) {
@@ -50,7 +53,13 @@ export class Session {
       if (eq > 0) vars.set(kv.slice(0, eq), kv.slice(eq + 1));
     }
     this.ctx = {
-      container, cwd: '/', costs: new Map(), vars, exported: new Set(vars.keys()), status: 0, volumeOrigin: io.volumeOrigin,
+      container,
+      cwd: '/',
+      costs: new Map(),
+      vars,
+      exported: new Set(vars.keys()),
+      status: 0,
+      volumeOrigin: io.volumeOrigin,
       out: (text) => {
         io.stdout.write(text);
       },
@@ -185,7 +194,10 @@ export interface ReadOptions {
 export async function readCommands(session: Session, input: NodeJS.ReadableStream & { isTTY?: boolean }, output: NodeJS.WritableStream, prompt: () => string, opts: ReadOptions = {}): Promise<void> {
   const tty = !!input.isTTY;
   const rl = createInterface({
-    input, output: tty ? output : undefined, terminal: tty, historySize: tty ? 1000 : 0,
+    input,
+    output: tty ? output : undefined,
+    terminal: tty,
+    historySize: tty ? 1000 : 0,
     ...(tty && opts.completer ? { completer: opts.completer } : {}),
     ...(tty && opts.history ? { history: opts.history.lines } : {}),
   });

@@ -4,12 +4,32 @@
  * An error answer becomes an ApiError carrying the API's code, message and HTTP status.
  */
 import type {
-  Config, ContainerRecord, ExecResult, FindPage, ImageDetail, ImageDiff, ImageRecord, LayerReport, MountRecord,
-  ServerInfo, SizeNode, Stack, Strategy, TreePage, Version, VolumeRecord, Waste,
+  Config,
+  ContainerRecord,
+  ExecResult,
+  FindPage,
+  ImageDetail,
+  ImageDiff,
+  ImageRecord,
+  LayerReport,
+  MountRecord,
+  ServerInfo,
+  SizeNode,
+  Stack,
+  Strategy,
+  TreePage,
+  Version,
+  VolumeRecord,
+  Waste,
 } from './types';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly path?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly path?: string,
+  ) {
     super(message);
   }
 }
@@ -82,8 +102,7 @@ export const api = {
   image: (id: string) => call<ImageDetail>('GET', img(id)),
   config: (id: string) => call<Config>('GET', `${img(id)}/config`),
   tree: (id: string, t: TreeQuery) => call<TreePage>('GET', `${img(id)}/tree${q({ ...t })}`),
-  find: (id: string, name: string, opts: { largerThan?: number; type?: string; layer?: number; limit?: number } = {}) =>
-    call<FindPage>('GET', `${img(id)}/find${q({ name, ...opts })}`),
+  find: (id: string, name: string, opts: { largerThan?: number; type?: string; layer?: number; limit?: number } = {}) => call<FindPage>('GET', `${img(id)}/find${q({ name, ...opts })}`),
   versions: (id: string, path: string) => call<{ path: string; versions: Version[] }>('GET', `${img(id)}/versions${q({ path })}`),
   waste: (id: string) => call<Waste>('GET', `${img(id)}/waste`),
   sizes: (id: string, path: string, depth: number, layer?: number) => call<SizeNode>('GET', `${img(id)}/sizes${q({ path, depth, layer })}`),

@@ -72,17 +72,35 @@ export function App() {
     <div class="app">
       <header class="top">
         <div class="brand">
-          <svg width="20" height="20" viewBox="0 0 16 16" aria-hidden="true"><rect x="1" y="9" width="14" height="5" rx="1" fill="#3b82f6" /><rect x="3" y="5" width="10" height="4" rx="1" fill="#60a5fa" /><rect x="5" y="1" width="6" height="4" rx="1" fill="#93c5fd" /></svg>
+          <svg width="20" height="20" viewBox="0 0 16 16" aria-hidden="true">
+            <rect x="1" y="9" width="14" height="5" rx="1" fill="#3b82f6" />
+            <rect x="3" y="5" width="10" height="4" rx="1" fill="#60a5fa" />
+            <rect x="5" y="1" width="6" height="4" rx="1" fill="#93c5fd" />
+          </svg>
           layerfs
         </div>
         {images && images.length > 0 && (
           <select class="imgpick" value={id} aria-label="image" data-testid="image-select" onChange={(e) => go(route.tab, (e.currentTarget as HTMLSelectElement).value)}>
-            {images.map((i) => <option key={i.id} value={i.id}>{name(i)} ({bytes(i.size)})</option>)}
+            {images.map((i) => (
+              <option key={i.id} value={i.id}>
+                {name(i)} ({bytes(i.size)})
+              </option>
+            ))}
           </select>
         )}
         <div class="tabs" role="tablist" aria-label="views">
           {TABS.map(([t, label], i) => (
-            <a key={t} role="tab" aria-selected={route.tab === t} class={route.tab === t ? 'on' : ''} href={`#${t}${id ? `/${encodeURIComponent(id)}` : ''}`} title={`${label} (Alt+${i + 1})`} data-testid={`tab-${t}`}>{label}</a>
+            <a
+              key={t}
+              role="tab"
+              aria-selected={route.tab === t}
+              class={route.tab === t ? 'on' : ''}
+              href={`#${t}${id ? `/${encodeURIComponent(id)}` : ''}`}
+              title={`${label} (Alt+${i + 1})`}
+              data-testid={`tab-${t}`}
+            >
+              {label}
+            </a>
           ))}
         </div>
         <span class="grow" />
@@ -90,14 +108,39 @@ export function App() {
       </header>
       <Keys onTab={(i) => go(TABS[i][0])} />
       <main class="body">
-        {err && <p class="error pad" role="alert">{err}</p>}
+        {err && (
+          <p class="error pad" role="alert">
+            {err}
+          </p>
+        )}
         {images && images.length === 0 && route.tab !== 'lab' && (
-          <div class="labempty"><h2>No images yet</h2><p>Start with <code>layerfs serve IMAGE</code>, or load an archive (top right, or drop it here).</p></div>
+          <div class="labempty">
+            <h2>No images yet</h2>
+            <p>
+              Start with <code>layerfs serve IMAGE</code>, or load an archive (top right, or drop it here).
+            </p>
+          </div>
         )}
         {id && !detail && !err && route.tab !== 'lab' && <p class="muted pad">Opening the image…</p>}
         {detail && route.tab === 'explore' && <Explorer key={detail.id} image={detail} focus={focus} />}
-        {detail && route.tab === 'waste' && <WastePanel image={detail.id} onPath={(path, layer) => { setFocus({ path, layer }); go('explore'); }} />}
-        {detail && route.tab === 'treemap' && <TreemapPanel image={detail.id} onPath={(path) => { setFocus({ path }); go('explore'); }} />}
+        {detail && route.tab === 'waste' && (
+          <WastePanel
+            image={detail.id}
+            onPath={(path, layer) => {
+              setFocus({ path, layer });
+              go('explore');
+            }}
+          />
+        )}
+        {detail && route.tab === 'treemap' && (
+          <TreemapPanel
+            image={detail.id}
+            onPath={(path) => {
+              setFocus({ path });
+              go('explore');
+            }}
+          />
+        )}
         {detail && route.tab === 'diff' && images && <DiffPanel image={detail.id} images={images} />}
         {detail && route.tab === 'config' && <ConfigPanel image={detail.id} />}
         {route.tab === 'lab' && images && id && <Lab images={images} image={id} info={info} onImages={() => void loadImages()} />}

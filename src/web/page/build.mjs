@@ -35,6 +35,8 @@ if (watch) {
   process.stderr.write('build:page watching src/web/page\n');
 } else {
   const r = await build(options);
-  const bytes = Object.entries(r.metafile.outputs).filter(([f]) => !f.endsWith('.map')).map(([f, o]) => `${f.split('/').pop()} ${(o.bytes / 1024).toFixed(1)} KiB`);
+  const bytes = Object.entries(r.metafile.outputs)
+    .filter(([f]) => !f.endsWith('.map'))
+    .map(([f, o]) => `${f.split('/').pop()} ${(o.bytes / 1024).toFixed(1)} KiB`);
   process.stderr.write(`build:page dist/web/: index.html, ${bytes.join(', ')}\n`);
 }

@@ -28,9 +28,18 @@ export function modeString(type: string, mode: string): string {
   const m = parseInt(mode, 8);
   const bit = (b: number, c: string) => (m & b ? c : '-');
   const x = (b: number, special: number, on: string, off: string) => (m & special ? (m & b ? on : off) : bit(b, 'x'));
-  return (type === 'f' ? '-' : type) + bit(0o400, 'r') + bit(0o200, 'w') + x(0o100, 0o4000, 's', 'S')
-    + bit(0o40, 'r') + bit(0o20, 'w') + x(0o10, 0o2000, 's', 'S')
-    + bit(0o4, 'r') + bit(0o2, 'w') + x(0o1, 0o1000, 't', 'T');
+  return (
+    (type === 'f' ? '-' : type)
+    + bit(0o400, 'r')
+    + bit(0o200, 'w')
+    + x(0o100, 0o4000, 's', 'S')
+    + bit(0o40, 'r')
+    + bit(0o20, 'w')
+    + x(0o10, 0o2000, 's', 'S')
+    + bit(0o4, 'r')
+    + bit(0o2, 'w')
+    + x(0o1, 0o1000, 't', 'T')
+  );
 }
 
 /** "1.5K", "20M": a size typed by a user, in bytes; NaN when it is not one. */

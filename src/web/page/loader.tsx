@@ -70,28 +70,49 @@ export function Loader({ info, onLoaded }: { info?: ServerInfo; onLoaded: (i: Im
 
   return (
     <>
-      <button type="button" class="ghostbtn" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="load-open">+ Load image</button>
+      <button type="button" class="ghostbtn" onClick={() => setOpen(!open)} aria-expanded={open} data-testid="load-open">
+        + Load image
+      </button>
       {open && (
         <div class="popover" role="dialog" aria-label="load an image">
           {info?.loopback !== false && (
             <form onSubmit={byPath}>
-              <label>Archive or OCI layout on this machine
+              <label>
+                Archive or OCI layout on this machine
                 <input value={path} placeholder="/path/to/image.tar" onInput={(e) => setPath((e.currentTarget as HTMLInputElement).value)} />
               </label>
-              <button type="submit" class="primary" disabled={!path.trim()}>Load</button>
+              <button type="submit" class="primary" disabled={!path.trim()}>
+                Load
+              </button>
             </form>
           )}
-          <label class="filepick">…or upload an archive (or drop it anywhere)
-            <input type="file" data-testid="upload-file" onChange={(e) => { const f = (e.currentTarget as HTMLInputElement).files?.[0]; if (f) void upload(f); }} />
+          <label class="filepick">
+            …or upload an archive (or drop it anywhere)
+            <input
+              type="file"
+              data-testid="upload-file"
+              onChange={(e) => {
+                const f = (e.currentTarget as HTMLInputElement).files?.[0];
+                if (f) void upload(f);
+              }}
+            />
           </label>
           {info && <p class="muted small">Uploads up to {bytes(info.uploadLimit)}; checked like `layerfs load`.</p>}
-          {msg && <p class={msg.ok ? 'c-A' : 'error'} data-testid="load-message" role={msg.ok ? 'status' : 'alert'}>{msg.text}</p>}
+          {msg && (
+            <p class={msg.ok ? 'c-A' : 'error'} data-testid="load-message" role={msg.ok ? 'status' : 'alert'}>
+              {msg.text}
+            </p>
+          )}
         </div>
       )}
       {progress && (
         <div class="upload" role="progressbar" data-testid="upload-progress" aria-valuenow={Math.round(progress.done * 100)} aria-valuemin={0} aria-valuemax={100}>
-          <span>Uploading {progress.name} · {bytes(progress.done * progress.size)} of {bytes(progress.size)}</span>
-          <div class="bar"><div style={{ width: `${progress.done * 100}%` }} /></div>
+          <span>
+            Uploading {progress.name} · {bytes(progress.done * progress.size)} of {bytes(progress.size)}
+          </span>
+          <div class="bar">
+            <div style={{ width: `${progress.done * 100}%` }} />
+          </div>
         </div>
       )}
       {drag && <div class="dropzone">Drop an image archive to load it</div>}

@@ -77,7 +77,9 @@ export function VirtualList(p: VirtualListProps) {
       onScroll={(e) => setTop((e.currentTarget as HTMLDivElement).scrollTop)}
       onKeyDown={p.onKeyDown}
     >
-      <div class="vspace" style={{ height: `${p.count * p.rowHeight}px` }}>{rows}</div>
+      <div class="vspace" style={{ height: `${p.count * p.rowHeight}px` }}>
+        {rows}
+      </div>
     </div>
   );
 }

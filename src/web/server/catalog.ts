@@ -60,8 +60,14 @@ export class Catalog {
     for (const g of this.given.values()) {
       if (stored.some((r) => r.id === g.id)) continue;
       out.push({
-        id: g.id, tags: g.image.tags, source: g.path, format: formatOf(g.image), configDigest: g.image.configDigest ?? `sha256:${g.id}`,
-        created: null, size: (await stat(g.path)).size, stored: false,
+        id: g.id,
+        tags: g.image.tags,
+        source: g.path,
+        format: formatOf(g.image),
+        configDigest: g.image.configDigest ?? `sha256:${g.id}`,
+        created: null,
+        size: (await stat(g.path)).size,
+        stored: false,
       });
     }
     return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
@@ -91,10 +97,13 @@ export class Catalog {
     let p = this.stacks.get(id);
     if (!p) {
       const state = this.engine.state;
-      p = state.getImage(id).then((rec) => {
-        const { path, tag } = rec ? state.imageSource(rec) : { path: state.imageArchive(id), tag: undefined };
-        return loadImage(path, { tag });
-      }).then((image) => new Stack(image));
+      p = state
+        .getImage(id)
+        .then((rec) => {
+          const { path, tag } = rec ? state.imageSource(rec) : { path: state.imageArchive(id), tag: undefined };
+          return loadImage(path, { tag });
+        })
+        .then((image) => new Stack(image));
       this.stacks.set(id, p);
       // A failed open is not kept: the next call tries again.
       p.catch(() => this.stacks.delete(id));
@@ -106,7 +115,9 @@ export class Catalog {
     for (const p of this.stacks.values()) {
       try {
         (await p).image.close();
-      } catch { /* it never opened */ }
+      } catch {
+        /* it never opened */
+      }
     }
     this.stacks.clear();
   }

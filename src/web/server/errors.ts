@@ -8,7 +8,12 @@ import { ArchiveError, FsError, StateError } from '../../errors.js';
 import { NotFound } from '../../explore/listing.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly path?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly path?: string,
+  ) {
     super(message);
   }
 }
@@ -19,12 +24,30 @@ export const notFound = (message: string, path?: string): ApiError => new ApiErr
 export const conflict = (message: string): ApiError => new ApiError(409, 'CONFLICT', message);
 
 const FS_STATUS: Record<string, number> = {
-  ENOENT: 404, ENOTDIR: 400, EISDIR: 400, EINVAL: 400, ELOOP: 400, ENAMETOOLONG: 400,
-  EROFS: 409, EBUSY: 409, EEXIST: 409, ENOTEMPTY: 409, EXDEV: 409, EPERM: 409, EACCES: 409,
+  ENOENT: 404,
+  ENOTDIR: 400,
+  EISDIR: 400,
+  EINVAL: 400,
+  ELOOP: 400,
+  ENAMETOOLONG: 400,
+  EROFS: 409,
+  EBUSY: 409,
+  EEXIST: 409,
+  ENOTEMPTY: 409,
+  EXDEV: 409,
+  EPERM: 409,
+  EACCES: 409,
 };
 const STATE_STATUS: Record<string, number> = {
-  NOT_FOUND: 404, BAD_NAME: 400, BAD_INPUT: 400, AMBIGUOUS: 400, MALFORMED: 500, CORRUPT: 500,
-  EXISTS: 409, IN_USE: 409, LOCK_TIMEOUT: 409,
+  NOT_FOUND: 404,
+  BAD_NAME: 400,
+  BAD_INPUT: 400,
+  AMBIGUOUS: 400,
+  MALFORMED: 500,
+  CORRUPT: 500,
+  EXISTS: 409,
+  IN_USE: 409,
+  LOCK_TIMEOUT: 409,
 };
 
 export interface ErrorBody {
@@ -33,8 +56,7 @@ export interface ErrorBody {
 
 /** The status and body for anything thrown while answering. `path` is the API path the call was about. */
 export function errorAnswer(e: unknown, path?: string): { status: number; body: ErrorBody } {
-  const body = (status: number, code: string, message: string, p?: string) =>
-    ({ status, body: { error: { code, message, ...(p !== undefined ? { path: p } : {}) } } });
+  const body = (status: number, code: string, message: string, p?: string) => ({ status, body: { error: { code, message, ...(p !== undefined ? { path: p } : {}) } } });
   if (e instanceof ApiError) return body(e.status, e.code, e.message, e.path ?? path);
   if (e instanceof NotFound) return body(404, 'ENOENT', e.message, path);
   if (e instanceof FsError) {

@@ -47,7 +47,7 @@ export function fileRow(stack: Stack, path: string, n: number): Row {
 }
 
 function* chunks(data: FileData, start: number, end: number): Generator<Buffer> {
-  for (let pos = start; pos < end;) {
+  for (let pos = start; pos < end; ) {
     const buf = Buffer.allocUnsafe(Math.min(1 << 20, end - pos));
     const n = data.read(buf, 0, buf.length, pos);
     if (n <= 0) throw new Error(`the layer's data ended after ${pos} of ${end} bytes`);
@@ -67,8 +67,7 @@ export function fileRoutes(app: FastifyInstance, catalog: Catalog): void {
     const size = data.size;
     let start = 0;
     let end = size;
-    reply.header('accept-ranges', 'bytes').header('content-type', 'application/octet-stream')
-      .header('x-layerfs-layer', String(row.layer)).header('cache-control', 'no-store');
+    reply.header('accept-ranges', 'bytes').header('content-type', 'application/octet-stream').header('x-layerfs-layer', String(row.layer)).header('cache-control', 'no-store');
     const header = req.headers.range;
     if (header) {
       const r = rangeParser(size, header, { combine: true });

@@ -34,8 +34,10 @@ export function imageRoutes(app: FastifyInstance, catalog: Catalog): void {
     const { stack } = await catalog.stack(req.params.id);
     return listLevel(stack, path, {
       ...layerParams(q, stack),
-      offset: int(q, 'offset', 0, Number.MAX_SAFE_INTEGER), limit: int(q, 'limit', 1, MAX_LIMIT),
-      sort: oneOf(q, 'sort', ['name', 'size'] as const), order: oneOf(q, 'order', ['asc', 'desc'] as const),
+      offset: int(q, 'offset', 0, Number.MAX_SAFE_INTEGER),
+      limit: int(q, 'limit', 1, MAX_LIMIT),
+      sort: oneOf(q, 'sort', ['name', 'size'] as const),
+      order: oneOf(q, 'order', ['asc', 'desc'] as const),
     });
   });
 
@@ -51,7 +53,9 @@ export function imageRoutes(app: FastifyInstance, catalog: Catalog): void {
     const offset = int(q, 'offset', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     const limit = int(q, 'limit', 1, MAX_LIMIT) ?? 500;
     return {
-      total: found.length, offset, limit,
+      total: found.length,
+      offset,
+      limit,
       entries: found.slice(offset, offset + limit).map((r) => ({ path: r.path, type: r.type, size: r.size, layer: r.layer })),
     };
   });

@@ -39,12 +39,13 @@ interface Open {
   queue: Promise<unknown>;
 }
 
-const sink = (into: Buffer[]) => ({
-  write: (t: string | Uint8Array) => {
-    into.push(Buffer.from(t));
-    return true;
-  },
-}) as unknown as NodeJS.WritableStream;
+const sink = (into: Buffer[]) =>
+  ({
+    write: (t: string | Uint8Array) => {
+      into.push(Buffer.from(t));
+      return true;
+    },
+  }) as unknown as NodeJS.WritableStream;
 
 type Body = Record<string, unknown>;
 const isObj = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -53,7 +54,11 @@ export class Lab {
   private readonly open = new Map<string, Open>();
   private readonly engines = new Map<CopyUpStrategy, Engine>();
 
-  constructor(private readonly engine: Engine, private readonly catalog: Catalog, private readonly bindRoot?: string) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly catalog: Catalog,
+    private readonly bindRoot?: string,
+  ) {
     this.engines.set(engine.copyUp, engine);
   }
 
@@ -110,7 +115,9 @@ export class Lab {
       else paths.push({ path, type: e.type, size: e.size, status: lowerAt(s, path) ? 'copied-up' : 'new' });
     }
     return {
-      image: { id: rec.image, tags: img.tags }, readOnlyRoot: rec.labels['layerfs.read-only'] === 'true', copyUp: strategy,
+      image: { id: rec.image, tags: img.tags },
+      readOnlyRoot: rec.labels['layerfs.read-only'] === 'true',
+      copyUp: strategy,
       layers: img.layers.map((l, i) => ({ layer: i + 1, digest: l.digest, createdBy: l.history?.created_by ?? null, size: l.size })),
       containerLayer: { entries: entries.filter((e) => e.path !== '').length, bytes, paths },
       mounts: rec.mounts,
@@ -225,8 +232,13 @@ export class Lab {
       const { events } = log.since(at);
       const stack = this.stack(o.container, o.strategy);
       const answer = {
-        stdout: Buffer.concat(o.out).toString('utf8'), stderr: Buffer.concat(o.err).toString('utf8'),
-        status: o.session.status, cwd: o.session.ctx.cwd, exited: o.session.exited, events, stack,
+        stdout: Buffer.concat(o.out).toString('utf8'),
+        stderr: Buffer.concat(o.err).toString('utf8'),
+        status: o.session.status,
+        cwd: o.session.ctx.cwd,
+        exited: o.session.exited,
+        events,
+        stack,
       };
       // `exit` ends the shell: the container is saved and let go, as when a `layerfs run` shell ends.
       if (o.session.exited) await this.closeOne(rec.id, o);

@@ -16,8 +16,7 @@ export async function pageRoutes(app: FastifyInstance, dir = PAGE_DIR): Promise<
   await app.register(fastifyStatic, { root: dir, serve: false, cacheControl: false });
   app.get('/', async (_req, reply) => {
     if (!built()) {
-      return reply.code(500).type('text/plain; charset=utf-8')
-        .send(`layerfs: the web page is not built (no ${dir}index.html): run \`npm run build\` in the package directory\n`);
+      return reply.code(500).type('text/plain; charset=utf-8').send(`layerfs: the web page is not built (no ${dir}index.html): run \`npm run build\` in the package directory\n`);
     }
     return reply.header('cache-control', 'no-store').sendFile('index.html');
   });

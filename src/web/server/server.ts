@@ -81,7 +81,10 @@ export async function createServer(opts: ServeOptions = {}): Promise<Server> {
 
   app.get('/api/info', async () => ({
     version: VERSION,
-    bindRoot: !!opts.bindRoot, loopback, uploadLimit, images: catalog.named,
+    bindRoot: !!opts.bindRoot,
+    loopback,
+    uploadLimit,
+    images: catalog.named,
   }));
   imageRoutes(app, catalog);
   fileRoutes(app, catalog);
@@ -99,7 +102,12 @@ export async function createServer(opts: ServeOptions = {}): Promise<Server> {
   await pageRoutes(app, opts.pageDir);
 
   const server: Server = {
-    app, engine, catalog, lab, token, url: '',
+    app,
+    engine,
+    catalog,
+    lab,
+    token,
+    url: '',
     async listen() {
       await app.listen({ host, port });
       port = (app.server.address() as AddressInfo).port;

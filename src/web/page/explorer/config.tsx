@@ -7,11 +7,27 @@ const KEYS = ['Entrypoint', 'Cmd', 'WorkingDir', 'User', 'Env', 'Volumes', 'Expo
 
 function show(v: unknown) {
   if (v === null || v === undefined) return <span class="muted">not set</span>;
-  if (Array.isArray(v)) return <ul class="plain mono">{v.map((x, i) => <li key={i}>{String(x)}</li>)}</ul>;
+  if (Array.isArray(v))
+    return (
+      <ul class="plain mono">
+        {v.map((x, i) => (
+          <li key={i}>{String(x)}</li>
+        ))}
+      </ul>
+    );
   if (typeof v === 'object') {
     const e = Object.entries(v as Record<string, unknown>);
     if (!e.length) return <span class="muted">empty</span>;
-    return <ul class="plain mono">{e.map(([k, x]) => <li key={k}>{k}{typeof x === 'string' ? `=${x}` : ''}</li>)}</ul>;
+    return (
+      <ul class="plain mono">
+        {e.map(([k, x]) => (
+          <li key={k}>
+            {k}
+            {typeof x === 'string' ? `=${x}` : ''}
+          </li>
+        ))}
+      </ul>
+    );
   }
   return <code>{String(v)}</code>;
 }
@@ -30,20 +46,35 @@ export function ConfigPanel({ image }: { image: string }) {
         <section>
           <h3>Runs as</h3>
           <dl class="kv">
-            {KEYS.map((k) => <><dt key={k}>{k}</dt><dd>{show(c[k])}</dd></>)}
-            <dt>Platform</dt><dd>{c.os ?? '?'}/{c.architecture ?? '?'}</dd>
-            <dt>Created</dt><dd>{c.created ?? <span class="muted">unknown</span>}</dd>
+            {KEYS.map((k) => (
+              <>
+                <dt key={k}>{k}</dt>
+                <dd>{show(c[k])}</dd>
+              </>
+            ))}
+            <dt>Platform</dt>
+            <dd>
+              {c.os ?? '?'}/{c.architecture ?? '?'}
+            </dd>
+            <dt>Created</dt>
+            <dd>{c.created ?? <span class="muted">unknown</span>}</dd>
           </dl>
         </section>
         <section>
-          <h3>History ({c.history.length} steps, {c.history.filter((h) => h.empty_layer).length} without a layer)</h3>
+          <h3>
+            History ({c.history.length} steps, {c.history.filter((h) => h.empty_layer).length} without a layer)
+          </h3>
           <ol class="history">
             {c.history.map((h, i) => (
               <li key={i} class={h.empty_layer ? 'empty' : ''}>
                 <span class="lnum">{h.layer ?? '∅'}</span>
                 <div>
                   <div class="mono">{h.created_by ?? <em class="muted">no created_by</em>}</div>
-                  <div class="muted small">{h.created ?? ''}{h.comment ? ` · ${h.comment}` : ''}{h.empty_layer ? ' · empty layer (config only)' : ''}</div>
+                  <div class="muted small">
+                    {h.created ?? ''}
+                    {h.comment ? ` · ${h.comment}` : ''}
+                    {h.empty_layer ? ' · empty layer (config only)' : ''}
+                  </div>
                 </div>
               </li>
             ))}

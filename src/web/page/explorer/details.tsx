@@ -29,7 +29,10 @@ export function Details({ image, sel, onView, onLayer }: Props) {
     setErr(undefined);
     if (!sel) return;
     let live = true;
-    api.versions(image, sel.path).then((v) => live && setVersions(v.versions), (e) => live && setErr(e instanceof ApiError ? e.message : String(e)));
+    api.versions(image, sel.path).then(
+      (v) => live && setVersions(v.versions),
+      (e) => live && setErr(e instanceof ApiError ? e.message : String(e)),
+    );
     return () => void (live = false);
   }, [image, sel?.path]);
 
@@ -45,25 +48,96 @@ export function Details({ image, sel, onView, onLayer }: Props) {
   const o = e.origin;
   return (
     <aside class="details" aria-label="path details" data-testid="details">
-      <h2 class="path" title={sel.path}>{sel.path}</h2>
+      <h2 class="path" title={sel.path}>
+        {sel.path}
+      </h2>
       <div class="chips">
         <span class="chip">{typeName(e.type)}</span>
-        {sel.change && <span class={`chip b-${sel.change}`}>{CHANGE_NAMES[sel.change as 'A']}{sel.fields ? `: ${sel.fields.join(', ')}` : ''}</span>}
+        {sel.change && (
+          <span class={`chip b-${sel.change}`}>
+            {CHANGE_NAMES[sel.change as 'A']}
+            {sel.fields ? `: ${sel.fields.join(', ')}` : ''}
+          </span>
+        )}
         {e.linkgroup && <span class="chip">hard link</span>}
       </div>
       <dl class="kv">
-        <dt>Mode</dt><dd><code>{modeString(e.type, e.mode)}</code> ({e.mode})</dd>
-        <dt>Owner</dt><dd>{e.uid}:{e.gid}</dd>
-        {e.type === 'f' && <><dt>Size</dt><dd>{bytes(e.size)} <span class="muted">({count(e.size)} B)</span></dd></>}
-        {e.type === 'd' && <><dt>Below</dt><dd>{bytes(e.bytes)} in files · {count(e.children)} entries</dd></>}
-        {e.target && <><dt>{e.type === 'l' ? 'Target' : 'Device'}</dt><dd><code>{e.target}</code></dd></>}
-        {e.linkgroup && <><dt>Hard link</dt><dd>same inode as <code>{e.linkgroup}</code></dd></>}
-        {e.xattrs && <><dt>xattrs</dt><dd><code class="wrap">{e.xattrs}</code></dd></>}
-        {!sel.ghost && <><dt>Comes from</dt><dd><button type="button" class="linkish" onClick={() => onLayer(e.layer)}>layer {e.layer}</button></dd></>}
-        {o && o.merges.length > 0 && <><dt>Merges</dt><dd>with the directory of {o.merges.map((l) => `layer ${l}`).join(', ')}</dd></>}
-        {o && o.hides.length > 0 && <><dt>Hides</dt><dd data-testid="hides">the copies in {o.hides.map((l) => `layer ${l}`).join(', ')}</dd></>}
+        <dt>Mode</dt>
+        <dd>
+          <code>{modeString(e.type, e.mode)}</code> ({e.mode})
+        </dd>
+        <dt>Owner</dt>
+        <dd>
+          {e.uid}:{e.gid}
+        </dd>
+        {e.type === 'f' && (
+          <>
+            <dt>Size</dt>
+            <dd>
+              {bytes(e.size)} <span class="muted">({count(e.size)} B)</span>
+            </dd>
+          </>
+        )}
+        {e.type === 'd' && (
+          <>
+            <dt>Below</dt>
+            <dd>
+              {bytes(e.bytes)} in files · {count(e.children)} entries
+            </dd>
+          </>
+        )}
+        {e.target && (
+          <>
+            <dt>{e.type === 'l' ? 'Target' : 'Device'}</dt>
+            <dd>
+              <code>{e.target}</code>
+            </dd>
+          </>
+        )}
+        {e.linkgroup && (
+          <>
+            <dt>Hard link</dt>
+            <dd>
+              same inode as <code>{e.linkgroup}</code>
+            </dd>
+          </>
+        )}
+        {e.xattrs && (
+          <>
+            <dt>xattrs</dt>
+            <dd>
+              <code class="wrap">{e.xattrs}</code>
+            </dd>
+          </>
+        )}
+        {!sel.ghost && (
+          <>
+            <dt>Comes from</dt>
+            <dd>
+              <button type="button" class="linkish" onClick={() => onLayer(e.layer)}>
+                layer {e.layer}
+              </button>
+            </dd>
+          </>
+        )}
+        {o && o.merges.length > 0 && (
+          <>
+            <dt>Merges</dt>
+            <dd>with the directory of {o.merges.map((l) => `layer ${l}`).join(', ')}</dd>
+          </>
+        )}
+        {o && o.hides.length > 0 && (
+          <>
+            <dt>Hides</dt>
+            <dd data-testid="hides">the copies in {o.hides.map((l) => `layer ${l}`).join(', ')}</dd>
+          </>
+        )}
       </dl>
-      {e.type === 'f' && !sel.ghost && <button type="button" class="primary" onClick={onView}>View file ⏎</button>}
+      {e.type === 'f' && !sel.ghost && (
+        <button type="button" class="primary" onClick={onView}>
+          View file ⏎
+        </button>
+      )}
       <h3>Touched by</h3>
       {err && <p class="error">{err}</p>}
       {!versions && !err && <p class="muted">loading…</p>}
@@ -71,11 +145,13 @@ export function Details({ image, sel, onView, onLayer }: Props) {
         <ol class="versions" data-testid="versions">
           {versions.map((v) => (
             <li key={v.layer} class={v.change ? `ch-${v.change}` : ''}>
-              <button type="button" class="linkish" onClick={() => onLayer(v.layer)}>layer {v.layer}</button>
+              <button type="button" class="linkish" onClick={() => onLayer(v.layer)}>
+                layer {v.layer}
+              </button>
               {v.change && <span class={`badge b-${v.change}`}>{v.change}</span>}
               <span>
                 {v.kind === 'deleted'
-                  ? HOW[v.how ?? ''] ?? `deleted (${v.how})`
+                  ? (HOW[v.how ?? ''] ?? `deleted (${v.how})`)
                   : `${typeName(v.type ?? '')} ${v.mode ?? ''} ${v.uid}:${v.gid}${v.type === 'f' ? ` · ${bytes(v.size ?? 0)}` : ''}${v.fields ? ` · ${v.fields.join(', ')}` : ''}${!v.change ? ' · no visible change' : ''}`}
               </span>
             </li>

@@ -20,10 +20,16 @@ export function DiffPanel({ image, images }: { image: string; images: ImageRecor
   return (
     <div class="panel" data-testid="diff-images">
       <div class="toolbar">
-        <span>From <strong>{a ? name(a) : image.slice(0, 12)}</strong> to</span>
+        <span>
+          From <strong>{a ? name(a) : image.slice(0, 12)}</strong> to
+        </span>
         <select value={b} onChange={(e) => setB((e.currentTarget as HTMLSelectElement).value)} aria-label="image to compare with">
           {others.length === 0 && <option value="">(load a second image)</option>}
-          {others.map((i) => <option key={i.id} value={i.id}>{name(i)}</option>)}
+          {others.map((i) => (
+            <option key={i.id} value={i.id}>
+              {name(i)}
+            </option>
+          ))}
         </select>
       </div>
       {err && <p class="error">{err}</p>}
@@ -32,7 +38,17 @@ export function DiffPanel({ image, images }: { image: string; images: ImageRecor
         <div class="cols three">
           <List title="Added" cls="A" rows={d.filter((x) => x.kind === 'A').map((x) => ({ path: x.path, note: side(x.after) }))} />
           <List title="Removed" cls="D" rows={d.filter((x) => x.kind === 'D').map((x) => ({ path: x.path, note: side(x.before) }))} />
-          <List title="Changed" cls="M" rows={d.filter((x) => x.kind === 'C').map((x) => ({ path: x.path, fields: x.fields, note: `${(x.fields ?? []).join(', ')}${x.before?.type === 'f' && x.after?.type === 'f' && x.before.size !== x.after.size ? ` · ${bytes(x.before.size)} → ${bytes(x.after.size)}` : ''}` }))} />
+          <List
+            title="Changed"
+            cls="M"
+            rows={d
+              .filter((x) => x.kind === 'C')
+              .map((x) => ({
+                path: x.path,
+                fields: x.fields,
+                note: `${(x.fields ?? []).join(', ')}${x.before?.type === 'f' && x.after?.type === 'f' && x.before.size !== x.after.size ? ` · ${bytes(x.before.size)} → ${bytes(x.after.size)}` : ''}`,
+              }))}
+          />
         </div>
       )}
     </div>
@@ -44,9 +60,15 @@ const side = (x: DiffSide | undefined): string => (x === undefined ? '' : x.type
 function List({ title, cls, rows }: { title: string; cls: string; rows: Array<{ path: string; note: string; fields?: string[] }> }) {
   return (
     <section>
-      <h3><span class={`badge b-${cls}`}>{cls}</span> {title} <span class="muted">{count(rows.length)}</span></h3>
+      <h3>
+        <span class={`badge b-${cls}`}>{cls}</span> {title} <span class="muted">{count(rows.length)}</span>
+      </h3>
       <ul class="plain difflist">
-        {rows.slice(0, 1000).map((r) => <li key={r.path} data-kind={cls === 'M' ? 'C' : cls} data-path={r.path} data-fields={r.fields?.join(',') ?? ''}><span class="mono">{r.path}</span> <span class="muted small">{r.note}</span></li>)}
+        {rows.slice(0, 1000).map((r) => (
+          <li key={r.path} data-kind={cls === 'M' ? 'C' : cls} data-path={r.path} data-fields={r.fields?.join(',') ?? ''}>
+            <span class="mono">{r.path}</span> <span class="muted small">{r.note}</span>
+          </li>
+        ))}
         {rows.length > 1000 && <li class="muted">… {count(rows.length - 1000)} more</li>}
       </ul>
     </section>

@@ -61,8 +61,10 @@ export function Explorer({ image, focus }: Props) {
     if (!q) return setHits(undefined);
     const glob = /[*?[]/.test(q) ? q : `*${q}*`;
     const t = setTimeout(() => {
-      api.find(image.id, glob, { type: 'any', layer: mode.layer, limit: 2000, largerThan: filter.largerThan || undefined })
-        .then((r) => setHits(r), (e) => setHits(e instanceof ApiError ? e.message : String(e)));
+      api.find(image.id, glob, { type: 'any', layer: mode.layer, limit: 2000, largerThan: filter.largerThan || undefined }).then(
+        (r) => setHits(r),
+        (e) => setHits(e instanceof ApiError ? e.message : String(e)),
+      );
     }, 150);
     return () => clearTimeout(t);
   }, [query, mode.layer, filter.largerThan]);
@@ -85,16 +87,32 @@ export function Explorer({ image, focus }: Props) {
       <section class="main" aria-label="tree">
         <div class="toolbar">
           <div class="seg" role="group" aria-label="view">
-            <button type="button" class={mode.changesOnly ? 'on' : ''} onClick={() => setMode({ ...mode, changesOnly: true })} data-testid="view-changes" title="dive's layer view: only what this layer added, modified or deleted">
+            <button
+              type="button"
+              class={mode.changesOnly ? 'on' : ''}
+              onClick={() => setMode({ ...mode, changesOnly: true })}
+              data-testid="view-changes"
+              title="dive's layer view: only what this layer added, modified or deleted"
+            >
               Layer {mode.layer}'s changes
             </button>
-            <button type="button" class={!mode.changesOnly ? 'on' : ''} onClick={() => setMode({ ...mode, changesOnly: false })} data-testid="view-image" title="the whole image as it was after this layer, its changes marked">
+            <button
+              type="button"
+              class={!mode.changesOnly ? 'on' : ''}
+              onClick={() => setMode({ ...mode, changesOnly: false })}
+              data-testid="view-image"
+              title="the whole image as it was after this layer, its changes marked"
+            >
               Image after layer {mode.layer}
             </button>
           </div>
           <div class="seg" role="group" aria-label="sort">
-            <button type="button" class={mode.sort === 'name' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'name' })}>Name</button>
-            <button type="button" class={mode.sort === 'size' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'size' })} data-testid="sort-size">Size</button>
+            <button type="button" class={mode.sort === 'name' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'name' })}>
+              Name
+            </button>
+            <button type="button" class={mode.sort === 'size' ? 'on' : ''} onClick={() => setMode({ ...mode, sort: 'size' })} data-testid="sort-size">
+              Size
+            </button>
           </div>
           <div class="filters" role="group" aria-label="show">
             {(['A', 'M', 'D', 'U'] as const).map((k) => (
@@ -134,7 +152,11 @@ export function Explorer({ image, focus }: Props) {
             }}
           />
         </div>
-        {layerInfo && <p class="context muted" title={layerInfo.createdBy ?? ''}>Layer {mode.layer}: {layerInfo.createdBy ?? 'no history entry'}</p>}
+        {layerInfo && (
+          <p class="context muted" title={layerInfo.createdBy ?? ''}>
+            Layer {mode.layer}: {layerInfo.createdBy ?? 'no history entry'}
+          </p>
+        )}
         {hits !== undefined ? (
           <Hits hits={hits} onPick={pick} />
         ) : (
@@ -168,7 +190,10 @@ function Hits({ hits, onPick }: { hits: { total: number; entries: FoundEntry[] }
   if (typeof hits === 'string') return <p class="error">{hits}</p>;
   return (
     <div class="hits" data-testid="hits">
-      <p class="muted small">{hits.total} match{hits.total === 1 ? '' : 'es'}{hits.total > hits.entries.length ? `, the ${hits.entries.length} largest shown` : ''} · click one to show it in the tree (Enter: the first)</p>
+      <p class="muted small">
+        {hits.total} match{hits.total === 1 ? '' : 'es'}
+        {hits.total > hits.entries.length ? `, the ${hits.entries.length} largest shown` : ''} · click one to show it in the tree (Enter: the first)
+      </p>
       <VirtualList
         count={hits.entries.length}
         rowHeight={26}
@@ -177,7 +202,12 @@ function Hits({ hits, onPick }: { hits: { total: number; entries: FoundEntry[] }
           const h = hits.entries[i];
           return (
             <div class="trow" role="treeitem" tabIndex={-1} data-path={h.path} data-size={h.size} onClick={() => onPick(h)} onKeyDown={(e) => e.key === 'Enter' && onPick(h)}>
-              <span class="tname"><span class={`ticon t-${h.type}`}><TypeIcon type={h.type} /></span><span class="nm">{h.path}</span></span>
+              <span class="tname">
+                <span class={`ticon t-${h.type}`}>
+                  <TypeIcon type={h.type} />
+                </span>
+                <span class="nm">{h.path}</span>
+              </span>
               <span class="tsize">{h.type === 'f' ? bytes(h.size) : ''}</span>
               <span class="tlayer">L{h.layer}</span>
             </div>

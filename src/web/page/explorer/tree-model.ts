@@ -67,7 +67,12 @@ export class TreeModel {
    * `expanded` is shared with the model of the previous view (another layer, sort or view), so the
    * directories open stay open; each is fetched again when it is reached.
    */
-  constructor(readonly image: string, readonly mode: ViewMode, private readonly changed: () => void, readonly expanded = new Set<string>(['/'])) {}
+  constructor(
+    readonly image: string,
+    readonly mode: ViewMode,
+    private readonly changed: () => void,
+    readonly expanded = new Set<string>(['/']),
+  ) {}
 
   dispose(): void {
     this.dead = true;
@@ -96,11 +101,14 @@ export class TreeModel {
     // The marks of the whole-image view come beside the level, never in its way.
     if (page === 0 && lv.total < 0 && !this.mode.changesOnly && this.mode.layer > 1) {
       const level = lv;
-      this.loadMarks(path).then((m) => {
-        level.marks = m.marks;
-        level.deleted = m.deleted;
-        this.bump();
-      }, () => undefined);
+      this.loadMarks(path).then(
+        (m) => {
+          level.marks = m.marks;
+          level.deleted = m.deleted;
+          this.bump();
+        },
+        () => undefined,
+      );
     }
     try {
       const res = await api.tree(this.image, this.query(path, page * PAGE, this.mode.changesOnly));

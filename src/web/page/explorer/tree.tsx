@@ -32,7 +32,6 @@ interface Props {
   openDirs: Set<string>;
 }
 
-
 export function Tree(p: Props) {
   const [, bump] = useReducer((n: number) => n + 1, 0);
   const redraw = () => bump(undefined);
@@ -85,12 +84,18 @@ export function Tree(p: Props) {
       select(Math.max(0, Math.min(rows.length - 1, i)));
     };
     switch (e.key) {
-      case 'ArrowDown': return go(cursor + 1);
-      case 'ArrowUp': return go(cursor - 1);
-      case 'PageDown': return go(cursor + page);
-      case 'PageUp': return go(cursor - page);
-      case 'Home': return go(0);
-      case 'End': return go(rows.length - 1);
+      case 'ArrowDown':
+        return go(cursor + 1);
+      case 'ArrowUp':
+        return go(cursor - 1);
+      case 'PageDown':
+        return go(cursor + page);
+      case 'PageUp':
+        return go(cursor - page);
+      case 'Home':
+        return go(0);
+      case 'End':
+        return go(rows.length - 1);
       case 'ArrowRight':
         e.preventDefault();
         if (r?.entry?.type === 'd' && !r.ghost) {
@@ -117,7 +122,11 @@ export function Tree(p: Props) {
     const r: Row = rows[i];
     const pad = { paddingLeft: `${10 + r.depth * 16}px` };
     if (!r.entry) {
-      return <div class={`trow note ${r.loading || !r.note ? 'loading' : ''}`} style={pad}>{r.note ?? <span class="skeleton">loading…</span>}</div>;
+      return (
+        <div class={`trow note ${r.loading || !r.note ? 'loading' : ''}`} style={pad}>
+          {r.note ?? <span class="skeleton">loading…</span>}
+        </div>
+      );
     }
     const e = r.entry;
     const open = model.isOpen(e.path);
@@ -139,19 +148,43 @@ export function Tree(p: Props) {
       >
         <span class="tname" style={pad}>
           <span class="chev">{e.type === 'd' && !r.ghost && <Chevron open={open} />}</span>
-          <span class={`ticon t-${e.type} ${e.linkgroup ? 't-h' : ''}`}><TypeIcon type={e.type} open={open && !r.ghost} hardlink={!!e.linkgroup} /></span>
+          <span class={`ticon t-${e.type} ${e.linkgroup ? 't-h' : ''}`}>
+            <TypeIcon type={e.type} open={open && !r.ghost} hardlink={!!e.linkgroup} />
+          </span>
           <span class="nm">{e.name}</span>
-          {e.type === 'l' && <span class="link" title="symbolic link">→ {e.target}</span>}
-          {e.linkgroup && e.linkgroup !== e.path && <span class="hlink" title={`hard link: same inode as ${e.linkgroup}`}>⇔ {e.linkgroup}</span>}
-          {e.linkgroup && e.linkgroup === e.path && <span class="hlink" title="hard link group: other paths share this inode">hard link</span>}
+          {e.type === 'l' && (
+            <span class="link" title="symbolic link">
+              → {e.target}
+            </span>
+          )}
+          {e.linkgroup && e.linkgroup !== e.path && (
+            <span class="hlink" title={`hard link: same inode as ${e.linkgroup}`}>
+              ⇔ {e.linkgroup}
+            </span>
+          )}
+          {e.linkgroup && e.linkgroup === e.path && (
+            <span class="hlink" title="hard link group: other paths share this inode">
+              hard link
+            </span>
+          )}
           {r.fields && r.change === 'M' && <span class="fields">{r.fields.join(', ')}</span>}
           {!r.change && (r.changesBelow ?? 0) > 0 && <span class="below">{count(r.changesBelow!)} changed below</span>}
         </span>
-        <span class="tchg">{r.change && <span class={`badge b-${r.change}`} title={CHANGE_NAMES[r.change as 'A']}>{r.change}</span>}</span>
+        <span class="tchg">
+          {r.change && (
+            <span class={`badge b-${r.change}`} title={CHANGE_NAMES[r.change as 'A']}>
+              {r.change}
+            </span>
+          )}
+        </span>
         <span class="tmode">{modeString(e.type, e.mode)}</span>
-        <span class="town">{e.uid}:{e.gid}</span>
+        <span class="town">
+          {e.uid}:{e.gid}
+        </span>
         <span class="tsize">{e.type === 'd' ? (e.bytes ? bytes(e.bytes) : '') : e.type === 'f' ? bytes(e.size) : ''}</span>
-        <span class="tlayer" title={`comes from layer ${e.layer}`}>L{e.layer}</span>
+        <span class="tlayer" title={`comes from layer ${e.layer}`}>
+          L{e.layer}
+        </span>
       </div>
     );
   };

@@ -36,7 +36,12 @@ export function TreemapPanel({ image, onPath }: { image: string; onPath: (p: str
     const root = hierarchy<SizeNode>(data, (d) => (d.type === 'd' ? d.children : undefined))
       .sum((d) => (d.type === 'd' && d.children?.length ? 0 : Math.max(d.bytes, 0)))
       .sort((a, b) => (b.value ?? 0) - (a.value ?? 0));
-    treemap<SizeNode>().tile(treemapSquarify).size([size.w, size.h]).paddingInner(2).paddingTop((n) => (n.depth > 0 && n.depth < 3 ? 18 : 0)).round(true)(root);
+    treemap<SizeNode>()
+      .tile(treemapSquarify)
+      .size([size.w, size.h])
+      .paddingInner(2)
+      .paddingTop((n) => (n.depth > 0 && n.depth < 3 ? 18 : 0))
+      .round(true)(root);
     return (root as HierarchyRectangularNode<SizeNode>).descendants().filter((n) => n.depth > 0);
   }, [data, size]);
 
@@ -44,11 +49,24 @@ export function TreemapPanel({ image, onPath }: { image: string; onPath: (p: str
   return (
     <div class="panel treemap-panel" data-testid="treemap">
       <nav class="crumbs" aria-label="treemap path">
-        <button type="button" class="linkish" onClick={() => setPath('/')}>/</button>
+        <button type="button" class="linkish" onClick={() => setPath('/')}>
+          /
+        </button>
         {parts.map((p, i) => (
-          <span key={i}> <button type="button" class="linkish" onClick={() => setPath('/' + parts.slice(0, i + 1).join('/'))}>{p}</button> /</span>
+          <span key={i}>
+            {' '}
+            <button type="button" class="linkish" onClick={() => setPath('/' + parts.slice(0, i + 1).join('/'))}>
+              {p}
+            </button>{' '}
+            /
+          </span>
         ))}
-        {data && <span class="muted"> · {bytes(data.bytes)} in {count(data.files)} files</span>}
+        {data && (
+          <span class="muted">
+            {' '}
+            · {bytes(data.bytes)} in {count(data.files)} files
+          </span>
+        )}
       </nav>
       {err && <p class="error">{err}</p>}
       <div class="treemap" ref={box}>
@@ -61,17 +79,31 @@ export function TreemapPanel({ image, onPath }: { image: string; onPath: (p: str
             if (w < 1 || h < 1) return null;
             const dir = n.data.type === 'd';
             return (
-              <g key={n.data.path} transform={`translate(${n.x0},${n.y0})`} class={dir ? 'tm-dir' : 'tm-file'}
-                data-path={n.data.path} data-bytes={n.data.bytes} data-depth={n.depth} data-w={w} data-h={h}
+              <g
+                key={n.data.path}
+                transform={`translate(${n.x0},${n.y0})`}
+                class={dir ? 'tm-dir' : 'tm-file'}
+                data-path={n.data.path}
+                data-bytes={n.data.bytes}
+                data-depth={n.depth}
+                data-w={w}
+                data-h={h}
                 onClick={(e) => {
                   e.stopPropagation();
                   if (dir) setPath(n.data.path);
                   else onPath(n.data.path);
-                }}>
-                <title>{n.data.path} · {bytes(n.data.bytes)}{dir ? ` · ${count(n.data.files)} files` : ''}</title>
+                }}
+              >
+                <title>
+                  {n.data.path} · {bytes(n.data.bytes)}
+                  {dir ? ` · ${count(n.data.files)} files` : ''}
+                </title>
                 <rect width={w} height={h} fill={colour} fill-opacity={dir ? 0.16 + 0.1 * (n.depth - 1) : 0.78} stroke={colour} stroke-opacity={0.6} rx={3} />
                 {w > 44 && h > 14 && (
-                  <text x={4} y={13} class={dir ? 'tm-label dir' : 'tm-label'}>{clip(n.data.name, w)}{w > 120 ? ` ${bytes(n.data.bytes)}` : ''}</text>
+                  <text x={4} y={13} class={dir ? 'tm-label dir' : 'tm-label'}>
+                    {clip(n.data.name, w)}
+                    {w > 120 ? ` ${bytes(n.data.bytes)}` : ''}
+                  </text>
                 )}
               </g>
             );

@@ -54,13 +54,16 @@ export function Viewer({ image, path, layer, onClose }: Props) {
   const [hex, setHex] = useState(false);
 
   useEffect(() => {
-    api.versions(image, path).then((v) => {
-      const vs = v.versions.filter((x) => x.kind === 'entry' && x.type === 'f' && x.layer <= layer);
-      setVersions(vs);
-      // Shown first: the version visible after the selected layer.
-      const top = vs[vs.length - 1];
-      if (top) setAt(top.layer);
-    }, () => setVersions([]));
+    api.versions(image, path).then(
+      (v) => {
+        const vs = v.versions.filter((x) => x.kind === 'entry' && x.type === 'f' && x.layer <= layer);
+        setVersions(vs);
+        // Shown first: the version visible after the selected layer.
+        const top = vs[vs.length - 1];
+        if (top) setAt(top.layer);
+      },
+      () => setVersions([]),
+    );
   }, [image, path, layer]);
 
   useEffect(() => {
@@ -81,14 +84,17 @@ export function Viewer({ image, path, layer, onClose }: Props) {
     <section class="viewer" aria-label={`file ${path}`} data-testid="viewer" onKeyDown={close} tabIndex={-1}>
       <header class="vhead">
         <h2 title={path}>{path}</h2>
-        <button type="button" class="ghostbtn" onClick={onClose} aria-label="close the viewer">✕</button>
+        <button type="button" class="ghostbtn" onClick={onClose} aria-label="close the viewer">
+          ✕
+        </button>
       </header>
       <div class="vbar">
         {versions.length > 0 && (
           <div class="seg" role="group" aria-label="version">
             {versions.map((v) => (
               <button type="button" key={v.layer} class={v.layer === at ? 'on' : ''} onClick={() => setAt(v.layer)} title={`the file as layer ${v.layer} wrote it`}>
-                layer {v.layer}{v.change ? ` ${v.change}` : ''}
+                layer {v.layer}
+                {v.change ? ` ${v.change}` : ''}
               </button>
             ))}
           </div>
@@ -98,14 +104,27 @@ export function Viewer({ image, path, layer, onClose }: Props) {
             diff against{' '}
             <select value={against ?? ''} onChange={(e) => setAgainst((e.currentTarget as HTMLSelectElement).value === '' ? undefined : Number((e.currentTarget as HTMLSelectElement).value))}>
               <option value="">—</option>
-              {versions.filter((v) => v.layer !== at).map((v) => <option key={v.layer} value={v.layer}>layer {v.layer}</option>)}
+              {versions
+                .filter((v) => v.layer !== at)
+                .map((v) => (
+                  <option key={v.layer} value={v.layer}>
+                    layer {v.layer}
+                  </option>
+                ))}
             </select>
           </label>
         )}
         {file?.text !== undefined && against === undefined && (
-          <label><input type="checkbox" checked={hex} onChange={() => setHex(!hex)} /> hex</label>
+          <label>
+            <input type="checkbox" checked={hex} onChange={() => setHex(!hex)} /> hex
+          </label>
         )}
-        {file && <span class="muted">{bytes(file.size)}{file.size > file.bytes.length ? ` · first ${bytes(file.bytes.length)} shown` : ''}</span>}
+        {file && (
+          <span class="muted">
+            {bytes(file.size)}
+            {file.size > file.bytes.length ? ` · first ${bytes(file.bytes.length)} shown` : ''}
+          </span>
+        )}
       </div>
       {err && <p class="error">{err}</p>}
       {file && against !== undefined && other && <DiffView older={against < at ? other : file} newer={against < at ? file : other} labels={against < at ? [against, at] : [at, against]} />}
@@ -125,7 +144,14 @@ function Text({ text }: { text: string }) {
       rowHeight={20}
       label="file text"
       testId="text"
-      row={(i) => <div class="line"><span class="ln" style={{ width: `${w + 1}ch` }}>{i + 1}</span><span class="lt">{lines[i] || ' '}</span></div>}
+      row={(i) => (
+        <div class="line">
+          <span class="ln" style={{ width: `${w + 1}ch` }}>
+            {i + 1}
+          </span>
+          <span class="lt">{lines[i] || ' '}</span>
+        </div>
+      )}
     />
   );
 }
@@ -149,7 +175,13 @@ function Hex({ data }: { data: Uint8Array }) {
           h.push(HEX[b] + (i === 7 ? ' ' : ''));
           a += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '·';
         });
-        return <div class="line"><span class="ln">{(r * 16).toString(16).padStart(8, '0')}</span><span class="hx">{h.join(' ')}</span><span class="as">{a}</span></div>;
+        return (
+          <div class="line">
+            <span class="ln">{(r * 16).toString(16).padStart(8, '0')}</span>
+            <span class="hx">{h.join(' ')}</span>
+            <span class="as">{a}</span>
+          </div>
+        );
       }}
     />
   );
@@ -157,7 +189,12 @@ function Hex({ data }: { data: Uint8Array }) {
 
 function DiffView({ older, newer, labels }: { older: Loaded; newer: Loaded; labels: [number, number] }) {
   const parts = useMemo(() => (older.text !== undefined && newer.text !== undefined ? diffLines(older.text, newer.text) : undefined), [older, newer]);
-  if (!parts) return <p class="muted">One of the two versions is binary: no text diff ({bytes(older.size)} → {bytes(newer.size)}).</p>;
+  if (!parts)
+    return (
+      <p class="muted">
+        One of the two versions is binary: no text diff ({bytes(older.size)} → {bytes(newer.size)}).
+      </p>
+    );
   const lines: Array<{ kind: ' ' | '+' | '-'; text: string }> = [];
   for (const p of parts) {
     const ls = p.value.split('\n');
@@ -168,14 +205,21 @@ function DiffView({ older, newer, labels }: { older: Loaded; newer: Loaded; labe
   const del = lines.filter((l) => l.kind === '-').length;
   return (
     <>
-      <p class="muted small" data-testid="diff-summary">layer {labels[0]} → layer {labels[1]}: <span class="c-A">+{add}</span> <span class="c-D">−{del}</span> lines</p>
+      <p class="muted small" data-testid="diff-summary">
+        layer {labels[0]} → layer {labels[1]}: <span class="c-A">+{add}</span> <span class="c-D">−{del}</span> lines
+      </p>
       <VirtualList
         class="code diff"
         count={lines.length}
         rowHeight={20}
         label="text diff"
         testId="diff"
-        row={(i) => <div class={`line d${lines[i].kind === '+' ? 'A' : lines[i].kind === '-' ? 'D' : ''}`}><span class="ln">{lines[i].kind}</span><span class="lt">{lines[i].text || ' '}</span></div>}
+        row={(i) => (
+          <div class={`line d${lines[i].kind === '+' ? 'A' : lines[i].kind === '-' ? 'D' : ''}`}>
+            <span class="ln">{lines[i].kind}</span>
+            <span class="lt">{lines[i].text || ' '}</span>
+          </div>
+        )}
       />
     </>
   );

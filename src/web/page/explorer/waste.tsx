@@ -30,10 +30,22 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
   return (
     <div class="panel waste" data-testid="waste">
       <div class="score wide">
-        <div><div class="big">{pct(w.efficiency)}</div><div class="muted">efficiency (1 − wasted / total)</div></div>
-        <div><div class="big">{bytes(w.wastedBytes)}</div><div class="muted">wasted in {count(w.paths.length)} paths</div></div>
-        <div><div class="big">{bytes(w.totalBytes)}</div><div class="muted">file bytes in all layers</div></div>
-        <div><div class="big">{pct(w.userWastedRatio)}</div><div class="muted">user wasted: of the {bytes(w.userBytes)} above the base layer</div></div>
+        <div>
+          <div class="big">{pct(w.efficiency)}</div>
+          <div class="muted">efficiency (1 − wasted / total)</div>
+        </div>
+        <div>
+          <div class="big">{bytes(w.wastedBytes)}</div>
+          <div class="muted">wasted in {count(w.paths.length)} paths</div>
+        </div>
+        <div>
+          <div class="big">{bytes(w.totalBytes)}</div>
+          <div class="muted">file bytes in all layers</div>
+        </div>
+        <div>
+          <div class="big">{pct(w.userWastedRatio)}</div>
+          <div class="muted">user wasted: of the {bytes(w.userBytes)} above the base layer</div>
+        </div>
       </div>
       {w.wastedBytes > 0 && (
         <div class="stackbar" role="img" aria-label="wasted bytes by cause">
@@ -45,7 +57,12 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
       <ul class="causes">
         {CAUSES.filter((c) => c.key !== 'hidden' || (causes.hidden ?? 0) > 0).map((c) => (
           <li key={c.key} data-cause={c.key} data-bytes={causes[c.key] ?? 0}>
-            <div class="chead"><span class={`swatch sb-${c.key}`} /><strong>{c.name}</strong><span class="grow" /><span class="num">{bytes(causes[c.key] ?? 0)}</span></div>
+            <div class="chead">
+              <span class={`swatch sb-${c.key}`} />
+              <strong>{c.name}</strong>
+              <span class="grow" />
+              <span class="num">{bytes(causes[c.key] ?? 0)}</span>
+            </div>
             <div class="muted small">{c.explain}</div>
           </li>
         ))}
@@ -53,11 +70,26 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
       <h3>Wasted paths, largest first</h3>
       {w.paths.length === 0 && <p class="muted">Nothing wasted: every stored byte is visible in the final image.</p>}
       <table class="grid">
-        <thead><tr><th>Path</th><th class="num">Wasted</th><th>Copies</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Path</th>
+            <th class="num">Wasted</th>
+            <th>Copies</th>
+          </tr>
+        </thead>
         <tbody>
           {w.paths.slice(0, 500).map((p) => (
             <tr key={p.path} data-path={p.path} data-bytes={p.bytes}>
-              <td><button type="button" class="linkish mono" onClick={() => onPath(p.path, Math.min(...p.copies.map((c) => c.layer)))} title={`show it in the image after layer ${Math.min(...p.copies.map((c) => c.layer))}`}>{p.path}</button></td>
+              <td>
+                <button
+                  type="button"
+                  class="linkish mono"
+                  onClick={() => onPath(p.path, Math.min(...p.copies.map((c) => c.layer)))}
+                  title={`show it in the image after layer ${Math.min(...p.copies.map((c) => c.layer))}`}
+                >
+                  {p.path}
+                </button>
+              </td>
               <td class="num">{bytes(p.bytes)}</td>
               <td>
                 {p.copies.map((c, i) => (
@@ -72,7 +104,11 @@ export function WastePanel({ image, onPath }: { image: string; onPath: (p: strin
           ))}
         </tbody>
       </table>
-      {w.paths.length > 500 && <p class="muted">… {count(w.paths.length - 500)} more paths (see GET /api/images/{image}/waste)</p>}
+      {w.paths.length > 500 && (
+        <p class="muted">
+          … {count(w.paths.length - 500)} more paths (see GET /api/images/{image}/waste)
+        </p>
+      )}
     </div>
   );
 }

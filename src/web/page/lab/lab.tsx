@@ -48,8 +48,14 @@ export function Lab({ images, image, info, onImages }: Props) {
     const big = files[0];
     const run = Date.now().toString(36).slice(-4);
     setCtx({
-      store, image, imageName: imgName(image), small: small?.path ?? '/etc/hostname', big: big?.path ?? small?.path ?? '/etc/hostname',
-      bigSize: big?.size ?? 0, bindRoot: !!info?.bindRoot, n: (b) => `${b}-${run}`,
+      store,
+      image,
+      imageName: imgName(image),
+      small: small?.path ?? '/etc/hostname',
+      big: big?.path ?? small?.path ?? '/etc/hostname',
+      bigSize: big?.size ?? 0,
+      bindRoot: !!info?.bindRoot,
+      n: (b) => `${b}-${run}`,
     });
     setLesson(l);
   };
@@ -64,7 +70,16 @@ export function Lab({ images, image, info, onImages }: Props) {
               const off = l.needsBind && info && !info.bindRoot;
               return (
                 <li key={l.id}>
-                  <button type="button" class="linkish" disabled={!!off} onClick={() => startLesson(l)} data-testid={`lesson-${l.id}`} title={off ? 'start layerfs serve with --bind-root DIR for binds' : l.summary}>{l.title}</button>
+                  <button
+                    type="button"
+                    class="linkish"
+                    disabled={!!off}
+                    onClick={() => startLesson(l)}
+                    data-testid={`lesson-${l.id}`}
+                    title={off ? 'start layerfs serve with --bind-root DIR for binds' : l.summary}
+                  >
+                    {l.title}
+                  </button>
                   {off && <div class="muted small">needs layerfs serve --bind-root DIR</div>}
                 </li>
               );
@@ -78,8 +93,13 @@ export function Lab({ images, image, info, onImages }: Props) {
           <ul class="plain clist" data-testid="containers">
             {store.containers.map((c) => (
               <li key={c.id} class={c.id === store.current ? 'sel' : ''}>
-                <button type="button" class="linkish" onClick={() => quiet(store.select(c.id))}>{c.name}</button>
-                <span class="muted small"> {imgName(c.imageId)} · {c.open ? `open, ${c.copyUp}` : c.status}</span>
+                <button type="button" class="linkish" onClick={() => quiet(store.select(c.id))}>
+                  {c.name}
+                </button>
+                <span class="muted small">
+                  {' '}
+                  {imgName(c.imageId)} · {c.open ? `open, ${c.copyUp}` : c.status}
+                </span>
               </li>
             ))}
           </ul>
@@ -89,30 +109,62 @@ export function Lab({ images, image, info, onImages }: Props) {
           {store.volumes.length === 0 && <p class="muted small">None.</p>}
           <ul class="plain vlist2" data-testid="volumes">
             {store.volumes.map((v) => (
-              <li key={v.name}><span class="mono">{v.anonymous ? v.name.slice(0, 12) : v.name}</span> <span class="muted small">{v.anonymous ? 'anonymous' : 'named'}{v.usedBy.length ? ` · used by ${v.usedBy.join(', ')}` : ' · unused'}</span></li>
+              <li key={v.name}>
+                <span class="mono">{v.anonymous ? v.name.slice(0, 12) : v.name}</span>{' '}
+                <span class="muted small">
+                  {v.anonymous ? 'anonymous' : 'named'}
+                  {v.usedBy.length ? ` · used by ${v.usedBy.join(', ')}` : ' · unused'}
+                </span>
+              </li>
             ))}
           </ul>
         </section>
       </aside>
       <section class="labmain">
-        {lesson && ctx && <LessonRunner key={lesson.id + ctx.n('')} lesson={lesson} ctx={ctx} onClose={() => { setLesson(undefined); onImages(); }} />}
+        {lesson && ctx && (
+          <LessonRunner
+            key={lesson.id + ctx.n('')}
+            lesson={lesson}
+            ctx={ctx}
+            onClose={() => {
+              setLesson(undefined);
+              onImages();
+            }}
+          />
+        )}
         {cur && stack ? (
           <>
             <div class="toolbar">
               <strong data-testid="current">{cur.name}</strong>
-              <span class="muted small">{imgName(cur.imageId)}{cur.mounts.length ? ` · ${dockerFlags({ image: '', mounts: cur.mounts, volumesFrom: [] })}` : ''}</span>
+              <span class="muted small">
+                {imgName(cur.imageId)}
+                {cur.mounts.length ? ` · ${dockerFlags({ image: '', mounts: cur.mounts, volumesFrom: [] })}` : ''}
+              </span>
               <span class="grow" />
               <div class="seg" role="group" aria-label="copy-up strategy">
                 {(['full', 'metadata', 'chunked'] as Strategy[]).map((s) => (
-                  <button type="button" key={s} class={stack.copyUp === s ? 'on' : ''} disabled={store.busy} onClick={() => quiet(store.strategy(cur.id, s))} data-testid={`strategy-${s}`}>{s}</button>
+                  <button type="button" key={s} class={stack.copyUp === s ? 'on' : ''} disabled={store.busy} onClick={() => quiet(store.strategy(cur.id, s))} data-testid={`strategy-${s}`}>
+                    {s}
+                  </button>
                 ))}
               </div>
               <input value={tag} size={16} aria-label="tag for commit" onInput={(e) => setTag((e.currentTarget as HTMLInputElement).value)} />
-              <button type="button" disabled={store.busy} onClick={() => quiet(store.commit(cur.id, tag).then(onImages))} data-testid="commit">Commit</button>
-              <label class="check small"><input type="checkbox" checked={rmVolumes} onChange={() => setRmVolumes(!rmVolumes)} />-v</label>
-              <button type="button" class="danger" disabled={store.busy} onClick={() => quiet(store.remove(cur.id, rmVolumes))} data-testid="rm">rm</button>
+              <button type="button" disabled={store.busy} onClick={() => quiet(store.commit(cur.id, tag).then(onImages))} data-testid="commit">
+                Commit
+              </button>
+              <label class="check small">
+                <input type="checkbox" checked={rmVolumes} onChange={() => setRmVolumes(!rmVolumes)} />
+                -v
+              </label>
+              <button type="button" class="danger" disabled={store.busy} onClick={() => quiet(store.remove(cur.id, rmVolumes))} data-testid="rm">
+                rm
+              </button>
             </div>
-            {store.error && <p class="error" role="alert">{store.error}</p>}
+            {store.error && (
+              <p class="error" role="alert">
+                {store.error}
+              </p>
+            )}
             <div class="labwork">
               <Terminal name={cur.name} lines={lines} busy={store.busy} cwd={lastCwd} onRun={(c) => quiet(store.exec(cur.id, c))} />
               <StackPicture stack={stack} events={store.lastEvents} name={cur.name} />
@@ -120,24 +172,43 @@ export function Lab({ images, image, info, onImages }: Props) {
           </>
         ) : (
           <div class="labempty">
-            {store.error && <p class="error" role="alert">{store.error}</p>}
+            {store.error && (
+              <p class="error" role="alert">
+                {store.error}
+              </p>
+            )}
             {store.rerun && (
               <div class="rerun">
-                <p><strong>{store.rerun.from}</strong> is gone with its container layer. Run a new container from the same image{store.rerun.spec.mounts.length ? ` with ${store.rerun.spec.mounts.map((m) => m.target).join(', ')}` : ''} and look for what survived (<code>ls</code>, <code>cat</code>).</p>
-                <button type="button" class="primary" data-testid="rerun" disabled={store.busy} onClick={() => quiet(store.create({ ...store.rerun!.spec, name: undefined }))}>Re-run like {store.rerun.from}</button>
+                <p>
+                  <strong>{store.rerun.from}</strong> is gone with its container layer. Run a new container from the same image
+                  {store.rerun.spec.mounts.length ? ` with ${store.rerun.spec.mounts.map((m) => m.target).join(', ')}` : ''} and look for what survived (<code>ls</code>, <code>cat</code>).
+                </p>
+                <button type="button" class="primary" data-testid="rerun" disabled={store.busy} onClick={() => quiet(store.create({ ...store.rerun!.spec, name: undefined }))}>
+                  Re-run like {store.rerun.from}
+                </button>
               </div>
             )}
             <h2>Container lab</h2>
-            <p>Create a container (left) or pick one to open its shell. Every command's effect is drawn where it landed: a copy-up into the container layer, a whiteout, a write into a volume or a bind.</p>
+            <p>
+              Create a container (left) or pick one to open its shell. Every command's effect is drawn where it landed: a copy-up into the container layer, a whiteout, a write into a volume or a bind.
+            </p>
             <p class="muted">Or follow a lesson: predict, act, observe, explain, with the docker/podman command of each step.</p>
             {store.log.length > 0 && (
-              <ul class="plain small">{store.log.filter((l) => l.action).slice(-5).map((l) => <li key={l.id}>— {l.command}</li>)}</ul>
+              <ul class="plain small">
+                {store.log
+                  .filter((l) => l.action)
+                  .slice(-5)
+                  .map((l) => (
+                    <li key={l.id}>— {l.command}</li>
+                  ))}
+              </ul>
             )}
           </div>
         )}
         {store.committed && (
           <div class="committed" data-testid="committed">
-            <strong>Committed {store.committed.image.tags[0] ?? store.committed.image.id.slice(0, 12)}</strong>: the container layer became layer {store.committed.layers.length}; the volumes' files are not in it.
+            <strong>Committed {store.committed.image.tags[0] ?? store.committed.image.id.slice(0, 12)}</strong>: the container layer became layer {store.committed.layers.length}; the volumes' files
+            are not in it.
             <ol>
               {store.committed.layers.map((l, i) => (
                 <li key={l.layer} class={i === store.committed!.layers.length - 1 ? 'new' : ''}>

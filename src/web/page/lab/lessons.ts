@@ -68,7 +68,11 @@ export const LESSONS: Lesson[] = [
         },
         {
           title: `Append a line to ${c.small}`,
-          predict: { question: `You append 6 bytes to ${c.small}, which lives in an image layer. What does the container layer get?`, choices: ['only the 6 new bytes', 'the whole file, then the 6 bytes appended to it', 'nothing: the image layer is changed in place'], answer: 1 },
+          predict: {
+            question: `You append 6 bytes to ${c.small}, which lives in an image layer. What does the container layer get?`,
+            choices: ['only the 6 new bytes', 'the whole file, then the 6 bytes appended to it', 'nothing: the image layer is changed in place'],
+            answer: 1,
+          },
           docker: [`docker exec ${box} sh -c 'echo hello >> ${c.small}'`],
           act: async () => {
             const r = await exec(c, box, `echo hello >> ${c.small}`);
@@ -76,11 +80,16 @@ export const LESSONS: Lesson[] = [
             return cu.length ? cu.map((e) => `copy-up ${e.path}: ${bytes(e.bytes ?? 0)} copied (${e.strategy})`).join('; ') : 'no copy-up reported';
           },
           observe: 'The terminal and the container layer box: a copy-up of the whole file, then the write.',
-          explain: 'overlayfs never writes into a lower layer: before the first write it copies the whole file up (OVL-6, OVL-7), then the write lands in the copy. The image layer keeps its original bytes.',
+          explain:
+            'overlayfs never writes into a lower layer: before the first write it copies the whole file up (OVL-6, OVL-7), then the write lands in the copy. The image layer keeps its original bytes.',
         },
         {
           title: `chmod the largest file, ${c.big}`,
-          predict: { question: `chmod 600 ${c.big} (${bytes(c.bigSize)}) changes only its mode. How many bytes of data are copied with the default (full) copy-up?`, choices: ['0 B: only the mode changes', `${bytes(c.bigSize)}: the whole file`, '4 KiB: one page'], answer: 1 },
+          predict: {
+            question: `chmod 600 ${c.big} (${bytes(c.bigSize)}) changes only its mode. How many bytes of data are copied with the default (full) copy-up?`,
+            choices: ['0 B: only the mode changes', `${bytes(c.bigSize)}: the whole file`, '4 KiB: one page'],
+            answer: 1,
+          },
           docker: [`docker exec ${box} chmod 600 ${c.big}`],
           act: async () => {
             const r = await exec(c, box, `chmod 600 ${c.big}`);
@@ -88,11 +97,15 @@ export const LESSONS: Lesson[] = [
             return cu.length ? cu.map((e) => `copy-up ${e.path}: ${bytes(e.bytes ?? 0)} copied (${e.strategy})`).join('; ') : 'no copy-up reported';
           },
           observe: 'The bytes of the copy-up: the whole file, for a change of metadata.',
-          explain: 'Docker\'s overlay2 copies the whole file for any change, even chmod or chown. This is why a `RUN chmod` in a Dockerfile can double an image.',
+          explain: "Docker's overlay2 copies the whole file for any change, even chmod or chown. This is why a `RUN chmod` in a Dockerfile can double an image.",
         },
         {
           title: 'The same chmod with metadata-only copy-up',
-          predict: { question: 'Switch to metadata copy-up (the kernel\'s metacopy=on) and chmod the file again in a fresh container. How many data bytes now?', choices: ['0 B', `${bytes(c.bigSize)}`, 'half of it'], answer: 0 },
+          predict: {
+            question: "Switch to metadata copy-up (the kernel's metacopy=on) and chmod the file again in a fresh container. How many data bytes now?",
+            choices: ['0 B', `${bytes(c.bigSize)}`, 'half of it'],
+            answer: 0,
+          },
           docker: [`# kernel overlayfs: mount -t overlay overlay -o metacopy=on,lowerdir=…,upperdir=…,workdir=… /merged`, `docker run --rm ${c.imageName} chmod 600 ${c.big}`],
           act: async () => {
             const meta = c.n('meta');
@@ -102,7 +115,8 @@ export const LESSONS: Lesson[] = [
             return cu.length ? cu.map((e) => `copy-up ${e.path}: ${e.data === false ? 'metadata only, 0 B of data' : bytes(e.bytes ?? 0)} (${e.strategy})`).join('; ') : 'no copy-up reported';
           },
           observe: 'The copy-up says "metadata only": the data stays in the image layer until something writes it.',
-          explain: 'With metacopy=on, overlayfs copies only the inode (mode, owner, xattrs) and points at the lower data; the data is copied on the first write (OVL-16). The lab\'s strategy switch compares the three on the same command.',
+          explain:
+            "With metacopy=on, overlayfs copies only the inode (mode, owner, xattrs) and points at the lower data; the data is copied on the first write (OVL-16). The lab's strategy switch compares the three on the same command.",
         },
       ];
     },
@@ -127,7 +141,11 @@ export const LESSONS: Lesson[] = [
         },
         {
           title: `Delete ${c.big}`,
-          predict: { question: `You rm ${c.big}. What does the container layer hold afterwards?`, choices: ['nothing: the file is removed from the image layer', 'a whiteout: a marker that hides the lower file', 'a copy of the file flagged as deleted'], answer: 1 },
+          predict: {
+            question: `You rm ${c.big}. What does the container layer hold afterwards?`,
+            choices: ['nothing: the file is removed from the image layer', 'a whiteout: a marker that hides the lower file', 'a copy of the file flagged as deleted'],
+            answer: 1,
+          },
           docker: [`docker exec ${box} rm ${c.big}`, `docker diff ${box}`],
           act: async () => {
             const r = await exec(c, box, `rm ${c.big}`);
@@ -135,11 +153,16 @@ export const LESSONS: Lesson[] = [
             return w.length ? `whiteout at ${w.map((e) => e.path).join(', ')}` : `no whiteout reported (${r.stderr.trim() || 'no error'})`;
           },
           observe: 'The container layer box lists the path as a whiteout.',
-          explain: 'A lower layer cannot change, so a deletion is recorded above it: a whiteout (a 0/0 character device for the kernel, a `.wh.NAME` file in an image layer) that hides the name (OVL-3, OVL-9).',
+          explain:
+            'A lower layer cannot change, so a deletion is recorded above it: a whiteout (a 0/0 character device for the kernel, a `.wh.NAME` file in an image layer) that hides the name (OVL-3, OVL-9).',
         },
         {
           title: 'Commit and compare the sizes',
-          predict: { question: 'You commit the container as a new image. Is the new image smaller than the old one?', choices: ['yes, by the size of the file', 'no: it is a bit larger', 'the same size'], answer: 1 },
+          predict: {
+            question: 'You commit the container as a new image. Is the new image smaller than the old one?',
+            choices: ['yes, by the size of the file', 'no: it is a bit larger', 'the same size'],
+            answer: 1,
+          },
           docker: [`docker commit ${box} ${tag}`, `docker history ${tag}`],
           act: async () => {
             const before = await api.image(c.image);
@@ -149,7 +172,8 @@ export const LESSONS: Lesson[] = [
             return `old image ${count(sum(before.layers))} B in ${before.layers.length} layers; new image ${count(sum(r.layers))} B in ${r.layers.length}: the new layer adds ${count(top.size)} B and deletes ${top.deleted} path(s); the deleted file's ${bytes(c.bigSize)} are still stored in a layer below.`;
           },
           observe: 'The new layer only adds a whiteout; every old layer is still there with the file in it.',
-          explain: 'Layers are shared and immutable: deleting in a later layer hides a file but every byte of it is still pulled and stored. Delete in the same RUN that created it, or use a multi-stage build. The explorer\'s Wasted space tab counts these bytes as "deleted later".',
+          explain:
+            'Layers are shared and immutable: deleting in a later layer hides a file but every byte of it is still pulled and stored. Delete in the same RUN that created it, or use a multi-stage build. The explorer\'s Wasted space tab counts these bytes as "deleted later".',
         },
       ];
     },
@@ -171,7 +195,7 @@ export const LESSONS: Lesson[] = [
             return `${one} has volume ${vol} mounted at /data.`;
           },
           observe: 'A mount box above the union: /data is served by the volume, not by any layer.',
-          explain: 'A volume is a directory of its own mounted over the container\'s filesystem; it is not a layer.',
+          explain: "A volume is a directory of its own mounted over the container's filesystem; it is not a layer.",
         },
         {
           title: 'Write one file into the volume and one into the container layer',
@@ -195,7 +219,7 @@ export const LESSONS: Lesson[] = [
             const b = await exec(c, two, 'cat /note');
             return `cat /data/note ${printed(a.stdout)}; cat /note ${b.status === 0 ? printed(b.stdout) : `failed: ${b.stderr.trim()}`}`;
           },
-          observe: 'The terminal: the volume\'s file survived, the container layer\'s did not.',
+          observe: "The terminal: the volume's file survived, the container layer's did not.",
           explain: 'rm deletes the container and its writable layer. A named volume belongs to no container: it stays until `docker volume rm` (DKR-9).',
         },
       ];
@@ -204,7 +228,7 @@ export const LESSONS: Lesson[] = [
   {
     id: 'volumes',
     title: 'Named and anonymous volumes, and rm -v',
-    summary: 'rm -v removes a container\'s anonymous volumes; named volumes stay.',
+    summary: "rm -v removes a container's anonymous volumes; named volumes stay.",
     steps: (c) => {
       const box = c.n('vols');
       const vol = c.n('keep');
@@ -213,7 +237,15 @@ export const LESSONS: Lesson[] = [
           title: 'A container with a named and an anonymous volume',
           docker: [`docker run -it --name ${box} -v ${vol}:/named -v /anon ${c.imageName} sh`],
           act: async () => {
-            await c.store.create({ image: c.image, name: box, mounts: [{ type: 'volume', source: vol, target: '/named' }, { type: 'volume', target: '/anon' }], volumesFrom: [] });
+            await c.store.create({
+              image: c.image,
+              name: box,
+              mounts: [
+                { type: 'volume', source: vol, target: '/named' },
+                { type: 'volume', target: '/anon' },
+              ],
+              volumesFrom: [],
+            });
             await exec(c, box, 'echo a > /named/a; echo b > /anon/b');
             const mine = c.store.volumes.filter((v) => v.usedBy.includes(box));
             return `volumes of ${box}: ${mine.map((v) => volumeName(v.name) + (v.anonymous && !/^[0-9a-f]{64}$/.test(v.name) ? ' (anonymous)' : '')).join(', ')}`;
@@ -257,7 +289,7 @@ export const LESSONS: Lesson[] = [
             const w = said(r.events, 'write');
             return w.map((e) => `${e.path} → ${e.mountKind}`).join('; ') || 'no write reported';
           },
-          observe: 'The write lands in the bind box: it is a file of the host, under the server\'s --bind-root.',
+          observe: "The write lands in the bind box: it is a file of the host, under the server's --bind-root.",
           explain: 'A bind mount shows a host directory as it is: no copy, no layer (DKR-3).',
         },
         {
@@ -269,7 +301,7 @@ export const LESSONS: Lesson[] = [
             const r = await exec(c, two, `cat ${note}`);
             return `cat ${note} ${r.status === 0 ? printed(r.stdout) : `failed: ${r.stderr.trim()}`}`;
           },
-          observe: 'The second container reads what the first wrote: both see the host\'s directory.',
+          observe: "The second container reads what the first wrote: both see the host's directory.",
           explain: 'Both containers look at one host directory: the host and every container binding it share its files.',
         },
       ];
@@ -277,8 +309,8 @@ export const LESSONS: Lesson[] = [
   },
   {
     id: 'volumes-from',
-    title: '--volumes-from shares another container\'s volumes',
-    summary: 'The second container mounts the first one\'s volumes at the same paths.',
+    title: "--volumes-from shares another container's volumes",
+    summary: "The second container mounts the first one's volumes at the same paths.",
     steps: (c) => {
       const one = c.n('owner');
       const two = c.n('guest');
@@ -291,7 +323,7 @@ export const LESSONS: Lesson[] = [
             return `${one} has an anonymous volume at /shared.`;
           },
           observe: 'The mount box of /shared.',
-          explain: 'Only this container knows the anonymous volume\'s name.',
+          explain: "Only this container knows the anonymous volume's name.",
         },
         {
           title: `Run a second container with --volumes-from ${one} and write into /shared`,
@@ -303,7 +335,7 @@ export const LESSONS: Lesson[] = [
             const r = await exec(c, one, 'cat /shared/msg');
             return `${one}: cat /shared/msg ${r.status === 0 ? printed(r.stdout) : `failed: ${r.stderr.trim()}`}`;
           },
-          observe: 'Both containers\' stacks show the same volume at /shared.',
+          observe: "Both containers' stacks show the same volume at /shared.",
           explain: '--volumes-from mounts the same volumes (and binds) at the same targets, with their modes unless :ro or :rw forces one (DKR-6).',
         },
       ];
@@ -324,7 +356,9 @@ export const LESSONS: Lesson[] = [
           act: async () => {
             await c.store.create({ image: c.image, name: box, mounts: [{ type: 'volume', source: vol, target: '/data' }], volumesFrom: [] });
             const r = await exec(c, box, 'echo layer > /in-layer; echo volume > /data/in-volume');
-            return said(r.events, 'write').map((e) => `${e.path} → ${e.mountKind === 'layer' ? 'container layer' : e.mountKind}`).join('; ');
+            return said(r.events, 'write')
+              .map((e) => `${e.path} → ${e.mountKind === 'layer' ? 'container layer' : e.mountKind}`)
+              .join('; ');
           },
           observe: 'One write in the container layer, one in the volume.',
           explain: 'As in the rm lesson.',
@@ -341,8 +375,8 @@ export const LESSONS: Lesson[] = [
             const [a, b] = await Promise.all([has('/in-layer'), has('/data/in-volume')]);
             return `the new image has ${r.layers.length} layers; /in-layer ${a ? 'is in it' : 'is missing'}; /data/in-volume ${b ? 'is in it' : 'is missing'}`;
           },
-          observe: 'The new layer appears on top of the image\'s layers (below the terminal), without the volume\'s file.',
-          explain: 'commit packs the container layer (with its whiteouts) as a new layer; mounts are not part of the container\'s filesystem, so a volume\'s content never enters an image (DKR-12).',
+          observe: "The new layer appears on top of the image's layers (below the terminal), without the volume's file.",
+          explain: "commit packs the container layer (with its whiteouts) as a new layer; mounts are not part of the container's filesystem, so a volume's content never enters an image (DKR-12).",
         },
       ];
     },

@@ -23,7 +23,7 @@ export function describe(e: LabEvent): string {
     case 'opaque':
       return `opaque directory ${e.path}: hides everything below it in the image`;
     case 'write':
-      return `write ${e.path}: ${bytes(e.bytes ?? 0)} into ${e.mountKind === 'layer' ? 'the container layer' : `${e.mountKind} ${e.mountKind === 'volume' ? volumeName(e.source) : e.source ?? e.mount ?? ''}`}`;
+      return `write ${e.path}: ${bytes(e.bytes ?? 0)} into ${e.mountKind === 'layer' ? 'the container layer' : `${e.mountKind} ${e.mountKind === 'volume' ? volumeName(e.source) : (e.source ?? e.mount ?? '')}`}`;
     default:
       return `${e.kind} ${e.path}`;
   }
@@ -45,17 +45,34 @@ export function StackPicture({ stack, events, name }: { stack: Stack; events: La
         const hits = events.filter((e) => where(e) === m.target);
         return (
           <div key={m.target} class={`box mount m-${m.type} ${hits.length ? 'hit' : ''}`} data-testid={`mount-${m.target}`}>
-            <div class="bhead"><strong>{m.target}</strong> <span class="muted">{mountName(m)}{m.readOnly ? ' · ro' : ''}</span></div>
-            {hits.map((e, i) => <div key={i} class={`ev ev-${e.kind}`}>{describe(e)}</div>)}
+            <div class="bhead">
+              <strong>{m.target}</strong>{' '}
+              <span class="muted">
+                {mountName(m)}
+                {m.readOnly ? ' · ro' : ''}
+              </span>
+            </div>
+            {hits.map((e, i) => (
+              <div key={i} class={`ev ev-${e.kind}`}>
+                {describe(e)}
+              </div>
+            ))}
           </div>
         );
       })}
       <div class="stitle">Union of layers{stack.readOnlyRoot ? ' (read-only root)' : ''}</div>
       <div class={`box upper ${inLayer.length ? 'hit' : ''}`} data-testid="container-layer">
         <div class="bhead">
-          <strong>Container layer</strong> <span class="muted">writable · {cl.entries} entries · {bytes(cl.bytes)} · copy-up {stack.copyUp}</span>
+          <strong>Container layer</strong>{' '}
+          <span class="muted">
+            writable · {cl.entries} entries · {bytes(cl.bytes)} · copy-up {stack.copyUp}
+          </span>
         </div>
-        {inLayer.map((e, i) => <div key={i} class={`ev ev-${e.kind}`}>{describe(e)}</div>)}
+        {inLayer.map((e, i) => (
+          <div key={i} class={`ev ev-${e.kind}`}>
+            {describe(e)}
+          </div>
+        ))}
         {cl.paths.length > 0 && (
           <ul class="plain upaths">
             {cl.paths.slice(0, 40).map((p) => (
@@ -70,8 +87,15 @@ export function StackPicture({ stack, events, name }: { stack: Stack; events: La
       </div>
       {[...stack.layers].reverse().map((l) => (
         <div key={l.layer} class="box lower">
-          <div class="bhead"><strong>Layer {l.layer}</strong> <span class="muted">read-only · {bytes(l.size)} · {short(l.digest)}</span></div>
-          <div class="small muted clip" title={l.createdBy ?? ''}>{l.createdBy ?? ''}</div>
+          <div class="bhead">
+            <strong>Layer {l.layer}</strong>{' '}
+            <span class="muted">
+              read-only · {bytes(l.size)} · {short(l.digest)}
+            </span>
+          </div>
+          <div class="small muted clip" title={l.createdBy ?? ''}>
+            {l.createdBy ?? ''}
+          </div>
         </div>
       ))}
     </figure>

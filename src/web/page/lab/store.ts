@@ -150,9 +150,12 @@ export class LabStore {
       const mounts = c.mounts.map((m) => (m.type === 'volume' && (anonymous.has(m.source ?? '') || !named.includes(m.source)) ? { ...m, source: undefined } : m));
       this.rerun = { from: c.name, spec: { image: c.imageId, readOnly: c.readOnly, copyUp: c.copyUp ?? undefined, mounts, volumesFrom: [] } };
     }
-    this.note(r.removed, `rm ${volumes ? '-v ' : ''}${c?.name ?? container}: its container layer is gone` +
-      (r.volumes.length ? `; anonymous volumes removed: ${r.volumes.join(', ')}` : '') +
-      (named.length ? `; volumes kept: ${named.join(', ')}` : ''));
+    this.note(
+      r.removed,
+      `rm ${volumes ? '-v ' : ''}${c?.name ?? container}: its container layer is gone`
+        + (r.volumes.length ? `; anonymous volumes removed: ${r.volumes.join(', ')}` : '')
+        + (named.length ? `; volumes kept: ${named.join(', ')}` : ''),
+    );
     this.emit();
     return r;
   }

@@ -54,10 +54,26 @@ export function Terminal({ name, lines, busy, cwd, onRun, disabled }: Props) {
               <div class="taction">— {l.command}</div>
             ) : (
               <>
-                <div><span class="prompt">{name}:{l.cwd}$</span> {l.command}</div>
+                <div>
+                  <span class="prompt">
+                    {name}:{l.cwd}$
+                  </span>{' '}
+                  {l.command}
+                </div>
                 {l.stdout && <pre class="stdout">{l.stdout}</pre>}
-                {l.stderr && <pre class="stderr">{l.stderr.split('\n').filter((s) => s && !s.startsWith('copied up ')).join('\n')}</pre>}
-                {l.events.map((e, i) => <div key={i} class={`tev ev-${e.kind}`} data-testid="event">↳ {describe(e)}</div>)}
+                {l.stderr && (
+                  <pre class="stderr">
+                    {l.stderr
+                      .split('\n')
+                      .filter((s) => s && !s.startsWith('copied up '))
+                      .join('\n')}
+                  </pre>
+                )}
+                {l.events.map((e, i) => (
+                  <div key={i} class={`tev ev-${e.kind}`} data-testid="event">
+                    ↳ {describe(e)}
+                  </div>
+                ))}
                 {l.status !== 0 && <div class="tstatus">exit status {l.status}</div>}
               </>
             )}
@@ -65,7 +81,9 @@ export function Terminal({ name, lines, busy, cwd, onRun, disabled }: Props) {
         ))}
       </div>
       <div class="tin">
-        <span class="prompt">{name}:{cwd}$</span>
+        <span class="prompt">
+          {name}:{cwd}$
+        </span>
         <input
           ref={input}
           value={text}
