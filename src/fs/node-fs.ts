@@ -7,8 +7,9 @@
  * same-file rule); the filesystem semantics are the core's.
  *
  * Relative paths resolve against the view's root. `{ bigint: true }` stats are BigIntStats (times
- * from the core's milliseconds). Not provided: watch/watchFile/unwatchFile, cp/cpSync, statfs,
- * openAsBlob, glob; lchmod/lchmodSync are undefined, as on Linux.
+ * from the core's milliseconds). statfs reports a view's own sizes (statfs.ts). Not provided:
+ * watch/watchFile/unwatchFile, cp/cpSync, openAsBlob, glob; lchmod/lchmodSync are undefined, as
+ * on Linux.
  */
 import * as nodeFs from 'node:fs';
 import type * as nodePromises from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { Dirent } from './dirent.js';
 import { FileHandle } from './file-handle.js';
 import { promisesApi } from './promises.js';
 import { BigIntStats, Stats } from './stats.js';
+import { statfsCallback, statfsPromise, statfsSync } from './statfs.js';
 import { streamClasses, type StreamClasses, type StreamFs } from './streams.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
@@ -37,7 +39,7 @@ const SYNC = {
   mkdtempSync: tree.mkdtempSync, openSync: files.openSync, opendirSync, readdirSync: tree.readdirSync,
   readFileSync: files.readFileSync, readlinkSync: tree.readlinkSync, readSync: files.readSync,
   readvSync: files.readvSync, realpathSync: tree.realpathSync, renameSync: tree.renameSync,
-  statSync: tree.statSync, symlinkSync: tree.symlinkSync,
+  statSync: tree.statSync, statfsSync, symlinkSync: tree.symlinkSync,
   truncateSync: files.truncateSync, unlinkSync: tree.unlinkSync, utimesSync: tree.utimesSync,
   writeSync: files.writeSync, writevSync: files.writevSync,
 } satisfies Record<string, (core: Core, ...args: any[]) => unknown>;
@@ -52,7 +54,7 @@ type NodeFs = typeof nodeFs;
 export interface LayerPromises extends Omit<Pick<typeof nodePromises,
   'access' | 'appendFile' | 'chmod' | 'chown' | 'copyFile' | 'lchown' | 'lutimes' | 'link' | 'lstat' | 'stat'
   | 'mkdir' | 'mkdtemp' | 'opendir' | 'readdir' | 'readlink' | 'realpath' | 'rename' | 'rm' | 'rmdir' | 'symlink'
-  | 'truncate' | 'unlink' | 'utimes' | 'writeFile' | 'constants'>, 'appendFile' | 'writeFile'> {
+  | 'truncate' | 'unlink' | 'utimes' | 'writeFile' | 'constants' | 'statfs'>, 'appendFile' | 'writeFile'> {
   lchmod(path: nodeFs.PathLike, mode: nodeFs.Mode): Promise<void>;
   open(path: nodeFs.PathLike, flags?: string | number, mode?: nodeFs.Mode): Promise<FileHandle>;
   readFile(path: nodeFs.PathLike | FileHandle, options?: { encoding?: null; flag?: string | number } | null): Promise<Buffer>;

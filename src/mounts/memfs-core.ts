@@ -35,7 +35,8 @@ import { runCoded } from './coded.js';
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
-import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatInfo } from '../fs/core.js';
+import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
+import { TMPFS_MAGIC, treeStatfs } from '../fs/statfs.js';
 import { fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
@@ -451,5 +452,10 @@ export class MemfsCore implements Core {
       this.usable(fd);
       this.vol.fsyncSync(fd);
     });
+  }
+
+  /** A memory filesystem's statfs: the volume's own sizes, as tmpfs (see src/fs/statfs.ts). */
+  statfs(): StatFsInfo {
+    return treeStatfs(this, TMPFS_MAGIC);
   }
 }
