@@ -7,13 +7,15 @@
  * same-file rule); the filesystem semantics are the core's.
  *
  * Relative paths resolve against the view's root. `{ bigint: true }` stats are BigIntStats (times
- * from the core's milliseconds). statfs reports a view's own sizes (statfs.ts). Not provided:
- * watch/watchFile/unwatchFile, cp/cpSync, openAsBlob, glob; lchmod/lchmodSync are undefined, as
- * on Linux.
+ * from the core's milliseconds). statfs reports a view's own sizes (statfs.ts); cp walks as
+ * Node's (cp.ts). Not provided: watch/watchFile/unwatchFile, openAsBlob, glob; lchmod/lchmodSync
+ * are undefined, as on Linux.
  */
 import * as nodeFs from 'node:fs';
 import type * as nodePromises from 'node:fs/promises';
+import { validateFunction } from './args.js';
 import { callbackApi } from './callbacks.js';
+import { cpFn, cpPaths, cpSyncFn, validateCpOptions } from './cp.js';
 import { copyFileSync } from './copy-file.js';
 import type { Core } from './core.js';
 import { Dir, opendirSync } from './dir.js';
@@ -45,7 +47,7 @@ const SYNC = {
 } satisfies Record<string, (core: Core, ...args: any[]) => unknown>;
 
 /** Calls made elsewhere: through the exported object (whole-file.ts). */
-type ViaFsName = 'writeFileSync' | 'appendFileSync' | 'rmSync' | 'rmdirSync';
+type ViaFsName = 'writeFileSync' | 'appendFileSync' | 'rmSync' | 'rmdirSync' | 'cpSync';
 type SyncName = keyof typeof SYNC | ViaFsName;
 type CallbackName = SyncName extends `${infer N}Sync` ? N : never;
 type NodeFs = typeof nodeFs;
@@ -54,7 +56,7 @@ type NodeFs = typeof nodeFs;
 export interface LayerPromises extends Omit<Pick<typeof nodePromises,
   'access' | 'appendFile' | 'chmod' | 'chown' | 'copyFile' | 'lchown' | 'lutimes' | 'link' | 'lstat' | 'stat'
   | 'mkdir' | 'mkdtemp' | 'opendir' | 'readdir' | 'readlink' | 'realpath' | 'rename' | 'rm' | 'rmdir' | 'symlink'
-  | 'truncate' | 'unlink' | 'utimes' | 'writeFile' | 'constants' | 'statfs'>, 'appendFile' | 'writeFile'> {
+  | 'truncate' | 'unlink' | 'utimes' | 'writeFile' | 'constants' | 'statfs' | 'cp'>, 'appendFile' | 'writeFile'> {
   lchmod(path: nodeFs.PathLike, mode: nodeFs.Mode): Promise<void>;
   open(path: nodeFs.PathLike, flags?: string | number, mode?: nodeFs.Mode): Promise<FileHandle>;
   readFile(path: nodeFs.PathLike | FileHandle, options?: { encoding?: null; flag?: string | number } | null): Promise<Buffer>;
@@ -108,6 +110,12 @@ export function createFs(core: Core): LayerFs {
     appendFileSync: named('appendFileSync', (p: unknown, d: unknown, o?: unknown) => whole.appendFileSync(fs, p, d, o)),
     rmSync: named('rmSync', (p: unknown, o?: unknown) => tree.rmSync(core, p, o, fs as unknown as tree.RmExported)),
     rmdirSync: named('rmdirSync', (p: unknown, o?: unknown) => tree.rmdirSync(core, p, o, fs as unknown as tree.RmExported)),
+    // cp's walks use this fs's own calls (Node's cp modules keep their own references to fs's).
+    cpSync: named('cpSync', (src: unknown, dest: unknown, options?: unknown) => {
+      const o = validateCpOptions(options);
+      const [s, d] = cpPaths(src, dest);
+      cpSyncFn(sync, s, d, o);
+    }),
   });
   const streams = streamClasses(fs as unknown as StreamFs, (v): v is FileHandle => v instanceof FileHandle);
   Object.assign(fs, sync, callbackApi(core, sync, fs), {
@@ -123,6 +131,24 @@ export function createFs(core: Core): LayerFs {
     createWriteStream: (path: unknown, options?: unknown) => new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options),
     lchmod: undefined,
     lchmodSync: undefined,
+  });
+  const promises = fs.promises as unknown as Record<string, Fn>;
+  promises.cp = named('cp', async (src: unknown, dest: unknown, options?: unknown) => {
+    const o = validateCpOptions(options);
+    const [s, d] = cpPaths(src, dest);
+    return cpFn(promises, s, d, o);
+  });
+  /** cp(src, dest[, options], callback): Node's callbackified promise walk. */
+  fs.cp = named('cp', (src: unknown, dest: unknown, options: unknown, callback?: unknown) => {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    validateFunction(callback, 'cb');
+    const cb = callback;
+    const o = validateCpOptions(options);
+    const [s, d] = cpPaths(src, dest);
+    cpFn(promises, s, d, o).then((v) => process.nextTick(cb, null, v), (e) => process.nextTick(cb, e));
   });
   return fs as unknown as LayerFs;
 }

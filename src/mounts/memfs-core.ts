@@ -25,10 +25,13 @@
  * - applies permission bits to root: each inode of the volume gets root's override (root may
  *   read and write anything and search any directory; executing a file needs an x bit),
  *   installed through memfs's public Superblock (`vol._core`: inodes, createNode);
- * - ignores a setgid directory (its new entries take its group, new directories its setgid bit).
+ * - ignores a setgid directory (its new entries take its group, new directories its setgid bit);
+ * - reports st_dev 0 for everything: each MemfsCore reports a device number of its own, nonzero
+ *   (a kernel never gives 0, and Node's cp treats 0 as "not the same file": cpSync(f, f) would
+ *   unlink f, then fail to copy it).
  *
  * Not corrected, so visible to callers: times are kept in whole milliseconds (Linux keeps
- * nanoseconds, utimes sets microseconds); directories report size 0; st_dev is 0. memfs has no
+ * nanoseconds, utimes sets microseconds); directories report size 0. memfs has no
  * device nodes, FIFOs, sockets or extended attributes (the Core interface asks for none of them).
  */
 import { runCoded } from './coded.js';
@@ -69,8 +72,13 @@ interface FdSuperblock {
   openFiles: number;
 }
 
+/** Device numbers of MemfsCores: one each, never 0. */
+let nextDev = 1;
+
 export class MemfsCore implements Core {
   readonly umask: number;
+  /** This volume's st_dev (memfs deviation: memfs says 0). */
+  private readonly dev = nextDev++;
   private readonly files = new Map<number, OpenFile>();
   private readonly rootIno: number;
 
@@ -112,7 +120,7 @@ export class MemfsCore implements Core {
   /** `target`: a symlink's target when known (an O_PATH descriptor has no path to read it at). */
   private info(st: MemfsStats, path: string, target?: string): StatInfo {
     const s: StatInfo = {
-      dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev,
+      dev: this.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev,
       size: st.size, blksize: st.blksize, blocks: st.blocks,
       atimeMs: st.atimeMs, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, birthtimeMs: st.birthtimeMs,
     };
