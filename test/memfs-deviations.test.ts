@@ -64,6 +64,10 @@ corrected('new files and directories ignore the umask', (fs, p) => {
   fs.mkdirSync(p('d'));
   return [mode(fs, p('f')), mode(fs, p('d'))];
 });
+corrected('st_dev is 0', (fs, p) => {
+  fs.writeFileSync(p('f'), '');
+  return [fs.statSync(p('f')).dev !== 0, fs.statSync(p('')).dev === fs.statSync(p('f')).dev];
+});
 corrected('a trailing slash on a file is accepted', (fs, p) => {
   fs.writeFileSync(p('f'), 'x');
   return fs.statSync(p('f/')).size;

@@ -20,6 +20,7 @@ import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
 import { pathArg } from './paths.js';
 import { rimrafAsync, validateRmAsync, type LstatCallback, type RmOptions } from './rm.js';
+import { statfsCallback } from './statfs.js';
 import { appendFileCallback, readFileCallback, writeFileCallback } from './whole-file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
@@ -217,6 +218,7 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
         settle(() => (o === false ? ops.rmdir(p.shown) : rimrafAsync(ops, p.shown, o!)), done);
       });
     },
+    statfs: statfsCallback(core),
     realpath: Object.assign(cb('realpath', 2), { native: callbackify((p: unknown, o?: unknown) => tree.realpathNativeSync(core, p, o), 2) }),
   };
   customPromisify(api.read, ['bytesRead', 'buffer']);

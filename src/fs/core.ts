@@ -30,6 +30,17 @@ export interface StatInfo {
   birthtimeMs: number;
 }
 
+/** What statfs(2) reports of a filesystem (see src/fs/statfs.ts for what a view reports). */
+export interface StatFsInfo {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
 export interface DirEntryInfo {
   name: string;
   type: FileType;
@@ -72,6 +83,11 @@ export interface Core {
   fchown(fd: number, uid: number, gid: number): void;
   futimes(fd: number, atimeMs: number, mtimeMs: number): void;
   fsync(fd: number): void;
+  /**
+   * statfs(2) of the filesystem holding `path` (which exists, links followed). Optional: without
+   * it, createFs reports the view's own sizes (src/fs/statfs.ts, type 0).
+   */
+  statfs?(path: string): StatFsInfo;
 }
 
 /** A stat that answers undefined for a missing object (ENOENT, or ENOTDIR on the way), as tryStat does. */

@@ -15,15 +15,16 @@ export class SystemError extends Error {
   readonly syscall: string;
   readonly path: string;
 
+  /** `errno` is the code's unless given (Node's cpSync gives EINVAL for an ERR_FS_EISDIR). */
   constructor(
     readonly code: string,
     prefix: string,
-    info: { code: string; message: string; path: string; syscall: string },
+    info: { code: string; message: string; path: string; syscall: string; errno?: string },
   ) {
-    const errno = (os.errno as Record<string, number>)[info.code];
+    const errno = (os.errno as Record<string, number>)[info.errno ?? info.code];
     super(`${prefix}: ${info.syscall} returned ${info.code} (${info.message}) ${info.path}`);
     Object.defineProperty(this, 'name', { value: 'SystemError', enumerable: false, configurable: true, writable: true });
-    this.info = { ...info, errno };
+    this.info = { code: info.code, message: info.message, path: info.path, syscall: info.syscall, errno };
     this.errno = errno;
     this.syscall = info.syscall;
     this.path = info.path;

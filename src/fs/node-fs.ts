@@ -7,12 +7,15 @@
  * same-file rule); the filesystem semantics are the core's.
  *
  * Relative paths resolve against the view's root. `{ bigint: true }` stats are BigIntStats (times
- * from the core's milliseconds). Not provided: watch/watchFile/unwatchFile, cp/cpSync, statfs,
- * openAsBlob, glob; lchmod/lchmodSync are undefined, as on Linux.
+ * from the core's milliseconds). statfs reports a view's own sizes (statfs.ts); cp walks as
+ * Node's (cp.ts). Not provided: watch/watchFile/unwatchFile, openAsBlob, glob; lchmod/lchmodSync
+ * are undefined, as on Linux.
  */
 import * as nodeFs from 'node:fs';
 import type * as nodePromises from 'node:fs/promises';
+import { validateFunction } from './args.js';
 import { callbackApi } from './callbacks.js';
+import { cpFn, cpPaths, cpSyncFn, validateCpOptions } from './cp.js';
 import { copyFileSync } from './copy-file.js';
 import type { Core } from './core.js';
 import { Dir, opendirSync } from './dir.js';
@@ -20,6 +23,7 @@ import { Dirent } from './dirent.js';
 import { FileHandle } from './file-handle.js';
 import { promisesApi } from './promises.js';
 import { BigIntStats, Stats } from './stats.js';
+import { statfsSync } from './statfs.js';
 import { streamClasses, type StreamClasses, type StreamFs } from './streams.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
@@ -58,6 +62,7 @@ const SYNC = {
   realpathSync: tree.realpathSync,
   renameSync: tree.renameSync,
   statSync: tree.statSync,
+  statfsSync,
   symlinkSync: tree.symlinkSync,
   truncateSync: files.truncateSync,
   unlinkSync: tree.unlinkSync,
@@ -68,7 +73,7 @@ const SYNC = {
 } satisfies Record<string, (core: Core, ...args: any[]) => unknown>;
 
 /** Calls made elsewhere: through the exported object (whole-file.ts). */
-type ViaFsName = 'writeFileSync' | 'appendFileSync' | 'rmSync' | 'rmdirSync';
+type ViaFsName = 'writeFileSync' | 'appendFileSync' | 'rmSync' | 'rmdirSync' | 'cpSync';
 type SyncName = keyof typeof SYNC | ViaFsName;
 type CallbackName = SyncName extends `${infer N}Sync` ? N : never;
 type NodeFs = typeof nodeFs;
@@ -103,6 +108,8 @@ export interface LayerPromises
       | 'utimes'
       | 'writeFile'
       | 'constants'
+      | 'statfs'
+      | 'cp'
     >,
     'appendFile' | 'writeFile'
   > {
@@ -159,6 +166,12 @@ export function createFs(core: Core): LayerFs {
     appendFileSync: named('appendFileSync', (p: unknown, d: unknown, o?: unknown) => whole.appendFileSync(fs, p, d, o)),
     rmSync: named('rmSync', (p: unknown, o?: unknown) => tree.rmSync(core, p, o, fs as unknown as tree.RmExported)),
     rmdirSync: named('rmdirSync', (p: unknown, o?: unknown) => tree.rmdirSync(core, p, o, fs as unknown as tree.RmExported)),
+    // cp's walks use this fs's own calls (Node's cp modules keep their own references to fs's).
+    cpSync: named('cpSync', (src: unknown, dest: unknown, options?: unknown) => {
+      const o = validateCpOptions(options);
+      const [s, d] = cpPaths(src, dest);
+      cpSyncFn(sync, s, d, o);
+    }),
   });
   const streams = streamClasses(fs as unknown as StreamFs, (v): v is FileHandle => v instanceof FileHandle);
   Object.assign(fs, sync, callbackApi(core, sync, fs), {
@@ -181,6 +194,27 @@ export function createFs(core: Core): LayerFs {
     createWriteStream: (path: unknown, options?: unknown) => new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options),
     lchmod: undefined,
     lchmodSync: undefined,
+  });
+  const promises = fs.promises as unknown as Record<string, Fn>;
+  promises.cp = named('cp', async (src: unknown, dest: unknown, options?: unknown) => {
+    const o = validateCpOptions(options);
+    const [s, d] = cpPaths(src, dest);
+    return cpFn(promises, s, d, o);
+  });
+  /** cp(src, dest[, options], callback): Node's callbackified promise walk. */
+  fs.cp = named('cp', (src: unknown, dest: unknown, options: unknown, callback?: unknown) => {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    validateFunction(callback, 'cb');
+    const cb = callback;
+    const o = validateCpOptions(options);
+    const [s, d] = cpPaths(src, dest);
+    cpFn(promises, s, d, o).then(
+      (v) => process.nextTick(cb, null, v),
+      (e) => process.nextTick(cb, e),
+    );
   });
   return fs as unknown as LayerFs;
 }

@@ -15,6 +15,7 @@ import { notImplemented } from './errors.js';
 import { FileHandle } from './file-handle.js';
 import { copyObject, getOptions } from './options.js';
 import { pathArg } from './paths.js';
+import { statfsPromise } from './statfs.js';
 import { rimrafAsync, rmdirOptions, RMDIR_DEFAULTS, validateRmAsync, type RmOptions } from './rm.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
@@ -128,6 +129,7 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
       }
       tree.rmOps(core).rmdir(p.shown);
     },
+    statfs: (path: unknown, options?: unknown) => statfsPromise(core, path, options),
     symlink: asPromise(sync.symlinkSync),
     truncate: asPromise(sync.truncateSync),
     unlink: asPromise(sync.unlinkSync),

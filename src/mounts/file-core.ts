@@ -5,7 +5,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { fsError } from '../errors.js';
-import type { Core, DirEntryInfo, StatInfo } from '../fs/core.js';
+import type { Core, DirEntryInfo, StatFsInfo, StatInfo } from '../fs/core.js';
 import { HostCore } from './host-core.js';
 
 export class FileCore implements Core {
@@ -100,6 +100,9 @@ export class FileCore implements Core {
   }
   fsync(fd: number): void {
     this.host.fsync(fd);
+  }
+  statfs(path: string): StatFsInfo {
+    return this.host.statfs(this.p(path, 'statfs'));
   }
   closeAll(): void {
     this.host.closeAll();

@@ -30,7 +30,7 @@ import { runCoded } from './coded.js';
 import * as fs from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
-import { direntType, orMissing, truncateByOpen, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
+import { direntType, orMissing, truncateByOpen, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
 import { at, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
 const C = fs.constants;
@@ -374,5 +374,15 @@ export class HostCore implements Core {
 
   fsync(fd: number): void {
     this.onFd('fsync', fd, (host) => fs.fsyncSync(host));
+  }
+
+  /** The host's statfs of the object (through its own descriptor, inside the root). */
+  statfs(path: string): StatFsInfo {
+    return this.run('statfs', path, undefined, () =>
+      this.existing(path, true, (f) => {
+        const s = fs.statfsSync(self(f.fd));
+        return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+      }),
+    );
   }
 }

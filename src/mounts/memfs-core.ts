@@ -25,17 +25,21 @@
  * - applies permission bits to root: each inode of the volume gets root's override (root may
  *   read and write anything and search any directory; executing a file needs an x bit),
  *   installed through memfs's public Superblock (`vol._core`: inodes, createNode);
- * - ignores a setgid directory (its new entries take its group, new directories its setgid bit).
+ * - ignores a setgid directory (its new entries take its group, new directories its setgid bit);
+ * - reports st_dev 0 for everything: each MemfsCore reports a device number of its own, nonzero
+ *   (a kernel never gives 0, and Node's cp treats 0 as "not the same file": cpSync(f, f) would
+ *   unlink f, then fail to copy it).
  *
  * Not corrected, so visible to callers: times are kept in whole milliseconds (Linux keeps
- * nanoseconds, utimes sets microseconds); directories report size 0; st_dev is 0. memfs has no
+ * nanoseconds, utimes sets microseconds); directories report size 0. memfs has no
  * device nodes, FIFOs, sockets or extended attributes (the Core interface asks for none of them).
  */
 import { runCoded } from './coded.js';
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
-import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatInfo } from '../fs/core.js';
+import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
+import { TMPFS_MAGIC, treeStatfs } from '../fs/statfs.js';
 import { fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
@@ -67,8 +71,13 @@ interface FdSuperblock {
   openFiles: number;
 }
 
+/** Device numbers of MemfsCores: one each, never 0. */
+let nextDev = 1;
+
 export class MemfsCore implements Core {
   readonly umask: number;
+  /** This volume's st_dev (memfs deviation: memfs says 0). */
+  private readonly dev = nextDev++;
   private readonly files = new Map<number, OpenFile>();
   private readonly rootIno: number;
 
@@ -113,7 +122,7 @@ export class MemfsCore implements Core {
   /** `target`: a symlink's target when known (an O_PATH descriptor has no path to read it at). */
   private info(st: MemfsStats, path: string, target?: string): StatInfo {
     const s: StatInfo = {
-      dev: st.dev,
+      dev: this.dev,
       ino: st.ino,
       mode: st.mode,
       nlink: st.nlink,
@@ -464,5 +473,10 @@ export class MemfsCore implements Core {
       this.usable(fd);
       this.vol.fsyncSync(fd);
     });
+  }
+
+  /** A memory filesystem's statfs: the volume's own sizes, as tmpfs (see src/fs/statfs.ts). */
+  statfs(): StatFsInfo {
+    return treeStatfs(this, TMPFS_MAGIC);
   }
 }

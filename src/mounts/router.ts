@@ -11,7 +11,8 @@ import { DescriptorTable } from '../core/descriptors.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
 import { openFollow, type Follow } from '../core/path-rules.js';
 import { FsError, fsError } from '../errors.js';
-import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
+import { statOrMissing, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
+import { treeStatfs } from '../fs/statfs.js';
 import { locate, type Located } from './locate.js';
 import type { Mount, MountTable } from './table.js';
 import type { EventLog } from '../union/events.js';
@@ -235,5 +236,12 @@ export class MountCore implements Core {
   fsync(fd: number): void {
     const f = this.file(fd, 'fsync');
     f.mount.core.fsync(f.fd);
+  }
+
+  /** The statfs of the mount holding the object (its core's own answer). */
+  statfs(path: string): StatFsInfo {
+    const loc = this.existing(path, true, 'statfs');
+    const core = loc.mount.core;
+    return this.run('statfs', path, undefined, () => (core.statfs ? core.statfs(loc.rel) : treeStatfs(core, 0)));
   }
 }

@@ -3,7 +3,8 @@
  * writable layer. createFs() (src/fs) turns it into a Node `fs` object.
  */
 import { constants as C } from 'node:fs';
-import { statOrMissing, type Core, type DirEntryInfo, type StatInfo } from '../fs/core.js';
+import { statOrMissing, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
+import { OVERLAYFS_SUPER_MAGIC, treeStatfs } from '../fs/statfs.js';
 import { fsError } from '../errors.js';
 import type { Inode } from '../layer/inode.js';
 import { copyUp } from './copy-up.js';
@@ -140,6 +141,10 @@ export class UnionCore implements Core {
   }
   fsync(fd: number): void {
     this.files.ref(fd, 'fsync');
+  }
+  /** An overlay mount's statfs: the view's own sizes (see src/fs/statfs.ts). */
+  statfs(): StatFsInfo {
+    return treeStatfs(this, OVERLAYFS_SUPER_MAGIC);
   }
 }
 
