@@ -337,22 +337,13 @@ export async function cpFn(fsp: Ops, src: string, dest: string, opts: CpOptions)
     const srcStat = await statOf(s, false);
     const kind = kindOf(srcStat, s, d, opts, 'EISDIR');
     if (kind === 'dir') {
-      if (destStat) {
-        copyDir(s, d);
-        return;
-      }
+      if (destStat) return copyDir(s, d);
       await fsp.mkdir(d);
       await copyDir(s, d);
       return fsp.chmod(d, Number(srcStat.mode));
     }
-    if (kind === 'link') {
-      copyLink(destStat, s, d);
-      return;
-    }
-    if (!destStat) {
-      copyFile(srcStat, s, d);
-      return;
-    }
+    if (kind === 'link') return copyLink(destStat, s, d);
+    if (!destStat) return copyFile(srcStat, s, d);
     if (opts.force) {
       await fsp.unlink(d);
       return copyFile(srcStat, s, d);
