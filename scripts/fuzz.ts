@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { ArchiveError, StateError } from '../src/errors.js';
+import { ArchiveError, StateError } from '../src/core/errors.js';
 import { loadImage } from '../src/image/index.js';
 import { openImage, openLayers } from '../src/index.js';
 import { readAll } from '../src/source.js';

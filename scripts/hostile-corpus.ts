@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { ArchiveErrorCode } from '../src/errors.js';
+import type { ArchiveErrorCode } from '../src/core/errors.js';
 
 /** What the merged view must show after a safe load: path → 'dir' | 'file:CONTENT' | 'symlink:TARGET' | 'char' | 'absent'. */
 export type Expect = Record<string, string>;

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArchiveError, type ArchiveErrorCode } from '../src/errors.js';
+import { ArchiveError, type ArchiveErrorCode } from '../src/core/errors.js';
 import { loadImage, loadLayers } from '../src/image/index.js';
 
 type Ctx = import('ava').ExecutionContext;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { openBlob, sha256Of } from '../src/archive/compression.js';
 import { Budget, resolveLimits } from '../src/archive/limits.js';
 import { SpillWriter } from '../src/archive/spill.js';
-import { ArchiveError } from '../src/errors.js';
+import { ArchiveError } from '../src/core/errors.js';
 import { loadLayers } from '../src/image/index.js';
 import { BufferSource, FileRegion } from '../src/source.js';
 import { requireOrSkip } from './helpers/require.js';

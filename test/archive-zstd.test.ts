@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { openBlob } from '../src/archive/compression.js';
 import { Budget, resolveLimits } from '../src/archive/limits.js';
 import { decompressZstd, ZSTD_WINDOW_MAX, ZstdError, zstdDecoder } from '../src/archive/zstd.js';
-import { ArchiveError, type ArchiveErrorCode } from '../src/errors.js';
+import { ArchiveError, type ArchiveErrorCode } from '../src/core/errors.js';
 import { loadLayers } from '../src/image/index.js';
 import { BufferSource } from '../src/source.js';
 import { tarOf } from './helpers/tar.js';

@@ -14,7 +14,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine } from '../src/engine/engine.js';
-import { StateError } from '../src/errors.js';
+import { StateError } from '../src/core/errors.js';
 
 const BIN = new URL('../bin/layerfs.js', import.meta.url).pathname;
 const SAMPLE = new URL('../images/sample.tar', import.meta.url).pathname;

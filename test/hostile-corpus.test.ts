@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCorpus, type Case } from '../scripts/hostile-corpus.js';
-import { ArchiveError, StateError } from '../src/errors.js';
+import { ArchiveError, StateError } from '../src/core/errors.js';
 import { openImage, openLayers, type View } from '../src/index.js';
 
 const base = mkdtempSync(join(tmpdir(), 'layerfs-hostile-'));

@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { FIXTURES } from './helpers/fixtures.js';
 import { dockerArchive, ociArchive, tarOf, gzipBomb, zstdBomb } from '../scripts/hostile-corpus.js';
 import { DEFAULT_LIMITS, formatBytes, resolveLimits } from '../src/archive/limits.js';
-import { ArchiveError } from '../src/errors.js';
+import { ArchiveError } from '../src/core/errors.js';
 import { loadImage, loadLayers } from '../src/image/index.js';
 
 type Ctx = import('ava').ExecutionContext;

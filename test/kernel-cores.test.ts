@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Volume } from 'memfs';
-import type { Core } from '../src/fs/core.js';
+import type { Core } from '../src/core/core.js';
 import { createFs } from '../src/fs/node-fs.js';
 import { openLayers } from '../src/index.js';
 import { copyTree } from '../src/mounts/copy-tree.js';

@@ -3,7 +3,7 @@
  * hard links to nothing. Expectations come from OCI-11 and the layer's own bytes.
  */
 import test from 'ava';
-import { ArchiveError } from '../src/errors.js';
+import { ArchiveError } from '../src/core/errors.js';
 import { loadLayers } from '../src/image/index.js';
 import { buildLayer, findPlain } from '../src/layer/build.js';
 import { flatten } from '../src/layer/flatten.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openImage } from '../src/index.js';
-import { OpenCache } from '../src/cache/open-cache.js';
+import { OpenCache } from '../src/image/cache/open-cache.js';
 import { FIXTURES, steps, truth } from './helpers/fixtures.js';
 import { gzipImage } from './helpers/cache-image.js';
 import { nodeArgs } from './helpers/child.js';

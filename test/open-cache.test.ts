@@ -1,5 +1,5 @@
 /**
- * The open cache (src/cache/): a second open of the same image is answered from what the first
+ * The open cache (src/image/cache/): a second open of the same image is answered from what the first
  * kept (asserted on the cache's own counters and files, never on time), gives what an uncached
  * open gives (the fixtures' truth/rootfs.manifest), and a cache entry that is truncated or has a
  * flipped byte is detected and rebuilt, never trusted.
@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchiveError, openImage, openLayers, StateError } from '../src/index.js';
-import { OpenCache } from '../src/cache/open-cache.js';
+import { OpenCache } from '../src/image/cache/open-cache.js';
 import { FIXTURES, steps, truth } from './helpers/fixtures.js';
 import { gzipImage } from './helpers/cache-image.js';
 

@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StateError, type StateErrorCode } from '../src/errors.js';
-import { readJson, withLock, writeFileAtomic } from '../src/engine/atomic.js';
-import { stateHome } from '../src/engine/home.js';
+import { StateError, type StateErrorCode } from '../src/core/errors.js';
+import { readJson, withLock, writeFileAtomic } from '../src/core/atomic.js';
+import { stateHome } from '../src/core/home.js';
 import { newId, shortId, type ContainerInput, type ImageRecord, type VolumeRecord } from '../src/engine/records.js';
 import { State } from '../src/engine/state.js';
 import { frameHead } from '../src/engine/journal.js';

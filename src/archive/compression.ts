@@ -10,7 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { FileRegion, type ByteSource } from '../source.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { BLOCK, isZeroBlock, looksLikeTarHeader } from './tar-header.js';
 import { formatBytes, limitError, type Budget } from './limits.js';
 import { openSpill, SpillWriter } from './spill.js';

@@ -26,7 +26,7 @@
  * Not here: symlink hops during lookups (the kernel's MAXSYMLINKS, 40) are `maxSymlinkHops` of a
  * view or a mount table (src/union/walk.ts).
  */
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 
 export interface Limits {
   maxUncompressedBytes: number;

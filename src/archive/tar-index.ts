@@ -9,7 +9,7 @@
  * speed of a bare header walk, so headers are read through one reusable read-ahead buffer.
  */
 import { BufferSource, FileRegion, type ByteSource } from '../source.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { Budget, formatBytes, limitError, type Limits } from './limits.js';
 import { BLOCK, HeaderProblem, decodeHeader, decodeLongName, headerSize, isZeroBlock, parsePax, verifyChecksum, type PaxRecords, type TarHeader } from './tar-header.js';
 

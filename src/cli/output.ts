@@ -3,7 +3,7 @@
  * for scripts; one clear line for an error (a stack only with --debug).
  */
 import { styleText } from 'node:util';
-import { StateError, type StateErrorCode } from '../errors.js';
+import { StateError, type StateErrorCode } from '../core/errors.js';
 import { io } from './io.js';
 
 export interface Out {

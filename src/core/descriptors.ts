@@ -8,7 +8,7 @@
  * reused. Freed numbers wait in a min-heap, so opening stays O(log n) with many files open. An
  * unknown number is EBADF, with the caller's syscall name.
  */
-import { fsError } from '../errors.js';
+import { fsError } from './errors.js';
 
 export class DescriptorTable<T> {
   private readonly entries = new Map<number, T>();

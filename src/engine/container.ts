@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Volume } from 'memfs';
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 import type { LayerFs } from '../fs/node-fs.js';
 import { createFs } from '../fs/node-fs.js';
 import { FileCore } from '../mounts/file-core.js';

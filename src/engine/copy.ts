@@ -20,7 +20,7 @@ import { posix, resolve as hostResolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import tarStream from 'tar-stream';
 import type { Entry } from '../entry.js';
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 import type { LayerFs } from '../fs/node-fs.js';
 import { writeTar } from '../out/tar-write.js';
 import type { Container } from './container.js';

@@ -16,8 +16,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statS
 import { join } from 'node:path';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
-import { StateError } from '../errors.js';
-import { OpenCache } from '../cache/open-cache.js';
+import { StateError } from '../core/errors.js';
+import { OpenCache } from '../image/cache/open-cache.js';
 import { loadImage, loadLayers, type LoadedImage } from '../image/index.js';
 import { normalizeRef } from '../image/select.js';
 import { openImage } from '../open.js';
@@ -35,7 +35,8 @@ import { normalTarget } from './targets.js';
 import { checkKey, JOURNAL, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
 import { State } from './state.js';
 import { isRegistryRef } from '../registry/reference.js';
-import type { PullResult, RemoteOptions } from '../registry/store-image.js';
+import type { RemoteOptions } from '../registry/store-image.js';
+import type { PullResult } from './pull.js';
 
 export interface MountSpec {
   type: 'volume' | 'bind' | 'tmpfs';
@@ -65,7 +66,7 @@ export interface CreateOptions {
 }
 
 export class Engine {
-  /** What opening images learns, kept in `<home>/cache` (src/cache/open-cache.ts). */
+  /** What opening images learns, kept in `<home>/cache` (src/image/cache/open-cache.ts). */
   readonly cache: OpenCache;
   private constructor(
     readonly state: State,
@@ -108,7 +109,7 @@ export class Engine {
   /** `pull`: a registry image (docker://...) into the state; see src/registry/store-image.ts. */
   async pull(ref: string, opts: RemoteOptions = {}): Promise<PullResult> {
     // The registry client is loaded by the commands that reach a registry only.
-    const { pullImage } = await import('../registry/store-image.js');
+    const { pullImage } = await import('./pull.js');
     return pullImage(this.state, ref, opts);
   }
 

@@ -10,7 +10,7 @@
  * - `image prune`: the dangling images (no tag) no container uses; with `all`, every image no
  *   container uses.
  */
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 import { normalizeRef, refAliases } from '../image/select.js';
 import { checkTag, shortId, type ImageRecord } from './records.js';
 import type { State } from './state.js';

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Entry } from '../entry.js';
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 import { readAll, sha256Of, type ByteSource } from '../source.js';
 
 const MAGIC = Buffer.from('LFJ1');

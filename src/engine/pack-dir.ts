@@ -8,7 +8,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readdirSync } from 'node:fs'
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry } from '../entry.js';
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 import { writeTar } from '../out/tar-write.js';
 import { FileRegion } from '../source.js';
 

@@ -4,7 +4,7 @@
  * and after it is read (a record edited by hand, or written by another version, is BAD_RECORD).
  */
 import { randomBytes } from 'node:crypto';
-import { StateError, type StateErrorCode } from '../errors.js';
+import { StateError, type StateErrorCode } from '../core/errors.js';
 import type { ImageFormat } from '../image/detect.js';
 
 export interface ImageRecord {

@@ -32,7 +32,7 @@ import { mkdir, open as openFile, readdir, readFile, rename, rm, stat } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { refAliases } from '../image/select.js';
 import { FileRegion, sha256Of, type ByteSource } from '../source.js';
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 import {
   cleanLeftovers,
   copyFileSynced,
@@ -48,10 +48,10 @@ import {
   writeScratch,
   type Content,
   type Streamed,
-} from './atomic.js';
-import { stateHome } from './home.js';
+} from '../core/atomic.js';
+import { stateHome } from '../core/home.js';
 import { chainNext, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
-import { writeLinkedLayout, type BlobLayout } from './linked-layout.js';
+import { writeLinkedLayout, type BlobLayout } from '../image/linked-layout.js';
 import { assertLayout, packLayout } from './pack-dir.js';
 import {
   BLOB_NAMES,
@@ -81,7 +81,7 @@ const RECORD_FILE: Record<Kind, string> = { images: 'image.json', containers: 'c
 /** A blob a commit staged beside its final name: `.blob-<hex digest>-<name>`. */
 const STAGED_BLOB = /^\.blob-([0-9a-f]{64})-(.+)$/;
 
-export type { BlobLayout } from './linked-layout.js';
+export type { BlobLayout } from '../image/linked-layout.js';
 
 export interface OpenOptions {
   /** How long to wait for the lock held by another live process (default 30 s). */

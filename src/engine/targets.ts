@@ -3,7 +3,7 @@
  * Kept apart from engine.ts so the command line can check a -v/--mount spec without loading the
  * engine.
  */
-import { StateError } from '../errors.js';
+import { StateError } from '../core/errors.js';
 
 /** The target in normal form (`/a/b`): BAD_INPUT, naming it, when it cannot be one. */
 export function normalTarget(target: string): string {

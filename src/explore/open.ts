@@ -2,11 +2,11 @@
  * The IMAGE argument of every explore command: an archive or OCI layout path if one exists
  * there, else the tag, id or id prefix of an image in the state directory (`--home`). Looking an
  * image up never adds anything to the state; what opening learns is kept in its open cache
- * (`<home>/cache`, src/cache/open-cache.ts), for archive paths too.
+ * (`<home>/cache`, src/image/cache/open-cache.ts), for archive paths too.
  */
 import { existsSync } from 'node:fs';
-import { OpenCache } from '../cache/open-cache.js';
-import { stateHome } from '../engine/home.js';
+import { OpenCache } from '../image/cache/open-cache.js';
+import { stateHome } from '../core/home.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
 import { isRegistryRef } from '../registry/reference.js';
 import type { RemoteOptions, Transfer } from '../registry/store-image.js';

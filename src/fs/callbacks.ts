@@ -15,7 +15,7 @@
 import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
 import { isArgError, validateBuffer, validateFunction, validateObject } from './args.js';
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
 import { pathArg } from './paths.js';

@@ -13,8 +13,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
-import { FsError } from '../errors.js';
-import type { Core } from './core.js';
+import { FsError } from '../core/errors.js';
+import type { Core } from '../core/core.js';
 import { validMode } from './errors.js';
 import { onPaths, pathArg, type PathArg } from './paths.js';
 

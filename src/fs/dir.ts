@@ -14,9 +14,9 @@
  * - `new Dir(handle, path, options)` is Node's public constructor: no handle is ERR_MISSING_ARGS.
  */
 import { posix } from 'node:path';
-import { FsError } from '../errors.js';
+import { FsError } from '../core/errors.js';
 import { nodeError, outOfRange, validateFunction, validateUint32 } from './args.js';
-import type { Core, DirEntryInfo } from './core.js';
+import type { Core, DirEntryInfo } from '../core/core.js';
 import { Dirent, uvDirentType } from './dirent.js';
 import { encodeName, getOptions } from './options.js';
 import { onPaths, pathArg, toAbs, type PathArg } from './paths.js';

@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { invalidArgType, invalidArgValue, nodeError, validateBuffer, validateEncoding, validateInteger, validateObject, validateStringAfterView } from './args.js';
 import { readFileHandle, writeFileArgs, writeFileHandle } from './whole-file.js';
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 import * as files from './sync-files.js';
 import { getOptions } from './options.js';
 import type { BigIntStats, Stats } from './stats.js';

@@ -10,8 +10,8 @@
  *   names the path of the last mkdir or stat made (so possibly a parent).
  */
 import { constants as C } from 'node:fs';
-import { FsError } from '../errors.js';
-import type { Core } from './core.js';
+import { FsError } from '../core/errors.js';
+import type { Core } from '../core/core.js';
 
 function errCode(e: unknown): string {
   if (e instanceof FsError) return e.code;

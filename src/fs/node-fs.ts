@@ -17,7 +17,7 @@ import { validateFunction } from './args.js';
 import { callbackApi } from './callbacks.js';
 import { cpFn, cpPaths, cpSyncFn, validateCpOptions } from './cp.js';
 import { copyFileSync } from './copy-file.js';
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 import { Dir, opendirSync } from './dir.js';
 import { Dirent } from './dirent.js';
 import { FileHandle } from './file-handle.js';

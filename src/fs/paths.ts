@@ -9,7 +9,7 @@
  */
 import { decodeName } from '../archive/names.js';
 import { fileURLToPath } from 'node:url';
-import { FsError } from '../errors.js';
+import { FsError } from '../core/errors.js';
 import { invalidArgType, invalidArgValue, markArgError } from './args.js';
 
 export interface PathArg {

@@ -10,7 +10,7 @@
 import type { Buffer } from 'node:buffer';
 import { constants } from 'node:fs';
 import { aggregateTwoErrors, checkAborted, turn } from './abort.js';
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 import { notImplemented } from './errors.js';
 import { FileHandle } from './file-handle.js';
 import { copyObject, getOptions } from './options.js';

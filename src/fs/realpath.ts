@@ -11,7 +11,7 @@
  */
 import { constants as C } from 'node:fs';
 import { posix } from 'node:path';
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 
 export function realpathJs(core: Core, input: string): string {
   let p = posix.resolve('/', input);

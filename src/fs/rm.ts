@@ -17,7 +17,7 @@
  * children are gone (fs.rmdirSync, given a Buffer below the top, as Node's rimraf builds child
  * paths). The walk's other calls are its own.
  */
-import type { FsError } from '../errors.js';
+import type { FsError } from '../core/errors.js';
 import { validateBoolean, validateInt32, validateObject, validateUint32 } from './args.js';
 import { rmIsDirectory } from './errors.js';
 

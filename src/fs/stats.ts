@@ -3,7 +3,7 @@
  * and the Date fields follow Node's lib/internal/fs/utils.js.
  */
 import { constants as C } from 'node:fs';
-import type { StatInfo } from './core.js';
+import type { StatInfo } from '../core/core.js';
 
 /** Node's dateFromMs: the Date of a (possibly fractional) millisecond time, rounded. */
 function dateFromMs(ms: number | bigint): Date {

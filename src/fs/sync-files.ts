@@ -6,9 +6,9 @@
  */
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
-import { FsError } from '../errors.js';
+import { FsError } from '../core/errors.js';
 import { invalidArgType, invalidArgValue, outOfRange, validateBuffer, validateEncoding, validateFd, validateInt32, validateInteger, validateObject, validateStringAfterView } from './args.js';
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 import { fileTooLarge } from './errors.js';
 import { getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toUnixTimestamp } from './options.js';
 import { onPaths, pathArg } from './paths.js';

@@ -12,7 +12,7 @@
  * Not Node's, on purpose: a failed read errors the stream (Node's default stream enqueues an
  * undefined chunk, and closing the handle during a read aborts the process).
  */
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 
 const CHUNK = 64 * 1024;
 const BYTES_CHUNK = 16384;

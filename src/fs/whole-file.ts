@@ -24,7 +24,7 @@ import { constants as C } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { abortedBy, aggregateTwoErrors, checkAborted, turn } from './abort.js';
 import { validateBoolean, validateFunction, validateStringAfterView } from './args.js';
-import type { Core } from './core.js';
+import type { Core } from '../core/core.js';
 import { fileTooLarge } from './errors.js';
 import { copyObject, getOptions, isFd, parseFileMode, stringToFlags, type Opts } from './options.js';
 import { onPaths, pathArg } from './paths.js';

@@ -3,7 +3,7 @@
  * Field names are kept exactly as in the JSON so the spec and `docker inspect` read the same;
  * fields not typed here stay on the object untouched.
  */
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 
 export interface HistoryEntry {
   created?: string;

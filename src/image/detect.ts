@@ -9,7 +9,7 @@
  * The outer tar is indexed once by header seeks; blobs are windows into it.
  */
 import { openSync, fstatSync } from 'node:fs';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { FileRegion } from '../source.js';
 import { detectCompression, openBlob, readHead } from '../archive/compression.js';
 import { DirStore, TarStore, type BlobStore, type Resources } from './store.js';

@@ -5,7 +5,7 @@
  * `blobs/sha256/<hex>` inside an OCI layout. DA-1: when manifest.json exists it is used.
  */
 import { createHash } from 'node:crypto';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { parseConfig } from './config.js';
 import type { ImagePlan, PlannedLayer } from './layers.js';
 import { selectImage } from './select.js';

@@ -8,7 +8,7 @@
  * allows it.
  */
 import { openSync, fstatSync } from 'node:fs';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { BufferSource, FileRegion, type ByteSource } from '../source.js';
 import { layerHistory, type HistoryEntry, type ImageConfig } from './config.js';
 import { detectImage, type ImageFormat } from './detect.js';
@@ -17,7 +17,7 @@ import { openLayer, type ImagePlan, type LayerData, type PlannedLayer } from './
 import { resolveOciLayout } from './oci-layout.js';
 import { Resources, type BlobStore } from './store.js';
 import { Budget, resolveLimits, type Limits } from '../archive/limits.js';
-import type { OpenCache } from '../cache/open-cache.js';
+import type { OpenCache } from './cache/open-cache.js';
 
 export type { HistoryEntry, ImageConfig, ContainerConfig } from './config.js';
 export type { LayerData } from './layers.js';
@@ -38,7 +38,7 @@ export interface LoadOptions {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /**
    * Keep what opening learns (verified digests, the index of the headers, compressed layers'
-   * uncompressed tar) by layer digest, and use what an earlier open kept (src/cache/open-cache.ts).
+   * uncompressed tar) by layer digest, and use what an earlier open kept (src/image/cache/open-cache.ts).
    */
   cache?: OpenCache;
 }

@@ -3,13 +3,13 @@
  * Shared by every image format and by plain layer tarballs.
  */
 import type { Entry } from '../entry.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import type { ByteSource } from '../source.js';
 import { openBlob, sniffCompression, type Compression } from '../archive/compression.js';
 import { readLayer } from '../layer/read.js';
 import type { Budget } from '../archive/limits.js';
-import type { OpenCache } from '../cache/open-cache.js';
-import { fromCache, startCaching } from '../cache/cached-layer.js';
+import type { OpenCache } from './cache/open-cache.js';
+import { fromCache, startCaching } from './cache/cached-layer.js';
 import type { HistoryEntry, ImageConfig } from './config.js';
 import type { Resources } from './store.js';
 
@@ -59,7 +59,7 @@ export interface LayerContext {
   onRead?: (bytes: number) => void;
   /** Limits and what the image has used of them (shared by its layers). */
   budget?: Budget;
-  /** Where what opening learns is kept by layer digest (src/cache/open-cache.ts); none: nothing kept. */
+  /** Where what opening learns is kept by layer digest (src/image/cache/open-cache.ts); none: nothing kept. */
   cache?: OpenCache;
   /** The layer's position, for messages. */
   index?: number;

@@ -5,7 +5,7 @@
  * `io.containerd.image.name`.
  */
 import { createHash } from 'node:crypto';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { parseConfig } from './config.js';
 import type { ImagePlan, PlannedLayer } from './layers.js';
 import { selectImage } from './select.js';

@@ -3,7 +3,7 @@
  * One image needs no tag; several need one, and an ambiguous or unknown tag is an error that
  * lists what is there.
  */
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 
 export interface Candidate<T> {
   /** Names this image answers to: RepoTags, OCI ref names, containerd image names. */

@@ -5,7 +5,7 @@
 import { closeSync, openSync, fstatSync, realpathSync, statSync } from 'node:fs';
 import { join, posix, sep } from 'node:path';
 import { FileRegion, readAll, type ByteSource } from '../source.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { indexTar, sliceSource, type TarMember } from '../archive/tar-index.js';
 import { DEFAULT_LIMITS, formatBytes, limitError, type Budget, type Limits } from '../archive/limits.js';
 

@@ -4,7 +4,7 @@
  * lowerdir. Entries come in archive order; the rules below make the result order-independent.
  */
 import type { Entry } from '../entry.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { LowerData } from './data.js';
 import { Inode, WHITEOUT, isWhiteout, makedev, type Child } from './inode.js';
 

@@ -2,7 +2,7 @@
  * Stacks layer trees into one read-only tree: what the lower layers of an overlay mount show
  * together. Lookups in the union then cost the same at any layer depth.
  */
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import type { LayerTree } from './build.js';
 import { findPlain } from './build.js';
 import { Inode, isWhiteout } from './inode.js';

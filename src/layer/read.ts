@@ -7,7 +7,7 @@
  */
 import type { Entry, EntryType } from '../entry.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../entry.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import type { ByteSource } from '../source.js';
 import { memberContent, walkTar, type TarMember } from '../archive/tar-index.js';
 import type { Budget } from '../archive/limits.js';

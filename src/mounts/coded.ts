@@ -3,7 +3,7 @@
  * and the call that made it turns the code into the FsError Node would throw, naming the syscall
  * and the caller's own path(s).
  */
-import { FsError } from '../errors.js';
+import { FsError } from '../core/errors.js';
 
 /** The errno-style code of an error (the host's, memfs's or ours), if it has one. */
 export function codeOf(e: unknown): string | undefined {

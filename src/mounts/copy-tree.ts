@@ -4,7 +4,7 @@
  * directory's mode and owner). Hard links inside the tree stay hard links. Times are kept.
  */
 import { constants as C } from 'node:fs';
-import type { Core, StatInfo } from '../fs/core.js';
+import type { Core, StatInfo } from '../core/core.js';
 
 const CHUNK = 1 << 20;
 

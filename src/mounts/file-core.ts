@@ -4,8 +4,8 @@
  * nothing can be below a file, so any deeper path is ENOTDIR.
  */
 import { basename, dirname } from 'node:path';
-import { fsError } from '../errors.js';
-import type { Core, DirEntryInfo, StatFsInfo, StatInfo } from '../fs/core.js';
+import { fsError } from '../core/errors.js';
+import type { Core, DirEntryInfo, StatFsInfo, StatInfo } from '../core/core.js';
 import { HostCore } from './host-core.js';
 
 export class FileCore implements Core {

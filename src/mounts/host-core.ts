@@ -30,7 +30,7 @@ import { runCoded } from './coded.js';
 import * as fs from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
-import { direntType, orMissing, truncateByOpen, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
+import { direntType, orMissing, statInfoOf, truncateByOpen, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../core/core.js';
 import { at, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
 const C = fs.constants;
@@ -40,24 +40,7 @@ export interface HostCoreOptions {
   readOnly?: boolean;
 }
 
-function info(st: fs.Stats): StatInfo {
-  return {
-    dev: st.dev,
-    ino: st.ino,
-    mode: st.mode,
-    nlink: st.nlink,
-    uid: st.uid,
-    gid: st.gid,
-    rdev: st.rdev,
-    size: st.size,
-    blksize: st.blksize,
-    blocks: st.blocks,
-    atimeMs: st.atimeMs,
-    mtimeMs: st.mtimeMs,
-    ctimeMs: st.ctimeMs,
-    birthtimeMs: st.birthtimeMs,
-  };
-}
+const info = (st: fs.Stats): StatInfo => statInfoOf(st);
 
 /** A time for Node's utimes: seconds, or a Date for times before 1970 (Node reads negative seconds as "now"). */
 const time = (ms: number): number | Date => (ms >= 0 ? ms / 1000 : new Date(ms));

@@ -6,7 +6,7 @@
  * lead into the rest of the host. The mount cores then get paths with no symlink left but the last.
  */
 import { constants as C } from 'node:fs';
-import type { StatInfo } from '../fs/core.js';
+import type { StatInfo } from '../core/core.js';
 import type { MountTable, Placed } from './table.js';
 import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
 

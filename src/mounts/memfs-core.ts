@@ -38,8 +38,8 @@ import { runCoded } from './coded.js';
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
-import { direntType, orMissing, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
-import { TMPFS_MAGIC, treeStatfs } from '../fs/statfs.js';
+import { direntType, orMissing, statInfoOf, truncateByOpen, type Core, type DirentLike, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../core/core.js';
+import { TMPFS_MAGIC, treeStatfs } from '../core/statfs-info.js';
 import { fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
@@ -121,22 +121,8 @@ export class MemfsCore implements Core {
 
   /** `target`: a symlink's target when known (an O_PATH descriptor has no path to read it at). */
   private info(st: MemfsStats, path: string, target?: string): StatInfo {
-    const s: StatInfo = {
-      dev: this.dev,
-      ino: st.ino,
-      mode: st.mode,
-      nlink: st.nlink,
-      uid: st.uid,
-      gid: st.gid,
-      rdev: st.rdev,
-      size: st.size,
-      blksize: st.blksize,
-      blocks: st.blocks,
-      atimeMs: st.atimeMs,
-      mtimeMs: st.mtimeMs,
-      ctimeMs: st.ctimeMs,
-      birthtimeMs: st.birthtimeMs,
-    };
+    const s = statInfoOf(st);
+    s.dev = this.dev;
     // memfs deviation: a symlink shows mode 0o120666 and size 0.
     if (st.isSymbolicLink()) {
       s.mode = C.S_IFLNK | 0o777;

@@ -2,23 +2,10 @@
  * Path resolution over a memfs volume, one component at a time as the kernel walks a path.
  */
 import type { Volume } from 'memfs';
+import type { StatInfo } from '../core/core.js';
 
 /** The fields of memfs's Stats this package reads. */
-export interface MemfsStats {
-  dev: number;
-  ino: number;
-  mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  rdev: number;
-  size: number;
-  blksize: number;
-  blocks: number;
-  atimeMs: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  birthtimeMs: number;
+export interface MemfsStats extends StatInfo {
   isDirectory(): boolean;
   isSymbolicLink(): boolean;
 }

@@ -3,7 +3,7 @@
  * (volumes, bind mounts, tmpfs). A path belongs to the mount with the longest target that is a
  * prefix of it, component by component (DKR-1…DKR-11 build on this).
  */
-import type { Core } from '../fs/core.js';
+import type { Core } from '../core/core.js';
 
 export type MountKind = 'layer' | 'volume' | 'bind' | 'tmpfs';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WHITEOUT_PREFIX, type Entry } from '../entry.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { FileRegion } from '../source.js';
 import { writeImage, type ImageFormat, type LayerBlob, type WrittenImage } from './image-write.js';
 import { writeTarSync } from './tar-write.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Entry } from '../entry.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { BufferSource, type ByteSource } from '../source.js';
 import { writeTar } from './tar-write.js';
 

@@ -12,7 +12,7 @@
  */
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanLeftovers, fsyncDir } from '../engine/atomic.js';
+import { cleanLeftovers, fsyncDir } from '../core/atomic.js';
 
 export class BlobStore {
   readonly root: string;

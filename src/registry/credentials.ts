@@ -14,7 +14,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../engine/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { RegistryError } from './errors.js';
 
 export interface Credentials {

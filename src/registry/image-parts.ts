@@ -4,7 +4,7 @@
  * digest and the OCI media type its magic bytes tell (OCI-2: never the name or a recorded type).
  */
 import { createHash } from 'node:crypto';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { detectCompression, readHead } from '../archive/compression.js';
 import { resolveLimits } from '../archive/limits.js';
 import { detectImage } from '../image/detect.js';

@@ -10,7 +10,7 @@
  */
 import { fstatSync, openSync } from 'node:fs';
 import { resolveLimits, type Limits } from '../archive/limits.js';
-import { stateHome } from '../engine/home.js';
+import { stateHome } from '../core/home.js';
 import { loadStore, type LoadedImage, type LoadOptions } from '../image/index.js';
 import { Resources, type Blob, type BlobStore as ImageBlobStore } from '../image/store.js';
 import { BufferSource, FileRegion, type ByteSource } from '../source.js';

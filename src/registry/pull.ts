@@ -5,7 +5,7 @@
  */
 import { writeFile, open as openFile } from 'node:fs/promises';
 import { formatBytes } from '../archive/limits.js';
-import type { BlobLayout } from '../engine/linked-layout.js';
+import type { BlobLayout } from '../image/linked-layout.js';
 import type { BlobStore } from './blob-store.js';
 import { fetchBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';

@@ -10,7 +10,6 @@
  *   never points at missing blobs; the registry's Docker-Content-Digest must equal ours.
  */
 import { Readable } from 'node:stream';
-import type { State } from '../engine/state.js';
 import { RegistryClient, repoScope, type ClientOptions } from './client.js';
 import { RegistryError } from './errors.js';
 import { header } from './http.js';
@@ -42,7 +41,13 @@ interface Blob {
   source: ByteSource;
 }
 
-export async function pushImage(state: State, imageRef: string, destText: string, opts: PushOptions = {}): Promise<PushResult> {
+/** What push needs of the state directory (src/engine/state.ts is one): a stored image and its layout. */
+export interface PushSource<R extends { source: string }> {
+  resolveImage(ref: string): Promise<R>;
+  imageSource(rec: R): { path: string; tag?: string };
+}
+
+export async function pushImage<R extends { source: string }>(state: PushSource<R>, imageRef: string, destText: string, opts: PushOptions = {}): Promise<PushResult> {
   const dest = parseReference(destText);
   if (dest.digest) throw new RegistryError('BAD_REFERENCE', destText, "push to a tag, not a digest (the digest is the manifest's own)");
   const rec = await state.resolveImage(imageRef);

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { formatBytes } from '../archive/limits.js';
-import { stateHome } from '../engine/home.js';
+import { stateHome } from '../core/home.js';
 import { parseConfig, type ImageConfig } from '../image/config.js';
 import { BlobStore } from './blob-store.js';
 import { fetchBlob } from './blobs.js';

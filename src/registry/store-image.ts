@@ -1,20 +1,18 @@
 /**
- * A registry image in the state directory: `pull` (blobs, then the image record over them) and the
- * short-lived view of a docker:// reference that is not pulled (the same blobs, linked into a
- * scratch layout that is gone once the image is open: its files stay open by descriptor).
+ * The short-lived view of a docker:// reference that is not pulled: its blobs go to the blob store,
+ * linked into a scratch layout that is gone once the image is open (its files stay open by
+ * descriptor). `layerfs pull`, which stores the image in the state, is src/engine/pull.ts.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { scratchPath } from '../engine/atomic.js';
-import { stateHome } from '../engine/home.js';
-import { writeLinkedLayout } from '../engine/linked-layout.js';
-import type { ImageRecord } from '../engine/records.js';
-import type { State } from '../engine/state.js';
+import { scratchPath } from '../core/atomic.js';
+import { stateHome } from '../core/home.js';
+import { writeLinkedLayout } from '../image/linked-layout.js';
 import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js';
 import { BlobStore } from './blob-store.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { fetchImage, type FetchOptions } from './pull.js';
-import { formatReference, localTag, parseReference } from './reference.js';
+import { formatReference, parseReference } from './reference.js';
 
 export interface RemoteOptions extends ClientOptions, FetchOptions {}
 
@@ -26,43 +24,6 @@ export interface Transfer {
   fetchedBytes: number;
   /** The image as stored in the registry: manifest + config + layers. */
   imageBytes: number;
-}
-
-export interface PullResult extends Transfer {
-  image: ImageRecord;
-}
-
-/**
- * `layerfs pull REF`: the image's blobs into `<home>/blobs`, then its record (tagged `host/repo:tag`;
- * the tag moves from any other image that had it, as with docker pull). Pulling an image that is
- * stored already fetches its manifests only.
- */
-export async function pullImage(state: State, refText: string, opts: RemoteOptions = {}): Promise<PullResult> {
-  const ref = parseReference(refText);
-  const client = RegistryClient.for(ref, opts);
-  try {
-    const store = await BlobStore.open(state.home);
-    const got = await fetchImage(client, ref, store, opts);
-    const id = got.image.config.digest.slice(7);
-    const tag = localTag(ref);
-    const image = await state.withLock(async () => {
-      for (const other of await state.listImages()) {
-        if (other.id !== id && other.tags.includes(tag)) await state.putImage({ ...other, tags: other.tags.filter((t) => t !== tag) });
-      }
-      const existing = await state.getImage(id);
-      if (existing) {
-        const rec = { ...existing, tags: existing.tags.includes(tag) ? existing.tags : [...existing.tags, tag] };
-        await state.putImage(rec);
-        return rec;
-      }
-      const rec: ImageRecord = { id, tags: [tag], source: formatReference(ref), format: 'oci-layout', configDigest: got.image.config.digest, created: new Date().toISOString() };
-      await state.putImage(rec, got.layout);
-      return rec;
-    });
-    return { image, reference: formatReference(ref), manifestDigest: got.manifest.digest, fetchedBytes: client.fetched, imageBytes: got.size };
-  } finally {
-    await client.close();
-  }
 }
 
 /**

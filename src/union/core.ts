@@ -3,9 +3,9 @@
  * writable layer. createFs() (src/fs) turns it into a Node `fs` object.
  */
 import { constants as C } from 'node:fs';
-import { statOrMissing, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../fs/core.js';
-import { OVERLAYFS_SUPER_MAGIC, treeStatfs } from '../fs/statfs.js';
-import { fsError } from '../errors.js';
+import { statOrMissing, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../core/core.js';
+import { OVERLAYFS_SUPER_MAGIC, treeStatfs } from '../core/statfs-info.js';
+import { fsError } from '../core/errors.js';
 import type { Inode } from '../layer/inode.js';
 import { copyUp } from './copy-up.js';
 import { FileTable } from './files.js';

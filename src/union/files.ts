@@ -9,7 +9,7 @@ import { constants as C } from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
 import { openFollow } from '../core/path-rules.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
-import { fsError } from '../errors.js';
+import { fsError } from '../core/errors.js';
 import { BufferData } from '../layer/data.js';
 import { copyUp, writeData } from './copy-up.js';
 import { createAt, newUpper } from './namespace.js';

@@ -4,7 +4,7 @@
  * symlink and link report EEXIST first, as the kernel does (it looks the name up before asking
  * for write access).
  */
-import { fsError } from '../errors.js';
+import { fsError } from '../core/errors.js';
 import { Inode, UPPER, WHITEOUT, isWhiteout } from '../layer/inode.js';
 import { copyUp, copyUpParents, indexCopy } from './copy-up.js';
 import { isEmptyDir } from './readdir.js';

@@ -2,7 +2,7 @@
  * OVL-5: a merged directory lists the upper names first, then lower names not already listed;
  * whiteouts are never listed and hide the lower name.
  */
-import type { DirEntryInfo } from '../fs/core.js';
+import type { DirEntryInfo } from '../core/core.js';
 import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import { childOf } from './walk.js';

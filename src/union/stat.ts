@@ -5,7 +5,7 @@
  * a filesystem. nlink (as observed on 6.18): a merged directory reports 1; a directory from one
  * layer only reports 2 + its subdirectories; a lower file reports the link count within its layer.
  */
-import type { StatInfo } from '../fs/core.js';
+import type { StatInfo } from '../core/core.js';
 import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import { inodeOf } from './walk.js';

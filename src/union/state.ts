@@ -5,7 +5,7 @@
 import type { Entry } from '../entry.js';
 import { buildLayer } from '../layer/build.js';
 import { ChunkedData, LowerData } from '../layer/data.js';
-import { ArchiveError } from '../errors.js';
+import { ArchiveError } from '../core/errors.js';
 import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
 import { EventLog } from './events.js';
 import { SPILL_DEFAULT, SpillStore } from '../layer/spill-store.js';

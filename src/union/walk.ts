@@ -3,7 +3,7 @@
  * top-down through whiteouts and opaque directories, symlinks followed inside the view's root
  * (an absolute target restarts at the view's root, '..' never climbs above it).
  */
-import { fsError } from '../errors.js';
+import { fsError } from '../core/errors.js';
 import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';

@@ -5,7 +5,7 @@
  * `at <point>` and then waits to be killed (SIGKILL), so the kill lands exactly there.
  *   tsx open-cache-child.ts CACHE_DIR POINT IMAGE
  */
-import { OpenCache, type CacheStep } from '../../src/cache/open-cache.js';
+import { OpenCache, type CacheStep } from '../../src/image/cache/open-cache.js';
 import { loadImage } from '../../src/image/index.js';
 
 const [dir, point, path] = process.argv.slice(2);

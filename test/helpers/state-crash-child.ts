@@ -16,7 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { fsyncDir } from '../../src/engine/atomic.js';
+import { fsyncDir } from '../../src/core/atomic.js';
 import { State } from '../../src/engine/state.js';
 
 export function sha256hex(data: string | Uint8Array): string {

@@ -93,7 +93,7 @@ class Made {
 }
 
 async function tour(n: ReturnType<typeof narrator>, image: string, engine: Engine, made: Made, scratch: string): Promise<void> {
-  const { openImage } = await import('../../index.js');
+  const { openImage } = await import('../../open.js');
   const img = (await engine.state.getImage(await made.image(image)))!;
   const [first, site, bound, sidecar, fromCommitName, againName] = ['first', 'site', 'bound', 'sidecar', 'from-commit', 'again'].map((b) => made.name(b));
   made.volumes.push(site);

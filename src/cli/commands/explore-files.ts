@@ -5,7 +5,7 @@
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import type { Engine } from '../../engine/engine.js';
 import { decodePrinted } from '../../archive/names.js';
-import { fsError, StateError } from '../../errors.js';
+import { fsError, StateError } from '../../core/errors.js';
 import type { Command } from 'commander';
 import { humanSize, paint, parseSize, printJson, UsageError } from '../output.js';
 import { stdoutSink } from './cp.js';

@@ -11,7 +11,7 @@
  *   accepts it again).
  */
 import type { Command } from 'commander';
-import { StateError } from '../../errors.js';
+import { StateError } from '../../core/errors.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { ago, printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';

@@ -17,7 +17,7 @@ import type { ContainerRecord, ImageRecord } from '../../engine/records.js';
 import { makeOut, paint, printJson } from '../output.js';
 import { ago, forEachArg, printTable } from './lifecycle-table.js';
 import { tagImage } from './lifecycle-images.js';
-import { StateError } from '../../errors.js';
+import { StateError } from '../../core/errors.js';
 import { killShell, liveStatus, openEngine, refuseRunning, statusText } from './run-container.js';
 import { io } from '../io.js';
 

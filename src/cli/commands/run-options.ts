@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import type { MountSpec } from '../../engine/engine.js';
 import { checkKey } from '../../engine/records.js';
 import { normalTarget } from '../../engine/targets.js';
-import { StateError } from '../../errors.js';
+import { StateError } from '../../core/errors.js';
 import { UsageError } from '../output.js';
 
 /** A target the engine would refuse (relative, '..', the root) is a usage error, named with its flag. */

@@ -1,11 +1,11 @@
 /**
  * `system df`: what the state directory holds (stored images, the open cache and each cached
- * layer); `system prune`: drops the open cache (`<home>/cache`, src/cache/open-cache.ts), which
+ * layer); `system prune`: drops the open cache (`<home>/cache`, src/image/cache/open-cache.ts), which
  * the next command on an image rebuilds. Both take --json. Neither touches images or containers.
  */
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { stateHome } from '../../engine/home.js';
+import { stateHome } from '../../core/home.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';
@@ -22,7 +22,7 @@ export function registerSystem(program: Command): void {
       const engine = await openEngine(cmd);
       const images = await engine.state.listImages();
       const imageBytes = (await Promise.all(images.map(async (i) => (await stat(engine.state.imageArchive(i.id))).size))).reduce((a, b) => a + b, 0);
-      const { OpenCache } = await import('../../cache/open-cache.js');
+      const { OpenCache } = await import('../../image/cache/open-cache.js');
       const cache = OpenCache.ofHome(stateHome({ home: g.home })).usage();
       if (g.json) return printJson({ home: engine.state.home, images: { count: images.length, bytes: imageBytes }, cache });
       const out = makeOut(g);
@@ -48,7 +48,7 @@ export function registerSystem(program: Command): void {
     .description('drop the open cache (the next command on each image rebuilds it)')
     .action(async (_opts: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { json?: boolean; home?: string };
-      const { OpenCache } = await import('../../cache/open-cache.js');
+      const { OpenCache } = await import('../../image/cache/open-cache.js');
       const gone = await OpenCache.ofHome(stateHome({ home: g.home })).prune();
       if (g.json) return printJson({ removedLayers: gone.layers.length, reclaimedBytes: gone.bytes });
       io().stdout.write(`Deleted the open cache: ${gone.layers.length} layer(s)\nTotal reclaimed space: ${humanSize(gone.bytes)}\n`);

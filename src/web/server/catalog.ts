@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type Engine, imageIdOf } from '../../engine/engine.js';
 import type { ImageRecord } from '../../engine/records.js';
-import { StateError } from '../../errors.js';
+import { StateError } from '../../core/errors.js';
 import { loadImage, type LoadedImage } from '../../image/index.js';
 import { Stack } from '../../explore/stack.js';
 

@@ -4,7 +4,7 @@
  * (FsError E..., ArchiveError, StateError); the API adds BAD_REQUEST, FORBIDDEN, NOT_FOUND,
  * METHOD_NOT_ALLOWED, CONFLICT, TOO_LARGE, RANGE_NOT_SATISFIABLE, PAGE_NOT_BUILT and INTERNAL.
  */
-import { ArchiveError, FsError, StateError } from '../../errors.js';
+import { ArchiveError, FsError, StateError } from '../../core/errors.js';
 import { NotFound } from '../../explore/listing.js';
 
 export class ApiError extends Error {

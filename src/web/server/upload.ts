@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { scratchPath } from '../../engine/atomic.js';
+import { scratchPath } from '../../core/atomic.js';
 import type { Engine } from '../../engine/engine.js';
 import type { ImageRecord } from '../../engine/records.js';
 import { ApiError, badRequest, forbidden } from './errors.js';

@@ -22,8 +22,8 @@ import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, 
 import { rename, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cleanLeftovers, fsyncDir, moveToTrash, scratchPath } from '../engine/atomic.js';
-import { FileRegion, type ByteSource } from '../source.js';
+import { cleanLeftovers, fsyncDir, moveToTrash, scratchPath } from '../../core/atomic.js';
+import { FileRegion, type ByteSource } from '../../source.js';
 import { readRecord, writeRecord } from './record.js';
 
 export interface LocationRecord {

@@ -16,7 +16,7 @@ import { constants, existsSync, readFileSync } from 'node:fs';
 import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StateError } from '../errors.js';
+import { StateError } from './errors.js';
 
 export type ScratchKind = 'tmp' | 'new' | 'trash';
 

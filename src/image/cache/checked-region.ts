@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
-import type { ByteSource } from '../source.js';
+import type { ByteSource } from '../../source.js';
 
 /** Bytes per checked chunk: a first read of a small file costs one chunk (~0.25 ms to hash). */
 export const CHECK_CHUNK = 256 * 1024;

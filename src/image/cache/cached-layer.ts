@@ -9,12 +9,12 @@
  *   opened from its blob, which reports the limit exactly as always.
  */
 import { fstatSync, openSync, closeSync } from 'node:fs';
-import { StateError } from '../errors.js';
-import { sha256Of, type Compression } from '../archive/compression.js';
-import type { Budget } from '../archive/limits.js';
-import type { Entry } from '../entry.js';
-import type { ByteSource } from '../source.js';
-import type { LayerContext, OpenedLayer, PlannedLayer } from '../image/layers.js';
+import { StateError } from '../../core/errors.js';
+import { sha256Of, type Compression } from '../../archive/compression.js';
+import type { Budget } from '../../archive/limits.js';
+import type { Entry } from '../../entry.js';
+import type { ByteSource } from '../../source.js';
+import type { LayerContext, OpenedLayer, PlannedLayer } from '../layers.js';
 import { CHECK_CHUNK, CheckedRegion, ChunkHasher } from './checked-region.js';
 import { addPrefix, decodeEntries, encodeEntries, layerLimits, limitsAllow, stripPrefix, type LayerRecord } from './layer-record.js';
 import type { OpenCache } from './open-cache.js';

@@ -6,8 +6,8 @@
  */
 import { link, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StateError } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from './atomic.js';
+import { StateError } from '../core/errors.js';
+import { fsyncDir, writeFileAtomic } from '../core/atomic.js';
 
 /** A layout's index.json and the digests of its blobs (each must exist where `blobPath` says). */
 export interface BlobLayout {

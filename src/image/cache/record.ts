@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../engine/atomic.js';
+import { writeFileAtomic } from '../../core/atomic.js';
 
 const MAGIC = 'layerfs-cache';
 const VERSION = 1;

@@ -3,11 +3,11 @@
  * in the tar, warnings) and what opening verified (digest, diff_id, sizes), with the limits it was
  * indexed under. Entries are arrays, not objects: a record of 100,000 entries parses in tens of ms.
  */
-import type { Entry, EntryType } from '../entry.js';
-import type { Limits } from '../archive/limits.js';
-import { sliceSource } from '../archive/tar-index.js';
-import type { Compression } from '../archive/compression.js';
-import type { ByteSource } from '../source.js';
+import type { Entry, EntryType } from '../../entry.js';
+import type { Limits } from '../../archive/limits.js';
+import { sliceSource } from '../../archive/tar-index.js';
+import type { Compression } from '../../archive/compression.js';
+import type { ByteSource } from '../../source.js';
 
 /** The limits that bear on one layer alone; the cumulative ones (entries, bytes) are re-counted. */
 export const LAYER_LIMITS = ['maxPathLength', 'maxPathDepth', 'maxMetaBytes', 'maxZstdWindowBytes'] as const;

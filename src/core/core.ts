@@ -1,6 +1,7 @@
 /**
- * The syscall layer under the Node-compatible `fs` object. A union view (and later a container's
- * mount table) implements `Core`; `createFs(core)` turns it into `fs`, `fs.promises` and streams.
+ * The syscall layer every core implements (the union view, a container's mount router, host
+ * directories, memfs), below the Node-compatible `fs` object: `createFs(core)` (src/fs/node-fs.ts)
+ * turns a Core into `fs`, `fs.promises` and streams.
  *
  * Every path given to a Core method is absolute inside the view ('/' is the view's root) and not
  * normalised: the core resolves '.', '..' and symlinks component by component, as the kernel does.
@@ -8,7 +9,7 @@
  */
 import { constants } from 'node:fs';
 import type { FileType } from '../entry.js';
-import { fsError } from '../errors.js';
+import { fsError } from './errors.js';
 
 const OPEN_RDWR = constants.O_RDWR;
 
@@ -30,7 +31,27 @@ export interface StatInfo {
   birthtimeMs: number;
 }
 
-/** What statfs(2) reports of a filesystem (see src/fs/statfs.ts for what a view reports). */
+/** The StatInfo fields of a stat-shaped object (Node's Stats, memfs's), copied: nothing else is kept. */
+export function statInfoOf(st: StatInfo): StatInfo {
+  return {
+    dev: st.dev,
+    ino: st.ino,
+    mode: st.mode,
+    nlink: st.nlink,
+    uid: st.uid,
+    gid: st.gid,
+    rdev: st.rdev,
+    size: st.size,
+    blksize: st.blksize,
+    blocks: st.blocks,
+    atimeMs: st.atimeMs,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    birthtimeMs: st.birthtimeMs,
+  };
+}
+
+/** What statfs(2) reports of a filesystem (see src/core/statfs-info.ts for what a view reports). */
 export interface StatFsInfo {
   type: number;
   bsize: number;
