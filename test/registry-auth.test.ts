@@ -206,6 +206,22 @@ rtest(
   },
 );
 
+rtest('issue 12: tag of a docker:// image pulls it with the global registry options (--creds, --tls-verify), then tags it', async (t) => {
+  const env = emptyEnv();
+  const ref = `docker://${basic.host}/layers:gzip`;
+  const state = home();
+  const refused = await cli(['--home', state, 'tag', ref, 'mine:v1'], env);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /^layerfs: .*authentication required for scope repository:layers:pull .*no credentials found: use --creds USER:PASS or layerfs login\n$/);
+  const r = await cli(['--home', state, 'tag', '--creds', `${USER}:${PASS}`, '--tls-verify=false', ref, 'mine:v1'], env);
+  t.is(r.code, 0, r.stderr);
+  const images = JSON.parse((await cli(['--home', state, '--json', 'images'], env)).stdout) as Array<{ tags: string[] }>;
+  t.is(images.length, 1);
+  t.deepEqual([...images[0]!.tags].sort(), [`${basic.host}/layers:gzip`, 'localhost/mine:v1'].sort(), 'the pulled tag and the new one, on one image');
+  const cat = await cli(['--home', state, 'run', '--rm', 'mine:v1', '-c', 'cat /etc/motd'], env);
+  t.is(sha256(cat.stdout), motdSha(), "the tagged image is the registry's");
+});
+
 rtest('issue 12: run --help and create --help show the registry options (global options) and that IMAGE may be docker://', async (t) => {
   for (const command of ['run', 'create']) {
     const r = await cli([command, '--help'], {});

@@ -114,8 +114,9 @@ export class Engine {
   }
 
   /** tag: puts NEW_TAG (in podman's full form) on the image REF (an archive is loaded), moving it from any other image. */
-  async tag(ref: string, newTag: string): ReturnType<typeof tagImage> {
-    return tagImage(this.state, (await this.image(ref)).id, newTag);
+  /** A docker:// `ref` is pulled first, with `remote`'s registry options. */
+  async tag(ref: string, newTag: string, remote: RemoteOptions = {}): ReturnType<typeof tagImage> {
+    return tagImage(this.state, (await this.image(ref, remote)).id, newTag);
   }
 
   /** rmi: a tag, or the image (refused while a container uses it, unless forced). */

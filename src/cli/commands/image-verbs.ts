@@ -15,6 +15,7 @@ import { StateError } from '../../core/errors.js';
 import { humanSize, makeOut, printJson } from '../output.js';
 import { ago, printTable } from './lifecycle-table.js';
 import { openEngine } from './run-container.js';
+import { remoteOptions } from './registry.js';
 import { io, setExitCode } from '../io.js';
 
 const IMAGE = 'archive path, OCI layout, or tag/id of a stored image';
@@ -72,11 +73,11 @@ export function registerImageVerbs2(program: Command): void {
   program
     .command('tag')
     .description('give a stored image another tag (localhost/ and :latest are added as podman adds them); the tag moves from any image that had it')
-    .argument('<image>', 'tag or id of a stored image')
+    .argument('<image>', 'tag or id of a stored image, or docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (pulled first, with the global registry options: --creds, --tls-verify, --platform)')
     .argument('<new-tag>', 'e.g. app:v2 (stored as localhost/app:v2)')
     .action(async (ref: string, newTag: string, _opts: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals();
-      const r = await (await openEngine(cmd)).tag(ref, newTag);
+      const r = await (await openEngine(cmd)).tag(ref, newTag, remoteOptions(cmd));
       if (g.json) return printJson({ image: r.image, tag: r.tag, moved: r.moved.map((m) => ({ tag: m.tag, from: m.from.id })) });
       for (const m of r.moved) io().stderr.write(`layerfs: tag ${m.tag} moved from image ${m.from.id.slice(0, 12)}${m.from.tags.length ? '' : ' (now untagged)'}\n`);
     });
