@@ -97,19 +97,15 @@ export function registerTree(program: Command): void {
     const { out } = globals(cmd);
     const { stack, list } = await items(ref, path, opts, cmd);
     try {
-      if (out.json)
-        return printJson(
-          list.map((it) => {
-            const j = L.itemJson(it);
-            return { path: j.path, ...pathBytes(it.row), ...j };
-          }),
-        );
+      if (out.json) return printJson(itemsJson(list));
       const base = L.normalPath(path);
       const kids = new Map<string, Item[]>();
       for (const it of list) {
         const p = it.row.path;
         const parent = p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/'));
-        kids.set(parent, [...(kids.get(parent) ?? []), it]);
+        const siblings = kids.get(parent);
+        if (siblings) siblings.push(it);
+        else kids.set(parent, [it]);
       }
       const lines: string[] = [paint(out, 'bold', base)];
       const walk = (dir: string, indent: string): void => {
@@ -134,6 +130,13 @@ export function registerTree(program: Command): void {
   });
 }
 
+/** `--json` of tree and ls: each item as the library's itemJson, with its path first and its bytes. */
+const itemsJson = (list: Item[]) =>
+  list.map((it) => {
+    const j = L.itemJson(it);
+    return { path: j.path, ...pathBytes(it.row), ...j };
+  });
+
 export function registerLs(program: Command): void {
   addCommon(
     program
@@ -145,13 +148,7 @@ export function registerLs(program: Command): void {
     const { out } = globals(cmd);
     const { stack, list } = await items(ref, path, opts, cmd, 1);
     try {
-      if (out.json)
-        return printJson(
-          list.map((it) => {
-            const j = L.itemJson(it);
-            return { path: j.path, ...pathBytes(it.row), ...j };
-          }),
-        );
+      if (out.json) return printJson(itemsJson(list));
       const lines = list.map((it) => {
         const r = it.row;
         const name = r.path === L.normalPath(path) ? r.path : r.path.slice(r.path.lastIndexOf('/') + 1);
