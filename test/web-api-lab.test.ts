@@ -246,7 +246,7 @@ test('layerfs serve: a bad option exits 2 and a bad IMAGE exits 1, each with one
       let err = '';
       c.stdout.on('data', (d) => (out += d));
       c.stderr.on('data', (d) => (err += d));
-      c.on('exit', (code) => resolve({ code, out, err }));
+      c.on('close', (code) => resolve({ code, out, err }));
     });
   const notAnImage = join(FIXTURES, 'layers', 'truth', 'config.json');
   const [port, root, image] = await Promise.all([run(['--port', 'abc']), run(['--bind-root', join(base, 'nowhere')]), run([notAnImage])]);
