@@ -20,7 +20,7 @@ import { HostCore } from '../src/mounts/host-core.js';
 import { MemfsCore } from '../src/mounts/memfs-core.js';
 import { MountCore } from '../src/mounts/router.js';
 import { MountTable, type MountKind } from '../src/mounts/table.js';
-import { kernelFs, runOps, showResult, describeOp, type FsLike, type Op } from './kernel/ops.js';
+import { kernelFs, runOps, showResult, describeOp, type FsLike, type Op } from './ops/ops.js';
 import { dir, file, materializeLayer, symlink, type LayerSpec } from './kernel/spec.js';
 
 const T2 = 1_100_000_000;
