@@ -125,7 +125,9 @@ export class MountCore implements Core {
     if (!src.st) throw fsError('ENOENT', 'rename', from, to);
     // A rename never crosses a mount: mv(1) falls back to copy and delete, as with overlayfs' EXDEV.
     if (src.mount !== dst.mount) throw fsError('EXDEV', 'rename', from, to);
-    this.run('rename', from, to, () => src.mount.core.rename(src.rel, dst.rel + (dst.slash ? '/' : '')));
+    // The core gets both spellings' ends: 'file/' is ENOTDIR, 'dir/.' and 'dir/..' are EBUSY (rename(2)).
+    const end = (loc: Located): string => (loc.dots ? `/${loc.dots}` : loc.slash ? '/' : '');
+    this.run('rename', from, to, () => src.mount.core.rename(src.rel + end(src), dst.rel + end(dst)));
   }
 
   symlink(target: string, path: string): void {
