@@ -86,6 +86,14 @@ function genLayer(r: Rng, li: number, bottom: boolean): LayerSpec {
   return out;
 }
 
+/**
+ * One random tree (what a bottom layer holds) that a plain directory can hold: dirs, files, symlinks
+ * and hard links (no whiteouts, no fifos). The cores suite seeds every side with it.
+ */
+export function genTree(r: Rng): LayerSpec {
+  return genLayer(r, 0, true).filter((e) => e.type === 'dir' || e.type === 'file' || e.type === 'symlink' || e.type === 'hardlink');
+}
+
 function genOptions(r: Rng): KernelOptions {
   return r.weighted<KernelOptions>([
     [40, {}],
