@@ -157,8 +157,13 @@ const CASES: Array<{ rule: string; ops: Op[] }> = [
     ],
   },
   {
-    rule: 'open(2) with O_TRUNC on a directory is EISDIR, also read-only',
+    rule: "open(2) with O_TRUNC on a directory is EISDIR, also read-only; O_CREAT|O_EXCL of 'dir/.' is EEXIST, of 'dir/' EISDIR",
     ops: [
+      { op: 'open', fd: 4, path: '/d/.', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 5, path: '/d/..', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 6, path: '/d/.', flags: ['O_WRONLY', 'O_CREAT'] },
+      { op: 'open', fd: 7, path: '/d/', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 8, path: '/d/./', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
       { op: 'open', fd: 1, path: '/d', flags: ['O_RDONLY', 'O_TRUNC'] },
       { op: 'open', fd: 2, path: '/ld', flags: ['O_RDONLY', 'O_TRUNC'] },
       { op: 'open', fd: 3, path: '/', flags: ['O_RDONLY', 'O_TRUNC'] },

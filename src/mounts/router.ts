@@ -188,7 +188,8 @@ export class MountCore implements Core {
     const loc = this.at(path, openFollow(flags), 'open');
     const changes = (flags & 3) !== C.O_RDONLY || (flags & C.O_TRUNC) !== 0 || (!loc.st && (flags & C.O_CREAT) !== 0);
     if (changes && !(excl && loc.st)) this.writable(loc, 'open', path);
-    const rel = loc.rel + (loc.slash ? '/' : '');
+    // A last '.' or '..' (already taken) reaches the core as 'dir/.': O_CREAT|O_EXCL is EEXIST there.
+    const rel = loc.rel + (loc.dots ? '/.' : loc.slash ? '/' : '');
     const fd = this.run('open', path, undefined, () => loc.mount.core.open(rel, flags, mode));
     return this.files.add({ mount: loc.mount, fd, path: '/' + loc.parts.join('/') });
   }
