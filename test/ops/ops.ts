@@ -37,6 +37,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as nodefs from 'node:fs';
+import { posix } from 'node:path';
 
 export type FlagName = 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_EXCL' | 'O_TRUNC' | 'O_APPEND' | 'O_DIRECTORY' | 'O_NOFOLLOW' | 'O_PATH';
 
@@ -392,6 +393,16 @@ function p2(root: string, p: string): string {
 /** How a step calls the fs: `xSync(...)`, `x(..., cb)` or `promises.x(...)` (descriptors: a FileHandle). */
 export type Flavour = 'sync' | 'callback' | 'promise';
 export const FLAVOURS: readonly Flavour[] = ['sync', 'callback', 'promise'];
+
+/**
+ * The guard of a host-directory oracle (a temp directory standing for a root): the kernel guard,
+ * and removing the directory itself, however spelled ('/', '/a/..'), is skipped: the directory is
+ * no root of its own (a real root answers EBUSY; kernel-corners checks that in a chroot).
+ */
+export function hostGuard(root: string): (op: Op) => string | undefined {
+  const kernel = kernelGuard(root);
+  return (op) => ((op.op === 'rm' || op.op === 'rmdir') && posix.resolve('/', op.path) === '/' ? 'root-removal' : kernel(op));
+}
 
 export interface RunOptions {
   /** Decides, before an op runs, that it must be skipped (kernel side). */
