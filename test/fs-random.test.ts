@@ -61,7 +61,10 @@ function runner(side: Side, opts: { mirror?: Result[] } = {}): OpRunner {
   return new OpRunner(side.fs as unknown as FsLike, root, { ...opts, errorDetail: detail(side), ...(side.name === 'real' ? { guard: hostGuard(root) } : {}) });
 }
 
-const tree = (side: Side): string => JSON.stringify(snapshot(side)).split(side.root).join('');
+const tree = (side: Side): string => {
+  const t = JSON.stringify(snapshot(side));
+  return side.root ? t.split(side.root).join('') : t;
+};
 
 /** Runs a sequence on both sides; the first difference, described, or undefined. */
 async function mismatch(s: Sequence): Promise<string | undefined> {

@@ -11,8 +11,15 @@
  * suite (cores-random), the fs-API suite (fs-random) and the invariants over the sample image.
  * Results never depend on the generator's idea of what exists: it only aims ops at useful names.
  */
-import { bigContent } from '../kernel/spec.js';
 import type { FlagName, Op } from './ops.js';
+
+/** Big deterministic content (for chunked copy-up cases): `n` bytes of a repeating pattern. */
+export function bigContent(n: number, seed = 0): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[(i * 7 + seed + (i >> 10)) % alphabet.length];
+  return s;
+}
 
 /** mulberry32: tiny, fast, good enough for test generation. */
 export class Rng {
