@@ -2,7 +2,7 @@
 // that npm test runs shallow, here at depth (case counts set by the npm script), and commit-tools
 // with every real tool on every committed format (LAYERFS_COMMIT_ALL).
 export default {
-  files: ['test/slow/**/*.test.ts', 'test/kernel-random.test.ts', 'test/state-crash.test.ts', 'test/state-faults.test.ts', 'test/commit-tools.test.ts'],
+  files: ['test/slow/**/*.test.ts', 'test/kernel-random.test.ts', 'test/cores-random.test.ts', 'test/state-crash.test.ts', 'test/state-faults.test.ts', 'test/commit-tools.test.ts'],
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
   workerThreads: false,

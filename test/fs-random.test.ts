@@ -1,151 +1,125 @@
 /**
- * Random operation sequences (fast-check, seeded) over a small namespace, run on Node's fs in a
- * temp directory and on createFs(MemfsCore): after every step the outcomes and the whole trees
- * must be equal. Each step picks its flavour (sync, callback, promise) at random, both sides alike.
+ * Random operation sequences (the shared op language and generator, test/ops/) over a small
+ * namespace, run on Node's fs in a temp directory and on createFs(MemfsCore): after every step the
+ * outcomes (error code with syscall, path and message; normalised values) and the whole trees must
+ * be equal. Each step runs in a flavour (sync, callback, promise with FileHandles) drawn per step,
+ * both sides alike.
  *
- * The namespace is names a, b, c nested up to three deep, sometimes with a trailing slash or a
- * '..' after a name. Symlink targets are relative and never contain '..': nothing can resolve
- * above the scenario's root, so the real side never touches the host outside its temp directory.
+ * The namespace is names a, b, c nested up to three deep, starting empty; the generator adds odd
+ * spellings ('a/', 'a/.', 'a/../a', '/'), held descriptors (also after unlink/rename), O_PATH opens,
+ * symlink targets with trailing slashes and non-ASCII bytes, and calls on the root. Safety: an op
+ * whose walk would leave the real side's temp directory (a symlink climbing above it), or that
+ * would remove the directory itself, is skipped on both sides (ops.ts `hostGuard`).
+ *
+ *   FS_RANDOM_SEED=n   run seed          FS_RANDOM_RUNS=n   sequences (default 200)
+ *   FS_RANDOM_RUN=i    replay sequence i alone
  */
 import test from 'ava';
-import { Buffer } from 'node:buffer';
-import { constants as C } from 'node:fs';
-import fc from 'fast-check';
-import { call, snapshot, type Flavour } from './fs/compare.js';
-import { bothSides, type Side } from './fs/sides.js';
+import { cut, norm, snapshot } from './fs/compare.js';
+import { memfsSide, realSide, type Side } from './fs/sides.js';
+import { caseSeed, genOps, Rng, type Namespace } from './ops/gen.js';
+import { describeOp, FLAVOURS, hostGuard, OpRunner, sameResult, showResult, type Flavour, type FsLike, type Op, type Result } from './ops/ops.js';
 
-const name = fc.constantFrom('a', 'b', 'c');
-const rel = fc.tuple(fc.array(name, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '', '', '', '/', '/..')).map(([names, tail]) => names.join('/') + tail);
-const target = fc.oneof(
-  rel.filter((r) => !r.includes('..')),
-  fc.constantFrom('nowhere', 'a/nowhere', 'b/'),
-);
-const flavour = fc.constantFrom<Flavour>('sync', 'callback', 'promise');
-const content = fc.constantFrom('', 'x', 'hello', 'longer content');
+const NAMES = ['a', 'b', 'c'];
+const names: string[] = [];
+for (const x of NAMES) {
+  names.push(`/${x}`);
+  for (const y of NAMES) {
+    names.push(`/${x}/${y}`);
+    for (const z of NAMES) names.push(`/${x}/${y}/${z}`);
+  }
+}
+const NS: Namespace = { names };
 
-type FdIo = { fn: 'fdio'; path: string; flags: string; data: string; position: number | null };
-type Call = { fn: string; args: unknown[]; flavour: Flavour };
-type Op = Call | FdIo;
+const SEED = Number(process.env.FS_RANDOM_SEED ?? 20240611);
+const RUNS = Number(process.env.FS_RANDOM_RUNS ?? 200);
+const ONLY = process.env.FS_RANDOM_RUN;
 
-const P = (path: string) => ({ path });
-
-const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({
-    fn: fc.constant('writeFile'),
-    args: fc.tuple(
-      rel.map(P),
-      content,
-      fc.constantFrom('w', 'a', 'wx', 'r+').map((flag) => ({ flag })),
-    ),
-    flavour,
-  }),
-  fc.record({ fn: fc.constant('appendFile'), args: fc.tuple(rel.map(P), content), flavour }),
-  fc.record({ fn: fc.constant('readFile'), args: fc.tuple(rel.map(P), fc.constant('latin1')), flavour }),
-  fc.record({
-    fn: fc.constant('mkdir'),
-    args: fc.tuple(
-      rel.map(P),
-      fc.boolean().map((recursive) => ({ recursive })),
-    ),
-    flavour,
-  }),
-  fc.record({ fn: fc.constant('rmdir'), args: fc.tuple(rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('rm'), args: fc.tuple(rel.map(P), fc.record({ recursive: fc.boolean(), force: fc.boolean() })), flavour }),
-  fc.record({ fn: fc.constant('unlink'), args: fc.tuple(rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('rename'), args: fc.tuple(rel.map(P), rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('symlink'), args: fc.tuple(target, rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('link'), args: fc.tuple(rel.map(P), rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('readlink'), args: fc.tuple(rel.map(P)), flavour }),
-  fc.record({ fn: fc.constant('realpath'), args: fc.tuple(rel.map(P)), flavour }),
-  fc.record({ fn: fc.constantFrom('stat', 'lstat', 'exists'), args: fc.tuple(rel.map(P)), flavour }),
-  fc.record({
-    fn: fc.constant('readdir'),
-    args: fc.tuple(
-      rel.map(P),
-      fc.boolean().map((withFileTypes) => ({ withFileTypes })),
-    ),
-    flavour,
-  }),
-  fc.record({ fn: fc.constant('truncate'), args: fc.tuple(rel.map(P), fc.integer({ min: 0, max: 8 })), flavour }),
-  fc.record({ fn: fc.constant('chmod'), args: fc.tuple(rel.map(P), fc.constantFrom(0o644, 0o755, 0o600, 0o4755, 0o2750, 0o1777, 0o444, 0o000)), flavour }),
-  fc.record({ fn: fc.constantFrom('chown', 'lchown'), args: fc.tuple(rel.map(P), fc.constantFrom(0, 1, 1000, -1), fc.constantFrom(0, 5, -1)), flavour }),
-  fc.record({ fn: fc.constant('copyFile'), args: fc.tuple(rel.map(P), rel.map(P), fc.constantFrom(0, C.COPYFILE_EXCL)), flavour }),
-  fc.record({ fn: fc.constantFrom('utimes', 'lutimes'), args: fc.tuple(rel.map(P), fc.integer({ min: 0, max: 2e9 }), fc.integer({ min: 0, max: 2e9 })), flavour }),
-  fc.record({ fn: fc.constant('access'), args: fc.tuple(rel.map(P), fc.constantFrom(C.F_OK, C.R_OK | C.W_OK, C.X_OK)), flavour }),
-  fc.record({ fn: fc.constant('fdio'), path: rel, flags: fc.constantFrom('r', 'r+', 'w', 'a', 'a+', 'w+', 'wx'), data: content, position: fc.constantFrom(null, 0, 3) }),
-) as fc.Arbitrary<Op>;
-
-/** open, write, read back from 0, fstat, close: one step, on the sync API. */
-function fdio(side: Side, o: FdIo): unknown[] {
-  const fs = side.fs as typeof import('node:fs');
-  const out: unknown[] = [];
-  const step = (label: string, f: () => unknown) => {
-    try {
-      out.push([label, f()]);
-      return true;
-    } catch (e) {
-      out.push([label, (e as Error & { code?: string }).code ?? String(e)]);
-      return false;
-    }
-  };
-  let fd = -1;
-  if (
-    !step('open', () => {
-      fd = fs.openSync(side.p(o.path), o.flags);
-      return 'fd';
-    })
-  )
-    return out;
-  step('write', () => fs.writeSync(fd, Buffer.from(o.data), 0, o.data.length, o.position));
-  step('read', () => {
-    const b = Buffer.alloc(32);
-    return b.subarray(0, fs.readSync(fd, b, 0, 32, 0)).toString('latin1');
-  });
-  // A directory's size is the filesystem's own business (ext4 4096, memfs 0): not compared.
-  step('size', () => {
-    const st = fs.fstatSync(fd);
-    return st.isDirectory() ? 'dir' : st.size;
-  });
-  step('close', () => fs.closeSync(fd));
-  return out;
+interface Sequence {
+  ops: Op[];
+  flavours: Flavour[];
 }
 
-async function apply(side: Side, o: Op): Promise<unknown> {
-  if (o.fn === 'fdio') return fdio(side, o as FdIo);
-  const c = o as Call;
-  const args = c.args.map((a) => (a && typeof a === 'object' && 'path' in a ? side.p((a as { path: string }).path) : a));
-  return call(side, c.flavour, c.fn, ...args);
+function sequence(i: number): Sequence {
+  const r = new Rng(caseSeed(SEED, i));
+  const ops = genOps(r, NS, { minOps: 1, maxOps: 12 });
+  return { ops, flavours: ops.map(() => r.pick(FLAVOURS)) };
 }
 
-/** Runs `ops` on both sides; the first difference, described, or undefined. */
-async function mismatch(ops: Op[]): Promise<string | undefined> {
-  const [real, layer] = bothSides();
+/** The real side hands '/' over as '<root>/.' (ops.ts): its errors then name '/.', memfs's '/'. */
+const detail =
+  (side: Side) =>
+  (e: unknown): unknown =>
+    JSON.parse(
+      JSON.stringify(norm(e, side.root))
+        .replace(/'\/\.'/g, "'/'")
+        .replace(/"\/\."/g, '"/"'),
+    );
+
+function runner(side: Side, opts: { mirror?: Result[] } = {}): OpRunner {
+  const root = side.root === '' ? '/' : side.root;
+  return new OpRunner(side.fs as unknown as FsLike, root, { ...opts, errorDetail: detail(side), ...(side.name === 'real' ? { guard: hostGuard(root) } : {}) });
+}
+
+const tree = (side: Side): string => {
+  const t = JSON.stringify(snapshot(side));
+  return side.root ? t.split(side.root).join('') : t;
+};
+
+/** Runs a sequence on both sides; the first difference, described, or undefined. */
+async function mismatch(s: Sequence): Promise<string | undefined> {
+  const real = realSide();
+  const layer = memfsSide();
+  const want: Result[] = [];
+  const a = runner(real);
+  const b = runner(layer, { mirror: want });
+  const shown: string[] = [];
   try {
-    for (const [i, o] of ops.entries()) {
-      const expected = JSON.stringify({ outcome: await apply(real, o), tree: snapshot(real) });
-      const actual = JSON.stringify({ outcome: await apply(layer, o), tree: snapshot(layer) });
-      if (actual !== expected) return `step ${i}: ${JSON.stringify(o)}\n  node fs: ${expected}\n  layer:   ${actual}`;
+    for (const [i, op] of s.ops.entries()) {
+      const w = await a.run(op, s.flavours[i], i);
+      want.push(w);
+      const g = await b.run(op, s.flavours[i], i);
+      shown.push(`${String(i).padStart(2)}: [${s.flavours[i]}] ${describeOp(op)}\n      node fs: ${showResult(w)}${'detail' in w ? ` ${cut(JSON.stringify(w.detail), real.root)}` : ''}`);
+      const tw = tree(real);
+      const tg = tree(layer);
+      if (!sameResult(w, g) || tw !== tg) {
+        shown.push(`      layer:   ${showResult(g)}${'detail' in g ? ` ${JSON.stringify(g.detail)}` : ''}   <-- DIFFERS`);
+        if (tw !== tg) shown.push(`  tree after the step:\n    node fs: ${tw}\n    layer:   ${tg}`);
+        return `step ${i} differs:\n${shown.join('\n')}`;
+      }
     }
     return undefined;
   } finally {
+    await a.closeAll();
+    await b.closeAll();
     real.dispose();
     layer.dispose();
   }
 }
 
-// FS_RANDOM_SEED and FS_RANDOM_RUNS explore further than the fixed seed and 200 runs.
-const SEED = Number(process.env.FS_RANDOM_SEED ?? 20240611);
-const RUNS = Number(process.env.FS_RANDOM_RUNS ?? 200);
+/** Drops ops (one at a time, while a difference remains): a short sequence to read. */
+async function shrink(s: Sequence): Promise<Sequence> {
+  let cur = s;
+  for (let k = cur.ops.length - 1; k >= 0; k--) {
+    const next = { ops: cur.ops.filter((_, j) => j !== k), flavours: cur.flavours.filter((_, j) => j !== k) };
+    if (next.ops.length && (await mismatch(next))) cur = next;
+  }
+  return cur;
+}
 
 test('random operation sequences agree with Node fs after every step', async (t) => {
-  const result = await fc.check(
-    fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 14 }), async (ops) => (await mismatch(ops)) === undefined),
-    { numRuns: RUNS, seed: SEED },
-  );
-  if (result.failed) {
-    const ops = result.counterexample![0];
-    t.fail(`after ${result.numRuns} runs, shrunk to ${JSON.stringify(ops)}\n${await mismatch(ops)}`);
-  } else {
-    t.is(result.numRuns, RUNS);
+  const indices = ONLY !== undefined ? [Number(ONLY)] : Array.from({ length: RUNS }, (_, i) => i);
+  let ops = 0;
+  for (const i of indices) {
+    const s = sequence(i);
+    ops += s.ops.length;
+    if (!(await mismatch(s))) continue;
+    const small = await shrink(s);
+    t.fail(
+      `seed ${SEED} sequence ${i} (${s.ops.length} ops, shrunk to ${small.ops.length})\nreplay: FS_RANDOM_SEED=${SEED} FS_RANDOM_RUN=${i} npx ava test/fs-random.test.ts\nops: ${JSON.stringify(small)}\n${await mismatch(small)}`,
+    );
+    return;
   }
+  t.log(`${indices.length} sequences, ${ops} ops, seed ${SEED}`);
+  t.pass();
 });

@@ -20,7 +20,7 @@ import { HostCore } from '../src/mounts/host-core.js';
 import { MemfsCore } from '../src/mounts/memfs-core.js';
 import { MountCore } from '../src/mounts/router.js';
 import { MountTable, type MountKind } from '../src/mounts/table.js';
-import { kernelFs, runOps, showResult, describeOp, type FsLike, type Op } from './kernel/ops.js';
+import { kernelFs, runOps, showResult, describeOp, type FsLike, type Op } from './ops/ops.js';
 import { dir, file, materializeLayer, symlink, type LayerSpec } from './kernel/spec.js';
 
 const T2 = 1_100_000_000;
@@ -139,6 +139,49 @@ const CASES: Array<{ rule: string; ops: Op[] }> = [
       { op: 'unlink', path: '/' },
       { op: 'mkdir', path: '/' },
       { op: 'stat', path: '/' },
+    ],
+  },
+  // Found by cores-random (docs/rules.md, kernel observations): the cores answer as the host.
+  {
+    rule: 'mkdir(2) keeps only the permission and sticky bits of the mode; setgid comes from a setgid parent',
+    ops: [
+      { op: 'mkdir', path: '/d/n', mode: 0o2775 },
+      { op: 'mkdir', path: '/d/s', mode: 0o4755 },
+      { op: 'mkdir', path: '/d/k', mode: 0o1777 },
+      { op: 'stat', path: '/d/n' },
+      { op: 'stat', path: '/d/s' },
+      { op: 'stat', path: '/d/k' },
+      { op: 'chmod', path: '/d', mode: 0o2755 },
+      { op: 'mkdir', path: '/d/t', mode: 0o755 },
+      { op: 'stat', path: '/d/t' },
+    ],
+  },
+  {
+    rule: "open(2) with O_TRUNC on a directory is EISDIR, also read-only; O_CREAT|O_EXCL of 'dir/.' is EEXIST, of 'dir/' EISDIR",
+    ops: [
+      { op: 'open', fd: 4, path: '/d/.', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 5, path: '/d/..', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 6, path: '/d/.', flags: ['O_WRONLY', 'O_CREAT'] },
+      { op: 'open', fd: 7, path: '/d/', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 8, path: '/d/./', flags: ['O_RDWR', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 1, path: '/d', flags: ['O_RDONLY', 'O_TRUNC'] },
+      { op: 'open', fd: 2, path: '/ld', flags: ['O_RDONLY', 'O_TRUNC'] },
+      { op: 'open', fd: 3, path: '/', flags: ['O_RDONLY', 'O_TRUNC'] },
+      { op: 'stat', path: '/d' },
+    ],
+  },
+  {
+    rule: 'rename(2): onto an ancestor of the source is ENOTEMPTY; a source spelled file/ is ENOTDIR, dir/. EBUSY',
+    ops: [
+      { op: 'rename', from: '/d/g', to: '/d' },
+      { op: 'rename', from: '/f/', to: '/f2' },
+      { op: 'rename', from: '/ln/', to: '/f2' },
+      { op: 'rename', from: '/d/.', to: '/e' },
+      { op: 'rename', from: '/f', to: '/d/.' },
+      { op: 'rename', from: '/d/g/', to: '/x' },
+      { op: 'rename', from: '/d/', to: '/e' },
+      { op: 'lstat', path: '/f' },
+      { op: 'lstat', path: '/e' },
     ],
   },
 ];

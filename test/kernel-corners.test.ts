@@ -12,7 +12,7 @@ import { MountTable } from '../src/mounts/table.js';
 import { differential, setup, skipped } from './kernel/ava.js';
 import type { Outcome } from './kernel/harness.js';
 import { mountSpec, type KernelOptions } from './kernel/mount.js';
-import type { Op, Result } from './kernel/ops.js';
+import type { Op, Result } from './ops/ops.js';
 import { dir, fifo, file, hardlink, specTars, symlink, type Spec } from './kernel/spec.js';
 
 const env = setup(test);

@@ -12,7 +12,7 @@ import { genCase, lowerView, sanitizeSpec } from './kernel/gen.js';
 import { effectiveSpec, runKernel, shrink, type Case, type Difference } from './kernel/harness.js';
 import { mountSpec } from './kernel/mount.js';
 import { readXattrs } from './kernel/native.js';
-import { describeOp, kernelGuard, walkEscapes, type Op } from './kernel/ops.js';
+import { describeOp, kernelGuard, walkEscapes, type Op } from './ops/ops.js';
 import { dir, file, hardlink, layerTar, materializeLayer, opaqueDir, symlink, whiteout, fifo, normalizeLayer, DEFAULT_MTIME } from './kernel/spec.js';
 
 const env = setup(test);

@@ -9,7 +9,7 @@ import test from 'ava';
 import { differential, setup } from './kernel/ava.js';
 import type { Outcome } from './kernel/harness.js';
 import type { KernelOptions } from './kernel/mount.js';
-import type { Op, Result } from './kernel/ops.js';
+import type { Op, Result } from './ops/ops.js';
 import { bigContent, dir, fifo, file, hardlink, opaqueDir, symlink, whiteout, type Spec } from './kernel/spec.js';
 
 const env = setup(test);

@@ -11,7 +11,7 @@ import type { UnionEvent } from '../src/union/events.js';
 import type { UnionCore } from '../src/union/core.js';
 import { setup, skipped } from './kernel/ava.js';
 import { runKernel } from './kernel/harness.js';
-import { runOps, type FsLike, type Op } from './kernel/ops.js';
+import { runOps, type FsLike, type Op } from './ops/ops.js';
 import { dir, file, specTars, type Spec } from './kernel/spec.js';
 
 const env = setup(test);

@@ -112,7 +112,8 @@ export function resolve(root: { fd: number; st: fs.Stats }, path: string, follow
     while (todo.length > 0) {
       const name = todo.pop()!;
       const isLast = todo.length === 0;
-      if (isLast && slash && creat) fail('EISDIR');
+      // A last '.' or '..' is no name to create: open(2) decides (O_EXCL: EEXIST, else EISDIR).
+      if (isLast && slash && creat && name !== '.' && name !== '..') fail('EISDIR');
       if (name === '.' || name === '..') {
         if (name === '..') pop();
         continue;

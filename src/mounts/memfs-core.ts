@@ -181,8 +181,9 @@ export class MemfsCore implements Core {
     this.run('mkdir', path, undefined, () => {
       const f = this.resolve(path, false);
       if (f.st || f.dot) fail('EEXIST');
-      // memfs deviation: no umask.
-      this.vol.mkdirSync(f.path, mode & ~this.umask & 0o7777);
+      // memfs deviations: no umask; setuid/setgid of the mode kept (mkdir(2) keeps only the
+      // permission and sticky bits; setgid comes from a setgid parent, see inherit).
+      this.vol.mkdirSync(f.path, mode & ~this.umask & 0o1777);
       this.inherit(f.path);
     });
   }
@@ -221,6 +222,8 @@ export class MemfsCore implements Core {
       if (!dir && (a.slash || b.slash)) fail('ENOTDIR');
       if (b.st && b.st.ino === a.st.ino) return;
       if (dir && b.path.startsWith(`${a.path}/`)) fail('EINVAL');
+      // rename(2): a target that is an ancestor of the source is ENOTEMPTY, before any type check.
+      if (b.st && a.path.startsWith(`${b.path}/`)) fail('ENOTEMPTY');
       if (b.st) {
         if (dir && !b.st.isDirectory()) fail('ENOTDIR');
         if (!dir && b.st.isDirectory()) fail('EISDIR');
@@ -333,7 +336,8 @@ export class MemfsCore implements Core {
         if (f.slash && !f.st.isDirectory()) fail('ENOTDIR');
         if (f.st.isSymbolicLink()) fail('ELOOP');
         const writing = (flags & (C.O_WRONLY | C.O_RDWR)) !== 0;
-        if (f.st.isDirectory() && (writing || creat)) fail('EISDIR');
+        // O_TRUNC asks for write access too (open(2): EISDIR on a directory, also with O_RDONLY).
+        if (f.st.isDirectory() && (writing || creat || flags & C.O_TRUNC)) fail('EISDIR');
         if (flags & C.O_DIRECTORY && !f.st.isDirectory()) fail('ENOTDIR');
       }
       // memfs deviation: no umask. O_NOFOLLOW has been dealt with (memfs sees no symlink).

@@ -125,7 +125,9 @@ export class MountCore implements Core {
     if (!src.st) throw fsError('ENOENT', 'rename', from, to);
     // A rename never crosses a mount: mv(1) falls back to copy and delete, as with overlayfs' EXDEV.
     if (src.mount !== dst.mount) throw fsError('EXDEV', 'rename', from, to);
-    this.run('rename', from, to, () => src.mount.core.rename(src.rel, dst.rel + (dst.slash ? '/' : '')));
+    // The core gets both spellings' ends: 'file/' is ENOTDIR, 'dir/.' and 'dir/..' are EBUSY (rename(2)).
+    const end = (loc: Located): string => (loc.dots ? `/${loc.dots}` : loc.slash ? '/' : '');
+    this.run('rename', from, to, () => src.mount.core.rename(src.rel + end(src), dst.rel + end(dst)));
   }
 
   symlink(target: string, path: string): void {
@@ -186,7 +188,8 @@ export class MountCore implements Core {
     const loc = this.at(path, openFollow(flags), 'open');
     const changes = (flags & 3) !== C.O_RDONLY || (flags & C.O_TRUNC) !== 0 || (!loc.st && (flags & C.O_CREAT) !== 0);
     if (changes && !(excl && loc.st)) this.writable(loc, 'open', path);
-    const rel = loc.rel + (loc.slash ? '/' : '');
+    // A last '.' or '..' (already taken) reaches the core as 'dir/.': O_CREAT|O_EXCL is EEXIST there.
+    const rel = loc.rel + (loc.dots ? '/.' : loc.slash ? '/' : '');
     const fd = this.run('open', path, undefined, () => loc.mount.core.open(rel, flags, mode));
     return this.files.add({ mount: loc.mount, fd, path: '/' + loc.parts.join('/') });
   }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { openLayers } from '../../src/index.js';
 import { podmanStore } from '../helpers/podman.js';
 import { effectiveSpec, type Case, type Outcome, type Strategy } from './harness.js';
-import { kernelFs, runOps, type FsLike } from './ops.js';
+import { kernelFs, runOps, type FsLike } from '../ops/ops.js';
 import { diffLines, mergedSnapshot } from './snapshot.js';
 import { specTars } from './spec.js';
 

@@ -6,7 +6,7 @@
  */
 import { openLayers, type CopyUpStrategy } from '../../src/index.js';
 import { describeOptions, mountSpec, type KernelOptions, type Scratch } from './mount.js';
-import { describeOp, kernelFs, kernelGuard, runOps, sameResult, shortJson, showResult, type FsLike, type Op, type Result } from './ops.js';
+import { describeOp, kernelFs, kernelGuard, runOps, sameResult, shortJson, showResult, type FsLike, type Op, type Result } from '../ops/ops.js';
 import { diffLines, emulatorUpperSnapshot, kernelUpperSnapshot, mergedSnapshot } from './snapshot.js';
 import { sanitizeSpec } from './gen.js';
 import { specTars, type Spec } from './spec.js';

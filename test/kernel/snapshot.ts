@@ -27,7 +27,7 @@ import type { Entry } from '../../src/entry.js';
 import * as nodefs from 'node:fs';
 import * as path from 'node:path';
 import { readXattrs } from './native.js';
-import { fileType, normData, normTime, type FsLike, type StatsLike } from './ops.js';
+import { fileType, normData, normTime, type FsLike, type StatsLike } from '../ops/ops.js';
 
 function rootJoin(root: string, p: string): string {
   return root === '/' ? p : p === '/' ? root : root + p;

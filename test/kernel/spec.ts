@@ -314,10 +314,5 @@ export function layerRoot(layer: LayerSpec): { mode: number; uid: number; gid: n
   return { mode: root.mode, uid: root.uid, gid: root.gid, mtime: root.mtime };
 }
 
-/** Big deterministic content (for chunked copy-up cases): `n` bytes of a repeating pattern. */
-export function bigContent(n: number, seed = 0): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < n; i++) s += alphabet[(i * 7 + seed + (i >> 10)) % alphabet.length];
-  return s;
-}
+/** Big deterministic content: defined with the shared generator (test/ops/gen.ts). */
+export { bigContent } from '../ops/gen.js';

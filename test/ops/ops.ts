@@ -37,6 +37,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as nodefs from 'node:fs';
+import { posix } from 'node:path';
 
 export type FlagName = 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_EXCL' | 'O_TRUNC' | 'O_APPEND' | 'O_DIRECTORY' | 'O_NOFOLLOW' | 'O_PATH';
 
@@ -77,7 +78,7 @@ export type Op =
   | { op: 'exists'; path: string }
   | { op: 'sameFile'; a: string; b: string };
 
-export type Result = { ok: unknown } | { err: string } | { skip: string };
+export type Result = { ok: unknown } | { err: string; detail?: unknown } | { skip: string };
 
 export interface StatsLike {
   mode: number;
@@ -375,13 +376,6 @@ export function kernelGuard(root: string): (op: Op) => string | undefined {
   };
 }
 
-export interface RunOptions {
-  /** Decides, before an op runs, that it must be skipped (kernel side). */
-  guard?: (op: Op) => string | undefined;
-  /** Results of another run: ops skipped there are skipped here too (emulator side). */
-  mirror?: Result[];
-}
-
 /**
  * View path → path to hand to the fs. On the kernel side the view's root is a mount point, and
  * `${mnt}/` names it as an ordinary last component ('m' inside the scratch dir, on another
@@ -389,166 +383,331 @@ export interface RunOptions {
  * rule), which a process whose root is the view never sees. `${mnt}/.` ends in a dot component, which
  * the kernel treats like the real root (rename: EBUSY, link: EEXIST, O_CREAT|O_EXCL: EEXIST, unlink:
  * EISDIR, mkdir/symlink: EEXIST). rmdir and rm keep `${mnt}/` (the root answers EBUSY; "." would be
- * EINVAL) — see runOne.
+ * EINVAL) — see `calls`.
  */
 function p2(root: string, p: string): string {
   if (root === '/') return p;
   return /^\/+$/.test(p) ? `${root}/.` : root + p;
 }
 
-/** Runs `ops` against `fsx` (paths inside `root`), closing every descriptor it opened at the end. */
-export function runOps(fsx: FsLike, root: string, ops: Op[], opts: RunOptions = {}): Result[] {
-  const fds = new Map<number, number>();
-  const results: Result[] = [];
-  const P = (p: string): string => p2(root, p);
-  try {
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i];
-      const mirrored = opts.mirror?.[i];
-      if (mirrored && 'skip' in mirrored) {
-        results.push(mirrored);
-        continue;
-      }
-      const reason = opts.guard?.(op);
-      if (reason) {
-        results.push({ skip: reason });
-        continue;
-      }
-      try {
-        results.push({ ok: runOne(fsx, root, P, fds, op) });
-      } catch (e) {
-        results.push(errResult(e));
-      }
+/** How a step calls the fs: `xSync(...)`, `x(..., cb)` or `promises.x(...)` (descriptors: a FileHandle). */
+export type Flavour = 'sync' | 'callback' | 'promise';
+export const FLAVOURS: readonly Flavour[] = ['sync', 'callback', 'promise'];
+
+/**
+ * The guard of a host-directory oracle (a temp directory standing for a root): the kernel guard,
+ * and removing the directory itself, however spelled ('/', '/a/..'), is skipped: the directory is
+ * no root of its own (a real root answers EBUSY; kernel-corners checks that in a chroot).
+ */
+export function hostGuard(root: string): (op: Op) => string | undefined {
+  const kernel = kernelGuard(root);
+  return (op) => ((op.op === 'rm' || op.op === 'rmdir') && posix.resolve('/', op.path) === '/' ? 'root-removal' : kernel(op));
+}
+
+export interface RunOptions {
+  /** Decides, before an op runs, that it must be skipped (kernel side). */
+  guard?: (op: Op) => string | undefined;
+  /** Results of another run: ops skipped there are skipped here too (emulator side). */
+  mirror?: Result[];
+  /** More of an error than its code (fs-random compares syscall, path and message too). */
+  errorDetail?: (e: unknown) => unknown;
+}
+
+/** What of fs.promises' FileHandle the runner uses. */
+interface HandleLike {
+  fd: number;
+  close(): Promise<void>;
+}
+/** A held descriptor: a number (sync and callback opens) or a FileHandle (promise opens). */
+type Slot = number | HandleLike;
+/** One fs call an op makes: `fn` by its callback name, on a held descriptor when `slot` is set. */
+interface Call {
+  fn: string;
+  args: unknown[];
+  slot?: Slot;
+}
+/** FileHandle method of each descriptor call. */
+const HANDLE_METHOD: Record<string, string> = {
+  fstat: 'stat',
+  read: 'read',
+  write: 'write',
+  ftruncate: 'truncate',
+  fchmod: 'chmod',
+  fchown: 'chown',
+  futimes: 'utimes',
+  fsync: 'sync',
+  close: 'close',
+};
+
+type Fn = (...args: unknown[]) => unknown;
+const fnOf = (o: unknown, name: string): Fn => {
+  const f = (o as Record<string, unknown>)[name];
+  if (typeof f !== 'function') throw new TypeError(`${name} is not a function`);
+  return f.bind(o) as Fn;
+};
+/** read/write answer a count (sync, callback) or { bytesRead } / { bytesWritten } (FileHandle). */
+function count(v: unknown): unknown {
+  if (v && typeof v === 'object' && 'bytesRead' in v) return (v as { bytesRead: number }).bytesRead;
+  if (v && typeof v === 'object' && 'bytesWritten' in v) return (v as { bytesWritten: number }).bytesWritten;
+  return v;
+}
+
+function callSync(fsx: FsLike, c: Call): unknown {
+  if (c.slot !== undefined && typeof c.slot !== 'number') throw new Error('a FileHandle in a sync run');
+  const args = c.slot === undefined ? c.args : [c.slot, ...c.args];
+  return fnOf(fsx, `${c.fn}Sync`)(...args);
+}
+
+async function callAsync(fsx: FsLike, c: Call, flavour: Flavour): Promise<unknown> {
+  if (c.slot !== undefined && typeof c.slot !== 'number') return count(await fnOf(c.slot, HANDLE_METHOD[c.fn])(...c.args));
+  if (flavour === 'sync') return callSync(fsx, c);
+  const args = c.slot === undefined ? c.args : [c.slot, ...c.args];
+  // A numeric descriptor has no promise form: its calls go through the callback API.
+  if (flavour === 'promise' && c.slot === undefined) {
+    if (c.fn === 'exists') return new Promise((resolve) => fnOf(fsx, 'exists')(...args, resolve));
+    return fnOf((fsx as unknown as { promises: unknown }).promises, c.fn)(...args);
+  }
+  return new Promise((resolve, reject) => {
+    let returned = false;
+    const cb = (err: unknown, ...rest: unknown[]): void => {
+      if (!returned) reject(new Error(`THROW(${c.fn}: callback called before the call returned)`));
+      else if (c.fn === 'exists') resolve(err);
+      else if (err) reject(err);
+      else resolve(rest[0]);
+    };
+    fnOf(fsx, c.fn)(...args, cb);
+    returned = true;
+  });
+}
+
+/**
+ * Runs ops one by one on one fs, holding the descriptors they open (slot → descriptor). The calls
+ * of an op are written once (`calls`, a generator of fs calls) and driven synchronously (`runSync`)
+ * or in any flavour (`run`); both sides of a comparison get the same flavour per step.
+ */
+export class OpRunner {
+  private readonly fds = new Map<number, Slot>();
+  private readonly P: (p: string) => string;
+  constructor(
+    private readonly fsx: FsLike,
+    private readonly root: string,
+    private readonly opts: RunOptions = {},
+  ) {
+    this.P = (p) => p2(root, p);
+  }
+
+  private before(op: Op, i: number): Result | undefined {
+    const mirrored = this.opts.mirror?.[i];
+    if (mirrored && 'skip' in mirrored) return mirrored;
+    const reason = this.opts.guard?.(op);
+    return reason ? { skip: reason } : undefined;
+  }
+
+  private error(e: unknown): Result {
+    const r = errResult(e);
+    return this.opts.errorDetail && 'err' in r ? { err: r.err, detail: this.opts.errorDetail(e) } : r;
+  }
+
+  /** Op `i` of a run (`i` indexes `mirror`), synchronously. */
+  runSync(op: Op, i = 0): Result {
+    const pre = this.before(op, i);
+    if (pre) return pre;
+    try {
+      const g = calls(this.root, this.P, this.fds, op);
+      let step = g.next();
+      while (!step.done) step = g.next(callSync(this.fsx, step.value));
+      return { ok: step.value };
+    } catch (e) {
+      return this.error(e);
     }
-  } finally {
-    for (const fd of fds.values()) {
+  }
+
+  /** Op `i` of a run in `flavour`. */
+  async run(op: Op, flavour: Flavour, i = 0): Promise<Result> {
+    const pre = this.before(op, i);
+    if (pre) return pre;
+    try {
+      const g = calls(this.root, this.P, this.fds, op);
+      let step = g.next();
+      while (!step.done) {
+        let v: unknown;
+        try {
+          v = await callAsync(this.fsx, step.value, flavour);
+        } catch (e) {
+          step = g.throw(e);
+          continue;
+        }
+        step = g.next(v);
+      }
+      return { ok: step.value };
+    } catch (e) {
+      return this.error(e);
+    }
+  }
+
+  /** Closes every descriptor still held (sync runs). */
+  closeAllSync(): void {
+    for (const fd of this.fds.values()) {
       try {
-        fsx.closeSync(fd);
+        if (typeof fd === 'number') this.fsx.closeSync(fd);
       } catch {
         /* already gone */
       }
     }
+    this.fds.clear();
   }
-  return results;
+
+  /** Closes every descriptor still held, FileHandles too. */
+  async closeAll(): Promise<void> {
+    for (const fd of this.fds.values()) {
+      try {
+        if (typeof fd === 'number') this.fsx.closeSync(fd);
+        else await fd.close();
+      } catch {
+        /* already gone */
+      }
+    }
+    this.fds.clear();
+  }
 }
 
-function runOne(fsx: FsLike, root: string, P: (p: string) => string, fds: Map<number, number>, op: Op): unknown {
+/** Runs `ops` against `fsx` (paths inside `root`), closing every descriptor it opened at the end. */
+export function runOps(fsx: FsLike, root: string, ops: Op[], opts: RunOptions = {}): Result[] {
+  const runner = new OpRunner(fsx, root, opts);
+  try {
+    return ops.map((op, i) => runner.runSync(op, i));
+  } finally {
+    runner.closeAllSync();
+  }
+}
+
+/** The same, each op in the flavour `flavour(i)` picks. */
+export async function runOpsAsync(fsx: FsLike, root: string, ops: Op[], flavour: (i: number) => Flavour, opts: RunOptions = {}): Promise<Result[]> {
+  const runner = new OpRunner(fsx, root, opts);
+  const out: Result[] = [];
+  try {
+    for (let i = 0; i < ops.length; i++) out.push(await runner.run(ops[i], flavour(i), i));
+  } finally {
+    await runner.closeAll();
+  }
+  return out;
+}
+
+/** The fs calls of one op; the value is the op's normalised result. */
+function* calls(root: string, P: (p: string) => string, fds: Map<number, Slot>, op: Op): Generator<Call, unknown, unknown> {
   const PR = (p: string): string => (root === '/' ? p : root + p);
-  const slot = (n: number): number => {
+  const slot = (n: number): Slot => {
     const fd = fds.get(n);
     if (fd === undefined) throw Object.assign(new Error('slot not open'), { code: 'SLOT_NOT_OPEN' });
     return fd;
   };
+  const c = (fn: string, ...args: unknown[]): Call => ({ fn, args });
+  const f = (n: number, fn: string, ...args: unknown[]): Call => ({ fn, args, slot: slot(n) });
   switch (op.op) {
     case 'stat':
-      return normStat(fsx.statSync(P(op.path)));
+      return normStat((yield c('stat', P(op.path))) as StatsLike);
     case 'lstat':
-      return normStat(fsx.lstatSync(P(op.path)));
+      return normStat((yield c('lstat', P(op.path))) as StatsLike);
     case 'readdir':
-      return fsx
-        .readdirSync(P(op.path), { withFileTypes: true })
-        .map((d) => `${d.name}:${direntType(d)}`)
-        .sort();
+      return ((yield c('readdir', P(op.path), { withFileTypes: true })) as DirentLike[]).map((d) => `${d.name}:${direntType(d)}`).sort();
     case 'readFile':
-      return normData(fsx.readFileSync(P(op.path)));
+      return normData((yield c('readFile', P(op.path))) as Uint8Array);
     case 'writeFile': {
       const o: { flag?: string; mode?: number } = {};
       if (op.flag !== undefined) o.flag = op.flag;
       if (op.mode !== undefined) o.mode = op.mode;
-      fsx.writeFileSync(P(op.path), op.data, o);
+      yield c('writeFile', P(op.path), op.data, o);
       return true;
     }
     case 'appendFile':
-      fsx.appendFileSync(P(op.path), op.data);
+      yield c('appendFile', P(op.path), op.data);
       return true;
     case 'open': {
       if (fds.has(op.fd)) throw Object.assign(new Error('slot in use'), { code: 'SLOT_IN_USE' });
-      fds.set(op.fd, fsx.openSync(P(op.path), flagsOf(op.flags), op.mode ?? 0o666));
+      fds.set(op.fd, (yield c('open', P(op.path), flagsOf(op.flags), op.mode ?? 0o666)) as Slot);
       return true;
     }
     case 'write': {
       const b = Buffer.from(op.data);
-      return fsx.writeSync(slot(op.fd), b, 0, b.length, op.position ?? null);
+      return count(yield f(op.fd, 'write', b, 0, b.length, op.position ?? null));
     }
     case 'read': {
       const b = Buffer.alloc(op.length);
-      const n = fsx.readSync(slot(op.fd), b, 0, op.length, op.position ?? null);
+      const n = count(yield f(op.fd, 'read', b, 0, op.length, op.position ?? null)) as number;
       return normData(b.subarray(0, n));
     }
     case 'ftruncate':
-      fsx.ftruncateSync(slot(op.fd), op.length);
+      yield f(op.fd, 'ftruncate', op.length);
       return true;
     case 'fstat':
-      return normStat(fsx.fstatSync(slot(op.fd)));
+      return normStat((yield f(op.fd, 'fstat')) as StatsLike);
     case 'fchmod':
-      fsx.fchmodSync(slot(op.fd), op.mode);
+      yield f(op.fd, 'fchmod', op.mode);
       return true;
     case 'fchown':
-      fsx.fchownSync(slot(op.fd), op.uid, op.gid);
+      yield f(op.fd, 'fchown', op.uid, op.gid);
       return true;
     case 'futimes':
-      fsx.futimesSync(slot(op.fd), op.atime, op.mtime);
+      yield f(op.fd, 'futimes', op.atime, op.mtime);
       return true;
     case 'fsync':
-      fsx.fsyncSync(slot(op.fd));
+      yield f(op.fd, 'fsync');
       return true;
     case 'close': {
-      const fd = slot(op.fd);
+      const call = f(op.fd, 'close');
       fds.delete(op.fd);
-      fsx.closeSync(fd);
+      yield call;
       return true;
     }
     case 'truncate':
-      fsx.truncateSync(P(op.path), op.length);
+      yield c('truncate', P(op.path), op.length);
       return true;
     case 'unlink':
-      fsx.unlinkSync(P(op.path));
+      yield c('unlink', P(op.path));
       return true;
     case 'rmdir':
-      fsx.rmdirSync(PR(op.path));
+      yield c('rmdir', PR(op.path));
       return true;
     case 'rm':
-      fsx.rmSync(PR(op.path), { recursive: op.recursive ?? false, force: op.force ?? false });
+      yield c('rm', PR(op.path), { recursive: op.recursive ?? false, force: op.force ?? false });
       return true;
     case 'mkdir': {
-      const r = fsx.mkdirSync(P(op.path), { recursive: op.recursive ?? false, mode: op.mode ?? 0o777 });
+      const r = yield c('mkdir', P(op.path), { recursive: op.recursive ?? false, mode: op.mode ?? 0o777 });
       return typeof r === 'string' ? toRel(root, r) : (r ?? null);
     }
     case 'rename':
-      fsx.renameSync(P(op.from), P(op.to));
+      yield c('rename', P(op.from), P(op.to));
       return true;
     case 'symlink':
-      fsx.symlinkSync(op.target, P(op.path));
+      yield c('symlink', op.target, P(op.path));
       return true;
     case 'readlink':
-      return fsx.readlinkSync(P(op.path));
+      return yield c('readlink', P(op.path));
     case 'link':
-      fsx.linkSync(P(op.from), P(op.to));
+      yield c('link', P(op.from), P(op.to));
       return true;
     case 'chmod':
-      fsx.chmodSync(P(op.path), op.mode);
+      yield c('chmod', P(op.path), op.mode);
       return true;
     case 'chown':
-      if (op.nofollow) fsx.lchownSync(P(op.path), op.uid, op.gid);
-      else fsx.chownSync(P(op.path), op.uid, op.gid);
+      yield c(op.nofollow ? 'lchown' : 'chown', P(op.path), op.uid, op.gid);
       return true;
     case 'utimes':
-      if (op.nofollow) fsx.lutimesSync(P(op.path), op.atime, op.mtime);
-      else fsx.utimesSync(P(op.path), op.atime, op.mtime);
+      yield c(op.nofollow ? 'lutimes' : 'utimes', P(op.path), op.atime, op.mtime);
       return true;
     case 'realpath':
-      return toRel(root, fsx.realpathSync(P(op.path)));
+      return toRel(root, (yield c('realpath', P(op.path))) as string);
     case 'copyFile':
-      fsx.copyFileSync(P(op.from), P(op.to), op.excl ? nodefs.constants.COPYFILE_EXCL : 0);
+      yield c('copyFile', P(op.from), P(op.to), op.excl ? nodefs.constants.COPYFILE_EXCL : 0);
       return true;
     case 'access':
-      fsx.accessSync(P(op.path), op.mode);
+      yield c('access', P(op.path), op.mode);
       return true;
     case 'exists':
-      return fsx.existsSync(P(op.path));
+      return yield c('exists', P(op.path));
     case 'sameFile': {
-      const a = fsx.statSync(P(op.a));
-      const b = fsx.statSync(P(op.b));
+      const a = (yield c('stat', P(op.a))) as StatsLike;
+      const b = (yield c('stat', P(op.b))) as StatsLike;
       return a.dev === b.dev && a.ino === b.ino;
     }
   }
