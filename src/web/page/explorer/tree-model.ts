@@ -15,6 +15,8 @@ import { api, ApiError } from '../api';
 import type { Change, TreeEntry } from '../types';
 
 export const PAGE = 1000;
+/** How far beyond the rows in view their pages are fetched. */
+export const AHEAD = PAGE / 2;
 
 export interface ViewMode {
   layer: number;
@@ -146,9 +148,11 @@ export class TreeModel {
     return { marks, deleted };
   }
 
-  /** The pages covering rows first..last of a level. */
+  /** The pages covering rows first..last of a level, clipped to the level once its size is known. */
   ensure(path: string, first: number, last: number): void {
-    for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) void this.load(path, p);
+    const total = this.levels.get(path)?.total ?? -1;
+    const end = total < 0 ? last : Math.min(last, total - 1);
+    for (let p = Math.floor(Math.max(0, first) / PAGE); p <= Math.floor(end / PAGE); p++) void this.load(path, p);
   }
 
   /** Every page of every open level (filters need whole levels). */

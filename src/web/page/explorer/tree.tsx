@@ -7,7 +7,7 @@ import { bytes, CHANGE_NAMES, count, modeString } from '../format';
 import { VirtualList } from '../virtual-list';
 import { Chevron, TypeIcon } from '../icons';
 import type { TreeEntry } from '../types';
-import { filtering, TreeModel, type Filter, type Row, type ViewMode } from './tree-model';
+import { AHEAD, filtering, TreeModel, type Filter, type Row, type ViewMode } from './tree-model';
 
 const ROW = 26;
 
@@ -208,10 +208,12 @@ export function Tree(p: Props) {
         testId="tree"
         onKeyDown={key}
         onRange={(first, last) => {
-          // Fetch the pages of the unloaded rows in view.
-          for (let i = first; i <= last; i++) {
+          // Fetch the pages of the rows in view, and the next page once the view is within half a
+          // page of it: a steady scroll then finds its rows loaded, and no frame has to turn a screen
+          // of placeholders into rows at once.
+          for (const i of [first, last]) {
             const r = rows[i];
-            if (r && !r.entry && r.index >= 0) model.ensure(r.dir, r.index, r.index);
+            if (r && r.index >= 0) model.ensure(r.dir, r.index - AHEAD, r.index + AHEAD);
           }
         }}
       />
