@@ -618,6 +618,8 @@ test.serial('web: lessons: every lesson runs predict, act, observe, explain with
   const imageBytes = tarLayers.reduce((s, l) => s + listed.get(l)!, 0);
   const layerCount = (JSON.parse(truth('layers', 'config.json')) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids.length;
 
+  // evaluateAll does not wait: the list is read once the lab has drawn it.
+  await page.locator('[data-testid^="lesson-"]').first().waitFor();
   const lessons = await page.locator('[data-testid^="lesson-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('lesson-'.length)));
   t.deepEqual(lessons.sort(), Object.keys(ANSWERS).sort(), 'the lessons listed are the seven of issue #10');
   for (const id of Object.keys(ANSWERS)) {
