@@ -235,6 +235,43 @@ test('API versions and sizes: every layer that touched a path (step manifests), 
   );
 });
 
+test("API tree pages: a level read in pages, sorts interleaved, is the manifest's children in raw name order and by size (names fixture)", async (t) => {
+  // The server keeps a sorted level and slices the pages after the first from it: every page, in
+  // any order of requests and sorts, must still be the level's own slice.
+  const id = ids.get('names')!;
+  const all = lines(truth('names', 'rootfs.manifest')).map((l) => l.split('\t'));
+  // The manifest is in raw path byte order, so siblings appear in raw name order.
+  const kids = all.filter((f) => f[0].startsWith('/names/') && !f[0].slice('/names/'.length).includes('/'));
+  const bytes = (p: string) => all.filter((f) => f[1] === 'f' && (f[0] === p || f[0].startsWith(p + '/'))).reduce((n, f) => n + Number(f[5]), 0);
+  const byName = kids.map((f) => f[0]);
+  const bySize = kids
+    .map((f, i) => ({ p: f[0], b: bytes(f[0]), i }))
+    .sort((a, b) => b.b - a.b || a.i - b.i)
+    .map((x) => x.p);
+  const want: Record<string, string[]> = {
+    'name/asc': byName,
+    'name/desc': [...byName].reverse(),
+    'size/desc': bySize,
+    'size/asc': [...bySize].reverse(),
+  };
+  t.true(byName.length > 10, 'a level of several pages');
+  const got: Record<string, string[]> = Object.fromEntries(Object.keys(want).map((k) => [k, []]));
+  for (let offset = 0; offset < byName.length; offset += 3) {
+    for (const k of Object.keys(want)) {
+      const [sort, order] = k.split('/');
+      const r = await get(explorer, `/api/images/${id}/tree?${q({ path: '/names', sort, order, offset, limit: 3 })}`);
+      t.is(r.status, 200, k);
+      t.is(r.json.total, byName.length, k);
+      for (const e of r.json.entries) {
+        got[k].push(e.path);
+        t.is(e.bytes, bytes(e.path), `${k} ${e.path} bytes`);
+        t.is(e.origin?.layer, e.layer, `${k} ${e.path}: origin on every page`);
+      }
+    }
+  }
+  t.deepEqual(got, want);
+});
+
 test('API find and diff: name search across the image, and two images compared (rootfs manifests)', async (t) => {
   const id = ids.get('layers')!;
   const all = lines(truth('layers', 'rootfs.manifest')).map((l) => l.split('\t'));

@@ -27,7 +27,7 @@ export function VirtualList(p: VirtualListProps) {
   const box = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
   const [height, setHeight] = useState(600);
-  const over = p.overscan ?? 8;
+  const over = p.overscan ?? 4;
 
   useLayoutEffect(() => {
     const el = box.current!;

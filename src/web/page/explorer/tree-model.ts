@@ -42,6 +42,11 @@ interface Level {
   marks?: Map<string, TreeEntry>;
   deleted?: TreeEntry[];
   error?: string;
+  /**
+   * The level's rows by entry index, made once each: a page arriving replaces its own rows, not
+   * the level's 20,000 (marks arriving replace them all, since they change every row's mark).
+   */
+  rows: Array<Row | undefined>;
 }
 
 export interface Row {
@@ -96,7 +101,7 @@ export class TreeModel {
     let lv = this.levels.get(path);
     if (lv && (lv.loading.has(page) || lv.entries[page * PAGE] !== undefined)) return;
     if (!lv) {
-      lv = { total: -1, entries: [], loading: new Set() };
+      lv = { total: -1, entries: [], loading: new Set(), rows: [] };
       this.levels.set(path, lv);
     }
     lv.loading.add(page);
@@ -107,6 +112,7 @@ export class TreeModel {
         (m) => {
           level.marks = m.marks;
           level.deleted = m.deleted;
+          level.rows = [];
           this.bump();
         },
         () => undefined,
@@ -118,6 +124,7 @@ export class TreeModel {
       lv.total = res.total;
       res.entries.forEach((e, i) => {
         lv!.entries[res.offset + i] = e;
+        lv!.rows[res.offset + i] = undefined;
       });
     } catch (e) {
       lv.error = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e);
@@ -228,19 +235,24 @@ export class TreeModel {
         out.push({ depth, dir: path, index: -1, note: this.mode.changesOnly ? 'nothing changed inside' : 'empty directory' });
         return;
       }
+      const made = lv.rows;
       for (let i = 0; i < lv.total; i++) {
         const e = lv.entries[i];
         if (!e) {
-          if (!on) out.push({ depth, dir: path, index: i });
+          if (!on) out.push((made[i] ??= { depth, dir: path, index: i }));
           continue;
         }
-        const mark = this.mode.changesOnly ? e : lv.marks?.get(e.name);
-        // Layer 1 changed everything the image has after it: all of it is added (nothing to fetch).
-        const change = this.mode.layer === 1 && !this.mode.changesOnly ? 'A' : mark?.change;
-        const below = mark?.changesBelow ?? 0;
-        if (!keep(e, change, below)) continue;
+        let row = made[i];
+        if (!row) {
+          const mark = this.mode.changesOnly ? e : lv.marks?.get(e.name);
+          // Layer 1 changed everything the image has after it: all of it is added (nothing to fetch).
+          const change = this.mode.layer === 1 && !this.mode.changesOnly ? 'A' : mark?.change;
+          made[i] = row = { depth, dir: path, index: i, entry: e, change, fields: mark?.fields, changesBelow: mark?.changesBelow ?? 0 };
+        }
+        const change = row.change;
+        if (!keep(e, change, row.changesBelow!)) continue;
         const at = out.length;
-        out.push({ depth, dir: path, index: i, entry: e, change, fields: mark?.fields, changesBelow: below });
+        out.push(row);
         if (e.type === 'd' && this.expanded.has(e.path)) {
           walk(e.path, depth + 1);
           // A directory kept only as the way to changes below it stays only while a row below is kept:

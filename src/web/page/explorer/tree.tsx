@@ -178,12 +178,10 @@ export function Tree(p: Props) {
           )}
         </span>
         <span class="tmode">{modeString(e.type, e.mode)}</span>
-        <span class="town">
-          {e.uid}:{e.gid}
-        </span>
+        <span class="town">{`${e.uid}:${e.gid}`}</span>
         <span class="tsize">{e.type === 'd' ? (e.bytes ? bytes(e.bytes) : '') : e.type === 'f' ? bytes(e.size) : ''}</span>
         <span class="tlayer" title={`comes from layer ${e.layer}`}>
-          L{e.layer}
+          {`L${e.layer}`}
         </span>
       </div>
     );
