@@ -131,6 +131,21 @@ const CASES: Array<{ rule: string; ops: Op[] }> = [
     ],
   },
   {
+    rule: 'OVL-25 a trailing slash follows a last link, with O_NOFOLLOW too; with O_CREAT it is EISDIR',
+    ops: [
+      { op: 'open', fd: 1, path: '/ld/', flags: ['O_RDONLY', 'O_NOFOLLOW'] },
+      { op: 'fstat', fd: 1 },
+      { op: 'open', fd: 2, path: '/ln/', flags: ['O_RDONLY', 'O_NOFOLLOW'] },
+      { op: 'open', fd: 3, path: '/ld/', flags: ['O_RDONLY', 'O_CREAT'] },
+      { op: 'open', fd: 4, path: '/new/', flags: ['O_WRONLY', 'O_CREAT'] },
+      { op: 'open', fd: 5, path: '/new/', flags: ['O_WRONLY', 'O_CREAT', 'O_EXCL'] },
+      { op: 'open', fd: 6, path: '/f/', flags: ['O_WRONLY', 'O_CREAT', 'O_NOFOLLOW'] },
+      { op: 'open', fd: 7, path: '/l2', flags: ['O_RDONLY', 'O_CREAT'] },
+      { op: 'open', fd: 8, path: '/d/.', flags: ['O_RDONLY', 'O_CREAT', 'O_EXCL'] },
+      { op: 'lstat', path: '/new' },
+    ],
+  },
+  {
     rule: 'OVL-27 the root',
     ops: [
       { op: 'rename', from: '/d', to: '/' },

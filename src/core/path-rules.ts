@@ -1,6 +1,6 @@
 /**
- * Path rules every core's walk applies the same way (union, mount router, host, memfs), written
- * once here.
+ * Path rules of the one walk (walk.ts) and of the open flags, written once here for every core
+ * (union, mount router, host, memfs).
  */
 
 import { constants as C } from 'node:fs';

@@ -30,6 +30,7 @@ import { runCoded } from './coded.js';
 import * as fs from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
+import { openFollow, type Follow } from '../core/path-rules.js';
 import { direntType, orMissing, statInfoOf, truncateByOpen, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../core/core.js';
 import { at, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
@@ -86,7 +87,7 @@ export class HostCore implements Core {
   }
 
   /** Resolves `path`, runs `fn` with what it found, then closes the walk's descriptors. */
-  private walk<T>(path: string, follow: boolean, fn: (f: Found) => T, creat = false): T {
+  private walk<T>(path: string, follow: Follow, fn: (f: Found) => T, creat = false): T {
     const f = resolve(openRoot(this.root, this.rootId), path, follow, creat);
     try {
       return fn(f);
@@ -97,7 +98,7 @@ export class HostCore implements Core {
 
   /** An existing object for a lookup: a trailing slash follows the last link and wants a directory. */
   private existing<T>(path: string, follow: boolean, fn: (f: Existing) => T): T {
-    return this.walk(path, follow || path.endsWith('/'), (f) => {
+    return this.walk(path, follow, (f) => {
       if (!f.st) fail('ENOENT');
       if (f.slash && !isDir(f.st)) fail('ENOTDIR');
       return fn(f as Existing);
@@ -106,7 +107,7 @@ export class HostCore implements Core {
 
   /** A name about to be created: it must not exist (EEXIST), and 'new/' cannot be created (ENOENT); then EROFS. */
   private fresh<T>(path: string, fn: (where: string) => T): T {
-    return this.walk(path, false, (f) => {
+    return this.walk(path, 'never', (f) => {
       if (f.st || f.dot) fail('EEXIST');
       if (f.slash) fail('ENOENT');
       this.writable();
@@ -142,7 +143,7 @@ export class HostCore implements Core {
 
   mkdir(path: string, mode: number): void {
     this.run('mkdir', path, undefined, () =>
-      this.walk(path, false, (f) => {
+      this.walk(path, 'never', (f) => {
         if (f.st || f.dot) fail('EEXIST');
         this.writable();
         fs.mkdirSync(at(f.dir, f.name), mode);
@@ -152,7 +153,7 @@ export class HostCore implements Core {
 
   rmdir(path: string): void {
     this.run('rmdir', path, undefined, () =>
-      this.walk(path, false, (f) => {
+      this.walk(path, 'never', (f) => {
         if (f.dot === 'root') fail('EBUSY');
         if (f.dot === '.') fail('EINVAL');
         if (f.dot === '..') fail('ENOTEMPTY');
@@ -165,7 +166,7 @@ export class HostCore implements Core {
 
   unlink(path: string): void {
     this.run('unlink', path, undefined, () =>
-      this.walk(path, false, (f) => {
+      this.walk(path, 'never', (f) => {
         if (f.dot) fail('EISDIR');
         this.writable();
         if (!f.st) fail('ENOENT');
@@ -177,8 +178,8 @@ export class HostCore implements Core {
 
   rename(from: string, to: string): void {
     this.run('rename', from, to, () =>
-      this.walk(from, false, (a) =>
-        this.walk(to, false, (b) => {
+      this.walk(from, 'never', (a) =>
+        this.walk(to, 'never', (b) => {
           if (a.dot || b.dot) fail('EBUSY');
           this.writable();
           if (!a.st) fail('ENOENT');
@@ -273,7 +274,7 @@ export class HostCore implements Core {
       const writing = (flags & (C.O_WRONLY | C.O_RDWR)) !== 0;
       const host = this.walk(
         path,
-        !excl && !(flags & C.O_NOFOLLOW),
+        openFollow(flags),
         (f) => {
           if (!f.st) {
             if (!creat) fail('ENOENT');
@@ -303,8 +304,8 @@ export class HostCore implements Core {
    */
   private openPath(path: string, flags: number): number {
     return this.run('open', path, undefined, () => {
-      // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW).
-      const host = this.walk(path, (flags & C.O_NOFOLLOW) === 0 || path.endsWith('/'), (f) => {
+      // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW: the walk's rule).
+      const host = this.walk(path, (flags & C.O_NOFOLLOW) === 0, (f) => {
         if (!f.st) fail('ENOENT');
         if ((f.slash || flags & C.O_DIRECTORY) && !isDir(f.st)) fail('ENOTDIR');
         return fs.openSync(self(f.fd!), O_PATH);

@@ -1,6 +1,6 @@
 /**
- * The confined path walk of `HostCore`: a path inside a host directory is resolved here, one
- * component at a time, as the kernel would resolve it if that directory were the process's root
+ * The confined path walk of `HostCore`: a path inside a host directory is resolved by the one walk
+ * (core/walk.ts), with the lookups below, one component at a time, as the kernel would resolve it if that directory were the process's root
  * (chroot): '..' at the root stays at the root, a symlink's target is resolved inside the root
  * ('/x' in a target is ROOT/x), '..' after a link is taken physically, at most 40 links.
  *
@@ -53,7 +53,8 @@ export const at = (dir: number, name: string): string => `/proc/self/fd/${dir}/$
 
 export { codeOf, fail } from './coded.js';
 import { codeOf, fail } from './coded.js';
-import { wantsDir } from '../core/path-rules.js';
+import type { Follow } from '../core/path-rules.js';
+import { walkPath, type WalkOps } from '../core/walk.js';
 
 export const isDir = (st: fs.Stats): boolean => (st.mode & S_IFMT) === S_IFDIR;
 export const isLink = (st: fs.Stats): boolean => (st.mode & S_IFMT) === S_IFLNK;
@@ -83,95 +84,59 @@ interface Level {
   st: fs.Stats;
 }
 
+/** The host core's part of the one walk (core/walk.ts): each name opened O_PATH | O_NOFOLLOW under its directory's descriptor. */
+const hostOps: WalkOps<Level> = {
+  maxHops: MAX_HOPS,
+  child: (dir, name) => {
+    let fd: number;
+    try {
+      fd = fs.openSync(at(dir.fd, name), O_PATH | O_NOFOLLOW);
+    } catch (e) {
+      if (codeOf(e) === 'ENOENT') return undefined;
+      throw e;
+    }
+    try {
+      return { name, fd, st: fs.fstatSync(fd) };
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  },
+  kind: (l) => (isDir(l.st) ? 'dir' : isLink(l.st) ? 'link' : 'other'),
+  readlink: (_link, dir, name) => {
+    try {
+      return fs.readlinkSync(at(dir.fd, name));
+    } catch (e) {
+      // Swapped for a non-link since it was opened: the walk looks at the name again (a hop is counted).
+      if (codeOf(e) === 'EINVAL' || codeOf(e) === 'ENOENT') return undefined;
+      throw e;
+    }
+  },
+  drop: (l) => fs.closeSync(l.fd),
+};
+
 /**
  * Resolves `path` under the root directory, whose O_PATH descriptor (and fstat) `root` is: the
- * walk owns it, and closes it with the rest on release() or on error. A missing last name is not an error (`st`
- * is undefined); a missing directory on the way is ENOENT, a non-directory on the way ENOTDIR. The
- * last name, if a symlink, is followed only when `follow`. With `creat` (open with O_CREAT), a last
- * name with a trailing slash, in the path or in a last link's target, is EISDIR before lookup.
+ * walk owns it, and closes it with the rest on release() or on error. A missing last name is not
+ * an error (`st` is undefined). `creat`: open with O_CREAT.
  */
-export function resolve(root: { fd: number; st: fs.Stats }, path: string, follow: boolean, creat = false): Found {
-  const written = path.split('/').filter((c) => c !== '');
-  const lastName = written[written.length - 1];
-  let slash = written.length > 0 && (path.endsWith('/') || lastName === '.');
-  const dot = written.length === 0 ? 'root' : lastName === '.' || lastName === '..' ? lastName : undefined;
-  const todo = written.reverse();
-  const levels: Level[] = [{ name: '', ...root }];
-  const top = () => levels[levels.length - 1];
-  const pop = () => {
-    if (levels.length > 1) fs.closeSync(levels.pop()!.fd);
-  };
-  const release = () => {
-    while (levels.length > 0) fs.closeSync(levels.pop()!.fd);
-  };
-  const found = (f: Omit<Found, 'path' | 'release' | 'slash' | 'dot'>, names: string[]): Found => ({ ...f, path: `/${names.join('/')}`, slash, dot, release });
-  let hops = 0;
-  try {
-    if (path === '') fail('ENOENT');
-    if (Buffer.byteLength(path) >= PATH_MAX) fail('ENAMETOOLONG');
-    while (todo.length > 0) {
-      const name = todo.pop()!;
-      const isLast = todo.length === 0;
-      // A last '.' or '..' is no name to create: open(2) decides (O_EXCL: EEXIST, else EISDIR).
-      if (isLast && slash && creat && name !== '.' && name !== '..') fail('EISDIR');
-      if (name === '.' || name === '..') {
-        if (name === '..') pop();
-        continue;
-      }
-      let fd: number;
-      try {
-        fd = fs.openSync(at(top().fd, name), O_PATH | O_NOFOLLOW);
-      } catch (e) {
-        if (codeOf(e) === 'ENOENT' && isLast) {
-          return found({ dir: top().fd, name }, [...levels.slice(1).map((l) => l.name), name]);
-        }
-        throw e;
-      }
-      let st: fs.Stats;
-      try {
-        st = fs.fstatSync(fd);
-      } catch (e) {
-        fs.closeSync(fd);
-        throw e;
-      }
-      if (isLink(st) && (!isLast || follow)) {
-        fs.closeSync(fd);
-        if (++hops > MAX_HOPS) fail('ELOOP');
-        let target: string;
-        try {
-          target = fs.readlinkSync(at(top().fd, name));
-        } catch (e) {
-          // Swapped for a non-link since we opened it: look at the name again (a hop is counted).
-          if (codeOf(e) !== 'EINVAL' && codeOf(e) !== 'ENOENT') throw e;
-          todo.push(name);
-          continue;
-        }
-        if (target === '') fail('ENOENT');
-        if (isLast && wantsDir(target)) slash = true;
-        while (target.startsWith('/') && levels.length > 1) pop();
-        todo.push(
-          ...target
-            .split('/')
-            .filter((c) => c !== '')
-            .reverse(),
-        );
-        continue;
-      }
-      if (!isLast && !isDir(st)) {
-        fs.closeSync(fd);
-        fail('ENOTDIR');
-      }
-      levels.push({ name, fd, st });
-    }
-  } catch (e) {
-    release();
-    throw e;
+export function resolve(root: { fd: number; st: fs.Stats }, path: string, follow: Follow, creat = false): Found {
+  if (Buffer.byteLength(path) >= PATH_MAX) {
+    fs.closeSync(root.fd);
+    fail('ENAMETOOLONG');
   }
+  const w = walkPath(hostOps, { name: '', ...root }, path, follow, creat);
+  if (typeof w === 'string') fail(w);
+  const { chain, names, slash, dots: dot } = w;
+  const release = () => {
+    while (chain.length > 0) fs.closeSync(chain.pop()!.fd);
+  };
+  const top = chain[chain.length - 1];
+  const base = { path: `/${names.join('/')}`, slash, dot, release };
+  if (!w.found) return { ...base, dir: top.fd, name: names[names.length - 1] };
   // The object is the top level; its directory the one below (the root is its own directory).
-  const obj = top();
-  const parent = levels.length > 1 ? levels[levels.length - 2] : obj;
-  const names = levels.slice(1).map((l) => l.name);
-  return found({ dir: parent.fd, name: levels.length > 1 && !dot ? obj.name : '', fd: obj.fd, st: obj.st }, names);
+  const parent = chain.length > 1 ? chain[chain.length - 2] : top;
+  return { ...base, dir: parent.fd, name: chain.length > 1 && !dot ? top.name : '', fd: top.fd, st: top.st };
 }
 
 /**

@@ -8,7 +8,8 @@
 import { constants as C } from 'node:fs';
 import type { StatInfo } from '../core/core.js';
 import type { MountTable, Placed } from './table.js';
-import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
+import type { Follow } from '../core/path-rules.js';
+import { walkPath, type WalkOps } from '../core/walk.js';
 
 export interface Located extends Placed {
   /** Canonical components of the path (of where the object would be, when it does not exist). */
@@ -22,45 +23,40 @@ export interface Located extends Placed {
 const isDir = (st: StatInfo) => (st.mode & C.S_IFMT) === C.S_IFDIR;
 const isLink = (st: StatInfo) => (st.mode & C.S_IFMT) === C.S_IFLNK;
 
-/** Failures come back as an errno code, for the caller to throw with its own syscall and path. */
-export function locate(table: MountTable, path: string, follow: Follow): Located | string {
-  if (path === '') return 'ENOENT';
-  const raw = path.split('/');
-  let slash = raw.length > 1 && (raw[raw.length - 1] === '' || raw[raw.length - 1] === '.');
-  let items = raw.filter((p) => p !== '');
-  const end = items[items.length - 1];
-  const dots = end === '.' || end === '..' ? end : undefined;
-  const stack: string[] = [];
-  let hops = 0;
-  let i = 0;
-  while (i < items.length) {
-    const p = items[i++];
-    if (p === '.') continue;
-    if (p === '..') {
-      stack.pop();
-      continue;
-    }
-    const last = i === items.length;
-    const parts = [...stack, p];
+/** A name found on the way: its components from the container's root, its mount, its lstat. */
+interface Step {
+  parts: string[];
+  placed?: Placed;
+  st?: StatInfo;
+}
+
+/** The router's part of the one walk (core/walk.ts): each name is looked up in the mount that holds it. */
+const routerOps = (table: MountTable): WalkOps<Step> => ({
+  maxHops: table.maxHops,
+  child: (_dir, name, names) => {
+    const parts = [...names, name];
     const placed = table.place(parts);
     const st = placed.mount.core.tryStat(placed.rel, false);
-    if (!st) {
-      if (last) return { ...placed, parts, slash, dots };
-      return 'ENOENT';
-    }
-    if (isLink(st) && (!last || followsLast(follow, slash))) {
-      if (++hops > table.maxHops) return 'ELOOP';
-      const target = placed.mount.core.readlink(placed.rel);
-      if (target === '') return 'ENOENT';
-      if (last && wantsDir(target)) slash = true;
-      if (target.startsWith('/')) stack.length = 0;
-      items = [...target.split('/').filter((x) => x !== ''), ...items.slice(i)];
-      i = 0;
-      continue;
-    }
-    if (!last && !isDir(st)) return 'ENOTDIR';
-    stack.push(p);
-  }
-  const placed = table.place(stack);
-  return { ...placed, parts: stack, st: placed.mount.core.tryStat(placed.rel, false), slash, dots };
+    return st ? { parts, placed, st } : undefined;
+  },
+  // The container's root is a directory (its walk starts there without a lookup).
+  kind: (n) => (!n.st ? 'dir' : isDir(n.st) ? 'dir' : isLink(n.st) ? 'link' : 'other'),
+  readlink: (n) => n.placed!.mount.core.readlink(n.placed!.rel),
+});
+const opsOf = new WeakMap<MountTable, WalkOps<Step>>();
+
+/** Failures come back as an errno code, for the caller to throw with its own syscall and path. */
+export function locate(table: MountTable, path: string, follow: Follow): Located | string {
+  let ops = opsOf.get(table);
+  if (!ops) opsOf.set(table, (ops = routerOps(table)));
+  const w = walkPath(ops, { parts: [] }, path, follow);
+  if (typeof w === 'string') return w;
+  const slash = w.slash;
+  // The root is told by its empty parts here.
+  const dots = w.dots === 'root' ? undefined : w.dots;
+  if (!w.found) return { ...table.place(w.names), parts: w.names, slash, dots };
+  const obj = w.chain[w.chain.length - 1];
+  if (obj.placed) return { ...obj.placed, parts: w.names, st: obj.st, slash, dots };
+  const placed = table.place([]);
+  return { ...placed, parts: [], st: placed.mount.core.tryStat(placed.rel, false), slash, dots };
 }

@@ -43,6 +43,7 @@ import { TMPFS_MAGIC, treeStatfs } from '../core/statfs-info.js';
 import { fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
+import { openFollow, type Follow } from '../core/path-rules.js';
 
 export interface MemfsCoreOptions {
   /** Permission bits cleared from the mode of every file and directory created. Default 0o022. */
@@ -98,13 +99,13 @@ export class MemfsCore implements Core {
     return lstat(this.vol, path);
   }
 
-  private resolve(path: string, follow: boolean, creat = false): Found {
+  private resolve(path: string, follow: Follow, creat = false): Found {
     return resolve(this.vol, path, follow, creat);
   }
 
   /** Resolves an existing object for a lookup: a trailing slash follows the last link and wants a directory. */
   private existing(path: string, follow: boolean): Found & { st: MemfsStats } {
-    const f = this.resolve(path, follow || path.endsWith('/'));
+    const f = this.resolve(path, follow);
     if (!f.st) fail('ENOENT');
     if (f.slash && !f.st.isDirectory()) fail('ENOTDIR');
     return f as Found & { st: MemfsStats };
@@ -112,7 +113,7 @@ export class MemfsCore implements Core {
 
   /** Resolves a name about to be created: it must not exist (EEXIST) and a trailing slash cannot create it. */
   private fresh(path: string): string {
-    const f = this.resolve(path, false);
+    const f = this.resolve(path, 'never');
     if (f.st || f.dot) fail('EEXIST');
     // memfs deviation: 'new/' is created as 'new' by symlink and link.
     if (f.slash) fail('ENOENT');
@@ -179,7 +180,7 @@ export class MemfsCore implements Core {
 
   mkdir(path: string, mode: number): void {
     this.run('mkdir', path, undefined, () => {
-      const f = this.resolve(path, false);
+      const f = this.resolve(path, 'never');
       if (f.st || f.dot) fail('EEXIST');
       // memfs deviations: no umask; setuid/setgid of the mode kept (mkdir(2) keeps only the
       // permission and sticky bits; setgid comes from a setgid parent, see inherit).
@@ -190,7 +191,7 @@ export class MemfsCore implements Core {
 
   rmdir(path: string): void {
     this.run('rmdir', path, undefined, () => {
-      const f = this.resolve(path, false);
+      const f = this.resolve(path, 'never');
       if (f.dot === 'root') fail('EBUSY');
       if (f.dot === '.') fail('EINVAL');
       if (f.dot === '..') fail('ENOTEMPTY');
@@ -202,7 +203,7 @@ export class MemfsCore implements Core {
 
   unlink(path: string): void {
     this.run('unlink', path, undefined, () => {
-      const f = this.resolve(path, false);
+      const f = this.resolve(path, 'never');
       if (!f.st) fail('ENOENT');
       // memfs deviations: EPERM for a directory, and 'file/' unlinks the file.
       if (f.dot || f.st.isDirectory()) fail('EISDIR');
@@ -214,8 +215,8 @@ export class MemfsCore implements Core {
   /** memfs deviation: rename checks the types of source and target only partly. */
   rename(from: string, to: string): void {
     this.run('rename', from, to, () => {
-      const a = this.resolve(from, false);
-      const b = this.resolve(to, false);
+      const a = this.resolve(from, 'never');
+      const b = this.resolve(to, 'never');
       if (a.dot || b.dot) fail('EBUSY');
       if (!a.st) fail('ENOENT');
       const dir = a.st.isDirectory();
@@ -328,7 +329,7 @@ export class MemfsCore implements Core {
     return this.run('open', path, undefined, () => {
       const creat = (flags & C.O_CREAT) !== 0;
       const excl = creat && (flags & C.O_EXCL) !== 0;
-      const f = this.resolve(path, !excl && !(flags & C.O_NOFOLLOW), creat);
+      const f = this.resolve(path, openFollow(flags), creat);
       if (!f.st) {
         if (!creat) fail('ENOENT');
       } else {
@@ -357,8 +358,8 @@ export class MemfsCore implements Core {
    */
   private openPath(path: string, flags: number): number {
     return this.run('open', path, undefined, () => {
-      // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW).
-      const f = this.resolve(path, (flags & C.O_NOFOLLOW) === 0 || path.endsWith('/'));
+      // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW: the walk's rule).
+      const f = this.resolve(path, (flags & C.O_NOFOLLOW) === 0);
       if (!f.st) fail('ENOENT');
       if ((f.slash || flags & C.O_DIRECTORY) && !f.st.isDirectory()) fail('ENOTDIR');
       if (!f.st.isSymbolicLink()) {

@@ -15,7 +15,8 @@ const MAX_HOPS = 40;
 
 export { codeOf, fail } from './coded.js';
 import { codeOf, fail } from './coded.js';
-import { wantsDir } from '../core/path-rules.js';
+import type { Follow } from '../core/path-rules.js';
+import { walkPath, type WalkOps } from '../core/walk.js';
 
 export function lstat(vol: Volume, path: string): MemfsStats {
   return vol.lstatSync(path) as MemfsStats;
@@ -35,61 +36,41 @@ export interface Found {
   dot: '.' | '..' | 'root' | undefined;
 }
 
-/**
- * memfs deviation: memfs does not follow symlinks in the directory part of every call, and takes
- * '..' lexically. So paths are resolved here and memfs only ever sees symlink-free ones.
- *
- * Resolves `path` as the kernel does. A missing last name is not an error (`st` is undefined);
- * a missing directory on the way is ENOENT, a non-directory on the way ENOTDIR. The last name,
- * if a symlink, is followed only when `follow`. With `creat` (open with O_CREAT), a last name
- * with a trailing slash, in the path or in a last link's target, is EISDIR before it is looked up.
- */
-export function resolve(vol: Volume, path: string, follow: boolean, creat = false): Found {
-  if (path === '') fail('ENOENT');
-  const written = path.split('/').filter((c) => c !== '');
-  const lastName = written[written.length - 1];
-  let slash = written.length > 0 && (path.endsWith('/') || lastName === '.');
-  const dot = written.length === 0 ? 'root' : lastName === '.' || lastName === '..' ? lastName : undefined;
-  const todo = written.reverse();
-  const dirs: string[] = [];
-  let st: MemfsStats | undefined = lstat(vol, '/');
-  let hops = 0;
-  while (todo.length > 0) {
-    const name = todo.pop()!;
-    const isLast = todo.length === 0;
-    // A last '.' or '..' is no name to create: open(2) decides (O_EXCL: EEXIST, else EISDIR).
-    if (isLast && slash && creat && name !== '.' && name !== '..') fail('EISDIR');
-    if (name === '.' || name === '..') {
-      if (name === '..') dirs.pop();
-      st = lstat(vol, joinPath(dirs));
-      continue;
-    }
-    const p = joinPath([...dirs, name]);
-    let s: MemfsStats;
+interface Step {
+  path: string;
+  st: MemfsStats;
+}
+
+/** memfs's part of the one walk (core/walk.ts): names looked up with lstat on symlink-free paths. */
+const memfsOps = (vol: Volume): WalkOps<Step> => ({
+  maxHops: MAX_HOPS,
+  child: (dir, name) => {
+    const path = dir.path === '/' ? `/${name}` : `${dir.path}/${name}`;
     try {
-      s = lstat(vol, p);
+      return { path, st: lstat(vol, path) };
     } catch (e) {
-      if (codeOf(e) === 'ENOENT' && isLast) return { path: p, st: undefined, slash, dot };
+      if (codeOf(e) === 'ENOENT') return undefined;
       throw e;
     }
-    if (s.isSymbolicLink() && (!isLast || follow)) {
-      if (++hops > MAX_HOPS) fail('ELOOP');
-      const target = String(vol.readlinkSync(p));
-      if (target === '') fail('ENOENT');
-      if (isLast && wantsDir(target)) slash = true;
-      if (target.startsWith('/')) dirs.length = 0;
-      todo.push(
-        ...target
-          .split('/')
-          .filter((c) => c !== '')
-          .reverse(),
-      );
-      st = lstat(vol, joinPath(dirs));
-      continue;
-    }
-    if (!isLast && !s.isDirectory()) fail('ENOTDIR');
-    dirs.push(name);
-    st = s;
-  }
-  return { path: joinPath(dirs), st, slash, dot };
+  },
+  kind: (n) => (n.st.isDirectory() ? 'dir' : n.st.isSymbolicLink() ? 'link' : 'other'),
+  readlink: (n) => String(vol.readlinkSync(n.path)),
+});
+
+const opsOf = new WeakMap<Volume, WalkOps<Step>>();
+
+/**
+ * memfs deviation: memfs does not follow symlinks in the directory part of every call, and takes
+ * '..' lexically. So paths are resolved here, by the one walk, and memfs only ever sees
+ * symlink-free ones. A missing last name is not an error (`st` is undefined); `creat`: open with
+ * O_CREAT.
+ */
+export function resolve(vol: Volume, path: string, follow: Follow, creat = false): Found {
+  let ops = opsOf.get(vol);
+  if (!ops) opsOf.set(vol, (ops = memfsOps(vol)));
+  const w = walkPath(ops, { path: '/', st: lstat(vol, '/') }, path, follow, creat);
+  if (typeof w === 'string') fail(w);
+  const dot = w.dots;
+  if (!w.found) return { path: joinPath(w.names), st: undefined, slash: w.slash, dot };
+  return { path: joinPath(w.names), st: w.chain[w.chain.length - 1].st, slash: w.slash, dot };
 }

@@ -37,15 +37,13 @@ export class FileTable {
     const acc = flags & 3;
     const writing = acc !== C.O_RDONLY;
     const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
-    const loc = resolve(s, path, openFollow(flags), 'open');
-    // Linux: O_CREAT on the root, '.' or '..' is EEXIST with O_EXCL, else EISDIR; with a trailing
-    // slash it is EISDIR whatever is there.
+    // The walk makes O_CREAT with a trailing slash EISDIR (core/walk.ts).
+    const loc = resolve(s, path, openFollow(flags), 'open', (flags & C.O_CREAT) !== 0);
+    // Linux: O_CREAT on the root, '.' or '..' is EEXIST with O_EXCL, else EISDIR.
     if (flags & C.O_CREAT && (loc.dots || loc.names.length === 0)) throw fsError(excl ? 'EEXIST' : 'EISDIR', 'open', path);
-    if (flags & C.O_CREAT && loc.slash) throw fsError('EISDIR', 'open', path);
     let ref: Ref;
     if (!loc.node) {
       if (!(flags & C.O_CREAT)) throw fsError('ENOENT', 'open', path);
-      if (loc.slash) throw fsError('EISDIR', 'open', path);
       if (s.readOnly) throw fsError('EROFS', 'open', path);
       const ino = newUpper(s, 'file', mode);
       ino.data = new BufferData();

@@ -6,7 +6,8 @@
 import { fsError } from '../core/errors.js';
 import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
-import { followsLast, wantsDir, type Follow } from '../core/path-rules.js';
+import type { Follow } from '../core/path-rules.js';
+import { walkPath, type WalkOps } from '../core/walk.js';
 
 export function inodeOf(o: Obj): Inode {
   return (o.upper ?? o.lower)!;
@@ -58,70 +59,42 @@ export function locPath(loc: Loc): string {
   return '/' + loc.names.join('/');
 }
 
+/** The union's part of the one walk (core/walk.ts): names looked up by childOf. */
+const unionOps = (s: UnionState): WalkOps<Obj> => ({
+  maxHops: s.maxHops,
+  child: (dir, name) => childOf(s, dir, name),
+  kind: (o) => {
+    const ino = inodeOf(o);
+    return ino.isDir ? 'dir' : ino.type === 'symlink' ? 'link' : 'other';
+  },
+  readlink: (o) => inodeOf(o).target,
+});
+const opsOf = new WeakMap<UnionState, WalkOps<Obj>>();
+
 /**
  * Resolves `path`. `follow` says whether a symlink in the last component is followed (stat vs
  * lstat, open vs O_NOFOLLOW); a trailing slash follows it too, except for the calls that act on the
- * name itself (unlink, rmdir, rename: `'never'`), where `link/` is ENOTDIR as on Linux. Missing intermediate components
- * are ENOENT, a non-directory in the middle is ENOTDIR, too many symlinks ELOOP.
+ * name itself (unlink, rmdir, rename: `'never'`), where `link/` is ENOTDIR as on Linux. `creat`:
+ * open with O_CREAT. Missing intermediate components are ENOENT, a non-directory in the middle is
+ * ENOTDIR, too many symlinks ELOOP.
  */
-export function resolve(s: UnionState, path: string, follow: Follow, syscall: string): Loc {
-  const loc = walk(s, path, follow);
+export function resolve(s: UnionState, path: string, follow: Follow, syscall: string, creat = false): Loc {
+  const loc = walk(s, path, follow, creat);
   if (typeof loc === 'string') throw fsError(loc, syscall, path);
   return loc;
 }
 
-/**
- * The walk itself. Failures come back as an errno code rather than thrown: creating an Error costs
- * more than the whole lookup, and `exists`/`statSync(…, { throwIfNoEntry: false })` are hot paths.
- */
-export function walk(s: UnionState, path: string, follow: Follow): Loc | string {
-  if (path === '') return 'ENOENT';
-  let parts = path.split('/');
-  let slash = parts.length > 1 && (parts[parts.length - 1] === '' || parts[parts.length - 1] === '.');
-  parts = parts.filter((p) => p !== '');
-  const end = parts[parts.length - 1];
-  const dots = end === '.' || end === '..' ? end : undefined;
-  const stack: Obj[] = [s.root];
-  const names: string[] = [];
-  let hops = 0;
-  let i = 0;
-  while (i < parts.length) {
-    const p = parts[i++];
-    const cur = stack[stack.length - 1];
-    if (!inodeOf(cur).isDir) return 'ENOTDIR';
-    if (p === '.') continue;
-    if (p === '..') {
-      if (names.length > 0) {
-        stack.pop();
-        names.pop();
-      }
-      continue;
-    }
-    const last = i === parts.length;
-    const child = childOf(s, cur, p);
-    if (!child) {
-      if (last) return { dirs: stack, names: [...names, p], node: undefined, slash, dots };
-      return 'ENOENT';
-    }
-    const ino = inodeOf(child);
-    if (ino.type === 'symlink' && (!last || followsLast(follow, slash))) {
-      if (++hops > s.maxHops) return 'ELOOP';
-      const target = ino.target;
-      if (target === '') return 'ENOENT';
-      if (last && wantsDir(target)) slash = true;
-      if (target.startsWith('/')) {
-        stack.length = 1;
-        names.length = 0;
-      }
-      parts = [...target.split('/').filter((x) => x !== ''), ...parts.slice(i)];
-      i = 0;
-      continue;
-    }
-    stack.push(child);
-    names.push(p);
-  }
-  const node = stack.pop()!;
-  return { dirs: names.length === 0 ? [] : stack, names, node, slash, dots };
+/** The walk itself; failures come back as an errno code (`exists` is a hot path). */
+export function walk(s: UnionState, path: string, follow: Follow, creat = false): Loc | string {
+  let ops = opsOf.get(s);
+  if (!ops) opsOf.set(s, (ops = unionOps(s)));
+  const w = walkPath(ops, s.root, path, follow, creat);
+  if (typeof w === 'string') return w;
+  // The root is told by its empty names here.
+  const dots = w.dots === 'root' ? undefined : w.dots;
+  if (!w.found) return { dirs: w.chain, names: w.names, node: undefined, slash: w.slash, dots };
+  const node = w.chain.pop()!;
+  return { dirs: w.names.length === 0 ? [] : w.chain, names: w.names, node, slash: w.slash, dots };
 }
 
 /** Resolves and requires the object to exist; a trailing slash requires a directory. */
