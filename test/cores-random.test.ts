@@ -15,6 +15,8 @@
  *   LAYERFS_CORES_CASES=n       number of cases (default 40; npm run test:slow runs more)
  *   LAYERFS_CORES_CASE=i        run only case i (replay)
  *   LAYERFS_CORES_KEEP_GOING=n  collect up to n differing cases before failing (triage)
+ *
+ * A differing case is shrunk (ops dropped while the same core still differs) and reported whole and shrunk.
  */
 import test from 'ava';
 import * as fs from 'node:fs';
@@ -34,6 +36,7 @@ import { genTree, kernelNamespace } from './kernel/gen.js';
 import { diffLines, mergedSnapshot } from './kernel/snapshot.js';
 import { materializeLayer, type LayerSpec } from './kernel/spec.js';
 import { caseSeed, genOps, Rng } from './ops/gen.js';
+import { shrinkOps } from './ops/shrink.js';
 import { describeOp, FLAVOURS, hostGuard, kernelFs, runOpsAsync, sameResult, shortJson, showResult, type Flavour, type FsLike, type Op, type Result } from './ops/ops.js';
 
 const SEED = Number(process.env.LAYERFS_CORES_SEED ?? 0xc0de5);
@@ -131,6 +134,26 @@ function report(s: Sequence, label: string, want: Run, got: Run): string | undef
   return `${label} differs from the host filesystem${first >= 0 ? ` first at op ${first}` : ' in the final tree'}:\n${lines.join('\n')}${tree ? `\nfinal tree:\n${tree}` : ''}`;
 }
 
+/** The difference of `s` on the side called `label` (case `i` picks the router's mount), or undefined. */
+async function differs(s: Sequence, i: number, label: string): Promise<string | undefined> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'layerfs-cores-random-'));
+  try {
+    const oracleRoot = await hostTree(base, 'oracle', s.tree);
+    const want = await run(kernelFs, oracleRoot, s, { guard: hostGuard(oracleRoot) });
+    let text: string | undefined;
+    for (const side of await sides(base, s, i)) {
+      try {
+        if (side.label === label) text = report(s, side.label, want, await run(side.fsx, side.root, s, { mirror: want.results }));
+      } finally {
+        side.close();
+      }
+    }
+    return text;
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
 test.serial(`random op sequences on HostCore, MemfsCore and the mount router agree with the host filesystem (seed ${SEED})`, async (t) => {
   if (!requireOrSkip(t, process.getuid?.() !== 0 && 'needs root (chown to other ids) to compare the cores with the host filesystem')) return;
   t.timeout(10 * 60_000);
@@ -156,7 +179,10 @@ test.serial(`random op sequences on HostCore, MemfsCore and the mount router agr
             side.close();
           }
           if (text) {
-            found.push(`DIFFERENCE seed=${SEED} case=${i}\nreplay: LAYERFS_CORES_SEED=${SEED} LAYERFS_CORES_CASE=${i} npx ava test/cores-random.test.ts\ntree: ${shortJson(s.tree)}\n${text}`);
+            const label = side.label;
+            const { small } = await shrinkOps(s, async (c) => (await differs(c, i, label)) !== undefined, 60);
+            const shrunk = small.ops.length < s.ops.length ? `\nshrunk to ${small.ops.length} of ${s.ops.length} ops:\n${await differs(small, i, label)}` : '';
+            found.push(`DIFFERENCE seed=${SEED} case=${i}\nreplay: LAYERFS_CORES_SEED=${SEED} LAYERFS_CORES_CASE=${i} npx ava test/cores-random.test.ts\ntree: ${shortJson(s.tree)}\n${text}${shrunk}`);
             break;
           }
         }

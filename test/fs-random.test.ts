@@ -19,6 +19,7 @@ import { cut, norm, snapshot } from './fs/compare.js';
 import { memfsSide, realSide, type Side } from './fs/sides.js';
 import { caseSeed, genOps, Rng, type Namespace } from './ops/gen.js';
 import { describeOp, FLAVOURS, hostGuard, OpRunner, sameResult, showResult, type Flavour, type FsLike, type Op, type Result } from './ops/ops.js';
+import { shrinkOps } from './ops/shrink.js';
 
 const NAMES = ['a', 'b', 'c'];
 const names: string[] = [];
@@ -97,16 +98,6 @@ async function mismatch(s: Sequence): Promise<string | undefined> {
   }
 }
 
-/** Drops ops (one at a time, while a difference remains): a short sequence to read. */
-async function shrink(s: Sequence): Promise<Sequence> {
-  let cur = s;
-  for (let k = cur.ops.length - 1; k >= 0; k--) {
-    const next = { ops: cur.ops.filter((_, j) => j !== k), flavours: cur.flavours.filter((_, j) => j !== k) };
-    if (next.ops.length && (await mismatch(next))) cur = next;
-  }
-  return cur;
-}
-
 test('random operation sequences agree with Node fs after every step', async (t) => {
   const indices = ONLY !== undefined ? [Number(ONLY)] : Array.from({ length: RUNS }, (_, i) => i);
   let ops = 0;
@@ -114,7 +105,7 @@ test('random operation sequences agree with Node fs after every step', async (t)
     const s = sequence(i);
     ops += s.ops.length;
     if (!(await mismatch(s))) continue;
-    const small = await shrink(s);
+    const { small } = await shrinkOps(s, async (c) => (await mismatch(c)) !== undefined);
     t.fail(
       `seed ${SEED} sequence ${i} (${s.ops.length} ops, shrunk to ${small.ops.length})\nreplay: FS_RANDOM_SEED=${SEED} FS_RANDOM_RUN=${i} npx ava test/fs-random.test.ts\nops: ${JSON.stringify(small)}\n${await mismatch(small)}`,
     );
