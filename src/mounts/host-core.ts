@@ -30,7 +30,7 @@ import { runCoded } from './coded.js';
 import * as fs from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
-import { openFollow, type Follow } from '../core/path-rules.js';
+import { openFollow, openPathRefusal, openRefusal, type Follow } from '../core/path-rules.js';
 import { direntType, orMissing, statInfoOf, truncateByOpen, type Core, type DirEntryInfo, type StatFsInfo, type StatInfo } from '../core/core.js';
 import { at, fail, isDir, isLink, openRoot, resolve, self, type Found } from './host-resolve.js';
 
@@ -270,23 +270,18 @@ export class HostCore implements Core {
     if (flags & O_PATH) return this.openPath(path, pathOnly(flags));
     return this.run('open', path, undefined, () => {
       const creat = (flags & C.O_CREAT) !== 0;
-      const excl = creat && (flags & C.O_EXCL) !== 0;
       const writing = (flags & (C.O_WRONLY | C.O_RDWR)) !== 0;
       const host = this.walk(
         path,
         openFollow(flags),
         (f) => {
+          const no = openRefusal(flags, f.st && { isDir: isDir(f.st), isLink: isLink(f.st) }, f.slash);
+          if (no) fail(no);
           if (!f.st) {
-            if (!creat) fail('ENOENT');
             this.writable();
             return fs.openSync(at(f.dir, f.name), flags | C.O_NOFOLLOW, mode);
           }
           const st = f.st;
-          if (excl) fail('EEXIST');
-          if (f.slash && !isDir(st)) fail('ENOTDIR');
-          if (isLink(st)) fail('ELOOP');
-          if (isDir(st) && (writing || creat)) fail('EISDIR');
-          if (flags & C.O_DIRECTORY && !isDir(st)) fail('ENOTDIR');
           if (this.readOnly && guarded(st) && (writing || (flags & C.O_TRUNC && st.isFile()))) fail('EROFS');
           return fs.openSync(self(f.fd!), flags & ~(C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW), mode);
         },
@@ -306,8 +301,8 @@ export class HostCore implements Core {
     return this.run('open', path, undefined, () => {
       // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW: the walk's rule).
       const host = this.walk(path, (flags & C.O_NOFOLLOW) === 0, (f) => {
-        if (!f.st) fail('ENOENT');
-        if ((f.slash || flags & C.O_DIRECTORY) && !isDir(f.st)) fail('ENOTDIR');
+        const no = openPathRefusal(flags, f.st && { isDir: isDir(f.st), isLink: isLink(f.st) }, f.slash);
+        if (no) fail(no);
         return fs.openSync(self(f.fd!), O_PATH);
       });
       return this.files.add(host);

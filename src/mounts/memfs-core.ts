@@ -43,7 +43,7 @@ import { TMPFS_MAGIC, treeStatfs } from '../core/statfs-info.js';
 import { fail, lstat, resolve, type Found, type MemfsStats } from './memfs-resolve.js';
 import { grantRoot } from './memfs-root.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
-import { openFollow, type Follow } from '../core/path-rules.js';
+import { openFollow, openPathRefusal, openRefusal, type Follow } from '../core/path-rules.js';
 
 export interface MemfsCoreOptions {
   /** Permission bits cleared from the mode of every file and directory created. Default 0o022. */
@@ -328,19 +328,9 @@ export class MemfsCore implements Core {
     if (flags & O_PATH) return this.openPath(path, pathOnly(flags));
     return this.run('open', path, undefined, () => {
       const creat = (flags & C.O_CREAT) !== 0;
-      const excl = creat && (flags & C.O_EXCL) !== 0;
       const f = this.resolve(path, openFollow(flags), creat);
-      if (!f.st) {
-        if (!creat) fail('ENOENT');
-      } else {
-        if (excl) fail('EEXIST');
-        if (f.slash && !f.st.isDirectory()) fail('ENOTDIR');
-        if (f.st.isSymbolicLink()) fail('ELOOP');
-        const writing = (flags & (C.O_WRONLY | C.O_RDWR)) !== 0;
-        // O_TRUNC asks for write access too (open(2): EISDIR on a directory, also with O_RDONLY).
-        if (f.st.isDirectory() && (writing || creat || flags & C.O_TRUNC)) fail('EISDIR');
-        if (flags & C.O_DIRECTORY && !f.st.isDirectory()) fail('ENOTDIR');
-      }
+      const no = openRefusal(flags, f.st && { isDir: f.st.isDirectory(), isLink: f.st.isSymbolicLink() }, f.slash);
+      if (no) fail(no);
       // memfs deviation: no umask. O_NOFOLLOW has been dealt with (memfs sees no symlink).
       const fd = this.vol.openSync(f.path, flags & ~C.O_NOFOLLOW, mode & ~this.umask & 0o7777);
       if (!f.st) this.inherit(f.path);
@@ -360,11 +350,12 @@ export class MemfsCore implements Core {
     return this.run('open', path, undefined, () => {
       // A trailing slash follows a last link even with O_NOFOLLOW (the kernel's LOOKUP_FOLLOW: the walk's rule).
       const f = this.resolve(path, (flags & C.O_NOFOLLOW) === 0);
-      if (!f.st) fail('ENOENT');
-      if ((f.slash || flags & C.O_DIRECTORY) && !f.st.isDirectory()) fail('ENOTDIR');
-      if (!f.st.isSymbolicLink()) {
+      const no = openPathRefusal(flags, f.st && { isDir: f.st.isDirectory(), isLink: f.st.isSymbolicLink() }, f.slash);
+      if (no) fail(no);
+      const st = f.st!;
+      if (!st.isSymbolicLink()) {
         const fd = this.vol.openSync(f.path, C.O_RDONLY);
-        this.files.set(fd, { flags: flags | C.O_RDONLY, dir: f.st.isDirectory() });
+        this.files.set(fd, { flags: flags | C.O_RDONLY, dir: st.isDirectory() });
         return fd;
       }
       const sb = (this.vol as unknown as { _core: FdSuperblock })._core;

@@ -7,7 +7,7 @@
  */
 import { constants as C } from 'node:fs';
 import { DescriptorTable } from '../core/descriptors.js';
-import { openFollow } from '../core/path-rules.js';
+import { openFollow, openPathRefusal, openRefusal } from '../core/path-rules.js';
 import { O_PATH, pathOnly } from '../core/flags.js';
 import { fsError } from '../core/errors.js';
 import { BufferData } from '../layer/data.js';
@@ -36,27 +36,21 @@ export class FileTable {
     const s = this.s;
     const acc = flags & 3;
     const writing = acc !== C.O_RDONLY;
-    const excl = (flags & C.O_CREAT) !== 0 && (flags & C.O_EXCL) !== 0;
-    // The walk makes O_CREAT with a trailing slash EISDIR (core/walk.ts).
+    // The walk makes O_CREAT with a trailing slash EISDIR (core/walk.ts), openRefusal the rest.
     const loc = resolve(s, path, openFollow(flags), 'open', (flags & C.O_CREAT) !== 0);
-    // Linux: O_CREAT on the root, '.' or '..' is EEXIST with O_EXCL, else EISDIR.
-    if (flags & C.O_CREAT && (loc.dots || loc.names.length === 0)) throw fsError(excl ? 'EEXIST' : 'EISDIR', 'open', path);
+    const found = loc.node && inodeOf(loc.node);
+    const no = openRefusal(flags, found && { isDir: found.isDir, isLink: found.type === 'symlink' }, loc.slash);
+    if (no) throw fsError(no, 'open', path);
     let ref: Ref;
     if (!loc.node) {
-      if (!(flags & C.O_CREAT)) throw fsError('ENOENT', 'open', path);
       if (s.readOnly) throw fsError('EROFS', 'open', path);
       const ino = newUpper(s, 'file', mode);
       ino.data = new BufferData();
       createAt(s, loc, ino);
       ref = { upper: ino, path: '/' + loc.names.join('/') };
     } else {
-      if (excl) throw fsError('EEXIST', 'open', path);
       const ino = inodeOf(loc.node);
-      if (loc.slash && !ino.isDir) throw fsError('ENOTDIR', 'open', path);
-      if (ino.type === 'symlink') throw fsError('ELOOP', 'open', path);
       const trunc = (flags & C.O_TRUNC) !== 0;
-      if (ino.isDir && (writing || trunc || flags & C.O_CREAT)) throw fsError('EISDIR', 'open', path);
-      if (flags & C.O_DIRECTORY && !ino.isDir) throw fsError('ENOTDIR', 'open', path);
       if ((writing || trunc) && s.readOnly) throw fsError('EROFS', 'open', path);
       if ((writing || trunc) && ino.type === 'file') {
         const up = copyUp(s, loc as Loc & { node: Obj }, true, trunc);
@@ -85,9 +79,11 @@ export class FileTable {
    * ENOTDIR, not ELOOP). Nothing is created, truncated or copied up.
    */
   private openPath(path: string, flags: number): number {
-    const loc = lookup(this.s, path, (flags & C.O_NOFOLLOW) === 0, 'open');
-    if (flags & C.O_DIRECTORY && !inodeOf(loc.node).isDir) throw fsError('ENOTDIR', 'open', path);
-    return this.files.add({ ref: this.refTo(loc), flags, pos: 0 });
+    const loc = resolve(this.s, path, (flags & C.O_NOFOLLOW) === 0, 'open');
+    const found = loc.node && inodeOf(loc.node);
+    const no = openPathRefusal(flags, found && { isDir: found.isDir, isLink: found.type === 'symlink' }, loc.slash);
+    if (no) throw fsError(no, 'open', path);
+    return this.files.add({ ref: this.refTo(loc as Loc & { node: Obj }), flags, pos: 0 });
   }
 
   /** The open file behind `fd`. An O_PATH descriptor opens nothing: only fstat and close take it (EBADF). */
