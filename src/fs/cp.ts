@@ -25,7 +25,7 @@
  */
 import { posix } from 'node:path';
 import { types } from 'node:util';
-import { nodeError, validateBoolean, validateFunction, validateInteger, validateObject } from './args.js';
+import { invalidArgType, nodeError, validateBoolean, validateFunction, validateInteger, validateObject } from './args.js';
 import { SystemError } from './errors.js';
 import { pathString } from './paths.js';
 
@@ -86,9 +86,14 @@ export function validateCpOptions(options: unknown): CpOptions {
   return o as CpOptions;
 }
 
-/** cp's src and dest arguments: paths (a file: URL converted), named 'src' and 'dest'. */
+/**
+ * cp's src and dest arguments: paths (a file: URL converted), named 'src' and 'dest'. Node 20
+ * validates bytes as a path too, then resolves src and dest as strings: a Buffer is refused there.
+ */
 export function cpPaths(src: unknown, dest: unknown): [string, string] {
-  return [pathString(src, 'src'), pathString(dest, 'dest')];
+  const paths: [string, string] = [pathString(src, 'src'), pathString(dest, 'dest')];
+  for (const v of [src, dest]) if (v instanceof Uint8Array) throw invalidArgType('path', 'of type string', v);
+  return paths;
 }
 
 const PREFIX: Record<string, string> = {
