@@ -187,3 +187,28 @@ test.serial("NODE-FS a FileHandle garbage-collected while open is closed, with N
   const real0 = logs[0] as { warnings: unknown[][] };
   t.deepEqual(logs[2], { ...real0, warnings: real0.warnings.filter((w) => w[1] !== 'DEP0137') });
 });
+
+nodeTest('filehandle.close() waits for the operations running on the handle, then closes it', async ({ side, p, note }) => {
+  const fs = side.fs as Fs;
+  fs.writeFileSync(p('f'), 'x'.repeat(300_000));
+  const h = await fs.promises.open(p('f'), 'r+');
+  const order: string[] = [];
+  const reading = h.readFile().then((b) => order.push(`readFile ${b.length}`));
+  const writing = h.write('abc', 0).then((r) => order.push(`write ${r.bytesWritten}`));
+  const closed = h.close();
+  const closing = closed.then(() => order.push('closed'));
+  note('fd while closing', typeof h.fd === 'number' && h.fd >= 0);
+  const again = h.close();
+  note('a second close is the same promise', again === closed);
+  await Promise.allSettled([reading, writing, closing, again]);
+  note('order', order);
+  note('fd after', h.fd);
+  note(
+    'after close',
+    await h.stat().then(
+      () => 'no error',
+      (e: NodeJS.ErrnoException) => [e.code, e.message],
+    ),
+  );
+  note('file', fs.readFileSync(p('f'), 'latin1').slice(0, 5));
+});

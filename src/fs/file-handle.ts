@@ -1,7 +1,7 @@
 /**
  * The FileHandle of fs.promises.open(): a descriptor with promise methods, following Node's
- * lib/internal/fs/promises.js. After close() every method rejects with EBADF ("file closed"),
- * and the handle emits 'close' once.
+ * lib/internal/fs/promises.js. close() waits for the calls running on the handle; after it, every
+ * method rejects with EBADF ("file closed"), and the handle emits 'close' once.
  *
  * A handle garbage-collected while open is closed then, with Node's warnings: "Closing file
  * descriptor N on garbage collection" each time, and DEP0137 once a process.
@@ -76,10 +76,21 @@ export class FileHandle extends EventEmitter {
     return this.#fd;
   }
 
+  /** Calls running on the handle (close() waits for them, as Node's does). */
+  #running = 0;
+  /** Set by a close() that waits for running calls: called by the last of them. */
+  #closeWhenIdle?: () => void;
+  #closing?: Promise<void>;
+
   /** Runs `op` on the open descriptor, as an async call. */
   async #call<T>(syscall: string, op: (fd: number) => T | Promise<T>): Promise<T> {
     if (this.#fd === -1) throw closedError(syscall);
-    return op(this.#fd);
+    this.#running++;
+    try {
+      return await op(this.#fd);
+    } finally {
+      if (--this.#running === 0) this.#closeWhenIdle?.();
+    }
   }
 
   /**
@@ -181,14 +192,48 @@ export class FileHandle extends EventEmitter {
     return this.#call('fdatasync', (fd) => files.fdatasyncSync(this.#core, fd));
   }
 
-  /** Closes the descriptor once; later calls resolve at once. */
-  async close(): Promise<void> {
-    if (this.#fd === -1) return;
+  /**
+   * Closes the descriptor once, after the calls running on the handle have finished (Node's
+   * FileHandle counts them; the descriptor stays usable until the last one ends). A close while
+   * one is pending resolves with it; after that, close resolves at once.
+   */
+  close(): Promise<void> {
+    if (this.#fd === -1) return Promise.resolve();
+    // Node answers the pending close's own promise.
+    if (this.#closing) return this.#closing;
     const fd = this.#fd;
-    this.#fd = -1;
-    collected.unregister(this);
+    const done = () => {
+      this.#fd = -1;
+      this.#closeWhenIdle = undefined;
+      this.#closing = undefined;
+      collected.unregister(this);
+    };
+    if (this.#running === 0) {
+      // Closed before 'close' is emitted: a stream on the handle closing on it finds it closed.
+      done();
+      this.emit('close');
+      try {
+        this.#core.close(fd);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.resolve();
+    }
+    this.#closing = new Promise<void>((resolve, reject) => {
+      // The descriptor goes when the last call ends; the promise settles a turn later, as Node's
+      // close of the descriptor does (after the last call's own promise).
+      this.#closeWhenIdle = () => {
+        try {
+          done();
+          this.#core.close(fd);
+          setImmediate(resolve);
+        } catch (e) {
+          setImmediate(reject, e);
+        }
+      };
+    });
     this.emit('close');
-    this.#core.close(fd);
+    return this.#closing;
   }
 
   /** The file's lines from the current position (a readline Interface over createReadStream). */
