@@ -8,8 +8,9 @@
  * Listed in raw path byte order.
  */
 import { contentHash, type Row, type Stack } from './stack.js';
+import type { ChangeKind, DiffEntry, DiffSide } from './shapes.js';
 
-export type ChangeKind = 'A' | 'D' | 'M';
+export type { ChangeKind, DiffEntry };
 
 export interface PathChange {
   kind: ChangeKind;
@@ -85,18 +86,8 @@ export function changeLine(c: PathChange): string {
   return c.kind === 'M' ? `M ${c.path} ${c.fields!.join(',')}` : `${c.kind} ${c.path}`;
 }
 
-function brief(r: Row | undefined): Record<string, unknown> | undefined {
+function brief(r: Row | undefined): DiffSide | undefined {
   return r && { type: r.type, size: r.size, ...(r.target !== '-' ? { target: r.target } : {}) };
-}
-
-/** One path of a diff (docs/json.md): podman's A/C/D; a changed path says which fields differ. */
-export interface DiffEntry {
-  kind: 'A' | 'C' | 'D';
-  path: string;
-  fields?: string[];
-  /** What was there before (C, D) and after (A, C): type, size, symlink target. */
-  before?: Record<string, unknown>;
-  after?: Record<string, unknown>;
 }
 
 /** The one diff shape, of a container or of two images (`diff --json`, `GET /api/diff`). */

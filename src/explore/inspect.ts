@@ -5,24 +5,10 @@
  */
 import { countChanges, stepChanges } from './changes.js';
 import type { Stack } from './stack.js';
+import type { LayerReport } from './shapes.js';
 import { waste, type Waste } from './waste.js';
 
-export interface LayerReport {
-  layer: number;
-  digest: string;
-  diffId: string;
-  mediaType: string;
-  /** Bytes of the uncompressed tar. */
-  size: number;
-  /** Bytes of the blob as stored. */
-  compressedSize: number;
-  createdBy: string | null;
-  added: number;
-  modified: number;
-  deleted: number;
-  /** Bytes of this layer's copies not visible in the final image (waste.ts). */
-  wastedBytes: number;
-}
+export type { LayerReport };
 
 export interface InspectReport {
   file: string;

@@ -20,6 +20,7 @@ import { itemJson, listItems, type Item } from './listing.js';
 import { originOf } from './origin.js';
 import { bytesOf, parentPath, type SizeIndex, sizeIndex } from './sizes.js';
 import type { Row, Stack } from './stack.js';
+import type { Level, LevelEntry } from './shapes.js';
 
 export interface LevelOptions {
   layer?: number;
@@ -30,15 +31,7 @@ export interface LevelOptions {
   order?: 'asc' | 'desc';
 }
 
-export interface Level {
-  path: string;
-  layer: number;
-  changes: number | null;
-  total: number;
-  offset: number;
-  limit: number;
-  entries: Array<Record<string, unknown>>;
-}
+export type { Level, LevelEntry };
 
 interface Sorted {
   sized: Array<{ it: Item; idx: SizeIndex; bytes: number }>;

@@ -10,6 +10,7 @@
  */
 import { compareRows, stepChanges, type ChangeKind } from './changes.js';
 import { originOf, type Origin } from './origin.js';
+import type { ListItem } from './shapes.js';
 import type { Row, Stack } from './stack.js';
 
 export interface Item {
@@ -84,7 +85,7 @@ export function listItems(stack: Stack, base: string, opts: ListOptions = {}): I
 }
 
 /** An item for --json: the manifest fields plus the change and origin. */
-export function itemJson(it: Item): Record<string, unknown> {
+export function itemJson(it: Item): ListItem {
   const r = it.row;
   return {
     path: r.path,

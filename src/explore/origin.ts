@@ -14,11 +14,9 @@
 import { lookupIn, opaqueOnPath } from './lookup.js';
 import { splitPath, type Row, type Stack } from './stack.js';
 
-export interface Origin {
-  layer: number;
-  merges: number[];
-  hides: number[];
-}
+import type { Origin } from './shapes.js';
+
+export type { Origin };
 
 export function originOf(stack: Stack, row: Row): Origin {
   const parts = splitPath(row.raw);

@@ -6,6 +6,7 @@
  * those files; `children` counts its direct entries. A file's bytes are its size. Computed once
  * per view (the rows map of one step) and cached.
  */
+import type { SizeNode } from './shapes.js';
 import type { Row } from './stack.js';
 
 export interface DirStats {
@@ -57,14 +58,7 @@ export function bytesOf(idx: SizeIndex, r: Row): number {
   return r.type === 'd' ? (idx.dirs.get(r.path)?.bytes ?? 0) : r.size;
 }
 
-export interface SizeNode {
-  name: string;
-  path: string;
-  type: string;
-  bytes: number;
-  files: number;
-  children?: SizeNode[];
-}
+export type { SizeNode };
 
 /** The treemap source under `path`, `depth` levels of children deep, largest first. */
 export function sizeTree(rows: Map<string, Row>, path: string, depth: number): SizeNode | undefined {

@@ -7,24 +7,12 @@
  * opaque directory over nothing deletes nothing). `change` and `fields` are the path's A/M/D in
  * that layer's step, with the rules of truth/step-N.changes (changes.ts).
  */
-import { differingFields, type ChangeKind } from './changes.js';
+import { differingFields } from './changes.js';
 import { lookupIn } from './lookup.js';
 import { contentHash, rawPath, TYPE_CHAR, type Stack } from './stack.js';
+import type { Version } from './shapes.js';
 
-export interface Version {
-  layer: number;
-  kind: 'entry' | 'deleted';
-  how?: 'whiteout' | 'opaque' | 'replaced-parent';
-  type?: string;
-  mode?: string;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  sha256?: string;
-  target?: string;
-  change?: ChangeKind;
-  fields?: string[];
-}
+export type { Version };
 
 export function versionsOf(stack: Stack, path: string): Version[] {
   const raw = rawPath(path);

@@ -21,38 +21,9 @@ import { contentHash, splitPath, type Stack } from './stack.js';
 import { esc } from '../out/manifest.js';
 import { nameBytes } from '../archive/names.js';
 import { isWhiteout, type Inode } from '../layer/inode.js';
+import type { Waste, WasteCause, WastedCopy, WastedPath } from './shapes.js';
 
-export type WasteCause = 'overwritten' | 'deleted' | 'metadata-duplicate' | 'duplicate' | 'hidden';
-
-export interface WastedCopy {
-  layer: number;
-  bytes: number;
-  reason: 'overwritten' | 'duplicate' | 'deleted' | 'hidden';
-  /** The layer that hid it. */
-  by?: number;
-  /** A duplicate: the metadata the hiding copy changed (mode, owner, xattrs); empty when none. */
-  changed?: string[];
-  cause: WasteCause;
-}
-
-export interface WastedPath {
-  path: string;
-  bytes: number;
-  copies: WastedCopy[];
-}
-
-export interface Waste {
-  totalBytes: number;
-  /** Bytes stored in layers 2..N. */
-  userBytes: number;
-  wastedBytes: number;
-  efficiency: number;
-  userWastedRatio: number;
-  /** Wasted bytes per cause. */
-  causes: Record<WasteCause, number>;
-  /** Largest first. */
-  paths: WastedPath[];
-}
+export type { Waste, WasteCause, WastedCopy, WastedPath };
 
 interface Copy {
   layer: number;

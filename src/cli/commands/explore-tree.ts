@@ -133,8 +133,8 @@ export function registerTree(program: Command): void {
 /** `--json` of tree and ls: each item as the library's itemJson, with its path first and its bytes. */
 const itemsJson = (list: Item[]) =>
   list.map((it) => {
-    const j = L.itemJson(it);
-    return { path: j.path, ...pathBytes(it.row), ...j };
+    const { path, ...rest } = L.itemJson(it);
+    return { path, ...pathBytes(it.row), ...rest };
   });
 
 export function registerLs(program: Command): void {

@@ -1,6 +1,18 @@
-/** The shapes of layerfs serve's JSON API (docs/api.md), as the page reads them. */
+/**
+ * The shapes of layerfs serve's JSON API (docs/api.md), as the page reads them. What explore
+ * answers is declared once, in src/explore/shapes.ts (no imports: browser code can read it), and
+ * only named here; the rest (records, the lab) are the server's own answers.
+ */
+import type { ChangeKind, DiffEntry, LayerReport, Level, LevelEntry, Waste, WasteCause } from '../../explore/shapes';
 
-export type Change = 'A' | 'M' | 'D';
+export type { DiffSide, LayerReport, Origin, SizeNode, Version, Waste, WastedCopy } from '../../explore/shapes';
+export type Change = ChangeKind;
+export type Cause = WasteCause;
+export type TreeEntry = LevelEntry;
+export type TreePage = Level;
+/** The one diff shape (docs/json.md): podman's A/C/D, what was there before and after. */
+export type ImageDiff = DiffEntry[];
+
 export type Strategy = 'full' | 'metadata' | 'chunked';
 
 export interface ImageRecord {
@@ -12,41 +24,6 @@ export interface ImageRecord {
   created: string | null;
   size: number;
   stored: boolean;
-}
-
-export interface LayerReport {
-  layer: number;
-  digest: string;
-  diffId?: string;
-  mediaType?: string;
-  size: number;
-  compressedSize: number;
-  createdBy?: string | null;
-  added: number;
-  modified: number;
-  deleted: number;
-  wastedBytes?: number;
-}
-
-export type Cause = 'overwritten' | 'deleted' | 'metadata-duplicate' | 'duplicate' | 'hidden';
-
-export interface WastedCopy {
-  layer: number;
-  bytes: number;
-  reason: string;
-  by?: number;
-  changed?: string[];
-  cause?: Cause;
-}
-
-export interface Waste {
-  totalBytes: number;
-  userBytes: number;
-  wastedBytes: number;
-  efficiency: number;
-  userWastedRatio: number;
-  causes?: Partial<Record<Cause, number>>;
-  paths: Array<{ path: string; bytes: number; copies: WastedCopy[] }>;
 }
 
 export interface ImageDetail {
@@ -83,42 +60,6 @@ export interface Config {
   history: HistoryEntry[];
 }
 
-export interface Origin {
-  layer: number;
-  merges: number[];
-  hides: number[];
-}
-
-export interface TreeEntry {
-  name: string;
-  path: string;
-  type: string;
-  mode: string;
-  uid: number;
-  gid: number;
-  size: number;
-  target?: string;
-  linkgroup?: string;
-  xattrs?: string;
-  layer: number;
-  change?: Change;
-  fields?: string[];
-  origin?: Origin;
-  bytes: number;
-  children: number;
-  changesBelow?: number;
-}
-
-export interface TreePage {
-  path: string;
-  layer: number | null;
-  changes: number | null;
-  total: number;
-  offset: number;
-  limit: number;
-  entries: TreeEntry[];
-}
-
 export interface FoundEntry {
   path: string;
   type: string;
@@ -132,38 +73,6 @@ export interface FindPage {
   limit: number;
   entries: FoundEntry[];
 }
-
-export interface Version {
-  layer: number;
-  kind: 'entry' | 'deleted';
-  type?: string;
-  mode?: string;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  sha256?: string;
-  target?: string;
-  how?: string;
-  change?: Change;
-  fields?: string[];
-}
-
-export interface SizeNode {
-  name: string;
-  path: string;
-  type: string;
-  bytes: number;
-  files: number;
-  children?: SizeNode[];
-}
-
-export interface DiffSide {
-  type: string;
-  size: number;
-}
-
-/** The one diff shape (docs/json.md): podman's A/C/D, what was there before and after. */
-export type ImageDiff = Array<{ kind: 'A' | 'C' | 'D'; path: string; fields?: string[]; before?: DiffSide; after?: DiffSide }>;
 
 export interface MountRecord {
   type: 'volume' | 'bind' | 'tmpfs';
