@@ -32,7 +32,8 @@
  *
  * Ops may fail (ENOENT, EISDIR, EXDEV across mounts, ...): failures are part of the sequence, the
  * invariants must hold whatever happened. The ops come from the shared generator (test/ops/gen.ts)
- * aimed at the sample image's paths (held descriptors, O_PATH, odd symlink targets, root ops too).
+ * aimed at the sample image's paths (held descriptors, O_PATH, odd symlink targets, root ops too),
+ * each op run in a flavour drawn by the case (sync, callback, promise with FileHandles).
  * LAYERFS_INVARIANT_SEED / LAYERFS_INVARIANT_RUNS override; LAYERFS_INVARIANT_RUN=i replays run i.
  */
 import test, { type ExecutionContext } from 'ava';
@@ -43,7 +44,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine, openImage, type CopyUpStrategy, type View } from '../src/index.js';
 import { caseSeed, genOps, Rng, type Kind, type Namespace } from './ops/gen.js';
-import { describeOp, pathArgs, runOps, showResult, type FsLike, type Op } from './ops/ops.js';
+import { describeOp, FLAVOURS, pathArgs, runOpsAsync, showResult, type Flavour, type FsLike, type Op } from './ops/ops.js';
 
 const SAMPLE = fileURLToPath(new URL('../images/sample.tar', import.meta.url));
 const SEED = Number(process.env.LAYERFS_INVARIANT_SEED ?? 0x1b7a417);
@@ -104,11 +105,15 @@ function genFor(fs: Fs, paths: string[], r: Rng): Op[] {
 
 type Fs = View['fs'];
 
-/** Runs ops (their failures are part of the sequence); only Node-shaped fs errors are expected. */
-function runAll(fs: Fs, ops: Op[]): string | undefined {
-  const results = runOps(fs as unknown as FsLike, '/', ops);
+/**
+ * Runs ops (their failures are part of the sequence), each in a flavour drawn from `r` (sync,
+ * callback, promise with FileHandles); only Node-shaped fs errors are expected.
+ */
+async function runAll(fs: Fs, ops: Op[], r: Rng): Promise<string | undefined> {
+  const flavours: Flavour[] = ops.map(() => r.pick(FLAVOURS));
+  const results = await runOpsAsync(fs as unknown as FsLike, '/', ops, (k) => flavours[k]);
   const odd = results.findIndex((r) => 'err' in r && /^(THROW|NOIMPL)\(/.test(r.err));
-  return odd < 0 ? undefined : `op ${odd} (${describeOp(ops[odd])}) threw no fs error: ${showResult(results[odd])}`;
+  return odd < 0 ? undefined : `op ${odd} [${flavours[odd]}] (${describeOp(ops[odd])}) threw no fs error: ${showResult(results[odd])}`;
 }
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -250,7 +255,7 @@ for (const strategy of STRATEGIES) {
       const view = await openImage(image, { copyUp: strategy });
       const ops = genFor(view.fs, ROOT_PATHS, r);
       try {
-        const odd = runAll(view.fs, ops);
+        const odd = await runAll(view.fs, ops, r);
         if (odd) return fail(t, ops, odd);
         if (view.core.files.openCount !== 0) return fail(t, ops, `open descriptors after closing all: ${view.core.files.openCount}`);
         const merged = view.manifest();
@@ -303,7 +308,7 @@ for (const strategy of STRATEGIES) {
       const c = await engine.open(name);
       const ops = genFor(c.fs, [...ROOT_PATHS.slice(0, 8), ...MOUNT_PATHS], r);
       try {
-        const odd = runAll(c.fs, ops);
+        const odd = await runAll(c.fs, ops, r);
         if (odd) return fail(t, ops, odd);
         if (c.view.core.files.openCount !== 0) return fail(t, ops, `root layer descriptors open after closing all: ${c.view.core.files.openCount}`);
         // The root layer's view: volumes, binds, tmpfs are not part of diff or commit.
