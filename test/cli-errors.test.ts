@@ -180,6 +180,21 @@ test('CLI-7: --help loads no engine, image, union or shell module (command modul
   t.deepEqual(heavy, []);
 });
 
+test('CLI-7: an explore command on a stored image loads the state records, not the engine, its mounts or the fs API', async (t) => {
+  const h = await home(t);
+  t.is((await layerfs(h, ['load', SAMPLE])).code, 0);
+  const r = spawnSync(process.execPath, ['--import', TRACE, BIN, '--home', h, 'ls', 'localhost/layerfs-sample:latest', '/etc'], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /os-release/);
+  const loaded = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('import: '))
+    .map((l) => l.slice(8));
+  t.true(loaded.some((u) => u.endsWith('/dist/engine/state.js')) && loaded.some((u) => u.endsWith('/dist/explore/stack.js')), 'the trace sees the store and the listing');
+  const heavy = loaded.filter((u) => /\/dist\/(engine\/(engine|container)|union|view|mounts|fs|cli\/shell)\b/.test(u) || /node_modules\/(memfs|cli-progress|undici|fastify)/.test(u));
+  t.deepEqual(heavy, []);
+});
+
 test('CLI-errors: a host file over an image directory is refused as runc refuses it (exit 126), leaving nothing', async (t) => {
   const h = await home(t);
   const file = join(h, 'somefile');

@@ -33,7 +33,7 @@ import { readVolumeOrigin, writeVolumeOrigin, type VolumeOrigin } from './volume
 import { replay } from './journal.js';
 import { normalTarget } from './targets.js';
 import { checkKey, JOURNAL, newId, shortId, type ContainerRecord, type ImageRecord, type Mount, type VolumeRecord } from './records.js';
-import { State } from './state.js';
+import { noSuchImage, State } from './state.js';
 import { isRegistryRef } from '../registry/reference.js';
 import type { RemoteOptions } from '../registry/store-image.js';
 import type { PullResult } from './pull.js';
@@ -454,17 +454,6 @@ export function imageIdOf(image: LoadedImage): string {
       .join('')
       .slice(0, 64)
   );
-}
-
-/**
- * The error for an IMAGE argument that is neither a stored image nor an existing file: one that
- * looks like a path (absolute, ./ or ../, or ending .tar, .tgz, .gz, .zst) says the file does not
- * exist; anything else keeps the store's "no image has the tag …".
- */
-export function noSuchImage(ref: string, e: unknown): unknown {
-  if (!(e instanceof StateError) || e.code !== 'NOT_FOUND') return e;
-  if (!/^(\/|\.\.?\/|~)/.test(ref) && !/\.(tar|tgz|gz|zst)$/.test(ref)) return e;
-  return new StateError('NOT_FOUND', ref, `${ref}: no such file or directory (and no stored image has that tag or id)`);
 }
 
 /** An empty tar (two zero blocks): the base of a journal when a container has no layer.tar. */

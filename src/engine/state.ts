@@ -632,3 +632,14 @@ function resolveRef<T extends { id: string }>(dir: string, what: string, ref: st
   }
   throw new StateError('NOT_FOUND', dir, `no ${what} has the id, ${what === 'image' ? 'tag' : 'name'} or id prefix "${ref}"`);
 }
+
+/**
+ * The error for an IMAGE argument that is neither a stored image nor an existing file: one that
+ * looks like a path (absolute, ./ or ../, or ending .tar, .tgz, .gz, .zst) says the file does not
+ * exist; anything else keeps the store's "no image has the tag …".
+ */
+export function noSuchImage(ref: string, e: unknown): unknown {
+  if (!(e instanceof StateError) || e.code !== 'NOT_FOUND') return e;
+  if (!/^(\/|\.\.?\/|~)/.test(ref) && !/\.(tar|tgz|gz|zst)$/.test(ref)) return e;
+  return new StateError('NOT_FOUND', ref, `${ref}: no such file or directory (and no stored image has that tag or id)`);
+}

@@ -11,17 +11,18 @@ import { loadImage, type LoadedImage, type LoadOptions } from '../image/index.js
 import { isRegistryRef } from '../registry/reference.js';
 import type { RemoteOptions, Transfer } from '../registry/store-image.js';
 
-// The state (Engine) and the registry client are loaded only when IMAGE needs them: an archive
-// path opens without either (every explore command pays for what it loads: bench figure 4).
+// The state's records and the registry client are loaded only when IMAGE needs them: an archive
+// path opens without either, and a stored image without the engine's containers and mounts
+// (every explore command pays for what it loads: bench figures 4 and 5).
 
 export async function resolveSource(ref: string, home?: string): Promise<{ path: string; tag?: string }> {
   if (existsSync(ref)) return { path: ref };
-  const { Engine, noSuchImage } = await import('../engine/engine.js');
-  const engine = await Engine.open({ home });
-  const rec = await engine.state.resolveImage(ref).catch((e: unknown) => {
+  const { State, noSuchImage } = await import('../engine/state.js');
+  const state = await State.open(home);
+  const rec = await state.resolveImage(ref).catch((e: unknown) => {
     throw noSuchImage(ref, e);
   });
-  return engine.state.imageSource(rec);
+  return state.imageSource(rec);
 }
 
 /**

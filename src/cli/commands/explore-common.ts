@@ -33,7 +33,6 @@ export async function openStack(ref: string, cmd: Command, opts: { tag?: string 
     import('../../explore/open.js'),
     import('../../explore/stack.js'),
   ]);
-  viewModule = await import('../../view.js');
   let bar: SingleBar | undefined;
   const onProgress = cliProgress
     ? (done: number, total: number): void => {
@@ -69,11 +68,10 @@ export async function openStack(ref: string, cmd: Command, opts: { tag?: string 
   }
 }
 
-let viewModule: typeof import('../../view.js') | undefined;
-
-/** A read-only View of the same image after `n` layers (for reading file data with symlinks); after openStack. */
-export function viewAt(stack: Stack, n: number): View {
-  return viewModule!.View.fromImage(stack.image, { readOnly: true }).atLayer(n);
+/** A read-only View of the same image after `n` layers (for reading file data with symlinks); its module only when asked. */
+export async function viewAt(stack: Stack, n: number): Promise<View> {
+  const { View } = await import('../../view.js');
+  return View.fromImage(stack.image, { readOnly: true }).atLayer(n);
 }
 
 /** Parses `--layer N` / `--changes N`: an integer in 0..count (1..count for --changes). */

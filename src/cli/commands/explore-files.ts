@@ -55,7 +55,7 @@ export function registerFiles(program: Command): void {
         const n = layerArg(opts.layer, stack, '--layer') ?? stack.count;
         const abs = path.startsWith('/') ? path : `/${path}`;
         let data: Buffer;
-        const fs = viewAt(stack, n).fs;
+        const fs = (await viewAt(stack, n)).fs;
         try {
           // The path as typed, else as ls/find print it (`\xHH` for a byte that is not UTF-8).
           const printed = decodePrinted(abs);
