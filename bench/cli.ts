@@ -17,7 +17,7 @@ import { figure, fmtBytes, fmtFigure, fmtTime, type Figure } from './stats.js';
 
 const SAMPLE = fileURLToPath(new URL('../images/sample.tar', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
-const DIST = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../dist/cli/bundle/main.js', import.meta.url));
 
 export interface CliResult {
   layer: { files: number; bytes: number; tarBytes: number };
