@@ -20,6 +20,7 @@ import type { LoadResult, Mode } from './load.js';
 import { WIDE, type PageResult } from './page.js';
 import type { PeerRow } from './peers.js';
 import type { RegistryResult } from './registry.js';
+import type { ScaleResult } from './scale.js';
 import type { CopyResult, CopyRow, Target } from './report.js';
 import { FIGURES, type FigureInfo, type FigureName } from './figures.js';
 import { fmtBytes, fmtFigure, type Figure } from './stats.js';
@@ -44,6 +45,7 @@ export interface RunResults {
   cache?: CacheResult;
   page?: PageResult;
   registry?: RegistryResult;
+  scale?: ScaleResult;
 }
 
 /** One results file: its path relative to the repository (as the README links it) and its content. */
@@ -382,6 +384,30 @@ function registryTable(fig: FigureInfo, f: ResultsFile): string {
   );
 }
 
+function scaleTable(fig: FigureInfo, f: ResultsFile): string {
+  const s = f.results.scale!;
+  return (
+    caption(
+      fig,
+      f,
+      `one layer per row, opened (verify: false, default limits), listed through the fs API and flattened (\`view.export\` to /dev/null) in a fresh process. RSS per entry: peak RSS over a child that only loads the package (${s.baselineRssMiB.toFixed(0)} MiB), per entry.`,
+    )
+    + table(
+      ['layer', 'entries', 'open', 'list', 'flatten', 'peak RSS', 'per entry: open / list / flatten', 'RSS per entry'],
+      s.layers.map((l) => [
+        l.what === 'files' ? 'small files' : 'directories',
+        l.members.toLocaleString('en-US'),
+        fmtFigure(l.openMs),
+        fmtFigure(l.listMs),
+        fmtFigure(l.flattenMs),
+        `${l.maxRssMiB.median.toFixed(0)} MiB`,
+        `${l.perEntry.openUs.toFixed(2)} / ${l.perEntry.listUs.toFixed(2)} / ${l.perEntry.flattenUs.toFixed(2)} µs`,
+        `${l.perEntry.rssBytes.toFixed(0)} B`,
+      ]),
+    )
+  );
+}
+
 const TABLES: Record<FigureName, (fig: FigureInfo, f: ResultsFile) => string> = {
   lookup: lookupTable,
   copy: copyTable,
@@ -390,6 +416,7 @@ const TABLES: Record<FigureName, (fig: FigureInfo, f: ResultsFile) => string> = 
   cache: cacheTable,
   page: pageTable,
   registry: registryTable,
+  scale: scaleTable,
 };
 
 /** The block between the markers (markers included). */

@@ -11,25 +11,57 @@ export interface ByteSource {
   read(buffer: Uint8Array, offset: number, length: number, position: number): number;
 }
 
+/** Reads smaller than this are served from a ReadAhead; bigger ones go to the file directly. */
+const SMALL_READ = 16 << 10;
+/** Bytes a ReadAhead reads at a time. */
+const READ_AHEAD = 128 << 10;
+
+/**
+ * The bytes of one file descriptor most recently read ahead, shared by a FileRegion and its slices.
+ * Rule: a small read is served from READ_AHEAD bytes read at once from its position, so a layer of
+ * a million small files is read with thousands of preads, not a million (bench figure 8: 6.8 s of
+ * a 12.9 s export were 1,000,000 `read` calls). Sound because what a FileRegion reads never
+ * changes while it is open: layer archives, blobs and spill files are complete and read-only.
+ */
+class ReadAhead {
+  buf: Buffer | undefined;
+  start = 0;
+  len = 0;
+}
+
 /** A window of `size` bytes starting at `start` inside an open file descriptor. */
 export class FileRegion implements ByteSource {
   constructor(
     readonly fd: number,
     readonly start: number,
     readonly size: number,
+    private readonly ahead: ReadAhead = new ReadAhead(),
   ) {}
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     const n = Math.max(0, Math.min(length, this.size - position));
+    const at = this.start + position;
+    if (n > 0 && n < SMALL_READ) {
+      const a = this.ahead;
+      if (at < a.start || at + n > a.start + a.len) {
+        a.buf ??= Buffer.allocUnsafeSlow(READ_AHEAD);
+        a.start = at;
+        a.len = 0;
+        for (let got = 1; a.len < n && got > 0; a.len += got) got = readSync(this.fd, a.buf, a.len, READ_AHEAD - a.len, at + a.len);
+      }
+      const k = Math.min(n, a.start + a.len - at);
+      a.buf!.copy(buffer, offset, at - a.start, at - a.start + k);
+      return k;
+    }
     let done = 0;
     while (done < n) {
-      const got = readSync(this.fd, buffer, offset + done, n - done, this.start + position + done);
+      const got = readSync(this.fd, buffer, offset + done, n - done, at + done);
       if (got === 0) break;
       done += got;
     }
     return done;
   }
   slice(start: number, size: number): FileRegion {
-    return new FileRegion(this.fd, this.start + start, size);
+    return new FileRegion(this.fd, this.start + start, size, this.ahead);
   }
 }
 

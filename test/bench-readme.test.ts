@@ -148,6 +148,6 @@ test("--only takes figure names (in the benchmark's order) and refuses another, 
   t.deepEqual(parseOnly('page,lookup'), ['lookup', 'page']);
   const e = t.throws(() => parseOnly('lookup,quick'), { instanceOf: BenchArgumentError });
   t.is(e?.argument, '--only lookup,quick');
-  t.regex(e!.message, /"quick" is not a figure \(figures: lookup, copy, load, cli, cache, page, registry\)/);
+  t.regex(e!.message, /"quick" is not a figure \(figures: lookup, copy, load, cli, cache, page, registry, scale\)/);
   t.throws(() => parseOnly(''), { instanceOf: BenchArgumentError, message: /an empty name/ });
 });

@@ -194,6 +194,25 @@ test('page: the web page measured in Chromium (navigation, first level, a 20,000
   t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Page'));
 });
 
+test('scale (figure 8): each layer opened, listed and flattened in a child, every member of the tar seen (GNU tar counts them)', (t) => {
+  const s = (results as unknown as { scale: import('../bench/scale.js').ScaleResult }).scale;
+  t.truthy(s, 'the scale figure ran');
+  t.deepEqual(
+    s.layers.map((l) => l.what),
+    ['files', 'dirs'],
+  );
+  for (const l of s.layers) {
+    for (const f of [l.openMs, l.listMs, l.flattenMs, l.maxRssMiB]) t.true(isFigure(f));
+    const tar = join(tmpdir(), 'layerfs-bench-scale-v1', 'smoke', `${l.what}-2000.tar`);
+    const listed = spawnSync('tar', ['-tf', tar], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    t.is(listed.status, 0, listed.stderr);
+    t.is(l.members, listed.stdout.trim().split('\n').length, `${l.what}: the listing saw every member`);
+    t.true(l.perEntry.rssBytes > 0 && l.perEntry.openUs > 0);
+  }
+  t.is(results.targets.filter((x) => x.figure === 'scale').length, 8, 'four targets per layer');
+  t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Scale (figure 8)'));
+});
+
 test('the README block renders every figure a run measured: its targets with their verdicts, and a table of its own', (t) => {
   // The smoke run's results as if a quick run's (the README never takes a smoke run).
   const r = JSON.parse(readFileSync(join(out, 'latest-smoke.json'), 'utf8')) as RunResults;
@@ -207,6 +226,7 @@ test('the README block renders every figure a run measured: its targets with the
     ['cache', 'Open cache'],
     ['page', 'Page'],
     ['registry', 'Registry'],
+    ['scale', 'Scale'],
   ];
   for (const [key, title] of titles) {
     const ran = r[key] !== undefined && !(key === 'page' && r.page?.skipped);
@@ -245,7 +265,7 @@ test("--only writes partial-<figure>.* per figure: a later run of one figure lea
     const before = readdirSync(dir).sort();
     const bad = bench('--only', 'lookup,nope');
     t.is(bad.status, 2);
-    t.is(bad.stderr, 'bench: --only lookup,nope: "nope" is not a figure (figures: lookup, copy, load, cli, cache, page, registry)\n');
+    t.is(bad.stderr, 'bench: --only lookup,nope: "nope" is not a figure (figures: lookup, copy, load, cli, cache, page, registry, scale)\n');
     t.deepEqual(readdirSync(dir).sort(), before, 'a refused run writes nothing');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,7 @@ test('the defaults, and resolveLimits merges and checks', (t) => {
     { ...DEFAULT_LIMITS },
     {
       maxUncompressedBytes: 8 * 1024 ** 3,
-      maxEntries: 1_000_000,
+      maxEntries: 2_000_000,
       maxPathLength: 4096,
       maxPathDepth: 512,
       maxMetaBytes: 16 * 1024 ** 2,

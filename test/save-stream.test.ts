@@ -9,7 +9,8 @@
  * npm test takes; test/slow/save-stream.test.ts does the same at 4 GiB.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCommit, checkSave } from './helpers/save-stream.js';
@@ -57,4 +58,35 @@ test("a journal frame's length is known before its data is read: tarSize is what
   for (const block of tarBlocks(entries)) yielded += block.length;
   t.is(tarSize(entries), yielded);
   t.is(tarSize([]), 1024, 'an empty tar: the two end blocks');
+});
+
+test('tarBlocks gathers headers and small files into few pieces, and GNU tar reads every member back with its bytes', (t) => {
+  const entries: Entry[] = [dir('many')];
+  for (let i = 0; i < 5000; i++) entries.push(file(`many/f${i}`, i % 7 === 0 ? '' : `content ${i}\n`.repeat(1 + (i % 50))));
+  const big = Buffer.alloc(3 * MiB + 5);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  entries.push(file('many/big', big), file('many/after-big', 'the member after a big one'), { ...file('many/pax-xattr', 'x'), xattrs: { 'user.k': Buffer.from('v') } });
+  const pieces = [...tarBlocks(entries)];
+  // Rule (tar-write.ts): small things are gathered; before, each header and each file was a piece.
+  t.true(pieces.length <= 40, `${pieces.length} pieces for ${entries.length} entries`);
+  t.is(
+    pieces.reduce((n, p) => n + p.length, 0),
+    tarSize(entries),
+  );
+  const d = mkdtempSync(join(tmpdir(), 'layerfs-tar-pieces-'));
+  try {
+    writeFileSync(join(d, 'x.tar'), Buffer.concat(pieces));
+    mkdirSync(join(d, 'out'));
+    const r = spawnSync('tar', ['-xf', join(d, 'x.tar'), '-C', join(d, 'out')], { encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    for (const e of entries) {
+      if (e.type !== 'file') continue;
+      const want = Buffer.alloc(e.size);
+      e.content!.read(want, 0, e.size, 0);
+      t.true(readFileSync(join(d, 'out', e.path)).equals(want), e.path);
+    }
+    t.is(readdirSync(join(d, 'out', 'many')).length, 5003);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
