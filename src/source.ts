@@ -20,8 +20,10 @@ const READ_AHEAD = 128 << 10;
  * The bytes of one file descriptor most recently read ahead, shared by a FileRegion and its slices.
  * Rule: a small read is served from READ_AHEAD bytes read at once from its position, so a layer of
  * a million small files is read with thousands of preads, not a million (bench figure 8: 6.8 s of
- * a 12.9 s export were 1,000,000 `read` calls). Sound because what a FileRegion reads never
- * changes while it is open: layer archives, blobs and spill files are complete and read-only.
+ * a 12.9 s export were 1,000,000 `read` calls). Only regions bigger than READ_AHEAD get one (an
+ * archive, a blob, a spill file: many members), not one small file among thousands. Sound because
+ * what a FileRegion reads never changes while it is open: archives, blobs and spill files are
+ * complete and read-only.
  */
 class ReadAhead {
   buf: Buffer | undefined;
@@ -35,13 +37,13 @@ export class FileRegion implements ByteSource {
     readonly fd: number,
     readonly start: number,
     readonly size: number,
-    private readonly ahead: ReadAhead = new ReadAhead(),
+    private readonly ahead: ReadAhead | undefined = size > READ_AHEAD ? new ReadAhead() : undefined,
   ) {}
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     const n = Math.max(0, Math.min(length, this.size - position));
     const at = this.start + position;
-    if (n > 0 && n < SMALL_READ) {
-      const a = this.ahead;
+    const a = this.ahead;
+    if (a && n > 0 && n < SMALL_READ) {
       if (at < a.start || at + n > a.start + a.len) {
         a.buf ??= Buffer.allocUnsafeSlow(READ_AHEAD);
         a.start = at;
