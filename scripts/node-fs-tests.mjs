@@ -3,7 +3,10 @@
 // layerfs view's fs, one child process per file, and reports pass/fail/skip per file.
 //
 //   npm run build && node scripts/node-fs-tests.mjs /path/to/node/test [--json] [--timeout S]
-//     [--jobs N] [--verbose] [NAME...]     (NAMEs: only the files whose name contains one of them)
+//     [--jobs N] [--verbose] [--real] [NAME...]
+//
+// NAMEs: only the files whose name contains one of them. --real: the control run, the same
+// children on Node's own fs (what fails there fails for reasons of this machine or Node version).
 //
 // Each child opens a fresh view: the sample image's layers (images/sample.tar) under one more
 // layer holding the Node test tree at its own absolute path (common/, fixtures/ and the test-fs-*
@@ -29,7 +32,7 @@ const FS_KEY = Symbol.for('layerfs.node-fs-tests.fs');
 
 function usage(msg) {
   if (msg) process.stderr.write(`node-fs-tests: ${msg}\n`);
-  process.stderr.write('usage: node scripts/node-fs-tests.mjs NODE_TEST_DIR [--json] [--timeout S] [--jobs N] [--verbose] [NAME...]\n');
+  process.stderr.write('usage: node scripts/node-fs-tests.mjs NODE_TEST_DIR [--json] [--timeout S] [--jobs N] [--verbose] [--real] [NAME...]\n');
   process.exit(2);
 }
 
@@ -37,6 +40,7 @@ async function parent(argv) {
   let testDir;
   let json = false;
   let verbose = false;
+  let real = false;
   let timeout = 60;
   let jobs = Math.max(1, Math.min(2, cpus().length));
   const names = [];
@@ -44,6 +48,7 @@ async function parent(argv) {
     const a = argv[i];
     if (a === '--json') json = true;
     else if (a === '--verbose') verbose = true;
+    else if (a === '--real') real = true;
     else if (a === '--timeout') timeout = Number(argv[++i]);
     else if (a === '--jobs') jobs = Number(argv[++i]);
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
@@ -91,7 +96,7 @@ async function parent(argv) {
     const worker = async () => {
       while (next < files.length) {
         const i = next++;
-        const r = await runOne(files[i], i, { testDir, layers, scratch, dist, timeout });
+        const r = await runOne(files[i], i, { testDir, layers, scratch, dist, timeout, real });
         results[i] = r;
         if (!json) report(r, verbose);
       }
@@ -99,7 +104,7 @@ async function parent(argv) {
     await Promise.all(Array.from({ length: jobs }, worker));
     const count = (s) => results.filter((r) => r.status === s).length;
     const summary = { total: results.length, pass: count('pass'), fail: count('fail'), skip: count('skip'), seconds: Math.round((Date.now() - started) / 100) / 10 };
-    if (json) process.stdout.write(`${JSON.stringify({ node: process.version, testDir, summary, results }, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ node: process.version, testDir, fs: real ? 'node:fs' : 'view.fs', summary, results }, null, 2)}\n`);
     else process.stdout.write(`\n${summary.total} files: ${summary.pass} pass, ${summary.fail} fail, ${summary.skip} skip (${summary.seconds} s, Node ${process.version})\n`);
     process.exitCode = summary.fail ? 1 : 0;
   } finally {
@@ -135,12 +140,12 @@ function reasonOf(output) {
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
-function runOne(file, index, { testDir, layers, scratch, dist, timeout }) {
+function runOne(file, index, { testDir, layers, scratch, dist, timeout, real }) {
   const path = join(testDir, 'parallel', file);
   // NODE_TEST_DIR: a directory of the view's /tmp; made empty on the host too (for process.chdir).
   const testRoot = join(scratch, `run-${index}`);
   mkdirSync(join(testRoot, '.tmp.0'), { recursive: true });
-  const config = { file: path, testDir, layers, dist, testRoot };
+  const config = { file: path, testDir, layers, dist, testRoot, real };
   const env = { ...process.env, NODE_TEST_DIR: testRoot, NODE_SKIP_FLAG_CHECK: '1' };
   delete env.NODE_OPTIONS;
   const startedAt = Date.now();
@@ -175,7 +180,8 @@ function runOne(file, index, { testDir, layers, scratch, dist, timeout }) {
 
 // ---- the child: one test file on a fresh view's fs ----
 
-async function child({ file, testDir, layers, dist, testRoot }) {
+async function child({ file, testDir, layers, dist, testRoot, real }) {
+  if (real) return runTest(file);
   const { openLayers } = await import(pathToFileURL(dist).href);
   const view = await openLayers(layers);
   const fs = view.fs;
@@ -193,6 +199,10 @@ async function child({ file, testDir, layers, dist, testRoot }) {
     data: { tree: pathToFileURL(testDir).href + '/', fsKeys: Object.keys(fs), promisesKeys: Object.keys(fs.promises) },
   });
 
+  return runTest(file);
+}
+
+async function runTest(file) {
   process.argv = [process.execPath, file];
   if (file.endsWith('.mjs')) await import(pathToFileURL(file).href);
   else createRequire(import.meta.url)('node:module').runMain(file);
