@@ -14,7 +14,7 @@
 import * as nodeFs from 'node:fs';
 import type * as nodePromises from 'node:fs/promises';
 import { validateFunction } from './args.js';
-import { callbackApi } from './callbacks.js';
+import { CHECK_ONLY, callbackApi } from './callbacks.js';
 import { cpFn, cpPaths, cpSyncFn, validateCpOptions } from './cp.js';
 import { copyFileSync } from './copy-file.js';
 import type { Core } from '../core/core.js';
@@ -174,7 +174,7 @@ export function createFs(core: Core): LayerFs {
     }),
   });
   const streams = streamClasses(fs as unknown as StreamFs, (v): v is FileHandle => v instanceof FileHandle);
-  Object.assign(fs, sync, callbackApi(core, sync, fs), {
+  Object.assign(fs, sync, callbackApi(core, sync, fs, bindSync(CHECK_ONLY)), {
     promises: promisesApi(core, sync, streams, fs),
     constants: nodeFs.constants,
     F_OK: nodeFs.constants.F_OK,
