@@ -6,10 +6,14 @@
  *   write and writev check (some of) their other arguments before the callback (test-fs-read,
  *   test-fs-fchmod, test-fs-fchown, test-fs-truncate); rm does not check its callback at all;
  * - callbacks are called with `this` undefined, not on an Immediate (test-fs-statfs);
- * - descriptors are checked as Node's two layers check them (range first in its C++ layer).
+ * - descriptors are checked as Node's two layers check them (range first in its C++ layer);
+ * - FileHandle methods on another receiver reject with ERR_INTERNAL_ASSERTION (test-fs-promises);
+ * - promises.open resolves in a later turn, so a nextTick abort is seen by the handle's next call
+ *   (test-fs-promises-file-handle-writeFile).
  */
 import { Buffer } from 'node:buffer';
 import * as nodeFs from 'node:fs';
+import { Readable } from 'node:stream';
 import { nodeTest } from './fs/node-suite.js';
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -133,6 +137,49 @@ nodeTest('callbacks are called with this undefined (stat, lstat, statfs, exists,
   await thisOf('readdir', p('d'));
   await thisOf('rename', p('g'), p('h'));
   await thisOf('unlink', p('h'));
+});
+
+nodeTest(
+  'FileHandle methods called on another receiver reject with ERR_INTERNAL_ASSERTION',
+  async ({ side, note, p }) => {
+    const fs = side.fs as unknown as Fs;
+    fs.writeFileSync(p('f'), 'abc');
+    const h = (await fs.promises.open(p('f'), 'r+')) as Record<string, AnyFn> & { close(): Promise<void> };
+    for (const m of ['read', 'write', 'readv', 'writev', 'readFile', 'writeFile', 'appendFile', 'stat', 'truncate', 'chmod', 'chown', 'utimes', 'sync', 'datasync']) {
+      let outcome: unknown;
+      try {
+        outcome = await (h[m].call({}) as Promise<unknown>).then(
+          () => 'resolved',
+          (e: Error & { code?: string }) => ({ rejected: e.code, name: e.name, message: e.message }),
+        );
+      } catch (e) {
+        outcome = { threw: (e as Error).message };
+      }
+      note(m, outcome);
+    }
+    await h.close();
+  },
+  { tree: false },
+);
+
+nodeTest('promises.open resolves in a later turn: an abort from process.nextTick reaches the handle writeFile of an ended stream', async ({ side, note, p }) => {
+  const fs = side.fs as unknown as Fs;
+  const stream = Readable.from(['a', 'b', 'c']);
+  const first = (await fs.promises.open(p('first'), 'w+')) as { writeFile(d: unknown, o?: object): Promise<void>; close(): Promise<void> };
+  await first.writeFile(stream);
+  await first.close();
+  const controller = new AbortController();
+  process.nextTick(() => controller.abort());
+  const h = (await fs.promises.open(p('second'), 'w+')) as { writeFile(d: unknown, o?: object): Promise<void>; close(): Promise<void> };
+  note('aborted once open resolved', controller.signal.aborted);
+  note(
+    'writeFile',
+    await h.writeFile(stream, { signal: controller.signal }).then(
+      () => 'resolved',
+      (e: Error) => e.name,
+    ),
+  );
+  await h.close();
 });
 
 nodeTest(
