@@ -6,10 +6,11 @@
  *   write and writev check (some of) their other arguments before the callback (test-fs-read,
  *   test-fs-fchmod, test-fs-fchown, test-fs-truncate); rm does not check its callback at all;
  * - callbacks are called with `this` undefined, not on an Immediate (test-fs-statfs);
- * - descriptors are checked as Node's two layers check them (range first in its C++ layer);
+ * - fs.createReadStream and fs.createWriteStream are plain functions: `new` works (test-fs-read-stream);
  * - FileHandle methods on another receiver reject with ERR_INTERNAL_ASSERTION (test-fs-promises);
  * - promises.open resolves in a later turn, so a nextTick abort is seen by the handle's next call
- *   (test-fs-promises-file-handle-writeFile).
+ *   (test-fs-promises-file-handle-writeFile);
+ * - fs._toUnixTimestamp (test-fs-utimes, test-fs-timestamp-parsing-error).
  */
 import { Buffer } from 'node:buffer';
 import * as nodeFs from 'node:fs';
@@ -139,6 +140,19 @@ nodeTest('callbacks are called with this undefined (stat, lstat, statfs, exists,
   await thisOf('unlink', p('h'));
 });
 
+nodeTest('createReadStream and createWriteStream are plain functions: called with new they make the stream', async ({ side, note, p }) => {
+  const fs = side.fs as unknown as Fs;
+  fs.writeFileSync(p('f'), 'abc');
+  const Create = fs.createWriteStream as unknown as new (path: string, o?: object) => NodeJS.WritableStream;
+  const ws = new Create(p('g'));
+  await new Promise<void>((resolve) => ws.end('written', () => resolve()));
+  const Read = fs.createReadStream as unknown as new (path: string, o?: object) => NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  for await (const c of new Read(p('f'), { end: 1 })) chunks.push(c as Buffer);
+  note('read', Buffer.concat(chunks).toString());
+  note('names', [fs.createReadStream.name, fs.createWriteStream.name, fs.createReadStream.length]);
+});
+
 nodeTest(
   'FileHandle methods called on another receiver reject with ERR_INTERNAL_ASSERTION',
   async ({ side, note, p }) => {
@@ -181,6 +195,27 @@ nodeTest('promises.open resolves in a later turn: an abort from process.nextTick
   );
   await h.close();
 });
+
+nodeTest(
+  'fs._toUnixTimestamp converts numeric strings, seconds and Dates, and refuses the rest',
+  ({ side, note }) => {
+    const fs = side.fs as unknown as Fs;
+    const t = fs._toUnixTimestamp;
+    note('name', [typeof t, t.name, t.length]);
+    note('values', [t('12'), t(' 7 '), t(1.5), t(new Date(1500)), t(0)]);
+    note('negative is now', (t(-1) as number) > 1e9);
+    for (const bad of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, {}, 'x', null, undefined])
+      note(
+        `refuses ${String(bad)}`,
+        thrown(() => t(bad)),
+      );
+    note(
+      'named',
+      thrown(() => t({}, 'mtime')),
+    );
+  },
+  { tree: false },
+);
 
 nodeTest(
   'descriptor checks: close, fstat, fsync, fdatasync, ftruncate, fchmod, fchown and futimes check the range before integer-ness (Node C++ layer), read, write, readv and writev integer-ness first',

@@ -21,6 +21,7 @@ import type { Core } from '../core/core.js';
 import { Dir, opendirSync } from './dir.js';
 import { Dirent } from './dirent.js';
 import { FileHandle } from './file-handle.js';
+import { toUnixTimestamp } from './options.js';
 import { promisesApi } from './promises.js';
 import { BigIntStats, Stats } from './stats.js';
 import { statfsSync } from './statfs.js';
@@ -138,6 +139,8 @@ export type LayerFs = Pick<NodeFs, SyncName | CallbackName | 'exists' | 'createR
     /** Not on Linux (no O_SYMLINK), as in Node. */
     lchmod: undefined;
     lchmodSync: undefined;
+    /** Node's own export: a time argument (numeric string, seconds, Date) in seconds. */
+    _toUnixTimestamp: (time: unknown, name?: string) => number;
   };
 
 /** Binds every synchronous call to the core, keeping Node's function names. */
@@ -189,11 +192,17 @@ export function createFs(core: Core): LayerFs {
     FileReadStream: streams.ReadStream,
     FileWriteStream: streams.WriteStream,
     // As in Node, the classes are looked up at each call: assigning fs.ReadStream changes what
-    // createReadStream makes.
-    createReadStream: (path: unknown, options?: unknown) => new (fs.ReadStream as StreamClasses['ReadStream'])(path as nodeFs.PathLike, options),
-    createWriteStream: (path: unknown, options?: unknown) => new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options),
+    // createReadStream makes. Plain functions, as Node's: `new fs.createReadStream(...)` works too.
+    createReadStream: function createReadStream(path: unknown, options?: unknown) {
+      return new (fs.ReadStream as StreamClasses['ReadStream'])(path as nodeFs.PathLike, options);
+    },
+    createWriteStream: function createWriteStream(path: unknown, options?: unknown) {
+      return new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options);
+    },
     lchmod: undefined,
     lchmodSync: undefined,
+    // Node exports its time conversion under this name (test-fs-utimes uses it).
+    _toUnixTimestamp: toUnixTimestamp,
   });
   const promises = fs.promises as unknown as Record<string, Fn>;
   promises.cp = named('cp', async (src: unknown, dest: unknown, options?: unknown) => {
