@@ -8,8 +8,8 @@
  *
  * Relative paths resolve against the view's root. `{ bigint: true }` stats are BigIntStats (times
  * from the core's milliseconds). statfs reports a view's own sizes (statfs.ts); cp walks as
- * Node's (cp.ts). Not provided: watch/watchFile/unwatchFile, openAsBlob, glob; lchmod/lchmodSync
- * are undefined, as on Linux.
+ * Node's (cp.ts); watchFile polls the core's stat (watch-file.ts). Not provided: watch, openAsBlob,
+ * glob; lchmod/lchmodSync are undefined, as on Linux.
  */
 import * as nodeFs from 'node:fs';
 import type * as nodePromises from 'node:fs/promises';
@@ -22,6 +22,7 @@ import { Dir, opendirSync } from './dir.js';
 import { Dirent } from './dirent.js';
 import { FileHandle } from './file-handle.js';
 import { toUnixTimestamp } from './options.js';
+import { watchFileApi, type StatWatcher } from './watch-file.js';
 import { promisesApi } from './promises.js';
 import { BigIntStats, Stats } from './stats.js';
 import { statfsSync } from './statfs.js';
@@ -141,6 +142,13 @@ export type LayerFs = Pick<NodeFs, SyncName | CallbackName | 'exists' | 'createR
     lchmodSync: undefined;
     /** Node's own export: a time argument (numeric string, seconds, Date) in seconds. */
     _toUnixTimestamp: (time: unknown, name?: string) => number;
+    /** Polls the view's stat of `filename` (watch-file.ts); listener(curr, prev). */
+    watchFile(
+      filename: nodeFs.PathLike,
+      options: { interval?: number; persistent?: boolean; bigint?: boolean } | ((curr: Stats, prev: Stats) => void),
+      listener?: (curr: Stats, prev: Stats) => void,
+    ): StatWatcher;
+    unwatchFile(filename: nodeFs.PathLike, listener?: (curr: Stats, prev: Stats) => void): void;
   };
 
 /** Binds every synchronous call to the core, keeping Node's function names. */
@@ -203,6 +211,7 @@ export function createFs(core: Core): LayerFs {
     lchmodSync: undefined,
     // Node exports its time conversion under this name (test-fs-utimes uses it).
     _toUnixTimestamp: toUnixTimestamp,
+    ...watchFileApi(core),
   });
   const promises = fs.promises as unknown as Record<string, Fn>;
   promises.cp = named('cp', async (src: unknown, dest: unknown, options?: unknown) => {
