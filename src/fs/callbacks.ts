@@ -48,17 +48,13 @@ function settle(op: () => unknown, deliver: (err: unknown, result?: unknown) => 
  * calls (access, chmod, open, read, write...) check their other arguments before the callback, and
  * throw the first bad one's error instead of the callback's.
  */
-function splitCallback(args: unknown[], arity: number, check?: Fn, named: Pick = atArity(arity)): [unknown[], Callback] {
+function splitCallback(args: unknown[], arity: number, check?: Fn, named?: Pick): [unknown[], Callback] {
   const last = args[args.length - 1];
   if (typeof last === 'function') return [args.slice(0, -1), last as Callback];
   if (check) checkOnly(check, args.length > arity ? args.slice(0, arity) : args);
-  validateFunction(named(args)[0], 'cb');
+  // What Node takes for the callback (and names in the error): by default the argument after the signature's.
+  validateFunction(named ? named(args)[0] : args.length > arity ? args[arity] : undefined, 'cb');
   throw new Error('unreachable');
-}
-
-/** The argument Node takes for the callback (and names in the error when it is not one): the one after the signature's. */
-function atArity(arity: number): Pick {
-  return (a) => [a.length > arity ? a[arity] : undefined];
 }
 
 /** readv/writev's `callback || position`. */
