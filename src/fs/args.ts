@@ -10,6 +10,18 @@ import { inspect } from 'node:util';
 
 const argErrors = new WeakSet<object>();
 
+/**
+ * Calls `cb(...args)` in a later turn with `this` undefined, as Node calls an fs callback
+ * (setImmediate alone would call it on the Immediate).
+ */
+export function callLater(cb: (...args: never[]) => unknown, ...args: unknown[]): void {
+  setImmediate(applyPlain, cb, args);
+}
+
+function applyPlain(cb: (...args: never[]) => unknown, args: unknown[]): void {
+  (cb as (...a: unknown[]) => unknown)(...args);
+}
+
 /** True for an argument error (thrown synchronously by callback APIs, like Node). */
 export function isArgError(e: unknown): boolean {
   return typeof e === 'object' && e !== null && argErrors.has(e);
@@ -154,6 +166,18 @@ export function validateBuffer(value: unknown, name = 'buffer'): asserts value i
 }
 
 /** The file descriptor argument: an int32 >= 0 (-0 counts as 0). */
+/**
+ * The descriptor check of Node's C++ layer (close, fstat, fsync, fdatasync, ftruncate, fchmod,
+ * fchown, futimes): a number, in range if finite (checked first), then an integer. -0 is 0.
+ */
+export function validateFdRange(value: unknown, name = 'fd'): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (Number.isFinite(value) && (value < 0 || value > 2147483647)) throw outOfRange(name, '>= 0 && <= 2147483647', value);
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
+  return value === 0 ? 0 : value;
+}
+
+/** The descriptor check of Node's JavaScript layer (getValidatedFd: read, write, readv, writev...). */
 export function validateFd(value: unknown, name = 'fd'): number {
   if (Object.is(value, -0)) return 0;
   validateInt32(value, name, 0);

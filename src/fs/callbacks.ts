@@ -14,7 +14,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
-import { isArgError, validateBuffer, validateFunction, validateObject } from './args.js';
+import { callLater, isArgError, validateBuffer, validateFd, validateFunction, validateObject } from './args.js';
 import type { Core } from '../core/core.js';
 import * as files from './sync-files.js';
 import * as tree from './sync-tree.js';
@@ -26,6 +26,8 @@ import { appendFileCallback, readFileCallback, writeFileCallback } from './whole
 // biome-ignore lint/suspicious/noExplicitAny: any function: the names are typed as Node's fs (node-fs.ts), this is the shape they share
 type Fn = (...args: any[]) => any;
 type Callback = (err: unknown, ...results: unknown[]) => void;
+type Pick = (args: unknown[]) => unknown[];
+const all: Pick = (a) => a;
 
 /** Runs `op` now; schedules `deliver(err, result)`; rethrows argument errors synchronously. */
 function settle(op: () => unknown, deliver: (err: unknown, result?: unknown) => void): void {
@@ -40,18 +42,49 @@ function settle(op: () => unknown, deliver: (err: unknown, result?: unknown) => 
   setImmediate(deliver, null, result);
 }
 
-/** Splits off the trailing callback; `arity` is the count of arguments before it in Node's signature. */
-function splitCallback(args: unknown[], arity: number): [unknown[], Callback] {
+/**
+ * Splits off the trailing callback; `arity` is the count of arguments before it in Node's
+ * signature. Without a callback, `check` (if given) first runs on the arguments: some of Node's
+ * calls (access, chmod, open, read, write...) check their other arguments before the callback, and
+ * throw the first bad one's error instead of the callback's.
+ */
+function splitCallback(args: unknown[], arity: number, check?: Fn, named?: Pick): [unknown[], Callback] {
   const last = args[args.length - 1];
   if (typeof last === 'function') return [args.slice(0, -1), last as Callback];
-  validateFunction(args.length > arity ? args[arity] : undefined, 'cb');
+  if (check) checkOnly(check, args.length > arity ? args.slice(0, arity) : args);
+  // What Node takes for the callback (and names in the error): by default the argument after the signature's.
+  validateFunction(named ? named(args)[0] : args.length > arity ? args[arity] : undefined, 'cb');
   throw new Error('unreachable');
 }
 
+/** readv/writev's `callback || position`. */
+const cbOrPosition: Pick = (a) => [a[3] || a[2]];
+/** symlink's: the last argument. */
+const lastArg: Pick = (a) => [a[a.length - 1]];
+/** write's: `callback || position || length || offset` for bytes; for a string, `length` (its position argument). */
+const writeCallback: Pick = (a) => [ArrayBuffer.isView(a[1]) ? a[5] || a[4] || a[3] || a[2] : a[3]];
+
+/** Runs a synchronous call over CHECK_ONLY: an argument error is thrown, the stop at the core is not. */
+function checkOnly(check: Fn, args: unknown[]): void {
+  try {
+    check(args);
+  } catch (e) {
+    if (isArgError(e)) throw e;
+  }
+}
+
+const STOP = new Error('arguments checked');
+function stopAtCore(): never {
+  throw STOP;
+}
+
+/** A core whose every call stops: a synchronous call over it checks its arguments and goes no further. */
+export const CHECK_ONLY = new Proxy({}, { get: () => stopAtCore }) as Core;
+
 /** The callback form of `op`: cb(err) or cb(null[, result]). */
-function callbackify(op: Fn, arity: number): Fn {
+function callbackify(op: Fn, arity: number, check?: Fn, named?: Pick): Fn {
   return (...args: unknown[]) => {
-    const [rest, cb] = splitCallback(args, arity);
+    const [rest, cb] = splitCallback(args, arity, check, named);
     settle(
       () => op(...rest),
       (err, result) => {
@@ -66,6 +99,8 @@ function callbackify(op: Fn, arity: number): Fn {
 /** Node's read(): (fd, buffer, offset, length, position, cb), (fd, buffer, options, cb), (fd, params, cb), (fd, cb). */
 function read(core: Core): Fn {
   return function read(fd: unknown, ...args: unknown[]): void {
+    // Node checks the descriptor first, then the buffer, then the callback.
+    validateFd(fd);
     let buffer = args[0];
     let offset: unknown;
     let length: unknown;
@@ -104,9 +139,9 @@ function read(core: Core): Fn {
 }
 
 /** write() and writev()/readv(): the callback also gets the count and the buffer(s) back. */
-function withBuffers(op: Fn, arity: number): Fn {
+function withBuffers(op: Fn, arity: number, check: Fn, named: Pick): Fn {
   return (...args: unknown[]) => {
-    const [rest, cb] = splitCallback(args, arity);
+    const [rest, cb] = splitCallback(args, arity, check, named);
     settle(
       () => op(...rest),
       (err, n) => cb(err, n ?? 0, rest[1]),
@@ -124,33 +159,39 @@ function customPromisify(fn: Fn, names: [string, string]): void {
   });
 }
 
-export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Record<string, Fn>) {
-  const cb = (name: string, arity: number) => callbackify(sync[`${name}Sync`], arity);
+/**
+ * The callback API over `sync`. `checks` are the same synchronous calls over CHECK_ONLY, for the
+ * calls that check their arguments before the callback in Node 20 (marked `true` below).
+ */
+export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Record<string, Fn>, checks: Record<string, Fn>) {
+  /** `pick`: the arguments Node checks before the callback (others are given as valid stand-ins: descriptor 0, path '/'). */
+  const checkOf = (name: string, pick: Pick) => (args: unknown[]) => checks[`${name}Sync`](...pick(args));
+  const cb = (name: string, arity: number, pick?: Pick) => callbackify(sync[`${name}Sync`], arity, pick && checkOf(name, pick));
   const exportedLstat: LstatCallback = (path, done) => exported.lstat(path, done);
 
   const api = {
-    access: cb('access', 2),
-    chmod: cb('chmod', 2),
+    access: cb('access', 2, (a) => [a[0]]),
+    chmod: cb('chmod', 2, all),
     chown: cb('chown', 3),
-    copyFile: cb('copyFile', 3),
-    fchmod: cb('fchmod', 2),
-    fchown: cb('fchown', 3),
+    copyFile: cb('copyFile', 3, (a) => [a[0], a[1]]),
+    fchmod: cb('fchmod', 2, (a) => [0, a[1]]),
+    fchown: cb('fchown', 3, (a) => [0, a[1], a[2]]),
     fdatasync: cb('fdatasync', 1),
     fsync: cb('fsync', 1),
     fstat: cb('fstat', 2),
-    ftruncate: cb('ftruncate', 2),
-    futimes: cb('futimes', 3),
+    ftruncate: cb('ftruncate', 2, (a) => [0, a[1]]),
+    futimes: cb('futimes', 3, (a) => [0, a[1], a[2]]),
     lchown: cb('lchown', 3),
     link: cb('link', 2),
     lutimes: cb('lutimes', 3),
     mkdir: callbackify((p: unknown, o?: unknown) => tree.mkdirPath(core, p, o, true), 2),
     mkdtemp: cb('mkdtemp', 2),
-    open: cb('open', 3),
+    open: cb('open', 3, all),
     readdir: cb('readdir', 2),
     readlink: cb('readlink', 2),
     rename: cb('rename', 2),
-    symlink: cb('symlink', 3),
-    truncate: cb('truncate', 2),
+    symlink: callbackify(sync.symlinkSync, 3, undefined, lastArg),
+    truncate: cb('truncate', 2, (a) => ['/', a[1]]),
     unlink: cb('unlink', 1),
     utimes: cb('utimes', 3),
     // Step by step in later turns (AbortSignal), writeFile and appendFile through `exported`.
@@ -161,9 +202,14 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
     stat: callbackify((p: unknown, o?: unknown) => tree.statPath(core, p, o, true, false), 2),
     lstat: callbackify((p: unknown, o?: unknown) => tree.statPath(core, p, o, false, false), 2),
     read: read(core),
-    write: withBuffers(sync.writeSync, 5),
-    readv: withBuffers(sync.readvSync, 3),
-    writev: withBuffers(sync.writevSync, 3),
+    write: withBuffers(
+      sync.writeSync,
+      5,
+      checkOf('write', (a) => [a[0], a[1]]),
+      writeCallback,
+    ),
+    readv: withBuffers(sync.readvSync, 3, checkOf('readv', all), cbOrPosition),
+    writev: withBuffers(sync.writevSync, 3, checkOf('writev', all), cbOrPosition),
     /** close(fd[, cb]): without a callback an error is thrown from the event loop. */
     close(fd: unknown, callback?: unknown): void {
       if (callback !== undefined) validateFunction(callback, 'cb');
@@ -188,17 +234,24 @@ export function callbackApi(core: Core, sync: Record<string, Fn>, exported: Reco
     exists(path: unknown, callback: unknown): void {
       validateFunction(callback, 'cb');
       const found = sync.existsSync(path) as boolean;
-      setImmediate(callback, found);
+      callLater(callback as Callback, found);
     },
-    /** rm(): the validation's lstat through the exported fs.lstat, then the asynchronous walk (see rm.ts). */
-    rm(...args: unknown[]): void {
-      const [[path, options], callback] = splitCallback(args, 2);
+    /**
+     * rm(path[, options], callback): as Node's, the callback is not checked: the path and the
+     * options are, then an error calling a missing callback is thrown from the event loop.
+     */
+    rm(path: unknown, options: unknown, callback?: unknown): void {
+      if (typeof options === 'function') {
+        callback = options;
+        options = undefined;
+      }
       const p = pathArg(path);
+      const done = callback as Callback;
       validateRmAsync(exportedLstat, p.shown, options, false, (err, o) => {
-        if (err) return callback(err);
+        if (err) return done(err);
         settle(
           () => rimrafAsync(tree.rmOps(core), p.shown, o as RmOptions),
-          (e) => callback(e ?? null),
+          (e) => done(e ?? null),
         );
       });
     },

@@ -49,6 +49,16 @@ function invalidState(what: string): Error {
   return nodeError(Error, 'ERR_INVALID_STATE', `Invalid state: The FileHandle is ${what}`);
 }
 
+/** Node's internal assert(), as fsCall uses it on a receiver that is not a FileHandle. */
+function notAHandle(): Error {
+  return nodeError(
+    Error,
+    'ERR_INTERNAL_ASSERTION',
+    'handle must be an instance of FileHandle\nThis is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n'
+      + 'Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n',
+  );
+}
+
 function closedError(syscall: string): Error {
   const e = new Error('file closed') as Error & { code: string; syscall: string };
   e.code = 'EBADF';
@@ -82,14 +92,18 @@ export class FileHandle extends EventEmitter {
   #closeWhenIdle?: () => void;
   #closing?: Promise<void>;
 
-  /** Runs `op` on the open descriptor, as an async call. */
-  async #call<T>(syscall: string, op: (fd: number) => T | Promise<T>): Promise<T> {
-    if (this.#fd === -1) throw closedError(syscall);
-    this.#running++;
+  /**
+   * Runs `op` on the open descriptor of `h`, as an async call. As Node's fsCall, a receiver that
+   * is not a FileHandle (handle.stat.call({})) rejects with ERR_INTERNAL_ASSERTION.
+   */
+  static async #call<T>(h: FileHandle, syscall: string, op: (fd: number) => T | Promise<T>): Promise<T> {
+    if (!(typeof h === 'object' && h !== null && #fd in h)) throw notAHandle();
+    if (h.#fd === -1) throw closedError(syscall);
+    h.#running++;
     try {
-      return await op(this.#fd);
+      return await op(h.#fd);
     } finally {
-      if (--this.#running === 0) this.#closeWhenIdle?.();
+      if (--h.#running === 0) h.#closeWhenIdle?.();
     }
   }
 
@@ -99,7 +113,7 @@ export class FileHandle extends EventEmitter {
    * current position. Resolves to { bytesRead, buffer }.
    */
   read(bufferOrParams?: unknown, offset?: unknown, length?: unknown, position?: unknown): Promise<{ bytesRead: number; buffer: ArrayBufferView }> {
-    return this.#call('read', (fd) => {
+    return FileHandle.#call(this, 'read', (fd) => {
       let buffer = bufferOrParams;
       if (!ArrayBuffer.isView(buffer)) {
         if (bufferOrParams !== undefined) validateObject(bufferOrParams, 'options', true);
@@ -126,7 +140,7 @@ export class FileHandle extends EventEmitter {
 
   /** write(buffer, offset?, length?, position?), write(buffer, options) or write(string, position?, encoding?). */
   write(buffer: unknown, offsetOrOptions?: unknown, length?: unknown, position?: unknown): Promise<{ bytesWritten: number; buffer: unknown }> {
-    return this.#call('write', (fd) => {
+    return FileHandle.#call(this, 'write', (fd) => {
       if ((buffer as ArrayBufferView | undefined)?.byteLength === 0) return { bytesWritten: 0, buffer };
       if (!ArrayBuffer.isView(buffer)) {
         validateStringAfterView(buffer, 'buffer');
@@ -137,16 +151,16 @@ export class FileHandle extends EventEmitter {
   }
 
   readv(buffers: unknown, position?: unknown): Promise<{ bytesRead: number; buffers: unknown }> {
-    return this.#call('readv', (fd) => ({ bytesRead: files.readvSync(this.#core, fd, buffers, position), buffers }));
+    return FileHandle.#call(this, 'readv', (fd) => ({ bytesRead: files.readvSync(this.#core, fd, buffers, position), buffers }));
   }
 
   writev(buffers: unknown, position?: unknown): Promise<{ bytesWritten: number; buffers: unknown }> {
-    return this.#call('writev', (fd) => ({ bytesWritten: files.writevSync(this.#core, fd, buffers, position), buffers }));
+    return FileHandle.#call(this, 'writev', (fd) => ({ bytesWritten: files.writevSync(this.#core, fd, buffers, position), buffers }));
   }
 
   /** The rest of the file from the current position (`signal` honoured, see whole-file.ts). */
   readFile(options?: unknown): Promise<string | Buffer> {
-    return this.#call('readFile', (fd) => readFileHandle(this.#core, fd, getOptions(options, { flag: 'r' })));
+    return FileHandle.#call(this, 'readFile', (fd) => readFileHandle(this.#core, fd, getOptions(options, { flag: 'r' })));
   }
 
   /**
@@ -154,42 +168,42 @@ export class FileHandle extends EventEmitter {
    * `flush` are not used here, as in Node).
    */
   writeFile(data: unknown, options?: unknown): Promise<void> {
-    return this.#call('writeFile', (fd) => {
+    return FileHandle.#call(this, 'writeFile', (fd) => {
       const w = writeFileArgs(data, options);
       return writeFileHandle(this.#core, fd, w.data, w.o.signal, w.o.encoding);
     });
   }
 
   appendFile(data: unknown, options?: unknown): Promise<void> {
-    return this.writeFile(data, options);
+    return FileHandle.prototype.writeFile.call(this, data, options);
   }
 
   stat(options?: unknown): Promise<Stats | BigIntStats> {
-    return this.#call('fstat', (fd) => files.fstatSync(this.#core, fd, options));
+    return FileHandle.#call(this, 'fstat', (fd) => files.fstatSync(this.#core, fd, options));
   }
 
   truncate(len: unknown = 0): Promise<void> {
-    return this.#call('ftruncate', (fd) => files.ftruncateSync(this.#core, fd, len));
+    return FileHandle.#call(this, 'ftruncate', (fd) => files.ftruncateSync(this.#core, fd, len));
   }
 
   chmod(mode: unknown): Promise<void> {
-    return this.#call('fchmod', (fd) => files.fchmodSync(this.#core, fd, mode));
+    return FileHandle.#call(this, 'fchmod', (fd) => files.fchmodSync(this.#core, fd, mode));
   }
 
   chown(uid: unknown, gid: unknown): Promise<void> {
-    return this.#call('fchown', (fd) => files.fchownSync(this.#core, fd, uid, gid));
+    return FileHandle.#call(this, 'fchown', (fd) => files.fchownSync(this.#core, fd, uid, gid));
   }
 
   utimes(atime: unknown, mtime: unknown): Promise<void> {
-    return this.#call('futimes', (fd) => files.futimesSync(this.#core, fd, atime, mtime));
+    return FileHandle.#call(this, 'futimes', (fd) => files.futimesSync(this.#core, fd, atime, mtime));
   }
 
   sync(): Promise<void> {
-    return this.#call('fsync', (fd) => files.fsyncSync(this.#core, fd));
+    return FileHandle.#call(this, 'fsync', (fd) => files.fsyncSync(this.#core, fd));
   }
 
   datasync(): Promise<void> {
-    return this.#call('fdatasync', (fd) => files.fdatasyncSync(this.#core, fd));
+    return FileHandle.#call(this, 'fdatasync', (fd) => files.fdatasyncSync(this.#core, fd));
   }
 
   /**

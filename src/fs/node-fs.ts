@@ -8,19 +8,21 @@
  *
  * Relative paths resolve against the view's root. `{ bigint: true }` stats are BigIntStats (times
  * from the core's milliseconds). statfs reports a view's own sizes (statfs.ts); cp walks as
- * Node's (cp.ts). Not provided: watch/watchFile/unwatchFile, openAsBlob, glob; lchmod/lchmodSync
- * are undefined, as on Linux.
+ * Node's (cp.ts); watchFile polls the core's stat (watch-file.ts). Not provided: watch, openAsBlob,
+ * glob; lchmod/lchmodSync are undefined, as on Linux.
  */
 import * as nodeFs from 'node:fs';
 import type * as nodePromises from 'node:fs/promises';
 import { validateFunction } from './args.js';
-import { callbackApi } from './callbacks.js';
+import { CHECK_ONLY, callbackApi } from './callbacks.js';
 import { cpFn, cpPaths, cpSyncFn, validateCpOptions } from './cp.js';
 import { copyFileSync } from './copy-file.js';
 import type { Core } from '../core/core.js';
 import { Dir, opendirSync } from './dir.js';
 import { Dirent } from './dirent.js';
 import { FileHandle } from './file-handle.js';
+import { toUnixTimestamp } from './options.js';
+import { watchFileApi, type StatWatcher } from './watch-file.js';
 import { promisesApi } from './promises.js';
 import { BigIntStats, Stats } from './stats.js';
 import { statfsSync } from './statfs.js';
@@ -138,6 +140,15 @@ export type LayerFs = Pick<NodeFs, SyncName | CallbackName | 'exists' | 'createR
     /** Not on Linux (no O_SYMLINK), as in Node. */
     lchmod: undefined;
     lchmodSync: undefined;
+    /** Node's own export: a time argument (numeric string, seconds, Date) in seconds. */
+    _toUnixTimestamp: (time: unknown, name?: string) => number;
+    /** Polls the view's stat of `filename` (watch-file.ts); listener(curr, prev). */
+    watchFile(
+      filename: nodeFs.PathLike,
+      options: { interval?: number; persistent?: boolean; bigint?: boolean } | ((curr: Stats, prev: Stats) => void),
+      listener?: (curr: Stats, prev: Stats) => void,
+    ): StatWatcher;
+    unwatchFile(filename: nodeFs.PathLike, listener?: (curr: Stats, prev: Stats) => void): void;
   };
 
 /** Binds every synchronous call to the core, keeping Node's function names. */
@@ -174,7 +185,7 @@ export function createFs(core: Core): LayerFs {
     }),
   });
   const streams = streamClasses(fs as unknown as StreamFs, (v): v is FileHandle => v instanceof FileHandle);
-  Object.assign(fs, sync, callbackApi(core, sync, fs), {
+  Object.assign(fs, sync, callbackApi(core, sync, fs, bindSync(CHECK_ONLY)), {
     promises: promisesApi(core, sync, streams, fs),
     constants: nodeFs.constants,
     F_OK: nodeFs.constants.F_OK,
@@ -189,11 +200,18 @@ export function createFs(core: Core): LayerFs {
     FileReadStream: streams.ReadStream,
     FileWriteStream: streams.WriteStream,
     // As in Node, the classes are looked up at each call: assigning fs.ReadStream changes what
-    // createReadStream makes.
-    createReadStream: (path: unknown, options?: unknown) => new (fs.ReadStream as StreamClasses['ReadStream'])(path as nodeFs.PathLike, options),
-    createWriteStream: (path: unknown, options?: unknown) => new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options),
+    // createReadStream makes. Plain functions, as Node's: `new fs.createReadStream(...)` works too.
+    createReadStream: function createReadStream(path: unknown, options?: unknown) {
+      return new (fs.ReadStream as StreamClasses['ReadStream'])(path as nodeFs.PathLike, options);
+    },
+    createWriteStream: function createWriteStream(path: unknown, options?: unknown) {
+      return new (fs.WriteStream as StreamClasses['WriteStream'])(path as nodeFs.PathLike, options);
+    },
     lchmod: undefined,
     lchmodSync: undefined,
+    // Node exports its time conversion under this name (test-fs-utimes uses it).
+    _toUnixTimestamp: toUnixTimestamp,
+    ...watchFileApi(core),
   });
   const promises = fs.promises as unknown as Record<string, Fn>;
   promises.cp = named('cp', async (src: unknown, dest: unknown, options?: unknown) => {

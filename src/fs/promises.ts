@@ -100,7 +100,8 @@ export function promisesApi(core: Core, sync: Record<string, Fn>, streams: Strea
     stat: async (path: unknown, options?: unknown) => tree.statPath(core, path, options, true, false),
     mkdir: async (path: unknown, options?: unknown) => tree.mkdirPath(core, path, options, true),
     mkdtemp: asPromise(sync.mkdtempSync),
-    open: async (path: unknown, flags?: unknown, mode?: unknown) => handle(files.openSync(core, path, flags, mode)),
+    // As Node's, the handle comes in a later turn (pending nextTicks run first).
+    open: (path: unknown, flags?: unknown, mode?: unknown) => open(path, flags, mode),
     opendir: asPromise(sync.opendirSync),
     readdir: async (path: unknown, options?: unknown) => tree.readdirPath(core, path, options, false),
     readlink: asPromise(sync.readlinkSync),

@@ -5,7 +5,7 @@
  * or from the view's own tree (src/core/statfs-info.ts, type 0) for a core without it.
  */
 import { FsError } from '../core/errors.js';
-import { validateFunction } from './args.js';
+import { callLater, validateFunction } from './args.js';
 import type { Core } from '../core/core.js';
 import { treeStatfs } from '../core/statfs-info.js';
 import { onPaths, pathArg } from './paths.js';
@@ -60,10 +60,10 @@ export function statfsCallback(core: Core): (path: unknown, options: unknown, ca
     try {
       result = statfsOf(core, path, bigint);
     } catch (e) {
-      setImmediate(cb, e);
+      callLater(cb as (err: unknown) => void, e);
       return;
     }
-    setImmediate(cb, null, result);
+    callLater(cb as (err: unknown, r: StatFs) => void, null, result);
   };
 }
 

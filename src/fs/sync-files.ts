@@ -7,7 +7,19 @@
 import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import { FsError } from '../core/errors.js';
-import { invalidArgType, invalidArgValue, outOfRange, validateBuffer, validateEncoding, validateFd, validateInt32, validateInteger, validateObject, validateStringAfterView } from './args.js';
+import {
+  invalidArgType,
+  invalidArgValue,
+  outOfRange,
+  validateBuffer,
+  validateEncoding,
+  validateFd,
+  validateFdRange,
+  validateInt32,
+  validateInteger,
+  validateObject,
+  validateStringAfterView,
+} from './args.js';
 import type { Core } from '../core/core.js';
 import { fileTooLarge } from './errors.js';
 import { getOptions, isFd, parseFileMode, secondsToMs, stringToFlags, toUnixTimestamp } from './options.js';
@@ -27,7 +39,7 @@ export function openSync(core: Core, path: unknown, flags?: unknown, mode?: unkn
 }
 
 export function closeSync(core: Core, fd: unknown): void {
-  core.close(validateFd(fd));
+  core.close(validateFdRange(fd));
 }
 
 /** A read/write position: a non-negative number is an offset, anything else the current position. */
@@ -150,22 +162,22 @@ export function writevSync(core: Core, fd: unknown, buffers: unknown, position?:
 
 export function fstatSync(core: Core, fd: unknown, options?: unknown): Stats | BigIntStats {
   const bigint = (options as { bigint?: boolean } | undefined)?.bigint;
-  return toStats(core.fstat(validateFd(fd)), bigint === true);
+  return toStats(core.fstat(validateFdRange(fd)), bigint === true);
 }
 
 export function ftruncateSync(core: Core, fd: unknown, len: unknown = 0): void {
   validateInteger(len, 'len');
-  core.ftruncate(validateFd(fd), Math.max(0, len));
+  core.ftruncate(validateFdRange(fd), Math.max(0, len));
 }
 
 export function fsyncSync(core: Core, fd: unknown): void {
-  core.fsync(validateFd(fd));
+  core.fsync(validateFdRange(fd));
 }
 
 /** fdatasync is fsync to the core; its errors carry Node's syscall name. */
 export function fdatasyncSync(core: Core, fd: unknown): void {
   try {
-    core.fsync(validateFd(fd));
+    core.fsync(validateFdRange(fd));
   } catch (e) {
     throw e instanceof FsError ? new FsError(e.code, 'fdatasync') : e;
   }
@@ -173,13 +185,13 @@ export function fdatasyncSync(core: Core, fd: unknown): void {
 
 export function fchmodSync(core: Core, fd: unknown, mode: unknown): void {
   const m = parseFileMode(mode, 'mode');
-  core.fchmod(validateFd(fd), m);
+  core.fchmod(validateFdRange(fd), m);
 }
 
 export function fchownSync(core: Core, fd: unknown, uid: unknown, gid: unknown): void {
   validateInteger(uid, 'uid', -1, MAX_USER_ID);
   validateInteger(gid, 'gid', -1, MAX_USER_ID);
-  core.fchown(validateFd(fd), uid, gid);
+  core.fchown(validateFdRange(fd), uid, gid);
 }
 
 /**
@@ -195,7 +207,7 @@ export function timesMs(atime: number, mtime: number): [number, number] | undefi
 export function futimesSync(core: Core, fd: unknown, atime: unknown, mtime: unknown): void {
   const a = toUnixTimestamp(atime, 'atime');
   const m = toUnixTimestamp(mtime, 'mtime');
-  const f = validateFd(fd);
+  const f = validateFdRange(fd);
   const ms = timesMs(a, m);
   if (!ms) throw new FsError('EINVAL', 'futime');
   core.futimes(f, ...ms);

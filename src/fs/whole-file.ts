@@ -23,7 +23,7 @@ import { Buffer } from 'node:buffer';
 import { constants as C } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { abortedBy, aggregateTwoErrors, checkAborted, turn } from './abort.js';
-import { validateBoolean, validateFunction, validateStringAfterView } from './args.js';
+import { callLater, validateBoolean, validateFunction, validateStringAfterView } from './args.js';
 import type { Core } from '../core/core.js';
 import { fileTooLarge } from './errors.js';
 import { copyObject, getOptions, isFd, parseFileMode, stringToFlags, type Opts } from './options.js';
@@ -49,10 +49,10 @@ function io<T>(op: () => T, cb: (err: unknown, result?: T) => void): void {
   try {
     result = op();
   } catch (e) {
-    setImmediate(cb, e);
+    callLater(cb, e);
     return;
   }
-  setImmediate(cb, null, result);
+  callLater(cb, null, result);
 }
 
 /** Iterables other than strings and byte views are written chunk by chunk (writeFile's streams). */
