@@ -207,7 +207,8 @@ test('scale (figure 8): each layer opened, listed and flattened in a child, ever
     const listed = spawnSync('tar', ['-tf', tar], { encoding: 'utf8', maxBuffer: 64 << 20 });
     t.is(listed.status, 0, listed.stderr);
     t.is(l.members, listed.stdout.trim().split('\n').length, `${l.what}: the listing saw every member`);
-    t.true(l.perEntry.rssBytes > 0 && l.perEntry.openUs > 0);
+    // On 2,000 entries the RSS difference is noise (it can be below the baseline's): only that it is a number.
+    t.true(Number.isFinite(l.perEntry.rssBytes) && l.perEntry.openUs > 0 && l.perEntry.flattenUs > 0);
   }
   t.is(results.targets.filter((x) => x.figure === 'scale').length, 8, 'four targets per layer');
   t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Scale (figure 8)'));
