@@ -43,7 +43,7 @@ export interface LoadOptions {
    */
   cache?: OpenCache;
   /**
-   * Layers opened at once (default 2): each inflates on the zlib threadpool while another is
+   * Layers opened at once (default 4): each inflates on the zlib threadpool while another is
    * hashed and indexed. The result is the one-at-a-time open's (1) whatever this is (concurrent.ts).
    */
   concurrency?: number;
