@@ -393,12 +393,13 @@ function concurrentTable(fig: FigureInfo, f: ResultsFile): string {
       `loadImage of a ${c.layers}-layer gzip image (${fmtBytes(c.imageBytes)} uncompressed) in a fresh process, against the sum of its layers' single-threaded \`zlib.gunzipSync\` times in the same repetition (ratios per repetition, median); ${c.cores} cores, load average ${c.loadAverage.toFixed(1)}. The target is verify: false: with verify every byte is also hashed on the main thread, work added to inflating that alone needs both cores for 0.5×.`,
     )
     + table(
-      ['open', 'time', 'baseline (same run)', 'ratio (min–max)'],
+      ['open', 'time', 'baseline (same run)', 'ratio (min–max)', "CPU time (idle bound: over the cores, over the gunzips' CPU time)"],
       c.rows.map((r) => [
         `verify: ${r.verify}, ${r.concurrency === 1 ? 'one layer at a time' : `${r.concurrency} at a time`}`,
         fmtFigure(r.openMs),
         `gunzip sum ${fmtFigure(c.gunzipSumMs)}`,
         `${fmtRatio(r.ratio.median)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})`,
+        r.cpuMs && c.gunzipCpuSumMs ? `${fmtFigure(r.cpuMs)}; idle bound ${fmtRatio(r.cpuMs.median / c.cores / c.gunzipCpuSumMs.median)}` : 'n/a',
       ]),
     )
   );
