@@ -19,6 +19,7 @@ import { ArchiveError } from '../src/core/errors.js';
 import { loadImage, loadLayers, type LoadedImage, type LoadOptions } from '../src/image/index.js';
 import { OpenCache } from '../src/image/cache/open-cache.js';
 import type { Entry } from '../src/entry.js';
+import { BufferSource, type ByteSource } from '../src/source.js';
 
 type Ctx = import('ava').ExecutionContext;
 
@@ -144,7 +145,7 @@ test.serial('DA-4 a layer bad on its own but over the total first gives the limi
   t.is((await outcome((o) => loadLayers([cut], o), { concurrency: WIDE })).error?.code, 'TRUNCATED');
 });
 
-test.serial('DA-4 the lowest bad layer gives the error, even when a layer above it is big and slow and another above fails at once', async (t) => {
+test.serial('DA-4 the lowest bad layer gives the error, even when a layer above it is big and slow (and is stopped) and another above fails at once', async (t) => {
   const big = await randomLayer('big', 48, 512 * 1024); // 24 MiB of random data: slow to inflate
   const bad = truncated(await randomLayer('bad', 4, 256 * 1024));
   const junk = Buffer.from('not a layer at all, and longer than one tar header block '.repeat(20));
@@ -152,6 +153,20 @@ test.serial('DA-4 the lowest bad layer gives the error, even when a layer above 
   const r = await sameAsSequential(t, (o) => loadLayers(layers, o));
   t.is(r.error?.code, 'TRUNCATED');
   t.regex(r.error!.message, /^<buffer 2>: layer 2\/4: gzip data cannot be decompressed/);
+  // The big layer above the bad one is stopped, not inflated to its end: it is read far less than whole.
+  const src = new BufferSource(big);
+  let read = 0;
+  const counting: ByteSource = {
+    size: src.size,
+    read: (buf, off, len, pos) => {
+      const n = src.read(buf, off, len, pos);
+      read += n;
+      return n;
+    },
+  };
+  const sources = layers.map((l, i) => (i === 2 ? { label: '<big>', source: counting } : l));
+  await t.throwsAsync(loadLayers(sources, { concurrency: WIDE }));
+  t.true(read < big.length / 2, `${read} of ${big.length} bytes of the big layer read`);
   // The base layer's warnings are seen, those above the bad layer never.
   t.deepEqual(
     r.seen.map((w) => /"\/(\w+)\//.exec(w)?.[1]),
