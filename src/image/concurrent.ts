@@ -11,6 +11,10 @@
  * only stricter (the same bytes and members, checked against less room). So an open alone that
  * succeeded within the room the layers below left is the one-at-a-time open; any other outcome is
  * decided by opening the layer again with the image's Budget.
+ *
+ * Not through the Budget, but alike: the open cache. Where two layers of one image are the same
+ * blob, one at a time the upper may be answered from the record the lower just wrote; opened
+ * together, both may be built (each writes the same record atomically). The layer is the same.
  */
 import { Budget } from '../archive/limits.js';
 import type { LayerData } from './layers.js';
