@@ -11,7 +11,8 @@ export const FIGURES = [
   { name: 'cache', key: 'cache', target: 'cache', title: 'Open cache (figure 5)' },
   { name: 'page', key: 'page', target: 'page', title: 'Page (figure 6)' },
   { name: 'registry', key: 'registry', target: 'registry', title: 'Registry (figure 7)' },
-  { name: 'scale', key: 'scale', target: 'scale', title: 'Scale (figure 8)' },
+  { name: 'concurrent', key: 'concurrent', target: 'concurrent', title: 'Concurrent open (figure 8)' },
+  { name: 'scale', key: 'scale', target: 'scale', title: 'Scale (figure 9)' },
 ] as const;
 export type FigureInfo = (typeof FIGURES)[number];
 export type FigureName = FigureInfo['name'];

@@ -15,6 +15,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CacheResult } from './cache.js';
+import type { ConcurrentResult } from './concurrent.js';
 import type { CliResult } from './cli.js';
 import type { LoadResult, Mode } from './load.js';
 import { WIDE, type PageResult } from './page.js';
@@ -45,6 +46,7 @@ export interface RunResults {
   cache?: CacheResult;
   page?: PageResult;
   registry?: RegistryResult;
+  concurrent?: ConcurrentResult;
   scale?: ScaleResult;
 }
 
@@ -384,6 +386,27 @@ function registryTable(fig: FigureInfo, f: ResultsFile): string {
   );
 }
 
+function concurrentTable(fig: FigureInfo, f: ResultsFile): string {
+  const c = f.results.concurrent!;
+  return (
+    caption(
+      fig,
+      f,
+      `loadImage of a ${c.layers}-layer gzip image (${fmtBytes(c.imageBytes)} uncompressed) in a fresh process, against the sum of its layers' single-threaded \`zlib.gunzipSync\` times in the same repetition (ratios per repetition, median); ${c.cores} cores, load average ${c.loadAverage.toFixed(1)}. The target is verify: false: with verify every byte is also hashed on the main thread, work added to inflating that alone needs both cores for 0.5×.`,
+    )
+    + table(
+      ['open', 'time', 'baseline (same run)', 'ratio (min–max)', "CPU time (idle bound: over the cores, over the gunzips' CPU time)"],
+      c.rows.map((r) => [
+        `verify: ${r.verify}, ${r.concurrency === 1 ? 'one layer at a time' : `${r.concurrency} at a time`}`,
+        fmtFigure(r.openMs),
+        `gunzip sum ${fmtFigure(c.gunzipSumMs)}`,
+        `${fmtRatio(r.ratio.median)} (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})`,
+        r.cpuMs && c.gunzipCpuSumMs ? `${fmtFigure(r.cpuMs)}; idle bound ${fmtRatio(r.cpuMs.median / c.cores / c.gunzipCpuSumMs.median)}` : 'n/a',
+      ]),
+    )
+  );
+}
+
 function scaleTable(fig: FigureInfo, f: ResultsFile): string {
   const s = f.results.scale!;
   return (
@@ -416,6 +439,7 @@ const TABLES: Record<FigureName, (fig: FigureInfo, f: ResultsFile) => string> = 
   cache: cacheTable,
   page: pageTable,
   registry: registryTable,
+  concurrent: concurrentTable,
   scale: scaleTable,
 };
 

@@ -22,7 +22,9 @@
  *      API's answers fetched from Node and the page's DOMContentLoaded.
  *   7. registry (bench/registry.ts): pull from a loopback docker-registry against `skopeo copy`,
  *      and bytes fetched by `image inspect` and by one lazy `cat`, as a share of the image.
- *   8. scale (bench/scale.ts): a layer of 1,000,000 small files and one of 200,000 directories,
+ *   8. concurrent (bench/concurrent.ts): loadImage of figure 5's 4-layer gzip image, one layer at a
+ *      time and a few at once, verify false and true, against the sum of its layers' gunzipSync times.
+ *   9. scale (bench/scale.ts): a layer of 1,000,000 small files and one of 200,000 directories,
  *      opened, listed and flattened in a fresh process: time and peak RSS per entry.
  * Results: bench/results/latest.{json,md} and *.svg (latest-full.*, full-*.svg with --full;
  * with --only, partial-<figure>.{json,md} per figure asked for and partial-*.svg), and a target
@@ -46,6 +48,7 @@ import { cliFigure, cliMarkdown, cliTargets, type CliResult } from './cli.js';
 import { cacheFigure, cacheMarkdown, cacheTargets, type CacheResult } from './cache.js';
 import { pageChart, pageFigure, pageMarkdown, pageTargets, type PageResult } from './page.js';
 import { registryFigure, registryMarkdown, type RegistryResult } from './registry.js';
+import { concurrentFigure, concurrentMarkdown, concurrentTargets, type ConcurrentResult } from './concurrent.js';
 import { scaleFigure, scaleMarkdown, scaleTargets, type ScaleResult } from './scale.js';
 import { BenchArgumentError, FIGURES, figureOfTarget, parseOnly, type FigureName } from './figures.js';
 import { writeReadme, type RunResults } from './readme.js';
@@ -141,12 +144,24 @@ try {
     log('registry (figure 7): pull against skopeo copy, bytes fetched by image inspect and cat');
     registry = await registryFigure(mode, smoke ? 1 : REPEATS, scratch, log);
   }
+  let concurrent: ConcurrentResult | undefined;
+  if (want('concurrent')) {
+    log("concurrent open (figure 8): a 4-layer gzip image against its layers' gunzip times");
+    concurrent = await concurrentFigure(mode, full ? 9 : smoke ? 1 : 5, log);
+  }
   let scale: ScaleResult | undefined;
   if (want('scale')) {
-    log('scale (figure 8): a million small files, 200,000 directories');
+    log('scale (figure 9): a million small files, 200,000 directories');
     scale = await scaleFigure(mode, full ? 3 : smoke ? 1 : 2, log);
   }
-  const results = [...targets(lookup, load, copy), ...(cli ? cliTargets(cli) : []), ...(cache ? cacheTargets(cache) : []), ...pageTargets(page)];
+  const results = [
+    ...targets(lookup, load, copy),
+    ...(cli ? cliTargets(cli) : []),
+    ...(cache ? cacheTargets(cache) : []),
+    ...pageTargets(page),
+    ...(concurrent ? concurrentTargets(concurrent) : []),
+    ...(scale ? scaleTargets(scale) : []),
+  ];
   // Issue 12's goal: a pull at least as fast as skopeo copy of the same image.
   if (registry)
     results.push({
@@ -168,10 +183,8 @@ try {
   if (cache) sections.push(['cache', cacheMarkdown(cache)]);
   if (page) sections.push(['page', pageMarkdown(page)]);
   if (registry) sections.push(['registry', registryMarkdown(registry)]);
-  if (scale) {
-    results.push(...scaleTargets(scale));
-    sections.push(['scale', scaleMarkdown(scale)]);
-  }
+  if (concurrent) sections.push(['concurrent', concurrentMarkdown(concurrent)]);
+  if (scale) sections.push(['scale', scaleMarkdown(scale)]);
   const outDir = outArg ? pathToFileURL(outArg.replace('--out=', '') + '/') : new URL('./results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const prefix = full && !only ? 'full-' : only ? 'partial-' : smoke ? 'smoke-' : '';
@@ -185,7 +198,7 @@ try {
     const n = c.slice(prefix.length);
     return n.startsWith('lookup-') ? 'lookup' : n.startsWith('copyup-') ? 'copy' : n.startsWith('load-') ? 'load' : 'page';
   };
-  const data = { lookup, copyUp: copy, load, cli, cache, page, registry, scale };
+  const data = { lookup, copyUp: copy, load, cli, cache, page, registry, concurrent, scale };
   /** The results of the figures `figs` of this run (every figure: undefined) as `name`.{json,md}; answers the Markdown. */
   const write = (name: string, figs?: FigureName[]): string => {
     const inIt = (f: FigureName) => !figs || figs.includes(f);

@@ -1,5 +1,5 @@
 /**
- * Figure 8, scale: a synthetic layer of 1,000,000 small files (1,000 directories of 1,000) and
+ * Figure 9, scale: a synthetic layer of 1,000,000 small files (1,000 directories of 1,000) and
  * one of 200,000 directories (200 of 1,000 empty ones), each opened, listed and flattened in a
  * fresh process with the default limits (bench/scale-child.mjs). Time per entry and peak RSS per
  * entry (over a child that only loads the package) are the figures; their targets were set from
@@ -160,7 +160,7 @@ export function scaleTargets(s: ScaleResult): Target[] {
 }
 
 export function scaleMarkdown(s: ScaleResult): string {
-  let md = `## Scale (figure 8)\n\nOne layer per row, opened (verify: false, default limits), listed through the fs API and flattened (\`view.export\` to /dev/null) in a fresh process; peak RSS per entry over a child that only loads the package (${s.baselineRssMiB.toFixed(0)} MiB).\n\n`;
+  let md = `## Scale (figure 9)\n\nOne layer per row, opened (verify: false, default limits), listed through the fs API and flattened (\`view.export\` to /dev/null) in a fresh process; peak RSS per entry over a child that only loads the package (${s.baselineRssMiB.toFixed(0)} MiB).\n\n`;
   md += '| layer | entries | tar | open | list | flatten | peak RSS | per entry: open, list, flatten, RSS |\n|---|---|---|---|---|---|---|---|\n';
   for (const l of s.layers) {
     const p = l.perEntry;

@@ -19,7 +19,7 @@ const READ_AHEAD = 128 << 10;
 /**
  * The bytes of one file descriptor most recently read ahead, shared by a FileRegion and its slices.
  * Rule: a small read is served from READ_AHEAD bytes read at once from its position, so a layer of
- * a million small files is read with thousands of preads, not a million (bench figure 8: 6.8 s of
+ * a million small files is read with thousands of preads, not a million (bench figure 9: 6.8 s of
  * a 12.9 s export were 1,000,000 `read` calls). Only regions bigger than READ_AHEAD get one (an
  * archive, a blob, a spill file: many members), not one small file among thousands. Sound because
  * what a FileRegion reads never changes while it is open: archives, blobs and spill files are

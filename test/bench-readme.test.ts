@@ -34,6 +34,7 @@ const FIGURE_KEYS: Array<[string, string]> = [
   ['cache', 'cache'],
   ['page', 'page'],
   ['registry', 'registry'],
+  ['concurrent', 'concurrent'],
 ];
 
 test("every target in the block is its figure's newest --full results (else quick), with the verdict and the file named", (t) => {
@@ -148,6 +149,6 @@ test("--only takes figure names (in the benchmark's order) and refuses another, 
   t.deepEqual(parseOnly('page,lookup'), ['lookup', 'page']);
   const e = t.throws(() => parseOnly('lookup,quick'), { instanceOf: BenchArgumentError });
   t.is(e?.argument, '--only lookup,quick');
-  t.regex(e!.message, /"quick" is not a figure \(figures: lookup, copy, load, cli, cache, page, registry, scale\)/);
+  t.regex(e!.message, /"quick" is not a figure \(figures: lookup, copy, load, cli, cache, page, registry, concurrent, scale\)/);
   t.throws(() => parseOnly(''), { instanceOf: BenchArgumentError, message: /an empty name/ });
 });

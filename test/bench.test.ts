@@ -180,6 +180,29 @@ test('cache (figure 5): the first and second `ls` of a stored gzip image and the
   t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Open cache'));
 });
 
+test('concurrent (figure 8): the 4-layer gzip open, one at a time and concurrently, verify true and false, against the gunzip sum of the same run', (t) => {
+  const c = (results as unknown as { concurrent: import('../bench/concurrent.js').ConcurrentResult }).concurrent;
+  t.truthy(c, 'the concurrent figure ran');
+  t.is(c.layers, 4);
+  t.is(c.gunzipLayerMs.length, 4);
+  t.true(isFigure(c.gunzipSumMs));
+  t.deepEqual(
+    c.rows.map((r) => [r.verify, r.concurrency]),
+    [
+      [false, 1],
+      [false, c.defaultConcurrency],
+      [true, 1],
+      [true, c.defaultConcurrency],
+    ],
+  );
+  for (const r of c.rows) t.true(isFigure(r.openMs) && isFigure(r.ratio) && isFigure(r.cpuMs));
+  t.deepEqual(
+    results.targets.filter((x) => x.figure === 'concurrent').map((x) => x.limit),
+    [0.6],
+  );
+  t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Concurrent open'));
+});
+
 test('page: the web page measured in Chromium (navigation, first level, a 20,000-entry directory as a window)', (t) => {
   const p = (results as Results & { page?: PageResult }).page;
   t.truthy(p, 'the page figure ran');
@@ -194,7 +217,7 @@ test('page: the web page measured in Chromium (navigation, first level, a 20,000
   t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Page'));
 });
 
-test('scale (figure 8): each layer opened, listed and flattened in a child, every member of the tar seen (GNU tar counts them)', (t) => {
+test('scale (figure 9): each layer opened, listed and flattened in a child, every member of the tar seen (GNU tar counts them)', (t) => {
   const s = (results as unknown as { scale: import('../bench/scale.js').ScaleResult }).scale;
   t.truthy(s, 'the scale figure ran');
   t.deepEqual(
@@ -211,7 +234,7 @@ test('scale (figure 8): each layer opened, listed and flattened in a child, ever
     t.true(Number.isFinite(l.perEntry.rssBytes) && l.perEntry.openUs > 0 && l.perEntry.flattenUs > 0);
   }
   t.is(results.targets.filter((x) => x.figure === 'scale').length, 8, 'four targets per layer');
-  t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Scale (figure 8)'));
+  t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Scale (figure 9)'));
 });
 
 test('the README block renders every figure a run measured: its targets with their verdicts, and a table of its own', (t) => {
@@ -227,6 +250,7 @@ test('the README block renders every figure a run measured: its targets with the
     ['cache', 'Open cache'],
     ['page', 'Page'],
     ['registry', 'Registry'],
+    ['concurrent', 'Concurrent open'],
     ['scale', 'Scale'],
   ];
   for (const [key, title] of titles) {
@@ -266,7 +290,7 @@ test("--only writes partial-<figure>.* per figure: a later run of one figure lea
     const before = readdirSync(dir).sort();
     const bad = bench('--only', 'lookup,nope');
     t.is(bad.status, 2);
-    t.is(bad.stderr, 'bench: --only lookup,nope: "nope" is not a figure (figures: lookup, copy, load, cli, cache, page, registry, scale)\n');
+    t.is(bad.stderr, 'bench: --only lookup,nope: "nope" is not a figure (figures: lookup, copy, load, cli, cache, page, registry, concurrent, scale)\n');
     t.deepEqual(readdirSync(dir).sort(), before, 'a refused run writes nothing');
   } finally {
     rmSync(dir, { recursive: true, force: true });

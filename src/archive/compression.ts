@@ -105,6 +105,8 @@ export interface OpenBlobOptions {
   spillFd?: number;
   /** Sees every uncompressed byte, in order, once (the open cache's chunk digests). */
   onOutput?: (c: Uint8Array) => void;
+  /** Stops decompressing (at the next stored chunk) once aborted: the open's result is not wanted. */
+  signal?: AbortSignal;
 }
 
 /** Hashes a source by reading it through once (uncompressed blobs are never copied). */
@@ -228,7 +230,9 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     },
     drain: (n) => writer.drain(n),
   };
+  const signal = opts.signal;
   const onChunk = (c: Uint8Array): void => {
+    signal?.throwIfAborted();
     if (opts.hash) blobHash.update(c);
     opts.onRead?.(c.length);
   };

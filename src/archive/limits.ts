@@ -11,7 +11,7 @@
  * |                        |             | compressed outer archive (docker save | gzip) on its own            |
  * | `maxEntries`           | 2,000,000   | tar members of all layers together (PAX/long-name records excluded);|
  * |                        |             | the outer archive's members on their own (an entry holds ~650 bytes |
- * |                        |             | of memory, bench figure 8: 2,000,000 are about 1.3 GiB)             |
+ * |                        |             | of memory, bench figure 9: 2,000,000 are about 1.3 GiB)             |
  * | `maxPathLength`        | 4096 bytes  | an entry name or link target, in bytes (Linux PATH_MAX)              |
  * | `maxPathDepth`         | 512         | components of an entry name                                         |
  * | `maxMetaBytes`         | 16 MiB      | one PAX extended header (x, g) or GNU long name/link record (L, K)  |

@@ -16,6 +16,7 @@ import { resolveDockerArchive } from './docker-archive.js';
 import { openLayer, type ImagePlan, type LayerData, type PlannedLayer } from './layers.js';
 import { resolveOciLayout } from './oci-layout.js';
 import { Resources, type BlobStore } from './store.js';
+import { DEFAULT_CONCURRENCY, openLayers } from './concurrent.js';
 import { Budget, resolveLimits, type Limits } from '../archive/limits.js';
 import type { OpenCache } from './cache/open-cache.js';
 
@@ -41,6 +42,11 @@ export interface LoadOptions {
    * uncompressed tar) by layer digest, and use what an earlier open kept (src/image/cache/open-cache.ts).
    */
   cache?: OpenCache;
+  /**
+   * Layers opened at once (default 4): each inflates on the zlib threadpool while another is
+   * hashed and indexed. The result is the one-at-a-time open's (1) whatever this is (concurrent.ts).
+   */
+  concurrency?: number;
 }
 
 export interface LoadedImage {
@@ -58,34 +64,18 @@ export interface LoadedImage {
   close(): void;
 }
 
-/** Opens the planned layers in order; OCI-3: diff_ids and layers must be as many. */
-async function openPlan(
-  plan: ImagePlan,
-  file: string,
-  verify: boolean,
-  res: Resources,
-  warn: (m: string) => void,
-  onProgress?: LoadOptions['onProgress'],
-  budget?: Budget,
-  cache?: OpenCache,
-): Promise<LayerData[]> {
+/** Opens the planned layers (a few at a time, results as in order: concurrent.ts); OCI-3: diff_ids and layers must be as many. */
+async function openPlan(plan: ImagePlan, file: string, verify: boolean, res: Resources, warn: (m: string) => void, budget: Budget, opts: LoadOptions): Promise<LayerData[]> {
   const diffIds = plan.config.rootfs.diff_ids;
   if (diffIds.length !== plan.layers.length) {
     throw new ArchiveError('BAD_MANIFEST', file, `the manifest lists ${plan.layers.length} layer(s) but config.rootfs.diff_ids has ${diffIds.length}`);
   }
   const history = layerHistory(plan.config.history, plan.layers.length, file, warn);
-  const layers: LayerData[] = [];
-  const total = plan.layers.reduce((s, l) => s + l.source.size, 0);
-  let before = 0;
-  let done = 0;
-  const onRead = onProgress && ((n: number) => onProgress((done += n), total));
-  for (let i = 0; i < plan.layers.length; i++) {
-    layers.push(await openLayer(plan.layers[i], i, plan.layers.length, diffIds[i], history[i], { file, verify, res, onWarning: warn, onRead, budget, cache }));
-    // A layer that was not read (verify: false, uncompressed) still counts as done.
-    done = before += plan.layers[i].source.size;
-    onProgress?.(done, total);
-  }
-  return layers;
+  const count = plan.layers.length;
+  const cache = opts.cache;
+  return openLayers(count, { concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY, budget, res, warn, sizes: plan.layers.map((l) => l.source.size), onProgress: opts.onProgress }, (i, job) =>
+    openLayer(plan.layers[i], i, count, diffIds[i], history[i], { file, verify, cache, ...job }),
+  );
 }
 
 function collector(opts: LoadOptions): { warnings: string[]; warn: (m: string) => void } {
@@ -132,7 +122,7 @@ export async function loadStore(store: BlobStore, format: ImageFormat, res: Reso
   const limits = resolveLimits(opts.limits);
   try {
     const plan = format === 'docker-archive' ? resolveDockerArchive(store, { tag: opts.tag, verify }) : resolveOciLayout(store, { tag: opts.tag, verify, onWarning: warn });
-    const layers = await openPlan(plan, path, verify, res, warn, opts.onProgress, new Budget(limits), opts.cache);
+    const layers = await openPlan(plan, path, verify, res, warn, new Budget(limits), opts);
     return {
       file: path,
       format,
@@ -171,14 +161,13 @@ export async function loadLayers(layers: Array<string | Uint8Array | LayerSource
   const file = labels.join(', ');
   const budget = new Budget(resolveLimits(opts.limits));
   try {
-    const out: LayerData[] = [];
-    for (let i = 0; i < layers.length; i++) {
+    const out = await openLayers(layers.length, { concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY, budget, res, warn }, async (i, job) => {
       const l = layers[i];
       let source: ByteSource;
       if (typeof l === 'string') {
         let fd: number;
         try {
-          fd = res.track(openSync(l, 'r'));
+          fd = job.res.track(openSync(l, 'r'));
         } catch (e) {
           throw new ArchiveError('MISSING_BLOB', l, `layer ${i + 1}/${layers.length} cannot be opened: ${(e as Error).message}`);
         }
@@ -190,8 +179,8 @@ export async function loadLayers(layers: Array<string | Uint8Array | LayerSource
       }
       const planned: PlannedLayer = { path: labels[i], source };
       // No manifest: the computed digests are the truth, so hashing is never skipped.
-      out.push(await openLayer(planned, i, layers.length, undefined, undefined, { file: labels[i], verify: false, res, onWarning: warn, budget, cache: opts.cache }));
-    }
+      return openLayer(planned, i, layers.length, undefined, undefined, { file: labels[i], verify: false, cache: opts.cache, ...job });
+    });
     const config: ImageConfig = {
       architecture: GOARCH[process.arch] ?? process.arch,
       os: 'linux',

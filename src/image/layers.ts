@@ -63,6 +63,8 @@ export interface LayerContext {
   cache?: OpenCache;
   /** The layer's position, for messages. */
   index?: number;
+  /** Aborted when the open's result is no longer wanted (src/image/concurrent.ts). */
+  signal?: AbortSignal;
 }
 
 const MEDIA_TYPE: Record<Compression, string> = {
@@ -157,6 +159,7 @@ async function openUncached(
       budget: ctx.budget,
       spillFd: caching?.spillFd,
       onOutput: caching?.onOutput,
+      signal: ctx.signal,
     });
     if (ctx.verify) {
       if (pl.expectedDigest !== undefined && blob.digest !== pl.expectedDigest) {

@@ -16,6 +16,11 @@ export class Resources {
     this.fds.push(fd);
     return fd;
   }
+  /** Takes over `other`'s descriptors (closed with these from now on). */
+  adopt(other: Resources): void {
+    for (const fd of other.fds) this.fds.push(fd);
+    other.fds = [];
+  }
   closeAll(): void {
     const fds = this.fds;
     this.fds = [];

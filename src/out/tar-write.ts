@@ -85,7 +85,7 @@ const fitsOctal = (n: number, digits: number): boolean => Number.isSafeInteger(n
 /**
  * Writes `n` into h[at..] as octal() spells it (`digits` zero-padded digits and a space), or zeros
  * when it does not fit (the caller put it in PAX). Digit by digit: no string per field, a million
- * headers a flattened export (bench figure 8).
+ * headers a flattened export (bench figure 9).
  */
 function putOctal(h: Buffer, at: number, n: number, digits: number): void {
   let v = fitsOctal(n, digits) ? n : 0;
@@ -201,7 +201,7 @@ const BATCH = 256 << 10;
  * Rule: headers, small files' data and padding are written straight into one buffer of BATCH
  * bytes, handed on when full: a stream or a hash costs microseconds per piece and an object per
  * 512-byte header adds up, and a layer of a million small files is a million headers (bench
- * figure 8: its flattened export took 29 s with a piece per header and per file, 8 s after).
+ * figure 9: its flattened export took 29 s with a piece per header and per file, 8 s after).
  */
 export function* tarBlocks(entries: Iterable<Entry>): Generator<Buffer> {
   let batch = Buffer.allocUnsafe(BATCH);
