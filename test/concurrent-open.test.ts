@@ -8,14 +8,20 @@
  * quick ones above it), so an open that took results as they came would differ.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { archives } from './helpers/fixtures.js';
+import { requireOrSkip } from './helpers/require.js';
 import { tarOf } from './helpers/tar.js';
 import { ArchiveError } from '../src/core/errors.js';
+import { Budget, DEFAULT_LIMITS } from '../src/archive/limits.js';
+import { openLayers } from '../src/image/concurrent.js';
+import type { LayerData } from '../src/image/layers.js';
+import { Resources } from '../src/image/store.js';
 import { loadImage, loadLayers, type LoadedImage, type LoadOptions } from '../src/image/index.js';
 import { OpenCache } from '../src/image/cache/open-cache.js';
 import type { Entry } from '../src/entry.js';
@@ -229,4 +235,60 @@ test.serial('DA-4 with an open cache: each layer is written once, and the next o
   t.is(again.stats.hits, layers);
   t.deepEqual(first, plain);
   t.deepEqual(second, plain);
+});
+
+test.serial('DA-4 layers opened at once spill no more than the byte limit together: on a disk with room for the limit, four bombs give LIMIT, not ENOSPC', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'layerfs-shared-use-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Room for the 48 MiB limit (and the layer that crosses it) and no more: four 40 MiB layers
+  // inflated alone at once would need 160 MiB of spill.
+  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=72m', 'tmpfs', dir]).status === 0;
+  if (!requireOrSkip(t, !mounted && 'cannot mount a tmpfs here (needs root)')) return;
+  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  const bomb = gzipSync(await tarOf([{ header: { name: 'zeros', size: 40 << 20 }, body: Buffer.alloc(40 << 20) }]));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir; // os.tmpdir(), where the spill files go
+  try {
+    const fds = openFds();
+    const limits = { maxUncompressedBytes: 48 << 20 };
+    for (const concurrency of [1, WIDE]) {
+      const err = await t.throwsAsync(loadLayers([bomb, bomb, bomb, bomb], { limits, concurrency }), { instanceOf: ArchiveError }, `concurrency ${concurrency}`);
+      t.is((err as ArchiveError).code, 'LIMIT', `concurrency ${concurrency}: ${err?.message}`);
+      t.regex(err!.message, /^<buffer 2>: layer 2\/4: uncompressed size exceeds the limit of 48 MiB \(all layers together\)/);
+    }
+    t.is(openFds(), fds, 'every spill file closed');
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+});
+
+test('DA-4 a layer stopped by what the others used together is opened again one at a time, the bottom one too', async (t) => {
+  const budget = new Budget({ ...DEFAULT_LIMITS, maxUncompressedBytes: 100 });
+  const res = new Resources();
+  const seen: string[] = [];
+  let uppers = 0;
+  let uppersDone!: () => void;
+  const allUppers = new Promise<void>((resolve) => (uppersDone = resolve));
+  const layers = await openLayers(4, { concurrency: 4, budget, res, warn: () => undefined }, async (i, ctx) => {
+    const alone = ctx.budget !== budget;
+    seen.push(`${i} ${alone ? 'alone' : 'in order'}`);
+    if (alone && i > 0) {
+      // The upper layers take 30 of the 100 bytes each, and finish first.
+      ctx.budget.shared!.addBytes(30);
+      ctx.budget.bytes += 30;
+      if (++uppers === 3) uppersDone();
+    }
+    if (alone && i === 0) {
+      await allUppers;
+      ctx.budget.shared!.addBytes(20); // 90 + 20 > 100: stopped, though alone it fits
+    }
+    if (!alone) ctx.budget.bytes += 20; // one at a time, every layer fits
+    return { index: i } as LayerData;
+  });
+  t.deepEqual(
+    layers.map((l) => l.index),
+    [0, 1, 2, 3],
+  );
+  t.deepEqual(seen.slice(4), ['0 in order', '1 in order', '2 in order', '3 in order']);
 });

@@ -201,6 +201,7 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     );
   if (compression === 'none') {
     if (src.size > max) throw overLimit();
+    budget?.shared?.addBytes(src.size);
     if (budget) budget.bytes += src.size;
     const digest = opts.hash ? sha256Of(src, opts.onRead) : undefined;
     return { compression, tar: src, digest, diffId: digest, compressedSize: src.size, size: src.size };
@@ -210,11 +211,16 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
   const writer = new SpillWriter(fd);
   const blobHash = createHash('sha256');
   const tarHash = createHash('sha256');
-  let stopped: ArchiveError | undefined; // pipeline reports its own AbortError instead
+  let stopped: Error | undefined; // pipeline reports its own AbortError instead
   const take = (c: Uint8Array): void => {
     // Rule: decompression stops AT the limit: the chunk that would cross it is not written, and
     // the throw tears the decoder down (pipeline destroys gunzip; the zstd loops unwind).
     if (writer.size + c.length > max) throw (stopped = overLimit());
+    try {
+      budget?.shared?.addBytes(c.length);
+    } catch (e) {
+      throw (stopped = e as Error);
+    }
     if (opts.hash) tarHash.update(c);
     opts.onOutput?.(c);
   };

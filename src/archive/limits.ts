@@ -81,12 +81,50 @@ export function formatBytes(n: number): string {
 
 /**
  * What an image has used of its limits so far: shared by the layers of one load, so the totals
- * hold across layers.
+ * hold across layers. A layer opened at once with others (src/image/concurrent.ts) has a Budget
+ * of its own, and `shared` is what all of them have used together.
  */
 export class Budget {
   bytes = 0;
   entries = 0;
-  constructor(readonly limits: Limits = { ...DEFAULT_LIMITS }) {}
+  constructor(
+    readonly limits: Limits = { ...DEFAULT_LIMITS },
+    readonly shared?: SharedUse,
+  ) {}
+}
+
+/**
+ * Rule: layers opened at once stay, together, within the image's limits, as one at a time they
+ * would: a hostile image's four bombs never spill four times the byte limit, or hold four times
+ * the entries. A layer whose next bytes or member would take the total past a limit stops with
+ * SharedUseFull; that is no verdict on the archive (the layer is opened again one at a time,
+ * with the image's own Budget, which gives the real answer).
+ */
+export class SharedUse {
+  bytes: number;
+  entries: number;
+  constructor(readonly image: Budget) {
+    this.bytes = image.bytes;
+    this.entries = image.entries;
+  }
+  /** Counts `bytes` more uncompressed bytes; throws SharedUseFull past the limit. */
+  addBytes(bytes: number): void {
+    if (this.bytes + bytes > this.image.limits.maxUncompressedBytes) throw new SharedUseFull();
+    this.bytes += bytes;
+  }
+  /** Counts `entries` more members; throws SharedUseFull past the limit. */
+  addEntries(entries: number): void {
+    if (this.entries + entries > this.image.limits.maxEntries) throw new SharedUseFull();
+    this.entries += entries;
+  }
+}
+
+/** A layer opened at once with others would take their total past a limit (see SharedUse). */
+export class SharedUseFull extends Error {
+  override readonly name = 'SharedUseFull';
+  constructor() {
+    super('the layers opened at once would together pass a limit');
+  }
 }
 
 export function limitError(file: string, context: string, problem: string, option: keyof Limits): ArchiveError {

@@ -452,6 +452,7 @@ export function walkTar(src: ByteSource, opts: IndexOptions, visit: (m: TarMembe
     if (++budget.entries > limits.maxEntries) {
       over(`member at offset ${pos} is entry number ${budget.entries}; the limit is ${limits.maxEntries} entries${budget.entries > count + 1 ? ' (all layers together)' : ''}`, 'maxEntries');
     }
+    budget.shared?.addEntries(1);
     count++;
     visit(m);
     pos = dataOffset + padded(n);

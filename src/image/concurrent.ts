@@ -16,7 +16,7 @@
  * blob, one at a time the upper may be answered from the record the lower just wrote; opened
  * together, both may be built (each writes the same record atomically). The layer is the same.
  */
-import { Budget } from '../archive/limits.js';
+import { Budget, SharedUse, SharedUseFull } from '../archive/limits.js';
 import type { LayerData } from './layers.js';
 import { Resources } from './store.js';
 
@@ -90,6 +90,8 @@ export async function openLayers(count: number, opts: OpenLayersOptions, open: (
   };
 
   const width = Math.max(1, Math.floor(opts.concurrency));
+  // What the layers opened alone use together (archive/limits.ts SharedUse).
+  const shared = new SharedUse(budget);
   const aborts: AbortController[] = [];
   const tasks: Array<Promise<Alone>> = [];
   // Rule: the lowest layer that fails decides the error. A failure seen at layer i makes every
@@ -109,7 +111,7 @@ export async function openLayers(count: number, opts: OpenLayersOptions, open: (
       inFlight++;
       const ac = new AbortController();
       aborts[i] = ac;
-      const alone: Alone = { failed: false, kept: false, res: new Resources(), budget: new Budget(budget.limits), warnings: [] };
+      const alone: Alone = { failed: false, kept: false, res: new Resources(), budget: new Budget(budget.limits, shared), warnings: [] };
       const ctx: JobContext = { res: alone.res, budget: alone.budget, onWarning: (m) => alone.warnings.push(m), onRead: counter(i), signal: ac.signal };
       // A layer that throws at once fails like one whose promise rejects.
       tasks[i] = new Promise<LayerData>((resolve) => resolve(open(i, ctx))).then(
@@ -159,7 +161,8 @@ export async function openLayers(count: number, opts: OpenLayersOptions, open: (
         for (const t of tasks.slice(i + 1)) (await settle(t))?.res.closeAll();
         // Rule: a layer that failed alone with nothing used below it failed exactly as it would one
         // at a time: its warnings, then its error. Else it is opened again with the image's Budget.
-        if (r.failed && budget.bytes === 0 && budget.entries === 0) {
+        // (Stopped by what the others used together is no such failure: SharedUse.)
+        if (r.failed && !(r.error instanceof SharedUseFull) && budget.bytes === 0 && budget.entries === 0) {
           res.adopt(r.res);
           r.kept = true;
           for (const w of r.warnings) warn(w);

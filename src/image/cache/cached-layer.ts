@@ -72,6 +72,8 @@ export async function fromCache(
   }
   const tar = rec.compression === 'none' ? pl.source : keptTar(cache, rec, ctx);
   if (tar === undefined) return undefined;
+  budget.shared?.addEntries(rec.members);
+  budget.shared?.addBytes(rec.size);
   budget.entries += rec.members;
   budget.bytes += rec.size;
   if (key !== undefined && loc === undefined) await cache.placeLocation({ key, digest, diffId: rec.diffId }).catch(() => undefined);
