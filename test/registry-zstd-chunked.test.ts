@@ -18,6 +18,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ArchiveError, View } from '../src/index.js';
+import { readAll } from '../src/source.js';
+import { tocPosition } from '../src/archive/zstd-chunked.js';
 import { loadLazy } from '../src/registry/lazy.js';
 import { humanSize } from '../src/cli/output.js';
 import { FIXTURES, steps, truth } from './helpers/fixtures.js';
@@ -140,6 +142,9 @@ rtest('OCI-17 zstd:chunked: opening fetches the manifest, the config and each TO
     t.true((motd.endOffset! - motd.offset! + tocAt(base)[1]) * 20 < base.size, 'a cat of /etc/motd fetches under 5% of its layer');
     step1.fs.readFileSync('/etc/motd');
     t.is(lazy.transfer.fetchedBytes - before, motd.endOffset! - motd.offset!, 'a file read again is not fetched again');
+    // The layer's tar is the whole blob: not fetched behind the user's back, but refused with a hint.
+    t.throws(() => readAll(lazy.image.layers[0]!.tar), { instanceOf: ArchiveError, message: /not fetched; `layerfs pull` the image first/ });
+    t.is(lazy.transfer.fetchedBytes - before, motd.endOffset! - motd.offset!);
   } finally {
     view.close();
   }
@@ -244,5 +249,25 @@ rtest('OCI-16 zstd:chunked: a zstd layer without the TOC annotations is fetched 
     t.is(lazy.transfer.fetchedBytes, lazy.transfer.imageBytes, 'every blob fetched whole');
   } finally {
     view.close();
+  }
+});
+
+test('OCI-16 zstd:chunked: the TOC annotations are both there or neither, four numbers of type 1, inside the blob', (t) => {
+  const sum = `sha256:${'a'.repeat(64)}`;
+  const opts = { file: 'img', context: 'layer 1/1: ' };
+  t.is(tocPosition(undefined, 100, opts), undefined);
+  t.is(tocPosition({ other: 'x' }, 100, opts), undefined);
+  t.deepEqual(tocPosition({ [CHECKSUM]: sum, [POSITION]: '10:20:30:1' }, 100, opts), { offset: 10, length: 20, uncompressedLength: 30, checksum: sum });
+  t.deepEqual(tocPosition({ 'io.github.containers.zstd-chunked.manifest-checksum': sum, 'io.github.containers.zstd-chunked.manifest-position': '10:20:30:1' }, 100, opts)?.offset, 10);
+  for (const [a, msg] of [
+    [{ [CHECKSUM]: sum }, /manifest-checksum without the other/],
+    [{ [POSITION]: '10:20:30:1' }, /manifest-position without the other/],
+    [{ [CHECKSUM]: 'md5:00', [POSITION]: '10:20:30:1' }, /manifest-checksum is "md5:00"/],
+    [{ [CHECKSUM]: sum, [POSITION]: '10:20:30' }, /expected offset:length:uncompressedLength:type/],
+    [{ [CHECKSUM]: sum, [POSITION]: '10:20:30:2' }, /TOC type 2/],
+    [{ [CHECKSUM]: sum, [POSITION]: '90:20:30:1' }, /not inside the 100-byte blob/],
+  ] as const) {
+    const e = t.throws(() => tocPosition(a, 100, opts), { instanceOf: ArchiveError, message: msg });
+    t.is(e!.code, 'BAD_MANIFEST');
   }
 });
