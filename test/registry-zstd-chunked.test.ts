@@ -31,7 +31,7 @@ const missing = registryMissing();
 if (missing && process.env.CI !== 'true') process.stderr.write(`\n*** SKIPPING test/registry-zstd-chunked.test.ts: ${missing} ***\n\n`);
 const rtest = missing && process.env.CI !== 'true' ? test.skip : test.serial;
 
-const IMAGES = ['layers', 'whiteouts', 'links', 'gnutar', 'umoci', 'volumes'];
+const IMAGES = ['names', 'layers', 'whiteouts', 'links', 'gnutar', 'umoci', 'volumes'];
 const CHECKSUM = 'io.containers.zstd-chunked.manifest-checksum';
 const POSITION = 'io.containers.zstd-chunked.manifest-position';
 
@@ -66,6 +66,7 @@ test.before(async () => {
     // A zstd layer without the TOC annotations (skopeo copies the zstd fixture's blobs as they are).
     skopeoCopy(`oci-archive:${join(FIXTURES, 'layers/oci-archive-zstd.tar')}`, `docker://${reg.host}/plainzstd:v1`),
     skopeoCopy(`oci-archive:${join(FIXTURES, 'layers/oci-archive.tar')}`, `docker://${bad.host}/layers:chunked`, ['--dest-compress-format', 'zstd:chunked']),
+    skopeoCopy(`oci-archive:${join(FIXTURES, 'names/oci-archive.tar')}`, `docker://${bad.host}/names:chunked`, ['--dest-compress-format', 'zstd:chunked']),
   ]);
 });
 
@@ -107,12 +108,46 @@ for (const image of IMAGES) {
       // The manifest hashes every file: each is fetched by its frames and checked.
       t.is(view.manifest(), truth(image, 'rootfs.manifest'));
       for (let i = 1; i <= steps(image); i++) t.is(view.atLayer(i).manifest(), truth(image, `step-${i}.manifest`));
-      t.true(lazy.transfer.fetchedBytes < lazy.transfer.imageBytes + m.bytes, 'never more than the blobs once (frames are disjoint)');
+      // Frames are disjoint; a layer read whole (names: a non-UTF-8 name) costs its TOC and its blob, plus the 512-byte head the opener sniffs.
+      const tocs = m.layers.reduce((s, l) => s + tocAt(l)[1], 0);
+      t.true(lazy.transfer.fetchedBytes <= lazy.transfer.imageBytes + tocs + 512, 'never more than each byte once');
     } finally {
       view.close();
     }
   });
 }
+
+rtest('OCI-16 zstd:chunked: a TOC that names a file with U+FFFD (its tar name is not UTF-8) makes that layer read whole and verified', async (t) => {
+  const m = await manifestOf(reg, 'names', 'chunked');
+  const lossy = m.layers.filter((l) => tocOf(reg, l).some((e) => e.name.includes('\ufffd')));
+  t.is(lossy.length, 1, 'skopeo wrote latin1-\\xe9.txt as latin1-\\ufffd.txt in one TOC');
+  const lazy = await loadLazy(`docker://${reg.host}/names:chunked`, { home: home() });
+  try {
+    t.true(lazy.image.warnings.some((w) => /names "names\/latin1-\ufffd\.txt" with U\+FFFD .* read whole instead/.test(w)));
+    const others = m.layers.filter((l) => l !== lossy[0]).reduce((s, l) => s + tocAt(l)[1], 0);
+    const whole = m.bytes + m.config.size + others + tocAt(lossy[0]!)[1] + lossy[0]!.size;
+    // (and the 512-byte head the layer opener sniffs for the compression before its pass)
+    t.true(lazy.transfer.fetchedBytes >= whole && lazy.transfer.fetchedBytes <= whole + 512, `the TOCs, and that blob whole: ${lazy.transfer.fetchedBytes} for ${whole}`);
+  } finally {
+    lazy.image.close();
+  }
+});
+
+rtest('OCI-16 zstd:chunked: a layer read whole because of its TOC is verified: a blob that does not hash to its digest is DIGEST_MISMATCH', async (t) => {
+  const m = await manifestOf(bad, 'names', 'chunked');
+  const l = m.layers.find((x) => tocOf(bad, x).some((e) => e.name.includes('\ufffd')))!;
+  const file = join(bad.dir, 'data/docker/registry/v2/blobs/sha256', l.digest.slice(7, 9), l.digest.slice(7), 'data');
+  const blob = readFileSync(file);
+  const original = Buffer.from(blob);
+  t.teardown(() => writeFileSync(file, original));
+  // The last byte is in the footer, a skippable frame: the blob still decompresses, to the same tar.
+  blob[blob.length - 1]! ^= 0xff;
+  writeFileSync(file, blob);
+  const e = await t.throwsAsync(loadLazy(`docker://${bad.host}/names:chunked`, { home: home() }), { instanceOf: ArchiveError });
+  t.is(e!.code, 'DIGEST_MISMATCH');
+  t.regex(e!.message, new RegExp(`blob sha256 is sha256:[0-9a-f]{64}, expected ${l.digest}`));
+  writeFileSync(file, original);
+});
 
 rtest('OCI-17 zstd:chunked: opening fetches the manifest, the config and each TOC; a cat fetches exactly that file’s frames', async (t) => {
   const m = await manifestOf(reg, 'layers', 'chunked');

@@ -251,6 +251,17 @@ function toMember(e: Record<string, unknown>, [type, typeflag]: [MemberType, str
   return { member, frames: { offset, endOffset, digest: e.digest as string } };
 }
 
+/**
+ * Whether the TOC cannot say what a member's name (or link target) is. The TOC is JSON, whose
+ * strings are Unicode: its writer (Go's encoding/json) turns each byte of a name that is not UTF-8
+ * into U+FFFD, so a name holding U+FFFD may not be the tar's (`latin1-\xe9.txt` arrives as
+ * `latin1-\ufffd.txt`). Rule: such a layer is not read through its TOC but whole (its tar names
+ * every byte), by the caller.
+ */
+export function lossyName(m: TarMember): boolean {
+  return m.name.includes('\ufffd') || m.linkname.includes('\ufffd');
+}
+
 /** Files up to this size are kept in memory once read; larger ones in a spill file. */
 const IN_MEMORY = 4 << 20;
 

@@ -45,7 +45,8 @@ export interface Blob {
  * checked (that needs every byte). Used only when the image is opened without `verify`.
  */
 export interface PreparedLayer {
-  open(opts: { file: string; context: string; onWarning: (m: string) => void; budget?: Budget }): { entries: Entry[]; size: number };
+  /** Undefined when this way cannot read the layer faithfully: it is then opened whole, verified. */
+  open(opts: { file: string; context: string; onWarning: (m: string) => void; budget?: Budget }): { entries: Entry[]; size: number } | undefined;
   /** The uncompressed tar, for what needs it whole (export-layer); may fail when read. */
   tar: ByteSource;
 }

@@ -8,7 +8,8 @@
  *   one Range request while the image is opened (checked against manifest-checksum when the layer
  *   is opened), each file's frames by one Range request on its first read (checked against the
  *   file's TOC digest before any byte is handed out); nothing else of the blob is fetched, so its
- *   digest and diff_id are not checked (a pull checks them);
+ *   digest and diff_id are not checked (a pull checks them). A TOC that cannot name every member
+ *   (a name that is not UTF-8 arrives as U+FFFD) makes the layer read whole, by ranges, verified;
  * - another compressed layer: fetched whole into the blob store (verified), then read as after a pull.
  * A registry reached over HTTPS without certificate checks is read as after a pull too (the
  * worker's fetch cannot skip them). What was fetched is counted until the image is closed.
