@@ -11,13 +11,13 @@
  */
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ArchiveError, View } from '../src/index.js';
+import { ArchiveError, Engine, View } from '../src/index.js';
 import { readAll } from '../src/source.js';
 import { tocPosition } from '../src/archive/zstd-chunked.js';
 import { loadLazy } from '../src/registry/lazy.js';
@@ -157,6 +157,7 @@ rtest('OCI-17 zstd:chunked: opening fetches the manifest, the config and each TO
   try {
     const opened = lazy.transfer.fetchedBytes;
     t.is(opened, m.bytes + m.config.size + tocBytes, 'manifest + config + the TOCs, nothing else');
+    t.log(`opening: ${opened} bytes (manifest ${m.bytes}, config ${m.config.size}, TOCs ${tocBytes}) of the image's ${lazy.transfer.imageBytes}`);
     t.deepEqual(view.fs.readdirSync('/opt/data').sort(), ['also-empty', 'blob.bin']);
     t.is(lazy.transfer.fetchedBytes, opened, 'listing reads the TOCs only');
     // blob.bin (64 KiB, split into chunks) as the base layer has it (later layers truncate it);
@@ -168,6 +169,7 @@ rtest('OCI-17 zstd:chunked: opening fetches the manifest, the config and each TO
     t.is(`sha256:${createHash('sha256').update(data).digest('hex')}`, entry.digest!);
     const cat = lazy.transfer.fetchedBytes - opened;
     t.is(cat, entry.endOffset! - entry.offset!, "the file's frames [offset, endOffset), no more");
+    t.log(`cat blob.bin (65536 bytes, chunked): ${cat} bytes of its ${base.size}-byte layer`);
     t.true(cat + tocAt(base)[1] < base.size, `TOC + frames (${tocAt(base)[1]} + ${cat}) are less than the ${base.size}-byte layer`);
     // A small file costs a small share of its layer.
     const before = lazy.transfer.fetchedBytes;
@@ -180,6 +182,39 @@ rtest('OCI-17 zstd:chunked: opening fetches the manifest, the config and each TO
     // The layer's tar is the whole blob: not fetched behind the user's back, but refused with a hint.
     t.throws(() => readAll(lazy.image.layers[0]!.tar), { instanceOf: ArchiveError, message: /not fetched; `layerfs pull` the image first/ });
     t.is(lazy.transfer.fetchedBytes - before, motd.endOffset! - motd.offset!);
+  } finally {
+    view.close();
+  }
+});
+
+rtest('OCI-17 zstd:chunked: a large file split into chunks is fetched by its frames once, checked, and kept in a spill file', async (t) => {
+  const engine = await Engine.open({ home: home() });
+  const rec = await engine.create(join(FIXTURES, 'layers/docker-archive.tar'), { name: 'big' });
+  const c = await engine.open(rec.id);
+  const big = randomBytes(6 << 20);
+  c.fs.writeFileSync('/big.bin', big);
+  const archive = join(work, 'big.tar');
+  await c.view.commit(archive);
+  await c.close();
+  await skopeoCopy(`docker-archive:${archive}`, `docker://${reg.host}/big:chunked`, ['--dest-compress-format', 'zstd:chunked']);
+  const m = await manifestOf(reg, 'big', 'chunked');
+  const top = m.layers[m.layers.length - 1]!;
+  const toc = tocOf(reg, top);
+  const entry = toc.find((e) => e.name === 'big.bin' && e.type === 'reg')!;
+  t.true(toc.filter((e) => e.name === 'big.bin' && e.type === 'chunk').length > 0, 'skopeo split it into chunks');
+  const lazy = await loadLazy(`docker://${reg.host}/big:chunked`, { home: home() });
+  const view = View.fromImage(lazy.image, { readOnly: true });
+  try {
+    const before = lazy.transfer.fetchedBytes;
+    t.true(view.fs.readFileSync('/big.bin').equals(big), 'the bytes written');
+    t.is(lazy.transfer.fetchedBytes - before, entry.endOffset! - entry.offset!, 'its frames, once');
+    const piece = Buffer.alloc(4096);
+    const fd = view.fs.openSync('/big.bin', 'r');
+    view.fs.readSync(fd, piece, 0, piece.length, 5 << 20);
+    view.fs.closeSync(fd);
+    t.true(piece.equals(big.subarray(5 << 20, (5 << 20) + 4096)));
+    t.is(lazy.transfer.fetchedBytes - before, entry.endOffset! - entry.offset!, 'a later read is served from the spill file');
+    t.log(`big.bin: ${big.length} bytes, frames ${entry.endOffset! - entry.offset!} bytes of a ${top.size}-byte layer`);
   } finally {
     view.close();
   }
@@ -207,6 +242,7 @@ rtest('OCI-17 zstd:chunked: the CLI cat of one file reports TOCs + its frames as
   t.truthy(line, cli.stderr);
   t.is(line![1], humanSize(expected), `manifest + config + TOCs + the file's frames: ${expected} bytes`);
   t.true(Number(line![3]) < 10, `${line![3]}% of the image`);
+  t.log(`CLI cat /etc/motd: ${expected} bytes fetched (${line![3]}% of the image)`);
 });
 
 rtest('OCI-18 zstd:chunked: a TOC that does not hash to its manifest-checksum is DIGEST_MISMATCH before any of it is used', async (t) => {
