@@ -277,7 +277,7 @@ function merge(global: PaxRecords | undefined, local: PaxRecords | undefined): P
 }
 
 /** Path length (bytes) and depth (components) limits; cheap for the common short name. */
-function checkPath(name: string, what: string, pos: number, limits: Limits, over: (p: string, o: keyof Limits) => never, depth = true): void {
+export function checkPath(name: string, what: string, pos: number, limits: Limits, over: (p: string, o: keyof Limits) => never, depth = true): void {
   // UTF-16 length <= UTF-8 byte length <= 3 * UTF-16 length (surrogate escapes included).
   if (name.length * 3 > limits.maxPathLength) {
     const bytes = Buffer.byteLength(name);

@@ -12,7 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import { Decompress, ZstdErrorCode } from 'fzstd';
-import type { ByteSource } from '../source.js';
+import { BufferSource, type ByteSource } from '../source.js';
 import { formatBytes } from './limits.js';
 
 /**
@@ -295,4 +295,39 @@ export class FrameWalker {
     this.need = need;
     this.have = 0;
   }
+}
+
+// ---------------------------------------------------------------- small inputs, synchronously
+
+/**
+ * Decodes every frame of `input` (bytes already in memory: a zstd:chunked table of contents or one
+ * file's frames), handing each piece of output to `onOutput`, which must be done with it on return.
+ * Synchronous, for reads that must answer at once (ByteSource.read). Same rules as
+ * decompressZstd: the window limit, and the input must end where a frame ends.
+ */
+export function decompressZstdSync(input: Uint8Array, onOutput: (c: Uint8Array) => void, opts: ZstdOptions = {}): void {
+  const log = windowLog(opts.maxWindowBytes ?? ZSTD_WINDOW_MAX);
+  if (opts.decoder === 'js' || !binding) {
+    decodeJs(new BufferSource(input), { put: onOutput, putSync: onOutput, drain: () => undefined }, log);
+    return;
+  }
+  const dctx = new binding.DCtx();
+  dctx.setParameter(binding.DParameter.windowLogMax, log);
+  const buf = Buffer.allocUnsafe(OUT_CHUNK);
+  let rest = input;
+  let inFrame = false;
+  if (rest.length === 0) return;
+  for (;;) {
+    let ret: number, produced: number, consumed: number;
+    try {
+      [ret, produced, consumed] = dctx.decompressStream(buf, rest);
+    } catch (e) {
+      throw nativeError(e, log);
+    }
+    rest = rest.subarray(consumed);
+    inFrame = ret !== 0;
+    if (produced > 0) onOutput(buf.subarray(0, produced));
+    if (rest.length === 0 && (ret === 0 || produced < buf.length)) break;
+  }
+  if (inFrame) throw new ZstdError('TRUNCATED', 'unexpected end of data inside a frame');
 }

@@ -11,7 +11,7 @@ import type { Budget } from '../archive/limits.js';
 import type { OpenCache } from './cache/open-cache.js';
 import { fromCache, startCaching } from './cache/cached-layer.js';
 import type { HistoryEntry, ImageConfig } from './config.js';
-import type { Resources } from './store.js';
+import type { PreparedLayer, Resources } from './store.js';
 
 /** One layer as a format reader found it, before it is opened. */
 export interface PlannedLayer {
@@ -23,6 +23,8 @@ export interface PlannedLayer {
   /** The size the descriptor gives. */
   expectedSize?: number;
   mediaType?: string;
+  /** Entries read without a pass over the blob (store.ts PreparedLayer); used when not verifying. */
+  prepared?: PreparedLayer;
 }
 
 /** What a format reader hands to the loader. */
@@ -99,9 +101,12 @@ export async function openLayer(pl: PlannedLayer, index: number, count: number, 
     warnings.push(m);
     ctx.onWarning(m);
   };
-  const cached = ctx.cache && ctx.budget ? await fromCache(pl, expectedDiffId, { ...ctx, index }, context, mismatch) : undefined;
+  const prepared = pl.prepared && !ctx.verify ? openPrepared(pl, pl.prepared, expectedDiffId, ctx, context, warn) : undefined;
+  const cached = !prepared && ctx.cache && ctx.budget ? await fromCache(pl, expectedDiffId, { ...ctx, index }, context, mismatch) : undefined;
   if (cached) for (const w of cached.warnings) warn(w);
-  const opened = cached ?? (await openUncached(pl, index, expectedDiffId, ctx, context, mismatch, warn, warnings));
+  // A prepared layer its own reader declined is read whole, and then verified whatever `verify` says.
+  const whole = pl.prepared && !ctx.verify ? { ...ctx, verify: true } : ctx;
+  const opened = prepared ?? cached ?? (await openUncached(pl, index, expectedDiffId, whole, context, mismatch, warn, warnings));
   const claimed = pl.mediaType === undefined ? undefined : claimedCompression(pl.mediaType);
   if (claimed !== undefined && claimed !== opened.compression) {
     warn(`${file}: ${context}media type ${pl.mediaType} says ${claimed}, the content is ${opened.compression}; read as ${opened.compression} (OCI-2)`);
@@ -130,6 +135,21 @@ export interface OpenedLayer {
   size: number;
   entries: Entry[];
   tar: ByteSource;
+}
+
+/**
+ * A prepared layer (a zstd:chunked TOC): its entries as its own reader gives them. Rule: the
+ * digests are the manifest's and the config's, taken as given (no pass over the blob checks them);
+ * the caller reads this way only without `verify`, and says so (README, lazy.ts).
+ */
+function openPrepared(pl: PlannedLayer, prepared: PreparedLayer, expectedDiffId: string | undefined, ctx: LayerContext, context: string, warn: (m: string) => void): OpenedLayer | undefined {
+  if (pl.expectedDigest === undefined || expectedDiffId === undefined) {
+    throw new ArchiveError('BAD_MANIFEST', ctx.file, `${context}a layer read through its table of contents needs its digest and diff_id from the manifest and config`);
+  }
+  const read = prepared.open({ file: ctx.file, context, onWarning: warn, budget: ctx.budget });
+  if (!read) return undefined;
+  const { entries, size } = read;
+  return { compression: 'zstd', digest: pl.expectedDigest, diffId: expectedDiffId, compressedSize: pl.source.size, size, entries, tar: prepared.tar };
 }
 
 /**

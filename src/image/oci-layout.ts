@@ -155,7 +155,9 @@ export function resolveOciLayout(store: BlobStore, opts: ResolveOptions): ImageP
     const path = blobPath(ld.digest);
     const blob = store.get(path);
     if (!blob) throw new ArchiveError('MISSING_BLOB', file, `layer ${i + 1}/${descs.length}: blob ${ld.digest} (${path}) is not in the archive`);
-    return { path, source: blob.source, expectedDigest: ld.digest, expectedSize: ld.size, mediaType: ld.mediaType };
+    const planned: PlannedLayer = { path, source: blob.source, expectedDigest: ld.digest, expectedSize: ld.size, mediaType: ld.mediaType };
+    if (blob.layer) planned.prepared = blob.layer;
+    return planned;
   });
   return { tags: chosen.tags, config, configDigest: cfgDesc.digest, layers };
 }

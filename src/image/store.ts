@@ -6,6 +6,7 @@ import { closeSync, openSync, fstatSync, realpathSync, statSync } from 'node:fs'
 import { join, posix, sep } from 'node:path';
 import { FileRegion, readAll, type ByteSource } from '../source.js';
 import { ArchiveError } from '../core/errors.js';
+import type { Entry } from '../entry.js';
 import { indexTar, sliceSource, type TarMember } from '../archive/tar-index.js';
 import { DEFAULT_LIMITS, formatBytes, limitError, type Budget, type Limits } from '../archive/limits.js';
 
@@ -38,6 +39,21 @@ export interface Blob {
   source: ByteSource;
   /** The path the data was found at, after following links. */
   path: string;
+  /** A layer blob whose entries are read another way than by a pass over it (layers.ts). */
+  layer?: PreparedLayer;
+}
+
+/**
+ * A layer read without a pass over its blob: a zstd:chunked layer through its table of contents
+ * (the registry's lazy view, src/registry/lazy.ts). `open` reads and checks what that way can
+ * check (the TOC, then each file's data when it is read); the blob's digest and diff_id are not
+ * checked (that needs every byte). Used only when the image is opened without `verify`.
+ */
+export interface PreparedLayer {
+  /** Undefined when this way cannot read the layer faithfully: it is then opened whole, verified. */
+  open(opts: { file: string; context: string; onWarning: (m: string) => void; budget?: Budget }): { entries: Entry[]; size: number } | undefined;
+  /** The uncompressed tar, for what needs it whole (export-layer); may fail when read. */
+  tar: ByteSource;
 }
 
 export interface BlobStore {

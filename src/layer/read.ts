@@ -78,7 +78,7 @@ function baseEntry(m: TarMember, path: string, type: EntryType): Entry {
 }
 
 /** Converts one member; undefined for members that are metadata only (aufs `.wh..wh.*`). */
-function toEntry(m: TarMember, src: ByteSource, opts: ReadLayerOptions): Entry | undefined {
+function toEntry(m: TarMember, src: ByteSource | undefined, opts: ReadLayerOptions, content?: ByteSource): Entry | undefined {
   const ctx = opts.context ?? '';
   const path = normalizeMemberPath(m.name, 'entry', opts);
   const slash = path.lastIndexOf('/');
@@ -116,7 +116,7 @@ function toEntry(m: TarMember, src: ByteSource, opts: ReadLayerOptions): Entry |
   switch (type) {
     case 'file':
       e.size = m.size;
-      e.content = memberContent(src, m);
+      e.content = content ?? memberContent(src!, m);
       opts.dataOffsets?.set(e, m.dataOffset);
       break;
     case 'hardlink':
@@ -151,12 +151,13 @@ class EntryCollector {
   private readonly seen = new Map<string, number>();
   private dropped = false;
   constructor(
-    private readonly src: ByteSource,
+    private readonly src: ByteSource | undefined,
     private readonly opts: ReadLayerOptions,
   ) {}
 
-  add(m: TarMember): void {
-    const e = toEntry(m, this.src, this.opts);
+  /** `content`: the member's data when it is not in `src` (a zstd:chunked file read by its frames). */
+  add(m: TarMember, content?: ByteSource): void {
+    const e = toEntry(m, this.src, this.opts, content);
     if (!e) return;
     const key = keyOf(e);
     const prev = this.seen.get(key);
@@ -178,5 +179,15 @@ class EntryCollector {
 export function readLayer(src: ByteSource, opts: ReadLayerOptions): Entry[] {
   const c = new EntryCollector(src, opts);
   walkTar(src, opts, (m) => c.add(m));
+  return c.entries();
+}
+
+/**
+ * A layer from members found elsewhere than in its tar (a zstd:chunked TOC), each with its data:
+ * the same entries, whiteouts, opaque markers and duplicate rule as readLayer.
+ */
+export function readMembers(members: Iterable<{ member: TarMember; content?: ByteSource }>, opts: ReadLayerOptions): Entry[] {
+  const c = new EntryCollector(undefined, opts);
+  for (const { member, content } of members) c.add(member, content);
   return c.entries();
 }

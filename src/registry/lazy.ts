@@ -4,7 +4,13 @@
  * - a layer already in the blob store: from the file;
  * - an uncompressed layer (`...layer.v1.tar`, `...rootfs.diff.tar`): by Range requests
  *   (range-source.ts), so opening walks its tar headers only and `cat` reads the file's blocks;
- * - a compressed layer: fetched whole into the blob store (verified), then read as after a pull.
+ * - a zstd:chunked layer (zstd with the TOC annotations, src/archive/zstd-chunked.ts): its TOC by
+ *   one Range request while the image is opened (checked against manifest-checksum when the layer
+ *   is opened), each file's frames by one Range request on its first read (checked against the
+ *   file's TOC digest before any byte is handed out); nothing else of the blob is fetched, so its
+ *   digest and diff_id are not checked (a pull checks them). A TOC that cannot name every member
+ *   (a name that is not UTF-8 arrives as U+FFFD) makes the layer read whole, by ranges, verified;
+ * - another compressed layer: fetched whole into the blob store (verified), then read as after a pull.
  * A registry reached over HTTPS without certificate checks is read as after a pull too (the
  * worker's fetch cannot skip them). What was fetched is counted until the image is closed.
  */
@@ -14,16 +20,22 @@ import { stateHome } from '../core/home.js';
 import { loadStore, type LoadedImage, type LoadOptions } from '../image/index.js';
 import { Resources, type Blob, type BlobStore as ImageBlobStore } from '../image/store.js';
 import { BufferSource, FileRegion, type ByteSource } from '../source.js';
+import { ArchiveError } from '../core/errors.js';
+import { openSpill } from '../archive/spill.js';
+import { tocPosition } from '../archive/zstd-chunked.js';
+import { readChunkedLayer } from '../layer/chunked.js';
+import type { PreparedLayer } from '../image/store.js';
 import { BlobStore } from './blob-store.js';
 import { fetchBlob } from './blobs.js';
 import { RegistryClient, repoScope } from './client.js';
 import { layoutIndex, resolveManifest } from './pull.js';
-import { BLOCK, RangeFetcher, RangeSource } from './range-source.js';
+import { BLOCK, ExactRangeSource, RangeFetcher, RangeSource } from './range-source.js';
 import { discard, readLimited } from './http.js';
 import { formatReference, parseReference } from './reference.js';
 import type { RemoteOptions, Transfer } from './store-image.js';
 
 const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
+const ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
 
 /** An image's files as the layout reader asks for them, from memory, the blob store or ranges. */
 class RemoteStore implements ImageBlobStore {
@@ -31,23 +43,25 @@ class RemoteStore implements ImageBlobStore {
     readonly file: string,
     private readonly blobs: Map<string, ByteSource>,
     readonly limits: Limits,
+    private readonly prepared: Map<string, PreparedLayer>,
   ) {}
   has(path: string): boolean {
     return this.blobs.has(path);
   }
   get(path: string): Blob | undefined {
     const source = this.blobs.get(path);
-    return source && { source, path };
+    const layer = this.prepared.get(path);
+    return source && (layer ? { source, path, layer } : { source, path });
   }
 }
 
 /**
- * The first block of a blob by a Range request, which also tells whether the registry serves
- * ranges: undefined when it answers anything but 206 with those bytes (the layer is then fetched
- * whole, as a pull does).
+ * Bytes [start, start + length) of a blob by a Range request (the first block of an uncompressed
+ * layer, a zstd:chunked TOC), which also tells whether the registry serves ranges: undefined when
+ * it answers anything but 206 with those bytes (the layer is then fetched whole, as a pull does).
  */
-async function firstBlock(client: RegistryClient, repository: string, digest: string, length: number): Promise<Buffer | undefined> {
-  const res = await client.request(`/v2/${repository}/blobs/${digest}`, [repoScope(repository, 'pull')], { headers: { range: `bytes=0-${length - 1}` } });
+async function firstBlock(client: RegistryClient, repository: string, digest: string, length: number, start = 0): Promise<Buffer | undefined> {
+  const res = await client.request(`/v2/${repository}/blobs/${digest}`, [repoScope(repository, 'pull')], { headers: { range: `bytes=${start}-${start + length - 1}` } });
   if (res.status !== 206) {
     discard(res);
     return undefined;
@@ -55,6 +69,21 @@ async function firstBlock(client: RegistryClient, repository: string, digest: st
   const body = await readLimited(res, length, () => new Error('longer than asked')).catch(() => undefined);
   if (body) client.count(body.length);
   return body?.length === length ? body : undefined;
+}
+
+/**
+ * The uncompressed tar of a zstd:chunked layer read through its TOC: not fetched (that is the
+ * whole blob); what needs it whole (export-layer) is told to pull the image.
+ */
+class NoTar implements ByteSource {
+  constructor(
+    private readonly where: string,
+    /** Not the tar's (unknown without it): the blob's, so that a reader asks, and is told. */
+    readonly size: number,
+  ) {}
+  read(): number {
+    throw new ArchiveError('MISSING_BLOB', this.where, 'the uncompressed tar of a zstd:chunked layer read through its table of contents is not fetched; `layerfs pull` the image first');
+  }
 }
 
 export interface LazyImage {
@@ -82,6 +111,7 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
       ['index.json', new BufferSource(layoutIndex(resolved, ref))],
       [`blobs/sha256/${resolved.manifest.digest.slice(7)}`, new BufferSource(resolved.manifest.bytes)],
     ]);
+    const prepared = new Map<string, PreparedLayer>();
     const fromStore = (digest: string) => {
       const fd = res.track(openSync(store.path(digest), 'r'));
       return new FileRegion(fd, 0, fstatSync(fd).size);
@@ -89,10 +119,25 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
     for (const d of [resolved.image.config, ...resolved.image.layers]) {
       const path = `blobs/sha256/${d.digest.slice(7)}`;
       if (files.has(path)) continue;
-      if (!(await store.has(d.digest, d.size)) && ranged && UNCOMPRESSED.has(d.mediaType) && d !== resolved.image.config && d.size > 0) {
+      const where = `${ref.registry}/${ref.repository}@${d.digest}`;
+      const url = `${base}/v2/${ref.repository}/blobs/${d.digest}`;
+      const stored = await store.has(d.digest, d.size);
+      const toc = !stored && ranged && d.mediaType === ZSTD && d !== resolved.image.config ? tocPosition(d.annotations, d.size, { file: where }) : undefined;
+      if (toc) {
+        const bytes = await firstBlock(client, ref.repository, d.digest, toc.length, toc.offset);
+        if (bytes) {
+          const blob = new ExactRangeSource(fetcher, url, d.size, where);
+          blob.seed(toc.offset, bytes);
+          files.set(path, blob);
+          const spill = () => res.track(openSpill());
+          prepared.set(path, { open: (o) => readChunkedLayer(blob, toc, { ...o, spill }), tar: new NoTar(where, d.size) });
+          continue;
+        }
+      }
+      if (!stored && ranged && UNCOMPRESSED.has(d.mediaType) && d !== resolved.image.config && d.size > 0) {
         const first = await firstBlock(client, ref.repository, d.digest, Math.min(d.size, BLOCK));
         if (first) {
-          const src = new RangeSource(fetcher, `${base}/v2/${ref.repository}/blobs/${d.digest}`, d.size, `${ref.registry}/${ref.repository}@${d.digest}`);
+          const src = new RangeSource(fetcher, url, d.size, where);
           src.seed(0, first);
           files.set(path, src);
           continue;
@@ -101,7 +146,7 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
       await fetchBlob(client, ref.repository, d, store);
       files.set(path, fromStore(d.digest));
     }
-    const remote = new RemoteStore(formatReference(ref), files, resolveLimits(opts.limits));
+    const remote = new RemoteStore(formatReference(ref), files, resolveLimits(opts.limits), prepared);
     // Manifest and config were verified as they came; an uncompressed layer read by ranges cannot be.
     const image = await loadStore(remote, 'oci-layout', res, { ...opts, verify: false });
     const f = fetcher;

@@ -140,3 +140,39 @@ export class RangeSource implements ByteSource {
 }
 
 const MAX_RUN = (16 << 20) / BLOCK;
+
+/**
+ * A blob read by exactly the ranges asked for, one request per read: for reads that know their
+ * extent (a zstd:chunked TOC, one file's frames), so what is fetched is what is needed, no more.
+ * Bytes fetched while the image was opened can be handed in (`seed`); a read inside them is free.
+ */
+export class ExactRangeSource implements ByteSource {
+  private seeded?: { start: number; bytes: Buffer };
+  constructor(
+    private readonly fetcher: RangeFetcher,
+    private readonly url: string,
+    readonly size: number,
+    private readonly where: string,
+  ) {}
+
+  seed(start: number, bytes: Buffer): void {
+    this.seeded = { start, bytes };
+  }
+
+  read(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    const n = Math.max(0, Math.min(length, this.size - position));
+    if (n === 0) return 0;
+    const s = this.seeded;
+    if (s && position >= s.start && position + n <= s.start + s.bytes.length) {
+      buffer.set(s.bytes.subarray(position - s.start, position - s.start + n), offset);
+      return n;
+    }
+    // Large reads in requests of at most 16 MiB (the worker's buffer is as large as one answer).
+    for (let done = 0; done < n; ) {
+      const take = Math.min(n - done, MAX_RUN * BLOCK);
+      buffer.set(this.fetcher.fetchSync(this.url, position + done, position + done + take - 1, this.where), offset + done);
+      done += take;
+    }
+    return n;
+  }
+}
