@@ -381,6 +381,7 @@ function registryTable(fig: FigureInfo, f: ResultsFile): string {
         ['`image inspect`: bytes fetched', pct(r.share.imageInspect), 'of the image', ''],
         ['`cat` of one file, uncompressed layers (Range): bytes fetched', pct(r.share.catLazy), 'of the image', ''],
         ['`cat` of one file, gzip layers (fetched whole): bytes fetched', pct(r.share.catGzip), 'of the image', ''],
+        ...(r.share.catChunked !== undefined ? [['`cat` of one file, zstd:chunked layers (table of contents, then its frames): bytes fetched', pct(r.share.catChunked), 'of the image', '']] : []),
       ],
     )
   );

@@ -3,7 +3,8 @@
  * layerfs, against `skopeo copy` of the same image to a local directory, in the same run; and the
  * bytes fetched, as a share of the image, by `image inspect` (manifest and config) and by the
  * lazy `cat` of one small file (an uncompressed copy of the image, read by Range requests; the
- * gzip image has to be fetched whole). Skipped, loudly, when docker-registry or skopeo is missing.
+ * gzip image has to be fetched whole; a zstd:chunked copy made by skopeo, read through its tables
+ * of contents). Skipped, loudly, when docker-registry or skopeo is missing.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +26,8 @@ export interface RegistryResult {
   imageBytes: number;
   pull: { layerfs: Figure; skopeo: Figure; ratio: number };
   /** fetched / image size. */
-  share: { imageInspect: number; catLazy: number; catGzip: number };
+  /** catChunked: zstd:chunked layers, read through their tables of contents (absent in results before it was measured). */
+  share: { imageInspect: number; catLazy: number; catGzip: number; catChunked?: number };
 }
 
 export async function registryFigure(mode: Mode, repeats: number, scratch: string, log: (s: string) => void): Promise<RegistryResult | undefined> {
@@ -38,6 +40,7 @@ export async function registryFigure(mode: Mode, repeats: number, scratch: strin
   const entries = [dir('data'), file('data/small.txt', new BufferSource(Buffer.from('the one file cat reads\n')))];
   for (let i = 0; i < files; i++) entries.push(file(`data/f${i}.bin`, new BufferSource(randomBytes(size))));
   const reg = await startRegistry();
+  const chunkedReg = await startRegistry();
   const work = mkdtempSync(join(scratch, 'registry-'));
   try {
     const view = await openLayers([await tarBuffer(entries)]);
@@ -45,6 +48,9 @@ export async function registryFigure(mode: Mode, repeats: number, scratch: strin
     await view.commit(archive, { format: 'oci-archive', tag: 'bench:latest' });
     view.close();
     await skopeoCopy(`oci-archive:${archive}`, `docker://${reg.host}/bench:gzip`);
+    // The zstd:chunked copy in a registry of its own: on one registry skopeo reuses the layer it
+    // pushed already (its blob info cache knows it), whatever compression was asked for.
+    await skopeoCopy(`oci-archive:${archive}`, `docker://${chunkedReg.host}/bench:zstd-chunked`, ['--dest-compress-format', 'zstd:chunked']);
     const engine = await Engine.open({ home: join(work, 'home') });
     const img = await engine.load(archive);
     await pushImage(engine.state, img.id, `docker://${reg.host}/bench:plain`);
@@ -67,7 +73,10 @@ export async function registryFigure(mode: Mode, repeats: number, scratch: strin
     }
     const inspect = await remoteConfig(ref, { home: join(work, 'inspect') });
     const catShare = async (tag: string): Promise<number> => {
-      const lazy = await loadLazy(`docker://${reg.host}/bench:${tag}`, { home: join(work, `cat-${tag}`) });
+      const host = tag === 'zstd-chunked' ? chunkedReg.host : reg.host;
+      const lazy = await loadLazy(`docker://${host}/bench:${tag}`, { home: join(work, `cat-${tag}`) });
+      const media = lazy.image.layers.map((l) => l.mediaType).join(', ');
+      if (!media.includes(tag === 'zstd-chunked' ? 'zstd' : tag === 'gzip' ? 'gzip' : '.tar')) throw new Error(`bench:${tag} has layers of ${media}`);
       const v = View.fromImage(lazy.image, { readOnly: true });
       try {
         v.fs.readFileSync('/data/small.txt');
@@ -81,10 +90,16 @@ export async function registryFigure(mode: Mode, repeats: number, scratch: strin
     return {
       imageBytes,
       pull: { layerfs, skopeo, ratio: layerfs.median / skopeo.median },
-      share: { imageInspect: inspect.transfer.fetchedBytes / inspect.transfer.imageBytes, catLazy: await catShare('plain'), catGzip: await catShare('gzip') },
+      share: {
+        imageInspect: inspect.transfer.fetchedBytes / inspect.transfer.imageBytes,
+        catLazy: await catShare('plain'),
+        catGzip: await catShare('gzip'),
+        catChunked: await catShare('zstd-chunked'),
+      },
     };
   } finally {
     await reg.stop();
+    await chunkedReg.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -98,5 +113,6 @@ export function registryMarkdown(r: RegistryResult): string {
     + `| layerfs pull | ${ms(r.pull.layerfs)} |\n| skopeo copy (to a dir: destination) | ${ms(r.pull.skopeo)} |\n| layerfs / skopeo | ${r.pull.ratio.toFixed(2)}× |\n`
     + `| image inspect: fetched / image | ${pct(r.share.imageInspect)} |\n| cat of one file, uncompressed layers (Range): fetched / image | ${pct(r.share.catLazy)} |\n`
     + `| cat of one file, gzip layers (fetched whole): fetched / image | ${pct(r.share.catGzip)} |\n`
+    + (r.share.catChunked !== undefined ? `| cat of one file, zstd:chunked layers (table of contents, then the file's frames): fetched / image | ${pct(r.share.catChunked)} |\n` : '')
   );
 }

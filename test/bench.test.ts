@@ -237,6 +237,18 @@ test('scale (figure 9): each layer opened, listed and flattened in a child, ever
   t.true(readFileSync(join(out, 'latest-smoke.md'), 'utf8').includes('## Scale (figure 9)'));
 });
 
+test('registry (figure 7): a cat of one file fetches a small part of a zstd:chunked image (its table of contents and the file), all of a gzip one', (t) => {
+  const r = (results as unknown as { registry?: import('../bench/registry.js').RegistryResult }).registry;
+  if (!r) {
+    t.not(process.env.CI, 'true', 'in CI the registry figure may not be skipped');
+    t.log('registry figure skipped (no docker-registry or skopeo)');
+    return;
+  }
+  // (The smoke image is two 64 KiB Range blocks: the uncompressed cat reads it all there.)
+  t.true(r.share.catGzip >= 0.999, `gzip: the layer fetched whole (${r.share.catGzip})`);
+  t.true(r.share.catChunked! > 0 && r.share.catChunked! < 0.1, `zstd:chunked: ${r.share.catChunked}`);
+});
+
 test('the README block renders every figure a run measured: its targets with their verdicts, and a table of its own', (t) => {
   // The smoke run's results as if a quick run's (the README never takes a smoke run).
   const r = JSON.parse(readFileSync(join(out, 'latest-smoke.json'), 'utf8')) as RunResults;
