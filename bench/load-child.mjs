@@ -13,6 +13,7 @@
  */
 import { openImage, openLayers } from '../dist/index.js';
 import { headerWalk } from './header-walk.mjs';
+import { listTree } from './list-tree.mjs';
 
 const arg = process.argv[2];
 const again = process.argv.includes('--again');
@@ -30,15 +31,7 @@ if (arg === '--baseline') {
   const openMs = ms();
   const top = view.fs.readdirSync('/');
   const firstReaddirMs = ms();
-  let entries = 0;
-  /** @param {string} dir */
-  const walk = (dir) => {
-    for (const d of view.fs.readdirSync(dir, { withFileTypes: true })) {
-      entries++;
-      if (d.isDirectory()) walk(dir === '/' ? `/${d.name}` : `${dir}/${d.name}`);
-    }
-  };
-  walk('/');
+  const entries = listTree(view.fs);
   const listMs = ms();
   view.close();
   const maxRssKiB = process.resourceUsage().maxRSS;

@@ -8,6 +8,7 @@
  * the flattened tree written as one tar (view.export, what `layerfs export` writes) to /dev/null.
  */
 import { openLayers } from '../dist/index.js';
+import { listTree } from './list-tree.mjs';
 
 const arg = process.argv[2];
 if (arg === '--baseline') {
@@ -21,15 +22,7 @@ if (arg === '--baseline') {
   view.fs.readdirSync('/');
   view.fs.statSync(deep);
   const firstMs = ms();
-  let entries = 0;
-  /** @param {string} dir */
-  const walk = (dir) => {
-    for (const d of view.fs.readdirSync(dir, { withFileTypes: true })) {
-      entries++;
-      if (d.isDirectory()) walk(dir === '/' ? `/${d.name}` : `${dir}/${d.name}`);
-    }
-  };
-  walk('/');
+  const entries = listTree(view.fs);
   const listMs = ms() - firstMs;
   const t1 = process.hrtime.bigint();
   const written = await view.export('/dev/null');

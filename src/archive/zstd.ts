@@ -96,48 +96,76 @@ export async function decompressZstd(src: ByteSource, out: ZstdOutput, opts: Zst
   else await decodeNative(binding, src, out, log, opts.onChunk);
 }
 
+/**
+ * One libzstd decoding stream, with the rules every use of it keeps: the window limit, when the
+ * output of an input is all out, and that the input ends where a frame ends.
+ */
+class NativeStream {
+  private readonly dctx: InstanceType<Binding['DCtx']>;
+  private inFrame = false;
+  constructor(
+    b: Binding,
+    private readonly log: number,
+  ) {
+    this.dctx = new b.DCtx();
+    // Rule: a frame's window is at most 2^log; libzstd refuses a larger one when it reads the frame
+    // header, before allocating it ("Frame requires too much memory for decoding").
+    this.dctx.setParameter(b.DParameter.windowLogMax, log);
+  }
+
+  /**
+   * Decodes what it can of `input` into `out`: the input left, the bytes of `out` filled, and
+   * whether to call again with what is left (`more`).
+   */
+  step(out: Uint8Array, input: Uint8Array): { rest: Uint8Array; produced: number; more: boolean } {
+    let ret: number, produced: number, consumed: number;
+    try {
+      [ret, produced, consumed] = this.dctx.decompressStream(out, input);
+    } catch (e) {
+      throw nativeError(e, this.log);
+    }
+    const rest = input.subarray(consumed);
+    this.inFrame = ret !== 0;
+    // All input consumed, and the frame done (ret 0) or the output buffer not filled: nothing
+    // more to flush for now. (Called again after its frame is done, with no input, libzstd
+    // would answer that it waits for the next frame's header: not inside a frame.)
+    return { rest, produced, more: !(rest.length === 0 && (ret === 0 || produced < out.length)) };
+  }
+
+  /** Rule: the input must end where a frame ends; inside one it was cut short. */
+  end(): void {
+    if (this.inFrame) throw new ZstdError('TRUNCATED', 'unexpected end of data inside a frame');
+  }
+}
+
 async function decodeNative(b: Binding, src: ByteSource, out: ZstdOutput, log: number, onChunk?: (c: Uint8Array) => void): Promise<void> {
-  const dctx = new b.DCtx();
-  // Rule: a frame's window is at most 2^log; libzstd refuses a larger one when it reads the frame
-  // header, before allocating it ("Frame requires too much memory for decoding").
-  dctx.setParameter(b.DParameter.windowLogMax, log);
+  const z = new NativeStream(b, log);
   // libzstd copies what it still needs of the input into its own buffers, so one input buffer
   // serves every read; output goes to a ring of buffers reused once written.
   const input = Buffer.allocUnsafe(Math.min(IN_CHUNK, Math.max(1, src.size)));
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafe(OUT_CHUNK));
   let r = 0;
-  let inFrame = false;
   for (let pos = 0; pos < src.size; ) {
     const n = src.read(input, 0, Math.min(input.length, src.size - pos), pos);
     if (n <= 0) break;
     pos += n;
-    let rest = input.subarray(0, n);
+    let rest: Uint8Array = input.subarray(0, n);
     onChunk?.(rest);
     for (;;) {
       // ring[r] is free once at most RING - 1 of the earlier buffers wait for their write.
       const wait = out.drain(RING - 1);
       if (wait) await wait;
       const buf = ring[r];
-      let ret: number, produced: number, consumed: number;
-      try {
-        [ret, produced, consumed] = dctx.decompressStream(buf, rest);
-      } catch (e) {
-        throw nativeError(e, log);
-      }
-      rest = rest.subarray(consumed);
-      inFrame = ret !== 0;
-      if (produced > 0) {
-        out.put(buf.subarray(0, produced));
+      const step = z.step(buf, rest);
+      rest = step.rest;
+      if (step.produced > 0) {
+        out.put(buf.subarray(0, step.produced));
         r = (r + 1) % RING;
       }
-      // All input consumed, and the frame done (ret 0) or the output buffer not filled: nothing
-      // more to flush for now. (Called again after its frame is done, with no input, libzstd
-      // would answer that it waits for the next frame's header: not inside a frame.)
-      if (rest.length === 0 && (ret === 0 || produced < buf.length)) break;
+      if (!step.more) break;
     }
   }
-  // Rule: the blob must end where a frame ends; inside one it was cut short.
-  if (inFrame) throw new ZstdError('TRUNCATED', 'unexpected end of data inside a frame');
+  z.end();
 }
 
 function nativeError(e: unknown, log: number): ZstdError {
@@ -311,23 +339,14 @@ export function decompressZstdSync(input: Uint8Array, onOutput: (c: Uint8Array) 
     decodeJs(new BufferSource(input), { put: onOutput, putSync: onOutput, drain: () => undefined }, log);
     return;
   }
-  const dctx = new binding.DCtx();
-  dctx.setParameter(binding.DParameter.windowLogMax, log);
+  if (input.length === 0) return;
+  const z = new NativeStream(binding, log);
   const buf = Buffer.allocUnsafe(OUT_CHUNK);
-  let rest = input;
-  let inFrame = false;
-  if (rest.length === 0) return;
-  for (;;) {
-    let ret: number, produced: number, consumed: number;
-    try {
-      [ret, produced, consumed] = dctx.decompressStream(buf, rest);
-    } catch (e) {
-      throw nativeError(e, log);
-    }
-    rest = rest.subarray(consumed);
-    inFrame = ret !== 0;
-    if (produced > 0) onOutput(buf.subarray(0, produced));
-    if (rest.length === 0 && (ret === 0 || produced < buf.length)) break;
+  for (let rest = input; ; ) {
+    const step = z.step(buf, rest);
+    rest = step.rest;
+    if (step.produced > 0) onOutput(buf.subarray(0, step.produced));
+    if (!step.more) break;
   }
-  if (inFrame) throw new ZstdError('TRUNCATED', 'unexpected end of data inside a frame');
+  z.end();
 }
