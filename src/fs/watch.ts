@@ -1,0 +1,505 @@
+/**
+ * fs.watch and fs.promises.watch over a Core, from the changes made through it.
+ *
+ * `notifying(core)` is the core createFs uses: every call goes straight to the core; a change
+ * that succeeds is, while someone watches (the feed of that core has a watch), turned into the
+ * events Linux's inotify gives Node (probed with node:fs on a real directory, see
+ * test/fs-node-watch.test.ts and docs/node-fs-tests.md):
+ *
+ * - a watched directory gets its children's events by name: created (open O_CREAT of a new file,
+ *   mkdir, symlink, link), deleted (unlink, rmdir), moved from / to (rename), changed (write,
+ *   truncate, O_TRUNC of an existing file: modified; chmod, chown, utimes: attributes). A child
+ *   that is a directory is always 'rename' (inotify's IN_ISDIR bit makes libuv say rename).
+ * - a watched object (file or directory, filename its basename as given) gets its own
+ *   modifications and attribute changes, link-count changes (link, unlink of one of its names:
+ *   'change' on a file), and when it goes (last name removed or renamed over) 'rename' twice
+ *   (IN_DELETE_SELF, IN_IGNORED) and nothing after; when it is renamed, 'rename' once and it is
+ *   still watched where it went (inotify watches inodes).
+ * - consecutive identical events not yet delivered to a watcher are one (inotify merges an event
+ *   identical to the last unread one): a burst of writes is one 'change'.
+ *
+ * The feed is per core (a WeakMap), so every fs made over the same core sees the same changes.
+ * Events are delivered in a later turn (setImmediate), in order, never inside the call that made
+ * the change. `recursive` (recursive-watch.ts) follows Node 20's own Linux implementation, which
+ * is built from non-recursive watches.
+ */
+import { EventEmitter } from 'node:events';
+import { constants as C } from 'node:fs';
+import { posix } from 'node:path';
+import type { Core, DirEntryInfo, StatFsInfo, StatInfo } from '../core/core.js';
+import { FsError, fsError } from '../core/errors.js';
+import { AbortError, validateAbortSignal } from './abort.js';
+import { assertEncoding, validateBoolean, validateObject } from './args.js';
+import { copyObject, encodeName, getOptions } from './options.js';
+import { pathArg, pathString } from './paths.js';
+import { RecursiveWatcher } from './recursive-watch.js';
+
+type Kind = 'create' | 'delete' | 'from' | 'to' | 'modify' | 'attrib';
+
+/** One inotify watch: the object's path now (it follows renames), and where its events go. */
+export class Watch {
+  dead = false;
+  queue: Array<[string, string]> = [];
+  scheduled = false;
+  constructor(
+    public path: string,
+    readonly isDir: boolean,
+    readonly base: string,
+    readonly deliver: (eventType: string, name: string) => void,
+  ) {}
+
+  push(type: string, name: string): void {
+    if (this.dead) return;
+    const last = this.queue[this.queue.length - 1];
+    if (last !== undefined && last[0] === type && last[1] === name) return;
+    this.queue.push([type, name]);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(flushWatch, this);
+    }
+  }
+}
+
+function flushWatch(w: Watch): void {
+  w.scheduled = false;
+  const q = w.queue;
+  w.queue = [];
+  for (const [type, name] of q) w.deliver(type, name);
+}
+
+/** What a core's watchers need: the watches, and each writable descriptor's path. */
+export class Feed {
+  readonly watches = new Set<Watch>();
+  readonly fds = new Map<number, string>();
+
+  /** An event of the object at canonical `path`: to its directory's watches, and (changes) its own. */
+  notify(path: string, kind: Kind, isDir: boolean): void {
+    const dir = posix.dirname(path);
+    const name = posix.basename(path);
+    const self = kind === 'modify' || kind === 'attrib';
+    for (const w of this.watches) {
+      if (w.isDir && w.path === dir && path !== '/') w.push(self && !isDir ? 'change' : 'rename', name);
+      if (self && w.path === path) w.push(isDir ? 'rename' : 'change', w.base);
+    }
+  }
+
+  /** A change only the object's own watches see (its link count). */
+  selfOnly(path: string, isDir: boolean): void {
+    for (const w of this.watches) if (w.path === path) w.push(isDir ? 'rename' : 'change', w.base);
+  }
+
+  /** The object is gone: IN_DELETE_SELF, IN_IGNORED, and the watch ends. */
+  gone(path: string): void {
+    for (const w of this.watches) {
+      if (w.path !== path) continue;
+      w.push('rename', w.base);
+      w.queue.push(['rename', w.base]);
+      w.dead = true;
+    }
+  }
+
+  /** The object moved: IN_MOVE_SELF, and every watch at or below it follows. */
+  moved(from: string, to: string): void {
+    const below = from + '/';
+    for (const w of this.watches) {
+      if (w.path === from) {
+        w.push('rename', w.base);
+        w.path = to;
+      } else if (w.path.startsWith(below)) {
+        w.path = to + w.path.slice(from.length);
+      }
+    }
+  }
+}
+
+const feeds = new WeakMap<Core, Feed>();
+
+export function feedOf(core: Core): Feed {
+  let f = feeds.get(core);
+  if (f === undefined) {
+    f = new Feed();
+    feeds.set(core, f);
+  }
+  return f;
+}
+
+/** The canonical path of the object a path names without following its last component. */
+function canon(core: Core, path: string): string | undefined {
+  const p = path.replace(/\/+$/, '');
+  const name = posix.basename(p);
+  if (p === '' || name === '.' || name === '..') return real(core, path);
+  const dir = real(core, posix.dirname(p));
+  if (dir === undefined) return undefined;
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+function real(core: Core, path: string): string | undefined {
+  try {
+    return core.realpath(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function lstatOf(core: Core, path: string | undefined): StatInfo | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return core.tryStat(path, false);
+  } catch {
+    return undefined;
+  }
+}
+
+const isDirMode = (st: StatInfo | undefined): boolean => st !== undefined && (st.mode & C.S_IFMT) === C.S_IFDIR;
+
+/** A Core that reports its changes to the feed of `core`; the calls themselves are the core's. */
+export class NotifyingCore implements Core {
+  readonly feed: Feed;
+  statOrCode?: (path: string, follow: boolean) => StatInfo | string;
+  statfs?: (path: string) => StatFsInfo;
+
+  constructor(readonly inner: Core) {
+    this.feed = feedOf(inner);
+    if (inner.statOrCode) this.statOrCode = inner.statOrCode.bind(inner);
+    if (inner.statfs) this.statfs = inner.statfs.bind(inner);
+  }
+
+  stat(path: string, follow: boolean): StatInfo {
+    return this.inner.stat(path, follow);
+  }
+  tryStat(path: string, follow: boolean): StatInfo | undefined {
+    return this.inner.tryStat(path, follow);
+  }
+  access(path: string, mode: number): void {
+    this.inner.access(path, mode);
+  }
+  readdir(path: string): DirEntryInfo[] {
+    return this.inner.readdir(path);
+  }
+  readlink(path: string): string {
+    return this.inner.readlink(path);
+  }
+  realpath(path: string): string {
+    return this.inner.realpath(path);
+  }
+  read(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {
+    return this.inner.read(fd, b, o, l, p);
+  }
+  fstat(fd: number): StatInfo {
+    return this.inner.fstat(fd);
+  }
+  fsync(fd: number): void {
+    this.inner.fsync(fd);
+  }
+
+  mkdir(path: string, mode: number): void {
+    this.inner.mkdir(path, mode);
+    if (this.feed.watches.size === 0) return;
+    const c = canon(this.inner, path);
+    if (c !== undefined) this.feed.notify(c, 'create', true);
+  }
+  symlink(target: string, path: string): void {
+    this.inner.symlink(target, path);
+    if (this.feed.watches.size === 0) return;
+    const c = canon(this.inner, path);
+    if (c !== undefined) this.feed.notify(c, 'create', false);
+  }
+  link(existing: string, newPath: string): void {
+    this.inner.link(existing, newPath);
+    if (this.feed.watches.size === 0) return;
+    const e = canon(this.inner, existing);
+    if (e !== undefined) this.feed.selfOnly(e, false);
+    const c = canon(this.inner, newPath);
+    if (c !== undefined) this.feed.notify(c, 'create', false);
+  }
+  unlink(path: string): void {
+    if (this.feed.watches.size === 0) {
+      this.inner.unlink(path);
+      return;
+    }
+    const c = canon(this.inner, path);
+    const st = lstatOf(this.inner, c);
+    this.inner.unlink(path);
+    if (c === undefined) return;
+    this.feed.selfOnly(c, false);
+    this.feed.notify(c, 'delete', false);
+    if (st === undefined || st.nlink <= 1) this.feed.gone(c);
+  }
+  rmdir(path: string): void {
+    if (this.feed.watches.size === 0) {
+      this.inner.rmdir(path);
+      return;
+    }
+    const c = canon(this.inner, path);
+    this.inner.rmdir(path);
+    if (c === undefined) return;
+    this.feed.notify(c, 'delete', true);
+    this.feed.gone(c);
+  }
+  rename(from: string, to: string): void {
+    if (this.feed.watches.size === 0) {
+      this.inner.rename(from, to);
+      return;
+    }
+    const cf = canon(this.inner, from);
+    const ct = canon(this.inner, to);
+    const sf = lstatOf(this.inner, cf);
+    const st = lstatOf(this.inner, ct);
+    this.inner.rename(from, to);
+    if (cf === undefined || ct === undefined || sf === undefined) return;
+    // rename(2) of a name onto itself or onto another name of the same inode does nothing.
+    if (cf === ct || (st !== undefined && st.ino === sf.ino && st.dev === sf.dev)) return;
+    const dir = isDirMode(sf);
+    this.feed.notify(cf, 'from', dir);
+    this.feed.notify(ct, 'to', dir);
+    if (st !== undefined) {
+      if (!isDirMode(st)) this.feed.selfOnly(ct, false);
+      if (isDirMode(st) || st.nlink <= 1) this.feed.gone(ct);
+    }
+    this.feed.moved(cf, ct);
+  }
+  chmod(path: string, mode: number, follow: boolean): void {
+    this.inner.chmod(path, mode, follow);
+    if (this.feed.watches.size !== 0) this.attrib(path, follow);
+  }
+  chown(path: string, uid: number, gid: number, follow: boolean): void {
+    this.inner.chown(path, uid, gid, follow);
+    if (this.feed.watches.size !== 0) this.attrib(path, follow);
+  }
+  utimes(path: string, atimeMs: number, mtimeMs: number, follow: boolean): void {
+    this.inner.utimes(path, atimeMs, mtimeMs, follow);
+    if (this.feed.watches.size !== 0) this.attrib(path, follow);
+  }
+  private attrib(path: string, follow: boolean): void {
+    const c = follow ? real(this.inner, path) : canon(this.inner, path);
+    if (c !== undefined) this.feed.notify(c, 'attrib', isDirMode(lstatOf(this.inner, c)));
+  }
+  truncate(path: string, length: number): void {
+    this.inner.truncate(path, length);
+    if (this.feed.watches.size === 0) return;
+    const c = real(this.inner, path);
+    if (c !== undefined) this.feed.notify(c, 'modify', false);
+  }
+
+  open(path: string, flags: number, mode: number): number {
+    const writes = (flags & 3) !== C.O_RDONLY;
+    if (this.feed.watches.size === 0) {
+      const fd = this.inner.open(path, flags, mode);
+      if (writes) this.feed.fds.set(fd, path);
+      return fd;
+    }
+    const existed = this.inner.tryStat(path, (flags & C.O_NOFOLLOW) === 0) !== undefined;
+    const fd = this.inner.open(path, flags, mode);
+    if (writes) this.feed.fds.set(fd, path);
+    if (!existed && (flags & C.O_CREAT) !== 0) {
+      const c = real(this.inner, path);
+      if (c !== undefined) this.feed.notify(c, 'create', false);
+    } else if (existed && writes && (flags & C.O_TRUNC) !== 0) {
+      const c = real(this.inner, path);
+      if (c !== undefined) this.feed.notify(c, 'modify', false);
+    }
+    return fd;
+  }
+  close(fd: number): void {
+    this.inner.close(fd);
+    this.feed.fds.delete(fd);
+  }
+  write(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {
+    const n = this.inner.write(fd, b, o, l, p);
+    if (n > 0 && this.feed.watches.size !== 0) this.byFd(fd, 'modify');
+    return n;
+  }
+  ftruncate(fd: number, length: number): void {
+    this.inner.ftruncate(fd, length);
+    if (this.feed.watches.size !== 0) this.byFd(fd, 'modify');
+  }
+  fchmod(fd: number, mode: number): void {
+    this.inner.fchmod(fd, mode);
+    if (this.feed.watches.size !== 0) this.byFd(fd, 'attrib');
+  }
+  fchown(fd: number, uid: number, gid: number): void {
+    this.inner.fchown(fd, uid, gid);
+    if (this.feed.watches.size !== 0) this.byFd(fd, 'attrib');
+  }
+  futimes(fd: number, a: number, m: number): void {
+    this.inner.futimes(fd, a, m);
+    if (this.feed.watches.size !== 0) this.byFd(fd, 'attrib');
+  }
+  private byFd(fd: number, kind: Kind): void {
+    const p = this.feed.fds.get(fd);
+    const c = p === undefined ? undefined : real(this.inner, p);
+    if (c !== undefined) this.feed.notify(c, kind, isDirMode(lstatOf(this.inner, c)));
+  }
+}
+
+export function notifying(core: Core): NotifyingCore {
+  return core instanceof NotifyingCore ? core : new NotifyingCore(core);
+}
+
+/** A do-nothing interval callback: the ref'd timer is what keeps the process alive. */
+function keepAlive(): void {}
+
+function emitClose(w: EventEmitter): void {
+  w.emit('close');
+}
+
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+
+/** Node's FSWatcher (the non-recursive one): 'change' (eventType, filename), 'error', 'close'. */
+export class FSWatcher extends EventEmitter {
+  #feed: Feed;
+  #watch: Watch | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #encoding: unknown = 'utf8';
+  #closed = false;
+
+  /** @internal made by watch() */
+  constructor(feed: Feed) {
+    super();
+    this.#feed = feed;
+  }
+
+  /** @internal Node's kFSWatchStart: throws the watch error (ENOENT...) as libuv reports it. */
+  begin(core: Core, filename: unknown, persistent: unknown, encoding: unknown): void {
+    if (this.#closed || this.#watch !== null) return;
+    const { abs, shown } = pathArg(filename);
+    let st: StatInfo;
+    let path: string;
+    try {
+      st = core.stat(abs, true);
+      path = core.realpath(abs);
+    } catch (e) {
+      if (!(e instanceof FsError)) throw e;
+      const err = fsError(e.code, 'watch', shown) as FsError & { filename?: string };
+      err.filename = shown;
+      throw err;
+    }
+    this.#encoding = encoding;
+    this.#watch = new Watch(path, isDirMode(st), posix.basename(shown.replace(/\/+$/, '')) || shown, this.#deliver.bind(this));
+    this.#feed.watches.add(this.#watch);
+    this.#timer = setInterval(keepAlive, KEEP_ALIVE_MS);
+    if (!persistent) this.#timer.unref();
+  }
+
+  #deliver(eventType: string, name: string): void {
+    if (this.#closed) return;
+    this.emit('change', eventType, encodeName(name, this.#encoding));
+  }
+
+  close(): void {
+    if (this.#closed || this.#watch === null) return;
+    this.#closed = true;
+    this.#feed.watches.delete(this.#watch);
+    this.#watch.dead = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    process.nextTick(emitClose, this);
+  }
+
+  ref(): this {
+    this.#timer?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#timer?.unref();
+    return this;
+  }
+}
+
+/** What watch() needs of the fs: its core's feed, and the calls the recursive watcher makes. */
+export interface WatchFs {
+  statSync(path: string): { isFile(): boolean; isDirectory(): boolean; birthtimeMs: number };
+  readdirSync(path: string, options: { withFileTypes: true }): Array<{ name: string; isSymbolicLink(): boolean; isDirectory(): boolean }>;
+  watch(path: string, options: object, listener: (eventType: string, filename: unknown) => void): { close(): void };
+}
+
+export interface Watcher extends EventEmitter {
+  close(): void;
+  ref(): this;
+  unref(): this;
+}
+
+function closeOnAbort(this: FSWatcher | Watcher): void {
+  this.close();
+}
+
+/** fs.watch(filename[, options][, listener]) over `core` (a NotifyingCore's inner core). */
+export function watch(core: NotifyingCore, fs: WatchFs, filename: unknown, options: unknown, listener?: unknown): Watcher {
+  if (typeof options === 'function') listener = options;
+  const o = copyObject(getOptions(options));
+  if (o.persistent === undefined) o.persistent = true;
+  if (o.recursive === undefined) o.recursive = false;
+  let watcher: Watcher;
+  if (o.recursive) {
+    const r = new RecursiveWatcher(fs, o);
+    r.begin(filename);
+    watcher = r;
+  } else {
+    const w = new FSWatcher(core.feed);
+    w.begin(core.inner, filename, o.persistent, o.encoding);
+    watcher = w;
+  }
+  if (listener) watcher.addListener('change', listener as (...args: unknown[]) => void);
+  const signal = o.signal as AbortSignal | undefined;
+  if (signal) {
+    if (signal.aborted) process.nextTick(closeWatcher, watcher);
+    else {
+      const onAbort = closeOnAbort.bind(watcher);
+      signal.addEventListener('abort', onAbort);
+      watcher.once('close', removeAbort.bind(null, signal, onAbort));
+    }
+  }
+  return watcher;
+}
+
+function closeWatcher(w: Watcher): void {
+  w.close();
+}
+
+function removeAbort(signal: AbortSignal, onAbort: () => void): void {
+  signal.removeEventListener('abort', onAbort);
+}
+
+/** fs.promises.watch(filename, options): an async iterator of { eventType, filename }, as Node's. */
+export async function* watchPromise(core: NotifyingCore, filename: unknown, options: unknown = {}): AsyncGenerator<{ eventType: string; filename: unknown }> {
+  pathString(filename);
+  validateObject(options, 'options');
+  const { persistent = true, recursive = false, encoding = 'utf8', signal } = options as Record<string, unknown>;
+  validateBoolean(persistent, 'options.persistent');
+  validateBoolean(recursive, 'options.recursive');
+  validateAbortSignal(signal, 'options.signal');
+  if (encoding) assertEncoding(encoding);
+  const s = signal as AbortSignal | undefined;
+  if (s?.aborted) throw new AbortError(undefined, { cause: s.reason });
+  const pending: Array<{ eventType: string; filename: unknown }> = [];
+  let wake: ((v: unknown) => void) | null = null;
+  let failed: unknown;
+  const w = new FSWatcher(core.feed);
+  w.on('change', (eventType: string, name: unknown) => {
+    pending.push({ eventType, filename: name });
+    wake?.(undefined);
+  });
+  const onAbort = () => {
+    failed = new AbortError(undefined, { cause: s?.reason });
+    wake?.(undefined);
+  };
+  try {
+    s?.addEventListener('abort', onAbort, { once: true });
+    w.begin(core.inner, filename, persistent, encoding);
+    while (true) {
+      while (pending.length === 0 && failed === undefined) {
+        await new Promise((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+      if (failed !== undefined) throw failed;
+      yield pending.shift()!;
+      if (s?.aborted) throw new AbortError(undefined, { cause: s.reason });
+    }
+  } finally {
+    w.close();
+    s?.removeEventListener('abort', onAbort);
+  }
+}
