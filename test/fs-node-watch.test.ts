@@ -458,3 +458,28 @@ test('fs.watch: persistent keeps a ref’d handle until unref() or close()', (t)
   t.is(count(), before);
   w2.close();
 });
+
+test('fs.watch: a container-like router fs and the union view’s own fs see each other’s changes to the layer, not under a mount', async (t) => {
+  const union = new UnionCore(flatten([buildLayer([], 0, 'base')]));
+  union.mkdir('/t', 0o755);
+  union.mkdir('/d', 0o755);
+  const view = createFs(union) as unknown as Fs;
+  const router = createFs(
+    new MountCore(new MountTable({ target: '/', core: union, readOnly: false, kind: 'layer' }, [{ target: '/t', core: new MemfsCore(new Volume()), readOnly: false, kind: 'tmpfs' }])),
+  ) as unknown as Fs;
+  const seen: string[] = [];
+  const viaRouter = router.watch('/d', (type, name) => seen.push(`router /d ${type}:${name}`));
+  const viaView = view.watch('/d', (type, name) => seen.push(`view /d ${type}:${name}`));
+  const tmpfs = router.watch('/t', (type, name) => seen.push(`router /t ${type}:${name}`));
+  const under = view.watch('/t', (type, name) => seen.push(`view /t (under the tmpfs) ${type}:${name}`));
+  view.mkdirSync('/d/a');
+  await sleep(20);
+  router.mkdirSync('/d/b');
+  await sleep(20);
+  router.writeFileSync('/t/x', '');
+  await sleep(20);
+  view.writeFileSync('/t/y', '');
+  await sleep(20);
+  for (const w of [viaRouter, viaView, tmpfs, under]) w.close();
+  t.deepEqual(seen, ['router /d rename:a', 'view /d rename:a', 'router /d rename:b', 'view /d rename:b', 'router /t rename:x', 'view /t (under the tmpfs) rename:y']);
+});

@@ -2,7 +2,7 @@
  * fs.watch and fs.promises.watch over a Core, from the changes made through it.
  *
  * `notifying(core)` is the core createFs uses: every call goes straight to the core; a change
- * that succeeds is, while someone watches (the feed of that core has a watch), turned into the
+ * that succeeds is, while someone watches (any watch is alive), turned into the
  * events Linux's inotify gives Node (probed with node:fs on a real directory, see
  * test/fs-node-watch.test.ts and docs/node-fs-tests.md):
  *
@@ -18,7 +18,10 @@
  * - consecutive identical events not yet delivered to a watcher are one (inotify merges an event
  *   identical to the last unread one): a burst of writes is one 'change'.
  *
- * The feed is per core (a WeakMap), so every fs made over the same core sees the same changes.
+ * The feed is per core (a WeakMap), so every fs made over the same core sees the same changes;
+ * a router core (src/mounts/router.ts, it has `where`) keeps its watches and events in the feed of
+ * the mount core that holds each object, with the path inside that mount: a container's fs and
+ * its union view's own fs see each other's changes to the container layer.
  * Events are delivered in a later turn (setImmediate), in order, never inside the call that made
  * the change. `recursive` (recursive-watch.ts) follows Node 20's own Linux implementation, which
  * is built from non-recursive watches.
@@ -67,10 +70,22 @@ function flushWatch(w: Watch): void {
   for (const [type, name] of q) w.deliver(type, name);
 }
 
+/** Watches alive in the process: while there are none, a change costs one comparison. */
+let live = 0;
+
 /** What a core's watchers need: the watches, and each writable descriptor's path. */
 export class Feed {
   readonly watches = new Set<Watch>();
   readonly fds = new Map<number, string>();
+
+  add(w: Watch): void {
+    this.watches.add(w);
+    live++;
+  }
+
+  remove(w: Watch): void {
+    if (this.watches.delete(w)) live--;
+  }
 
   /** An event of the object at canonical `path`: to its directory's watches, and (changes) its own. */
   notify(path: string, kind: Kind, isDir: boolean): void {
@@ -95,6 +110,7 @@ export class Feed {
       w.push('rename', w.base);
       w.queue.push(['rename', w.base]);
       w.dead = true;
+      this.remove(w);
     }
   }
 
@@ -150,10 +166,37 @@ function lstatOf(core: Core, path: string | undefined): StatInfo | undefined {
   }
 }
 
+/** A core that serves its paths from other cores (the mount router): where a path's object is. */
+interface Routing {
+  where(path: string): { mount: { core: Core; target: string }; rel: string };
+}
+
+function routes(core: Core): core is Core & Routing {
+  return typeof (core as Partial<Routing>).where === 'function';
+}
+
+/**
+ * The feed and path, in the core that holds it, of the object at canonical `path` of `core` (its
+ * last component not followed): a router's mount core, or `core` itself. Watches and events are
+ * kept there, so that every fs over that core (a view's own fs, a container's) sees them.
+ */
+export function ownerOf(core: Core, path: string): { feed: Feed; path: string } | undefined {
+  if (!routes(core)) return { feed: feedOf(core), path };
+  try {
+    const at = core.where(path);
+    if (at.mount.target === path || path === '/') return { feed: feedOf(at.mount.core), path: at.rel };
+    const dir = core.where(posix.dirname(path));
+    return { feed: feedOf(dir.mount.core), path: posix.join(dir.rel, posix.basename(path)) };
+  } catch {
+    return undefined;
+  }
+}
+
 const isDirMode = (st: StatInfo | undefined): boolean => st !== undefined && (st.mode & C.S_IFMT) === C.S_IFDIR;
 
 /** A Core that reports its changes to the feed of `core`; the calls themselves are the core's. */
 export class NotifyingCore implements Core {
+  /** The descriptors' paths are kept in the feed of the inner core (shared by every fs over it). */
   readonly feed: Feed;
   statOrCode?: (path: string, follow: boolean) => StatInfo | string;
   statfs?: (path: string) => StatFsInfo;
@@ -194,26 +237,26 @@ export class NotifyingCore implements Core {
 
   mkdir(path: string, mode: number): void {
     this.inner.mkdir(path, mode);
-    if (this.feed.watches.size === 0) return;
+    if (live === 0) return;
     const c = canon(this.inner, path);
-    if (c !== undefined) this.feed.notify(c, 'create', true);
+    if (c !== undefined) this.notify(c, 'create', true);
   }
   symlink(target: string, path: string): void {
     this.inner.symlink(target, path);
-    if (this.feed.watches.size === 0) return;
+    if (live === 0) return;
     const c = canon(this.inner, path);
-    if (c !== undefined) this.feed.notify(c, 'create', false);
+    if (c !== undefined) this.notify(c, 'create', false);
   }
   link(existing: string, newPath: string): void {
     this.inner.link(existing, newPath);
-    if (this.feed.watches.size === 0) return;
+    if (live === 0) return;
     const e = canon(this.inner, existing);
-    if (e !== undefined) this.feed.selfOnly(e, false);
+    if (e !== undefined) this.selfOnly(e, false);
     const c = canon(this.inner, newPath);
-    if (c !== undefined) this.feed.notify(c, 'create', false);
+    if (c !== undefined) this.notify(c, 'create', false);
   }
   unlink(path: string): void {
-    if (this.feed.watches.size === 0) {
+    if (live === 0) {
       this.inner.unlink(path);
       return;
     }
@@ -221,23 +264,23 @@ export class NotifyingCore implements Core {
     const st = lstatOf(this.inner, c);
     this.inner.unlink(path);
     if (c === undefined) return;
-    this.feed.selfOnly(c, false);
-    this.feed.notify(c, 'delete', false);
-    if (st === undefined || st.nlink <= 1) this.feed.gone(c);
+    this.selfOnly(c, false);
+    this.notify(c, 'delete', false);
+    if (st === undefined || st.nlink <= 1) this.gone(c);
   }
   rmdir(path: string): void {
-    if (this.feed.watches.size === 0) {
+    if (live === 0) {
       this.inner.rmdir(path);
       return;
     }
     const c = canon(this.inner, path);
     this.inner.rmdir(path);
     if (c === undefined) return;
-    this.feed.notify(c, 'delete', true);
-    this.feed.gone(c);
+    this.notify(c, 'delete', true);
+    this.gone(c);
   }
   rename(from: string, to: string): void {
-    if (this.feed.watches.size === 0) {
+    if (live === 0) {
       this.inner.rename(from, to);
       return;
     }
@@ -250,40 +293,54 @@ export class NotifyingCore implements Core {
     // rename(2) of a name onto itself or onto another name of the same inode does nothing.
     if (cf === ct || (st !== undefined && st.ino === sf.ino && st.dev === sf.dev)) return;
     const dir = isDirMode(sf);
-    this.feed.notify(cf, 'from', dir);
-    this.feed.notify(ct, 'to', dir);
+    this.notify(cf, 'from', dir);
+    this.notify(ct, 'to', dir);
     if (st !== undefined) {
-      if (!isDirMode(st)) this.feed.selfOnly(ct, false);
-      if (isDirMode(st) || st.nlink <= 1) this.feed.gone(ct);
+      if (!isDirMode(st)) this.selfOnly(ct, false);
+      if (isDirMode(st) || st.nlink <= 1) this.gone(ct);
     }
-    this.feed.moved(cf, ct);
+    const of = ownerOf(this.inner, cf);
+    const ot = ownerOf(this.inner, ct);
+    if (of !== undefined && ot !== undefined && of.feed === ot.feed) of.feed.moved(of.path, ot.path);
+  }
+  private notify(path: string, kind: Kind, isDir: boolean): void {
+    const o = ownerOf(this.inner, path);
+    if (o !== undefined) o.feed.notify(o.path, kind, isDir);
+  }
+  private selfOnly(path: string, isDir: boolean): void {
+    const o = ownerOf(this.inner, path);
+    if (o !== undefined) o.feed.selfOnly(o.path, isDir);
+  }
+  private gone(path: string): void {
+    const o = ownerOf(this.inner, path);
+    if (o !== undefined) o.feed.gone(o.path);
   }
   chmod(path: string, mode: number, follow: boolean): void {
     this.inner.chmod(path, mode, follow);
-    if (this.feed.watches.size !== 0) this.attrib(path, follow);
+    if (live !== 0) this.attrib(path, follow);
   }
   chown(path: string, uid: number, gid: number, follow: boolean): void {
     this.inner.chown(path, uid, gid, follow);
-    if (this.feed.watches.size !== 0) this.attrib(path, follow);
+    if (live !== 0) this.attrib(path, follow);
   }
   utimes(path: string, atimeMs: number, mtimeMs: number, follow: boolean): void {
     this.inner.utimes(path, atimeMs, mtimeMs, follow);
-    if (this.feed.watches.size !== 0) this.attrib(path, follow);
+    if (live !== 0) this.attrib(path, follow);
   }
   private attrib(path: string, follow: boolean): void {
     const c = follow ? real(this.inner, path) : canon(this.inner, path);
-    if (c !== undefined) this.feed.notify(c, 'attrib', isDirMode(lstatOf(this.inner, c)));
+    if (c !== undefined) this.notify(c, 'attrib', isDirMode(lstatOf(this.inner, c)));
   }
   truncate(path: string, length: number): void {
     this.inner.truncate(path, length);
-    if (this.feed.watches.size === 0) return;
+    if (live === 0) return;
     const c = real(this.inner, path);
-    if (c !== undefined) this.feed.notify(c, 'modify', false);
+    if (c !== undefined) this.notify(c, 'modify', false);
   }
 
   open(path: string, flags: number, mode: number): number {
     const writes = (flags & 3) !== C.O_RDONLY;
-    if (this.feed.watches.size === 0) {
+    if (live === 0) {
       const fd = this.inner.open(path, flags, mode);
       if (writes) this.feed.fds.set(fd, path);
       return fd;
@@ -293,10 +350,10 @@ export class NotifyingCore implements Core {
     if (writes) this.feed.fds.set(fd, path);
     if (!existed && (flags & C.O_CREAT) !== 0) {
       const c = real(this.inner, path);
-      if (c !== undefined) this.feed.notify(c, 'create', false);
+      if (c !== undefined) this.notify(c, 'create', false);
     } else if (existed && writes && (flags & C.O_TRUNC) !== 0) {
       const c = real(this.inner, path);
-      if (c !== undefined) this.feed.notify(c, 'modify', false);
+      if (c !== undefined) this.notify(c, 'modify', false);
     }
     return fd;
   }
@@ -306,29 +363,29 @@ export class NotifyingCore implements Core {
   }
   write(fd: number, b: Uint8Array, o: number, l: number, p: number | null): number {
     const n = this.inner.write(fd, b, o, l, p);
-    if (n > 0 && this.feed.watches.size !== 0) this.byFd(fd, 'modify');
+    if (n > 0 && live !== 0) this.byFd(fd, 'modify');
     return n;
   }
   ftruncate(fd: number, length: number): void {
     this.inner.ftruncate(fd, length);
-    if (this.feed.watches.size !== 0) this.byFd(fd, 'modify');
+    if (live !== 0) this.byFd(fd, 'modify');
   }
   fchmod(fd: number, mode: number): void {
     this.inner.fchmod(fd, mode);
-    if (this.feed.watches.size !== 0) this.byFd(fd, 'attrib');
+    if (live !== 0) this.byFd(fd, 'attrib');
   }
   fchown(fd: number, uid: number, gid: number): void {
     this.inner.fchown(fd, uid, gid);
-    if (this.feed.watches.size !== 0) this.byFd(fd, 'attrib');
+    if (live !== 0) this.byFd(fd, 'attrib');
   }
   futimes(fd: number, a: number, m: number): void {
     this.inner.futimes(fd, a, m);
-    if (this.feed.watches.size !== 0) this.byFd(fd, 'attrib');
+    if (live !== 0) this.byFd(fd, 'attrib');
   }
   private byFd(fd: number, kind: Kind): void {
     const p = this.feed.fds.get(fd);
     const c = p === undefined ? undefined : real(this.inner, p);
-    if (c !== undefined) this.feed.notify(c, kind, isDirMode(lstatOf(this.inner, c)));
+    if (c !== undefined) this.notify(c, kind, isDirMode(lstatOf(this.inner, c)));
   }
 }
 
@@ -347,16 +404,15 @@ const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
 /** Node's FSWatcher (the non-recursive one): 'change' (eventType, filename), 'error', 'close'. */
 export class FSWatcher extends EventEmitter {
-  #feed: Feed;
+  #feed: Feed | null = null;
   #watch: Watch | null = null;
   #timer: NodeJS.Timeout | null = null;
   #encoding: unknown = 'utf8';
   #closed = false;
 
   /** @internal made by watch() */
-  constructor(feed: Feed) {
+  constructor() {
     super();
-    this.#feed = feed;
   }
 
   /** @internal Node's kFSWatchStart: throws the watch error (ENOENT...) as libuv reports it. */
@@ -374,9 +430,12 @@ export class FSWatcher extends EventEmitter {
       err.filename = shown;
       throw err;
     }
+    const owner = ownerOf(core, path);
+    if (owner === undefined) throw fsError('ENOENT', 'watch', shown);
     this.#encoding = encoding;
-    this.#watch = new Watch(path, isDirMode(st), posix.basename(shown.replace(/\/+$/, '')) || shown, this.#deliver.bind(this));
-    this.#feed.watches.add(this.#watch);
+    this.#watch = new Watch(owner.path, isDirMode(st), posix.basename(shown.replace(/\/+$/, '')) || shown, this.#deliver.bind(this));
+    this.#feed = owner.feed;
+    owner.feed.add(this.#watch);
     this.#timer = setInterval(keepAlive, KEEP_ALIVE_MS);
     if (!persistent) this.#timer.unref();
   }
@@ -389,7 +448,7 @@ export class FSWatcher extends EventEmitter {
   close(): void {
     if (this.#closed || this.#watch === null) return;
     this.#closed = true;
-    this.#feed.watches.delete(this.#watch);
+    this.#feed?.remove(this.#watch);
     this.#watch.dead = true;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
@@ -436,7 +495,7 @@ export function watch(core: NotifyingCore, fs: WatchFs, filename: unknown, optio
     r.begin(filename);
     watcher = r;
   } else {
-    const w = new FSWatcher(core.feed);
+    const w = new FSWatcher();
     w.begin(core.inner, filename, o.persistent, o.encoding);
     watcher = w;
   }
@@ -475,7 +534,7 @@ export async function* watchPromise(core: NotifyingCore, filename: unknown, opti
   const pending: Array<{ eventType: string; filename: unknown }> = [];
   let wake: ((v: unknown) => void) | null = null;
   let failed: unknown;
-  const w = new FSWatcher(core.feed);
+  const w = new FSWatcher();
   w.on('change', (eventType: string, name: unknown) => {
     pending.push({ eventType, filename: name });
     wake?.(undefined);
