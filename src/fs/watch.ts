@@ -410,11 +410,6 @@ export class FSWatcher extends EventEmitter {
   #encoding: unknown = 'utf8';
   #closed = false;
 
-  /** @internal made by watch() */
-  constructor() {
-    super();
-  }
-
   /** @internal Node's kFSWatchStart: throws the watch error (ENOENT...) as libuv reports it. */
   begin(core: Core, filename: unknown, persistent: unknown, encoding: unknown): void {
     if (this.#closed || this.#watch !== null) return;
