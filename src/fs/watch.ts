@@ -440,6 +440,9 @@ export class FSWatcher extends EventEmitter {
     this.emit('change', eventType, encodeName(name, this.#encoding));
   }
 
+  /** Deprecated and a no-op, as in Node. */
+  start(): void {}
+
   close(): void {
     if (this.#closed || this.#watch === null) return;
     this.#closed = true;
