@@ -158,6 +158,15 @@ const CASES: Record<string, Case> = {
     watch: 's',
     op: (fs, p) => fs.rmSync(p('s'), { recursive: true }),
   },
+  'a file renamed, then written through a descriptor opened before': {
+    watch: '',
+    op: (fs, p) => {
+      const fd = fs.openSync(p('f'), 'w');
+      fs.renameSync(p('f'), p('g'));
+      fs.writeSync(fd, 'x');
+      fs.closeSync(fd);
+    },
+  },
   'recursive: a file made in a subdirectory': { setup: (fs, p) => fs.mkdirSync(p('s')), watch: '', recursive: true, op: (fs, p) => fs.writeFileSync(p('s/f'), 'a') },
   'recursive: a new directory, then a file in it': {
     watch: '',

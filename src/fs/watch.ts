@@ -15,8 +15,9 @@
  *   'change' on a file), and when it goes (last name removed or renamed over) 'rename' twice
  *   (IN_DELETE_SELF, IN_IGNORED) and nothing after; when it is renamed, 'rename' once and it is
  *   still watched where it went (inotify watches inodes).
- * - consecutive identical events not yet delivered to a watcher are one (inotify merges an event
- *   identical to the last unread one): a burst of writes is one 'change'.
+ * - consecutive identical inotify events not yet delivered to a watcher are one (inotify merges an
+ *   event identical to the last unread one): a burst of writes is one 'change' (a creation and a
+ *   move of the same name are two 'rename's).
  *
  * The feed is per core (a WeakMap), so every fs made over the same core sees the same changes;
  * a router core (src/mounts/router.ts, it has `where`) keeps its watches and events in the feed of
@@ -42,7 +43,8 @@ type Kind = 'create' | 'delete' | 'from' | 'to' | 'modify' | 'attrib';
 /** One inotify watch: the object's path now (it follows renames), and where its events go. */
 export class Watch {
   dead = false;
-  queue: Array<[string, string]> = [];
+  /** [eventType, filename, the inotify event it stands for]: only identical inotify events merge. */
+  queue: Array<[string, string, string]> = [];
   scheduled = false;
   constructor(
     public path: string,
@@ -51,11 +53,11 @@ export class Watch {
     readonly deliver: (eventType: string, name: string) => void,
   ) {}
 
-  push(type: string, name: string): void {
+  push(type: string, name: string, raw: string): void {
     if (this.dead) return;
     const last = this.queue[this.queue.length - 1];
-    if (last !== undefined && last[0] === type && last[1] === name) return;
-    this.queue.push([type, name]);
+    if (last !== undefined && last[2] === raw && last[1] === name) return;
+    this.queue.push([type, name, raw]);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(flushWatch, this);
@@ -93,22 +95,22 @@ export class Feed {
     const name = posix.basename(path);
     const self = kind === 'modify' || kind === 'attrib';
     for (const w of this.watches) {
-      if (w.isDir && w.path === dir && path !== '/') w.push(self && !isDir ? 'change' : 'rename', name);
-      if (self && w.path === path) w.push(isDir ? 'rename' : 'change', w.base);
+      if (w.isDir && w.path === dir && path !== '/') w.push(self && !isDir ? 'change' : 'rename', name, kind);
+      if (self && w.path === path) w.push(isDir ? 'rename' : 'change', w.base, kind === 'modify' ? 'self modify' : 'self attrib');
     }
   }
 
   /** A change only the object's own watches see (its link count). */
   selfOnly(path: string, isDir: boolean): void {
-    for (const w of this.watches) if (w.path === path) w.push(isDir ? 'rename' : 'change', w.base);
+    for (const w of this.watches) if (w.path === path) w.push(isDir ? 'rename' : 'change', w.base, 'self attrib');
   }
 
   /** The object is gone: IN_DELETE_SELF, IN_IGNORED, and the watch ends. */
   gone(path: string): void {
     for (const w of this.watches) {
       if (w.path !== path) continue;
-      w.push('rename', w.base);
-      w.queue.push(['rename', w.base]);
+      w.push('rename', w.base, 'delete self');
+      w.push('rename', w.base, 'ignored');
       w.dead = true;
       this.remove(w);
     }
@@ -119,7 +121,7 @@ export class Feed {
     const below = from + '/';
     for (const w of this.watches) {
       if (w.path === from) {
-        w.push('rename', w.base);
+        w.push('rename', w.base, 'move self');
         w.path = to;
       } else if (w.path.startsWith(below)) {
         w.path = to + w.path.slice(from.length);
@@ -299,6 +301,10 @@ export class NotifyingCore implements Core {
       if (!isDirMode(st)) this.selfOnly(ct, false);
       if (isDirMode(st) || st.nlink <= 1) this.gone(ct);
     }
+    const below = cf + '/';
+    for (const [fd, p] of this.feed.fds) {
+      if (p === cf || p.startsWith(below)) this.feed.fds.set(fd, ct + p.slice(cf.length));
+    }
     const of = ownerOf(this.inner, cf);
     const ot = ownerOf(this.inner, ct);
     if (of !== undefined && ot !== undefined && of.feed === ot.feed) of.feed.moved(of.path, ot.path);
@@ -347,7 +353,8 @@ export class NotifyingCore implements Core {
     }
     const existed = this.inner.tryStat(path, (flags & C.O_NOFOLLOW) === 0) !== undefined;
     const fd = this.inner.open(path, flags, mode);
-    if (writes) this.feed.fds.set(fd, path);
+    // While watched, the canonical path: a rename moves it (see rename).
+    if (writes) this.feed.fds.set(fd, real(this.inner, path) ?? path);
     if (!existed && (flags & C.O_CREAT) !== 0) {
       const c = real(this.inner, path);
       if (c !== undefined) this.notify(c, 'create', false);
