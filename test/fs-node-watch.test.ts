@@ -167,6 +167,50 @@ const CASES: Record<string, Case> = {
       fs.closeSync(fd);
     },
   },
+  'copyFile to a new name': { setup: (fs, p) => fs.writeFileSync(p('f'), 'abc'), watch: '', op: (fs, p) => fs.copyFileSync(p('f'), p('g')) },
+  'promises.writeFile of a new file': { watch: '', op: (fs, p) => fs.promises.writeFile(p('f'), 'abc') },
+  'a write stream': {
+    watch: '',
+    op: (fs, p) =>
+      new Promise<void>((resolve, reject) => {
+        const s = fs.createWriteStream(p('f'));
+        s.on('error', reject);
+        s.end('abc', () => resolve());
+      }),
+  },
+  'watched through a symlink: the target written': {
+    setup: (fs, p) => {
+      fs.writeFileSync(p('f'), 'a');
+      fs.symlinkSync('f', p('l'));
+    },
+    watch: 'l',
+    op: (fs, p) => fs.appendFileSync(p('f'), 'b'),
+  },
+  'a watched file in a renamed directory, then written': {
+    setup: (fs, p) => {
+      fs.mkdirSync(p('s'));
+      fs.writeFileSync(p('s/f'), 'a');
+    },
+    watch: 's/f',
+    op: (fs, p) => {
+      fs.renameSync(p('s'), p('t'));
+      fs.appendFileSync(p('t/f'), 'b');
+    },
+  },
+  'a failing rmdir (not empty) and a failing unlink': {
+    setup: (fs, p) => {
+      fs.mkdirSync(p('s'));
+      fs.writeFileSync(p('s/f'), 'a');
+    },
+    watch: '',
+    op: (fs, p) => {
+      for (const fn of [() => fs.rmdirSync(p('s')), () => fs.unlinkSync(p('nope'))]) {
+        try {
+          fn();
+        } catch {}
+      }
+    },
+  },
   'recursive: a file made in a subdirectory': { setup: (fs, p) => fs.mkdirSync(p('s')), watch: '', recursive: true, op: (fs, p) => fs.writeFileSync(p('s/f'), 'a') },
   'recursive: a new directory, then a file in it': {
     watch: '',
@@ -491,4 +535,27 @@ test('fs.watch: a container-like router fs and the union view’s own fs see eac
   await sleep(20);
   for (const w of [viaRouter, viaView, tmpfs, under]) w.close();
   t.deepEqual(seen, ['router /d rename:a', 'view /d rename:a', 'router /d rename:b', 'view /d rename:b', 'router /t rename:x', 'view /t (under the tmpfs) rename:y']);
+});
+
+async function firstRecursive(fs: Fs, dir: string): Promise<unknown> {
+  fs.mkdirSync(`${dir}/s`);
+  fs.mkdirSync(`${dir}/s/t`);
+  const ac = new AbortController();
+  setTimeout(() => fs.mkdirSync(`${dir}/s/t/x`), 50);
+  for await (const e of fs.promises.watch(dir, { recursive: true, signal: ac.signal })) {
+    ac.abort();
+    return e;
+  }
+}
+
+test('NODE-FS fs.promises.watch: recursive reports a change deep below by its relative path [union]', async (t) => {
+  const real = realDir();
+  try {
+    const expected = await firstRecursive(nodeFs, real.dir);
+    const fs = unionFs();
+    fs.mkdirSync('/c');
+    t.deepEqual(await firstRecursive(fs, '/c'), expected);
+  } finally {
+    real.dispose();
+  }
 });

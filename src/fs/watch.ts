@@ -51,6 +51,8 @@ export class Watch {
     readonly isDir: boolean,
     readonly base: string,
     readonly deliver: (eventType: string, name: string) => void,
+    /** libuv's own recursive watch (fs.promises.watch): children anywhere below, by relative path. */
+    readonly recursive = false,
   ) {}
 
   push(type: string, name: string, raw: string): void {
@@ -96,6 +98,9 @@ export class Feed {
     const self = kind === 'modify' || kind === 'attrib';
     for (const w of this.watches) {
       if (w.isDir && w.path === dir && path !== '/') w.push(self && !isDir ? 'change' : 'rename', name, kind);
+      else if (w.recursive && path.startsWith(w.path === '/' ? '/' : `${w.path}/`) && path !== w.path) {
+        w.push(self && !isDir ? 'change' : 'rename', posix.relative(w.path, path), kind);
+      }
       if (self && w.path === path) w.push(isDir ? 'rename' : 'change', w.base, kind === 'modify' ? 'self modify' : 'self attrib');
     }
   }
@@ -418,7 +423,7 @@ export class FSWatcher extends EventEmitter {
   #closed = false;
 
   /** @internal Node's kFSWatchStart: throws the watch error (ENOENT...) as libuv reports it. */
-  begin(core: Core, filename: unknown, persistent: unknown, encoding: unknown): void {
+  begin(core: Core, filename: unknown, persistent: unknown, encoding: unknown, recursive = false): void {
     if (this.#closed || this.#watch !== null) return;
     const { abs, shown } = pathArg(filename);
     let st: StatInfo;
@@ -435,7 +440,8 @@ export class FSWatcher extends EventEmitter {
     const owner = ownerOf(core, path);
     if (owner === undefined) throw fsError('ENOENT', 'watch', shown);
     this.#encoding = encoding;
-    this.#watch = new Watch(owner.path, isDirMode(st), posix.basename(shown.replace(/\/+$/, '')) || shown, this.#deliver.bind(this));
+    const dir = isDirMode(st);
+    this.#watch = new Watch(owner.path, dir, posix.basename(shown.replace(/\/+$/, '')) || shown, this.#deliver.bind(this), recursive && dir);
     this.#feed = owner.feed;
     owner.feed.add(this.#watch);
     this.#timer = setInterval(keepAlive, KEEP_ALIVE_MS);
@@ -550,7 +556,8 @@ export async function* watchPromise(core: NotifyingCore, filename: unknown, opti
   };
   try {
     s?.addEventListener('abort', onAbort, { once: true });
-    w.begin(core.inner, filename, persistent, encoding);
+    // Node hands `recursive` to libuv here (not to its own recursive watcher, as fs.watch does).
+    w.begin(core.inner, filename, persistent, encoding, recursive === true);
     while (true) {
       while (pending.length === 0 && failed === undefined) {
         await new Promise((resolve) => {
