@@ -8,7 +8,8 @@
  *
  * Relative paths resolve against the view's root. `{ bigint: true }` stats are BigIntStats (times
  * from the core's milliseconds). statfs reports a view's own sizes (statfs.ts); cp walks as
- * Node's (cp.ts); watchFile polls the core's stat (watch-file.ts). Not provided: watch, openAsBlob,
+ * Node's (cp.ts); watchFile polls the core's stat (watch-file.ts); watch reports the changes made
+ * through any fs of the same core (watch.ts). Not provided: openAsBlob,
  * glob; lchmod/lchmodSync are undefined, as on Linux.
  */
 import * as nodeFs from 'node:fs';
@@ -23,6 +24,7 @@ import { Dirent } from './dirent.js';
 import { FileHandle } from './file-handle.js';
 import { toUnixTimestamp } from './options.js';
 import { watchFileApi, type StatWatcher } from './watch-file.js';
+import { notifying, watch, watchPromise, type Watcher, type WatchFs } from './watch.js';
 import { promisesApi } from './promises.js';
 import { BigIntStats, Stats } from './stats.js';
 import { statfsSync } from './statfs.js';
@@ -121,6 +123,7 @@ export interface LayerPromises
   readFile(path: nodeFs.PathLike | FileHandle, options: { encoding: BufferEncoding; flag?: string | number } | BufferEncoding): Promise<string>;
   readFile(path: nodeFs.PathLike | FileHandle, options?: unknown): Promise<string | Buffer>;
   writeFile(path: nodeFs.PathLike | FileHandle, data: unknown, options?: unknown): Promise<void>;
+  watch(filename: nodeFs.PathLike, options?: nodeFs.WatchOptions | BufferEncoding | 'buffer'): AsyncIterable<{ eventType: string; filename: string | Buffer }>;
   appendFile(path: nodeFs.PathLike | FileHandle, data: unknown, options?: unknown): Promise<void>;
 }
 
@@ -149,6 +152,12 @@ export type LayerFs = Pick<NodeFs, SyncName | CallbackName | 'exists' | 'createR
       listener?: (curr: Stats, prev: Stats) => void,
     ): StatWatcher;
     unwatchFile(filename: nodeFs.PathLike, listener?: (curr: Stats, prev: Stats) => void): void;
+    /** Changes made through this fs and every other fs of the same core (watch.ts). */
+    watch(
+      filename: nodeFs.PathLike,
+      options?: nodeFs.WatchOptions | BufferEncoding | 'buffer' | ((eventType: string, filename: string | Buffer) => void) | null,
+      listener?: (eventType: string, filename: string | Buffer) => void,
+    ): Watcher;
   };
 
 /** Binds every synchronous call to the core, keeping Node's function names. */
@@ -168,7 +177,9 @@ function named<F extends Fn>(name: string, fn: F): F {
   return Object.defineProperty(fn, 'name', { value: name });
 }
 
-export function createFs(core: Core): LayerFs {
+export function createFs(over: Core): LayerFs {
+  // Every call goes through the notifying core: fs.watch sees the changes made through any fs of `over`.
+  const core = notifying(over);
   const fs: Record<string, Fn> = {};
   const sync = bindSync(core);
   // These call other members of the exported object, as Node's do (a spy on fs.fsyncSync sees them).
@@ -212,8 +223,10 @@ export function createFs(core: Core): LayerFs {
     // Node exports its time conversion under this name (test-fs-utimes uses it).
     _toUnixTimestamp: toUnixTimestamp,
     ...watchFileApi(core),
+    watch: named('watch', (filename: unknown, options?: unknown, listener?: unknown) => watch(core, fs as unknown as WatchFs, filename, options, listener)),
   });
   const promises = fs.promises as unknown as Record<string, Fn>;
+  promises.watch = named('watch', (filename: unknown, options?: unknown) => watchPromise(core, filename, options));
   promises.cp = named('cp', async (src: unknown, dest: unknown, options?: unknown) => {
     const o = validateCpOptions(options);
     const [s, d] = cpPaths(src, dest);
