@@ -16,20 +16,10 @@ import { Buffer } from 'node:buffer';
 import * as nodeFs from 'node:fs';
 import { Readable } from 'node:stream';
 import { nodeTest } from './fs/node-suite.js';
+import { thrown } from './fs/compare.js';
 
 type AnyFn = (...args: unknown[]) => unknown;
 type Fs = Record<string, AnyFn> & { promises: Record<string, AnyFn> };
-
-/** What calling `fn` throws (code and message), or that it did not throw. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-    return 'no throw';
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    return { code: err.code, name: err.name, message: err.message };
-  }
-}
 
 const BAD = [Symbol('bad'), 'str', -1.5, {}, Number.POSITIVE_INFINITY, false];
 

@@ -8,6 +8,7 @@
  */
 import { constants } from 'node:fs';
 import { nodeTest } from './fs/node-suite.js';
+import { thrown } from './fs/compare.js';
 
 type Watcher = import('node:events').EventEmitter & { stop(): void; ref(): Watcher; unref(): Watcher };
 type StatLike = { size: number | bigint; nlink: number | bigint; mode: number | bigint; ino: number | bigint; mtimeMs: number | bigint; mtime: Date; isFile(): boolean };
@@ -31,16 +32,6 @@ function shown(s: StatLike): unknown {
     mtimeSet: Number(s.mtimeMs) > 0,
     epoch: s.mtime.getTime() === 0,
   };
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-    return 'no throw';
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    return { code: err.code, name: err.name, message: err.message };
-  }
 }
 
 for (const bigint of [false, true]) {

@@ -128,3 +128,14 @@ export function snapshot(side: Side): unknown[] {
   walk('');
   return out;
 }
+
+/** What calling `fn` throws (code, name and message), or 'no throw': for sync checks against Node. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+    return 'no throw';
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return { code: err.code, name: err.name, message: err.message };
+  }
+}
