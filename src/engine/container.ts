@@ -17,7 +17,7 @@ import { MemfsCore } from '../mounts/memfs-core.js';
 import { MountCore } from '../mounts/router.js';
 import { MountTable, type Mount as TableMount } from '../mounts/table.js';
 import { tarBlocks, tarSize } from '../out/tar-write.js';
-import { isWhiteout, type Inode } from '../layer/inode.js';
+import { walkLayer } from '../union/upper.js';
 import type { View } from '../view.js';
 import { delta, frameHead, type Snapshot } from './journal.js';
 import { JOURNAL, type ContainerRecord } from './records.js';
@@ -117,17 +117,7 @@ export class Container {
 
   /** The writable layer against the last sync's snapshot (journal.ts delta). */
   private changes(): ReturnType<typeof delta> {
-    const root = this.view.core.s.upperRoot;
-    const ctimeOf = (path: string): number | undefined => {
-      let at: Inode | undefined = root;
-      for (const name of path.split('/')) {
-        const c = at?.children?.get(name);
-        if (c === undefined || isWhiteout(c)) return undefined;
-        at = c;
-      }
-      return at?.ctimeMs;
-    };
-    return delta(this.view.layerEntries(), this.snapshot ?? new Map(), this.since, ctimeOf);
+    return delta((visit) => walkLayer(this.view.core.s, visit), this.snapshot ?? new Map(), this.since);
   }
 
   /**
