@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { DEFAULT_UPLOAD_LIMIT, isLoopback } from '../../web/server/defaults.js';
 import { parseSize, UsageError } from '../output.js';
 import { io, setExitCode } from '../io.js';
+import { remoteOptions } from './registry.js';
 
 interface ServeOpts {
   port: string;
@@ -22,7 +23,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('the web explorer and container lab on http://127.0.0.1 (API: docs/api.md)')
-    .argument('[image...]', 'archive paths, OCI layouts, or tags/ids of stored images to show first')
+    .argument('[image...]', 'archive paths, OCI layouts, docker://HOST[:PORT]/REPO[:TAG|@DIGEST] (read lazily, with the global registry options), or tags/ids of stored images to show first')
     .option('--port <n>', 'port to listen on (0: any free port)', '0')
     .option('--host <host>', 'address to listen on; a non-loopback one requires the token printed at start', '127.0.0.1')
     .option('--open', 'open the page in a browser')
@@ -39,7 +40,7 @@ export function registerServe(program: Command): void {
       const uploadLimit = opts.uploadLimit === undefined ? undefined : parseSize(opts.uploadLimit);
       const { home } = cmd.optsWithGlobals() as { home?: string };
       const { createServer } = await import('../../web/server/server.js');
-      const server = await createServer({ home, images, host: opts.host, port, bindRoot, uploadLimit });
+      const server = await createServer({ home, images, host: opts.host, port, bindRoot, uploadLimit, remote: remoteOptions(cmd) });
       const url = await server.listen();
       io().stdout.write(`layerfs: serving ${url}\n`);
       if (!isLoopback(opts.host)) io().stderr.write('layerfs: listening beyond this machine: the token in the URL is required for every API call\n');

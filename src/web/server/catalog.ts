@@ -1,6 +1,8 @@
 /**
  * The images the server shows: those of the state directory, and those named on the command line
- * (an archive or OCI layout path is shown without being stored; a tag or id is a stored image).
+ * (an archive or OCI layout path is shown without being stored; a docker:// reference is read
+ * lazily from its registry as the explore commands read it, src/registry/lazy.ts, and says how many
+ * bytes that has fetched; a tag or id is a stored image).
  * Each image is opened once, when first asked for, and kept open as a Stack (explore/stack.ts)
  * until the server stops: every tree, file and waste answer reads that one Stack.
  */
@@ -11,19 +13,26 @@ import type { ImageRecord } from '../../engine/records.js';
 import { StateError } from '../../core/errors.js';
 import { loadImage, type LoadedImage } from '../../image/index.js';
 import { Stack } from '../../explore/stack.js';
+import { loadRef } from '../../explore/open.js';
+import { isRegistryRef } from '../../registry/reference.js';
+import type { RemoteOptions, Transfer } from '../../registry/store-image.js';
 
 export interface ImageListing extends Omit<ImageRecord, 'created'> {
   created: string | null;
-  /** Bytes of the archive (or of the packed OCI layout, for a stored one). */
+  /** Bytes of the archive (or of the packed OCI layout, for a stored one; of the manifest, config and layers for a docker:// one). */
   size: number;
-  /** In the state directory (false: a command-line archive shown in place). */
+  /** In the state directory (false: a command-line archive or docker:// image shown in place). */
   stored: boolean;
+  /** A docker:// image: the bytes fetched from its registry so far (it grows as the image is read). */
+  fetchedBytes?: number;
 }
 
 interface Given {
   id: string;
   path: string;
   image: LoadedImage;
+  /** A docker:// image's transfer (loadRef's count of bytes fetched). */
+  transfer?: Transfer;
 }
 
 export class Catalog {
@@ -33,17 +42,26 @@ export class Catalog {
   readonly named: string[] = [];
   private readonly stacks = new Map<string, Promise<Stack>>();
 
-  constructor(readonly engine: Engine) {}
+  constructor(
+    readonly engine: Engine,
+    /** How docker:// images' registries are reached (credentials, TLS, platform), for the explorer and the lab. */
+    readonly remote: RemoteOptions = {},
+  ) {}
 
-  /** Adds a command-line IMAGE: an archive/OCI layout path (opened now, so a bad one fails at start), or a stored ref. */
+  /**
+   * Adds a command-line IMAGE: an archive/OCI layout path or a docker:// reference (opened now, so
+   * a bad one fails at start), or a stored ref.
+   */
   async add(ref: string): Promise<string> {
     let id: string;
-    if (existsSync(ref)) {
-      const image = await loadImage(ref);
+    const remote = isRegistryRef(ref);
+    if (remote || existsSync(ref)) {
+      let transfer: Transfer | undefined;
+      const image = remote ? await loadRef(ref, { ...this.remote, home: this.engine.state.home, onTransfer: (t) => (transfer = t) }) : await loadImage(ref);
       id = imageIdOf(image);
       if (this.given.has(id) || (await this.engine.state.getImage(id))) image.close();
       else {
-        this.given.set(id, { id, path: ref, image });
+        this.given.set(id, { id, path: ref, image, transfer });
         this.stacks.set(id, Promise.resolve(new Stack(image)));
       }
     } else {
@@ -66,8 +84,9 @@ export class Catalog {
         format: formatOf(g.image),
         configDigest: g.image.configDigest ?? `sha256:${g.id}`,
         created: null,
-        size: (await stat(g.path)).size,
+        size: g.transfer ? g.transfer.imageBytes : (await stat(g.path)).size,
         stored: false,
+        ...(g.transfer ? { fetchedBytes: g.transfer.fetchedBytes } : {}),
       });
     }
     return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
@@ -87,7 +106,7 @@ export class Catalog {
     }
   }
 
-  /** What `engine.create` takes for this image: its id when stored, else the archive path (stored on the way). */
+  /** What `engine.create` takes for this image: its id when stored, else the archive path or docker:// reference (stored, or pulled with `remote`, on the way). */
   createRef(id: string): string {
     return this.given.get(id)?.path ?? id;
   }

@@ -179,7 +179,13 @@ export class Lab {
       return { container: v.container, mode: v.mode as 'ro' | 'rw' | undefined };
     });
     const id = await this.catalog.resolve(body.image);
-    const rec = await this.engine.create(this.catalog.createRef(id), { name: body.name as string | undefined, mounts, volumesFrom, readOnly: body.readOnly as boolean | undefined });
+    const rec = await this.engine.create(this.catalog.createRef(id), {
+      name: body.name as string | undefined,
+      mounts,
+      volumesFrom,
+      readOnly: body.readOnly as boolean | undefined,
+      remote: this.catalog.remote,
+    });
     const o = await this.openIn(rec.id, strategy);
     return { container: await this.row((await this.engine.state.getContainer(rec.id))!), stack: this.stack(o.container, o.strategy) };
   }

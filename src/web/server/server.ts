@@ -21,6 +21,7 @@ import { check, type Safety } from './safety.js';
 import { uploadRoutes } from './upload.js';
 
 import { DEFAULT_UPLOAD_LIMIT, isLoopback } from './defaults.js';
+import type { RemoteOptions } from '../../registry/store-image.js';
 
 export { DEFAULT_UPLOAD_LIMIT, isLoopback };
 
@@ -29,8 +30,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import
 
 export interface ServeOptions {
   home?: string;
-  /** IMAGE arguments: archive or OCI layout paths, or stored tags/ids. */
+  /** IMAGE arguments: archive or OCI layout paths, docker:// references, or stored tags/ids. */
   images?: string[];
+  /** How docker:// images' registries are reached (credentials, TLS, platform). */
+  remote?: RemoteOptions;
   host?: string;
   port?: number;
   bindRoot?: string;
@@ -59,7 +62,7 @@ export async function createServer(opts: ServeOptions = {}): Promise<Server> {
   const loopback = isLoopback(host);
   const token = typeof opts.token === 'string' ? opts.token : opts.token || !loopback ? randomBytes(24).toString('hex') : undefined;
   const engine = await Engine.open({ home: opts.home });
-  const catalog = new Catalog(engine);
+  const catalog = new Catalog(engine, opts.remote);
   for (const ref of opts.images ?? []) await catalog.add(ref);
   const lab = new Lab(engine, catalog, opts.bindRoot);
   const uploadLimit = opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
