@@ -10,6 +10,11 @@
  *   file's TOC digest before any byte is handed out); nothing else of the blob is fetched, so its
  *   digest and diff_id are not checked (a pull checks them). A TOC that cannot name every member
  *   (a name that is not UTF-8 arrives as U+FFFD) makes the layer read whole, by ranges, verified;
+ * - an eStargz layer (gzip with the `containerd.io/snapshot/stargz/toc.digest` annotation,
+ *   src/archive/estargz.ts): its footer by one Range request while the image is opened, its TOC
+ *   by another when the layer is opened (checked against the annotation), each file's gzip
+ *   members by one Range request on its first read (checked against its TOC digest), as for
+ *   zstd:chunked;
  * - another compressed layer: fetched whole into the blob store (verified), then read as after a pull.
  * A registry reached over HTTPS without certificate checks is read as after a pull too (the
  * worker's fetch cannot skip them). What was fetched is counted until the image is closed.
@@ -23,7 +28,8 @@ import { BufferSource, FileRegion, type ByteSource } from '../source.js';
 import { ArchiveError } from '../core/errors.js';
 import { openSpill } from '../archive/spill.js';
 import { tocPosition } from '../archive/zstd-chunked.js';
-import { readChunkedLayer } from '../layer/chunked.js';
+import { estargzTocDigest, FOOTER_SIZE } from '../archive/estargz.js';
+import { readChunkedLayer, readEstargzLayer } from '../layer/chunked.js';
 import type { PreparedLayer } from '../image/store.js';
 import { BlobStore } from './blob-store.js';
 import { fetchBlob } from './blobs.js';
@@ -36,6 +42,7 @@ import type { RemoteOptions, Transfer } from './store-image.js';
 
 const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
 const ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
+const GZIP = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
 
 /** An image's files as the layout reader asks for them, from memory, the blob store or ranges. */
 class RemoteStore implements ImageBlobStore {
@@ -77,12 +84,13 @@ async function firstBlock(client: RegistryClient, repository: string, digest: st
  */
 class NoTar implements ByteSource {
   constructor(
+    private readonly format: string,
     private readonly where: string,
     /** Not the tar's (unknown without it): the blob's, so that a reader asks, and is told. */
     readonly size: number,
   ) {}
   read(): number {
-    throw new ArchiveError('MISSING_BLOB', this.where, 'the uncompressed tar of a zstd:chunked layer read through its table of contents is not fetched; `layerfs pull` the image first');
+    throw new ArchiveError('MISSING_BLOB', this.where, `the uncompressed tar of a ${this.format} layer read through its table of contents is not fetched; \`layerfs pull\` the image first`);
   }
 }
 
@@ -130,7 +138,19 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
           blob.seed(toc.offset, bytes);
           files.set(path, blob);
           const spill = () => res.track(openSpill());
-          prepared.set(path, { open: (o) => readChunkedLayer(blob, toc, { ...o, spill }), tar: new NoTar(where, d.size) });
+          prepared.set(path, { open: (o) => readChunkedLayer(blob, toc, { ...o, spill }), tar: new NoTar('zstd:chunked', where, d.size) });
+          continue;
+        }
+      }
+      const esgz = !stored && ranged && GZIP.has(d.mediaType) && d !== resolved.image.config && d.size > FOOTER_SIZE ? estargzTocDigest(d.annotations, { file: where }) : undefined;
+      if (esgz) {
+        const footer = await firstBlock(client, ref.repository, d.digest, FOOTER_SIZE, d.size - FOOTER_SIZE);
+        if (footer) {
+          const blob = new ExactRangeSource(fetcher, url, d.size, where);
+          blob.seed(d.size - FOOTER_SIZE, footer);
+          files.set(path, blob);
+          const spill = () => res.track(openSpill());
+          prepared.set(path, { open: (o) => readEstargzLayer(blob, esgz, { ...o, spill }), tar: new NoTar('eStargz', where, d.size) });
           continue;
         }
       }
