@@ -18,8 +18,8 @@ import { ArchiveError, View } from '../src/index.js';
 import { FOOTER_SIZE, footerOffset } from '../src/archive/estargz.js';
 import { loadLazy } from '../src/registry/lazy.js';
 import { humanSize } from '../src/cli/output.js';
-import { FIXTURES, truth } from './helpers/fixtures.js';
-import { registryMissing, skopeoCopy, startRegistry, storedBlob, type Registry } from './helpers/registry.js';
+import { FIXTURES, truth, REGISTRY_IMAGES } from './helpers/fixtures.js';
+import { blobFile, manifestOf, registryMissing, skopeoCopy, startRegistry, storedBlob, type Descriptor, type Registry } from './helpers/registry.js';
 
 const execFileP = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
@@ -27,21 +27,14 @@ const missing = registryMissing();
 if (missing && process.env.CI !== 'true') process.stderr.write(`\n*** SKIPPING test/registry-estargz.test.ts: ${missing} ***\n\n`);
 const rtest = missing && process.env.CI !== 'true' ? test.skip : test.serial;
 
-// npm test reads the fixtures whose rules differ (non-UTF-8 names, layers, whiteouts and opaque
-// directories, hard links); LAYERFS_COMMIT_ALL=1 (npm run test:slow) every fixture.
-const IMAGES = process.env.LAYERFS_COMMIT_ALL === '1' ? ['names', 'layers', 'whiteouts', 'links', 'gnutar', 'umoci', 'volumes'] : ['names', 'layers', 'whiteouts', 'links'];
+const IMAGES = REGISTRY_IMAGES;
 const TOC_DIGEST = 'containerd.io/snapshot/stargz/toc.digest';
 
 let reg: Registry;
 let bad: Registry;
 let work: string;
 
-interface Layer {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
+type Layer = Descriptor;
 interface TocEntry {
   type: string;
   name: string;
@@ -70,13 +63,6 @@ test.after.always(async () => {
 });
 
 const home = () => mkdtempSync(join(work, 'home-'));
-
-async function manifestOf(r: Registry, repo: string, tag: string): Promise<{ bytes: number; config: Layer; layers: Layer[] }> {
-  const res = await fetch(`http://${r.host}/v2/${repo}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
-  const body = Buffer.from(await res.arrayBuffer());
-  const m = JSON.parse(body.toString()) as { config: Layer; layers: Layer[] };
-  return { bytes: body.length, config: m.config, layers: m.layers };
-}
 
 /** Where the TOC member starts: the footer's 16 hex digits before "STARGZ". */
 function tocOffset(blob: Buffer): number {
@@ -115,8 +101,6 @@ function repack(plain: Buffer, length: number): Buffer | undefined {
   xlen.writeUInt16LE(slack);
   return Buffer.concat([head, xlen, Buffer.alloc(slack, 0x20), z.subarray(10)]);
 }
-
-const fileOf = (r: Registry, l: Layer) => join(r.dir, 'data/docker/registry/v2/blobs/sha256', l.digest.slice(7, 9), l.digest.slice(7), 'data');
 
 for (const image of IMAGES) {
   rtest(`OCI-23 eStargz: ${image} read through its TOCs flattens to what podman shows of it`, async (t) => {
@@ -206,7 +190,7 @@ rtest('OCI-25 eStargz: a TOC that does not hash to its annotation is DIGEST_MISM
   const m = await manifestOf(bad, 'layers', 'esgz');
   // A TOC of other content, the same length: a layer's TOC member re-gzipped with one entry's mode changed.
   for (const l of m.layers) {
-    const file = fileOf(bad, l);
+    const file = blobFile(bad, l.digest);
     const blob = readFileSync(file);
     const off = tocOffset(blob);
     const tar = execFileSync('gzip', ['-dc'], { input: blob.subarray(off, blob.length - FOOTER_SIZE) });
@@ -230,7 +214,7 @@ rtest('OCI-25 eStargz: a TOC that does not hash to its annotation is DIGEST_MISM
 rtest('OCI-25 eStargz: a file whose members inflate to other bytes is DIGEST_MISMATCH naming it, and no byte of it is returned', async (t) => {
   const m = await manifestOf(bad, 'layers', 'esgz');
   const l = m.layers[0]!;
-  const file = fileOf(bad, l);
+  const file = blobFile(bad, l.digest);
   const blob = readFileSync(file);
   // A file's member inflated, one byte of the file changed, gzipped again to the same length.
   for (const name of ['etc/motd', 'etc/passwd', 'etc/sapp.conf']) {

@@ -23,8 +23,8 @@ import { readAll } from '../src/source.js';
 import { tocPosition } from '../src/archive/zstd-chunked.js';
 import { loadLazy } from '../src/registry/lazy.js';
 import { humanSize } from '../src/cli/output.js';
-import { FIXTURES, steps, truth } from './helpers/fixtures.js';
-import { registryMissing, skopeoCopy, startRegistry, storedBlob, type Registry } from './helpers/registry.js';
+import { FIXTURES, steps, truth, REGISTRY_IMAGES } from './helpers/fixtures.js';
+import { blobFile, manifestOf, registryMissing, skopeoCopy, startRegistry, storedBlob, type Descriptor, type Registry } from './helpers/registry.js';
 
 const execFileP = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/layerfs.js', import.meta.url));
@@ -33,9 +33,7 @@ const missing = registryMissing() ?? (existsSync('/usr/bin/zstd') ? undefined : 
 if (missing && process.env.CI !== 'true') process.stderr.write(`\n*** SKIPPING test/registry-zstd-chunked.test.ts: ${missing} ***\n\n`);
 const rtest = missing && process.env.CI !== 'true' ? test.skip : test.serial;
 
-// npm test reads the fixtures whose rules differ (non-UTF-8 names, layers, whiteouts and opaque
-// directories, hard links); LAYERFS_COMMIT_ALL=1 (npm run test:slow) every fixture.
-const IMAGES = process.env.LAYERFS_COMMIT_ALL === '1' ? ['names', 'layers', 'whiteouts', 'links', 'gnutar', 'umoci', 'volumes'] : ['names', 'layers', 'whiteouts', 'links'];
+const IMAGES = REGISTRY_IMAGES;
 const CHECKSUM = 'io.containers.zstd-chunked.manifest-checksum';
 const POSITION = 'io.containers.zstd-chunked.manifest-position';
 
@@ -43,12 +41,7 @@ let reg: Registry;
 let bad: Registry;
 let work: string;
 
-interface Layer {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
+type Layer = Descriptor;
 interface TocEntry {
   type: string;
   name: string;
@@ -83,13 +76,6 @@ test.after.always(async () => {
 });
 
 const home = () => mkdtempSync(join(work, 'home-'));
-
-async function manifestOf(r: Registry, repo: string, tag: string): Promise<{ bytes: number; config: Layer; layers: Layer[] }> {
-  const res = await fetch(`http://${r.host}/v2/${repo}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
-  const body = Buffer.from(await res.arrayBuffer());
-  const m = JSON.parse(body.toString()) as { config: Layer; layers: Layer[] };
-  return { bytes: body.length, config: m.config, layers: m.layers };
-}
 
 /** [offset, length] of a layer's TOC, from its annotation. */
 const tocAt = (l: Layer): [number, number] => l.annotations![POSITION]!.split(':').map(Number) as [number, number];
@@ -142,7 +128,7 @@ rtest('OCI-16 zstd:chunked: a TOC that names a file with U+FFFD (its tar name is
 rtest('OCI-16 zstd:chunked: a layer read whole because of its TOC is verified: a blob that does not hash to its digest is DIGEST_MISMATCH', async (t) => {
   const m = await manifestOf(bad, 'names', 'chunked');
   const l = m.layers.find((x) => tocOf(bad, x).some((e) => e.name.includes('\ufffd')))!;
-  const file = join(bad.dir, 'data/docker/registry/v2/blobs/sha256', l.digest.slice(7, 9), l.digest.slice(7), 'data');
+  const file = blobFile(bad, l.digest);
   const blob = readFileSync(file);
   const original = Buffer.from(blob);
   t.teardown(() => writeFileSync(file, original));
@@ -255,7 +241,7 @@ rtest('OCI-18 zstd:chunked: a TOC that does not hash to its manifest-checksum is
   const m = await manifestOf(bad, 'layers', 'chunked');
   const l = m.layers[1]!;
   const [off, len] = tocAt(l);
-  const file = join(bad.dir, 'data/docker/registry/v2/blobs/sha256', l.digest.slice(7, 9), l.digest.slice(7), 'data');
+  const file = blobFile(bad, l.digest);
   const blob = readFileSync(file);
   const original = Buffer.from(blob);
   t.teardown(() => writeFileSync(file, original));
@@ -284,7 +270,7 @@ rtest('OCI-18 zstd:chunked: a file whose frames decode to other bytes is DIGEST_
   const l = m.layers[0]!;
   const entry = tocOf(bad, l).find((e) => e.name === 'etc/sapp.conf')!;
   t.true(entry.size! >= 256 && entry.endOffset! - entry.offset! >= 19, 'room for an RLE frame and a skippable one');
-  const file = join(bad.dir, 'data/docker/registry/v2/blobs/sha256', l.digest.slice(7, 9), l.digest.slice(7), 'data');
+  const file = blobFile(bad, l.digest);
   const blob = readFileSync(file);
   const original = Buffer.from(blob);
   t.teardown(() => writeFileSync(file, original));

@@ -134,8 +134,29 @@ export function skopeoCopy(src: string, dest: string, extra: string[] = []): Pro
 
 /** A registry's raw copy of a blob (its filesystem storage), as ground truth for byte counts. */
 export function storedBlob(reg: Registry, digest: string): Buffer {
+  return readFileSync(blobFile(reg, digest));
+}
+
+/** The file the registry stores a blob in (tests change it in place to tamper with what it serves). */
+export function blobFile(reg: Registry, digest: string): string {
   const hex = digest.slice(7);
-  return readFileSync(join(reg.dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data'));
+  return join(reg.dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
+
+/** A layer or config descriptor as a manifest lists it. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+/** An OCI manifest as the registry serves it, and its length. */
+export async function manifestOf(r: Registry, repo: string, tag: string): Promise<{ bytes: number; config: Descriptor; layers: Descriptor[] }> {
+  const res = await fetch(`http://${r.host}/v2/${repo}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const body = Buffer.from(await res.arrayBuffer());
+  const m = JSON.parse(body.toString()) as { config: Descriptor; layers: Descriptor[] };
+  return { bytes: body.length, config: m.config, layers: m.layers };
 }
 
 // ---- token auth ----
