@@ -10,7 +10,7 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +128,44 @@ test('STATE-1 a loaded image is a directory of hard links into the blob store: d
   // skopeo reads the stored OCI layout and checks every digest while copying it.
   await run('skopeo', ['copy', '-q', `oci:${layoutOf(home, step3.id)}:step3`, `oci:${join(home, 'out')}:x`]);
   t.pass();
+});
+
+test('STATE-1 a docker save naming its layers by their legacy <id>/layer.tar links is stored with those links, and reads as the archive does', async (t) => {
+  const home = scratch(t);
+  const dir = join(home, 'save');
+  mkdirSync(dir);
+  await run('tar', ['-xf', DOCKER, '-C', dir]);
+  // docker save <= 24 names the layer links in manifest.json; podman's archive has the links too.
+  const links = (await run('tar', ['-tvf', DOCKER]))
+    .split('\n')
+    .filter((l) => l.includes(' -> '))
+    .map((l) => {
+      const [from, to] = l.slice(l.indexOf('0:00 ') + 5).split(' -> ');
+      return { from: from!, to: to! };
+    });
+  t.is(links.length, 4);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Array<{ Layers: string[] }>;
+  manifest[0]!.Layers = manifest[0]!.Layers.map((name) => links.find((l) => l.to === `../${name}`)!.from);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const archive = join(home, 'legacy.tar');
+  await run('tar', ['-cf', archive, '-C', dir, '.']);
+  const engine = await Engine.open({ home: join(home, 'state') });
+  const img = await engine.load(archive);
+  const layout = layoutOf(join(home, 'state'), img.id);
+  for (const l of links) t.is(readlinkSync(join(layout, l.from)), l.to, `${l.from} is the link it was`);
+  const stored = await openImage(layout);
+  const original = await openImage(archive);
+  try {
+    t.is(stored.manifest(), truth('layers', 'rootfs.manifest'));
+    t.deepEqual(stored.image.warnings, original.image.warnings);
+    t.deepEqual(
+      stored.image.layers.map((l) => l.digest),
+      original.image.layers.map((l) => l.digest),
+    );
+  } finally {
+    stored.close();
+    original.close();
+  }
 });
 
 test('STATE-1 DKR-12 commit stores the new image over the blob store: base layers linked as the base stored them (gzip), never copied', async (t) => {
