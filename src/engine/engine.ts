@@ -137,8 +137,9 @@ export class Engine {
         await store.adopt(layerPath, layer.digest);
         const layers: LayerBlob[] = [];
         for (const l of view.image.layers) {
-          // The base's own blob, opened in the store (so it stays whole while it is linked again).
-          const bfd = (await store.has(l.digest, l.compressedSize)) ? openSync(store.path(l.digest), 'r') : undefined;
+          // The base's own blob, opened in the store (so it stays whole while it is linked again);
+          // none there (or removed meanwhile by a prune): the layer's tar.
+          const bfd = (await store.has(l.digest, l.compressedSize)) ? openIfThere(store.path(l.digest)) : undefined;
           if (bfd !== undefined) fds.push(bfd);
           layers.push(
             bfd !== undefined
@@ -148,6 +149,8 @@ export class Engine {
         }
         const { files, out } = ociLayoutFiles({ config, layers: [...layers, layer] });
         const id = out.configDigest.slice(7);
+        // (A new layer adopted above that no image ends up linking, as when this very image is
+        // stored already or the put fails, is a whole blob that `system prune` removes.)
         const existing = await this.state.getImage(id);
         if (existing) return existing;
         const rec: ImageRecord = { id, tags: [], source: opts.source, format: 'oci-layout', configDigest: out.configDigest, created: new Date().toISOString() };
@@ -509,6 +512,15 @@ export function imageIdOf(image: LoadedImage): string {
       .join('')
       .slice(0, 64)
   );
+}
+
+function openIfThere(path: string): number | undefined {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }
 
 /** The OCI media type of a layer whose stored media type is `type` (Docker's or OCI's; none: a tar). */
