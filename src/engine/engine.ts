@@ -12,7 +12,8 @@
  * - DKR-8 `volume prune` removes unused anonymous volumes, all unused ones with `all`;
  * - the image's VOLUME entries give each new container its own anonymous volumes.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { FileRegion } from '../source.js';
 import { join } from 'node:path';
 import { constants as C } from 'node:fs';
 import type { Volume } from 'memfs';
@@ -28,6 +29,11 @@ import type { View } from '../view.js';
 import { inodeOf, walk } from '../union/walk.js';
 import { Container } from './container.js';
 import { tarBlocks } from '../out/tar-write.js';
+import { writeCommitLayer } from '../out/commit.js';
+import { ociLayoutFiles, type LayerBlob } from '../out/image-write.js';
+import { upperEntries } from '../union/upper.js';
+import { scratchPath } from '../core/atomic.js';
+import { BlobStore } from '../registry/blob-store.js';
 import { addTags, imagePrune as pruneImages, rmi as rmiImage, tag as tagImage, type RmiResult, type TagMove } from './images.js';
 import { readVolumeOrigin, writeVolumeOrigin, type VolumeOrigin } from './volume-origin.js';
 import { replay } from './journal.js';
@@ -93,16 +99,68 @@ export class Engine {
       const tags = [...new Set(image.tags.map((t) => (oci && !t.includes('/') ? normalizeRef(t) : t)))];
       let rec = await this.state.getImage(id);
       if (!rec) {
-        // The state keeps an OCI layout directory as the OCI archive it packs into.
+        // The record's format is the one the state kept before the blob store (an OCI layout
+        // directory as the OCI archive it packed into), so a load shows what it always showed.
         const format = image.format === 'layers' ? 'docker-archive' : image.format === 'oci-layout' ? 'oci-archive' : image.format;
         rec = { id, tags: [], source: path, format, configDigest: `sha256:${id}`, created: new Date().toISOString(), ...(opts.tag !== undefined ? { archiveTag: opts.tag } : {}) };
-        await this.state.putImage(rec, path);
+        // The image's blobs go into the blob store, shared with every other image that has them;
+        // the image is its directory of links to them (State.putImage).
+        await this.state.putImage(rec, image.files ?? path);
       }
       const { image: tagged, moved } = await addTags(this.state, rec, tags);
       for (const m of moved) opts.onMove?.(m);
       return tagged;
     } finally {
       image.close();
+    }
+  }
+
+  /**
+   * `commit`: the view's image plus its writable layer as a new image in the state, untagged
+   * (DKR-12; the caller tags it). It is stored as an OCI layout over the blob store: the new layer
+   * (uncompressed, written before the first await, so the image is the view as it is now), its
+   * config and manifest are put in the store, and each base layer is the blob the base image
+   * stored, as it is (compressed or not), so base layers are linked, never copied. A base layer
+   * the store does not have (an image of a state written before the blob store) is stored as its
+   * uncompressed tar, as a commit always wrote it. The config is the same either way (diff_ids
+   * only), and so is the image id.
+   */
+  async commitImage(view: View, opts: { createdBy: string; source: string }): Promise<ImageRecord> {
+    const store = await BlobStore.open(this.state.home);
+    const layerPath = scratchPath('tmp', join(store.root, 'commit-layer'));
+    const baseConfig = structuredClone(view.image.config) as unknown as Record<string, unknown>;
+    try {
+      const { layer, config, fd } = writeCommitLayer(upperEntries(view.core.s, true), baseConfig, layerPath, opts.source, { createdBy: opts.createdBy });
+      const fds = [fd];
+      try {
+        // The new layer was hashed as it was written: it goes into the store as it is, not copied.
+        await store.adopt(layerPath, layer.digest);
+        const layers: LayerBlob[] = [];
+        for (const l of view.image.layers) {
+          // The base's own blob, opened in the store (so it stays whole while it is linked again);
+          // none there (or removed meanwhile by a prune): the layer's tar.
+          const bfd = (await store.has(l.digest, l.compressedSize)) ? openIfThere(store.path(l.digest)) : undefined;
+          if (bfd !== undefined) fds.push(bfd);
+          layers.push(
+            bfd !== undefined
+              ? { mediaType: ociLayerType(l.mediaType), digest: l.digest, size: l.compressedSize, blob: new FileRegion(bfd, 0, l.compressedSize), diffId: l.diffId, tar: l.tar }
+              : { mediaType: ociLayerType(''), digest: l.diffId, size: l.tar.size, blob: l.tar, diffId: l.diffId, tar: l.tar },
+          );
+        }
+        const { files, out } = ociLayoutFiles({ config, layers: [...layers, layer] });
+        const id = out.configDigest.slice(7);
+        // (A new layer adopted above that no image ends up linking, as when this very image is
+        // stored already or the put fails, is a whole blob that `system prune` removes.)
+        const existing = await this.state.getImage(id);
+        if (existing) return existing;
+        const rec: ImageRecord = { id, tags: [], source: opts.source, format: 'oci-layout', configDigest: out.configDigest, created: new Date().toISOString() };
+        await this.state.putImage(rec, files);
+        return rec;
+      } finally {
+        for (const f of fds) closeSync(f);
+      }
+    } finally {
+      rmSync(layerPath, { force: true });
     }
   }
 
@@ -454,6 +512,22 @@ export function imageIdOf(image: LoadedImage): string {
       .join('')
       .slice(0, 64)
   );
+}
+
+function openIfThere(path: string): number | undefined {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** The OCI media type of a layer whose stored media type is `type` (Docker's or OCI's; none: a tar). */
+function ociLayerType(type: string): string {
+  if (/gzip$/.test(type)) return 'application/vnd.oci.image.layer.v1.tar+gzip';
+  if (/zstd$/.test(type)) return 'application/vnd.oci.image.layer.v1.tar+zstd';
+  return 'application/vnd.oci.image.layer.v1.tar';
 }
 
 /** An empty tar (two zero blocks): the base of a journal when a container has no layer.tar. */

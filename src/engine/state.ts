@@ -3,11 +3,17 @@
  *
  *   <home>/lock                              the cross-process lock (atomic.ts)
  *   <home>/images/<id>/image.json            ImageRecord
- *   <home>/images/<id>/archive.tar           the image archive: a byte copy of the file given, or the
- *                                            OCI archive a layout directory packs into (pack-dir.ts)
- *   <home>/images/<id>/layout/               or, for a pulled image, an OCI layout whose blobs are
- *                                            hard links to <home>/blobs/sha256/<hex>
- *   <home>/blobs/sha256/<hex>                content-addressed blobs (src/registry/blob-store.ts)
+ *   <home>/images/<id>/layout/               the image's directory, its blobs hard links to
+ *                                            <home>/blobs/sha256/<hex>: an OCI layout of the one
+ *                                            image (loaded from an OCI archive or layout, pulled,
+ *                                            committed), or a docker save's manifest.json, config
+ *                                            and layers (loaded from a docker-archive)
+ *   <home>/images/<id>/archive.tar           or, in a state written before the blob store, a byte
+ *                                            copy of the archive (still read, never written now)
+ *   <home>/blobs/sha256/<hex>                content-addressed blobs, shared by every image that
+ *                                            has them (src/registry/blob-store.ts); a blob no image
+ *                                            links goes with the last image that did (removeImage)
+ *                                            or with `system prune` (pruneBlobs)
  *   <home>/containers/<id>/container.json    ContainerRecord
  *   <home>/containers/<id>/layer.tar         the container's writable layer
  *   <home>/containers/<id>/layer.journal     what changed since layer.tar, appended (journal.ts)
@@ -51,7 +57,8 @@ import {
 } from '../core/atomic.js';
 import { stateHome } from '../core/home.js';
 import { chainNext, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
-import { writeLinkedLayout, type BlobLayout } from '../image/linked-layout.js';
+import { writeLayout, writeLinkedLayout, type BlobLayout, type LayoutFile } from '../image/linked-layout.js';
+import { BlobStore, type BlobStep } from '../registry/blob-store.js';
 import { assertLayout, packLayout } from './pack-dir.js';
 import {
   BLOB_NAMES,
@@ -88,7 +95,13 @@ export interface OpenOptions {
   lockTimeoutMs?: number;
 }
 
+/** Points in storing an image's files, for the crash tests: the blob store's, then the layout built. */
+export type StoreStep = BlobStep | 'layout-linked';
+
 export class State {
+  /** Called after each step of storing an image's files (tests only). */
+  onStep?: (step: StoreStep) => void;
+  private store: Promise<BlobStore> | undefined;
   private constructor(
     readonly home: string,
     private readonly lockTimeoutMs: number,
@@ -110,6 +123,10 @@ export class State {
         // One level down only: a volume's _data is the user's, whatever its names look like.
         for (const key of await state.keys(kind)) await cleanLeftovers(join(dir, key));
       }
+      // A blob copy a killed load left (a .tmp-* scratch file; .partial-* downloads are kept to resume).
+      await cleanLeftovers(join(state.home, 'blobs')).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
       // The layout's own entries are made durable, so a power loss cannot take a directory away.
       await fsyncDir(state.home);
       await fsyncDir(dirname(state.home));
@@ -164,12 +181,22 @@ export class State {
   }
 
   /**
-   * Adds an image with its archive (a file path, copied, or the bytes), or rewrites an existing
-   * image's record (its archive never changes: pass none). A tag lives on one image only: tagging
-   * with a tag another image has is refused (untag that one first), so no crash can leave a tag on
-   * two images or on none.
+   * Adds an image, or rewrites an existing image's record (its files never change: pass none). A
+   * new image comes as
+   * - the files of its directory (LayoutFile[], what loadImage read: LoadedImage.files): each blob
+   *   is put in the blob store (hashed as it is copied, checked against its digest, fsynced, never
+   *   rewritten), then `layout/` is built with hard links to them (writeLayout);
+   * - a one-image layout over blobs the store has (BlobLayout: a pull);
+   * - or, as the state kept every image before the blob store, an archive file (a path, copied;
+   *   an OCI layout directory is packed into an OCI archive) or its bytes, kept as archive.tar.
+   * All of it happens under the lock; the image directory is built in scratch and renamed in whole,
+   * the commit point. A kill before that leaves blobs no image links (whole and verified: the store
+   * puts nothing else under a digest), which `system prune` removes (pruneBlobs); blobs this call
+   * added are removed again when it fails.
+   * A tag lives on one image only: tagging with a tag another image has is refused (untag that one
+   * first), so no crash can leave a tag on two images or on none.
    */
-  async putImage(record: ImageRecord, archive?: string | Uint8Array | BlobLayout): Promise<void> {
+  async putImage(record: ImageRecord, archive?: string | Uint8Array | BlobLayout | LayoutFile[]): Promise<void> {
     const dir = this.kindDir('images');
     const rec = shape<ImageRecord>('BAD_INPUT', dir, record, IMAGE_FIELDS);
     checkKey(dir, 'image id', rec.id, 'id');
@@ -184,6 +211,7 @@ export class State {
       if (exists) return writeJsonAtomic(this.recordFile('images', rec.id), rec);
       if (archive === undefined) throw new StateError('BAD_INPUT', join(dir, rec.id), 'a new image needs its archive');
       let kind: 'file' | 'dir' | undefined;
+      if (Array.isArray(archive)) return this.createLinked(rec, archive);
       if (isBlobLayout(archive)) {
         const layout = archive;
         return this.create('images', rec.id, rec, (staged) => writeLinkedLayout(join(staged, 'layout'), (d) => this.blobPath(d), layout));
@@ -209,10 +237,82 @@ export class State {
     });
   }
 
-  /** Removes an image; refused (IN_USE) while a container uses it. */
+  /** putImage of an image's files: its blobs into the store, then its directory over them (under the lock). */
+  private async createLinked(rec: ImageRecord, files: LayoutFile[]): Promise<void> {
+    const store = await this.blobs();
+    const digests = new Map<LayoutFile, string>();
+    const added: string[] = [];
+    try {
+      for (const f of files) {
+        if (!('blob' in f)) continue;
+        const put = await store.put(f.blob, { expected: f.digest, file: rec.source, what: f.path });
+        digests.set(f, put.digest);
+        if (put.placed) added.push(put.digest);
+      }
+      await this.create('images', rec.id, rec, async (staged) => {
+        await writeLayout(join(staged, 'layout'), (d) => store.path(d), files, digests);
+        this.onStep?.('layout-linked');
+      });
+    } catch (e) {
+      // What this call added and nothing links goes again.
+      const mine = new Set<string>();
+      for (const d of added) {
+        const st = await stat(store.path(d)).catch(() => undefined);
+        if (st) mine.add(`${st.dev}:${st.ino}`);
+      }
+      if (mine.size > 0) await store.collect(mine);
+      throw e;
+    }
+  }
+
+  /** The blob store of this state (src/registry/blob-store.ts), opened once; `onStep` is passed on. */
+  private async blobs(): Promise<BlobStore> {
+    this.store ??= BlobStore.open(this.home);
+    const store = await this.store;
+    store.onStep = this.onStep && ((step) => this.onStep!(step));
+    return store;
+  }
+
+  /**
+   * The bytes the images `ids` hold, each file once: a blob several of them link counts once
+   * (`system df`); for one image, every blob it has, shared with other images or not (`images`).
+   */
+  async imageBytes(ids: string[]): Promise<number> {
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const id of ids) {
+      const dir = join(this.kindDir('images'), checkKey(this.kindDir('images'), 'image id', id, 'id'));
+      // Its layout's files, or the archive a state written before the blob store kept (not the record).
+      for (const f of [...(await filesUnder(join(dir, 'layout'))), ...(await filesUnder(join(dir, 'archive.tar')))]) {
+        const key = `${f.dev}:${f.ino}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        bytes += f.size;
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * `system prune`: removes every blob no image links (fetched by a docker:// view, or left by a
+   * load or pull that was killed or failed before its image was in place); returns their count
+   * and bytes. Under the lock, so no load or pull links a blob meanwhile.
+   */
+  async pruneBlobs(): Promise<{ count: number; bytes: number }> {
+    return this.withLock(async () => (await this.blobs()).collect());
+  }
+
+  /**
+   * Removes an image; refused (IN_USE) while a container uses it. The blobs it linked that no
+   * other image links go with it (under the lock, as images are linked under it).
+   */
   async removeImage(id: string): Promise<void> {
-    checkKey(this.kindDir('images'), 'image id', id, 'id');
-    await this.remove('images', id, (c) => c.image === id);
+    const dir = join(this.kindDir('images'), checkKey(this.kindDir('images'), 'image id', id, 'id'));
+    await this.withLock(async () => {
+      const linked = new Set((await filesUnder(join(dir, 'layout'))).filter((f) => f.nlink > 1).map((f) => `${f.dev}:${f.ino}`));
+      await this.remove('images', id, (c) => c.image === id);
+      if (linked.size > 0) await (await this.blobs()).collect(linked);
+    });
   }
 
   // ---- containers ----
@@ -606,6 +706,33 @@ export interface SavedLayer {
   frames: Frame[];
   /** Closes the files the layer and frames are windows onto. */
   close(): void;
+}
+
+/** The regular files under `dir` (`dir` itself when it is one; none when it does not exist), with their inodes, link counts and sizes. */
+async function filesUnder(dir: string): Promise<Array<{ dev: number; ino: number; nlink: number; size: number }>> {
+  const out: Array<{ dev: number; ino: number; nlink: number; size: number }> = [];
+  const walk = async (d: string): Promise<void> => {
+    const names = await readdir(d, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [];
+      if (e.code === 'ENOTDIR') return undefined;
+      throw e;
+    });
+    if (names === undefined) {
+      const st = await stat(d);
+      if (st.isFile()) out.push({ dev: st.dev, ino: st.ino, nlink: st.nlink, size: st.size });
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n.name);
+      if (n.isDirectory()) await walk(p);
+      else if (n.isFile()) {
+        const st = await stat(p);
+        out.push({ dev: st.dev, ino: st.ino, nlink: st.nlink, size: st.size });
+      }
+    }
+  };
+  await walk(dir);
+  return out;
 }
 
 function isBlobLayout(v: unknown): v is BlobLayout {

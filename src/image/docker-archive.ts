@@ -9,12 +9,16 @@ import { ArchiveError } from '../core/errors.js';
 import { parseConfig } from './config.js';
 import type { ImagePlan, PlannedLayer } from './layers.js';
 import { selectImage } from './select.js';
-import { parseJson, readBytes, type BlobStore } from './store.js';
+import { cleanPath, parseJson, readBytes, type Blob, type BlobStore } from './store.js';
+import type { LayoutFile } from './linked-layout.js';
+import { posix } from 'node:path';
 
 interface ManifestItem {
   Config: string;
   RepoTags: string[];
   Layers: string[];
+  /** The item as manifest.json has it (every field, also those not read here). */
+  raw: unknown;
 }
 
 export interface ResolveOptions {
@@ -34,7 +38,7 @@ function parseManifest(json: unknown, file: string): ManifestItem[] {
     const tags = it.RepoTags ?? [];
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) bad(`item ${i} RepoTags must be an array of strings`);
     if (!Array.isArray(it.Layers) || it.Layers.some((l) => typeof l !== 'string')) bad(`item ${i} Layers must be an array of paths`);
-    return { Config: it.Config as string, RepoTags: tags as string[], Layers: it.Layers as string[] };
+    return { Config: it.Config as string, RepoTags: tags as string[], Layers: it.Layers as string[], raw: item };
   });
 }
 
@@ -69,13 +73,23 @@ export function resolveDockerArchive(store: BlobStore, opts: ResolveOptions): Im
   }
   const config = parseConfig(parseJson(cfgBytes, file, `config ${chosen.Config}`, store.limits), file, `config ${chosen.Config}`);
 
+  // The image's files as the state stores it: manifest.json of the chosen item alone, its config
+  // and layers where the archive has their data, and a symlink for each name that led there.
+  const files = new Map<string, LayoutFile>([['manifest.json', { path: 'manifest.json', bytes: Buffer.from(`${JSON.stringify([chosen.raw])}\n`) }]]);
+  const keep = (named: string, blob: Blob, digest: string | undefined, layer?: number): void => {
+    files.set(blob.path, { path: blob.path, blob: blob.source, ...(digest !== undefined ? { digest } : {}), ...(layer !== undefined ? { layer } : {}) });
+    const from = cleanPath(named);
+    if (from !== undefined && from !== blob.path && !files.has(from)) files.set(from, { path: from, symlink: posix.relative(posix.dirname(from), blob.path) });
+  };
+  keep(chosen.Config, cfgBlob, configDigest);
   const layers: PlannedLayer[] = chosen.Layers.map((path, i) => {
     const blob = store.get(path);
     if (!blob) {
       throw new ArchiveError('MISSING_BLOB', file, `layer ${i + 1}/${chosen.Layers.length}: manifest.json names ${JSON.stringify(path)}, which the archive does not hold`);
     }
+    keep(path, blob, undefined, i);
     const shown = blob.path === path ? path : `${path} -> ${blob.path}`;
     return { path: shown, source: blob.source, expectedDigest: digestNamedBy(blob.path) };
   });
-  return { tags: chosen.RepoTags, config, configDigest, layers };
+  return { tags: chosen.RepoTags, config, configDigest, layers, files: [...files.values()] };
 }

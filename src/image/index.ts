@@ -19,6 +19,7 @@ import { Resources, type BlobStore } from './store.js';
 import { DEFAULT_CONCURRENCY, openLayers } from './concurrent.js';
 import { Budget, resolveLimits, type Limits } from '../archive/limits.js';
 import type { OpenCache } from './cache/open-cache.js';
+import type { LayoutFile } from './linked-layout.js';
 
 export type { HistoryEntry, ImageConfig, ContainerConfig } from './config.js';
 export type { LayerData } from './layers.js';
@@ -60,6 +61,11 @@ export interface LoadedImage {
   /** The config's full history, `empty_layer` entries included. */
   history: HistoryEntry[];
   warnings: string[];
+  /**
+   * The image's own files as the state stores it (src/image/linked-layout.ts): windows onto the
+   * archive, readable until close(). None for plain layer tarballs.
+   */
+  files?: LayoutFile[];
   /** Closes every file descriptor opened for this image (archive, blobs, spill files). */
   close(): void;
 }
@@ -123,6 +129,7 @@ export async function loadStore(store: BlobStore, format: ImageFormat, res: Reso
   try {
     const plan = format === 'docker-archive' ? resolveDockerArchive(store, { tag: opts.tag, verify }) : resolveOciLayout(store, { tag: opts.tag, verify, onWarning: warn });
     const layers = await openPlan(plan, path, verify, res, warn, new Budget(limits), opts);
+    for (const f of plan.files ?? []) if ('layer' in f && f.layer !== undefined && f.digest === undefined) f.digest = layers[f.layer]!.digest;
     return {
       file: path,
       format,
@@ -132,6 +139,7 @@ export async function loadStore(store: BlobStore, format: ImageFormat, res: Reso
       layers,
       history: plan.config.history,
       warnings,
+      ...(plan.files ? { files: plan.files } : {}),
       close: () => res.closeAll(),
     };
   } catch (e) {

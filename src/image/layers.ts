@@ -12,6 +12,7 @@ import type { OpenCache } from './cache/open-cache.js';
 import { fromCache, startCaching } from './cache/cached-layer.js';
 import type { HistoryEntry, ImageConfig } from './config.js';
 import type { PreparedLayer, Resources } from './store.js';
+import type { LayoutFile } from './linked-layout.js';
 
 /** One layer as a format reader found it, before it is opened. */
 export interface PlannedLayer {
@@ -33,6 +34,8 @@ export interface ImagePlan {
   config: ImageConfig;
   configDigest?: string;
   layers: PlannedLayer[];
+  /** The image's own files as the state stores it (linked-layout.ts): what was read, nothing else. */
+  files?: LayoutFile[];
 }
 
 export interface LayerData {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { ArchiveError } from '../core/errors.js';
 import { parseConfig } from './config.js';
 import type { ImagePlan, PlannedLayer } from './layers.js';
+import type { LayoutFile } from './linked-layout.js';
 import { selectImage } from './select.js';
 import { parseJson, readBytes, type BlobStore } from './store.js';
 
@@ -31,6 +32,7 @@ export interface ResolveOptions {
   onWarning: (message: string) => void;
 }
 
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
@@ -82,11 +84,15 @@ function pickPlatform(ds: Descriptor[], file: string, where: string, warn: (m: s
 export function resolveOciLayout(store: BlobStore, opts: ResolveOptions): ImagePlan {
   const file = store.file;
 
+  // The image's files as the state stores it: its oci-layout, an index.json of the chosen entry
+  // alone, and every blob read on the way (indexes, manifest, config, layers).
+  const files: LayoutFile[] = [];
   /** A JSON blob by descriptor; OCI-3 with verify: its bytes must hash to the digest. */
   const fetch = (d: Descriptor, what: string): unknown => {
     const path = blobPath(d.digest);
     const blob = store.get(path);
     if (!blob) throw new ArchiveError('MISSING_BLOB', file, `${what} ${d.digest} (${path}) is not in the archive`);
+    files.push({ path, blob: blob.source, digest: d.digest });
     const bytes = readBytes(blob, file, what, store.limits);
     if (opts.verify) {
       const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -97,6 +103,7 @@ export function resolveOciLayout(store: BlobStore, opts: ResolveOptions): ImageP
   };
 
   const layoutBlob = store.get('oci-layout');
+  if (layoutBlob) files.push({ path: 'oci-layout', bytes: readBytes(layoutBlob, file, 'oci-layout', store.limits) });
   if (!layoutBlob) {
     opts.onWarning(`${file}: no oci-layout file; reading index.json anyway`);
   } else {
@@ -128,6 +135,8 @@ export function resolveOciLayout(store: BlobStore, opts: ResolveOptions): ImageP
     tiebreak,
   );
 
+  files.push({ path: 'index.json', bytes: Buffer.from(`${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [chosen.value] })}\n`) });
+
   // Follow nested indexes down to an image manifest.
   let d = chosen.value;
   let manifest: Record<string, unknown>;
@@ -155,9 +164,10 @@ export function resolveOciLayout(store: BlobStore, opts: ResolveOptions): ImageP
     const path = blobPath(ld.digest);
     const blob = store.get(path);
     if (!blob) throw new ArchiveError('MISSING_BLOB', file, `layer ${i + 1}/${descs.length}: blob ${ld.digest} (${path}) is not in the archive`);
+    files.push({ path, blob: blob.source, digest: ld.digest });
     const planned: PlannedLayer = { path, source: blob.source, expectedDigest: ld.digest, expectedSize: ld.size, mediaType: ld.mediaType };
     if (blob.layer) planned.prepared = blob.layer;
     return planned;
   });
-  return { tags: chosen.tags, config, configDigest: cfgDesc.digest, layers };
+  return { tags: chosen.tags, config, configDigest: cfgDesc.digest, layers, files: [...new Map(files.map((f) => [f.path, f])).values()] };
 }

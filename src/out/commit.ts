@@ -39,6 +39,38 @@ function refuseReservedNames(entries: Entry[], dest: string): void {
   }
 }
 
+/** The new image's config: the base's, with the new layer's diff_id and history entry (DKR-12). */
+function commitConfig(baseConfig: Record<string, unknown>, diffId: string, opts: CommitOptions): Record<string, unknown> {
+  const created = new Date().toISOString();
+  const config = structuredClone(baseConfig) as { rootfs?: { diff_ids?: string[] }; history?: unknown[]; created?: string };
+  config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), diffId] } as never;
+  const entry: Record<string, string> = { created, created_by: opts.createdBy ?? 'layerfs commit' };
+  if (opts.comment) entry.comment = opts.comment;
+  config.history = [...(config.history ?? []), entry];
+  config.created = created;
+  return config as Record<string, unknown>;
+}
+
+/** A committed layer written to a file: its blob (uncompressed, so digest = diff_id) and the new config. */
+export interface CommittedLayer {
+  layer: LayerBlob;
+  config: Record<string, unknown>;
+}
+
+/**
+ * Writes the new layer (the writable layer's entries) as a tar to `layerPath`, synchronously, and
+ * makes the new config. The layer's `blob` and `tar` read `fd`, the file opened for reading; the
+ * caller closes it. OCI-8: a reserved name is refused first (BAD_WHITEOUT naming `dest`).
+ */
+export function writeCommitLayer(entries: Entry[], baseConfig: Record<string, unknown>, layerPath: string, dest: string, opts: CommitOptions = {}): CommittedLayer & { fd: number } {
+  refuseReservedNames(entries, dest);
+  const w = writeTarSync(entries, layerPath);
+  const fd = openSync(layerPath, 'r');
+  const src = new FileRegion(fd, 0, w.size);
+  const layer: LayerBlob = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: w.digest, size: w.size, blob: src, diffId: w.diffId, tar: src };
+  return { layer, config: commitConfig(baseConfig, w.diffId, opts), fd };
+}
+
 /**
  * The new layer is written synchronously, before the first await: the image is the view as it was
  * when commit() was called, even if the view changes while the rest (base layers) is written.
@@ -47,28 +79,10 @@ export async function commitLayers(entries: Entry[], base: { config: Record<stri
   refuseReservedNames(entries, dest);
   const tmp = mkdtempSync(join(tmpdir(), 'layerfs-commit-'));
   try {
-    const layerPath = join(tmp, 'layer.tar');
-    const w = writeTarSync(entries, layerPath);
-    const fd = openSync(layerPath, 'r');
+    const { layer, config, fd } = writeCommitLayer(entries, base.config, join(tmp, 'layer.tar'), dest, opts);
     try {
-      const src = new FileRegion(fd, 0, w.size);
-      const layer: LayerBlob = {
-        mediaType: 'application/vnd.oci.image.layer.v1.tar',
-        digest: w.digest,
-        size: w.size,
-        blob: src,
-        diffId: w.diffId,
-        tar: src,
-      };
-      const created = new Date().toISOString();
-      const config = structuredClone(base.config) as { rootfs?: { diff_ids?: string[] }; history?: unknown[]; created?: string };
-      config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), w.diffId] } as never;
-      const entry: Record<string, string> = { created, created_by: opts.createdBy ?? 'layerfs commit' };
-      if (opts.comment) entry.comment = opts.comment;
-      config.history = [...(config.history ?? []), entry];
-      config.created = created;
       const out = await writeImage({ config, layers: [...base.layers, layer], tag: opts.tag }, dest, opts.format ?? 'docker-archive');
-      return { ...out, layer: { digest: w.digest, diffId: w.diffId, size: w.size } };
+      return { ...out, layer: { digest: layer.digest, diffId: layer.diffId, size: layer.size } };
     } finally {
       closeSync(fd);
     }

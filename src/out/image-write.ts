@@ -9,7 +9,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, writeSync } from 'node:fs
 import { join } from 'node:path';
 import type { Entry } from '../entry.js';
 import { ArchiveError } from '../core/errors.js';
-import { BufferSource, type ByteSource } from '../source.js';
+import { BufferSource, readAll, type ByteSource } from '../source.js';
 import { writeTar } from './tar-write.js';
 
 export interface LayerBlob {
@@ -157,6 +157,27 @@ function existingDescriptors(dest: string, ref: string): unknown[] {
     throw new ArchiveError('BAD_MANIFEST', path, 'cannot add an image to this OCI layout: index.json has no manifests list');
   }
   return index.manifests.filter((m) => (m as { annotations?: Record<string, unknown> })?.annotations?.[REF_NAME] !== ref);
+}
+
+/**
+ * The files of a one-image OCI layout (untagged: no ref name), for the state to store: small files
+ * as bytes, blobs as their sources by digest (State.putImage puts them in the blob store).
+ */
+export function ociLayoutFiles(parts: ImageParts): { files: Array<{ path: string; bytes: Buffer } | { path: string; blob: ByteSource; digest: string }>; out: WrittenImage } {
+  const { files, out } = ociFiles(parts);
+  const index = files.find((f) => f.path === 'index.json')!;
+  // The state keeps the image untagged (its tags are in its record), as a docker save with no RepoTags.
+  const doc = JSON.parse(readAll(index.content!).toString()) as { manifests: Array<{ annotations?: unknown }> };
+  delete doc.manifests[0]!.annotations;
+  return {
+    files: files
+      .filter((f) => f.type === 'file')
+      .map((f) => {
+        if (f.path.startsWith('blobs/sha256/')) return { path: f.path, blob: f.content!, digest: `sha256:${f.path.slice(13)}` };
+        return { path: f.path, bytes: f === index ? json(doc) : readAll(f.content!) };
+      }),
+    out,
+  };
 }
 
 export async function writeImage(parts: ImageParts, dest: string, format: ImageFormat): Promise<WrittenImage> {

@@ -3,9 +3,35 @@
  * twin when the tests run compiled (.build/, scripts/test-tree.mjs writes the .js beside the .ts),
  * else through tsx. A tsx loader costs ~0.5 s of CPU a process; the crash tests start dozens.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export function nodeArgs(script: string): string[] {
   const js = script.replace(/\.ts$/, '.js');
   return js !== script && existsSync(js) ? ['--enable-source-maps', js] : ['--import=tsx', script];
+}
+
+/**
+ * Runs a child script until its stdout holds `marker` (it then stands still there), and SIGKILLs
+ * it: 'killed'. A child that exits 0 first, having printed `finished`, gives 'finished'; anything
+ * else is an error with what the child printed.
+ */
+export function killAtMarker(script: string, args: string[], marker: string): Promise<'killed' | 'finished'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs(script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
+    child.stdout.on('data', (c) => {
+      out += c;
+      if (out.includes(marker)) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL' && out.includes(marker)) resolve('killed');
+      else if (code === 0 && out.includes('finished')) resolve('finished');
+      else reject(new Error(`the child did not stop at ${JSON.stringify(marker)} (exit ${code} ${signal}): ${out} ${err}`));
+    });
+  });
 }

@@ -7,7 +7,7 @@
 import type { ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -121,20 +121,23 @@ export function checkSave(t: ExecutionContext, home: string, big: number, more: 
  * Step 2, in a child: that container reopened (layer.tar and the journal), committed into the
  * state, then closed (the journal compacted into a new layer.tar). Its peak RSS must stay under
  * `boundKiB`; GNU tar finds both files whole in the committed layer (the last layer of the stored
- * docker-archive) and in the new layer.tar.
+ * image's OCI layout) and in the new layer.tar.
  */
 export function checkCommit(t: ExecutionContext, home: string, big: number, more: number, boundKiB: number): void {
   const r = runChild('commit', home);
   t.log(`peak RSS ${mib(r.maxRssKiB * 1024)} reopening, committing and compacting ${mib(big + more)}`);
   t.true(r.maxRssKiB < boundKiB, `peak RSS ${mib(r.maxRssKiB * 1024)}`);
-  const archive = join(home, 'images', String(r.imageId), 'archive.tar');
-  const manifest = JSON.parse(execFileSync('tar', ['-xOf', archive, 'manifest.json'], { encoding: 'utf8' })) as Array<{ Layers: string[] }>;
+  // The committed image is an OCI layout over the blob store (STATE-1; a docker-archive copy before it).
+  const layout = join(home, 'images', String(r.imageId), 'layout');
+  const blob = (digest: string) => join(layout, 'blobs', 'sha256', digest.slice(7));
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as { layers: Array<{ digest: string }> };
   const dir = join(home, 'containers', String(r.id));
   t.false(existsSync(join(dir, 'layer.journal')), 'closing compacted the journal into layer.tar');
   const want = { size: big, sha256: pseudoRandomSha('big', big) };
   const wantMore = { size: more, sha256: pseudoRandomSha('more', more) };
   for (const [what, files] of [
-    ['the committed layer', gnuTarFiles('tar -xOf "$1" "$2"', archive, manifest[0]!.Layers.at(-1)!)],
+    ['the committed layer', gnuTarFiles('cat "$1"', blob(manifest.layers.at(-1)!.digest))],
     ['the compacted layer.tar', gnuTarFiles('cat "$1"', join(dir, 'layer.tar'))],
   ] as const) {
     t.deepEqual(files.get('big.bin'), want, `${what}: big.bin`);

@@ -7,9 +7,6 @@
  * Reading a container (diff, commit) never writes its layer back: a shell may have it open.
  */
 import { imagesDiff } from './explore-files.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Container } from '../../engine/container.js';
 import type { Engine } from '../../engine/engine.js';
@@ -52,18 +49,12 @@ export async function commitContainer(
   tag: string,
   opts: { output?: string; format?: 'docker-archive' | 'oci-archive' | 'oci-layout' } = {},
 ): Promise<ImageRecord> {
-  const tmp = await mkdtemp(join(tmpdir(), 'layerfs-commit-'));
-  try {
-    const createdBy = `layerfs commit ${rec.name}`;
-    // The stored copy is written untagged, then tagged: the tag moves from any older image.
-    const archive = join(tmp, 'image.tar');
-    await c.view.commit(archive, { format: 'docker-archive', createdBy });
-    if (opts.output) await c.view.commit(opts.output, { tag, format: opts.format ?? 'docker-archive', createdBy });
-    const loaded = await engine.load(archive);
-    return await tagImage(engine, { ...loaded, source: opts.output ?? `commit of container ${rec.name}` }, tag);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  const createdBy = `layerfs commit ${rec.name}`;
+  // The stored image is made untagged over the blob store (its base layers linked, not copied),
+  // then tagged: the tag moves from any older image.
+  const stored = await engine.commitImage(c.view, { createdBy, source: opts.output ?? `commit of container ${rec.name}` });
+  if (opts.output) await c.view.commit(opts.output, { tag, format: opts.format ?? 'docker-archive', createdBy });
+  return await tagImage(engine, stored, tag);
 }
 
 /** Opens a container to read it, and lets it go without saving its layer. */

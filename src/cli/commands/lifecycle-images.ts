@@ -6,7 +6,6 @@
  * load says so on stderr as Docker does. An OCI ref name without a repository (`latest`) is taken
  * as a name, as podman loads it (`localhost/latest:latest`).
  */
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Engine } from '../../engine/engine.js';
 import type { TagMove } from '../../engine/images.js';
@@ -40,7 +39,7 @@ export function registerImageVerbs(program: Command): void {
       const g = cmd.optsWithGlobals();
       const engine = await openEngine(cmd);
       const imgs = await engine.state.listImages();
-      const rows = await Promise.all(imgs.map(async (i) => ({ ...i, size: (await stat(engine.state.imageArchive(i.id))).size })));
+      const rows = await Promise.all(imgs.map(async (i) => ({ ...i, size: await engine.state.imageBytes([i.id]) })));
       rows.sort((a, b) => b.created.localeCompare(a.created));
       if (g.json) return printJson(rows);
       printTable(

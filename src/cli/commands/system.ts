@@ -1,9 +1,9 @@
 /**
  * `system df`: what the state directory holds (stored images, the open cache and each cached
- * layer); `system prune`: drops the open cache (`<home>/cache`, src/image/cache/open-cache.ts), which
- * the next command on an image rebuilds. Both take --json. Neither touches images or containers.
+ * layer; a blob several images share counted once); `system prune`: drops the open cache
+ * (`<home>/cache`, src/image/cache/open-cache.ts), which the next command on an image rebuilds, and
+ * the blobs no image links (State.pruneBlobs). Both take --json. Neither touches images or containers.
  */
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { stateHome } from '../../core/home.js';
 import { humanSize, makeOut, printJson } from '../output.js';
@@ -21,7 +21,8 @@ export function registerSystem(program: Command): void {
       const g = cmd.optsWithGlobals() as { json?: boolean; home?: string };
       const engine = await openEngine(cmd);
       const images = await engine.state.listImages();
-      const imageBytes = (await Promise.all(images.map(async (i) => (await stat(engine.state.imageArchive(i.id))).size))).reduce((a, b) => a + b, 0);
+      // A blob several images share is counted once.
+      const imageBytes = await engine.state.imageBytes(images.map((i) => i.id));
       const { OpenCache } = await import('../../image/cache/open-cache.js');
       const cache = OpenCache.ofHome(stateHome({ home: g.home })).usage();
       if (g.json) return printJson({ home: engine.state.home, images: { count: images.length, bytes: imageBytes }, cache });
@@ -45,12 +46,17 @@ export function registerSystem(program: Command): void {
 
   system
     .command('prune')
-    .description('drop the open cache (the next command on each image rebuilds it)')
+    .description('drop the open cache (the next command on each image rebuilds it) and blobs no image uses')
     .action(async (_opts: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { json?: boolean; home?: string };
       const { OpenCache } = await import('../../image/cache/open-cache.js');
       const gone = await OpenCache.ofHome(stateHome({ home: g.home })).prune();
-      if (g.json) return printJson({ removedLayers: gone.layers.length, reclaimedBytes: gone.bytes });
-      io().stdout.write(`Deleted the open cache: ${gone.layers.length} layer(s)\nTotal reclaimed space: ${humanSize(gone.bytes)}\n`);
+      // Blobs no image links: fetched by docker:// views, or left by a killed load or pull.
+      const engine = await openEngine(cmd);
+      const blobs = await engine.state.pruneBlobs();
+      const bytes = gone.bytes + blobs.bytes;
+      if (g.json) return printJson({ removedLayers: gone.layers.length, ...(blobs.count > 0 ? { removedBlobs: blobs.count } : {}), reclaimedBytes: bytes });
+      const unused = blobs.count > 0 ? `Deleted blobs no image uses: ${blobs.count}\n` : '';
+      io().stdout.write(`Deleted the open cache: ${gone.layers.length} layer(s)\n${unused}Total reclaimed space: ${humanSize(bytes)}\n`);
     });
 }

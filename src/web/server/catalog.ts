@@ -74,7 +74,7 @@ export class Catalog {
   async list(): Promise<ImageListing[]> {
     const out: ImageListing[] = [];
     const stored = await this.engine.state.listImages();
-    for (const r of stored) out.push({ ...r, size: (await stat(this.engine.state.imageArchive(r.id))).size, stored: true });
+    for (const r of stored) out.push({ ...r, size: await this.engine.state.imageBytes([r.id]), stored: true });
     for (const g of this.given.values()) {
       if (stored.some((r) => r.id === g.id)) continue;
       out.push({
