@@ -5,7 +5,6 @@
  * and the next opens give what an uncached open gives and end with a usable entry.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,29 +13,12 @@ import { openImage } from '../src/index.js';
 import { OpenCache } from '../src/image/cache/open-cache.js';
 import { FIXTURES, steps, truth } from './helpers/fixtures.js';
 import { gzipImage } from './helpers/cache-image.js';
-import { nodeArgs } from './helpers/child.js';
+import { killAt as killChild } from './helpers/child.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/open-cache-child.ts', import.meta.url));
 
 /** Runs the child until it says it is at `point`, then SIGKILLs it. */
-function killAt(dir: string, point: string, image: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs(CHILD), dir, point, image], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    child.stdout.on('data', (c) => {
-      out += c;
-      if (out.includes(`at ${point}\n`)) child.kill('SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL' && out.includes(`at ${point}`)) resolve();
-      else reject(new Error(`the child did not stop at ${point} (exit ${code} ${signal}): ${out} ${err}`));
-    });
-  });
-}
+const killAt = (dir: string, point: string, image: string): Promise<void> => killChild(CHILD, [dir, point, image], point);
 
 async function reopenTwice(t: import('ava').ExecutionContext, dir: string, image: string, want: string, layers: number): Promise<void> {
   const first = new OpenCache(dir);
