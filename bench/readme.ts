@@ -380,7 +380,8 @@ function registryTable(fig: FigureInfo, f: ResultsFile): string {
         ['`layerfs pull`', fmtFigure(r.pull.layerfs), `\`skopeo copy\` ${fmtFigure(r.pull.skopeo)}`, fmtRatio(r.pull.ratio)],
         ['`image inspect`: bytes fetched', pct(r.share.imageInspect), 'of the image', ''],
         ['`cat` of one file, uncompressed layers (Range): bytes fetched', pct(r.share.catLazy), 'of the image', ''],
-        ['`cat` of one file, gzip layers (fetched whole): bytes fetched', pct(r.share.catGzip), 'of the image', ''],
+        ['`cat` of one file, gzip layers (fetched whole, indexed): bytes fetched', pct(r.share.catGzip), 'of the image', ''],
+        ...(r.share.catGzipIndexed !== undefined ? [['`cat` of one file, gzip, in a second command (index cached): bytes fetched', pct(r.share.catGzipIndexed), 'of the image', '']] : []),
         ...(r.share.catChunked !== undefined ? [['`cat` of one file, zstd:chunked layers (table of contents, then its frames): bytes fetched', pct(r.share.catChunked), 'of the image', '']] : []),
       ],
     )

@@ -11,6 +11,14 @@ export interface ByteSource {
   read(buffer: Uint8Array, offset: number, length: number, position: number): number;
 }
 
+/**
+ * A blob that lies elsewhere (a registry), read by network requests. `ranges`: each read is a Range
+ * request, so it is never read whole to be hashed or cached. `stream`: read whole from its start it
+ * is one streaming GET, and the open cache keeps a gzip index of it (OCI-22), not its tar.
+ */
+export type RemoteKind = 'ranges' | 'stream';
+export const remoteKind = (src: ByteSource): RemoteKind | undefined => (src as { remote?: RemoteKind }).remote;
+
 /** Reads smaller than this are served from a ReadAhead; bigger ones go to the file directly. */
 const SMALL_READ = 16 << 10;
 /** Bytes a ReadAhead reads at a time. */

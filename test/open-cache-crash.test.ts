@@ -13,14 +13,12 @@ import { openImage } from '../src/index.js';
 import { OpenCache } from '../src/image/cache/open-cache.js';
 import { FIXTURES, steps, truth } from './helpers/fixtures.js';
 import { gzipImage } from './helpers/cache-image.js';
-import { killAtMarker } from './helpers/child.js';
+import { killAt as killChild } from './helpers/child.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/open-cache-child.ts', import.meta.url));
 
 /** Runs the child until it says it is at `point`, then SIGKILLs it. */
-async function killAt(dir: string, point: string, image: string): Promise<void> {
-  if ((await killAtMarker(CHILD, [dir, point, image], `at ${point}\n`)) !== 'killed') throw new Error(`the child finished before ${point}`);
-}
+const killAt = (dir: string, point: string, image: string): Promise<void> => killChild(CHILD, [dir, point, image], point);
 
 async function reopenTwice(t: import('ava').ExecutionContext, dir: string, image: string, want: string, layers: number): Promise<void> {
   const first = new OpenCache(dir);

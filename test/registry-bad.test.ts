@@ -400,3 +400,31 @@ test('registry lazy: without Range support an uncompressed layer is fetched whol
     await srv.close();
   }
 });
+
+test('OCI-22 registry lazy: without Range support a gzip layer is fetched whole (and stored), no index kept', async (t) => {
+  const srv = await serve();
+  try {
+    const home = mkdtempSync(join(work, 'home-'));
+    const lazy = await loadLazy(`docker://${srv.host}/img:latest`, { home });
+    const view = View.fromImage(lazy.image, { readOnly: true });
+    try {
+      t.is(view.manifest(), truth('layers', 'rootfs.manifest'));
+    } finally {
+      view.close();
+    }
+    const layers = (JSON.parse(manifest.toString()) as { layers: Array<{ digest: string; mediaType: string }> }).layers;
+    t.true(layers.every((l) => l.mediaType.endsWith('+gzip')));
+    t.true(layers.every((l) => existsSync(join(home, 'blobs', 'sha256', l.digest.slice(7)))));
+    t.is(lazy.rangeRequests, 0);
+    t.true(
+      layers.every((l) => !existsSync(join(home, 'cache', 'layers', `${l.digest.slice(7)}.gzi`))),
+      'no index: the blob is in the store',
+    );
+    t.true(
+      srv.seen.some((s) => s.url.endsWith(layerDigest) && /^bytes=0-\d+$/.test(s.range ?? '')),
+      'the probe asked for a range',
+    );
+  } finally {
+    await srv.close();
+  }
+});

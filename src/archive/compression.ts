@@ -15,6 +15,8 @@ import { BLOCK, isZeroBlock, looksLikeTarHeader } from './tar-header.js';
 import { formatBytes, limitError, type Budget } from './limits.js';
 import { openSpill, SpillWriter } from './spill.js';
 import { decompressZstd, ZstdError, type ZstdOutput } from './zstd.js';
+import { GzipIndexer, type GzipIndex } from './gzip-index.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Where decoded bytes go (the zstd decoders' interface; gzip uses `putSync` only). */
 type Output = ZstdOutput;
@@ -88,6 +90,8 @@ export interface OpenedBlob {
   size: number;
   /** The spill file descriptor, when one was made; the caller closes it. */
   spillFd?: number;
+  /** The random-access index of a gzip blob, when `indexGzip` asked for one (gzip-index.ts). */
+  index?: GzipIndex;
 }
 
 export interface OpenBlobOptions {
@@ -107,6 +111,8 @@ export interface OpenBlobOptions {
   onOutput?: (c: Uint8Array) => void;
   /** Stops decompressing (at the next stored chunk) once aborted: the open's result is not wanted. */
   signal?: AbortSignal;
+  /** A gzip blob is inflated by the index builder (OCI-19), whose index is returned. */
+  indexGzip?: boolean;
 }
 
 /** Hashes a source by reading it through once (uncompressed blobs are never copied). */
@@ -186,6 +192,27 @@ async function gunzipTo(src: ByteSource, onChunk: (c: Uint8Array) => void, out: 
   );
 }
 
+/**
+ * gzip through the index builder, in this thread (pako: slower than zlib on the threadpool, but
+ * the only way to learn the checkpoints); for a blob that is read once and then kept as an index
+ * (a registry's, src/registry/lazy.ts), whose reads block this thread anyway. Each stored chunk
+ * is read into a fresh buffer (onChunk may keep it a microtask); the event loop turns between.
+ */
+async function indexedGunzip(src: ByteSource, onChunk: (c: Uint8Array) => void, out: Output, file: string): Promise<GzipIndex> {
+  const indexer = new GzipIndexer(file);
+  for (let pos = 0; pos < src.size; ) {
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, src.size - pos));
+    const n = src.read(buf, 0, buf.length, pos);
+    if (n <= 0) break;
+    const c = n === buf.length ? buf : buf.subarray(0, n);
+    onChunk(c);
+    for (const piece of indexer.push(c)) out.putSync(piece);
+    pos += n;
+    await nextTurn();
+  }
+  return indexer.end();
+}
+
 /** Opens a layer blob as a tar; see the file comment. */
 export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<OpenedBlob> {
   const ctx = opts.context ?? '';
@@ -242,8 +269,10 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     if (opts.hash) blobHash.update(c);
     opts.onRead?.(c.length);
   };
+  let index: GzipIndex | undefined;
   try {
-    if (compression === 'gzip') await gunzipTo(src, onChunk, out);
+    if (compression === 'gzip' && opts.indexGzip) index = await indexedGunzip(src, onChunk, out, opts.file);
+    else if (compression === 'gzip') await gunzipTo(src, onChunk, out);
     else await decompressZstd(src, out, { onChunk, maxWindowBytes: budget?.limits.maxZstdWindowBytes });
     await writer.drain(0); // every byte is in the spill file (rethrows a failed write)
   } catch (e) {
@@ -252,6 +281,9 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     if (stopped) throw stopped;
     // The spill file could not be written (disk full): a fault here, not in the archive.
     if (writer.error !== undefined) throw writer.error;
+    // A failed network read of a remote blob is not the archive's fault (registry errors).
+    if (e instanceof Error && e.name === 'RegistryError') throw e;
+    if (e instanceof ArchiveError && e.file === opts.file) throw new ArchiveError(e.code, opts.file, `${ctx}${e.message.slice(opts.file.length + 2)}`);
     const msg = (e as Error)?.message ?? String(e);
     if (e instanceof ZstdError && e.code === 'LIMIT') throw limitError(opts.file, ctx, `zstd data cannot be decompressed: ${msg}`, 'maxZstdWindowBytes');
     const code = e instanceof ZstdError ? e.code : /unexpected end|unexpected EOF/i.test(msg) ? 'TRUNCATED' : 'BAD_COMPRESSION';
@@ -267,5 +299,6 @@ export async function openBlob(src: ByteSource, opts: OpenBlobOptions): Promise<
     compressedSize: src.size,
     size,
     spillFd: fd,
+    index,
   };
 }

@@ -15,6 +15,7 @@ export type ArchiveErrorCode =
   | 'DIGEST_MISMATCH' // a blob's sha256 or a layer's diff_id differs from the manifest/config
   | 'UNKNOWN_COMPRESSION' // a layer blob is neither tar, gzip nor zstd
   | 'BAD_COMPRESSION' // a gzip/zstd stream is corrupt and cannot be decompressed
+  | 'BAD_INDEX' // a gzip random-access index (.gzi) is torn, altered or not the blob's
   | 'MISSING_BLOB' // the manifest points at a blob the archive does not hold
   | 'UNSAFE_PATH' // an entry climbs out of the root with '..'
   | 'BAD_LINK' // a hard link to nothing, or to a directory

@@ -4,7 +4,7 @@
  */
 import type { Entry } from '../entry.js';
 import { ArchiveError } from '../core/errors.js';
-import type { ByteSource } from '../source.js';
+import { remoteKind, type ByteSource } from '../source.js';
 import { openBlob, sniffCompression, type Compression } from '../archive/compression.js';
 import { readLayer } from '../layer/read.js';
 import type { Budget } from '../archive/limits.js';
@@ -107,8 +107,9 @@ export async function openLayer(pl: PlannedLayer, index: number, count: number, 
   const prepared = pl.prepared && !ctx.verify ? openPrepared(pl, pl.prepared, expectedDiffId, ctx, context, warn) : undefined;
   const cached = !prepared && ctx.cache && ctx.budget ? await fromCache(pl, expectedDiffId, { ...ctx, index }, context, mismatch) : undefined;
   if (cached) for (const w of cached.warnings) warn(w);
-  // A prepared layer its own reader declined is read whole, and then verified whatever `verify` says.
-  const whole = pl.prepared && !ctx.verify ? { ...ctx, verify: true } : ctx;
+  // A prepared layer its own reader declined is read whole, and then verified whatever `verify` says;
+  // so is a remote blob read whole by one streaming GET (OCI-22: every byte passes, so it is checked).
+  const whole = (pl.prepared || remoteKind(pl.source) === 'stream') && !ctx.verify ? { ...ctx, verify: true } : ctx;
   const opened = prepared ?? cached ?? (await openUncached(pl, index, expectedDiffId, whole, context, mismatch, warn, warnings));
   const claimed = pl.mediaType === undefined ? undefined : claimedCompression(pl.mediaType);
   if (claimed !== undefined && claimed !== opened.compression) {
@@ -170,7 +171,8 @@ async function openUncached(
   warnings: string[],
 ): Promise<OpenedLayer> {
   const { file } = ctx;
-  const caching = ctx.cache && ctx.budget ? startCaching(ctx.cache, pl, sniffCompression(pl.source, file, context), ctx.budget) : undefined;
+  // A blob read by Range requests is never cached: that would read it whole (OCI-22), and sniffing costs a request.
+  const caching = ctx.cache && ctx.budget && remoteKind(pl.source) !== 'ranges' ? startCaching(ctx.cache, pl, sniffCompression(pl.source, file, context), ctx.budget) : undefined;
   const hash = caching !== undefined || ctx.verify || pl.expectedDigest === undefined || expectedDiffId === undefined;
   try {
     const blob = await openBlob(pl.source, {
@@ -183,6 +185,7 @@ async function openUncached(
       spillFd: caching?.spillFd,
       onOutput: caching?.onOutput,
       signal: ctx.signal,
+      indexGzip: caching?.indexGzip,
     });
     if (ctx.verify) {
       if (pl.expectedDigest !== undefined && blob.digest !== pl.expectedDigest) {
@@ -204,7 +207,7 @@ async function openUncached(
       tar: blob.tar,
     };
     // The warnings so far are the tar's own (kept with the record); the media type's is the manifest's.
-    await caching?.finish(opened, dataOffsets!, warnings, `${file}: ${context}`);
+    await caching?.finish(opened, dataOffsets!, warnings, `${file}: ${context}`, blob.index);
     return opened;
   } catch (e) {
     caching?.abandon();

@@ -15,9 +15,20 @@
  *   by another when the layer is opened (checked against the annotation), each file's gzip
  *   members by one Range request on its first read (checked against its TOC digest), as for
  *   zstd:chunked;
- * - another compressed layer: fetched whole into the blob store (verified), then read as after a pull.
+ * - a gzip layer (`...tar+gzip`, `...rootfs.diff.tar.gzip`; the bytes still say what it is,
+ *   OCI-2) of a registry that serves ranges (a probe of its first bytes, skipped when the open
+ *   cache has the layer): the first open reads it by ONE streaming GET (range-source.ts
+ *   StreamedSource) that inflates it with the gzip index builder, hashing digest and diff_id on
+ *   the way (checked: every byte passes), under the limits; the open cache keeps the layer record
+ *   and its index (`cache/layers/<hex>.gzi`), not the blob and not the tar (OCI-22). Files read in
+ *   that process come from the spill file; in later ones the layer opens from the record and each
+ *   read is a Range request of the index spans it needs, checked against their sha256 (OCI-21);
+ * - another compressed layer, or any layer of a registry that does not serve ranges: fetched
+ *   whole into the blob store (verified), then read as after a pull.
  * A registry reached over HTTPS without certificate checks is read as after a pull too (the
  * worker's fetch cannot skip them). What was fetched is counted until the image is closed.
+ * Opens use the state directory's open cache (src/image/cache/open-cache.ts) for every layer but
+ * those read by ranges.
  */
 import { fstatSync, openSync } from 'node:fs';
 import { resolveLimits, type Limits } from '../archive/limits.js';
@@ -35,7 +46,8 @@ import { BlobStore } from './blob-store.js';
 import { fetchBlob } from './blobs.js';
 import { RegistryClient, repoScope } from './client.js';
 import { layoutIndex, resolveManifest } from './pull.js';
-import { BLOCK, ExactRangeSource, RangeFetcher, RangeSource } from './range-source.js';
+import { BLOCK, ExactRangeSource, RangeFetcher, RangeSource, StreamedSource } from './range-source.js';
+import { OpenCache } from '../image/cache/open-cache.js';
 import { discard, readLimited } from './http.js';
 import { formatReference, parseReference } from './reference.js';
 import type { RemoteOptions, Transfer } from './store-image.js';
@@ -43,6 +55,8 @@ import type { RemoteOptions, Transfer } from './store-image.js';
 const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
 const ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
 const GZIP = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
+/** The probe of a gzip layer: its first bytes, enough to tell the compression (OCI-2). */
+const PROBE = 512;
 
 /** An image's files as the layout reader asks for them, from memory, the blob store or ranges. */
 class RemoteStore implements ImageBlobStore {
@@ -109,7 +123,9 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
   let fetcher: RangeFetcher | undefined;
   try {
     const resolved = await resolveManifest(client, ref, opts);
-    const store = await BlobStore.open(opts.home ?? stateHome());
+    const home = opts.home ?? stateHome();
+    const store = await BlobStore.open(home);
+    const cache = opts.cache ?? OpenCache.ofHome(home);
     const auth = await client.authorize([repoScope(ref.repository, 'pull')], ref.repository);
     const base = await client.baseUrl();
     const ranged = client.verified || base.startsWith('http:');
@@ -163,12 +179,22 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
           continue;
         }
       }
+      if (!stored && ranged && GZIP.has(d.mediaType) && d !== resolved.image.config && d.size > 0) {
+        const known = cache.has(d.digest);
+        const head = known ? undefined : await firstBlock(client, ref.repository, d.digest, Math.min(d.size, PROBE));
+        if (known || head) {
+          const src = new StreamedSource(fetcher, url, d.size, where);
+          if (head) src.seed(0, head);
+          files.set(path, src);
+          continue;
+        }
+      }
       await fetchBlob(client, ref.repository, d, store);
       files.set(path, fromStore(d.digest));
     }
     const remote = new RemoteStore(formatReference(ref), files, resolveLimits(opts.limits), prepared);
     // Manifest and config were verified as they came; an uncompressed layer read by ranges cannot be.
-    const image = await loadStore(remote, 'oci-layout', res, { ...opts, verify: false });
+    const image = await loadStore(remote, 'oci-layout', res, { ...opts, verify: false, cache });
     const f = fetcher;
     const closeImage = image.close;
     image.close = () => {

@@ -18,7 +18,7 @@
  *   CLI reads lazily, the library's openImage(docker://...) fetches whole.
  */
 import { Worker } from 'node:worker_threads';
-import type { ByteSource } from '../source.js';
+import type { ByteSource, RemoteKind } from '../source.js';
 import { RegistryError } from './errors.js';
 
 export const BLOCK = 64 * 1024;
@@ -26,27 +26,62 @@ const HEADER_INTS = 4; // [state, status, length, unused]
 
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
-parentPort.on('message', async ({ url, headers, start, end, control, data }) => {
+async function get(url, h) {
+  let current = new URL(url);
+  const origin = current.origin;
+  let res;
+  for (let hop = 0; ; hop++) {
+    res = await fetch(current, { headers: h, redirect: 'manual' });
+    const loc = res.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(res.status) || !loc || hop >= 10) return res;
+    await res.arrayBuffer();
+    current = new URL(loc, current);
+    if (current.origin !== origin) { const { authorization, ...rest } = h; h = rest; }
+  }
+}
+// The one streaming GET of a blob read whole (StreamedSource): its body's reader and what of the
+// last piece did not fit.
+const streams = new Map();
+async function next(url, headers, out) {
+  let s = streams.get(url);
+  if (!s) {
+    const res = await get(url, { ...headers });
+    if (res.status !== 200) { await res.arrayBuffer(); return { status: res.status, n: 0 }; }
+    s = { reader: res.body.getReader(), rest: undefined };
+    streams.set(url, s);
+  }
+  let n = 0;
+  while (n < out.length) {
+    let piece = s.rest;
+    s.rest = undefined;
+    if (!piece) {
+      const r = await s.reader.read();
+      if (r.done) { streams.delete(url); break; }
+      piece = r.value;
+    }
+    const k = Math.min(piece.length, out.length - n);
+    out.set(piece.subarray(0, k), n);
+    n += k;
+    if (k < piece.length) s.rest = piece.subarray(k);
+  }
+  return { status: 200, n };
+}
+parentPort.on('message', async ({ url, headers, start, end, stream, control, data }) => {
   const ctl = new Int32Array(control);
   const out = new Uint8Array(data);
   try {
-    let current = new URL(url);
-    const origin = current.origin;
-    let h = { ...headers, range: 'bytes=' + start + '-' + end };
-    let res;
-    for (let hop = 0; ; hop++) {
-      res = await fetch(current, { headers: h, redirect: 'manual' });
-      const loc = res.headers.get('location');
-      if (![301, 302, 303, 307, 308].includes(res.status) || !loc || hop >= 10) break;
-      await res.arrayBuffer();
-      current = new URL(loc, current);
-      if (current.origin !== origin) { const { authorization, ...rest } = h; h = rest; }
-    }
+    if (stream) {
+      const { status, n } = await next(url, headers, out);
+      ctl[1] = status === 200 ? 206 : status;
+      ctl[2] = n;
+    } else {
+    const res = await get(url, { ...headers, range: 'bytes=' + start + '-' + end });
     const body = new Uint8Array(await res.arrayBuffer());
     const n = Math.min(body.length, out.length);
     out.set(body.subarray(0, n));
     ctl[1] = res.status;
     ctl[2] = res.status === 206 ? n : -body.length;
+    }
   } catch (e) {
     ctl[1] = -1;
     ctl[2] = 0;
@@ -67,27 +102,44 @@ export class RangeFetcher {
   /** Bytes received by range reads. */
   fetched = 0;
   requests = 0;
+  /** The blob whose streaming GET is under way (counted once in `requests`). */
+  private streaming: string | undefined;
   constructor(private readonly headers: Record<string, string>) {
     this.worker.unref();
   }
 
   /** Bytes [start, end] of `url`, blocking until they are here. */
   fetchSync(url: string, start: number, end: number, where: string): Buffer {
+    const n = this.ask({ url, start, end }, end - start + 1, `range ${start}-${end}`, where);
+    if (n !== end - start + 1) throw new RegistryError('TRUNCATED', where, `asked for bytes ${start}-${end}, got ${n}`);
+    return Buffer.from(Buffer.from(this.data, 0, n));
+  }
+
+  /**
+   * The next up to `max` bytes of one GET of the whole of `url` (started by the first call, one
+   * request), blocking until they are here; fewer only at its end, none after it.
+   */
+  streamSync(url: string, max: number, where: string): Buffer {
+    const n = this.ask({ url, stream: true }, max, 'streaming GET', where);
+    return Buffer.from(Buffer.from(this.data, 0, n));
+  }
+
+  private ask(msg: { url: string; start?: number; end?: number; stream?: boolean }, room: number, what: string, where: string): number {
     const ctl = new Int32Array(this.control);
-    if (this.data.byteLength < end - start + 1) this.data = new SharedArrayBuffer(end - start + 1);
+    if (this.data.byteLength < room) this.data = new SharedArrayBuffer(room);
     Atomics.store(ctl, 0, 0);
-    this.worker.postMessage({ url, headers: this.headers, start, end, control: this.control, data: this.data });
+    this.worker.postMessage({ ...msg, headers: this.headers, control: this.control, data: this.data });
     while (Atomics.wait(ctl, 0, 0, 60_000) === 'timed-out') {
-      throw new RegistryError('NETWORK', where, `range ${start}-${end}: no answer in 60 s`);
+      throw new RegistryError('NETWORK', where, `${what}: no answer in 60 s`);
     }
-    this.requests++;
     const status = ctl[1]!;
     const n = ctl[2]!;
-    if (status === -1) throw new RegistryError('NETWORK', where, `range ${start}-${end}: ${Buffer.from(this.data).toString('utf8').replace(/\0+$/, '').slice(0, 300)}`);
-    if (status !== 206) throw new RegistryError('BAD_RESPONSE', where, `asked for bytes ${start}-${end}, got HTTP ${status}${status === 200 ? ' (no range support)' : ''}`);
-    if (n !== end - start + 1) throw new RegistryError('TRUNCATED', where, `asked for bytes ${start}-${end}, got ${n}`);
+    if (status === -1) throw new RegistryError('NETWORK', where, `${what}: ${Buffer.from(this.data).toString('utf8').replace(/\0+$/, '').slice(0, 300)}`);
+    if (status !== 206) throw new RegistryError('BAD_RESPONSE', where, `${what}: got HTTP ${status}${status === 200 && !msg.stream ? ' (no range support)' : ''}`);
+    if (!msg.stream || this.streaming !== msg.url) this.requests++;
+    this.streaming = msg.stream && n > 0 ? msg.url : undefined;
     this.fetched += n;
-    return Buffer.from(Buffer.from(this.data, 0, n));
+    return n;
   }
 
   close(): void {
@@ -96,6 +148,7 @@ export class RangeFetcher {
 }
 
 export class RangeSource implements ByteSource {
+  readonly remote = 'ranges';
   private blocks = new Map<number, Buffer>();
   constructor(
     private readonly fetcher: RangeFetcher,
@@ -147,23 +200,29 @@ const MAX_RUN = (16 << 20) / BLOCK;
  * Bytes fetched while the image was opened can be handed in (`seed`); a read inside them is free.
  */
 export class ExactRangeSource implements ByteSource {
+  readonly remote: RemoteKind = 'ranges';
   private seeded?: { start: number; bytes: Buffer };
   constructor(
-    private readonly fetcher: RangeFetcher,
-    private readonly url: string,
+    protected readonly fetcher: RangeFetcher,
+    protected readonly url: string,
     readonly size: number,
-    private readonly where: string,
+    protected readonly where: string,
   ) {}
 
   seed(start: number, bytes: Buffer): void {
     this.seeded = { start, bytes };
   }
 
+  protected seededCovers(position: number, n: number): boolean {
+    const s = this.seeded;
+    return s !== undefined && position >= s.start && position + n <= s.start + s.bytes.length;
+  }
+
   read(buffer: Uint8Array, offset: number, length: number, position: number): number {
     const n = Math.max(0, Math.min(length, this.size - position));
     if (n === 0) return 0;
     const s = this.seeded;
-    if (s && position >= s.start && position + n <= s.start + s.bytes.length) {
+    if (s && this.seededCovers(position, n)) {
       buffer.set(s.bytes.subarray(position - s.start, position - s.start + n), offset);
       return n;
     }
@@ -173,6 +232,42 @@ export class ExactRangeSource implements ByteSource {
       buffer.set(this.fetcher.fetchSync(this.url, position + done, position + done + take - 1, this.where), offset + done);
       done += take;
     }
+    return n;
+  }
+}
+
+/** Bytes a streaming read asks the worker for at a time. */
+const STREAM_PIECE = 1 << 20;
+
+/**
+ * A blob read whole from its start by ONE streaming GET (a gzip layer opened the first time: the
+ * open inflates, hashes and indexes it in one pass), any other read by exact Range requests (a
+ * read through its gzip index later). Rule: a read at or after the stream's oldest kept byte and
+ * not past what it has delivered continues the stream (the bytes before the read are let go);
+ * anything else is a Range request. Bytes fetched at the start (a probe) can be seeded.
+ */
+export class StreamedSource extends ExactRangeSource {
+  override readonly remote: RemoteKind = 'stream';
+  /** The stream's bytes [kept, streamed) not yet let go. */
+  private buf: Buffer = Buffer.alloc(0);
+  private kept = 0;
+  private streamed = 0;
+  override read(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    const n = Math.max(0, Math.min(length, this.size - position));
+    if (n === 0) return 0;
+    const fromStream = position >= this.kept && position <= this.streamed;
+    if (!fromStream || (this.streamed === 0 && this.seededCovers(position, n))) return super.read(buffer, offset, length, position);
+    if (position > this.kept) {
+      this.buf = this.buf.subarray(position - this.kept);
+      this.kept = position;
+    }
+    while (this.streamed < position + n) {
+      const piece = this.fetcher.streamSync(this.url, STREAM_PIECE, this.where);
+      if (piece.length === 0) throw new RegistryError('TRUNCATED', this.where, `the blob ended after ${this.streamed} of ${this.size} bytes`);
+      this.buf = this.buf.length ? Buffer.concat([this.buf, piece]) : piece;
+      this.streamed += piece.length;
+    }
+    buffer.set(this.buf.subarray(0, n), offset);
     return n;
   }
 }

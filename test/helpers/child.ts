@@ -35,3 +35,18 @@ export function killAtMarker(script: string, args: string[], marker: string): Pr
     });
   });
 }
+
+/** Runs the child script with `args` until it says `at <point>` (stopHere), then SIGKILLs it (the crash tests). */
+export async function killAt(script: string, args: string[], point: string): Promise<void> {
+  if ((await killAtMarker(script, args, `at ${point}\n`)) !== 'killed') throw new Error(`the child finished before ${point}`);
+}
+
+/**
+ * In a child: says `at <what>` and blocks this thread without returning to the event loop, so
+ * that nothing else runs before the parent's SIGKILL lands.
+ */
+export function stopHere(what: string): void {
+  process.stdout.write(`at ${what}\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+  process.exit(3);
+}

@@ -5,17 +5,13 @@
  * `at <point>` and then waits to be killed (SIGKILL), so the kill lands exactly there.
  *   tsx open-cache-child.ts CACHE_DIR POINT IMAGE
  */
+import { stopHere } from './child.js';
 import { OpenCache, type CacheStep } from '../../src/image/cache/open-cache.js';
 import { loadImage } from '../../src/image/index.js';
 
 const [dir, point, path] = process.argv.slice(2);
 const cache = new OpenCache(dir);
-const stop = (what: string): void => {
-  process.stdout.write(`at ${what}\n`);
-  // Block this thread without returning to the event loop: nothing else may run after this point.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
-  process.exit(3);
-};
+const stop = stopHere;
 cache.onStep = (step: CacheStep) => {
   if (step === point) stop(step);
 };

@@ -40,7 +40,12 @@ export function registerSystem(program: Command): void {
       printTable(
         out,
         ['CACHED LAYER', 'INDEX', 'DATA', 'STATE'],
-        cache.layers.map((l) => [l.digest.slice(7, 19), humanSize(l.recordBytes), l.dataBytes ? humanSize(l.dataBytes) : '-', l.complete ? 'ready' : 'data only (a write was cut short)']),
+        cache.layers.map((l) => [
+          l.digest.slice(7, 19),
+          humanSize(l.recordBytes),
+          l.dataBytes ? humanSize(l.dataBytes) : l.indexBytes ? `${humanSize(l.indexBytes)} (gzip index)` : '-',
+          l.complete ? 'ready' : 'data only (a write was cut short)',
+        ]),
       );
     });
 

@@ -7,13 +7,18 @@
  * - A record is used only when the per-layer limits now are at least those it was indexed under
  *   and the image's totals (entries, uncompressed bytes) stay within theirs; else the layer is
  *   opened from its blob, which reports the limit exactly as always.
+ * - OCI-22: a blob read by Range requests (remoteKind 'ranges') is never cached (layers.ts: that
+ *   would read it whole); a gzip blob read by one streaming GET ('stream') keeps its gzip index, not its tar: a
+ *   later open reads the tar through the index, by ranges of the blob. A .gzi that does not parse
+ *   drops the entry (the open then rebuilds it).
  */
-import { fstatSync, openSync, closeSync } from 'node:fs';
+import { fstatSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { StateError } from '../../core/errors.js';
 import { sha256Of, type Compression } from '../../archive/compression.js';
 import type { Budget } from '../../archive/limits.js';
 import type { Entry } from '../../entry.js';
-import type { ByteSource } from '../../source.js';
+import { remoteKind, type ByteSource } from '../../source.js';
+import { GzipIndexSource, parseGzipIndex, serializeGzipIndex, type GzipIndex } from '../../archive/gzip-index.js';
 import type { LayerContext, OpenedLayer, PlannedLayer } from '../layers.js';
 import { CHECK_CHUNK, CheckedRegion, ChunkHasher } from './checked-region.js';
 import { addPrefix, decodeEntries, encodeEntries, layerLimits, limitsAllow, stripPrefix, type LayerRecord } from './layer-record.js';
@@ -45,6 +50,19 @@ function keptTar(cache: OpenCache, rec: LayerRecord, ctx: LayerContext): ByteSou
   });
 }
 
+/** The tar of a gzip layer through its kept index; undefined (entry dropped) when the .gzi is missing or corrupt. */
+function indexedTar(cache: OpenCache, rec: LayerRecord, pl: PlannedLayer, ctx: LayerContext): ByteSource | undefined {
+  const path = cache.indexPath(rec.digest);
+  try {
+    const tar = new GzipIndexSource(pl.source, parseGzipIndex(readFileSync(path), path), `${ctx.file}: ${pl.path}`);
+    if (tar.size === rec.size) return tar;
+  } catch {
+    /* missing, torn or altered: dropped below */
+  }
+  cache.dropLayer(rec.digest);
+  return undefined;
+}
+
 export async function fromCache(
   pl: PlannedLayer,
   expectedDiffId: string | undefined,
@@ -70,7 +88,7 @@ export async function fromCache(
   if (ctx.verify && expectedDiffId !== undefined && rec.diffId !== expectedDiffId) {
     mismatch(`uncompressed sha256 is ${rec.diffId}, config.rootfs.diff_ids[${ctx.index ?? '?'}] is ${expectedDiffId}`);
   }
-  const tar = rec.compression === 'none' ? pl.source : keptTar(cache, rec, ctx);
+  const tar = rec.compression === 'none' ? pl.source : rec.gzi ? indexedTar(cache, rec, pl, ctx) : keptTar(cache, rec, ctx);
   if (tar === undefined) return undefined;
   budget.shared?.addEntries(rec.members);
   budget.shared?.addBytes(rec.size);
@@ -95,25 +113,29 @@ export interface Caching {
   /** Where a compressed layer is decompressed to (a scratch file in the cache). */
   spillFd?: number;
   onOutput?: (c: Uint8Array) => void;
+  /** Inflate with the gzip index builder: the index is kept instead of the tar. */
+  indexGzip?: boolean;
   /** The open failed: the scratch file goes. */
   abandon(): void;
-  /** The open succeeded: its data, record and location are written (best effort). */
-  finish(opened: OpenedLayer, offsets: Map<Entry, number>, warnings: string[], prefix: string): Promise<void>;
+  /** The open succeeded: its data (or index), record and location are written (best effort). */
+  finish(opened: OpenedLayer, offsets: Map<Entry, number>, warnings: string[], prefix: string, index?: GzipIndex): Promise<void>;
 }
 
 /** Undefined when the cache cannot be written (the layer is opened as without one). */
 export function startCaching(cache: OpenCache, pl: PlannedLayer, compression: Compression, budget: Budget): Caching | undefined {
+  const indexGzip = remoteKind(pl.source) === 'stream' && compression === 'gzip';
   const entriesBefore = budget.entries;
-  const scratch = compression === 'none' ? undefined : cache.openScratch(pl.expectedDigest?.slice(7) ?? 'layer');
-  if (compression !== 'none' && scratch === undefined) return undefined;
+  const scratch = compression === 'none' || indexGzip ? undefined : cache.openScratch(pl.expectedDigest?.slice(7) ?? 'layer');
+  if (compression !== 'none' && !indexGzip && scratch === undefined) return undefined;
   const hasher = scratch ? new ChunkHasher() : undefined;
   return {
     spillFd: scratch?.fd,
     onOutput: hasher && ((c) => hasher.update(c)),
+    indexGzip,
     abandon: () => {
       if (scratch) cache.discard(scratch, false);
     },
-    async finish(opened, offsets, warnings, prefix) {
+    async finish(opened, offsets, warnings, prefix, index) {
       const record: LayerRecord = {
         digest: opened.digest,
         diffId: opened.diffId,
@@ -123,11 +145,13 @@ export function startCaching(cache: OpenCache, pl: PlannedLayer, compression: Co
         members: budget.entries - entriesBefore,
         limits: layerLimits(budget.limits),
         chunks: hasher?.digests().toString('base64'),
+        gzi: index ? true : undefined,
         warnings: warnings.map((w) => stripPrefix(w, prefix)),
         entries: encodeEntries(opened.entries, offsets),
       };
       try {
         if (scratch) await cache.placeData(scratch, opened.digest);
+        if (index) await cache.placeIndex(opened.digest, serializeGzipIndex(index));
         const key = cache.locationKey(pl.source);
         await cache.placeRecord(opened.digest, record, key === undefined ? undefined : { key, digest: opened.digest, diffId: opened.diffId });
       } catch {

@@ -27,6 +27,8 @@ export interface LayerRecord {
   limits: LayerLimits;
   /** sha256 of each CHECK_CHUNK of the kept tar, concatenated, base64 (compressed layers). */
   chunks?: string;
+  /** A gzip layer of a remote blob: no tar is kept, its index is (`<hex>.gzi`, OCI-22). */
+  gzi?: boolean;
   /** Warnings without their `file: context` prefix, which is the opener's. */
   warnings: string[];
   entries: EncodedEntry[];

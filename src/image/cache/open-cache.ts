@@ -5,6 +5,9 @@
  *                                 hashed, the entries with their data offsets, the warnings, the
  *                                 limits it was indexed under, the chunk digests of the .tar
  *   cache/layers/<hex>.tar        a compressed layer's uncompressed tar (the spill file, kept)
+ *   cache/layers/<hex>.gzi        instead of the .tar, for a gzip layer of a registry read lazily:
+ *                                 its random-access index (src/archive/gzip-index.ts, OCI-22); the
+ *                                 tar is read through it by Range requests of the blob
  *   cache/locations/<sha>.loc     a cheap stat key of where a blob was read (device, inode, size,
  *                                 mtime, ctime of its file, offset and length) → its digest and
  *                                 diff_id, so a blob already hashed is not hashed again
@@ -12,9 +15,11 @@
  * - Only what was hashed is recorded: a layer is written to the cache only from an open that
  *   hashed its blob and its tar (never from digests a manifest claimed).
  * - Kill-safety: every file is written beside its target, fsynced and renamed (atomic.ts); the
- *   .tar is in place before the .idx that names it, the .idx before the .loc that leads to it. A
- *   kill leaves at most a dead writer's scratch file (removed by the next writer) or an orphan .tar.
- * - A corrupt record (framing, length, checksum) or a .tar of the wrong size is dropped and rebuilt;
+ *   .tar (or .gzi) is in place before the .idx that names it, the .idx before the .loc that leads
+ *   to it. A kill leaves at most a dead writer's scratch file (removed by the next writer) or an
+ *   orphan .tar or .gzi.
+ * - A corrupt record (framing, length, checksum), a .tar of the wrong size or a .gzi that does not
+ *   parse (its own version and checksum) is dropped and rebuilt;
  *   a .tar chunk whose digest does not match is found when read (checked-region.ts).
  * - Writing the cache is best effort: a cache that cannot be written never fails the open.
  */
@@ -22,7 +27,7 @@ import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, 
 import { rename, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cleanLeftovers, fsyncDir, moveToTrash, scratchPath } from '../../core/atomic.js';
+import { cleanLeftovers, fsyncDir, moveToTrash, scratchPath, writeFileAtomic } from '../../core/atomic.js';
 import { FileRegion, type ByteSource } from '../../source.js';
 import { readRecord, writeRecord } from './record.js';
 
@@ -45,7 +50,7 @@ export interface CacheStats {
 }
 
 /** Points in writing an entry, for the crash tests (a child is killed at one of them). */
-export type CacheStep = 'spill-synced' | 'spill-renamed' | 'record-written' | 'location-written';
+export type CacheStep = 'spill-synced' | 'spill-renamed' | 'index-written' | 'record-written' | 'location-written';
 
 const hexOf = (digest: string): string => {
   const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
@@ -77,6 +82,9 @@ export class OpenCache {
   }
   dataPath(digest: string): string {
     return join(this.layersDir, `${hexOf(digest)}.tar`);
+  }
+  indexPath(digest: string): string {
+    return join(this.layersDir, `${hexOf(digest)}.gzi`);
   }
 
   /**
@@ -141,13 +149,15 @@ export class OpenCache {
     }
   }
 
-  /** Drops a layer's record and data (a corrupt .tar). */
+  /** Drops a layer's record and data (a corrupt .tar or .gzi). */
   dropLayer(digest: string): void {
     this.drop(this.recordPath(digest));
-    try {
-      unlinkSync(this.dataPath(digest));
-    } catch {
-      /* gone already */
+    for (const path of [this.dataPath(digest), this.indexPath(digest)]) {
+      try {
+        unlinkSync(path);
+      } catch {
+        /* gone already */
+      }
     }
   }
 
@@ -173,6 +183,14 @@ export class OpenCache {
     await rename(scratch.path, this.dataPath(digest));
     await fsyncDir(this.layersDir);
     this.onStep?.('spill-renamed', digest);
+  }
+
+  /** Step 1 for a layer kept as a gzip index: the .gzi, written beside and renamed into place. */
+  async placeIndex(digest: string, bytes: Uint8Array): Promise<void> {
+    mkdirSync(this.layersDir, { recursive: true });
+    await (this.cleaning ??= cleanLeftovers(this.layersDir).catch(() => undefined));
+    await writeFileAtomic(this.indexPath(digest), bytes);
+    this.onStep?.('index-written', digest);
   }
 
   /** Step 2: the record (after its data), then the location that leads to it. */
@@ -213,18 +231,19 @@ export class OpenCache {
     let locations = 0;
     let scratch = 0;
     for (const name of safeList(this.layersDir)) {
-      const m = /^([0-9a-f]{64})\.(idx|tar)$/.exec(name);
+      const m = /^([0-9a-f]{64})\.(idx|tar|gzi)$/.exec(name);
       const size = safeSize(join(this.layersDir, name));
       bytes += size;
       if (!m) {
         scratch += size;
         continue;
       }
-      const u = layers.get(m[1]) ?? { digest: `sha256:${m[1]}`, recordBytes: 0, dataBytes: 0, complete: false };
+      const u = layers.get(m[1]) ?? { digest: `sha256:${m[1]}`, recordBytes: 0, dataBytes: 0, indexBytes: 0, complete: false };
       if (m[2] === 'idx') {
         u.recordBytes = size;
         u.complete = true;
-      } else u.dataBytes = size;
+      } else if (m[2] === 'gzi') u.indexBytes = size;
+      else u.dataBytes = size;
       layers.set(m[1], u);
     }
     for (const name of safeList(this.locationsDir)) {
@@ -249,7 +268,10 @@ export class OpenCache {
 export interface CacheLayerUsage {
   digest: string;
   recordBytes: number;
+  /** The kept .tar. */
   dataBytes: number;
+  /** The kept .gzi (a gzip layer read by ranges through it). */
+  indexBytes: number;
   complete: boolean;
 }
 export interface CacheUsage {
