@@ -21,6 +21,8 @@ import type { Descriptor } from './manifest.js';
 const MAX_STALLS = 5;
 const WRITE_BATCH = 1 << 20;
 const FLUSH_MS = 200;
+/** Bytes received and not yet written after which reading the body waits for the disk. */
+const MAX_BEHIND = 8 << 20;
 
 async function hashPrefix(file: string, bytes: number): Promise<Hash> {
   const h = createHash('sha256');
@@ -77,13 +79,17 @@ export async function fetchBlob(client: RegistryClient, repository: string, d: D
       }
       // Chunks are written in batches of WRITE_BATCH (one write per socket chunk is several times
       // slower), and at least every FLUSH_MS, so a kill loses at most that much; `have` counts
-      // what is written, so a retry asks for the first byte not on disk. Writes run one at a time.
+      // what is written, so a retry asks for the first byte not on disk. Writes run one at a time,
+      // while the socket is read on: the body waits only when MAX_BEHIND bytes wait for the disk.
       let batch: Buffer[] = [];
       let batched = 0;
       let inflight = 0;
+      let queued = false;
       let writing: Promise<void> = Promise.resolve();
-      const flush = (): Promise<void> =>
-        (writing = writing.then(async () => {
+      const flush = (): Promise<void> => {
+        queued = true;
+        return (writing = writing.then(async () => {
+          queued = false;
           if (batched === 0) return;
           const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
           batch = [];
@@ -94,6 +100,7 @@ export async function fetchBlob(client: RegistryClient, repository: string, d: D
           have += data.length;
           inflight = 0;
         }));
+      };
       const timer = setInterval(() => void flush().catch(() => undefined), FLUSH_MS);
       try {
         for await (const chunk of res.body) {
@@ -107,7 +114,8 @@ export async function fetchBlob(client: RegistryClient, repository: string, d: D
           fetched += chunk.length;
           client.count(chunk.length);
           onBytes?.(chunk.length);
-          if (batched >= WRITE_BATCH) await flush();
+          if (batched >= MAX_BEHIND) await flush();
+          else if (batched >= WRITE_BATCH && !queued) flush().catch(() => undefined);
         }
         await flush();
       } catch (e) {
