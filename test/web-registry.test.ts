@@ -81,7 +81,7 @@ rtest('registry: serve docker://… shows the image read lazily, with its bytes 
     const listed = (await get(s, '/api/images')).json.images as Array<Record<string, unknown>>;
     t.is(listed.length, 1);
     const img = listed[0]!;
-    t.like(img, { id, source: ref, stored: false });
+    t.like(img, { id, source: ref, stored: false, tags: [`${reg.host}/layers:big`] });
     t.deepEqual(await s.engine.state.listImages(), [], 'showing a docker:// image adds no image record');
     const size = img.size as number;
     const before = img.fetchedBytes as number;

@@ -49,7 +49,7 @@ import { layoutIndex, resolveManifest } from './pull.js';
 import { BLOCK, ExactRangeSource, RangeFetcher, RangeSource, StreamedSource } from './range-source.js';
 import { OpenCache } from '../image/cache/open-cache.js';
 import { discard, readLimited } from './http.js';
-import { formatReference, parseReference } from './reference.js';
+import { formatReference, localTag, parseReference } from './reference.js';
 import type { RemoteOptions, Transfer } from './store-image.js';
 
 const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
@@ -195,6 +195,8 @@ export async function loadLazy(refText: string, opts: RemoteOptions & LoadOption
     const remote = new RemoteStore(formatReference(ref), files, resolveLimits(opts.limits), prepared);
     // Manifest and config were verified as they came; an uncompressed layer read by ranges cannot be.
     const image = await loadStore(remote, 'oci-layout', res, { ...opts, verify: false, cache });
+    // Named as a pull would tag it (`host/repo:tag`), not by the layout's ref.name (the tag alone).
+    image.tags = [localTag(ref)];
     const f = fetcher;
     const closeImage = image.close;
     image.close = () => {
