@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ArchiveError, View } from '../src/index.js';
+import { ArchiveError, Engine, openImage, View } from '../src/index.js';
 import { FOOTER_SIZE, footerOffset } from '../src/archive/estargz.js';
 import { loadLazy } from '../src/registry/lazy.js';
 import { humanSize } from '../src/cli/output.js';
@@ -122,6 +122,18 @@ for (const image of IMAGES) {
     }
   });
 }
+
+rtest('OCI-23 eStargz: a pulled eStargz image (read whole, as gzip) shows what the lazy view and podman show', async (t) => {
+  const engine = await Engine.open({ home: home() });
+  const r = await engine.pull(`docker://${reg.host}/layers:esgz`);
+  const { path, tag } = engine.state.imageSource(r.image);
+  const view = await openImage(path, { tag });
+  try {
+    t.is(view.manifest(), truth('layers', 'estargz-rootfs.manifest'));
+  } finally {
+    view.close();
+  }
+});
 
 rtest('OCI-23 eStargz: a TOC that names a file with U+FFFD (its tar name is not UTF-8) makes that layer read whole and verified', async (t) => {
   const m = await manifestOf(reg, 'names', 'esgz');
