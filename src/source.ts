@@ -70,6 +70,20 @@ export class FileRegion implements ByteSource {
     }
     return done;
   }
+  /**
+   * Reads straight from the file, past the read-ahead: for a reader that keeps its own buffer
+   * (the tar walker's headers), where a second one would only copy more bytes than it wants.
+   */
+  readDirect(buffer: Uint8Array, offset: number, length: number, position: number): number {
+    const n = Math.max(0, Math.min(length, this.size - position));
+    let done = 0;
+    while (done < n) {
+      const got = readSync(this.fd, buffer, offset + done, n - done, this.start + position + done);
+      if (got === 0) break;
+      done += got;
+    }
+    return done;
+  }
   slice(start: number, size: number): FileRegion {
     return new FileRegion(this.fd, this.start + start, size, this.ahead);
   }

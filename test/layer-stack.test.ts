@@ -45,3 +45,42 @@ test('OCI-11 a hard link to a directory is BAD_LINK', async (t) => {
   t.regex(err!.message, /layer1\.tar.*directory/);
   image.close();
 });
+
+/** Every name under `d` as path:kind (w = whiteout), sorted: what a tree holds, whiteouts included. */
+function names(d: import('../src/layer/inode.js').Inode, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [name, c] of d.children!) {
+    const p = `${prefix}${name}`;
+    if (typeof c === 'symbol') out.push(`${p}:w`);
+    else {
+      out.push(`${p}:${c.type}`);
+      if (c.isDir) out.push(...names(c, `${p}/`));
+    }
+  }
+  return out.sort();
+}
+
+test('OVL-1/OCI-5 flattening never changes the layers: a lower directory a higher layer changes is copied, one nobody changes is shown as it is', async (t) => {
+  const l1 = await tarOf([dir('usr'), dir('usr/bin'), file('usr/bin/a', 'a'), file('usr/keep', 'k'), file('usr/.wh.ghost', ''), dir('opt'), file('opt/x', 'x')]);
+  const l2 = await tarOf([dir('usr'), dir('usr/bin'), file('usr/bin/b', 'b'), file('usr/.wh.keep', '')]);
+  const image = await loadLayers([l1, l2]);
+  t.teardown(() => image.close());
+  const trees = image.layers.map((l, i) => buildLayer(l.entries, i, `layer${i + 1}.tar`));
+  const before = trees.map((tr) => names(tr.root));
+  t.deepEqual(before[0], ['opt/x:file', 'opt:dir', 'usr/bin/a:file', 'usr/bin:dir', 'usr/ghost:w', 'usr/keep:file', 'usr:dir']);
+
+  const both = flatten(trees);
+  // The bottom layer's whiteout hides nothing and is not shown; layer 2 adds b and deletes keep.
+  t.deepEqual(names(both), ['opt/x:file', 'opt:dir', 'usr/bin/a:file', 'usr/bin/b:file', 'usr/bin:dir', 'usr:dir']);
+  const bottom = flatten(trees.slice(0, 1));
+  t.deepEqual(names(bottom), ['opt/x:file', 'opt:dir', 'usr/bin/a:file', 'usr/bin:dir', 'usr/keep:file', 'usr:dir']);
+  // The layers' own trees are as they were, so the same stack flattens the same way again.
+  t.deepEqual(
+    trees.map((tr) => names(tr.root)),
+    before,
+  );
+  t.deepEqual(names(flatten(trees)), names(both));
+  // A directory no layer above changes is the layer's own object (nothing copied): opt.
+  t.is(both.children!.get('opt'), trees[0].root.children!.get('opt'));
+  t.not(both.children!.get('usr'), trees[0].root.children!.get('usr'));
+});

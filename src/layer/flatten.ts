@@ -5,14 +5,15 @@
 import { ArchiveError } from '../core/errors.js';
 import type { LayerTree } from './build.js';
 import { findPlain } from './build.js';
-import { Inode, isWhiteout } from './inode.js';
+import { Inode, isWhiteout, type Child } from './inode.js';
 
 export function flatten(trees: LayerTree[]): Inode {
   const root = new Inode('dir', 0o755, 0, 0, 0, 0);
   root.layers = 0;
+  const owned = new Set<Inode>([root]);
   for (const tree of trees) {
     bindPendingLinks(tree, root);
-    applyDir(root, tree.root, tree.index);
+    applyDir(root, tree.root, tree.index, owned);
   }
   if (root.layers === 0) root.layers = 1;
   return root;
@@ -36,8 +37,10 @@ function bindPendingLinks(tree: LayerTree, below: Inode): void {
 /**
  * OVL-1/OVL-2/OCI-9: a directory merges with a directory below it and takes the attributes of the
  * topmost copy; an opaque directory (OVL-4) or a non-directory ends the merge; a whiteout deletes.
+ * Rule: the layers' trees never change. A merged directory is changed only when it is `owned`
+ * (made here); a layer's own directory, shared into the result, is copied first.
  */
-function applyDir(merged: Inode, dir: Inode, index: number): void {
+function applyDir(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): void {
   if (dir.opaque) {
     merged.children!.clear();
     merged.layers = 1;
@@ -45,7 +48,7 @@ function applyDir(merged: Inode, dir: Inode, index: number): void {
     merged.layers++;
   }
   if (dir.implicit && merged.layers > 1) {
-    applyChildren(merged, dir, index);
+    applyChildren(merged, dir, index, owned);
     return;
   }
   merged.ino = dir.ino;
@@ -57,10 +60,10 @@ function applyDir(merged: Inode, dir: Inode, index: number): void {
   merged.atimeMs = dir.atimeMs;
   merged.ctimeMs = dir.ctimeMs;
   merged.xattrs = dir.xattrs;
-  applyChildren(merged, dir, index);
+  applyChildren(merged, dir, index, owned);
 }
 
-function applyChildren(merged: Inode, dir: Inode, index: number): void {
+function applyChildren(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): void {
   const children = merged.children!;
   if (children.size === 0) {
     // Nothing below: start from a copy of the whole name table (one native copy instead of a set
@@ -69,27 +72,63 @@ function applyChildren(merged: Inode, dir: Inode, index: number): void {
     merged.children = own;
     for (const [name, child] of own) {
       if (isWhiteout(child)) own.delete(name);
-      else if (child.isDir) own.set(name, mergedDir(child, index));
+      else if (child.isDir) {
+        const m = mergedDir(child, index, owned);
+        if (m !== child) own.set(name, m);
+      }
     }
     return;
   }
   for (const [name, child] of dir.children!) {
     if (isWhiteout(child)) {
-      merged.children!.delete(name);
+      children.delete(name);
     } else if (!child.isDir) {
-      merged.children!.set(name, child);
+      children.set(name, child);
     } else {
-      const m = merged.children!.get(name);
-      if (!m || isWhiteout(m) || !m.isDir) merged.children!.set(name, mergedDir(child, index));
-      else applyDir(m, child, index);
+      let m = children.get(name);
+      if (!m || isWhiteout(m) || !m.isDir) children.set(name, mergedDir(child, index, owned));
+      else {
+        if (!owned.has(m)) children.set(name, (m = copyDir(m, owned)));
+        applyDir(m, child, index, owned);
+      }
     }
   }
 }
 
-/** A merged directory for a layer directory with nothing below it. */
-function mergedDir(dir: Inode, index: number): Inode {
-  const m = new Inode('dir', 0o755, 0, 0, 0, index);
-  m.layers = 0;
-  applyDir(m, dir, index);
+/**
+ * The merged directory for a layer directory with nothing below it: the layer's own object when
+ * nothing in its subtree needs dropping (a whiteout hides nothing here, an opaque flag means
+ * nothing), so that flattening one layer copies no directory; else a copy without them.
+ */
+function mergedDir(dir: Inode, index: number, owned: Set<Inode>): Inode {
+  let own: Map<string, Child> | undefined;
+  for (const [name, child] of dir.children!) {
+    const m = isWhiteout(child) ? undefined : child.isDir ? mergedDir(child, index, owned) : child;
+    if (m === child) continue;
+    own ??= new Map(dir.children!);
+    if (m === undefined) own.delete(name);
+    else own.set(name, m);
+  }
+  if (own === undefined && !dir.opaque) return dir;
+  const m = copyDir(dir, owned);
+  m.opaque = false;
+  m.implicit = false;
+  m.layer = index;
+  m.layers = 1;
+  if (own) m.children = own;
+  return m;
+}
+
+/** An owned copy of a merged directory: its attributes and a copy of its name table. */
+function copyDir(d: Inode, owned: Set<Inode>): Inode {
+  const m = new Inode('dir', d.mode, d.uid, d.gid, d.mtimeMs, d.layer);
+  m.ino = d.ino;
+  m.atimeMs = d.atimeMs;
+  m.ctimeMs = d.ctimeMs;
+  m.birthtimeMs = d.birthtimeMs;
+  m.xattrs = d.xattrs;
+  m.layers = d.layers;
+  m.children = new Map(d.children!);
+  owned.add(m);
   return m;
 }

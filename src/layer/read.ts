@@ -112,13 +112,15 @@ function toEntry(m: TarMember, src: ByteSource | undefined, opts: ReadLayerOptio
   if (path === '' && type !== 'dir') {
     throw new ArchiveError('UNSAFE_PATH', opts.file, `${ctx}entry ${JSON.stringify(m.name)} is the layer root but is a ${type}, not a directory`);
   }
+  if (type === 'file') {
+    // One literal with every field a file has: no shape change after it is made (one entry per member).
+    const f: Entry = { path, type, mode: m.mode & 0o7777, uid: m.uid, gid: m.gid, mtime: m.mtime, size: m.size, content: content ?? memberContent(src!, m) };
+    opts.dataOffsets?.set(f, m.dataOffset);
+    if (m.xattrs) f.xattrs = m.xattrs;
+    return f;
+  }
   const e = baseEntry(m, path, type);
   switch (type) {
-    case 'file':
-      e.size = m.size;
-      e.content = content ?? memberContent(src!, m);
-      opts.dataOffsets?.set(e, m.dataOffset);
-      break;
     case 'hardlink':
       e.linkname = normalizeMemberPath(m.linkname, `hard link target of ${JSON.stringify(m.name)}:`, opts);
       if (e.linkname === '') throw new ArchiveError('BAD_LINK', opts.file, `${ctx}hard link ${JSON.stringify(m.name)} points at the layer root`);

@@ -9,6 +9,7 @@ import { ArchiveError } from '../core/errors.js';
 import { Inode, UPPER, isWhiteout } from '../layer/inode.js';
 import { EventLog } from './events.js';
 import { SPILL_DEFAULT, SpillStore } from '../layer/spill-store.js';
+import type { WalkOps } from '../core/walk.js';
 
 /**
  * A saved writable layer becomes the upper tree again: the same shape as a layer (whiteouts,
@@ -108,6 +109,8 @@ export class UnionState {
   readonly dev = 0x4c46; // "LF": one device number for the whole view
   /** Where the writable layer's file data goes beyond its memory budget. */
   readonly spill: SpillStore;
+  /** The union's part of the path walk (walk.ts), made on the first walk. */
+  walkOps?: WalkOps<Obj>;
 
   constructor(
     readonly lowerRoot: Inode,

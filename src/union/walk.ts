@@ -7,7 +7,7 @@ import { fsError } from '../core/errors.js';
 import { type Inode, isWhiteout } from '../layer/inode.js';
 import type { Obj, UnionState } from './state.js';
 import type { Follow } from '../core/path-rules.js';
-import { walkPath, type WalkOps } from '../core/walk.js';
+import { walkPath, type NodeKind, type WalkOps } from '../core/walk.js';
 
 export function inodeOf(o: Obj): Inode {
   return (o.upper ?? o.lower)!;
@@ -59,17 +59,27 @@ export function locPath(loc: Loc): string {
   return '/' + loc.names.join('/');
 }
 
-/** The union's part of the one walk (core/walk.ts): names looked up by childOf. */
-const unionOps = (s: UnionState): WalkOps<Obj> => ({
-  maxHops: s.maxHops,
-  child: (dir, name) => childOf(s, dir, name),
-  kind: (o) => {
+/**
+ * The union's part of the one walk (core/walk.ts): names looked up by childOf. A class, one per
+ * state made on its first walk: closures per view would be allocated (and, under tsx, named) on the
+ * first call of every fresh view, which the copy-up figure times.
+ */
+class UnionOps implements WalkOps<Obj> {
+  constructor(private readonly s: UnionState) {}
+  get maxHops(): number {
+    return this.s.maxHops;
+  }
+  child(dir: Obj, name: string): Obj | undefined {
+    return childOf(this.s, dir, name);
+  }
+  kind(o: Obj): NodeKind {
     const ino = inodeOf(o);
     return ino.isDir ? 'dir' : ino.type === 'symlink' ? 'link' : 'other';
-  },
-  readlink: (o) => inodeOf(o).target,
-});
-const opsOf = new WeakMap<UnionState, WalkOps<Obj>>();
+  }
+  readlink(o: Obj): string {
+    return inodeOf(o).target;
+  }
+}
 
 /**
  * Resolves `path`. `follow` says whether a symlink in the last component is followed (stat vs
@@ -86,9 +96,7 @@ export function resolve(s: UnionState, path: string, follow: Follow, syscall: st
 
 /** The walk itself; failures come back as an errno code (`exists` is a hot path). */
 export function walk(s: UnionState, path: string, follow: Follow, creat = false): Loc | string {
-  let ops = opsOf.get(s);
-  if (!ops) opsOf.set(s, (ops = unionOps(s)));
-  const w = walkPath(ops, s.root, path, follow, creat);
+  const w = walkPath((s.walkOps ??= new UnionOps(s)), s.root, path, follow, creat);
   if (typeof w === 'string') return w;
   // The root is told by its empty names here.
   const dots = w.dots === 'root' ? undefined : w.dots;
