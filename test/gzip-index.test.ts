@@ -46,6 +46,11 @@ function tool(cmd: string, args: string[], input: Uint8Array): Buffer {
   return execFileSync(cmd, args, { input, maxBuffer: 1 << 30 });
 }
 const gunzip = (blob: Uint8Array): Buffer => tool('gzip', ['-dc'], blob);
+/** Whether GNU gzip decompresses `blob` without an error to exactly `want`. */
+const gunzipsTo = (blob: Uint8Array, want: Buffer): boolean => {
+  const r = spawnSync('gzip', ['-dc'], { input: blob, maxBuffer: 1 << 30 });
+  return r.status === 0 && r.stdout.equals(want);
+};
 
 /** The blobs under test, each made by a real tool. */
 function producers(): [string, Buffer][] {
@@ -146,9 +151,13 @@ test('OCI-21 a flipped byte of the blob is DIGEST_MISMATCH for its span, never i
   let checked = 0;
   for (let i = 1; i + 1 < ix.points.length; i += 3) {
     const [p, q] = [ix.points[i], ix.points[i + 1]];
-    const bad = Buffer.from(blob);
-    const at = p.in + Math.floor((q.in - p.in) / 2);
-    bad[at] ^= 0x10;
+    // A flip in bits inflate never reads (the padding after a stored block's header) changes
+    // nothing, and then there is nothing to detect: gzip -dc judges, and the next byte is taken.
+    let bad = blob;
+    for (let at = p.in + Math.floor((q.in - p.in) / 2); bad === blob || gunzipsTo(bad, truth); at++) {
+      bad = Buffer.from(blob);
+      bad[at] ^= 0x10;
+    }
     const src = new GzipIndexSource(new BufferSource(bad), ix, 'layer.gz');
     const e = t.throws(() => src.read(Buffer.alloc(10), 0, 10, p.out + 5), { instanceOf: ArchiveError });
     t.is(e?.code, 'DIGEST_MISMATCH');
