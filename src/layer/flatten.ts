@@ -51,8 +51,15 @@ function applyDir(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): 
     applyChildren(merged, dir, index, owned);
     return;
   }
-  merged.ino = dir.ino;
+  takeAttrs(merged, dir);
   merged.layer = index;
+  applyChildren(merged, dir, index, owned);
+}
+
+/** What a merged directory takes from the copy it shows: its identity and attributes. */
+function takeAttrs(merged: Inode, dir: Inode): void {
+  merged.ino = dir.ino;
+  merged.layer = dir.layer;
   merged.mode = dir.mode;
   merged.uid = dir.uid;
   merged.gid = dir.gid;
@@ -60,7 +67,6 @@ function applyDir(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): 
   merged.atimeMs = dir.atimeMs;
   merged.ctimeMs = dir.ctimeMs;
   merged.xattrs = dir.xattrs;
-  applyChildren(merged, dir, index, owned);
 }
 
 function applyChildren(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): void {
@@ -122,11 +128,8 @@ function mergedDir(dir: Inode, index: number, owned: Set<Inode>): Inode {
 /** An owned copy of a merged directory: its attributes and a copy of its name table. */
 function copyDir(d: Inode, owned: Set<Inode>): Inode {
   const m = new Inode('dir', d.mode, d.uid, d.gid, d.mtimeMs, d.layer);
-  m.ino = d.ino;
-  m.atimeMs = d.atimeMs;
-  m.ctimeMs = d.ctimeMs;
+  takeAttrs(m, d);
   m.birthtimeMs = d.birthtimeMs;
-  m.xattrs = d.xattrs;
   m.layers = d.layers;
   m.children = new Map(d.children!);
   owned.add(m);
