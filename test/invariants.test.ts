@@ -48,7 +48,7 @@ import { describeOp, FLAVOURS, pathArgs, runOpsAsync, showResult, type Flavour, 
 
 const SAMPLE = fileURLToPath(new URL('../images/sample.tar', import.meta.url));
 const SEED = Number(process.env.LAYERFS_INVARIANT_SEED ?? 0x1b7a417);
-const RUNS = Number(process.env.LAYERFS_INVARIANT_RUNS ?? 40);
+const RUNS = Number(process.env.LAYERFS_INVARIANT_RUNS ?? 20);
 const ONLY = process.env.LAYERFS_INVARIANT_RUN;
 const STRATEGIES: CopyUpStrategy[] = ['full', 'metadata', 'chunked'];
 const FORMATS = ['docker-archive', 'oci-archive', 'oci-layout'] as const;

@@ -1,5 +1,5 @@
 /**
- * The seeded random differential suite: LAYERFS_KERNEL_CASES cases (default 500 in npm test, 5000 in npm run test:slow) of random lower
+ * The seeded random differential suite: LAYERFS_KERNEL_CASES cases (default 250 in npm test, 5000 in npm run test:slow) of random lower
  * layers + random op sequences, each run on ONE real overlay mount and on the emulator with every
  * copy-up strategy (full, metadata, chunked). The first difference is minimised (ops dropped, then
  * spec entries, while the same kind of difference persists) and printed with the seed, the case
@@ -27,7 +27,7 @@ function signature(c: Case, d: Difference): string {
 }
 
 const SEED = Number(process.env.LAYERFS_KERNEL_SEED ?? 0x1a7e5f5);
-const CASES = Number(process.env.LAYERFS_KERNEL_CASES ?? 500);
+const CASES = Number(process.env.LAYERFS_KERNEL_CASES ?? 250);
 const ONLY = process.env.LAYERFS_KERNEL_CASE;
 const KEEP_GOING = Number(process.env.LAYERFS_KERNEL_KEEP_GOING ?? 1);
 

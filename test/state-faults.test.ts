@@ -35,7 +35,7 @@ import { requireOrSkip } from './helpers/require.js';
 const SAMPLE = fileURLToPath(new URL('../images/sample.tar', import.meta.url));
 const SRC = pathToFileURL(fileURLToPath(new URL('../src/index.ts', import.meta.url))).href;
 const SEED = Number(process.env.LAYERFS_FAULT_SEED ?? 0xfa017);
-const RUNS = Number(process.env.LAYERFS_FAULT_RUNS ?? 3);
+const RUNS = Number(process.env.LAYERFS_FAULT_RUNS ?? 2);
 const SCRATCH = /^\.(tmp|new|trash|blob)-/;
 /** Files the volume image puts in /srv/www/many (seeding them takes long enough for kills to land in it). */
 const MANY = 400;
