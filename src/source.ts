@@ -62,13 +62,7 @@ export class FileRegion implements ByteSource {
       a.buf!.copy(buffer, offset, at - a.start, at - a.start + k);
       return k;
     }
-    let done = 0;
-    while (done < n) {
-      const got = readSync(this.fd, buffer, offset + done, n - done, at + done);
-      if (got === 0) break;
-      done += got;
-    }
-    return done;
+    return this.readDirect(buffer, offset, length, position);
   }
   /**
    * Reads straight from the file, past the read-ahead: for a reader that keeps its own buffer
