@@ -185,16 +185,16 @@ function copyTargets(copy: CopyResult): Target[] {
   const big = sizes[sizes.length - 1];
   // The kernel's fastest copy-up (volatile: no fsync) of the same file in the same run; absent where overlay cannot be mounted.
   const kernel = copy.peers.find((p) => p.peer === 'kernel volatile+metacopy' && p.size === big && p.change === 'write' && p.ms);
-  const fullAtBig = rowOf(big, 'full', 'write');
-  if (kernel?.ms && fullAtBig)
+  const fullBig = rowOf(big, 'full', 'write');
+  if (kernel?.ms && fullBig)
     out.push(
       mk(
         'copy-up',
         `full copy-up (write) of a ${fmtBytes(big)} file ≤ the kernel's with volatile (layerfs / kernel)`,
-        fullAtBig.ms.median / kernel.ms.median,
+        fullBig.ms.median / kernel.ms.median,
         'le',
         1,
-        `${fmtTime(fullAtBig.ms.median)} vs kernel volatile+metacopy ${fmtTime(kernel.ms.median)}; the data goes to a scratch file past the view's memory budget (spill)`,
+        `${fmtTime(fullBig.ms.median)} vs kernel volatile+metacopy ${fmtTime(kernel.ms.median)}; the data goes to a scratch file past the view's memory budget (spill)`,
       ),
     );
   const meta = rowOf(big, 'metadata', 'chmod');
@@ -203,7 +203,6 @@ function copyTargets(copy: CopyResult): Target[] {
       mk('copy-up', `metadata-only copy-up (chmod) of a ${fmtBytes(big)} file copies 0 data bytes`, meta.bytesCopied, 'le', 0, `${fmtBytes(meta.bytesCopied)} copied in ${fmtTime(meta.ms.median)}`),
     );
   const chunk = rowOf(big, 'chunked', 'write');
-  const fullBig = rowOf(big, 'full', 'write');
   if (chunk)
     out.push(
       mk(
