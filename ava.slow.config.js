@@ -1,7 +1,7 @@
 // `npm run test:slow`: the tests too long for `npm test` (test/slow/), and the seeded random suites
 // that npm test runs shallow, here at depth (case counts set by the npm script), and commit-tools
-// with every real tool on every committed format (LAYERFS_COMMIT_ALL), and the zstd:chunked reads
-// of every fixture.
+// with every real tool on every committed format (LAYERFS_COMMIT_ALL), the zstd:chunked reads
+// of every fixture, and the benchmark's smoke run (test/slow/bench-smoke.test.ts, every figure).
 export default {
   files: [
     'test/slow/**/*.test.ts',

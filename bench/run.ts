@@ -30,7 +30,7 @@
  * with --only, partial-<figure>.{json,md} per figure asked for and partial-*.svg), and a target
  * summary on stdout; then the README's benchmark block is rendered again from bench/results/*.json
  * (bench/readme.ts; not after --smoke or --out). `--smoke` runs every figure on tiny
- * inputs (test/bench.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
+ * inputs (test/slow/bench-smoke.test.ts: the benchmark works end to end) and `--out DIR` writes elsewhere.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
