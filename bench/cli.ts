@@ -110,7 +110,7 @@ export function cliTargets(r: CliResult): Target[] {
 
 export function cliMarkdown(r: CliResult): string {
   let md = "## Command line: saving a shell command's change, and start-up\n\n";
-  md += `A container whose layer holds ${r.layer.files} files (${fmtBytes(r.layer.tarBytes)} as layer.tar); each repetition writes one small file, then saves. Sync appends what changed to the journal; the baseline rewrites the whole layer (what every save did before). Both fsync and commit the record. Start-up: a fresh process each repetition.\n\n`;
+  md += `A container whose layer holds ${r.layer.files} files (${fmtBytes(r.layer.tarBytes)} as layer.tar); each repetition writes one small file, then saves. Sync appends what changed to the journal; the baseline rewrites the whole layer (what every save did before). Both are on disk when they return: the sync's frame commits itself (one flush), the save fsyncs layer.tar and the record. Start-up: a fresh process each repetition.\n\n`;
   md += '| what | time | × baseline | bytes written |\n|---|---|---|---|\n';
   md += `| sync (journal frame) | ${fmtFigure(r.sync)} | ${(r.sync.median / r.fullSave.median).toFixed(3)}× | ${fmtBytes(r.syncBytes)} |\n`;
   md += `| whole-layer save (baseline) | ${fmtFigure(r.fullSave)} | 1× | ${fmtBytes(r.layer.tarBytes)} |\n`;

@@ -184,7 +184,7 @@ test('CLI-durable: two writes in one millisecond with the same size and time are
   c.dispose();
 });
 
-test('CLI-durable: a torn tail after the committed frames is ignored and cut off by the next sync; a damaged frame is CORRUPT', async (t) => {
+test('CLI-durable: a sync is one flush of the journal (the record is not rewritten); a torn tail is ignored and cut off by the next sync; a damaged frame the record names is CORRUPT', async (t) => {
   const h = await home(t);
   const engine = await Engine.open({ home: h });
   const rec = await engine.create(SAMPLE, { name: 'torn' });
@@ -192,23 +192,31 @@ test('CLI-durable: a torn tail after the committed frames is ignored and cut off
   c.view.fs.writeFileSync('/one', '1');
   await c.sync();
   const journal = join(h, 'containers', rec.id, 'layer.journal');
+  const record = join(h, 'containers', rec.id, 'container.json');
+  const named = readFileSync(record);
+  c.view.fs.writeFileSync('/two', '2');
+  await c.sync();
+  t.deepEqual(readFileSync(record), named, 'the second frame commits itself: the record stays as it was');
   const committed = statSync(journal).size;
-  // A kill in the middle of the next append: half a frame's bytes, no record naming them.
-  appendFileSync(journal, Buffer.concat([Buffer.from('LFJ1'), Buffer.alloc(600, 7)]));
+  // A kill in the middle of the next append: half a frame's bytes.
+  appendFileSync(journal, Buffer.concat([Buffer.from('LFJ2'), Buffer.alloc(600, 7)]));
   const reader = await engine.open(rec.id);
   t.is(reader.view.fs.readFileSync('/one', 'utf8'), '1');
-  t.false(reader.view.fs.existsSync('/two'));
+  t.is(reader.view.fs.readFileSync('/two', 'utf8'), '2');
+  t.false(reader.view.fs.existsSync('/three'));
   reader.dispose();
-  c.view.fs.writeFileSync('/two', '2');
+  c.view.fs.writeFileSync('/three', '3');
   await c.sync();
   c.dispose();
   const after = await engine.open(rec.id);
-  t.is(after.view.fs.readFileSync('/two', 'utf8'), '2');
-  t.is(after.view.fs.readFileSync('/one', 'utf8'), '1');
+  t.deepEqual(
+    ['/one', '/two', '/three'].map((p) => after.view.fs.readFileSync(p, 'utf8')),
+    ['1', '2', '3'],
+  );
   after.dispose();
-  t.true(statSync(journal).size > committed);
+  t.false(readFileSync(journal).subarray(committed).includes(Buffer.alloc(600, 7)), 'the torn tail was cut off');
   const bytes = readFileSync(journal);
-  bytes[committed + 40] ^= 0xff;
+  bytes[40] ^= 0xff;
   writeFileSync(journal, bytes);
   const e = await t.throwsAsync(engine.open(rec.id), { instanceOf: StateError });
   t.is((e as StateError).code, 'CORRUPT');

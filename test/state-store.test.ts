@@ -17,7 +17,7 @@ import { readJson, withLock, writeFileAtomic } from '../src/core/atomic.js';
 import { stateHome } from '../src/core/home.js';
 import { newId, shortId, type ContainerInput, type ImageRecord, type VolumeRecord } from '../src/engine/records.js';
 import { State } from '../src/engine/state.js';
-import { frameHead } from '../src/engine/journal.js';
+import { CHECK, frameHead, RECORD_EVERY } from '../src/engine/journal.js';
 import { readAll } from '../src/source.js';
 import { nodeArgs } from './helpers/child.js';
 
@@ -394,6 +394,119 @@ test('openSaved gives layer.tar and the journal frames as windows onto their fil
   await failsWith(t, state.openSaved(c.id), 'CORRUPT', journal, 'the record commits');
 });
 
+const hex = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+test('JOURNAL: a frame commits itself (its check is the chain digest after it); the record names the journal when it starts and again past RECORD_EVERY bytes', async (t) => {
+  const home = tempHome(t);
+  const state = await State.open(home);
+  const img = image();
+  await state.putImage(img, Buffer.from('a'));
+  const c = container(img.id);
+  await state.putContainer(c, { 'layer.tar': Buffer.from('base') });
+  const journal = join(home, 'containers', c.id, 'layer.journal');
+  const record = join(home, 'containers', c.id, 'container.json');
+  const payload = (i: number) => Buffer.alloc(10 << 10, i);
+  const frame = (i: number) => Buffer.concat([frameHead([`/gone${i}`], payload(i).length)!, payload(i)]);
+  // The chain as journal.ts states it, worked out here from the bytes on disk.
+  let chain = hex('');
+  const first = await state.appendJournal(c.id, frame(0));
+  const bytes0 = readFileSync(journal);
+  chain = hex(chain + hex(bytes0.subarray(0, bytes0.length - 32)));
+  t.is(bytes0.subarray(bytes0.length - 32).toString('hex'), chain, 'the check is the chain digest after the frame');
+  t.deepEqual(first, { digest: `sha256:${chain}`, size: bytes0.length });
+  t.deepEqual(JSON.parse(readFileSync(record, 'utf8')).blobs['layer.journal'], first, 'the first frame starts the journal: the record names it');
+  const named = readFileSync(record);
+  let end = first;
+  let i = 1;
+  for (; end.size - first.size <= RECORD_EVERY; i++) {
+    t.deepEqual(readFileSync(record), named, `frame ${i}: the record is not written again`);
+    const at = end.size;
+    end = await state.appendJournal(c.id, frame(i));
+    const bytes = readFileSync(journal);
+    chain = hex(chain + hex(bytes.subarray(at, bytes.length - 32)));
+    t.deepEqual(end, { digest: `sha256:${chain}`, size: bytes.length });
+  }
+  t.true(i > 2);
+  t.deepEqual(JSON.parse(readFileSync(record, 'utf8')).blobs['layer.journal'], end, `once more than RECORD_EVERY bytes are past it, the record names the end again`);
+  const saved = await state.openSaved(c.id);
+  t.is(saved.journalSize, end.size);
+  t.deepEqual(
+    saved.frames.map((f) => [f.drop, readAll(f.tar).equals(payload(saved.frames.indexOf(f)))]),
+    Array.from({ length: i }, (_, k) => [[`/gone${k}`], true]),
+  );
+  saved.close();
+});
+
+test('JOURNAL: past the frames the record names, the first frame that is torn or fails its check ends the journal, and the next append cuts it off; in the named part it is CORRUPT', async (t) => {
+  const home = tempHome(t);
+  const state = await State.open(home);
+  const img = image();
+  await state.putImage(img, Buffer.from('a'));
+  const c = container(img.id);
+  await state.putContainer(c, { 'layer.tar': Buffer.from('base') });
+  const journal = join(home, 'containers', c.id, 'layer.journal');
+  const frame = (text: string) => Buffer.concat([frameHead([], text.length)!, Buffer.from(text)]);
+  const tars = async () => {
+    const saved = await state.openSaved(c.id);
+    const out = saved.frames.map((f) => readAll(f.tar).toString());
+    saved.close();
+    return out;
+  };
+  await state.appendJournal(c.id, frame('one'));
+  const two = await state.appendJournal(c.id, frame('two'));
+  // A kill mid-append: a frame's head and part of its tar.
+  writeFileSync(journal, frame('three').subarray(0, 14), { flag: 'a' });
+  t.deepEqual(await tars(), ['one', 'two'], 'a torn frame is not one');
+  const three = await state.appendJournal(c.id, frame('three'));
+  t.is(statSync(journal).size, three.size);
+  t.deepEqual(await tars(), ['one', 'two', 'three'], 'the next append cut the torn tail off');
+  // A frame whose check fails (a flush that did not finish before a power loss) ends the journal.
+  const bytes = readFileSync(journal);
+  bytes[bytes.length - 1] ^= 0xff;
+  writeFileSync(journal, bytes);
+  t.deepEqual(await tars(), ['one', 'two']);
+  const four = await state.appendJournal(c.id, frame('four'));
+  t.is(four.size, two.size + frame('four').length + CHECK, 'the failed frame was cut off');
+  t.deepEqual(await tars(), ['one', 'two', 'four']);
+  // The record names the first frame: damage there is CORRUPT, naming the journal.
+  const damaged = readFileSync(journal);
+  damaged[20] ^= 0xff;
+  writeFileSync(journal, damaged);
+  await failsWith(t, state.openSaved(c.id), 'CORRUPT', journal, 'the frame at byte 0 fails its check');
+});
+
+test('JOURNAL: a journal of LFJ1 frames (no checks, committed by the record alone, as written before) still opens, and takes new frames after it', async (t) => {
+  const home = tempHome(t);
+  const state = await State.open(home);
+  const img = image();
+  await state.putImage(img, Buffer.from('a'));
+  const c = container(img.id);
+  await state.putContainer(c, { 'layer.tar': Buffer.from('base') });
+  const header = Buffer.from(JSON.stringify({ drop: ['/old'] }));
+  const head = Buffer.alloc(12);
+  head.write('LFJ1');
+  head.writeUInt32BE(4 + header.length + 3, 4);
+  head.writeUInt32BE(header.length, 8);
+  const v1 = Buffer.concat([head, header, Buffer.from('old')]);
+  const dir = join(home, 'containers', c.id);
+  writeFileSync(join(dir, 'layer.journal'), Buffer.concat([v1, Buffer.from('LFJ1 torn')]));
+  const rec = JSON.parse(readFileSync(join(dir, 'container.json'), 'utf8'));
+  rec.blobs['layer.journal'] = { digest: `sha256:${hex(hex('') + hex(v1))}`, size: v1.length };
+  writeFileSync(join(dir, 'container.json'), JSON.stringify(rec));
+  const frames = async () => {
+    const saved = await state.openSaved(c.id);
+    const out = saved.frames.map((f) => [f.drop, readAll(f.tar).toString()]);
+    saved.close();
+    return out;
+  };
+  t.deepEqual(await frames(), [[['/old'], 'old']], 'an LFJ1 frame past the record is not one');
+  await state.appendJournal(c.id, Buffer.concat([frameHead([], 3)!, Buffer.from('new')]));
+  t.deepEqual(await frames(), [
+    [['/old'], 'old'],
+    [[], 'new'],
+  ]);
+});
+
 test('a blob is streamed into the state chunk by chunk: the record names the digest and size of every chunk written', async (t) => {
   const home = tempHome(t);
   const state = await State.open(home);
@@ -410,7 +523,7 @@ test('a blob is streamed into the state chunk by chunk: the record names the dig
   t.deepEqual((await state.putBlob(c.id, 'layer.tar', [...chunks, ...chunks])).blobs['layer.tar'], { digest: sha256(again), size: again.length }, 'a new blob of an existing one');
   t.deepEqual(await state.readBlob(c.id, 'layer.tar'), again);
   const after = await state.appendJournal(c.id, chunks);
-  t.is(after.blobs['layer.journal']!.size, whole.length);
+  t.is(after.size, whole.length + CHECK, 'the chunks, then the 32-byte check');
 });
 
 test('a blob stream that fails half way changes nothing: the old layer and journal stay, no scratch file is left', async (t) => {
@@ -421,7 +534,8 @@ test('a blob stream that fails half way changes nothing: the old layer and journ
   const c = container(img.id);
   const before = await state.putContainer(c, { 'layer.tar': Buffer.from('old layer') });
   const frame = Buffer.concat([frameHead([], 5)!, Buffer.from('frame')]);
-  const committed = await state.appendJournal(c.id, frame);
+  await state.appendJournal(c.id, frame);
+  const committed = await state.getContainer(c.id);
   function* failing() {
     yield Buffer.alloc(3 << 20, 1);
     throw new Error('the writable layer failed a read');
@@ -430,7 +544,7 @@ test('a blob stream that fails half way changes nothing: the old layer and journ
   await t.throwsAsync(state.putContainer(container(img.id), { 'layer.tar': failing() }), { message: 'the writable layer failed a read' });
   await t.throwsAsync(state.appendJournal(c.id, failing()), { message: 'the writable layer failed a read' });
   t.deepEqual(await state.getContainer(c.id), committed);
-  t.deepEqual(committed.blobs['layer.tar'], before.blobs['layer.tar']);
+  t.deepEqual(committed!.blobs['layer.tar'], before.blobs['layer.tar']);
   t.deepEqual(
     (await state.listContainers()).map((x) => x.id),
     [c.id],

@@ -79,12 +79,13 @@ export interface Streamed {
 }
 
 /**
- * Writes `content` into `fh` from `position` on, hashing and counting it, then fsyncs the file.
+ * Writes `content` into `fh` from `position` on, hashing and counting it, then fsyncs the file
+ * (unless `sync` is false: the caller writes more and flushes it all once).
  * A chunk is written whole before the next is taken, so memory holds one chunk, never the content.
  * (Letting the next chunks be made while earlier ones are written, as SpillWriter does, measured
  * slower here: 192 MiB saved in 2.5–3.9 s against 0.5–1.7 s, on 2 busy cores.)
  */
-export async function writeHashed(fh: FileHandle, position: number, content: Content): Promise<Streamed> {
+export async function writeHashed(fh: FileHandle, position: number, content: Content, sync = true): Promise<Streamed> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of content instanceof Uint8Array ? [content] : content) {
@@ -92,7 +93,7 @@ export async function writeHashed(fh: FileHandle, position: number, content: Con
     for (let done = 0; done < chunk.length; ) done += (await fh.write(chunk, done, chunk.length - done, position + size + done)).bytesWritten;
     size += chunk.length;
   }
-  await fh.sync();
+  if (sync) await fh.sync();
   return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 

@@ -20,8 +20,8 @@ import { tarBlocks, tarSize } from '../out/tar-write.js';
 import { walkLayer } from '../union/upper.js';
 import type { View } from '../view.js';
 import { delta, type Snapshot } from './delta.js';
-import { frameHead } from './journal.js';
-import { JOURNAL, type ContainerRecord } from './records.js';
+import { CHECK, frameHead } from './journal.js';
+import type { ContainerRecord } from './records.js';
 import type { State } from './state.js';
 import type { EventLog } from '../union/events.js';
 
@@ -62,7 +62,6 @@ export class Container {
   /** The writable layer as the last sync (or the open) saw it, and the clock then (journal.ts). */
   private snapshot: Snapshot;
   private since: number;
-  private journalBytes: number;
 
   constructor(
     private readonly state: State,
@@ -74,9 +73,10 @@ export class Container {
     trees: Record<string, Volume>,
     /** A new memfs tree for each tmpfs mount. */
     newTmpfs: () => Volume,
+    /** The journal's committed length (State.openSaved's journalSize). */
+    private journalBytes: number,
     private baseBytes = record.blobs['layer.tar']?.size ?? 0,
   ) {
-    this.journalBytes = record.blobs[JOURNAL]?.size ?? 0;
     this.since = Date.now();
     this.snapshot = this.changes().next;
     const mounts: TableMount[] = record.mounts.map((m) => {
@@ -122,8 +122,8 @@ export class Container {
   }
 
   /**
-   * Saves what changed in the container layer since the last sync as one journal frame, committed
-   * with the record (atomic: after a kill the container opens with all of it or none of it). Writes
+   * Saves what changed in the container layer since the last sync as one journal frame, which
+   * commits itself (atomic: after a kill the container opens with all of it or none of it). Writes
    * nothing when nothing changed; writes the whole layer instead (compaction) once the journal
    * would outgrow it (and 4 MiB), so a journal never costs more than a rewrite would have, or when
    * the change is too big for one frame (its length field is 32 bits). The frame is streamed to
@@ -141,8 +141,8 @@ export class Container {
     // The frame's size is known from the entries before any of their data is read.
     const tar = tarSize(d.changed);
     const head = frameHead(d.drop, tar);
-    if (head === undefined || this.journalBytes + head.length + tar > Math.max(COMPACT_MIN, this.baseBytes)) await this.save();
-    else this.journalBytes = (await this.state.appendJournal(this.record.id, frameChunks(head, d.changed, tar))).blobs[JOURNAL]!.size;
+    if (head === undefined || this.journalBytes + head.length + tar + CHECK > Math.max(COMPACT_MIN, this.baseBytes)) await this.save();
+    else this.journalBytes = (await this.state.appendJournal(this.record.id, frameChunks(head, d.changed, tar))).size;
     this.snapshot = d.next;
     this.since = since;
     return true;

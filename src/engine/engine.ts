@@ -431,7 +431,7 @@ export class Engine {
     try {
       // memfs is loaded for a container with a tmpfs only.
       const memfs = rec.mounts.some((m) => m.type === 'tmpfs') ? await import('memfs') : undefined;
-      container = new Container(this.state, rec, view, release, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {}, () => new memfs!.Volume());
+      container = new Container(this.state, rec, view, release, rec.labels['layerfs.read-only'] === 'true', opts.trees ?? {}, () => new memfs!.Volume(), saved.journalSize);
       if (opts.start !== false) {
         await this.start(view, rec);
         // The mount points the start made are saved at once.

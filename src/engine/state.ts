@@ -56,7 +56,7 @@ import {
   type Streamed,
 } from '../core/atomic.js';
 import { stateHome } from '../core/home.js';
-import { chainNext, decodeFrames, EMPTY_CHAIN, type Frame } from './journal.js';
+import { CHECK, chainNext, decodeFrames, EMPTY_CHAIN, frameCheck, journalEnd, RECORD_EVERY, type Frame, type JournalEnd } from './journal.js';
 import { writeLayout, writeLinkedLayout, type BlobLayout, type LayoutFile } from '../image/linked-layout.js';
 import { BlobStore, type BlobStep } from '../registry/blob-store.js';
 import { assertLayout, packLayout } from './pack-dir.js';
@@ -464,31 +464,40 @@ export class State {
   }
 
   /**
-   * Appends one frame to a container's journal and commits it in the record (journal.ts): bytes
-   * past the committed length (a torn tail) are cut off first. The frame (bytes, or chunks
-   * streamed: its tar may hold a big file) is hashed as it is written and fsynced before the record
-   * names it, so a kill leaves the journal as it was or with the frame, never half of it. It is
-   * written under the lock: the committed length it starts from must not move meanwhile.
+   * Appends one frame to a container's journal (journal.ts): its bytes, streamed (its tar may hold
+   * a big file) and hashed as they are written, then its check, then one fdatasync; the frame
+   * commits itself. Bytes past the committed frames (a torn tail) are cut off first. The record is
+   * written too when this frame starts the journal, or RECORD_EVERY bytes after it last named it.
+   * A kill leaves the journal as it was or with the frame, never half of it. It is written under
+   * the lock: the end it starts from must not move meanwhile. Returns the journal's committed end.
    */
-  async appendJournal(id: string, frame: Content): Promise<ContainerRecord> {
+  async appendJournal(id: string, frame: Content): Promise<JournalEnd> {
     checkKey(this.kindDir('containers'), 'container id', id, 'id');
     return this.withLock(async () => {
       await this.settle(id);
       const rec = await this.getContainer(id);
       if (rec === undefined) throw new StateError('NOT_FOUND', join(this.kindDir('containers'), id), 'no such container');
-      const ref = rec.blobs[JOURNAL] ?? { digest: EMPTY_CHAIN, size: 0 };
+      const recorded = rec.blobs[JOURNAL];
       const file = join(this.kindDir('containers'), id, JOURNAL);
       const fh = await openFile(file, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
-      let added: Streamed;
+      let next: JournalEnd;
       try {
-        await fh.truncate(ref.size);
-        added = await writeHashed(fh, ref.size, frame);
+        // A journal the record does not name is stale (settle deletes it): this frame starts anew.
+        const from = recorded ? journalEnd(file, new FileRegion(fh.fd, 0, (await fh.stat()).size), recorded) : { digest: EMPTY_CHAIN, size: 0 };
+        await fh.truncate(from.size);
+        const added = await writeHashed(fh, from.size, frame, false);
+        const digest = chainNext(from.digest, added.digest);
+        const check = frameCheck(digest);
+        await fh.write(check, 0, CHECK, from.size + added.size);
+        await fh.datasync();
+        next = { digest, size: from.size + added.size + CHECK };
       } finally {
         await fh.close();
       }
-      if (ref.size === 0) await fsyncDir(dirname(file));
-      const next: ContainerRecord = { ...rec, blobs: { ...rec.blobs, [JOURNAL]: { digest: chainNext(ref.digest, added.digest), size: ref.size + added.size } } };
-      await writeJsonAtomic(this.recordFile('containers', id), next);
+      if (recorded === undefined) await fsyncDir(dirname(file));
+      if (recorded === undefined || next.size - recorded.size > RECORD_EVERY) {
+        await writeJsonAtomic(this.recordFile('containers', id), { ...rec, blobs: { ...rec.blobs, [JOURNAL]: next } });
+      }
       return next;
     });
   }
@@ -499,8 +508,9 @@ export class State {
    * The files are opened under the lock, so they are the ones the record names even when a later
    * save renames new ones in (a descriptor keeps its file), and the record's rules keep what they
    * hold in place (layer.tar is replaced, never rewritten; a journal grows past its committed
-   * length only). layer.tar is checked against the record's digest and the frames against its
-   * chain digest (CORRUPT, naming the file, if not). `close()` lets go of the descriptors.
+   * frames only). layer.tar is checked against the record's digest and the frames the record
+   * names against its chain digest (CORRUPT, naming the file, if not); the frames after them
+   * commit themselves (journal.ts). `close()` lets go of the descriptors.
    */
   async openSaved(id: string): Promise<SavedLayer> {
     const dir = join(this.kindDir('containers'), checkKey(this.kindDir('containers'), 'container id', id, 'id'));
@@ -527,10 +537,12 @@ export class State {
         if (rec === undefined) throw new StateError('NOT_FOUND', dir, 'no such container');
         const layerRef = rec.blobs['layer.tar'];
         const journalRef = rec.blobs[JOURNAL];
+        const journal = journalRef && openCommitted(JOURNAL, `commits ${journalRef.size} bytes of it`);
         return {
           rec,
           base: layerRef && openCommitted('layer.tar', `records ${layerRef.digest}`),
-          journal: journalRef && openCommitted(JOURNAL, `commits ${journalRef.size} bytes of it`),
+          // Its end is found under the lock too: a later append may cut off what is past it.
+          journal: journal && journalRef && journal.slice(0, journalEnd(join(dir, JOURNAL), journal, journalRef).size),
         };
       });
       // Checked after the lock is let go: the descriptors hold the committed files.
@@ -542,8 +554,8 @@ export class State {
         }
       }
       const journalRef = rec.blobs[JOURNAL];
-      const frames = journal !== undefined && journalRef !== undefined ? decodeFrames(join(dir, JOURNAL), journal, journalRef.size, journalRef.digest) : [];
-      return { rec, base, frames, close };
+      const frames = journal !== undefined && journalRef !== undefined ? decodeFrames(join(dir, JOURNAL), journal, journalRef) : [];
+      return { rec, base, frames, journalSize: journal?.size ?? 0, close };
     } catch (e) {
       close();
       throw e;
@@ -704,6 +716,8 @@ export interface SavedLayer {
   base?: ByteSource;
   /** The journal's committed frames, in order. */
   frames: Frame[];
+  /** The journal's committed length (0 when there is none). */
+  journalSize: number;
   /** Closes the files the layer and frames are windows onto. */
   close(): void;
 }
