@@ -184,7 +184,7 @@ test('CLI-durable: two writes in one millisecond with the same size and time are
   c.dispose();
 });
 
-test('CLI-durable: a sync is one flush of the journal (the record is not rewritten); a torn tail is ignored and cut off by the next sync; a damaged frame the record names is CORRUPT', async (t) => {
+test('CLI-durable, STATE-6: a sync is one flush of the journal (the record is not rewritten); a torn tail is ignored and cut off by the next sync; a damaged frame the record names is CORRUPT', async (t) => {
   const h = await home(t);
   const engine = await Engine.open({ home: h });
   const rec = await engine.create(SAMPLE, { name: 'torn' });

@@ -26,8 +26,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newId } from '../src/engine/records.js';
 import { State } from '../src/engine/state.js';
-import { checkVolumeFile, layerBlob, layerGen, sha256hex } from './helpers/state-crash-child.js';
+import { checkVolumeFile, frameName, layerBlob, layerGen, sha256hex } from './helpers/state-crash-child.js';
 import { nodeArgs } from './helpers/child.js';
+import { readAll } from '../src/source.js';
 
 const CHILD = fileURLToPath(new URL('./helpers/state-crash-child.ts', import.meta.url));
 const RUNS = Number(process.env.LAYERFS_CRASH_RUNS ?? 15);
@@ -35,10 +36,11 @@ const SEED = Number(process.env.LAYERFS_CRASH_SEED ?? 0x5eed0f);
 const LANES = 4;
 /**
  * Kill points: after line 1 ("ready", before the open) up to line MAX_LINE. One loop of the child
- * prints 4 lines (committing, committed, syncing, synced), every third loop 4 more (a scratch
- * volume), so MAX_LINE = 18 reaches the fourth generation and a scratch volume's removal.
+ * prints 10 lines (committing, committed, 3 × appending and appended, syncing, synced), every third
+ * loop 4 more (a scratch volume), so MAX_LINE = 36 reaches the fourth generation and a scratch
+ * volume's removal.
  */
-const MAX_LINE = 18;
+const MAX_LINE = 36;
 
 interface KillPoint {
   line: number;
@@ -55,6 +57,8 @@ interface Lane {
   gen: number;
   /** Every volume file a child reported fsynced. */
   synced: string[];
+  /** The journal frames of generation `gen` the state held after the last run. */
+  frames: number;
 }
 
 async function newLane(root: string, n: number): Promise<Lane> {
@@ -79,7 +83,7 @@ async function newLane(root: string, n: number): Promise<Lane> {
   await state.putVolume({ name: 'data', anonymous: false, created: NOW, labels: {} });
   for (const d of DECOYS) writeFileSync(join(state.volumeData('data'), d), 'user data');
   mkdirSync(join(state.volumeData('data'), 'sub', '.tmp-99999999-0123abcd-deep'), { recursive: true });
-  return { home, id, gen: 0, synced: [] };
+  return { home, id, gen: 0, synced: [], frames: 0 };
 }
 
 /** Runs the child, SIGKILLs it once it has printed line `at.line`, and returns every line it printed. */
@@ -148,6 +152,31 @@ async function check(lane: Lane, lines: string[]): Promise<string[]> {
   }
   const read = await state.readBlob(lane.id, 'layer.tar').catch((e: Error) => e);
   if (!(read instanceof Buffer) || !read.equals(raw)) wrong.push(`readBlob: ${read instanceof Error ? read.message : 'other bytes'}`);
+
+  // STATE-6: the journal holds frames 0…k-1 of this generation, whole, in order: every frame
+  // reported appended, and at most the one being appended when the kill came.
+  const saved = await state.openSaved(lane.id).catch((e: Error) => e);
+  if (saved instanceof Error) wrong.push(`openSaved: ${saved.message}`);
+  else {
+    const names: string[] = [];
+    try {
+      for (const f of saved.frames) names.push(frameName(readAll(f.tar)));
+    } catch (e) {
+      wrong.push(`journal frame ${names.length} torn: ${(e as Error).message}`);
+    } finally {
+      saved.close();
+    }
+    const k = names.length;
+    names.forEach((n, j) => {
+      if (n !== `${gen}.${j}`) wrong.push(`journal frame ${j} is ${n}, not ${gen}.${j}`);
+    });
+    const acked = lines.filter((l) => l.startsWith(`appended ${gen}.`)).length;
+    const begun = lines.filter((l) => l.startsWith(`appending ${gen}.`)).length;
+    // A generation this run did not commit keeps the frames it had.
+    const [least, most] = committed.includes(gen) || gen === last + 1 ? [acked, begun] : [lane.frames, lane.frames];
+    if (k < least || k > most) wrong.push(`journal of generation ${gen} holds ${k} frames; the child reported ${acked} appended of ${begun} begun (before this run: ${lane.frames})`);
+    lane.frames = k;
+  }
   lane.gen = gen;
 
   // No volume data lost.
@@ -192,7 +221,7 @@ async function check(lane: Lane, lines: string[]): Promise<string[]> {
   return wrong;
 }
 
-test(`crash: ${RUNS} SIGKILLs at points of the writer's progress leave the old state or the new one, and lose no fsynced volume data`, async (t) => {
+test(`crash: ${RUNS} SIGKILLs at points of the writer's progress leave the old state or the new one, and lose no fsynced volume data and no journal frame reported appended (STATE-6)`, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'layerfs-crash-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   t.log(`seed ${SEED} (LAYERFS_CRASH_SEED), ${RUNS} runs (LAYERFS_CRASH_RUNS)`);

@@ -396,7 +396,7 @@ test('openSaved gives layer.tar and the journal frames as windows onto their fil
 
 const hex = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
-test('JOURNAL: a frame commits itself (its check is the chain digest after it); the record names the journal when it starts and again past RECORD_EVERY bytes', async (t) => {
+test('STATE-6 a frame commits itself (its check is the chain digest after it); the record names the journal when it starts and again past RECORD_EVERY bytes', async (t) => {
   const home = tempHome(t);
   const state = await State.open(home);
   const img = image();
@@ -437,7 +437,7 @@ test('JOURNAL: a frame commits itself (its check is the chain digest after it); 
   saved.close();
 });
 
-test('JOURNAL: past the frames the record names, the first frame that is torn or fails its check ends the journal, and the next append cuts it off; in the named part it is CORRUPT', async (t) => {
+test('STATE-6 past the frames the record names, the first frame that is torn or fails its check ends the journal, and the next append cuts it off; in the named part it is CORRUPT', async (t) => {
   const home = tempHome(t);
   const state = await State.open(home);
   const img = image();
@@ -475,7 +475,7 @@ test('JOURNAL: past the frames the record names, the first frame that is torn or
   await failsWith(t, state.openSaved(c.id), 'CORRUPT', journal, 'the frame at byte 0 fails its check');
 });
 
-test('JOURNAL: a journal of LFJ1 frames (no checks, committed by the record alone, as written before) still opens, and takes new frames after it', async (t) => {
+test('STATE-6 a journal of LFJ1 frames (no checks, committed by the record alone, as written before) still opens, and takes new frames after it', async (t) => {
   const home = tempHome(t);
   const state = await State.open(home);
   const img = image();

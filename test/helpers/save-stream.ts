@@ -80,7 +80,7 @@ export function gnuTarFiles(producer: string, ...args: string[]): Map<string, { 
   return files;
 }
 
-/** Where a journal's first frame's tar starts: after `LFJ1`, the payload length, the header length and the header. */
+/** Where a journal's first frame's tar starts: after `LFJ2`, the payload length, the header length and the header. */
 export function firstFrameTar(journal: string): number {
   const head = Buffer.alloc(12);
   const fd = openSync(journal, 'r');
@@ -89,7 +89,7 @@ export function firstFrameTar(journal: string): number {
   } finally {
     closeSync(fd);
   }
-  if (head.subarray(0, 4).toString('latin1') !== 'LFJ1') throw new Error(`${journal} does not start with a frame`);
+  if (head.subarray(0, 4).toString('latin1') !== 'LFJ2') throw new Error(`${journal} does not start with a frame`);
   return 12 + head.readUInt32BE(8);
 }
 

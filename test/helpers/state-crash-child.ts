@@ -4,6 +4,7 @@
  * It prints "ready" before it opens the state (so a kill can land in open's own recovery), then
  * loops, printing a line before each step starts and after each step is durable:
  *   committing <k> / committed <k>   putContainer of generation k begins / is durable
+ *   appending <k>.<j> / appended <k>.<j>   frame j of generation k's journal: begun / committed
  *   syncing <file> / synced <file>   a new file in volume "data": begun / written and fsynced
  *   created/filled/removing/removed <volume>   a scratch volume made, filled with 4 files, removed
  * The kill point is chosen from this progress, never from elapsed time: with `pause` the child stops
@@ -17,6 +18,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fsyncDir } from '../../src/core/atomic.js';
+import { frameHead } from '../../src/engine/journal.js';
 import { State } from '../../src/engine/state.js';
 
 export function sha256hex(data: string | Uint8Array): string {
@@ -38,6 +40,21 @@ export function layerGen(blob: Buffer): number {
   const head = /^layer gen=(\d+)\n/.exec(blob.subarray(0, 32).toString('latin1'));
   if (head === null) throw new Error('layer blob has no generation header');
   return Number(head[1]);
+}
+
+/** Frame j of generation `gen`'s journal: a self-describing tar stand-in, "frame <gen>.<j>\n", 1 to 100 KiB, its checksum. */
+export function frameBody(gen: number, j: number): Buffer {
+  const body = Buffer.concat([Buffer.from(`frame ${gen}.${j}\n`), randomBytes(1024 + Math.floor(Math.random() * 99 * 1024))]);
+  return Buffer.concat([body, Buffer.from(`\nsha256=${sha256hex(body)}`)]);
+}
+
+/** The "<gen>.<j>" of a whole frameBody; throws saying what is wrong with a torn or foreign one. */
+export function frameName(body: Buffer): string {
+  const m = /^\nsha256=([0-9a-f]{64})$/.exec(body.subarray(-72).toString('latin1'));
+  if (m === null || sha256hex(body.subarray(0, -72)) !== m[1]) throw new Error(`frame of ${body.length} bytes fails its checksum`);
+  const head = /^frame (\d+\.\d+)\n/.exec(body.subarray(0, 32).toString('latin1'));
+  if (head === null) throw new Error('frame has no name');
+  return head[1]!;
 }
 
 /** A volume file's content: JSON naming the file, a random payload and the checksum of both. */
@@ -88,6 +105,14 @@ async function main(home: string, id: string, tag: string): Promise<void> {
     say(`committing ${gen}`);
     rec = await state.putContainer({ ...rec, labels: { gen: String(gen), blob: sha256hex(blob), pad } }, { 'layer.tar': blob });
     say(`committed ${gen}`);
+
+    // Frames of the new layer's journal (STATE-6): up to 300 KiB, past RECORD_EVERY at times.
+    for (let j = 0; j < 3; j++) {
+      const body = frameBody(gen, j);
+      say(`appending ${gen}.${j}`);
+      await state.appendJournal(id, Buffer.concat([frameHead([], body.length)!, body]));
+      say(`appended ${gen}.${j}`);
+    }
 
     const name = `${tag}-${i}`;
     say(`syncing ${name}`);
