@@ -18,7 +18,7 @@
  * - a new layer.tar (compaction: on close, or when the journal outgrows it) starts a new journal;
  * - a frame's tar holds whole files, so it is never one buffer: it is streamed into the journal
  *   after its head (frameHead, whose length field is known beforehand from the entries) and read
- *   back as a window onto the journal file (decodeFrames).
+ *   back as a window onto the journal file (namedFrames, committedTail).
  * What changed since the last frame is found by delta.ts.
  */
 import { createHash } from 'node:crypto';
@@ -34,7 +34,7 @@ const HEAD = 12;
 export const CHECK = 32;
 /**
  * The record is written again once this many bytes are committed past what it names, so that
- * finding the journal's end (journalEnd) reads and hashes at most this much.
+ * finding the journal's end (committedTail) reads and hashes at most this much.
  */
 export const RECORD_EVERY = 128 << 10;
 
@@ -130,25 +130,28 @@ function walk(file: string, src: Region, at: number, chain: string, end: number,
   return { frames, end: { size: at, digest: chain } };
 }
 
-/**
- * Where the committed frames of a journal end, from what the record names (`recorded`): the frames
- * past it that commit themselves are read and hashed, the ones before are taken as recorded.
- */
-export function journalEnd(file: string, src: Region, recorded: JournalEnd): JournalEnd {
+function holds(file: string, src: Region, recorded: JournalEnd): void {
   if (src.size < recorded.size) throw new StateError('CORRUPT', file, `holds ${src.size} bytes, but the record commits ${recorded.size}`);
-  return walk(file, src, recorded.size, recorded.digest, src.size, false).end;
 }
 
 /**
- * The committed frames of a journal: the part the record names (`recorded`), checked against its
- * chain digest (CORRUPT, naming `file`, when they do not add up), then the frames past it that
- * commit themselves.
+ * The frames past the part the record names (`recorded`) that commit themselves, and where the
+ * committed frames end: read and hashed, at most RECORD_EVERY bytes and a torn tail.
  */
-export function decodeFrames(file: string, src: Region, recorded: JournalEnd): Frame[] {
-  if (src.size < recorded.size) throw new StateError('CORRUPT', file, `holds ${src.size} bytes, but the record commits ${recorded.size}`);
+export function committedTail(file: string, src: Region, recorded: JournalEnd): { frames: Frame[]; end: JournalEnd } {
+  holds(file, src, recorded);
+  return walk(file, src, recorded.size, recorded.digest, src.size, false);
+}
+
+/**
+ * The frames of the part of a journal the record names (`recorded`), checked against its chain
+ * digest: CORRUPT, naming `file`, when they do not add up.
+ */
+export function namedFrames(file: string, src: Region, recorded: JournalEnd): Frame[] {
+  holds(file, src, recorded);
   const named = walk(file, src, 0, EMPTY_CHAIN, recorded.size, true);
   if (named.end.digest !== recorded.digest) throw new StateError('CORRUPT', file, `its frames add up to ${named.end.digest}, but the record commits ${recorded.digest}`);
-  return [...named.frames, ...walk(file, src, recorded.size, recorded.digest, src.size, false).frames];
+  return named.frames;
 }
 
 /** An entry's key in a layer: an opaque marker shares its directory's path. */

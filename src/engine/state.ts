@@ -56,7 +56,7 @@ import {
   type Streamed,
 } from '../core/atomic.js';
 import { stateHome } from '../core/home.js';
-import { CHECK, chainNext, decodeFrames, EMPTY_CHAIN, frameCheck, journalEnd, RECORD_EVERY, type Frame, type JournalEnd } from './journal.js';
+import { CHECK, chainNext, committedTail, EMPTY_CHAIN, frameCheck, namedFrames, RECORD_EVERY, type Frame, type JournalEnd } from './journal.js';
 import { writeLayout, writeLinkedLayout, type BlobLayout, type LayoutFile } from '../image/linked-layout.js';
 import { BlobStore, type BlobStep } from '../registry/blob-store.js';
 import { assertLayout, packLayout } from './pack-dir.js';
@@ -483,7 +483,7 @@ export class State {
       let next: JournalEnd;
       try {
         // A journal the record does not name is stale (settle deletes it): this frame starts anew.
-        const from = recorded ? journalEnd(file, new FileRegion(fh.fd, 0, (await fh.stat()).size), recorded) : { digest: EMPTY_CHAIN, size: 0 };
+        const from = recorded ? committedTail(file, new FileRegion(fh.fd, 0, (await fh.stat()).size), recorded).end : { digest: EMPTY_CHAIN, size: 0 };
         await fh.truncate(from.size);
         const added = await writeHashed(fh, from.size, frame, false);
         const digest = chainNext(from.digest, added.digest);
@@ -531,7 +531,7 @@ export class State {
       return new FileRegion(fd, 0, fstatSync(fd).size);
     };
     try {
-      const { rec, base, journal } = await this.withLock(async () => {
+      const { rec, base, journal, tail } = await this.withLock(async () => {
         await this.settle(id);
         const rec = await this.getContainer(id);
         if (rec === undefined) throw new StateError('NOT_FOUND', dir, 'no such container');
@@ -541,8 +541,10 @@ export class State {
         return {
           rec,
           base: layerRef && openCommitted('layer.tar', `records ${layerRef.digest}`),
-          // Its end is found under the lock too: a later append may cut off what is past it.
-          journal: journal && journalRef && journal.slice(0, journalEnd(join(dir, JOURNAL), journal, journalRef).size),
+          journal,
+          // The frames past what the record names are found under the lock: a later append cuts
+          // off what is past them.
+          tail: journal && journalRef && committedTail(join(dir, JOURNAL), journal, journalRef),
         };
       });
       // Checked after the lock is let go: the descriptors hold the committed files.
@@ -554,8 +556,8 @@ export class State {
         }
       }
       const journalRef = rec.blobs[JOURNAL];
-      const frames = journal !== undefined && journalRef !== undefined ? decodeFrames(join(dir, JOURNAL), journal, journalRef) : [];
-      return { rec, base, frames, journalSize: journal?.size ?? 0, close };
+      const frames = journal !== undefined && journalRef !== undefined && tail !== undefined ? [...namedFrames(join(dir, JOURNAL), journal, journalRef), ...tail.frames] : [];
+      return { rec, base, frames, journalSize: tail?.end.size ?? 0, close };
     } catch (e) {
       close();
       throw e;
