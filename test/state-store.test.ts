@@ -63,6 +63,17 @@ async function failsWith(t: Ctx, p: Promise<unknown>, code: StateErrorCode, file
   return err!;
 }
 
+/** A state holding one image and one container of it, with `layer` as its layer.tar. */
+async function oneContainer(t: Ctx, layer: string): Promise<{ home: string; state: State; img: ImageRecord; c: ContainerInput }> {
+  const home = tempHome(t);
+  const state = await State.open(home);
+  const img = image();
+  await state.putImage(img, Buffer.from('a'));
+  const c = container(img.id);
+  await state.putContainer(c, { 'layer.tar': Buffer.from(layer) });
+  return { home, state, img, c };
+}
+
 /** A child running state-lock-child.ts, with its stdout lines. */
 function lockChild(args: string[]): { child: ChildProcess; lines: string[]; line: (want: (l: string) => boolean) => Promise<string> } {
   const child = spawn(process.execPath, [...nodeArgs(LOCK_CHILD), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -350,12 +361,7 @@ test('malformed JSON: a StateError naming the file; missing is undefined', async
 });
 
 test('readBlob checks the blob against its record: CORRUPT names the file', async (t) => {
-  const home = tempHome(t);
-  const state = await State.open(home);
-  const img = image();
-  await state.putImage(img, Buffer.from('a'));
-  const c = container(img.id);
-  await state.putContainer(c, { 'layer.tar': Buffer.from('good layer') });
+  const { home, state, img, c } = await oneContainer(t, 'good layer');
   const file = join(home, 'containers', c.id, 'layer.tar');
   writeFileSync(file, 'evil layer');
   await failsWith(t, state.readBlob(c.id, 'layer.tar'), 'CORRUPT', file, sha256(Buffer.from('good layer')));
@@ -367,12 +373,7 @@ test('readBlob checks the blob against its record: CORRUPT names the file', asyn
 });
 
 test('openSaved gives layer.tar and the journal frames as windows onto their files, checked against the record: CORRUPT names the file', async (t) => {
-  const home = tempHome(t);
-  const state = await State.open(home);
-  const img = image();
-  await state.putImage(img, Buffer.from('a'));
-  const c = container(img.id);
-  await state.putContainer(c, { 'layer.tar': Buffer.from('good layer') });
+  const { home, state, c } = await oneContainer(t, 'good layer');
   const frame = Buffer.concat([frameHead([], 5)!, Buffer.from('frame')]);
   await state.appendJournal(c.id, frame);
   const saved = await state.openSaved(c.id);
@@ -397,12 +398,7 @@ test('openSaved gives layer.tar and the journal frames as windows onto their fil
 const hex = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
 test('STATE-6 a frame commits itself (its check is the chain digest after it); the record names the journal when it starts and again past RECORD_EVERY bytes', async (t) => {
-  const home = tempHome(t);
-  const state = await State.open(home);
-  const img = image();
-  await state.putImage(img, Buffer.from('a'));
-  const c = container(img.id);
-  await state.putContainer(c, { 'layer.tar': Buffer.from('base') });
+  const { home, state, c } = await oneContainer(t, 'base');
   const journal = join(home, 'containers', c.id, 'layer.journal');
   const record = join(home, 'containers', c.id, 'container.json');
   const payload = (i: number) => Buffer.alloc(10 << 10, i);
@@ -438,12 +434,7 @@ test('STATE-6 a frame commits itself (its check is the chain digest after it); t
 });
 
 test('STATE-6 past the frames the record names, the first frame that is torn or fails its check ends the journal, and the next append cuts it off; in the named part it is CORRUPT', async (t) => {
-  const home = tempHome(t);
-  const state = await State.open(home);
-  const img = image();
-  await state.putImage(img, Buffer.from('a'));
-  const c = container(img.id);
-  await state.putContainer(c, { 'layer.tar': Buffer.from('base') });
+  const { home, state, c } = await oneContainer(t, 'base');
   const journal = join(home, 'containers', c.id, 'layer.journal');
   const frame = (text: string) => Buffer.concat([frameHead([], text.length)!, Buffer.from(text)]);
   const tars = async () => {
@@ -476,12 +467,7 @@ test('STATE-6 past the frames the record names, the first frame that is torn or 
 });
 
 test('STATE-6 a journal of LFJ1 frames (no checks, committed by the record alone, as written before) still opens, and takes new frames after it', async (t) => {
-  const home = tempHome(t);
-  const state = await State.open(home);
-  const img = image();
-  await state.putImage(img, Buffer.from('a'));
-  const c = container(img.id);
-  await state.putContainer(c, { 'layer.tar': Buffer.from('base') });
+  const { home, state, c } = await oneContainer(t, 'base');
   const header = Buffer.from(JSON.stringify({ drop: ['/old'] }));
   const head = Buffer.alloc(12);
   head.write('LFJ1');
