@@ -15,6 +15,8 @@ export interface LayerTree {
   root: Inode;
   /** Hard links whose target is not in this layer: bound to the lower inode when stacked. */
   pendingLinks: Array<{ dir: Inode; name: string; target: string }>;
+  /** Whether the layer has a whiteout or an opaque marker: only then has its tree any. */
+  marked: boolean;
 }
 
 /**
@@ -103,10 +105,12 @@ function inodeFor(e: Entry, index: number): Inode {
 
 export function buildLayer(entries: Entry[], index: number, file: string): LayerTree {
   const root = implicitDir(index);
-  const tree: LayerTree = { index, file, root, pendingLinks: [] };
+  const tree: LayerTree = { index, file, root, pendingLinks: [], marked: false };
   const dirs = new Dirs(root, index);
   for (const e of entries) {
     const path = e.path;
+    // Every whiteout in the tree, and every opaque flag, comes from one of these two entries.
+    if (e.type === 'whiteout' || e.type === 'opaque') tree.marked = true;
     if (path === '') {
       if (e.type === 'dir') setAttrs(root, e);
       else if (e.type === 'opaque') root.opaque = true;

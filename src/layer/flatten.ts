@@ -13,7 +13,7 @@ export function flatten(trees: LayerTree[]): Inode {
   const owned = new Set<Inode>([root]);
   for (const tree of trees) {
     bindPendingLinks(tree, root);
-    applyDir(root, tree.root, tree.index, owned);
+    applyDir(root, tree.root, tree.index, owned, tree.marked);
   }
   if (root.layers === 0) root.layers = 1;
   return root;
@@ -40,7 +40,7 @@ function bindPendingLinks(tree: LayerTree, below: Inode): void {
  * Rule: the layers' trees never change. A merged directory is changed only when it is `owned`
  * (made here); a layer's own directory, shared into the result, is copied first.
  */
-function applyDir(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): void {
+function applyDir(merged: Inode, dir: Inode, index: number, owned: Set<Inode>, marked: boolean): void {
   if (dir.opaque) {
     merged.children!.clear();
     merged.layers = 1;
@@ -48,12 +48,12 @@ function applyDir(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): 
     merged.layers++;
   }
   if (dir.implicit && merged.layers > 1) {
-    applyChildren(merged, dir, index, owned);
+    applyChildren(merged, dir, index, owned, marked);
     return;
   }
   takeAttrs(merged, dir);
   merged.layer = index;
-  applyChildren(merged, dir, index, owned);
+  applyChildren(merged, dir, index, owned, marked);
 }
 
 /** What a merged directory takes from the copy it shows: its identity and attributes. */
@@ -69,13 +69,15 @@ function takeAttrs(merged: Inode, dir: Inode): void {
   merged.xattrs = dir.xattrs;
 }
 
-function applyChildren(merged: Inode, dir: Inode, index: number, owned: Set<Inode>): void {
+/** `marked`: the layer has whiteouts or opaque directories (LayerTree.marked); if not, none are looked for. */
+function applyChildren(merged: Inode, dir: Inode, index: number, owned: Set<Inode>, marked: boolean): void {
   const children = merged.children!;
   if (children.size === 0) {
     // Nothing below: start from a copy of the whole name table (one native copy instead of a set
     // per name), then give directories their merged copies and drop whiteouts, which hide nothing.
     const own = new Map(dir.children!);
     merged.children = own;
+    if (!marked) return;
     for (const [name, child] of own) {
       if (isWhiteout(child)) own.delete(name);
       else if (child.isDir) {
@@ -92,10 +94,10 @@ function applyChildren(merged: Inode, dir: Inode, index: number, owned: Set<Inod
       children.set(name, child);
     } else {
       let m = children.get(name);
-      if (!m || isWhiteout(m) || !m.isDir) children.set(name, mergedDir(child, index, owned));
+      if (!m || isWhiteout(m) || !m.isDir) children.set(name, marked ? mergedDir(child, index, owned) : child);
       else {
         if (!owned.has(m)) children.set(name, (m = copyDir(m, owned)));
-        applyDir(m, child, index, owned);
+        applyDir(m, child, index, owned, marked);
       }
     }
   }
