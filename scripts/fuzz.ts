@@ -9,8 +9,9 @@
  *   npm run fuzz -- --seconds 300 --seed 42     # findings go to test/corpus/found/<sha>.tar + .json
  *   npm run fuzz -- --kernel --cases 2000       # kernel differential instead: scripts/fuzz-kernel.ts
  *
- * test/fuzz-archive.test.ts runs the same property for ~10 s in CI; test/hostile-corpus.test.ts
- * replays test/corpus/found/ so a fixed finding stays fixed.
+ * test/fuzz-archive.test.ts runs the same property for LAYERFS_FUZZ_SECONDS (4 s in npm test, 60 s
+ * in npm run test:slow); test/hostile-corpus.test.ts replays test/corpus/found/ so a fixed finding
+ * stays fixed.
  *
  * `npm run fuzz` runs the loads in a child process under a watchdog (scripts/fuzz-watchdog.ts): a
  * load that never returns (an infinite loop) is killed after --hang-seconds (default 30) and saved

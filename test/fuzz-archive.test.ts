@@ -1,6 +1,6 @@
 /**
- * The archive-reader fuzzer (scripts/fuzz.ts), bounded for CI: ~10 s with a fixed seed over the
- * fixture archives and their layer tars. Every mutant must load (and `manifest()` must work) or
+ * The archive-reader fuzzer (scripts/fuzz.ts), bounded for CI: LAYERFS_FUZZ_SECONDS (4 s in npm
+ * test, 60 s in npm run test:slow) with a fixed seed over the fixture archives and their layer tars. Every mutant must load (and `manifest()` must work) or
  * fail with an ArchiveError/StateError. `npm run fuzz -- --seconds N --seed S` runs longer and
  * saves findings to test/corpus/found/, which test/hostile-corpus.test.ts replays.
  */
@@ -27,8 +27,10 @@ test('mutations are deterministic and stay in bounds', (t) => {
   t.true(a.length > 0 && a.length < 3072);
 });
 
-test('fuzz the reader for ~10 s (seeded): no finding', async (t) => {
-  const r = await fuzz({ seconds: 10, seed: 0x5eed, log: (s) => t.log(s) });
+const FUZZ_SECONDS = Number(process.env.LAYERFS_FUZZ_SECONDS ?? 4);
+
+test(`fuzz the reader for ~${FUZZ_SECONDS} s (seeded): no finding`, async (t) => {
+  const r = await fuzz({ seconds: FUZZ_SECONDS, seed: 0x5eed, log: (s) => t.log(s) });
   t.log(`${r.runs} mutants: ${JSON.stringify(r.outcomes)}`);
   // The budget is time, so how many mutants fit depends on the machine's load: only require some.
   t.true(r.runs > 0, `${r.runs} mutants ran`);
